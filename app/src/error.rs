@@ -1,0 +1,43 @@
+//! The one error type every server function returns.
+//!
+//! Variants are things the UI can act on. Internal causes are logged on the server and reach the
+//! browser only as a short message; no debug dump ever crosses the wire.
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Someone else saved after this form was loaded.
+    #[error("someone else saved these settings (version {current}) after you opened the page; reload to see their changes")]
+    Conflict { current: u64 },
+    /// One or more fields are wrong; each message says what to fix.
+    #[error("please correct the highlighted fields")]
+    Invalid { fields: Vec<(String, String)> },
+    /// Storage or another internal part failed; details are in the server log.
+    #[error("{0}")]
+    Internal(String),
+    /// The request itself could not be carried (network, encoding).
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// Logs the real cause on the server and returns a message fit for the browser.
+    #[cfg(feature = "ssr")]
+    pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "{context}");
+        AppError::Internal(format!("{context}; the server log has the details"))
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}

@@ -1,0 +1,18 @@
+pub mod mail;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Shown for every path the router does not know; answers HTTP 404 on the server.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found · Mailroom" />
+        <h1>"Page not found"</h1>
+        <p>"There is nothing at this address. Open " <a href="/settings/mail">"Settings › Mail Server"</a> "."</p>
+    }
+}

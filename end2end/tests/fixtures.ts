@@ -1,0 +1,43 @@
+import { test as base, expect, type Page } from "@playwright/test";
+import { MailroomServer } from "./server";
+
+type WorkerFixtures = { server: MailroomServer };
+type TestFixtures = { pageErrors: string[] };
+
+/**
+ * `server`: one real release server per worker with its own temporary data dir.
+ * `pageErrors`: every uncaught page error and console error of the test's page; the test fails
+ * when any occurred (hydration failures are otherwise silent).
+ */
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  server: [
+    async ({}, use) => {
+      const dir = MailroomServer.tempDataDir();
+      const server = await MailroomServer.start(dir);
+      await use(server);
+      await server.stop();
+      MailroomServer.removeDataDir(dir);
+    },
+    { scope: "worker" },
+  ],
+  pageErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(`console: ${m.text()}`);
+      });
+      await use(errors);
+      expect(errors, "page or console errors").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** Opens `path` and waits until the wasm has hydrated the page. */
+export async function openHydrated(page: Page, url: string) {
+  await page.goto(url);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}

@@ -1,0 +1,77 @@
+import { test, expect, openHydrated } from "./fixtures";
+import { MailroomServer } from "./server";
+
+test("the page is rendered on the server, with the form, before any script runs", async ({ server, request }) => {
+  const res = await request.get(`${server.url}/settings/mail`);
+  expect(res.status()).toBe(200);
+  const html = await res.text();
+  expect(html).toContain("<form");
+  expect(html).toContain('<label for="host">Host Name (SMTP)</label>');
+  expect(html).not.toContain("data-hydrated");
+});
+
+test("without JavaScript the page still shows the menu and the form", async ({ browser, server }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/settings/mail`);
+  await expect(page.getByRole("navigation", { name: "Main menu" }).getByRole("link", { name: "Mail Server" })).toBeVisible();
+  await expect(page.getByLabel("Host Name (SMTP)")).toBeVisible();
+  await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
+  await context.close();
+});
+
+test("the wasm hydrates the page", async ({ page, server }) => {
+  await openHydrated(page, `${server.url}/settings/mail`);
+  await expect(page.getByRole("heading", { name: "Mail Server" })).toBeVisible();
+});
+
+test("/ redirects to Settings › Mail Server, and unknown paths get the 404 page", async ({ page, server, request }) => {
+  await page.goto(server.url + "/");
+  await expect(page).toHaveURL(/\/settings\/mail$/);
+  const res = await request.get(`${server.url}/no/such/page`);
+  expect(res.status()).toBe(404);
+  expect(await res.text()).toContain("Page not found");
+});
+
+test("front-end assets are served compressed, typed and cacheable", async ({ server, request }) => {
+  const html = await (await request.get(`${server.url}/settings/mail`)).text();
+  const wasmPath = /href="(\/pkg\/[0-9a-f]{16}\/frontend_bg\.wasm)"/.exec(html)?.[1];
+  expect(wasmPath, "versioned wasm URL in the page").toBeTruthy();
+  for (const encoding of ["br", "gzip"]) {
+    const res = await request.get(server.url + wasmPath, { headers: { "Accept-Encoding": encoding } });
+    expect(res.status()).toBe(200);
+    expect(res.headers()["content-type"]).toBe("application/wasm");
+    expect(res.headers()["content-encoding"]).toBe(encoding);
+    expect(res.headers()["cache-control"]).toContain("immutable");
+  }
+});
+
+test("a value saved through the form is stored in sled and shown after a reload", async ({ page, server }) => {
+  await openHydrated(page, `${server.url}/settings/mail`);
+  const host = page.getByLabel("Host Name (SMTP)");
+  await host.fill("smtp.reload.example");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toContainText("Saved");
+  await page.reload();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(host).toHaveValue("smtp.reload.example");
+});
+
+test("saved settings survive a server restart", async ({ page }) => {
+  const dir = MailroomServer.tempDataDir();
+  try {
+    let server = await MailroomServer.start(dir);
+    await openHydrated(page, `${server.url}/settings/mail`);
+    await page.getByLabel("Host Name (SMTP)").fill("smtp.restart.example");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByRole("status")).toContainText("Saved");
+    expect(await server.stop()).toBe(0);
+
+    server = await MailroomServer.start(dir);
+    await openHydrated(page, `${server.url}/settings/mail`);
+    await expect(page.getByLabel("Host Name (SMTP)")).toHaveValue("smtp.restart.example");
+    expect(await server.stop()).toBe(0);
+  } finally {
+    MailroomServer.removeDataDir(dir);
+  }
+});

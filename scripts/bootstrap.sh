@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs every tool Mailroom's build and tests need, from the package registries and rustup
+# only. Idempotent: each step checks first, so a second run takes a second or two.
+#
+#   scripts/bootstrap.sh          what `make run` needs (wasm target, wasm-bindgen, trunk, npm deps)
+#   scripts/bootstrap.sh --test   also what `make test` needs (chromium, the SMTP test server)
+#
+# Writes target/bootstrap.env, sourced by the Makefile before the front-end build: empty on the
+# normal rustup route, the Debian rustc-web settings on the fallback route.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+TRUNK_VERSION=0.21.14
+log() { printf '[bootstrap] %s\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    log "need Debian packages: $*; run as root or install them, then re-run"; exit 1
+  fi
+  if [ $apt_updated -eq 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+mkdir -p target
+env_file=target/bootstrap.env
+: > "$env_file.tmp"
+
+# 1. The wasm32 target: rustup first, Debian's rustc-web as the fallback.
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  :
+elif have rustup && rustup target add wasm32-unknown-unknown; then
+  log "added the wasm32-unknown-unknown target"
+else
+  log "rustup cannot add wasm32-unknown-unknown: using Debian's rustc-web with build-std"
+  dpkg -s rustc-web cargo-web rust-web-src lld-22 >/dev/null 2>&1 || apt_install rustc-web cargo-web rust-web-src lld-22
+  cat > "$env_file.tmp" <<'ENV'
+export PATH=/usr/bin:$PATH
+export RUSTC=/usr/bin/rustc
+export RUSTC_BOOTSTRAP=1
+export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/lib/llvm-22/bin/wasm-ld
+ENV
+fi
+mv "$env_file.tmp" "$env_file"
+
+# 2. wasm-bindgen-cli at exactly the version Cargo.lock resolves.
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
+  log "installing wasm-bindgen-cli $wb_version (a few minutes, once)"
+  # Not --locked: its lock file pins a webpki-roots version the registry mirror lacks.
+  cargo install wasm-bindgen-cli --version "=$wb_version"
+fi
+if ! grep -q "wasm_bindgen = \"$wb_version\"" Trunk.toml; then
+  log "Trunk.toml's [tools] wasm_bindgen differs from Cargo.lock's wasm-bindgen $wb_version: update Trunk.toml"; exit 1
+fi
+
+# 3. Trunk (0.21.x builds with rustc 1.95; 0.22 needs 1.96.1).
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  log "installing trunk $TRUNK_VERSION (a few minutes, once)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+# 4. Node.js packages: binaryen's wasm-opt for Trunk, Playwright for the browser tests.
+if ! have npm; then apt_install nodejs npm; fi
+if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  log "npm ci in end2end/"
+  (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ $want_test -eq 1 ]; then
+  # 5. Debian's Chromium for Playwright (npx playwright install would download a browser).
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian chromium"
+    apt_install chromium
+  fi
+fi
+log "ready"
