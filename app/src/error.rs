@@ -3,6 +3,7 @@
 //! Variants are things the UI can act on. Internal causes are logged on the server and reach the
 //! browser only as a short message; no debug dump ever crosses the wire.
 
+use crate::domain::{FieldErrors, MailServerForm};
 use serde::{Deserialize, Serialize};
 use leptos::server_fn::{
     codec::JsonEncoding,
@@ -12,11 +13,12 @@ use leptos::server_fn::{
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// Someone else saved after this form was loaded.
-    #[error("someone else saved these settings (version {current}) after you opened the page; reload to see their changes")]
-    Conflict { current: u64 },
-    /// One or more fields are wrong; each message says what to fix.
-    #[error("please correct the highlighted fields")]
-    Invalid { fields: Vec<(String, String)> },
+    #[error("Someone else saved these settings ({saved_at}) after you opened this page. Your changes were not saved; reload the page to see theirs, then make your changes again.")]
+    Conflict { current: u64, saved_at: String },
+    /// One or more fields are wrong; each message says what to fix. `submitted` is the form as
+    /// sent, password blanked, so a page without JavaScript can show it again.
+    #[error("Nothing was saved: correct the fields marked below.")]
+    Invalid { errors: FieldErrors, submitted: Option<MailServerForm> },
     /// Storage or another internal part failed; details are in the server log.
     #[error("{0}")]
     Internal(String),

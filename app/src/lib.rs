@@ -3,6 +3,7 @@
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser's wasm.
 
 pub mod api;
+pub mod domain;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -3,6 +3,7 @@
 //! Storage sits behind [`SettingsStore`] so another backend could replace sled later. The sled
 //! backend keeps one tree per kind of record plus a `meta` tree holding the schema version.
 
+use crate::domain::{Encryption, MailServerForm, MailServerSettings, PasswordChoice, SavedLogin};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::{path::Path, sync::Arc};
 
@@ -21,7 +22,7 @@ pub enum StoreError {
     #[error("the database was written by a newer Mailroom (schema {found}, this build knows up to {SCHEMA_VERSION})")]
     TooNew { found: u32 },
     #[error("version conflict: stored version is {current}")]
-    Conflict { current: u64 },
+    Conflict { current: u64, saved_at: String },
     #[error("stored record is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
     #[error("database error: {0}")]
@@ -38,10 +39,79 @@ pub struct Versioned<T> {
     pub value: T,
 }
 
-/// The mail settings as stored. Later issues add fields here with `#[serde(default)]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The mail settings as stored: values that passed [`crate::domain::MailServerSettings::parse`].
+/// Fields added later carry `#[serde(default)]` or a migration step.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailSettingsRecord {
     pub host: String,
+    pub port: u16,
+    pub account: String,
+    pub password: String,
+    pub server_type: String,
+    pub from_address: String,
+    pub from_name: String,
+    pub encryption: Encryption,
+    pub helo_name: Option<String>,
+    pub timeout_secs: u32,
+    pub reply_to: Option<String>,
+}
+
+impl std::fmt::Debug for MailSettingsRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettingsRecord")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("account", &self.account)
+            .field("password", &"<redacted>")
+            .field("encryption", &self.encryption)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MailSettingsRecord {
+    /// The record for validated settings; `kept_password` is used when the form kept the saved one.
+    pub fn from_settings(s: &MailServerSettings, kept_password: Option<&str>) -> Option<Self> {
+        let password = match &s.password {
+            PasswordChoice::New(p) => p.clone(),
+            PasswordChoice::KeepSaved => kept_password?.to_string(),
+        };
+        Some(Self {
+            host: s.host.as_str().to_string(),
+            port: s.port.get(),
+            account: s.account.as_str().to_string(),
+            password,
+            server_type: s.server_type.as_str().to_string(),
+            from_address: s.from_address.as_str().to_string(),
+            from_name: s.from_name.as_str().to_string(),
+            encryption: s.encryption,
+            helo_name: s.helo_name.as_ref().map(|h| h.as_str().to_string()),
+            timeout_secs: s.timeout.secs(),
+            reply_to: s.reply_to.as_ref().map(|a| a.as_str().to_string()),
+        })
+    }
+
+    /// The record as a form, with the password left blank: it never goes back to the browser.
+    pub fn to_form(&self) -> MailServerForm {
+        let (starttls, ssl) = self.encryption.switches();
+        MailServerForm {
+            host: self.host.clone(),
+            port: self.port.to_string(),
+            account: self.account.clone(),
+            password: String::new(),
+            server_type: self.server_type.clone(),
+            from_address: self.from_address.clone(),
+            from_name: self.from_name.clone(),
+            starttls,
+            ssl,
+            helo_name: self.helo_name.clone().unwrap_or_default(),
+            timeout: self.timeout_secs.to_string(),
+            reply_to: self.reply_to.clone().unwrap_or_default(),
+        }
+    }
+
+    pub fn login(&self) -> SavedLogin {
+        SavedLogin { host: self.host.clone(), port: self.port, account: self.account.clone() }
+    }
 }
 
 pub trait SettingsStore: Send + Sync {
@@ -118,12 +188,15 @@ impl SettingsStore for SledStore {
         value: MailSettingsRecord,
     ) -> Result<Versioned<MailSettingsRecord>, StoreError> {
         let current = self.settings.get(MAIL_KEY)?;
-        let current_version = match &current {
-            Some(bytes) => serde_json::from_slice::<Versioned<MailSettingsRecord>>(bytes)?.version,
-            None => 0,
+        let (current_version, current_saved_at) = match &current {
+            Some(bytes) => {
+                let rec = serde_json::from_slice::<Versioned<MailSettingsRecord>>(bytes)?;
+                (rec.version, rec.saved_at)
+            }
+            None => (0, String::new()),
         };
         if current_version != expected {
-            return Err(StoreError::Conflict { current: current_version });
+            return Err(StoreError::Conflict { current: current_version, saved_at: current_saved_at });
         }
         let record = Versioned {
             schema: SCHEMA_VERSION,
@@ -136,7 +209,7 @@ impl SettingsStore for SledStore {
         // with a conflict instead of overwriting silently.
         self.settings
             .compare_and_swap(MAIL_KEY, current, Some(bytes))?
-            .map_err(|_| StoreError::Conflict { current: current_version + 1 })?;
+            .map_err(|_| StoreError::Conflict { current: current_version + 1, saved_at: String::new() })?;
         self.db.flush()?;
         Ok(record)
     }
@@ -152,7 +225,19 @@ mod tests {
     use super::*;
 
     fn record(host: &str) -> MailSettingsRecord {
-        MailSettingsRecord { host: host.into() }
+        MailSettingsRecord {
+            host: host.into(),
+            port: 587,
+            account: "a@example.com".into(),
+            password: "secret".into(),
+            server_type: "SMTP".into(),
+            from_address: "a@example.com".into(),
+            from_name: String::new(),
+            encryption: Encryption::StartTls,
+            helo_name: None,
+            timeout_secs: 15,
+            reply_to: None,
+        }
     }
 
     #[test]
@@ -178,7 +263,7 @@ mod tests {
         store.save_mail(0, record("a.example")).unwrap();
         store.save_mail(1, record("b.example")).unwrap();
         let err = store.save_mail(1, record("c.example")).unwrap_err();
-        assert!(matches!(err, StoreError::Conflict { current: 2 }), "{err:?}");
+        assert!(matches!(err, StoreError::Conflict { current: 2, .. }), "{err:?}");
         assert_eq!(store.load_mail().unwrap().unwrap().value, record("b.example"));
     }
 

@@ -1,90 +1,28 @@
-//! Integration tests: the real axum app on a free loopback port with a real temporary sled.
+//! The foundation: pages render on the server, the router answers, sled is wired in.
 
-use app::store::{SettingsStore, SledStore};
-use serde_json::Value;
-use server::{router, Config};
-use std::{net::SocketAddr, sync::Arc};
+mod common;
 
-struct TestApp {
-    url: String,
-    store: Arc<SledStore>,
-    client: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SledStore::open(dir.path()).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let config = Config::from_vars(|k| match k {
-        "LEPTOS_SITE_ADDR" => Some(addr.to_string()),
-        "MAILROOM_DATA_DIR" => Some(dir.path().display().to_string()),
-        _ => None,
-    })
-    .unwrap();
-    let app = router(&config, store.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp { url: format!("http://{addr}"), store, client, _dir: dir }
-}
-
-impl TestApp {
-    async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
-        let res = self
-            .client
-            .post(format!("{}/api/{endpoint}", self.url))
-            .header("Accept", "application/json")
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap())
-    }
-}
+use app::store::SettingsStore;
+use common::{spawn_app, valid_form};
+use server::Config;
 
 #[tokio::test]
 async fn save_writes_sled_and_load_reads_it_back() {
     let app = spawn_app().await;
-    let (status, empty) = app.call("load_mail_settings", &[]).await;
-    assert_eq!(status, 200);
-    assert_eq!(empty["version"], 0);
+    let empty = app.load().await;
+    assert_eq!(empty.status, 200);
+    assert_eq!(empty.json()["version"], 0);
 
-    let (status, saved) = app.call("save_mail_settings", &[("version", "0"), ("host", " smtp.example.com ")]).await;
-    assert_eq!(status, 200, "{saved}");
-    assert_eq!(saved["version"], 1);
-    assert_eq!(saved["host"], "smtp.example.com");
+    let saved = app.save(0, &valid_form()).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.json()["version"], 1);
 
     // Straight from the database, not through the server's answer.
     let stored = app.store.load_mail().unwrap().expect("record in sled");
     assert_eq!(stored.value.host, "smtp.example.com");
     assert_eq!(stored.version, 1);
 
-    let (_, loaded) = app.call("load_mail_settings", &[]).await;
-    assert_eq!(loaded, saved);
-}
-
-#[tokio::test]
-async fn stale_version_answers_conflict_and_keeps_the_newer_value() {
-    let app = spawn_app().await;
-    app.call("save_mail_settings", &[("version", "0"), ("host", "first.example")]).await;
-    let (status, err) = app.call("save_mail_settings", &[("version", "0"), ("host", "second.example")]).await;
-    assert_eq!(status, 500);
-    assert_eq!(err, serde_json::json!({ "Conflict": { "current": 1 } }));
-    assert_eq!(app.store.load_mail().unwrap().unwrap().value.host, "first.example");
-}
-
-#[tokio::test]
-async fn empty_host_is_a_field_error_and_nothing_is_saved() {
-    let app = spawn_app().await;
-    let (status, err) = app.call("save_mail_settings", &[("version", "0"), ("host", "  ")]).await;
-    assert_eq!(status, 500);
-    assert_eq!(err["Invalid"]["fields"][0][0], "host");
-    assert_eq!(app.store.load_mail().unwrap(), None);
+    assert_eq!(app.load().await.json(), saved.json());
 }
 
 #[tokio::test]

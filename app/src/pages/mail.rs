@@ -1,15 +1,21 @@
-//! Settings › Mail Server.
+//! Settings › Mail Server: the brief's form with instant validation and a durable save.
+//!
+//! The same page works without JavaScript: the form posts to the save server function, which
+//! redirects back; errors then arrive in the URL and are shown beside the fields.
 
-use crate::api::{load_mail_settings, SaveMailSettings};
+use crate::api::{load_mail_settings, MailSettingsView, SaveMailSettings};
+use crate::domain::{
+    self, Encryption, Field, FieldErrors, MailServerForm, MailServerSettings, Preset, PRESETS, SES_REGIONS,
+};
 use crate::error::AppError;
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
+use std::collections::HashSet;
 
 #[component]
 pub fn MailServerPage() -> impl IntoView {
     let save = ServerAction::<SaveMailSettings>::new();
-    // Reload the stored settings after every completed save.
-    let settings = Resource::new(move || save.version().get(), |_| load_mail_settings());
+    let settings = Resource::new(|| (), |_| load_mail_settings());
 
     view! {
         <Title text="Mail Server · Settings · Mailroom" />
@@ -17,10 +23,11 @@ pub fn MailServerPage() -> impl IntoView {
         <p class="lead">
             "The SMTP server Mailroom uses to send alert notifications and forgotten-password emails."
         </p>
-        <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
             <ErrorBoundary fallback=|errors| {
                 view! {
                     <p class="error" role="alert">
+                        "The settings could not be loaded: "
                         {move || {
                             errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")
                         }}
@@ -32,39 +39,474 @@ pub fn MailServerPage() -> impl IntoView {
                     Ok::<_, AppError>(view! { <MailForm current save /> })
                 })}
             </ErrorBoundary>
-        </Transition>
+        </Suspense>
+    }
+}
+
+/// "2026-11-26T18:55:03.123Z" → "2026-11-26 18:55:03 UTC".
+fn show_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..19)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// All state of the form, shared by its parts. Every field is a signal, so it is `Copy`.
+#[derive(Clone, Copy)]
+struct FormState {
+    form: RwSignal<MailServerForm>,
+    /// The form as last loaded or saved, for the unsaved-changes indicator.
+    baseline: RwSignal<MailServerForm>,
+    saved_login: RwSignal<Option<domain::SavedLogin>>,
+    password_saved: RwSignal<bool>,
+    touched: RwSignal<HashSet<Field>>,
+    submitted: RwSignal<bool>,
+    encryption_touched: RwSignal<bool>,
+    /// What the form changed by itself (encryption after a port change), said aloud.
+    auto_note: RwSignal<Option<String>>,
+    server_errors: RwSignal<FieldErrors>,
+    errors: Memo<FieldErrors>,
+}
+
+impl FormState {
+    fn new(current: &MailSettingsView, initial: MailServerForm, server_errors: FieldErrors) -> Self {
+        let form = RwSignal::new(initial);
+        let saved_login = RwSignal::new(current.saved_login.clone());
+        let submitted = !server_errors.is_empty();
+        Self {
+            form,
+            baseline: RwSignal::new(current.form.clone()),
+            saved_login,
+            password_saved: RwSignal::new(current.password_saved),
+            touched: RwSignal::new(HashSet::new()),
+            submitted: RwSignal::new(submitted),
+            encryption_touched: RwSignal::new(false),
+            auto_note: RwSignal::new(None),
+            server_errors: RwSignal::new(server_errors),
+            errors: Memo::new(move |_| {
+                form.with(|f| {
+                    saved_login.with(|l| MailServerSettings::parse(f, l.as_ref()).err().unwrap_or_default())
+                })
+            }),
+        }
+    }
+
+    /// Records an edit of `field` by the admin.
+    fn edit(self, field: Field, change: impl FnOnce(&mut MailServerForm)) {
+        self.form.update(change);
+        self.touched.update(|t| {
+            t.insert(field);
+        });
+        self.server_errors.update(|e| e.0.retain(|(f, _)| *f != field));
+    }
+
+    /// True when a password is saved but host, port or account no longer match it.
+    fn login_changed(self) -> bool {
+        self.saved_login.with(|saved| {
+            saved.as_ref().is_some_and(|saved| {
+                self.form.with(|f| {
+                    domain::SmtpHost::parse(&f.host).map(|h| h.as_str().to_string()).ok().as_deref()
+                        != Some(saved.host.as_str())
+                        || domain::Port::parse(&f.port).map(|p| p.get()).ok() != Some(saved.port)
+                        || f.account.trim() != saved.account
+                })
+            })
+        })
+    }
+
+    fn password_present(self) -> bool {
+        self.form.with(|f| !f.password.is_empty()) || (self.password_saved.get() && !self.login_changed())
+    }
+
+    /// The message under `field`: shown once the field was edited or a save was tried.
+    fn message(self, field: Field) -> Option<String> {
+        let shown = self.submitted.get()
+            || self.touched.with(|t| t.contains(&field))
+            || (field == Field::Password && self.login_changed());
+        if !shown {
+            return None;
+        }
+        self.errors
+            .with(|e| e.get(field).map(str::to_string))
+            .or_else(|| self.server_errors.with(|e| e.get(field).map(str::to_string)))
+    }
+
+    fn dirty(self) -> bool {
+        self.form.with(|f| self.baseline.with(|b| f != b))
+    }
+
+    fn set_encryption(self, e: Encryption) {
+        let (starttls, ssl) = e.switches();
+        self.form.update(|f| (f.starttls, f.ssl) = (starttls, ssl));
     }
 }
 
 #[component]
-fn MailForm(
-    current: crate::api::MailSettingsView,
-    save: ServerAction<SaveMailSettings>,
-) -> impl IntoView {
-    let result = save.value();
-    let status = move || match result.get() {
-        Some(Ok(saved)) => view! {
-            <p class="ok" role="status">
-                "Saved " {saved.saved_at.unwrap_or_default()}
-            </p>
+fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> impl IntoView {
+    // After a failed save without JavaScript the server redirected here with the submitted form
+    // in the URL: show it again, with its errors, so nothing typed is lost.
+    let (initial, server_errors) = match save.value().get_untracked() {
+        Some(Err(AppError::Invalid { errors, submitted })) => {
+            (submitted.unwrap_or_else(|| current.form.clone()), errors)
         }
-        .into_any(),
-        Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-        None => ().into_any(),
+        _ => (current.form.clone(), FieldErrors::default()),
     };
+    let state = FormState::new(&current, initial.clone(), server_errors);
+    let version = RwSignal::new(current.version);
+    let saved_at = RwSignal::new(current.saved_at.clone());
+
+    // A finished save: adopt what the server stored (values normalised, password blank).
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(view)) => {
+            state.form.set(view.form.clone());
+            state.baseline.set(view.form.clone());
+            state.saved_login.set(view.saved_login.clone());
+            state.password_saved.set(view.password_saved);
+            state.touched.update(|t| t.clear());
+            state.submitted.set(false);
+            state.server_errors.set(FieldErrors::default());
+            state.auto_note.set(None);
+            version.set(view.version);
+            saved_at.set(view.saved_at.clone());
+        }
+        Some(Err(AppError::Invalid { errors, .. })) => {
+            state.server_errors.set(errors);
+            state.submitted.set(true);
+        }
+        _ => {}
+    });
+
+    warn_before_leaving(state);
+
+    let advanced_open = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        state.submitted.set(true);
+        if let Some(first) = state.errors.with_untracked(|e| e.0.first().map(|(f, _)| *f)) {
+            if matches!(first, Field::HeloName | Field::Timeout | Field::ReplyTo) {
+                advanced_open.set(true);
+            }
+            focus_field(first);
+            return;
+        }
+        save.dispatch(SaveMailSettings { version: version.get_untracked(), form: state.form.get_untracked() });
+    };
+    // Advanced fields with errors must be visible: open the section (never close it for the admin).
+    let advanced_has_error = move || {
+        [Field::HeloName, Field::Timeout, Field::ReplyTo].into_iter().any(|f| state.message(f).is_some())
+    };
+    let advanced = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        let needed = advanced_open.get() || advanced_has_error();
+        if let (true, Some(details)) = (needed, advanced.get()) {
+            details.set_open(true);
+        }
+    });
+
+    let status = move || {
+        if save.pending().get() {
+            return view! { <p class="muted" role="status">"Saving…"</p> }.into_any();
+        }
+        match save.value().get() {
+            Some(Ok(view)) if !state.dirty() => view! {
+                <p class="ok" role="status">
+                    "Saved at " {show_time(view.saved_at.as_deref().unwrap_or_default())}
+                </p>
+            }
+            .into_any(),
+            Some(Err(AppError::Conflict { saved_at, .. })) => view! {
+                <p class="error" role="alert">
+                    {format!(
+                        "Someone else saved these settings at {} after you opened this page, so yours were not saved. ",
+                        show_time(&saved_at),
+                    )}
+                    <a href="/settings/mail">"Reload to see their version"</a>
+                    " (your unsaved edits will be replaced)."
+                </p>
+            }
+            .into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            _ => ().into_any(),
+        }
+    };
+
+    let password_hint = move || {
+        if state.password_saved.get() && !state.login_changed() {
+            "A password is saved. Leave blank to keep it."
+        } else {
+            "Some providers (163, 126, QQ, Sina) want an authorization code here, Gmail an app password."
+        }
+    };
+
+    let save_url = <SaveMailSettings as ServerFn>::url();
     view! {
-        <ActionForm action=save attr:class="settings-form" attr:id="mail-form">
-            <input type="hidden" name="version" value=current.version.to_string() />
+        <PresetPicker state />
+        <form
+            method="post"
+            action=save_url
+            class="settings-form"
+            id="mail-form"
+            novalidate
+            on:submit=on_submit
+        >
+            <input type="hidden" name="version" value=current.version.to_string() prop:value=move || version.get().to_string() />
+            <TextField state field=Field::Host initial=initial.host.clone() get=|f| &f.host set=|f, v| f.host = v
+                placeholder="smtp.example.com" autocomplete="off" />
+            <TextField state field=Field::Port initial=initial.port.clone() get=|f| &f.port set=|f, v| f.port = v
+                placeholder="587" autocomplete="off" inputmode="numeric"
+                on_change=Callback::new(move |()| port_changed(state)) />
+            <TextField state field=Field::Account initial=initial.account.clone() get=|f| &f.account set=|f, v| f.account = v
+                placeholder="alerts@example.com" autocomplete="off" />
+            <TextField state field=Field::Password initial=String::new() get=|f| &f.password set=|f, v| f.password = v
+                kind="password" autocomplete="new-password" hint=Signal::derive(password_hint) />
             <div class="field">
-                <label for="host">"Host Name (SMTP)"</label>
-                <input id="host" name="host" type="text" value=current.host autocomplete="off" />
+                <label for="server_type">{Field::ServerType.label()}</label>
+                <select id="server_type" name="form[server_type]">
+                    <option value="SMTP" selected>"SMTP"</option>
+                </select>
             </div>
+            <TextField state field=Field::FromAddress initial=initial.from_address.clone() get=|f| &f.from_address
+                set=|f, v| f.from_address = v placeholder="alerts@example.com" autocomplete="off"
+                hint=Signal::stored("Usually the same as Email Account.") />
+            <TextField state field=Field::FromName initial=initial.from_name.clone() get=|f| &f.from_name
+                set=|f, v| f.from_name = v placeholder="Mailroom Alerts" autocomplete="off" />
+            <EncryptionSwitches state initial=(initial.starttls, initial.ssl) />
+            <details class="advanced" node_ref=advanced open=advanced_has_error()>
+                <summary>"Advanced"</summary>
+                <TextField state field=Field::HeloName initial=initial.helo_name.clone() get=|f| &f.helo_name
+                    set=|f, v| f.helo_name = v placeholder="mail.example.com" autocomplete="off"
+                    hint=Signal::stored("Blank: this machine's host name.") />
+                <TextField state field=Field::Timeout initial=initial.timeout.clone() get=|f| &f.timeout
+                    set=|f, v| f.timeout = v placeholder="15" autocomplete="off" inputmode="numeric" />
+                <TextField state field=Field::ReplyTo initial=initial.reply_to.clone() get=|f| &f.reply_to
+                    set=|f, v| f.reply_to = v placeholder="support@example.com" autocomplete="off" />
+            </details>
             <div class="actions">
-                <button type="submit" disabled=move || save.pending().get()>
-                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                <button type="button" class="secondary" disabled title="Sending a test mail arrives with the next release">
+                    "Test Email Server"
                 </button>
+                <button type="submit" disabled=move || save.pending().get()>"Save"</button>
+                <Show when=move || state.dirty()>
+                    <span class="badge" data-testid="unsaved">"Unsaved changes"</span>
+                </Show>
             </div>
             {status}
-        </ActionForm>
+            <p class="muted">
+                {move || saved_at.get().map(|t| format!("Last saved {} (version {}).", show_time(&t), version.get()))}
+            </p>
+        </form>
     }
+}
+
+/// The port changed: if the admin never touched the switches, set the encryption the port
+/// usually means, and say so.
+fn port_changed(state: FormState) {
+    if state.encryption_touched.get_untracked() {
+        return;
+    }
+    let port = state.form.with_untracked(|f| domain::Port::parse(&f.port).ok());
+    let Some(port) = port else { return };
+    let Some(usual) = Encryption::usual_for_port(port.get()) else { return };
+    let current = state.form.with_untracked(|f| Encryption::parse(f.starttls, f.ssl).ok());
+    if current != Some(usual) {
+        state.set_encryption(usual);
+        state.auto_note.set(Some(format!(
+            "Port {} usually means {}, so it is now on. Change it below if your server differs.",
+            port.get(),
+            usual.describe()
+        )));
+    }
+}
+
+#[component]
+fn TextField(
+    state: FormState,
+    field: Field,
+    /// The value rendered into the HTML (for the server render and pages without JavaScript).
+    initial: String,
+    get: fn(&MailServerForm) -> &String,
+    set: fn(&mut MailServerForm, String),
+    #[prop(optional)] kind: Option<&'static str>,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<Signal<&'static str>>,
+    #[prop(optional)] on_change: Option<Callback<()>>,
+) -> impl IntoView {
+    let id = field.id();
+    let message_id = format!("{id}-message");
+    let hint_id = format!("{id}-hint");
+    let message = Memo::new(move |_| state.message(field));
+    let warnings = move || {
+        state.form.with(|f| domain::warnings(f, state.password_present())).into_iter().filter(|w| w.field == field).collect::<Vec<_>>()
+    };
+    let described_by = format!("{message_id} {hint_id}");
+    view! {
+        <div class="field">
+            <label for=id>{field.label()}</label>
+            <input
+                id=id
+                name=format!("form[{id}]")
+                type=kind.unwrap_or("text")
+                value=initial
+                prop:value=move || state.form.with(|f| get(f).clone())
+                placeholder=placeholder
+                autocomplete=autocomplete
+                inputmode=inputmode
+                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-describedby=described_by
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    state.edit(field, |f| set(f, value));
+                    if let Some(cb) = on_change {
+                        cb.run(());
+                    }
+                }
+                on:blur=move |_| state.touched.update(|t| {
+                    t.insert(field);
+                })
+            />
+            <p class="message" id=message_id role="alert">{move || message.get()}</p>
+            <WarningList warnings=Signal::derive(warnings) state />
+            <p class="hint" id=hint_id>{move || hint.map(|h| h.get())}</p>
+        </div>
+    }
+}
+
+#[component]
+fn WarningList(warnings: Signal<Vec<domain::Warning>>, state: FormState) -> impl IntoView {
+    view! {
+        <For each=move || warnings.get() key=|w| w.message.clone() let:w>
+            <p class="warning">
+                {w.message.clone()}
+                {w.fix.map(|fix| {
+                    view! {
+                        " "
+                        <button type="button" class="link" on:click=move |_| {
+                            state.form.update(|f| *f = fix.apply(f));
+                            state.encryption_touched.set(true);
+                            state.auto_note.set(None);
+                        }>{fix.label()}</button>
+                    }
+                })}
+            </p>
+        </For>
+    }
+}
+
+#[component]
+fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoView {
+    let message = Memo::new(move |_| state.message(Field::Encryption));
+    let warnings = move || {
+        state
+            .form
+            .with(|f| domain::warnings(f, state.password_present()))
+            .into_iter()
+            .filter(|w| w.field == Field::Encryption)
+            .collect::<Vec<_>>()
+    };
+    let toggle = move |which: &'static str, on: bool| {
+        state.encryption_touched.set(true);
+        state.auto_note.set(None);
+        state.edit(Field::Encryption, |f| match which {
+            "starttls" => f.starttls = on,
+            _ => f.ssl = on,
+        });
+    };
+    view! {
+        <fieldset class="field switches" id="encryption" aria-describedby="encryption-message">
+            <legend>"Encryption (optional)"</legend>
+            <label class="switch">
+                <input type="checkbox" role="switch" id="starttls" name="form[starttls]" value="true"
+                    checked=initial.0 prop:checked=move || state.form.with(|f| f.starttls)
+                    aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                    on:change=move |ev| toggle("starttls", event_target_checked(&ev)) />
+                "Use STARTTLS"
+            </label>
+            <label class="switch">
+                <input type="checkbox" role="switch" id="ssl" name="form[ssl]" value="true"
+                    checked=initial.1 prop:checked=move || state.form.with(|f| f.ssl)
+                    aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                    on:change=move |ev| toggle("ssl", event_target_checked(&ev)) />
+                "Use SSL"
+            </label>
+            <p class="message" id="encryption-message" role="alert">{move || message.get()}</p>
+            <p class="note" aria-live="polite">{move || state.auto_note.get()}</p>
+            <WarningList warnings=Signal::derive(warnings) state />
+        </fieldset>
+    }
+}
+
+/// The provider select above the form: fills host, port and encryption, and shows the hint.
+#[component]
+fn PresetPicker(state: FormState) -> impl IntoView {
+    let matched = move || state.form.with(|f| Preset::matching(&f.host));
+    let selected = move || matched().map_or("custom", |(p, _)| p.id);
+    let region = RwSignal::new(
+        state.form.with_untracked(|f| Preset::matching(&f.host)).and_then(|(_, r)| r).unwrap_or(SES_REGIONS[0]),
+    );
+    let initial = selected();
+    let apply = move |id: &str| {
+        if let Some(preset) = Preset::by_id(id) {
+            state.form.update(|f| *f = preset.apply(f, region.get_untracked()));
+            state.auto_note.set(None);
+        }
+    };
+    view! {
+        <div class="presets">
+            <div class="field">
+                <label for="preset">"Provider"</label>
+                <select id="preset" prop:value=selected on:change=move |ev| apply(&event_target_value(&ev))>
+                    <option value="custom" selected=initial == "custom">"Custom"</option>
+                    {PRESETS
+                        .iter()
+                        .map(|p| view! { <option value=p.id selected=initial == p.id>{p.name}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <Show when=move || selected() == "ses">
+                <div class="field">
+                    <label for="ses_region">"Region"</label>
+                    <select id="ses_region" prop:value=move || region.get() on:change=move |ev| {
+                        let r = event_target_value(&ev);
+                        region.set(SES_REGIONS.iter().find(|x| **x == r).copied().unwrap_or(SES_REGIONS[0]));
+                        apply("ses");
+                    }>
+                        {SES_REGIONS.iter().map(|r| view! { <option value=*r>{*r}</option> }).collect_view()}
+                    </select>
+                </div>
+            </Show>
+            <p class="hint" id="preset-hint">{move || matched().map(|(p, _)| p.hint)}</p>
+        </div>
+    }
+}
+
+/// Moves focus to a field's control (the first invalid one after a failed save).
+fn focus_field(field: Field) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let id = if field == Field::Encryption { "starttls" } else { field.id() };
+        if let Some(el) = document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = field;
+}
+
+/// Asks the browser to confirm leaving while there are unsaved changes.
+fn warn_before_leaving(state: FormState) {
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if state.form.with_untracked(|f| state.baseline.with_untracked(|b| f != b)) {
+                ev.prevent_default();
+                ev.set_return_value("You have unsaved changes to the mail server settings.");
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = state;
 }
