@@ -1,4 +1,4 @@
-import { test, expect, openHydrated } from "./fixtures";
+import { test, expect, openHydrated, fillValid, saveAndWait } from "./fixtures";
 import { MailroomServer } from "./server";
 
 test("the page is rendered on the server, with the form, before any script runs", async ({ server, request }) => {
@@ -48,13 +48,11 @@ test("front-end assets are served compressed, typed and cacheable", async ({ ser
 
 test("a value saved through the form is stored in sled and shown after a reload", async ({ page, server }) => {
   await openHydrated(page, `${server.url}/settings/mail`);
-  const host = page.getByLabel("Host Name (SMTP)");
-  await host.fill("smtp.reload.example");
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByRole("status")).toContainText("Saved");
+  await fillValid(page, "smtp.reload.example");
+  await saveAndWait(page);
   await page.reload();
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  await expect(host).toHaveValue("smtp.reload.example");
+  await expect(page.getByLabel("Host Name (SMTP)")).toHaveValue("smtp.reload.example");
 });
 
 test("saved settings survive a server restart", async ({ page }) => {
@@ -62,9 +60,8 @@ test("saved settings survive a server restart", async ({ page }) => {
   try {
     let server = await MailroomServer.start(dir);
     await openHydrated(page, `${server.url}/settings/mail`);
-    await page.getByLabel("Host Name (SMTP)").fill("smtp.restart.example");
-    await page.getByRole("button", { name: "Save" }).click();
-    await expect(page.getByRole("status")).toContainText("Saved");
+    await fillValid(page, "smtp.restart.example");
+    await saveAndWait(page);
     expect(await server.stop()).toBe(0);
 
     server = await MailroomServer.start(dir);
