@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 SERVER := target/release/mailroom
 
-.PHONY: run test build bootstrap bootstrap-test frontend server test-rust test-e2e clean
+.PHONY: run test bench build bootstrap bootstrap-test frontend server test-rust test-e2e clean
 
 run: build
 	$(SERVER)
@@ -35,6 +35,11 @@ test-rust:
 
 test-e2e:
 	cd end2end && npx playwright test
+
+# Benchmarks print figures (no thresholds): durable save round trip, keystroke to validation message.
+bench: bootstrap-test build
+	cargo bench -p server --bench save_roundtrip
+	cd end2end && npx playwright test --config playwright.bench.config.ts
 
 clean:
 	cargo clean
