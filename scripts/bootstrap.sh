@@ -78,5 +78,14 @@ if [ $want_test -eq 1 ]; then
     log "installing Debian chromium"
     apt_install chromium
   fi
+  # 6. The SMTP peer's Python environment (aiosmtpd, cryptography) in target/smtp-venv.
+  venv=target/smtp-venv
+  stamp=$venv/.requirements
+  if [ ! -x $venv/bin/python ] || ! cmp -s scripts/requirements-test.txt "$stamp"; then
+    log "creating $venv for the SMTP test server"
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+    cp scripts/requirements-test.txt "$stamp"
+  fi
 fi
 log "ready"

@@ -26,10 +26,14 @@ pub enum Field {
     HeloName,
     Timeout,
     ReplyTo,
+    CaPem,
+    SkipVerify,
+    /// Not a setting: the recipient of a test mail.
+    SendTo,
 }
 
 impl Field {
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 13] = [
         Field::Host,
         Field::Port,
         Field::Account,
@@ -41,6 +45,8 @@ impl Field {
         Field::HeloName,
         Field::Timeout,
         Field::ReplyTo,
+        Field::CaPem,
+        Field::SkipVerify,
     ];
 
     pub fn id(self) -> &'static str {
@@ -56,6 +62,9 @@ impl Field {
             Field::HeloName => "helo_name",
             Field::Timeout => "timeout",
             Field::ReplyTo => "reply_to",
+            Field::CaPem => "ca_pem",
+            Field::SkipVerify => "skip_verify",
+            Field::SendTo => "send_to",
         }
     }
 
@@ -73,6 +82,9 @@ impl Field {
             Field::HeloName => "HELO name",
             Field::Timeout => "Timeout (seconds)",
             Field::ReplyTo => "Reply-To Address",
+            Field::CaPem => "Trusted CA certificate (PEM)",
+            Field::SkipVerify => "Skip certificate verification",
+            Field::SendTo => "Send test to",
         }
     }
 }
@@ -93,6 +105,8 @@ pub struct MailServerForm {
     pub helo_name: String,
     pub timeout: String,
     pub reply_to: String,
+    pub ca_pem: String,
+    pub skip_verify: bool,
 }
 
 pub const DEFAULT_TIMEOUT_SECS: u32 = 15;
@@ -114,6 +128,8 @@ impl Default for MailServerForm {
             helo_name: String::new(),
             timeout: DEFAULT_TIMEOUT_SECS.to_string(),
             reply_to: String::new(),
+            ca_pem: String::new(),
+            skip_verify: false,
         }
     }
 }
@@ -403,6 +419,37 @@ impl Timeout {
     }
 }
 
+/// A CA certificate to trust, in PEM. The browser checks the framing; the server also parses it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaCertificate(String);
+
+impl CaCertificate {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim();
+        let begin = s.find("-----BEGIN CERTIFICATE-----");
+        let end = s.find("-----END CERTIFICATE-----");
+        match (begin, end) {
+            (Some(b), Some(e)) if b < e => Ok(Self(s.to_string())),
+            _ => Err("Paste the CA certificate in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----".into()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who receives a test mail: "Send test to" when given, else Email Account when it is an address.
+pub fn test_recipient(form: &MailServerForm, send_to: &str) -> Result<EmailAddress, String> {
+    if !send_to.trim().is_empty() {
+        return EmailAddress::parse(send_to);
+    }
+    match Account::parse(&form.account) {
+        Ok(Account::Address(a)) => Ok(a),
+        _ => Err("Email Account is not an address: enter who should receive the test mail".into()),
+    }
+}
+
 /// What the server keeps of an earlier save, to decide whether a blank password may mean
 /// "keep the saved one".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -473,6 +520,8 @@ pub struct MailServerSettings {
     pub helo_name: Option<SmtpHost>,
     pub timeout: Timeout,
     pub reply_to: Option<EmailAddress>,
+    pub ca_pem: Option<CaCertificate>,
+    pub skip_verify: bool,
 }
 
 /// One message per field at fault, in form order.
@@ -531,6 +580,7 @@ impl MailServerSettings {
         );
         let timeout = errors.push(Field::Timeout, Timeout::parse(&form.timeout));
         let reply_to = errors.push(Field::ReplyTo, optional(&form.reply_to, EmailAddress::parse));
+        let ca_pem = errors.push(Field::CaPem, optional(&form.ca_pem, CaCertificate::parse));
 
         match (
             host,
@@ -544,6 +594,7 @@ impl MailServerSettings {
             helo_name,
             timeout,
             reply_to,
+            ca_pem,
         ) {
             (
                 Some(host),
@@ -557,6 +608,7 @@ impl MailServerSettings {
                 Some(helo_name),
                 Some(timeout),
                 Some(reply_to),
+                Some(ca_pem),
             ) if errors.is_empty() => Ok(Self {
                 host,
                 port,
@@ -569,6 +621,8 @@ impl MailServerSettings {
                 helo_name,
                 timeout,
                 reply_to,
+                ca_pem,
+                skip_verify: form.skip_verify,
             }),
             _ => Err(errors),
         }
@@ -648,6 +702,13 @@ pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
             field: Field::Encryption,
             message: "Neither STARTTLS nor SSL is on: the password would travel unencrypted".into(),
             fix: Some(Fix::UseStartTls),
+        });
+    }
+    if form.skip_verify {
+        out.push(Warning {
+            field: Field::SkipVerify,
+            message: "Certificates are not checked: anyone between Mailroom and the server could read the password. Use only to diagnose.".into(),
+            fix: None,
         });
     }
     if let Ok(Account::Username(name)) = Account::parse(&form.account) {
@@ -899,9 +960,11 @@ mod tests {
             helo_name: "bad name".into(),
             timeout: "0".into(),
             reply_to: "also nope".into(),
+            ca_pem: "not a certificate".into(),
+            skip_verify: false,
         };
         let errors = MailServerSettings::parse(&form, None).unwrap_err();
-        for field in Field::ALL {
+        for field in Field::ALL.into_iter().filter(|f| *f != Field::SkipVerify) {
             assert!(errors.get(field).is_some(), "no error for {field:?}: {errors:?}");
         }
     }
@@ -984,6 +1047,24 @@ mod tests {
             assert!(MailServerSettings::parse(&form, None).is_ok(), "preset {} yields an invalid form", p.id);
             assert!(warnings(&form, true).iter().all(|w| w.field != Field::Encryption), "preset {} warns", p.id);
         }
+    }
+
+    #[test]
+    fn test_recipient_defaults_to_the_account_address() {
+        assert_eq!(test_recipient(&valid_form(), "").unwrap().as_str(), "alerts@163.com");
+        assert_eq!(test_recipient(&valid_form(), "ops@example.com").unwrap().as_str(), "ops@example.com");
+        assert!(test_recipient(&valid_form(), "nope").is_err());
+        let apikey = MailServerForm { account: "apikey".into(), ..valid_form() };
+        assert!(test_recipient(&apikey, "").unwrap_err().contains("enter who should receive"));
+    }
+
+    #[test]
+    fn ca_certificate_needs_pem_framing_and_skip_verify_warns() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert!(CaCertificate::parse(pem).is_ok());
+        assert!(CaCertificate::parse("MIIB").is_err());
+        let form = MailServerForm { skip_verify: true, ..valid_form() };
+        assert!(warnings(&form, true).iter().any(|w| w.field == Field::SkipVerify));
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum AppError {
     /// sent, password blanked, so a page without JavaScript can show it again.
     #[error("Nothing was saved: correct the fields marked below.")]
     Invalid { errors: FieldErrors, submitted: Option<MailServerForm> },
+    /// Too many tests in a short time.
+    #[error("At most {limit} tests per minute: wait {retry_after_secs} seconds, then test again.")]
+    RateLimited { limit: u32, retry_after_secs: u64 },
     /// Storage or another internal part failed; details are in the server log.
     #[error("{0}")]
     Internal(String),

@@ -6,8 +6,18 @@ pub mod api;
 pub mod domain;
 pub mod error;
 pub mod pages;
+pub mod mailtest;
+pub mod store_types;
+#[cfg(feature = "ssr")]
+pub mod mailer;
 #[cfg(feature = "ssr")]
 pub mod store;
+
+/// The current time as RFC 3339, UTC (server only).
+#[cfg(feature = "ssr")]
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};

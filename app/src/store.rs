@@ -14,6 +14,9 @@ const META_TREE: &str = "meta";
 const SETTINGS_TREE: &str = "settings";
 const SCHEMA_KEY: &str = "schema_version";
 const MAIL_KEY: &str = "mail";
+const TESTS_KEY: &str = "mail_tests";
+
+pub use crate::store_types::{TestHistory, TestOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -54,6 +57,10 @@ pub struct MailSettingsRecord {
     pub helo_name: Option<String>,
     pub timeout_secs: u32,
     pub reply_to: Option<String>,
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+    #[serde(default)]
+    pub skip_verify: bool,
 }
 
 impl std::fmt::Debug for MailSettingsRecord {
@@ -87,6 +94,8 @@ impl MailSettingsRecord {
             helo_name: s.helo_name.as_ref().map(|h| h.as_str().to_string()),
             timeout_secs: s.timeout.secs(),
             reply_to: s.reply_to.as_ref().map(|a| a.as_str().to_string()),
+            ca_pem: s.ca_pem.as_ref().map(|c| c.as_str().to_string()),
+            skip_verify: s.skip_verify,
         })
     }
 
@@ -106,6 +115,8 @@ impl MailSettingsRecord {
             helo_name: self.helo_name.clone().unwrap_or_default(),
             timeout: self.timeout_secs.to_string(),
             reply_to: self.reply_to.clone().unwrap_or_default(),
+            ca_pem: self.ca_pem.clone().unwrap_or_default(),
+            skip_verify: self.skip_verify,
         }
     }
 
@@ -124,6 +135,11 @@ pub trait SettingsStore: Send + Sync {
         expected: u64,
         value: MailSettingsRecord,
     ) -> Result<Versioned<MailSettingsRecord>, StoreError>;
+
+    fn load_tests(&self) -> Result<TestHistory, StoreError>;
+
+    /// Records a test's outcome (flushed before returning).
+    fn record_test(&self, outcome: TestOutcome) -> Result<TestHistory, StoreError>;
 
     /// Flushes everything written so far (used at shutdown).
     fn flush(&self) -> Result<(), StoreError>;
@@ -171,12 +187,6 @@ impl SledStore {
     }
 }
 
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 impl SettingsStore for SledStore {
     fn load_mail(&self) -> Result<Option<Versioned<MailSettingsRecord>>, StoreError> {
         self.get(MAIL_KEY)
@@ -201,7 +211,7 @@ impl SettingsStore for SledStore {
         let record = Versioned {
             schema: SCHEMA_VERSION,
             version: current_version + 1,
-            saved_at: now_rfc3339(),
+            saved_at: crate::now_rfc3339(),
             value,
         };
         let bytes = serde_json::to_vec(&record)?;
@@ -212,6 +222,22 @@ impl SettingsStore for SledStore {
             .map_err(|_| StoreError::Conflict { current: current_version + 1, saved_at: String::new() })?;
         self.db.flush()?;
         Ok(record)
+    }
+
+    fn load_tests(&self) -> Result<TestHistory, StoreError> {
+        Ok(self.get::<TestHistory>(TESTS_KEY)?.map(|v| v.value).unwrap_or_default())
+    }
+
+    fn record_test(&self, outcome: TestOutcome) -> Result<TestHistory, StoreError> {
+        let mut history = self.load_tests()?;
+        if outcome.success {
+            history.last_success = Some(outcome.clone());
+        }
+        history.last = Some(outcome);
+        let record = Versioned { schema: SCHEMA_VERSION, version: 0, saved_at: crate::now_rfc3339(), value: history.clone() };
+        self.settings.insert(TESTS_KEY, serde_json::to_vec(&record)?)?;
+        self.db.flush()?;
+        Ok(history)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -237,6 +263,8 @@ mod tests {
             helo_name: None,
             timeout_secs: 15,
             reply_to: None,
+            ca_pem: None,
+            skip_verify: false,
         }
     }
 

@@ -17,7 +17,7 @@ async fn main() {
     let addr = listener.local_addr().unwrap();
     let config = Config::from_vars(|k| (k == "LEPTOS_SITE_ADDR").then(|| addr.to_string())).unwrap();
     let app = router(&config, store);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move { axum::serve(listener, server::make_service(app)).await.unwrap() });
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/api/save_mail_settings");
 

@@ -94,7 +94,7 @@ pub fn router(config: &Config, store: SharedStore) -> Router {
         .site_pkg_dir(site_pkg_dir.clone())
         .site_addr(config.addr)
         .build();
-    let state = AppState { leptos_options: leptos_options.clone(), server: ServerContext { store } };
+    let state = AppState { leptos_options: leptos_options.clone(), server: ServerContext::new(store) };
     let routes = generate_route_list(App);
 
     let precompressed = || ServeDir::new(&pkg_dir).precompressed_br().precompressed_gzip();
@@ -125,6 +125,11 @@ pub fn router(config: &Config, store: SharedStore) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(CompressionLayer::new())
+}
+
+/// The router as a service that knows each client's address (the test rate limit needs it).
+pub fn make_service(app: Router) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    app.into_make_service_with_connect_info::<SocketAddr>()
 }
 
 /// Renders the app's 404 page for any path nothing else handles.

@@ -66,7 +66,7 @@ async fn run() -> Result<(), String> {
     tracing::info!("listening on http://{local} with data in {}", data_dir.display());
 
     let app = router(&config, store.clone());
-    axum::serve(listener, app)
+    axum::serve(listener, server::make_service(app))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;

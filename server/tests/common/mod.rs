@@ -36,7 +36,7 @@ pub async fn spawn_app() -> TestApp {
     })
     .unwrap();
     let app = router(&config, store.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move { axum::serve(listener, server::make_service(app)).await.unwrap() });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestApp { url: format!("http://{addr}"), store, client, _dir: dir }
 }
@@ -93,5 +93,84 @@ impl TestApp {
         let mut pairs = vec![("version".to_string(), version.to_string())];
         pairs.extend(form.iter().map(|(k, v)| (format!("form[{k}]"), v.clone())));
         self.call("save_mail_settings", &pairs).await
+    }
+}
+
+/// The real SMTP server on loopback (scripts/smtp_peer.py, aiosmtpd), one per test binary.
+pub struct Peer {
+    pub ports: std::collections::HashMap<String, u16>,
+    pub ca_pem: String,
+    pub spool: std::path::PathBuf,
+    _child: std::sync::Mutex<std::process::Child>,
+}
+
+/// The Python that has aiosmtpd (installed by `scripts/bootstrap.sh --test`).
+pub fn peer_python() -> std::path::PathBuf {
+    std::env::var_os("MAILROOM_SMTP_PYTHON").map(Into::into).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/smtp-venv/bin/python")
+    })
+}
+
+pub fn peer() -> &'static Peer {
+    static PEER: std::sync::OnceLock<Peer> = std::sync::OnceLock::new();
+    PEER.get_or_init(|| {
+        use std::io::BufRead;
+        let python = peer_python();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/smtp_peer.py");
+        // stdin stays open while this process lives; the peer exits when it closes.
+        let mut child = std::process::Command::new(&python)
+            .arg(&script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {} ({e}); run scripts/bootstrap.sh --test", python.display()));
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("peer said {line:?}: {e}"));
+        Peer {
+            ports: serde_json::from_value(info["ports"].clone()).unwrap(),
+            ca_pem: std::fs::read_to_string(info["ca_pem"].as_str().unwrap()).unwrap(),
+            spool: info["spool"].as_str().unwrap().into(),
+            _child: std::sync::Mutex::new(child),
+        }
+    })
+}
+
+impl Peer {
+    pub fn port(&self, name: &str) -> String {
+        self.ports[name].to_string()
+    }
+
+    /// The message the peer queued under `queue_id`, once it is there.
+    pub fn message(&self, queue_id: &str) -> String {
+        std::fs::read_to_string(self.spool.join(format!("{queue_id}.eml"))).unwrap()
+    }
+}
+
+/// A form for the peer: account alerts@example.com with the right password, plain, on `listener`.
+pub fn peer_form(listener: &str, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let p = peer();
+    let port = p.port(listener);
+    let mut base: Vec<(&str, &str)> = vec![
+        ("host", "localhost"),
+        ("port", &port),
+        ("account", "alerts@example.com"),
+        ("password", "correct-password"),
+        ("from_address", "alerts@example.com"),
+        ("from_name", "Mailroom Alerts"),
+        ("timeout", "5"),
+        ("starttls", ""),
+    ];
+    base.retain(|(k, _)| !changes.iter().any(|(c, _)| c == k));
+    base.extend_from_slice(changes);
+    base.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+impl TestApp {
+    /// Runs "Test Email Server" with `form`, sending to `send_to` (blank: the account).
+    pub async fn test_mail(&self, form: &[(String, String)], send_to: &str) -> Reply {
+        let mut pairs = vec![("send_to".to_string(), send_to.to_string())];
+        pairs.extend(form.iter().map(|(k, v)| (format!("form[{k}]"), v.clone())));
+        self.call("test_mail_server", &pairs).await
     }
 }

@@ -1,0 +1,20 @@
+//! Stored records the browser also sees.
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one "Test Email Server", kept to show "Last successful test: …".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestOutcome {
+    pub success: bool,
+    pub stage: crate::mailtest::Stage,
+    pub summary: String,
+    pub server: String,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestHistory {
+    pub last: Option<TestOutcome>,
+    pub last_success: Option<TestOutcome>,
+}

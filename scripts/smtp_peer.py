@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""A real SMTP server on loopback for Mailroom's tests (aiosmtpd).
+
+Starts several listeners, each showing one behaviour, and prints one JSON line on stdout with
+their ports, the throwaway CA's PEM path and the spool directory, then serves until stdin closes
+or SIGTERM arrives.
+
+  plain        plain SMTP, AUTH allowed without TLS, no STARTTLS
+  starttls     STARTTLS offered (not required); AUTH only after TLS
+  ssl          implicit TLS; AUTH
+  ssl_expired  implicit TLS with an expired certificate
+  ssl_wrongname implicit TLS with a certificate for other.example only
+  cram_only    plain, AUTH offered with CRAM-MD5 only
+  refuse       greets with 554 and closes
+  silent       accepts connections and never says anything
+  closed       a port nobody listens on
+
+Accounts: alerts@example.com / correct-password, apikey / correct-password.
+Hooks: MAIL FROM not equal to the account -> 553; RCPT reject-rcpt@... -> 550;
+RCPT reject-data@... -> accepted, then 554 after DATA. Accepted messages land in the spool.
+"""
+
+import asyncio
+import datetime
+import ipaddress
+import json
+import os
+import signal
+import socket
+import ssl
+import sys
+import tempfile
+import uuid
+import warnings
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+warnings.filterwarnings("ignore", message=".*login_data is deprecated.*")
+
+ACCOUNTS = {"alerts@example.com": "correct-password", "apikey": "correct-password"}
+
+
+def make_ca():
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Mailroom Test CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def make_leaf(ca_key, ca_cert, names, expired=False):
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if expired:
+        start, end = now - datetime.timedelta(days=60), now - datetime.timedelta(days=30)
+    else:
+        start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=30)
+    sans = []
+    for n in names:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(n)))
+        except ValueError:
+            sans.append(x509.DNSName(n))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def write_pair(directory, stem, key, cert):
+    cert_path = os.path.join(directory, stem + ".pem")
+    key_path = os.path.join(directory, stem + ".key")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return cert_path, key_path
+
+
+def server_context(cert_path, key_path):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert_path, key_path)
+    return ctx
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    if isinstance(auth_data, LoginPassword):
+        user = auth_data.login.decode()
+        if ACCOUNTS.get(user) == auth_data.password.decode():
+            return AuthResult(success=True, auth_data=user)
+    # handled=False lets aiosmtpd answer 535; True without a reply would hang the client.
+    return AuthResult(success=False, handled=False)
+
+
+class Handler:
+    def __init__(self, spool):
+        self.spool = spool
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        login = session.auth_data if isinstance(session.auth_data, str) else None
+        if login and "@" in login and address.lower() != login.lower():
+            return "553 5.7.1 Sender address rejected: From must equal the authenticated account"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().startswith("reject-rcpt@"):
+            return "550 5.1.1 Recipient address rejected: User unknown in virtual mailbox table"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        if any(r.lower().startswith("reject-data@") for r in envelope.rcpt_tos):
+            return "554 5.7.1 Message rejected: content policy"
+        queue_id = uuid.uuid4().hex[:12].upper()
+        path = os.path.join(self.spool, queue_id + ".eml")
+        with open(path + ".tmp", "wb") as f:
+            f.write(envelope.original_content or envelope.content)
+        os.replace(path + ".tmp", path)
+        with open(os.path.join(self.spool, queue_id + ".json"), "w") as f:
+            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}, f)
+        return f"250 2.0.0 Ok: queued as {queue_id}"
+
+
+class CramOnlyHandler(Handler):
+    async def auth_CRAM__MD5(self, server, args):
+        await server.push("535 5.7.8 CRAM-MD5 is advertised for tests only")
+        return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def main():
+    work = tempfile.mkdtemp(prefix="mailroom-smtp-")
+    spool = os.path.join(work, "spool")
+    os.makedirs(spool)
+    ca_key, ca_cert = make_ca()
+    ca_path, _ = write_pair(work, "ca", ca_key, ca_cert)
+    good = write_pair(work, "good", *make_leaf(ca_key, ca_cert, ["localhost", "127.0.0.1"]))
+    expired = write_pair(work, "expired", *make_leaf(ca_key, ca_cert, ["localhost", "127.0.0.1"], expired=True))
+    wrong = write_pair(work, "wrong", *make_leaf(ca_key, ca_cert, ["other.example"]))
+
+    loop = asyncio.get_running_loop()
+    handler = Handler(spool)
+    ports = {}
+
+    async def listen(name, factory, ssl_ctx=None):
+        srv = await loop.create_server(factory, "127.0.0.1", 0, ssl=ssl_ctx)
+        ports[name] = srv.sockets[0].getsockname()[1]
+        return srv
+
+    def smtp(h=handler, **kw):
+        return lambda: SMTP(h, authenticator=authenticator, hostname="peer.test", **kw)
+
+    servers = [
+        await listen("plain", smtp(auth_require_tls=False)),
+        await listen("starttls", smtp(tls_context=server_context(*good), require_starttls=False)),
+        await listen("ssl", smtp(auth_require_tls=False), server_context(*good)),
+        await listen("ssl_expired", smtp(auth_require_tls=False), server_context(*expired)),
+        await listen("ssl_wrongname", smtp(auth_require_tls=False), server_context(*wrong)),
+        await listen(
+            "cram_only",
+            smtp(CramOnlyHandler(spool), auth_require_tls=False, auth_exclude_mechanism=["LOGIN", "PLAIN"]),
+        ),
+    ]
+
+    class Refuse(asyncio.Protocol):
+        def connection_made(self, transport):
+            transport.write(b"554 5.3.2 peer.test No SMTP service here\r\n")
+            transport.close()
+
+    class Silent(asyncio.Protocol):
+        pass
+
+    servers.append(await listen("refuse", Refuse))
+    servers.append(await listen("silent", Silent))
+    ports["closed"] = free_port()
+
+    print(json.dumps({"ports": ports, "ca_pem": ca_path, "spool": spool}), flush=True)
+
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_reader(sys.stdin.fileno(), lambda: sys.stdin.read(1) or stop.set())
+    await stop.wait()
+    for s in servers:
+        s.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
