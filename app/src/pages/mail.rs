@@ -3,7 +3,9 @@
 //! The same page works without JavaScript: the form posts to the save server function, which
 //! redirects back; errors then arrive in the URL and are shown beside the fields.
 
-use crate::api::{load_mail_settings, MailSettingsView, SaveMailSettings};
+use crate::api::{load_mail_settings, MailSettingsView, SaveMailSettings, TestMailServer};
+use crate::mailtest::TestReport;
+use crate::store_types::{TestHistory, TestOutcome};
 use crate::domain::{
     self, Encryption, Field, FieldErrors, MailServerForm, MailServerSettings, Preset, PRESETS, SES_REGIONS,
 };
@@ -66,6 +68,11 @@ struct FormState {
     auto_note: RwSignal<Option<String>>,
     server_errors: RwSignal<FieldErrors>,
     errors: Memo<FieldErrors>,
+    /// "Send test to": not a setting, only the test's recipient.
+    send_to: RwSignal<String>,
+    test_tried: RwSignal<bool>,
+    /// The field the last failed test blamed, highlighted until edited.
+    fault: RwSignal<Option<Field>>,
 }
 
 impl FormState {
@@ -88,6 +95,9 @@ impl FormState {
                     saved_login.with(|l| MailServerSettings::parse(f, l.as_ref()).err().unwrap_or_default())
                 })
             }),
+            send_to: RwSignal::new(String::new()),
+            test_tried: RwSignal::new(false),
+            fault: RwSignal::new(None),
         }
     }
 
@@ -98,6 +108,9 @@ impl FormState {
             t.insert(field);
         });
         self.server_errors.update(|e| e.0.retain(|(f, _)| *f != field));
+        if self.fault.get_untracked() == Some(field) {
+            self.fault.set(None);
+        }
     }
 
     /// True when a password is saved but host, port or account no longer match it.
@@ -120,6 +133,14 @@ impl FormState {
 
     /// The message under `field`: shown once the field was edited or a save was tried.
     fn message(self, field: Field) -> Option<String> {
+        if field == Field::SendTo {
+            let shown = self.test_tried.get() || self.touched.with(|t| t.contains(&field));
+            let error = self.form.with(|f| self.send_to.with(|to| domain::test_recipient(f, to).err()));
+            return shown
+                .then_some(error)
+                .flatten()
+                .or_else(|| self.server_errors.with(|e| e.get(field).map(str::to_string)));
+        }
         let shown = self.submitted.get()
             || self.touched.with(|t| t.contains(&field))
             || (field == Field::Password && self.login_changed());
@@ -177,13 +198,58 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
     });
 
     warn_before_leaving(state);
-
     let advanced_open = RwSignal::new(false);
+
+    let test = ServerAction::<TestMailServer>::new();
+    let history = RwSignal::new(current.tests.clone());
+    Effect::new(move |_| match test.value().get() {
+        Some(Ok(report)) => {
+            state.fault.set(if report.success { None } else { report.field });
+            let outcome = TestOutcome {
+                success: report.success,
+                stage: report.stage,
+                summary: report.summary.clone(),
+                server: report.server.clone(),
+                finished_at: report.finished_at.clone(),
+            };
+            history.update(|h| {
+                if outcome.success {
+                    h.last_success = Some(outcome.clone());
+                }
+                h.last = Some(outcome);
+            });
+        }
+        Some(Err(AppError::Invalid { errors, .. })) => {
+            state.server_errors.set(errors);
+            state.submitted.set(true);
+        }
+        _ => {}
+    });
+    let on_test = move |_| {
+        state.test_tried.set(true);
+        state.submitted.set(true);
+        let first = state.errors.with_untracked(|e| e.0.first().map(|(f, _)| *f)).or_else(|| {
+            state
+                .form
+                .with_untracked(|f| state.send_to.with_untracked(|to| domain::test_recipient(f, to).err()))
+                .map(|_| Field::SendTo)
+        });
+        if let Some(first) = first {
+            if matches!(first, Field::HeloName | Field::Timeout | Field::ReplyTo | Field::CaPem) {
+                advanced_open.set(true);
+            }
+            focus_field(first);
+            return;
+        }
+        state.fault.set(None);
+        test.dispatch(TestMailServer { form: state.form.get_untracked(), send_to: state.send_to.get_untracked() });
+    };
+
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         state.submitted.set(true);
         if let Some(first) = state.errors.with_untracked(|e| e.0.first().map(|(f, _)| *f)) {
-            if matches!(first, Field::HeloName | Field::Timeout | Field::ReplyTo) {
+            if matches!(first, Field::HeloName | Field::Timeout | Field::ReplyTo | Field::CaPem) {
                 advanced_open.set(true);
             }
             focus_field(first);
@@ -193,7 +259,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
     };
     // Advanced fields with errors must be visible: open the section (never close it for the admin).
     let advanced_has_error = move || {
-        [Field::HeloName, Field::Timeout, Field::ReplyTo].into_iter().any(|f| state.message(f).is_some())
+        [Field::HeloName, Field::Timeout, Field::ReplyTo, Field::CaPem].into_iter().any(|f| state.message(f).is_some())
     };
     let advanced = NodeRef::<leptos::html::Details>::new();
     Effect::new(move |_| {
@@ -280,10 +346,29 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
                     set=|f, v| f.timeout = v placeholder="15" autocomplete="off" inputmode="numeric" />
                 <TextField state field=Field::ReplyTo initial=initial.reply_to.clone() get=|f| &f.reply_to
                     set=|f, v| f.reply_to = v placeholder="support@example.com" autocomplete="off" />
+                <CaField state initial=initial.ca_pem.clone() />
+                <SkipVerifySwitch state initial=initial.skip_verify />
             </details>
+            <div class="field send-to">
+                <label for="send_to">{Field::SendTo.label()}</label>
+                <input id="send_to" type="email" autocomplete="off" placeholder="Blank: the Email Account"
+                    prop:value=move || state.send_to.get()
+                    aria-invalid=move || if state.message(Field::SendTo).is_some() { "true" } else { "false" }
+                    aria-describedby="send_to-message"
+                    on:input=move |ev| {
+                        state.send_to.set(event_target_value(&ev));
+                        state.touched.update(|t| {
+                            t.insert(Field::SendTo);
+                        });
+                        state.server_errors.update(|e| e.0.retain(|(f, _)| *f != Field::SendTo));
+                    } />
+                <p class="message" id="send_to-message" role="alert">{move || state.message(Field::SendTo)}</p>
+            </div>
             <div class="actions">
-                <button type="button" class="secondary" disabled title="Sending a test mail arrives with the next release">
-                    "Test Email Server"
+                <button type="button" class="secondary" on:click=on_test
+                    disabled=move || test.pending().get()
+                    aria-busy=move || if test.pending().get() { "true" } else { "false" }>
+                    {move || if test.pending().get() { "Testing…" } else { "Test Email Server" }}
                 </button>
                 <button type="submit" disabled=move || save.pending().get()>"Save"</button>
                 <Show when=move || state.dirty()>
@@ -291,6 +376,8 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
                 </Show>
             </div>
             {status}
+            <TestResult test state />
+            <p class="muted" data-testid="last-test">{move || last_test_line(&history.get())}</p>
             <p class="muted">
                 {move || saved_at.get().map(|t| format!("Last saved {} (version {}).", show_time(&t), version.get()))}
             </p>
@@ -341,8 +428,9 @@ fn TextField(
         state.form.with(|f| domain::warnings(f, state.password_present())).into_iter().filter(|w| w.field == field).collect::<Vec<_>>()
     };
     let described_by = format!("{message_id} {hint_id}");
+    let at_fault = move || state.fault.get() == Some(field);
     view! {
-        <div class="field">
+        <div class="field" class:at-fault=at_fault>
             <label for=id>{field.label()}</label>
             <input
                 id=id
@@ -367,6 +455,9 @@ fn TextField(
                 })
             />
             <p class="message" id=message_id role="alert">{move || message.get()}</p>
+            <Show when=at_fault>
+                <p class="fault-note">"The last test points here."</p>
+            </Show>
             <WarningList warnings=Signal::derive(warnings) state />
             <p class="hint" id=hint_id>{move || hint.map(|h| h.get())}</p>
         </div>
@@ -414,7 +505,8 @@ fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoView 
         });
     };
     view! {
-        <fieldset class="field switches" id="encryption" aria-describedby="encryption-message">
+        <fieldset class="field switches" id="encryption" aria-describedby="encryption-message"
+            class:at-fault=move || state.fault.get() == Some(Field::Encryption)>
             <legend>"Encryption (optional)"</legend>
             <label class="switch">
                 <input type="checkbox" role="switch" id="starttls" name="form[starttls]" value="true"
@@ -432,6 +524,9 @@ fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoView 
             </label>
             <p class="message" id="encryption-message" role="alert">{move || message.get()}</p>
             <p class="note" aria-live="polite">{move || state.auto_note.get()}</p>
+            <Show when=move || state.fault.get() == Some(Field::Encryption)>
+                <p class="fault-note">"The last test points here."</p>
+            </Show>
             <WarningList warnings=Signal::derive(warnings) state />
         </fieldset>
     }
@@ -509,4 +604,163 @@ fn warn_before_leaving(state: FormState) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = state;
+}
+
+fn last_test_line(h: &TestHistory) -> String {
+    let success = h
+        .last_success
+        .as_ref()
+        .map(|t| format!("Last successful test: {} ({}).", show_time(&t.finished_at), t.server));
+    let failed = h
+        .last
+        .as_ref()
+        .filter(|t| !t.success)
+        .map(|t| format!(" Last test failed: {} ({}).", t.stage.title(), show_time(&t.finished_at)));
+    match (success, failed) {
+        (None, None) => "Not tested yet.".to_string(),
+        (s, f) => format!("{}{}", s.unwrap_or_else(|| "No successful test yet.".into()), f.unwrap_or_default()),
+    }
+}
+
+/// The outcome of "Test Email Server", or its progress.
+#[component]
+fn TestResult(test: ServerAction<TestMailServer>, state: FormState) -> impl IntoView {
+    move || {
+        if test.pending().get() {
+            let (server, secs) = state.form.with_untracked(|f| {
+                let secs = domain::Timeout::parse(&f.timeout).map(|t| t.secs()).unwrap_or(domain::DEFAULT_TIMEOUT_SECS);
+                (format!("{}:{}", f.host.trim(), f.port.trim()), secs)
+            });
+            return view! {
+                <p class="muted" role="status" aria-live="polite">
+                    {format!("Sending a test mail through {server}\u{2026} (at most {secs} s)")}
+                </p>
+            }
+            .into_any();
+        }
+        match test.value().get() {
+            Some(Ok(report)) => view! { <ReportView report /> }.into_any(),
+            Some(Err(AppError::Invalid { .. })) => {
+                view! { <p class="error" role="alert">"Nothing was tested: correct the fields marked above."</p> }
+                    .into_any()
+            }
+            Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            None => ().into_any(),
+        }
+    }
+}
+
+#[component]
+fn ReportView(report: TestReport) -> impl IntoView {
+    let reply = match (report.code, &report.server_reply) {
+        (Some(c), Some(r)) => Some(format!("{c} {r}")),
+        (Some(c), None) => Some(c.to_string()),
+        _ => None,
+    };
+    let class = if report.success { "test-result ok" } else { "test-result failed" };
+    let heading = if report.success {
+        "Test email accepted".to_string()
+    } else {
+        format!("Test failed: {}", report.stage.title())
+    };
+    let field = report.field.map(|f| f.label());
+    let transcript = report
+        .transcript
+        .iter()
+        .map(|l| format!("{} {}", if l.client { "C:" } else { "S:" }, l.text.replace('\n', "\n   ")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let details = format!(
+        "{} with {}, to {}, in {} ms.",
+        report.server,
+        report.encryption.describe(),
+        report.recipient,
+        report.elapsed_ms
+    );
+    let advice = report.advice.clone();
+    view! {
+        <section class=class aria-label="Test result" data-testid="test-result">
+            <h2>{heading}</h2>
+            <p>{report.summary.clone()}</p>
+            {reply.map(|r| view! { <p class="reply">"Server reply: " <code>{r}</code></p> })}
+            {field.map(|f| view! { <p>"Most likely at fault: " <strong>{f}</strong></p> })}
+            {(!advice.is_empty())
+                .then(|| {
+                    view! {
+                        <ul class="advice">
+                            {advice.into_iter().map(|a| view! { <li>{a}</li> }).collect_view()}
+                        </ul>
+                    }
+                })}
+            <p class="muted">{details}</p>
+            <details class="transcript">
+                <summary>"SMTP transcript"</summary>
+                <pre>{transcript}</pre>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn CaField(state: FormState, initial: String) -> impl IntoView {
+    let field = Field::CaPem;
+    let message = Memo::new(move |_| state.message(field));
+    view! {
+        <div class="field">
+            <label for="ca_pem">{field.label()}</label>
+            <textarea
+                id="ca_pem"
+                name="form[ca_pem]"
+                rows="4"
+                spellcheck="false"
+                placeholder="-----BEGIN CERTIFICATE-----"
+                prop:value=move || state.form.with(|f| f.ca_pem.clone())
+                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-describedby="ca_pem-message ca_pem-hint"
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    state.edit(field, |f| f.ca_pem = v);
+                }
+            >
+                {initial}
+            </textarea>
+            <p class="message" id="ca_pem-message" role="alert">{move || message.get()}</p>
+            <p class="hint" id="ca_pem-hint">
+                "For a server whose certificate comes from a private CA. Used for tests and real mail."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn SkipVerifySwitch(state: FormState, initial: bool) -> impl IntoView {
+    let warnings = move || {
+        state
+            .form
+            .with(|f| domain::warnings(f, true))
+            .into_iter()
+            .filter(|w| w.field == Field::SkipVerify)
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <div class="field">
+            <label class="switch">
+                <input
+                    type="checkbox"
+                    role="switch"
+                    id="skip_verify"
+                    name="form[skip_verify]"
+                    value="true"
+                    checked=initial
+                    prop:checked=move || state.form.with(|f| f.skip_verify)
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        state.edit(Field::SkipVerify, |f| f.skip_verify = on);
+                    }
+                />
+                {Field::SkipVerify.label()}
+            </label>
+            <WarningList warnings=Signal::derive(warnings) state />
+        </div>
+    }
 }
