@@ -39,6 +39,7 @@ test-e2e:
 # Benchmarks print figures (no thresholds): durable save round trip, keystroke to validation message.
 bench: bootstrap-test build
 	cargo bench -p server --bench save_roundtrip
+	cargo bench -p server --bench test_send_vs_swaks
 	cd end2end && npx playwright test --config playwright.bench.config.ts
 
 clean:

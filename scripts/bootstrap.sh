@@ -78,6 +78,8 @@ if [ $want_test -eq 1 ]; then
     log "installing Debian chromium"
     apt_install chromium
   fi
+  # swaks: the reference SMTP client the test-send benchmark compares with.
+  have swaks || apt_install swaks
   # 6. The SMTP peer's Python environment (aiosmtpd, cryptography) in target/smtp-venv.
   venv=target/smtp-venv
   stamp=$venv/.requirements
