@@ -450,6 +450,23 @@ pub fn test_recipient(form: &MailServerForm, send_to: &str) -> Result<EmailAddre
     }
 }
 
+pub const MIN_ADMIN_PASSWORD_CHARS: usize = 10;
+
+/// The rule for an admin's password (setup, reset, `mailroom admin create`).
+pub fn admin_password(password: &str, confirm: &str, email: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < MIN_ADMIN_PASSWORD_CHARS {
+        return Err(format!("Use at least {MIN_ADMIN_PASSWORD_CHARS} characters ({n} now)"));
+    }
+    if password.trim().eq_ignore_ascii_case(email.trim()) {
+        return Err("The password must not be the email address".into());
+    }
+    if password != confirm {
+        return Err("The two passwords differ".into());
+    }
+    Ok(())
+}
+
 /// What the server keeps of an earlier save, to decide whether a blank password may mean
 /// "keep the saved one".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1065,6 +1082,14 @@ mod tests {
         assert!(CaCertificate::parse("MIIB").is_err());
         let form = MailServerForm { skip_verify: true, ..valid_form() };
         assert!(warnings(&form, true).iter().any(|w| w.field == Field::SkipVerify));
+    }
+
+    #[test]
+    fn admin_passwords_need_length_and_a_matching_confirmation() {
+        assert!(admin_password("short", "short", "a@b.c").unwrap_err().contains("at least 10"));
+        assert!(admin_password("a@example.com", "a@example.com", "A@example.com").is_err());
+        assert!(admin_password("long enough pw", "long enough pX", "a@b.c").unwrap_err().contains("differ"));
+        assert!(admin_password("long enough pw", "long enough pw", "a@b.c").is_ok());
     }
 
     #[test]

@@ -19,6 +19,17 @@ pub enum AppError {
     /// sent, password blanked, so a page without JavaScript can show it again.
     #[error("Nothing was saved: correct the fields marked below.")]
     Invalid { errors: FieldErrors, submitted: Option<MailServerForm> },
+    /// No valid session: log in first. Carries no data.
+    #[error("Your session has ended: log in again.")]
+    NotAuthenticated,
+    /// Wrong email or password (never says which).
+    #[error("Wrong email or password.")]
+    LoginFailed,
+    #[error("Too many failed logins: wait {retry_after_secs} seconds, then try again.")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// Refused for a reason the message gives (a cross-site request, a used setup link).
+    #[error("{0}")]
+    Forbidden(String),
     /// Too many tests in a short time.
     #[error("At most {limit} tests per minute: wait {retry_after_secs} seconds, then test again.")]
     RateLimited { limit: u32, retry_after_secs: u64 },

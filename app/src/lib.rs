@@ -9,7 +9,11 @@ pub mod pages;
 pub mod mailtest;
 pub mod store_types;
 #[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
 pub mod mailer;
+#[cfg(feature = "ssr")]
+pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod store;
 
@@ -26,8 +30,19 @@ use leptos_router::{
     path, SsrMode,
 };
 
-/// The HTML document around the app; rendered on the server only.
+/// The HTML document around the app; rendered on the server only. Sets the page's
+/// Content-Security-Policy with this render's nonce (the hydration script carries it).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(resp)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        );
+        if let Ok(value) = http::HeaderValue::from_str(&policy) {
+            resp.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     let css = format!("/{}/main.css", options.site_pkg_dir);
     view! {
         <!DOCTYPE html>
@@ -61,32 +76,46 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text="Mailroom" />
         <Router>
-            <div class="layout">
-                <nav class="sidebar" aria-label="Main menu">
-                    <div class="brand">"Mailroom"</div>
-                    <ul class="menu">
-                        <li>
-                            <span class="menu-group">"Settings"</span>
-                            <ul>
-                                <li>
-                                    <A href="/settings/mail">"Mail Server"</A>
-                                </li>
-                            </ul>
-                        </li>
-                    </ul>
-                </nav>
-                <main class="content">
-                    <Routes fallback=pages::NotFound>
-                        // Async: the server waits for the settings before answering, so the form is in
-                        // the HTML itself and works without JavaScript.
-                        <Route
-                            path=path!("/settings/mail")
-                            view=pages::mail::MailServerPage
-                            ssr=SsrMode::Async
-                        />
-                    </Routes>
-                </main>
-            </div>
+            <Routes fallback=|| view! { <AdminLayout><pages::NotFound /></AdminLayout> }>
+                <Route path=path!("/login") view=pages::auth::LoginPage />
+                <Route path=path!("/setup") view=pages::auth::SetupPage />
+                <Route path=path!("/forgot") view=pages::auth::ForgotPage />
+                <Route path=path!("/reset") view=pages::auth::ResetPage />
+                // Async: the server waits for the settings before answering, so the form is in
+                // the HTML itself and works without JavaScript.
+                <Route
+                    path=path!("/settings/mail")
+                    view=|| view! { <AdminLayout><pages::mail::MailServerPage /></AdminLayout> }
+                    ssr=SsrMode::Async
+                />
+            </Routes>
         </Router>
+    }
+}
+
+/// The admin panel: the left-hand menu (Settings › Mail Server) and "Log out".
+#[component]
+fn AdminLayout(children: Children) -> impl IntoView {
+    let logout = ServerAction::<api::Logout>::new();
+    view! {
+        <div class="layout">
+            <nav class="sidebar" aria-label="Main menu">
+                <div class="brand">"Mailroom"</div>
+                <ul class="menu">
+                    <li>
+                        <span class="menu-group">"Settings"</span>
+                        <ul>
+                            <li>
+                                <A href="/settings/mail">"Mail Server"</A>
+                            </li>
+                        </ul>
+                    </li>
+                </ul>
+                <ActionForm action=logout attr:class="logout">
+                    <button type="submit" class="link-light">"Log out"</button>
+                </ActionForm>
+            </nav>
+            <main class="content">{children()}</main>
+        </div>
     }
 }

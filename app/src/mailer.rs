@@ -9,7 +9,7 @@
 //! collected by a subscriber that lives only for one test, with AUTH payloads and the message
 //! body replaced.
 
-use crate::domain::{Account, Encryption, MailServerSettings};
+use crate::domain::{Encryption, MailServerSettings};
 use crate::mailtest::{auth_hints, brief, enhanced_status, Stage, TestReport, TranscriptLine};
 use lettre::{
     message::{header::ContentType, Mailbox},
@@ -56,6 +56,22 @@ pub struct SmtpTarget {
 /// Sends the test mail to `recipient` and reports what happened. Never panics, never exceeds
 /// the settings' timeout (plus a few milliseconds).
 pub async fn test_send(target: &SmtpTarget, recipient: &Address) -> TestReport {
+    let s = &target.settings;
+    let body = format!(
+        "This is a test email from Mailroom.\r\n\r\n\
+         It was sent through {host}, port {port}, with {enc}, logged in as {account}.\r\n\
+         If you can read it, Mailroom can send alert notifications and forgotten-password emails.\r\n",
+        host = s.host,
+        port = s.port.get(),
+        enc = s.encryption.describe(),
+        account = s.account.as_str(),
+    );
+    send_mail(target, recipient, "Mailroom test email", body).await
+}
+
+/// Sends one plain-text mail through the settings (the system's own mail: alerts, password
+/// resets) and reports each step the same way a test does.
+pub async fn send_mail(target: &SmtpTarget, recipient: &Address, subject: &str, body: String) -> TestReport {
     let started = Instant::now();
     let s = &target.settings;
     let deadline = Duration::from_secs(u64::from(s.timeout.secs()));
@@ -63,7 +79,7 @@ pub async fn test_send(target: &SmtpTarget, recipient: &Address) -> TestReport {
     let collector = TranscriptCollector::default();
 
     let conversation =
-        converse(target, recipient, progress.clone(), collector.clone()).with_subscriber(collector.subscriber());
+        converse(target, recipient, subject, body, progress.clone(), collector.clone()).with_subscriber(collector.subscriber());
     let outcome = match tokio::time::timeout(deadline, conversation).await {
         Ok(outcome) => outcome,
         Err(_) => {
@@ -239,6 +255,8 @@ struct Accepted {
 async fn converse(
     target: &SmtpTarget,
     recipient: &Address,
+    subject: &str,
+    body: String,
     progress: Arc<Mutex<Stage>>,
     collector: TranscriptCollector,
 ) -> Result<Accepted, Failure> {
@@ -347,7 +365,7 @@ async fn converse(
         .await
         .map_err(|e| Failure::smtp(Stage::RecipientRejected, &format!("The recipient {recipient} was rejected"), &e))?;
     at(Stage::MessageRejected);
-    let message = test_message(s, recipient)
+    let message = build_message(s, recipient, subject, body)
         .map_err(|e| Failure::new(Stage::MessageRejected, format!("The test message could not be built: {e}")))?;
     conn.command(Data).await.map_err(|e| Failure::smtp(Stage::MessageRejected, "The message was rejected", &e))?;
     let reply = conn
@@ -504,33 +522,22 @@ async fn tls_probe(addr: SocketAddr, host: &str, greeted: Arc<AtomicBool>) {
     }
 }
 
-fn test_message(s: &MailServerSettings, to: &Address) -> Result<Message, String> {
+fn build_message(s: &MailServerSettings, to: &Address, subject: &str, body: String) -> Result<Message, String> {
     let from_addr: Address = s.from_address.as_str().parse().map_err(|e| format!("{e}"))?;
     let name = s.from_name.as_str();
     let from = Mailbox::new((!name.is_empty()).then(|| name.to_string()), from_addr);
     let mut builder = Message::builder()
         .from(from)
         .to(Mailbox::new(None, to.clone()))
-        .subject("Mailroom test email")
+        .subject(subject)
         .date_now()
         .message_id(None)
         .header(ContentType::TEXT_PLAIN);
     if let Some(reply_to) = &s.reply_to {
         builder = builder.reply_to(Mailbox::new(None, reply_to.as_str().parse().map_err(|e| format!("{e}"))?));
     }
-    let account = match &s.account {
-        Account::Address(a) => a.as_str().to_string(),
-        Account::Username(u) => u.clone(),
-    };
     builder
-        .body(format!(
-            "This is a test email from Mailroom.\r\n\r\n\
-             It was sent through {host}, port {port}, with {enc}, logged in as {account}.\r\n\
-             If you can read it, Mailroom can send alert notifications and forgotten-password emails.\r\n",
-            host = s.host,
-            port = s.port.get(),
-            enc = s.encryption.describe(),
-        ))
+        .body(body)
         .map_err(|e| e.to_string())
 }
 

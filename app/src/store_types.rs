@@ -18,3 +18,12 @@ pub struct TestHistory {
     pub last: Option<TestOutcome>,
     pub last_success: Option<TestOutcome>,
 }
+
+/// One save in the audit log: who, when, and which fields changed (secrets only as "changed").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub who: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub changes: Vec<String>,
+}

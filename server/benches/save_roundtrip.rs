@@ -3,23 +3,19 @@
 //!
 //! Run: `make bench` (or `cargo bench -p server --bench save_roundtrip`).
 
-use app::store::SledStore;
-use server::{router, Config};
-use std::{sync::Arc, time::Instant};
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::time::Instant;
 
 const SAVES: u64 = 1_000;
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SledStore::open(dir.path()).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = Config::from_vars(|k| (k == "LEPTOS_SITE_ADDR").then(|| addr.to_string())).unwrap();
-    let app = router(&config, store);
-    tokio::spawn(async move { axum::serve(listener, server::make_service(app)).await.unwrap() });
-    let client = reqwest::Client::new();
-    let url = format!("http://{addr}/api/save_mail_settings");
+    let app = common::spawn_app().await;
+    let client = app.client.clone();
+    let url = format!("{}/api/save_mail_settings", app.url);
 
     let mut micros = Vec::with_capacity(SAVES as usize);
     for version in 0..SAVES {

@@ -1,10 +1,12 @@
+#![recursion_limit = "256"]
 //! The Mailroom server: configuration, sled opening, the axum router and graceful shutdown.
 
-use app::{api::ctx::ServerContext, shell, store::SharedStore, App};
+use app::{api::ctx::ServerContext, error::AppError, shell, App};
 use axum::{
     body::Body,
     extract::{FromRef, Request, State},
-    http::{header, HeaderValue},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
     response::{IntoResponse, Redirect, Response},
     routing::get,
     Router,
@@ -34,12 +36,18 @@ pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub site_root: PathBuf,
+    /// How admins reach the server, for links in mails; `None`: http://LEPTOS_SITE_ADDR.
+    pub public_url: Option<String>,
+    /// MAILROOM_SECRET_KEY, if set (else the key file in the data dir).
+    pub secret_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("LEPTOS_SITE_ADDR={value:?} is not an address and port like 127.0.0.1:3000")]
     Addr { value: String },
+    #[error("MAILROOM_PUBLIC_URL={value:?} must start with http:// or https://")]
+    PublicUrl { value: String },
 }
 
 impl Config {
@@ -51,6 +59,12 @@ impl Config {
             addr,
             data_dir: var("MAILROOM_DATA_DIR").map_or_else(|| DEFAULT_DATA_DIR.into(), PathBuf::from),
             site_root: var("MAILROOM_SITE_ROOT").map_or_else(default_site_root, PathBuf::from),
+            public_url: match var("MAILROOM_PUBLIC_URL") {
+                Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u.trim_end_matches('/').to_string()),
+                Some(value) => return Err(ConfigError::PublicUrl { value }),
+                None => None,
+            },
+            secret_key: var("MAILROOM_SECRET_KEY"),
         })
     }
 }
@@ -77,8 +91,15 @@ pub fn asset_version(pkg_dir: &std::path::Path) -> Option<String> {
     Some(hex::encode(&hasher.finalize()[..8]))
 }
 
-/// Builds the whole application router around an opened store.
-pub fn router(config: &Config, store: SharedStore) -> Router {
+impl Config {
+    /// The public URL, given the address actually bound.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+/// Builds the whole application router around the server context (store, limits, setup token).
+pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
     let pkg_dir = config.site_root.join("pkg");
     let version = asset_version(&pkg_dir);
     if version.is_none() {
@@ -94,7 +115,7 @@ pub fn router(config: &Config, store: SharedStore) -> Router {
         .site_pkg_dir(site_pkg_dir.clone())
         .site_addr(config.addr)
         .build();
-    let state = AppState { leptos_options: leptos_options.clone(), server: ServerContext::new(store) };
+    let state = AppState { leptos_options: leptos_options.clone(), server: server_ctx };
     let routes = generate_route_list(App);
 
     let precompressed = || ServeDir::new(&pkg_dir).precompressed_br().precompressed_gzip();
@@ -123,8 +144,59 @@ pub fn router(config: &Config, store: SharedStore) -> Router {
         })
         .merge(assets)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
         .layer(CompressionLayer::new())
+        // Pages set their own Content-Security-Policy (with the render's nonce); everything else
+        // gets the strictest one.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+}
+
+/// Pages anyone may open.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/" | "/login" | "/setup" | "/forgot" | "/reset") || path.starts_with("/pkg/")
+}
+
+/// Server functions answer only same-origin requests; every page but the public ones needs a
+/// session, else it redirects to the login page.
+async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/api/") {
+        let h = req.headers();
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+        if !app::auth::same_origin(text("origin"), text("sec-fetch-site"), text("host")) {
+            tracing::warn!(%path, origin = ?text("origin"), "cross-site server function call refused");
+            let body = serde_json::to_string(&AppError::Forbidden("Cross-site request refused.".into())).unwrap_or_default();
+            return (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        }
+        return next.run(req).await;
+    }
+    if is_public(&path) {
+        return next.run(req).await;
+    }
+    let store = state.server.store.clone();
+    let id = app::auth::session_id_from_headers(req.headers());
+    let valid = match id {
+        Some(id) => tokio::task::spawn_blocking(move || app::auth::check_session(store.as_ref(), &id, app::auth::now_unix()))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some(),
+        None => false,
+    };
+    if valid {
+        return next.run(req).await;
+    }
+    let target = req.uri().path_and_query().map_or(path.clone(), |p| p.to_string());
+    let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+    Redirect::to(&format!("/login?next={next_param}")).into_response()
 }
 
 /// The router as a service that knows each client's address (the test rate limit needs it).

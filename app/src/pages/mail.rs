@@ -175,6 +175,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
     let state = FormState::new(&current, initial.clone(), server_errors);
     let version = RwSignal::new(current.version);
     let saved_at = RwSignal::new(current.saved_at.clone());
+    let audit = RwSignal::new(current.audit.clone());
 
     // A finished save: adopt what the server stored (values normalised, password blank).
     Effect::new(move |_| match save.value().get() {
@@ -189,6 +190,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
             state.auto_note.set(None);
             version.set(view.version);
             saved_at.set(view.saved_at.clone());
+            audit.set(view.audit.clone());
         }
         Some(Err(AppError::Invalid { errors, .. })) => {
             state.server_errors.set(errors);
@@ -382,6 +384,8 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
                 {move || saved_at.get().map(|t| format!("Last saved {} (version {}).", show_time(&t), version.get()))}
             </p>
         </form>
+        <p class="muted small">"Signed in as " {current.admin.clone()}</p>
+        <AuditLog audit />
     }
 }
 
@@ -762,5 +766,36 @@ fn SkipVerifySwitch(state: FormState, initial: bool) -> impl IntoView {
             </label>
             <WarningList warnings=Signal::derive(warnings) state />
         </div>
+    }
+}
+
+/// The latest saves: who, when, which fields.
+#[component]
+fn AuditLog(audit: RwSignal<Vec<crate::store_types::AuditEntry>>) -> impl IntoView {
+    view! {
+        <section class="audit" aria-label="Change history">
+            <h2>"Change history"</h2>
+            <Show when=move || audit.with(|a| !a.is_empty()) fallback=|| view! { <p class="muted">"No saves yet."</p> }>
+                <ol class="audit-list">
+                    {move || {
+                        audit
+                            .get()
+                            .into_iter()
+                            .map(|e| {
+                                view! {
+                                    <li>
+                                        <strong>{show_time(&e.at)}</strong>
+                                        " \u{2014} "
+                                        {e.who.clone()}
+                                        ": "
+                                        {e.changes.join("; ")}
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ol>
+            </Show>
+        </section>
     }
 }

@@ -1,16 +1,21 @@
 //! The harness: the real axum app on a free loopback port with a real temporary sled.
 #![allow(dead_code)]
 
-use app::store::SledStore;
+use app::{api::ctx::ServerContext, auth, secrets::SecretBox, store::{AdminRecord, SettingsStore, SledStore}};
 use serde_json::Value;
 use server::{router, Config};
 use std::{net::SocketAddr, sync::Arc};
 
+pub const ADMIN: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
 pub struct TestApp {
     pub url: String,
     pub store: Arc<SledStore>,
+    /// Logged in as [`ADMIN`] (cookie jar), sending a same-origin Origin header.
     pub client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    pub ctx: ServerContext,
+    pub dir: tempfile::TempDir,
 }
 
 pub struct Reply {
@@ -24,9 +29,22 @@ impl Reply {
     }
 }
 
+/// The app with an admin, and a client logged in as that admin.
 pub async fn spawn_app() -> TestApp {
+    let app = spawn_app_logged_out().await;
+    let reply = app.call("login", &[("email".into(), ADMIN.into()), ("password".into(), ADMIN_PASSWORD.into())]).await;
+    assert!(reply.status == 302 || reply.status == 200, "login failed: {} {}", reply.status, reply.body);
+    app
+}
+
+/// The app with an admin; the client has no session.
+pub async fn spawn_app_logged_out() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    let secrets = SecretBox::load_or_create(dir.path(), None).unwrap();
+    let store = Arc::new(SledStore::open(dir.path(), secrets).unwrap());
+    store
+        .put_admin(AdminRecord { email: ADMIN.into(), password_hash: auth::hash_password(ADMIN_PASSWORD), created_at: "t".into() })
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let config = Config::from_vars(|k| match k {
@@ -35,10 +53,19 @@ pub async fn spawn_app() -> TestApp {
         _ => None,
     })
     .unwrap();
-    let app = router(&config, store.clone());
+    let ctx = ServerContext::new(store.clone(), format!("http://{addr}"));
+    let app = router(&config, ctx.clone());
     tokio::spawn(async move { axum::serve(listener, server::make_service(app)).await.unwrap() });
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { url: format!("http://{addr}"), store, client, _dir: dir }
+    let url = format!("http://{addr}");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("origin", url.parse().unwrap());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    TestApp { url, store, client, ctx, dir }
 }
 
 /// A complete, valid form as `(name, value)` pairs, the way the browser posts it.

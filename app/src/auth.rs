@@ -1,0 +1,247 @@
+//! Admin authentication (server only): argon2id password hashes, random 256-bit session ids kept
+//! only hashed, idle and absolute expiry, login throttling, and the same-origin rule.
+
+use crate::store::{SessionRecord, SettingsStore, StoreError};
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+pub const SESSION_COOKIE: &str = "mailroom_session";
+/// A session unused this long ends.
+pub const IDLE_TIMEOUT_SECS: u64 = 30 * 60;
+/// A session ends this long after login, used or not.
+pub const ABSOLUTE_TIMEOUT_SECS: u64 = 12 * 60 * 60;
+pub const RESET_TOKEN_TTL_SECS: u64 = 30 * 60;
+/// Failures allowed before back-off starts, per account and per client address.
+pub const FREE_FAILURES: u32 = 5;
+
+pub fn now_unix() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// An argon2id PHC string with a random salt.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing with default parameters").to_string()
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Spends the same time as a real check, so a missing account does not answer faster.
+pub fn verify_dummy(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let phc = DUMMY.get_or_init(|| hash_password("dummy password for timing"));
+    let _ = verify_password(password, phc);
+}
+
+/// 256 random bits, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored in place of a session id or token.
+pub fn token_hash(token: &str) -> String {
+    hex_encode(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The cookie that carries a session id: HttpOnly, SameSite=Strict, Secure behind https.
+pub fn session_cookie(id: &str, secure: bool) -> String {
+    cookie::Cookie::build((SESSION_COOKIE, id.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(ABSOLUTE_TIMEOUT_SECS as i64))
+        .build()
+        .to_string()
+}
+
+pub fn clear_session_cookie(secure: bool) -> String {
+    let mut c = cookie::Cookie::build((SESSION_COOKIE, "")).path("/").http_only(true).same_site(cookie::SameSite::Strict).secure(secure).build();
+    c.make_removal();
+    c.to_string()
+}
+
+/// The session id in a request's Cookie header(s), if any.
+pub fn session_id_from_headers(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Starts a session for `email`; returns the id for the cookie.
+pub fn start_session(store: &dyn SettingsStore, email: &str) -> Result<String, StoreError> {
+    let id = random_token();
+    let now = now_unix();
+    store.put_session(&token_hash(&id), &SessionRecord { email: email.to_string(), created_at: now, last_seen: now })?;
+    Ok(id)
+}
+
+/// The admin a session id belongs to, if the session is still valid at `now`. Expired sessions
+/// are removed; a valid one has its idle clock restarted (written at most once a minute).
+pub fn check_session(store: &dyn SettingsStore, id: &str, now: u64) -> Result<Option<String>, StoreError> {
+    let key = token_hash(id);
+    let Some(mut s) = store.get_session(&key)? else { return Ok(None) };
+    let expired = now.saturating_sub(s.last_seen) > IDLE_TIMEOUT_SECS || now.saturating_sub(s.created_at) > ABSOLUTE_TIMEOUT_SECS;
+    if expired {
+        store.delete_session(&key)?;
+        return Ok(None);
+    }
+    // The account may have been removed since.
+    if store.get_admin(&s.email)?.is_none() {
+        return Ok(None);
+    }
+    if now.saturating_sub(s.last_seen) >= 60 {
+        s.last_seen = now;
+        store.put_session(&key, &s)?;
+    }
+    Ok(Some(s.email))
+}
+
+/// Login failures per key (an account or a client address) with exponential back-off after
+/// [`FREE_FAILURES`]: 1 s, 2 s, 4 s … up to 15 minutes.
+#[derive(Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl Throttle {
+    /// `Err(seconds)` when any key must still wait.
+    pub fn check(&self, keys: &[String], now: Instant) -> Result<(), u64> {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = keys
+            .iter()
+            .filter_map(|k| map.get(k))
+            .filter_map(|(count, last)| {
+                let delay = Self::delay(*count)?;
+                let until = *last + delay;
+                (until > now).then(|| (until - now).as_secs().max(1))
+            })
+            .max();
+        wait.map_or(Ok(()), Err)
+    }
+
+    pub fn failed(&self, keys: &[String], now: Instant) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for k in keys {
+            let entry = map.entry(k.clone()).or_insert((0, now));
+            entry.0 += 1;
+            entry.1 = now;
+        }
+    }
+
+    pub fn succeeded(&self, keys: &[String]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for k in keys {
+            map.remove(k);
+        }
+    }
+
+    fn delay(failures: u32) -> Option<Duration> {
+        let over = failures.checked_sub(FREE_FAILURES)?;
+        Some(Duration::from_secs((1u64 << over.min(10)).min(15 * 60)))
+    }
+}
+
+/// Whether a request comes from this site: Origin (or, without it, Sec-Fetch-Site) must say so.
+/// `host` is the request's Host header.
+pub fn same_origin(origin: Option<&str>, sec_fetch_site: Option<&str>, host: Option<&str>) -> bool {
+    match (origin, sec_fetch_site) {
+        (Some(origin), _) => {
+            let origin_host = url::Url::parse(origin).ok().and_then(|u| {
+                let host = u.host_str()?.to_string();
+                Some(match u.port() {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host,
+                })
+            });
+            matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+        }
+        (None, Some(site)) => site == "same-origin" || site == "none",
+        (None, None) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argon2id_hashes_verify_and_are_salted() {
+        let a = hash_password("correct horse battery");
+        assert!(a.starts_with("$argon2id$"));
+        assert_ne!(a, hash_password("correct horse battery"));
+        assert!(verify_password("correct horse battery", &a));
+        assert!(!verify_password("wrong", &a));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_256_bits_and_stored_hashed() {
+        let t = random_token();
+        assert_eq!(URL_SAFE_NO_PAD.decode(&t).unwrap().len(), 32);
+        assert_ne!(t, random_token());
+        assert_eq!(token_hash(&t).len(), 64);
+        assert_ne!(token_hash(&t), t);
+    }
+
+    #[test]
+    fn cookie_flags() {
+        let c = session_cookie("abc", false);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"), "{c}");
+        assert!(session_cookie("abc", true).contains("Secure"));
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::COOKIE, "a=1; mailroom_session=xyz".parse().unwrap());
+        assert_eq!(session_id_from_headers(&headers).as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn throttle_backs_off_exponentially_after_five_failures() {
+        let t = Throttle::default();
+        let keys = vec!["account:a@example.com".to_string()];
+        let start = Instant::now();
+        for _ in 0..FREE_FAILURES {
+            assert!(t.check(&keys, start).is_ok());
+            t.failed(&keys, start);
+        }
+        assert_eq!(t.check(&keys, start), Err(1));
+        assert!(t.check(&keys, start + Duration::from_secs(2)).is_ok());
+        t.failed(&keys, start);
+        assert_eq!(t.check(&keys, start), Err(2));
+        t.succeeded(&keys);
+        assert!(t.check(&keys, start).is_ok());
+    }
+
+    #[test]
+    fn same_origin_rule() {
+        assert!(same_origin(Some("http://127.0.0.1:3000"), None, Some("127.0.0.1:3000")));
+        assert!(!same_origin(Some("http://evil.example"), Some("same-origin"), Some("127.0.0.1:3000")));
+        assert!(!same_origin(Some("null"), None, Some("127.0.0.1:3000")));
+        assert!(same_origin(None, Some("same-origin"), Some("h")));
+        assert!(!same_origin(None, Some("cross-site"), Some("h")));
+        assert!(!same_origin(None, None, Some("h")));
+    }
+}
