@@ -39,12 +39,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app with an admin; the client has no session.
 pub async fn spawn_app_logged_out() -> TestApp {
+    spawn_bare(true).await
+}
+
+/// The app, with or without the admin [`ADMIN`]; the client has no session.
+pub async fn spawn_bare(with_admin: bool) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let secrets = SecretBox::load_or_create(dir.path(), None).unwrap();
     let store = Arc::new(SledStore::open(dir.path(), secrets).unwrap());
-    store
-        .put_admin(AdminRecord { email: ADMIN.into(), password_hash: auth::hash_password(ADMIN_PASSWORD), created_at: "t".into() })
-        .unwrap();
+    if with_admin {
+        store
+            .put_admin(AdminRecord { email: ADMIN.into(), password_hash: auth::hash_password(ADMIN_PASSWORD), created_at: "t".into() })
+            .unwrap();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let config = Config::from_vars(|k| match k {
