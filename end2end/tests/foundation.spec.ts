@@ -1,8 +1,9 @@
-import { test, expect, openHydrated, fillValid, saveAndWait } from "./fixtures";
+import { test, expect, openHydrated, fillValid, saveAndWait, logIn } from "./fixtures";
 import { MailroomServer } from "./server";
 
-test("the page is rendered on the server, with the form, before any script runs", async ({ server, request }) => {
-  const res = await request.get(`${server.url}/settings/mail`);
+test("the page is rendered on the server, with the form, before any script runs", async ({ server, page }) => {
+  await openHydrated(page, `${server.url}/settings/mail`);
+  const res = await page.request.get(`${server.url}/settings/mail`);
   expect(res.status()).toBe(200);
   const html = await res.text();
   expect(html).toContain("<form");
@@ -14,6 +15,8 @@ test("without JavaScript the page still shows the menu and the form", async ({ b
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto(`${server.url}/settings/mail`);
+  await logIn(page);
+  await page.waitForURL(/\/settings\/mail$/);
   await expect(page.getByRole("navigation", { name: "Main menu" }).getByRole("link", { name: "Mail Server" })).toBeVisible();
   await expect(page.getByLabel("Host Name (SMTP)")).toBeVisible();
   await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
@@ -26,15 +29,20 @@ test("the wasm hydrates the page", async ({ page, server }) => {
 });
 
 test("/ redirects to Settings › Mail Server, and unknown paths get the 404 page", async ({ page, server, request }) => {
+  const anonymous = await request.get(`${server.url}/settings/mail`, { maxRedirects: 0 });
+  expect(anonymous.status()).toBe(303);
+  expect(anonymous.headers()["location"]).toBe("/login?next=%2Fsettings%2Fmail");
+  await openHydrated(page, `${server.url}/settings/mail`);
   await page.goto(server.url + "/");
   await expect(page).toHaveURL(/\/settings\/mail$/);
-  const res = await request.get(`${server.url}/no/such/page`);
+  const res = await page.request.get(`${server.url}/no/such/page`);
   expect(res.status()).toBe(404);
   expect(await res.text()).toContain("Page not found");
 });
 
-test("front-end assets are served compressed, typed and cacheable", async ({ server, request }) => {
-  const html = await (await request.get(`${server.url}/settings/mail`)).text();
+test("front-end assets are served compressed, typed and cacheable", async ({ server, request, page }) => {
+  await openHydrated(page, `${server.url}/settings/mail`);
+  const html = await (await page.request.get(`${server.url}/settings/mail`)).text();
   const wasmPath = /href="(\/pkg\/[0-9a-f]{16}\/frontend_bg\.wasm)"/.exec(html)?.[1];
   expect(wasmPath, "versioned wasm URL in the page").toBeTruthy();
   for (const encoding of ["br", "gzip"]) {

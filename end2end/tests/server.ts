@@ -1,9 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const BINARY = resolve(__dirname, "../../target/release/mailroom");
+
+export const ADMIN_EMAIL = "admin@example.com";
+export const ADMIN_PASSWORD = "e2e-admin-password";
+
+/** Data dirs that already have the admin. */
+const withAdmin = new Set<string>();
 
 /** A real `mailroom` release server on a free loopback port. */
 export class MailroomServer {
@@ -19,8 +25,20 @@ export class MailroomServer {
     return mkdtempSync(join(tmpdir(), "mailroom-e2e-"));
   }
 
-  /** Starts the server and resolves once it logs the address it listens on. */
-  static start(dataDir: string): Promise<MailroomServer> {
+  /** Creates the admin with the real CLI (`mailroom admin create`, password on stdin). */
+  static createAdmin(dataDir: string) {
+    const out = spawnSync(BINARY, ["admin", "create", "--email", ADMIN_EMAIL], {
+      env: { ...process.env, MAILROOM_DATA_DIR: dataDir, NO_COLOR: "1" },
+      input: ADMIN_PASSWORD + "\n",
+      encoding: "utf8",
+    });
+    if (out.status !== 0) throw new Error(`admin create failed: ${out.stdout}${out.stderr}`);
+    withAdmin.add(dataDir);
+  }
+
+  /** Starts the server (with the admin, unless `admin` is false) once it logs its address. */
+  static start(dataDir: string, admin = true): Promise<MailroomServer> {
+    if (admin && !withAdmin.has(dataDir)) MailroomServer.createAdmin(dataDir);
     const child = spawn(BINARY, [], {
       env: {
         ...process.env,

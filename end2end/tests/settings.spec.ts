@@ -1,4 +1,4 @@
-import { test, expect, openHydrated, fillValid, saveAndWait, PASSWORD } from "./fixtures";
+import { test, expect, openHydrated, fillValid, saveAndWait, PASSWORD, logIn } from "./fixtures";
 import { MailroomServer } from "./server";
 import type { Page } from "@playwright/test";
 
@@ -185,6 +185,8 @@ it("without JavaScript the form saves and shows server-side errors with the valu
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto(mailPage(fresh));
+  await logIn(page);
+  await page.waitForURL(/\/settings\/mail$/);
   await page.getByLabel("Host Name (SMTP)").fill("smtp.nojs.example");
   await page.getByLabel("Port").fill("abc");
   await page.getByLabel("Email Account").fill("alerts@example.com");

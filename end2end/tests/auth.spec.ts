@@ -1,0 +1,99 @@
+import { test as base, expect, logIn, ADMIN_EMAIL, ADMIN_PASSWORD } from "./fixtures";
+import { MailroomServer } from "./server";
+import { SmtpPeer } from "./smtp-peer";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const quotedPrintable = require("quoted-printable");
+
+const test = base.extend<{ fresh: MailroomServer }, { peer: SmtpPeer }>({
+  peer: [
+    async ({}, use) => {
+      const peer = await SmtpPeer.start();
+      await use(peer);
+      await peer.stop();
+    },
+    { scope: "worker" },
+  ],
+  fresh: async ({}, use) => {
+    const dir = MailroomServer.tempDataDir();
+    const server = await MailroomServer.start(dir);
+    await use(server);
+    await server.stop();
+    MailroomServer.removeDataDir(dir);
+  },
+});
+
+test("log in, reach Settings › Mail Server from the menu, log out", async ({ page, fresh }) => {
+  await page.goto(`${fresh.url}/settings/mail`);
+  await expect(page).toHaveURL(/\/login\?next=%2Fsettings%2Fmail$/);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await logIn(page, "not the password");
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  await logIn(page);
+  await expect(page).toHaveURL(/\/settings\/mail$/);
+  await page.getByRole("navigation", { name: "Main menu" }).getByRole("link", { name: "Mail Server" }).click();
+  await expect(page.getByRole("heading", { name: "Mail Server" })).toBeVisible();
+  await expect(page.getByText(`Signed in as ${ADMIN_EMAIL}`)).toBeVisible();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto(`${fresh.url}/settings/mail`);
+  await expect(page).toHaveURL(/\/login\?next=/);
+});
+
+/** The newest mail in the peer's spool to `to` containing `needle`, decoded like a mail client. */
+function findMail(peer: SmtpPeer, to: string, needle: string): string | undefined {
+  return readdirSync(peer.spool)
+    .filter((f) => f.endsWith(".eml"))
+    .map((f) => quotedPrintable.decode(readFileSync(join(peer.spool, f), "latin1")) as string)
+    .find((text) => text.includes(`To: ${to}`) && text.includes(needle));
+}
+
+test("forgotten password: the mail's link sets a new password that logs in", async ({ page, fresh, peer }) => {
+  // Mail settings pointing at the local SMTP server.
+  await page.goto(`${fresh.url}/login`);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await logIn(page);
+  await expect(page).toHaveURL(/\/settings\/mail$/);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await page.getByLabel("Host Name (SMTP)").fill("localhost");
+  await page.getByLabel("Port").fill(String(peer.ports.plain));
+  await page.getByLabel("Use STARTTLS").setChecked(false);
+  await page.getByLabel("Email Account").fill("alerts@example.com");
+  await page.getByLabel("Password").fill("correct-password");
+  await page.getByLabel("Email “From” Address").fill("alerts@example.com");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toContainText("Saved at");
+  await expect(page.locator(".audit-list li").first()).toContainText(`${ADMIN_EMAIL}: created the mail settings`);
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+
+  await page.getByRole("link", { name: "Forgot password?" }).click();
+  await expect(page).toHaveURL(/\/forgot$/);
+  await page.getByLabel("Email").fill(ADMIN_EMAIL);
+  await page.getByRole("button", { name: "Send reset link" }).click();
+  await expect(page.getByRole("status")).toContainText(`If an admin account exists for ${ADMIN_EMAIL}`);
+
+  let mail: string | undefined;
+  await expect.poll(() => (mail = findMail(peer, ADMIN_EMAIL, "Reset your Mailroom password")), { timeout: 15_000 }).toBeTruthy();
+  const link = /https?:\/\/\S+\/reset\?token=[A-Za-z0-9_-]+/.exec(mail!)![0];
+
+  await page.goto(link);
+  await page.getByLabel("New password", { exact: true }).fill("a brand new password");
+  await page.getByLabel("Repeat the new password").fill("a brand new password");
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page).toHaveURL(/\/login\?reset=done$/);
+  await expect(page.getByRole("status")).toContainText("Your password was changed");
+
+  await logIn(page, ADMIN_PASSWORD);
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  await logIn(page, "a brand new password");
+  await expect(page).toHaveURL(/\/settings\/mail$/);
+
+  // The link worked once.
+  await page.goto(link);
+  await page.getByLabel("New password", { exact: true }).fill("yet another password");
+  await page.getByLabel("Repeat the new password").fill("yet another password");
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page.getByRole("alert")).toContainText("already used");
+});
