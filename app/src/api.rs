@@ -154,10 +154,7 @@ pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<Ma
 
     let current = blocking(WHAT, |s| s.load_mail()).await?.map_err(|e| AppError::internal(WHAT, e))?;
     let saved_login = current.as_ref().map(|c| c.value.login());
-    let invalid = |errors| AppError::Invalid {
-        errors,
-        submitted: Some(MailServerForm { password: String::new(), ..form.clone() }),
-    };
+    let invalid = |errors| AppError::invalid_form(errors, &form);
     let settings = MailServerSettings::parse(&form, saved_login.as_ref()).map_err(invalid)?;
     let kept = current.as_ref().map(|c| c.value.password.as_str());
     let record = MailSettingsRecord::from_settings(&settings, kept)
@@ -233,10 +230,7 @@ pub async fn test_mail_server(
 
     let current = blocking(WHAT, |s| s.load_mail()).await?.map_err(|e| AppError::internal(WHAT, e))?;
     let saved_login = current.as_ref().map(|c| c.value.login());
-    let invalid = |errors| AppError::Invalid {
-        errors,
-        submitted: Some(MailServerForm { password: String::new(), ..form.clone() }),
-    };
+    let invalid = |errors| AppError::invalid_form(errors, &form);
     let settings = MailServerSettings::parse(&form, saved_login.as_ref()).map_err(invalid)?;
     let recipient = test_recipient(&form, &send_to)
         .and_then(|a| a.as_str().parse::<lettre::Address>().map_err(|e| e.to_string()))
@@ -264,13 +258,7 @@ pub async fn test_mail_server(
         elapsed_ms = report.elapsed_ms,
         "mail server test finished"
     );
-    let outcome = TestOutcome {
-        success: report.success,
-        stage: report.stage,
-        summary: report.summary.clone(),
-        server: report.server.clone(),
-        finished_at: report.finished_at.clone(),
-    };
+    let outcome = TestOutcome::from(&report);
     blocking(WHAT, move |s| s.record_test(outcome)).await?.map_err(|e| AppError::internal(WHAT, e))?;
     Ok(report)
 }

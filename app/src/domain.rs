@@ -599,48 +599,26 @@ impl MailServerSettings {
         let reply_to = errors.push(Field::ReplyTo, optional(&form.reply_to, EmailAddress::parse));
         let ca_pem = errors.push(Field::CaPem, optional(&form.ca_pem, CaCertificate::parse));
 
-        match (
-            host,
-            port,
-            account,
-            password,
-            server_type,
-            from_address,
-            from_name,
-            encryption,
-            helo_name,
-            timeout,
-            reply_to,
-            ca_pem,
-        ) {
-            (
-                Some(host),
-                Some(port),
-                Some(account),
-                Some(password),
-                Some(server_type),
-                Some(from_address),
-                Some(from_name),
-                Some(encryption),
-                Some(helo_name),
-                Some(timeout),
-                Some(reply_to),
-                Some(ca_pem),
-            ) if errors.is_empty() => Ok(Self {
-                host,
-                port,
-                account,
-                password,
-                server_type,
-                from_address,
-                from_name,
-                encryption,
-                helo_name,
-                timeout,
-                reply_to,
-                ca_pem,
+        // Every field parsed when no error was recorded; `?` only unwraps.
+        let settings = (|| {
+            Some(Self {
+                host: host?,
+                port: port?,
+                account: account?,
+                password: password?,
+                server_type: server_type?,
+                from_address: from_address?,
+                from_name: from_name?,
+                encryption: encryption?,
+                helo_name: helo_name?,
+                timeout: timeout?,
+                reply_to: reply_to?,
+                ca_pem: ca_pem?,
                 skip_verify: form.skip_verify,
-            }),
+            })
+        })();
+        match settings {
+            Some(settings) if errors.is_empty() => Ok(settings),
             _ => Err(errors),
         }
     }

@@ -50,6 +50,14 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// Field errors for `form`, which goes back (password blanked) so a page without JavaScript
+    /// can show what was typed.
+    pub fn invalid_form(errors: FieldErrors, form: &MailServerForm) -> Self {
+        AppError::Invalid { errors, submitted: Some(MailServerForm { password: String::new(), ..form.clone() }) }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

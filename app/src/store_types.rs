@@ -27,3 +27,15 @@ pub struct AuditEntry {
     pub at: String,
     pub changes: Vec<String>,
 }
+
+impl From<&crate::mailtest::TestReport> for TestOutcome {
+    fn from(r: &crate::mailtest::TestReport) -> Self {
+        Self {
+            success: r.success,
+            stage: r.stage,
+            summary: r.summary.clone(),
+            server: r.server.clone(),
+            finished_at: r.finished_at.clone(),
+        }
+    }
+}

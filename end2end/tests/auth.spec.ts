@@ -1,28 +1,10 @@
-import { test as base, expect, logIn, ADMIN_EMAIL, ADMIN_PASSWORD } from "./fixtures";
-import { MailroomServer } from "./server";
-import { SmtpPeer } from "./smtp-peer";
+import { test, expect, logIn, ADMIN_EMAIL, ADMIN_PASSWORD } from "./fixtures";
+import type { SmtpPeer } from "./smtp-peer";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const quotedPrintable = require("quoted-printable");
 
-const test = base.extend<{ fresh: MailroomServer }, { peer: SmtpPeer }>({
-  peer: [
-    async ({}, use) => {
-      const peer = await SmtpPeer.start();
-      await use(peer);
-      await peer.stop();
-    },
-    { scope: "worker" },
-  ],
-  fresh: async ({}, use) => {
-    const dir = MailroomServer.tempDataDir();
-    const server = await MailroomServer.start(dir);
-    await use(server);
-    await server.stop();
-    MailroomServer.removeDataDir(dir);
-  },
-});
 
 test("log in, reach Settings › Mail Server from the menu, log out", async ({ page, fresh }) => {
   await page.goto(`${fresh.url}/settings/mail`);

@@ -1,11 +1,14 @@
 import { test as base, expect, type Page } from "@playwright/test";
 import { MailroomServer, ADMIN_EMAIL, ADMIN_PASSWORD } from "./server";
+import { SmtpPeer } from "./smtp-peer";
 
-type WorkerFixtures = { server: MailroomServer };
-type TestFixtures = { pageErrors: string[] };
+type WorkerFixtures = { server: MailroomServer; peer: SmtpPeer };
+type TestFixtures = { pageErrors: string[]; fresh: MailroomServer };
 
 /**
  * `server`: one real release server per worker with its own temporary data dir.
+ * `fresh`: a server of the test's own (nothing saved by other tests).
+ * `peer`: the real SMTP server on loopback (scripts/smtp_peer.py), one per worker.
  * `pageErrors`: every uncaught page error and console error of the test's page; the test fails
  * when any occurred (hydration failures are otherwise silent).
  */
@@ -17,6 +20,21 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       await use(server);
       await server.stop();
       MailroomServer.removeDataDir(dir);
+    },
+    { scope: "worker" },
+  ],
+  fresh: async ({}, use) => {
+    const dir = MailroomServer.tempDataDir();
+    const server = await MailroomServer.start(dir);
+    await use(server);
+    await server.stop();
+    MailroomServer.removeDataDir(dir);
+  },
+  peer: [
+    async ({}, use) => {
+      const peer = await SmtpPeer.start();
+      await use(peer);
+      await peer.stop();
     },
     { scope: "worker" },
   ],

@@ -1,17 +1,9 @@
 import { test, expect, openHydrated, fillValid, saveAndWait, PASSWORD, logIn } from "./fixtures";
-import { MailroomServer } from "./server";
+import type { MailroomServer } from "./server";
 import type { Page } from "@playwright/test";
 
-// Each test gets its own server and data dir: saves must not leak between tests.
-const it = test.extend<{ fresh: MailroomServer }>({
-  fresh: async ({}, use) => {
-    const dir = MailroomServer.tempDataDir();
-    const server = await MailroomServer.start(dir);
-    await use(server);
-    await server.stop();
-    MailroomServer.removeDataDir(dir);
-  },
-});
+// `fresh`: each test gets its own server and data dir, so saves do not leak between tests.
+const it = test;
 
 const mailPage = (s: MailroomServer) => `${s.url}/settings/mail`;
 

@@ -1,25 +1,7 @@
-import { test as base, expect, openHydrated, PASSWORD } from "./fixtures";
-import { MailroomServer } from "./server";
-import { SmtpPeer } from "./smtp-peer";
+import { test, expect, openHydrated, PASSWORD } from "./fixtures";
+import type { SmtpPeer } from "./smtp-peer";
 import type { Page } from "@playwright/test";
 
-const test = base.extend<{ fresh: MailroomServer }, { peer: SmtpPeer }>({
-  peer: [
-    async ({}, use) => {
-      const peer = await SmtpPeer.start();
-      await use(peer);
-      await peer.stop();
-    },
-    { scope: "worker" },
-  ],
-  fresh: async ({}, use) => {
-    const dir = MailroomServer.tempDataDir();
-    const server = await MailroomServer.start(dir);
-    await use(server);
-    await server.stop();
-    MailroomServer.removeDataDir(dir);
-  },
-});
 
 async function fillForPeer(page: Page, port: number, password: string, encryption: "none" | "starttls" | "ssl") {
   await page.getByLabel("Host Name (SMTP)").fill("localhost");

@@ -207,13 +207,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
     Effect::new(move |_| match test.value().get() {
         Some(Ok(report)) => {
             state.fault.set(if report.success { None } else { report.field });
-            let outcome = TestOutcome {
-                success: report.success,
-                stage: report.stage,
-                summary: report.summary.clone(),
-                server: report.server.clone(),
-                finished_at: report.finished_at.clone(),
-            };
+            let outcome = TestOutcome::from(&report);
             history.update(|h| {
                 if outcome.success {
                     h.last_success = Some(outcome.clone());
