@@ -147,7 +147,7 @@ impl SmtpHost {
             return Err("Enter the SMTP server's host name, e.g. smtp.163.com".into());
         }
         if let Some((scheme, _)) = s.split_once("://") {
-            let suggestion = url::Url::parse(s).ok().and_then(|u| u.host_str().map(str::to_string));
+            let suggestion = whatwg::url_host(s);
             return Err(match suggestion {
                 Some(h) if !h.is_empty() => {
                     format!("Enter only the host name, without \u{201c}{scheme}://\u{201d}: type {h}")
@@ -171,6 +171,10 @@ impl SmtpHost {
         if let Ok(ip) = unbracketed.parse::<Ipv6Addr>() {
             return Ok(Self(ip.to_string()));
         }
+        // Characters a URL parser would read as delimiters, not as part of a host.
+        if s.contains(['?', '#', '\\', '%', '<', '>', '[', ']', '^', '|']) {
+            return Err(format!("{s} is not a valid host name: use letters, digits, hyphens and dots, e.g. {HOST_EXAMPLE}"));
+        }
         if let Some((host, port)) = s.rsplit_once(':') {
             if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) {
                 return Err(format!("Put the port ({port}) in the Port field and type only {host} here"));
@@ -188,9 +192,8 @@ impl SmtpHost {
         let invalid = || {
             format!("{s} is not a valid host name: use letters, digits, hyphens and dots, e.g. {HOST_EXAMPLE}")
         };
-        match url::Host::parse(s) {
-            Ok(url::Host::Domain(ascii)) if is_dns_name(&ascii) => Ok(Self(ascii)),
-            Ok(url::Host::Ipv4(ip)) => Ok(Self(ip.to_string())),
+        match whatwg::domain_to_ascii(s) {
+            Some(ascii) if is_dns_name(&ascii) => Ok(Self(ascii)),
             _ => Err(invalid()),
         }
     }
@@ -203,6 +206,38 @@ impl SmtpHost {
 impl fmt::Display for SmtpHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The WHATWG URL host parser (IDNA to ASCII): the browser's own in the wasm build, so no
+/// Unicode tables are shipped to it, and the `url` crate, which implements the same standard,
+/// on the server.
+mod whatwg {
+    /// `name` as an ASCII (punycode) domain, or `None` when it is not a valid host.
+    #[cfg(not(all(target_arch = "wasm32", feature = "hydrate")))]
+    pub fn domain_to_ascii(name: &str) -> Option<String> {
+        match url::Host::parse(name).ok()? {
+            url::Host::Domain(ascii) => Some(ascii),
+            _ => None,
+        }
+    }
+
+    /// The host part of a full URL such as smtp://smtp.example.com:587.
+    #[cfg(not(all(target_arch = "wasm32", feature = "hydrate")))]
+    pub fn url_host(url: &str) -> Option<String> {
+        url::Url::parse(url).ok()?.host_str().map(str::to_string).filter(|h| !h.is_empty())
+    }
+
+    #[cfg(all(target_arch = "wasm32", feature = "hydrate"))]
+    pub fn domain_to_ascii(name: &str) -> Option<String> {
+        let host = web_sys::Url::new(&format!("http://{name}/")).ok()?.hostname();
+        // An IP address is not a domain (literals are handled before this is called).
+        (!host.is_empty() && !host.starts_with('[') && host.parse::<std::net::Ipv4Addr>().is_err()).then_some(host)
+    }
+
+    #[cfg(all(target_arch = "wasm32", feature = "hydrate"))]
+    pub fn url_host(url: &str) -> Option<String> {
+        Some(web_sys::Url::new(url).ok()?.hostname()).filter(|h| !h.is_empty())
     }
 }
 
@@ -885,6 +920,8 @@ mod tests {
             ("300.1.1.1", "not a valid IPv4 address"),
             ("-bad-.example", "not a valid host name"),
             ("under_score.example", "not a valid host name"),
+            ("smtp.example.com?x", "not a valid host name"),
+            ("smtp.example.com#x", "not a valid host name"),
         ];
         for (input, expected) in cases {
             let err = SmtpHost::parse(input).unwrap_err();

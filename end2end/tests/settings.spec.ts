@@ -18,6 +18,8 @@ it("bad values get a message under the field while typing, and fixing them clear
   const cases: [string, string, RegExp, string][] = [
     ["Host Name (SMTP)", "smtp://smtp.163.com", /without “smtp:\/\/”: type smtp\.163\.com/, "smtp.163.com"],
     ["Host Name (SMTP)", "smtp.163.com:465", /Put the port \(465\) in the Port field/, "smtp.163.com"],
+    // The browser's own WHATWG host parser: IDN accepted, URL delimiters refused.
+    ["Host Name (SMTP)", "smtp.bücher.example?x", /not a valid host name/, "smtp.bücher.example"],
     ["Port", "70000", /1 to 65535/, "465"],
     ["Email “From” Address", "alerts at example", /not an email address/, "alerts@163.com"],
     ["Email “From” Name", "x".repeat(79), /At most 78 characters/, "Alerts"],
