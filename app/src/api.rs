@@ -103,12 +103,20 @@ async fn blocking<T: Send + 'static>(
 /// The admin of this request's session, or `NotAuthenticated` (and no data).
 #[cfg(feature = "ssr")]
 pub async fn require_admin() -> Result<String, AppError> {
+    require_session().await.map(|(email, _)| email)
+}
+
+/// The admin and the stored key (hash) of this request's session.
+#[cfg(feature = "ssr")]
+async fn require_session() -> Result<(String, String), AppError> {
     let parts = use_context::<http::request::Parts>().ok_or(AppError::NotAuthenticated)?;
     let id = crate::auth::session_id_from_headers(&parts.headers).ok_or(AppError::NotAuthenticated)?;
-    blocking("checking the session failed", move |s| crate::auth::check_session(s, &id, crate::auth::now_unix()))
+    let key = crate::auth::token_hash(&id);
+    let email = blocking("checking the session failed", move |s| crate::auth::check_session(s, &id, crate::auth::now_unix()))
         .await?
         .map_err(|e| AppError::internal("checking the session failed", e))?
-        .ok_or(AppError::NotAuthenticated)
+        .ok_or(AppError::NotAuthenticated)?;
+    Ok((email, key))
 }
 
 #[cfg(feature = "ssr")]
@@ -174,16 +182,16 @@ pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<Ma
     }
 }
 
-/// Tests per minute allowed for one client address.
+/// Tests per minute allowed for one admin session.
 pub const TESTS_PER_MINUTE: u32 = 5;
 /// Password-reset mails per minute for one client address.
 pub const RESETS_PER_MINUTE: u32 = 3;
 
-/// A sliding one-minute window of test requests per client address.
+/// A sliding one-minute window of requests per key (an admin session, or a client address).
 #[cfg(feature = "ssr")]
 pub struct RateLimiter {
     limit: u32,
-    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, std::collections::VecDeque<std::time::Instant>>>,
+    seen: std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
 }
 
 #[cfg(feature = "ssr")]
@@ -192,12 +200,12 @@ impl RateLimiter {
         Self { limit, seen: Default::default() }
     }
 
-    /// Counts one request; `Err(seconds)` when the client must wait that long.
-    pub fn check(&self, client: std::net::IpAddr, now: std::time::Instant) -> Result<(), u64> {
+    /// Counts one request; `Err(seconds)` when `key` must wait that long.
+    pub fn check(&self, key: &str, now: std::time::Instant) -> Result<(), u64> {
         const WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
-        let q = seen.entry(client).or_default();
+        let q = seen.entry(key.to_string()).or_default();
         while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
             q.pop_front();
         }
@@ -222,10 +230,10 @@ pub async fn test_mail_server(
     use crate::store::TestOutcome;
     const WHAT: &str = "testing the mail server failed";
 
-    require_admin().await?;
+    let (_, session) = require_session().await?;
     let ctx = ctx::server()?;
     ctx.test_limiter
-        .check(client_ip().await?, std::time::Instant::now())
+        .check(&session, std::time::Instant::now())
         .map_err(|retry_after_secs| AppError::RateLimited { limit: TESTS_PER_MINUTE, retry_after_secs })?;
 
     let current = blocking(WHAT, |s| s.load_mail()).await?.map_err(|e| AppError::internal(WHAT, e))?;
@@ -357,7 +365,7 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     const WHAT: &str = "requesting a password reset failed";
     let ctx = ctx::server()?;
     ctx.reset_limiter
-        .check(client_ip().await?, std::time::Instant::now())
+        .check(&client_ip().await?.to_string(), std::time::Instant::now())
         .map_err(|retry_after_secs| AppError::RateLimited { limit: RESETS_PER_MINUTE, retry_after_secs })?;
     let email = email.trim().to_lowercase();
     let who = email.clone();

@@ -236,6 +236,32 @@ mod tests {
     }
 
     #[test]
+    fn sessions_expire_when_idle_or_old_and_are_refreshed_when_used() {
+        use crate::store::{AdminRecord, SledStore};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), crate::secrets::SecretBox::from_key([5; 32])).unwrap();
+        store.put_admin(AdminRecord { email: "a@example.com".into(), password_hash: "x".into(), created_at: "t".into() }).unwrap();
+        let id = start_session(&store, "a@example.com").unwrap();
+        let t0 = store.get_session(&token_hash(&id)).unwrap().unwrap().created_at;
+        assert_eq!(check_session(&store, &id, t0 + 60).unwrap().as_deref(), Some("a@example.com"));
+        // Used at t0+60, so idle time counts from there.
+        assert!(check_session(&store, &id, t0 + 60 + IDLE_TIMEOUT_SECS).unwrap().is_some());
+        assert!(check_session(&store, &id, t0 + 60 + 2 * IDLE_TIMEOUT_SECS + 1).unwrap().is_none(), "idle expiry");
+        assert!(store.get_session(&token_hash(&id)).unwrap().is_none(), "expired sessions are removed");
+
+        // Kept busy, a session still ends at the absolute limit.
+        let id = start_session(&store, "a@example.com").unwrap();
+        let t0 = store.get_session(&token_hash(&id)).unwrap().unwrap().created_at;
+        let mut t = t0;
+        while t + IDLE_TIMEOUT_SECS / 2 <= t0 + ABSOLUTE_TIMEOUT_SECS {
+            t += IDLE_TIMEOUT_SECS / 2;
+            assert!(check_session(&store, &id, t).unwrap().is_some());
+        }
+        assert!(check_session(&store, &id, t0 + ABSOLUTE_TIMEOUT_SECS + 1).unwrap().is_none(), "absolute expiry");
+        assert!(check_session(&store, "not-a-session", t0).unwrap().is_none());
+    }
+
+    #[test]
     fn same_origin_rule() {
         assert!(same_origin(Some("http://127.0.0.1:3000"), None, Some("127.0.0.1:3000")));
         assert!(!same_origin(Some("http://evil.example"), Some("same-origin"), Some("127.0.0.1:3000")));

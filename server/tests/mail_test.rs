@@ -1,7 +1,7 @@
 //! "Test Email Server" against a real SMTP server on loopback (aiosmtpd: plain, STARTTLS and
 //! implicit-TLS listeners, a throwaway CA, AUTH, and hooks answering 535, 553, 550 and 554).
 //! Each stage the test can reach here is produced and must be reported as that stage, in time.
-//! Each test function uses its own app: the limit is 5 tests per minute per client.
+//! Each test function uses its own app: the limit is 5 tests per minute per admin session.
 
 mod common;
 
@@ -169,4 +169,20 @@ async fn a_non_address_account_needs_a_recipient_and_a_sixth_test_in_a_minute_is
     let limited = app.test_mail(&peer_form("plain", &[]), "").await;
     assert_eq!(limited.status, 500);
     assert_eq!(limited.json()["RateLimited"]["limit"], 5, "{}", limited.body);
+    // The limit belongs to the session: the same admin logged in anew may test again.
+    let other = reqwest::Client::builder().cookie_store(true).default_headers({
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("origin", app.url.parse().unwrap());
+        h
+    }).build().unwrap();
+    other
+        .post(format!("{}/api/login", app.url))
+        .form(&[("email", common::ADMIN), ("password", common::ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let mut pairs = vec![("send_to".to_string(), String::new())];
+    pairs.extend(peer_form("plain", &[]).into_iter().map(|(k, v)| (format!("form[{k}]"), v)));
+    let res = other.post(format!("{}/api/test_mail_server", app.url)).header("Accept", "application/json").form(&pairs).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
