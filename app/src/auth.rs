@@ -1,7 +1,10 @@
-//! Admin authentication (server only): argon2id password hashes, random 256-bit session ids kept
-//! only hashed, idle and absolute expiry, login throttling, and the same-origin rule.
+//! Admin authentication (server only): argon2id password hashes, setting an admin's password,
+//! random 256-bit session ids kept only hashed, idle and absolute expiry, and the same-origin
+//! rule. (Login back-off is in `ratelimit`.)
 
-use crate::store::{SessionRecord, SettingsStore, StoreError};
+use crate::clock::now_unix;
+use crate::domain::EmailAddress;
+use crate::store::{AdminRecord, SessionRecord, Store, StoreError};
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
@@ -9,11 +12,6 @@ use argon2::{
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
-};
 
 pub const SESSION_COOKIE: &str = "mailroom_session";
 /// A session unused this long ends.
@@ -21,21 +19,51 @@ pub const IDLE_TIMEOUT_SECS: u64 = 30 * 60;
 /// A session ends this long after login, used or not.
 pub const ABSOLUTE_TIMEOUT_SECS: u64 = 12 * 60 * 60;
 pub const RESET_TOKEN_TTL_SECS: u64 = 30 * 60;
-/// Failures allowed before back-off starts, per account and per client address.
-pub const FREE_FAILURES: u32 = 5;
-
-pub fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
 
 /// An argon2id PHC string with a random salt.
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing with default parameters").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with default parameters")
+        .to_string()
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// What [`set_admin_password`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordSet {
+    Created,
+    Changed { sessions_ended: usize },
+}
+
+/// The one way an admin's password is set (setup, reset by mail, `mailroom admin create`):
+/// creates the admin or replaces the password, and ends every session of an existing admin.
+/// Hashing is deliberately slow: call this off the async runtime (a blocking task or the CLI).
+pub fn set_admin_password(
+    store: &dyn Store,
+    email: &EmailAddress,
+    password: &str,
+) -> Result<PasswordSet, StoreError> {
+    let email = email.as_str().to_lowercase();
+    let existing = store.get_admin(&email)?;
+    let created_at = existing
+        .as_ref()
+        .map_or_else(crate::clock::now_rfc3339, |a| a.created_at.clone());
+    store.put_admin(AdminRecord {
+        email: email.clone(),
+        password_hash: hash_password(password),
+        created_at,
+    })?;
+    Ok(match existing {
+        None => PasswordSet::Created,
+        Some(_) => PasswordSet::Changed {
+            sessions_ended: store.delete_sessions_of(&email)?,
+        },
+    })
 }
 
 /// Spends the same time as a real check, so a missing account does not answer faster.
@@ -54,11 +82,7 @@ pub fn random_token() -> String {
 
 /// What is stored in place of a session id or token.
 pub fn token_hash(token: &str) -> String {
-    hex_encode(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// The cookie that carries a session id: HttpOnly, SameSite=Strict, Secure behind https.
@@ -74,7 +98,12 @@ pub fn session_cookie(id: &str, secure: bool) -> String {
 }
 
 pub fn clear_session_cookie(secure: bool) -> String {
-    let mut c = cookie::Cookie::build((SESSION_COOKIE, "")).path("/").http_only(true).same_site(cookie::SameSite::Strict).secure(secure).build();
+    let mut c = cookie::Cookie::build((SESSION_COOKIE, ""))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(secure)
+        .build();
     c.make_removal();
     c.to_string()
 }
@@ -93,19 +122,29 @@ pub fn session_id_from_headers(headers: &http::HeaderMap) -> Option<String> {
 }
 
 /// Starts a session for `email`; returns the id for the cookie.
-pub fn start_session(store: &dyn SettingsStore, email: &str) -> Result<String, StoreError> {
+pub fn start_session(store: &dyn Store, email: &str) -> Result<String, StoreError> {
     let id = random_token();
     let now = now_unix();
-    store.put_session(&token_hash(&id), &SessionRecord { email: email.to_string(), created_at: now, last_seen: now })?;
+    store.put_session(
+        &token_hash(&id),
+        &SessionRecord {
+            email: email.to_string(),
+            created_at: now,
+            last_seen: now,
+        },
+    )?;
     Ok(id)
 }
 
 /// The admin a session id belongs to, if the session is still valid at `now`. Expired sessions
 /// are removed; a valid one has its idle clock restarted (written at most once a minute).
-pub fn check_session(store: &dyn SettingsStore, id: &str, now: u64) -> Result<Option<String>, StoreError> {
+pub fn check_session(store: &dyn Store, id: &str, now: u64) -> Result<Option<String>, StoreError> {
     let key = token_hash(id);
-    let Some(mut s) = store.get_session(&key)? else { return Ok(None) };
-    let expired = now.saturating_sub(s.last_seen) > IDLE_TIMEOUT_SECS || now.saturating_sub(s.created_at) > ABSOLUTE_TIMEOUT_SECS;
+    let Some(mut s) = store.get_session(&key)? else {
+        return Ok(None);
+    };
+    let expired = now.saturating_sub(s.last_seen) > IDLE_TIMEOUT_SECS
+        || now.saturating_sub(s.created_at) > ABSOLUTE_TIMEOUT_SECS;
     if expired {
         store.delete_session(&key)?;
         return Ok(None);
@@ -119,51 +158,6 @@ pub fn check_session(store: &dyn SettingsStore, id: &str, now: u64) -> Result<Op
         store.put_session(&key, &s)?;
     }
     Ok(Some(s.email))
-}
-
-/// Login failures per key (an account or a client address) with exponential back-off after
-/// [`FREE_FAILURES`]: 1 s, 2 s, 4 s … up to 15 minutes.
-#[derive(Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Throttle {
-    /// `Err(seconds)` when any key must still wait.
-    pub fn check(&self, keys: &[String], now: Instant) -> Result<(), u64> {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = keys
-            .iter()
-            .filter_map(|k| map.get(k))
-            .filter_map(|(count, last)| {
-                let delay = Self::delay(*count)?;
-                let until = *last + delay;
-                (until > now).then(|| (until - now).as_secs().max(1))
-            })
-            .max();
-        wait.map_or(Ok(()), Err)
-    }
-
-    pub fn failed(&self, keys: &[String], now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for k in keys {
-            let entry = map.entry(k.clone()).or_insert((0, now));
-            entry.0 += 1;
-            entry.1 = now;
-        }
-    }
-
-    pub fn succeeded(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for k in keys {
-            map.remove(k);
-        }
-    }
-
-    fn delay(failures: u32) -> Option<Duration> {
-        let over = failures.checked_sub(FREE_FAILURES)?;
-        Some(Duration::from_secs((1u64 << over.min(10)).min(15 * 60)))
-    }
 }
 
 /// Whether a request comes from this site: Origin (or, without it, Sec-Fetch-Site) must say so.
@@ -211,7 +205,10 @@ mod tests {
     #[test]
     fn cookie_flags() {
         let c = session_cookie("abc", false);
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"), "{c}");
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"),
+            "{c}"
+        );
         assert!(session_cookie("abc", true).contains("Secure"));
         let mut headers = http::HeaderMap::new();
         headers.insert(http::header::COOKIE, "a=1; mailroom_session=xyz".parse().unwrap());
@@ -219,35 +216,37 @@ mod tests {
     }
 
     #[test]
-    fn throttle_backs_off_exponentially_after_five_failures() {
-        let t = Throttle::default();
-        let keys = vec!["account:a@example.com".to_string()];
-        let start = Instant::now();
-        for _ in 0..FREE_FAILURES {
-            assert!(t.check(&keys, start).is_ok());
-            t.failed(&keys, start);
-        }
-        assert_eq!(t.check(&keys, start), Err(1));
-        assert!(t.check(&keys, start + Duration::from_secs(2)).is_ok());
-        t.failed(&keys, start);
-        assert_eq!(t.check(&keys, start), Err(2));
-        t.succeeded(&keys);
-        assert!(t.check(&keys, start).is_ok());
-    }
-
-    #[test]
     fn sessions_expire_when_idle_or_old_and_are_refreshed_when_used() {
-        use crate::store::{AdminRecord, SledStore};
+        use crate::store::{AdminStore, SessionStore, SledStore};
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path(), crate::secrets::SecretBox::from_key([5; 32])).unwrap();
-        store.put_admin(AdminRecord { email: "a@example.com".into(), password_hash: "x".into(), created_at: "t".into() }).unwrap();
+        store
+            .put_admin(AdminRecord {
+                email: "a@example.com".into(),
+                password_hash: "x".into(),
+                created_at: "t".into(),
+            })
+            .unwrap();
         let id = start_session(&store, "a@example.com").unwrap();
         let t0 = store.get_session(&token_hash(&id)).unwrap().unwrap().created_at;
-        assert_eq!(check_session(&store, &id, t0 + 60).unwrap().as_deref(), Some("a@example.com"));
+        assert_eq!(
+            check_session(&store, &id, t0 + 60).unwrap().as_deref(),
+            Some("a@example.com")
+        );
         // Used at t0+60, so idle time counts from there.
-        assert!(check_session(&store, &id, t0 + 60 + IDLE_TIMEOUT_SECS).unwrap().is_some());
-        assert!(check_session(&store, &id, t0 + 60 + 2 * IDLE_TIMEOUT_SECS + 1).unwrap().is_none(), "idle expiry");
-        assert!(store.get_session(&token_hash(&id)).unwrap().is_none(), "expired sessions are removed");
+        assert!(check_session(&store, &id, t0 + 60 + IDLE_TIMEOUT_SECS)
+            .unwrap()
+            .is_some());
+        assert!(
+            check_session(&store, &id, t0 + 60 + 2 * IDLE_TIMEOUT_SECS + 1)
+                .unwrap()
+                .is_none(),
+            "idle expiry"
+        );
+        assert!(
+            store.get_session(&token_hash(&id)).unwrap().is_none(),
+            "expired sessions are removed"
+        );
 
         // Kept busy, a session still ends at the absolute limit.
         let id = start_session(&store, "a@example.com").unwrap();
@@ -257,14 +256,27 @@ mod tests {
             t += IDLE_TIMEOUT_SECS / 2;
             assert!(check_session(&store, &id, t).unwrap().is_some());
         }
-        assert!(check_session(&store, &id, t0 + ABSOLUTE_TIMEOUT_SECS + 1).unwrap().is_none(), "absolute expiry");
+        assert!(
+            check_session(&store, &id, t0 + ABSOLUTE_TIMEOUT_SECS + 1)
+                .unwrap()
+                .is_none(),
+            "absolute expiry"
+        );
         assert!(check_session(&store, "not-a-session", t0).unwrap().is_none());
     }
 
     #[test]
     fn same_origin_rule() {
-        assert!(same_origin(Some("http://127.0.0.1:3000"), None, Some("127.0.0.1:3000")));
-        assert!(!same_origin(Some("http://evil.example"), Some("same-origin"), Some("127.0.0.1:3000")));
+        assert!(same_origin(
+            Some("http://127.0.0.1:3000"),
+            None,
+            Some("127.0.0.1:3000")
+        ));
+        assert!(!same_origin(
+            Some("http://evil.example"),
+            Some("same-origin"),
+            Some("127.0.0.1:3000")
+        ));
         assert!(!same_origin(Some("null"), None, Some("127.0.0.1:3000")));
         assert!(same_origin(None, Some("same-origin"), Some("h")));
         assert!(!same_origin(None, Some("cross-site"), Some("h")));

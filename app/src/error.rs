@@ -3,12 +3,12 @@
 //! Variants are things the UI can act on. Internal causes are logged on the server and reach the
 //! browser only as a short message; no debug dump ever crosses the wire.
 
-use crate::domain::{FieldErrors, MailServerForm};
-use serde::{Deserialize, Serialize};
+use crate::domain::{Field, FieldErrors, MailServerForm};
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -18,7 +18,10 @@ pub enum AppError {
     /// One or more fields are wrong; each message says what to fix. `submitted` is the form as
     /// sent, password blanked, so a page without JavaScript can show it again.
     #[error("Nothing was saved: correct the fields marked below.")]
-    Invalid { errors: FieldErrors, submitted: Option<MailServerForm> },
+    Invalid {
+        errors: FieldErrors,
+        submitted: Option<MailServerForm>,
+    },
     /// No valid session: log in first. Carries no data.
     #[error("Your session has ended: log in again.")]
     NotAuthenticated,
@@ -51,10 +54,24 @@ impl AppError {
 }
 
 impl AppError {
+    /// One field's error, on a form that is not sent back (login, setup, reset).
+    pub fn invalid(field: Field, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            errors: FieldErrors::one(field, message),
+            submitted: None,
+        }
+    }
+
     /// Field errors for `form`, which goes back (password blanked) so a page without JavaScript
     /// can show what was typed.
     pub fn invalid_form(errors: FieldErrors, form: &MailServerForm) -> Self {
-        AppError::Invalid { errors, submitted: Some(MailServerForm { password: String::new(), ..form.clone() }) }
+        AppError::Invalid {
+            errors,
+            submitted: Some(MailServerForm {
+                password: String::new(),
+                ..form.clone()
+            }),
+        }
     }
 }
 
@@ -63,5 +80,19 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Transport(value.to_string())
+    }
+}
+
+/// Storage errors become app errors here and nowhere else: a version conflict is the admin's to
+/// resolve; anything else is logged and reported as internal.
+#[cfg(feature = "ssr")]
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Conflict { current, saved_at } => {
+                AppError::Conflict { current, saved_at }
+            }
+            other => AppError::internal("storage failed", other),
+        }
     }
 }

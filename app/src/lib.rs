@@ -2,39 +2,45 @@
 //!
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser's wasm.
 
+// Shared by the browser and the server.
 pub mod api;
 pub mod domain;
 pub mod error;
+pub mod history;
 pub mod pages;
-pub mod mailtest;
-pub mod store_types;
+pub mod report;
+pub mod routes;
+
+// Server only.
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
 pub mod mailer;
+#[cfg(feature = "ssr")]
+pub mod ratelimit;
 #[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-/// The current time as RFC 3339, UTC (server only).
-#[cfg(feature = "ssr")]
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path, SsrMode,
+    SsrMode,
 };
+use routes::{segment, two_segments};
 
 /// The HTML document around the app; rendered on the server only. Sets the page's
 /// Content-Security-Policy with this render's nonce (the hydration script carries it).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(resp)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+    if let (Some(nonce), Some(resp)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
         let policy = format!(
             "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; style-src 'self'; \
              img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -68,7 +74,10 @@ pub fn App() -> impl IntoView {
     // Effects run only in the browser, after hydration: this attribute is the marker tests wait for.
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
-        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
@@ -77,14 +86,14 @@ pub fn App() -> impl IntoView {
         <Title text="Mailroom" />
         <Router>
             <Routes fallback=|| view! { <AdminLayout><pages::NotFound /></AdminLayout> }>
-                <Route path=path!("/login") view=pages::auth::LoginPage />
-                <Route path=path!("/setup") view=pages::auth::SetupPage />
-                <Route path=path!("/forgot") view=pages::auth::ForgotPage />
-                <Route path=path!("/reset") view=pages::auth::ResetPage />
+                <Route path=segment(routes::LOGIN) view=pages::auth::LoginPage />
+                <Route path=segment(routes::SETUP) view=pages::auth::SetupPage />
+                <Route path=segment(routes::FORGOT) view=pages::auth::ForgotPage />
+                <Route path=segment(routes::RESET) view=pages::auth::ResetPage />
                 // Async: the server waits for the settings before answering, so the form is in
                 // the HTML itself and works without JavaScript.
                 <Route
-                    path=path!("/settings/mail")
+                    path=two_segments(routes::MAIL_SETTINGS)
                     view=|| view! { <AdminLayout><pages::mail::MailServerPage /></AdminLayout> }
                     ssr=SsrMode::Async
                 />
@@ -106,7 +115,7 @@ fn AdminLayout(children: Children) -> impl IntoView {
                         <span class="menu-group">"Settings"</span>
                         <ul>
                             <li>
-                                <A href="/settings/mail">"Mail Server"</A>
+                                <A href=routes::MAIL_SETTINGS>"Mail Server"</A>
                             </li>
                         </ul>
                     </li>

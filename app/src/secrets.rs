@@ -32,7 +32,9 @@ pub struct SecretBox {
 
 impl SecretBox {
     pub fn from_key(key: [u8; 32]) -> Self {
-        Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&key)) }
+        Self {
+            cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
+        }
     }
 
     /// The key from `env_key` (the value of MAILROOM_SECRET_KEY) when given, else from the key
@@ -44,14 +46,19 @@ impl SecretBox {
         let path = data_dir.join(KEY_FILE);
         let shown = path.display().to_string();
         match std::fs::read_to_string(&path) {
-            Ok(text) => decode_key(&text).map(Self::from_key).ok_or(SecretError::BadKeyFile(shown)),
+            Ok(text) => decode_key(&text)
+                .map(Self::from_key)
+                .ok_or(SecretError::BadKeyFile(shown)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key: [u8; 32] = ChaCha20Poly1305::generate_key(&mut OsRng).into();
                 let mut options = std::fs::OpenOptions::new();
                 options.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(&path).map_err(|source| SecretError::Io { path: shown.clone(), source })?;
+                let mut file = options.open(&path).map_err(|source| SecretError::Io {
+                    path: shown.clone(),
+                    source,
+                })?;
                 file.write_all(STANDARD.encode(key).as_bytes())
                     .and_then(|()| file.sync_all())
                     .map_err(|source| SecretError::Io { path: shown, source })?;
@@ -64,7 +71,10 @@ impl SecretBox {
     /// base64(nonce ‖ ciphertext); a fresh random nonce every time.
     pub fn seal(&self, plaintext: &str) -> String {
         let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let sealed = self.cipher.encrypt(&nonce, plaintext.as_bytes()).expect("ChaCha20-Poly1305 encryption cannot fail");
+        let sealed = self
+            .cipher
+            .encrypt(&nonce, plaintext.as_bytes())
+            .expect("ChaCha20-Poly1305 encryption cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         STANDARD.encode(out)
@@ -76,7 +86,10 @@ impl SecretBox {
             return Err(SecretError::Decrypt);
         }
         let (nonce, ciphertext) = bytes.split_at(12);
-        let plain = self.cipher.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| SecretError::Decrypt)?;
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| SecretError::Decrypt)?;
         String::from_utf8(plain).map_err(|_| SecretError::Decrypt)
     }
 }
@@ -97,10 +110,16 @@ mod tests {
         assert_ne!(a1, a2, "nonce reuse");
         assert!(!a1.contains("hunter2"));
         assert_eq!(b.open(&a1).unwrap(), "hunter2");
-        assert!(SecretBox::from_key([8; 32]).open(&a1).is_err(), "wrong key opened it");
+        assert!(
+            SecretBox::from_key([8; 32]).open(&a1).is_err(),
+            "wrong key opened it"
+        );
         let mut tampered = STANDARD.decode(&a1).unwrap();
         *tampered.last_mut().unwrap() ^= 1;
-        assert!(b.open(&STANDARD.encode(tampered)).is_err(), "tampering not detected");
+        assert!(
+            b.open(&STANDARD.encode(tampered)).is_err(),
+            "tampering not detected"
+        );
     }
 
     #[test]
@@ -113,7 +132,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -121,9 +143,15 @@ mod tests {
     #[test]
     fn env_key_must_be_32_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(SecretBox::load_or_create(dir.path(), Some("c2hvcnQ=")), Err(SecretError::BadEnvKey)));
+        assert!(matches!(
+            SecretBox::load_or_create(dir.path(), Some("c2hvcnQ=")),
+            Err(SecretError::BadEnvKey)
+        ));
         let key = STANDARD.encode([1u8; 32]);
         assert!(SecretBox::load_or_create(dir.path(), Some(&key)).is_ok());
-        assert!(!dir.path().join(KEY_FILE).exists(), "env key must not write a key file");
+        assert!(
+            !dir.path().join(KEY_FILE).exists(),
+            "env key must not write a key file"
+        );
     }
 }

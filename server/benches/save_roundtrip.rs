@@ -3,39 +3,28 @@
 //!
 //! Run: `make bench` (or `cargo bench -p server --bench save_roundtrip`).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/api/helpers.rs"]
 #[allow(dead_code)]
-mod common;
+mod helpers;
 
+use app::domain::MailServerForm;
 use std::time::Instant;
 
 const SAVES: u64 = 1_000;
 
 #[tokio::main]
 async fn main() {
-    let app = common::spawn_app().await;
-    let client = app.client.clone();
-    let url = format!("{}/api/save_mail_settings", app.url);
-
+    let app = helpers::spawn_app().await;
     let mut micros = Vec::with_capacity(SAVES as usize);
     for version in 0..SAVES {
-        let name = format!("Alerts {version}");
-        let form = [
-            ("version", version.to_string()),
-            ("form[host]", "smtp.example.com".into()),
-            ("form[port]", "587".into()),
-            ("form[account]", "alerts@example.com".into()),
-            ("form[password]", "bench-password".into()),
-            ("form[from_address]", "alerts@example.com".into()),
-            ("form[from_name]", name),
-            ("form[starttls]", "true".into()),
-        ];
+        let form = MailServerForm {
+            from_name: format!("Alerts {version}"),
+            ..helpers::valid_form()
+        };
         let start = Instant::now();
-        let res = client.post(&url).header("Accept", "application/json").form(&form).send().await.unwrap();
-        let status = res.status();
-        let body = res.text().await.unwrap();
+        let saved = app.save(version, &form).await;
         micros.push(start.elapsed().as_micros() as u64);
-        assert!(status.is_success(), "save {version} failed: {body}");
+        assert!(saved.is_ok(), "save {version} failed: {saved:?}");
     }
     micros.sort_unstable();
     let pct = |p: f64| micros[((micros.len() as f64 * p).ceil() as usize).saturating_sub(1)] as f64 / 1000.0;

@@ -3,12 +3,12 @@
 //!
 //! Run: `make bench`. Needs swaks (`apt-get install swaks`) and `scripts/bootstrap.sh --test`.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/api/helpers.rs"]
 #[allow(dead_code)]
-mod common;
+mod helpers;
 
-use app::domain::{MailServerForm, MailServerSettings};
-use app::mailer::{test_send, SmtpTarget};
+use app::domain::{MailServer, MailServerForm, MailServerSettings};
+use app::mailer::test_send;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 30;
@@ -20,7 +20,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    let peer = common::peer();
+    let peer = helpers::peer();
     let port = peer.port("plain");
     let form = MailServerForm {
         host: "127.0.0.1".into(),
@@ -32,8 +32,14 @@ async fn main() {
         helo_name: "bench.local".into(),
         ..MailServerForm::default()
     };
-    let settings = MailServerSettings::parse(&form, None).expect("valid bench form");
-    let target = SmtpTarget { settings, password: form.password.clone(), ca_pem: None, skip_verify: false };
+    let server = |form: &MailServerForm| {
+        MailServer::from_form(
+            MailServerSettings::parse(form, None).expect("valid bench form"),
+            None,
+        )
+        .unwrap()
+    };
+    let target = server(&form);
     let to: lettre::Address = "alerts@example.com".parse().unwrap();
 
     let mut ours = Vec::with_capacity(ROUNDS);
@@ -41,7 +47,7 @@ async fn main() {
         let start = Instant::now();
         let report = test_send(&target, &to).await;
         ours.push(start.elapsed());
-        assert!(report.success, "test send failed: {}", report.summary);
+        assert!(report.success(), "test send failed: {}", report.summary);
     }
 
     let mut swaks = Vec::with_capacity(ROUNDS);
@@ -49,30 +55,52 @@ async fn main() {
         let start = Instant::now();
         let out = std::process::Command::new("swaks")
             .args(["--server", &format!("127.0.0.1:{port}"), "--helo", "bench.local"])
-            .args(["--auth", "PLAIN", "--auth-user", "alerts@example.com", "--auth-password", "correct-password"])
-            .args(["--from", "alerts@example.com", "--to", "alerts@example.com", "--header", "Subject: Mailroom test email"])
+            .args([
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                "alerts@example.com",
+                "--auth-password",
+                "correct-password",
+            ])
+            .args([
+                "--from",
+                "alerts@example.com",
+                "--to",
+                "alerts@example.com",
+                "--header",
+                "Subject: Mailroom test email",
+            ])
             .output()
             .expect("swaks is installed (apt-get install swaks)");
         swaks.push(start.elapsed());
-        assert!(out.status.success(), "swaks failed: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "swaks failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 
     // The same test over implicit TLS (lettre opens that socket itself).
-    let ssl_form = MailServerForm { host: "localhost".into(), port: peer.port("ssl"), ssl: true, ca_pem: peer.ca_pem.clone(), ..form.clone() };
-    let ssl_target = SmtpTarget {
-        settings: MailServerSettings::parse(&ssl_form, None).expect("valid ssl form"),
-        password: form.password.clone(),
-        ca_pem: Some(peer.ca_pem.clone()),
-        skip_verify: false,
+    let ssl_form = MailServerForm {
+        host: "localhost".into(),
+        port: peer.port("ssl"),
+        ssl: true,
+        ca_pem: peer.ca_pem.clone(),
+        ..form.clone()
     };
+    let ssl_target = server(&ssl_form);
     let mut ours_ssl = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let start = Instant::now();
         let report = test_send(&ssl_target, &to).await;
         ours_ssl.push(start.elapsed());
-        assert!(report.success, "ssl test send failed: {}", report.summary);
+        assert!(report.success(), "ssl test send failed: {}", report.summary);
     }
-    println!("test send over implicit TLS: Mailroom median {:.2} ms", median(ours_ssl).as_secs_f64() * 1e3);
+    println!(
+        "test send over implicit TLS: Mailroom median {:.2} ms",
+        median(ours_ssl).as_secs_f64() * 1e3
+    );
 
     let (m_ours, m_swaks) = (median(ours), median(swaks));
     println!(

@@ -1,8 +1,15 @@
 //! The `mailroom` binary's command line: `admin create`, and its message when the server holds
 //! the database lock.
 
-use app::{auth, secrets::SecretBox, store::{SettingsStore, SledStore}};
-use std::{io::Write, process::{Command, Stdio}};
+use app::{
+    auth,
+    secrets::SecretBox,
+    store::{AdminStore, SledStore},
+};
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+};
 
 fn admin_create(dir: &std::path::Path, email: &str, password: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
@@ -27,7 +34,10 @@ fn admin_create_reads_the_password_from_stdin_and_stores_only_a_hash() {
     let store = SledStore::open(dir.path(), SecretBox::load_or_create(dir.path(), None).unwrap()).unwrap();
     let admin = store.get_admin("ops@example.com").unwrap().expect("admin stored");
     assert!(admin.password_hash.starts_with("$argon2id$"));
-    assert!(auth::verify_password("a long admin password", &admin.password_hash));
+    assert!(auth::verify_password(
+        "a long admin password",
+        &admin.password_hash
+    ));
 }
 
 #[test]
@@ -35,11 +45,18 @@ fn admin_create_refuses_a_short_password_and_explains_a_held_lock() {
     let dir = tempfile::tempdir().unwrap();
     let short = admin_create(dir.path(), "ops@example.com", "short");
     assert!(!short.status.success());
-    assert!(String::from_utf8_lossy(&short.stdout).contains("at least 10 characters"), "{short:?}");
+    assert!(
+        String::from_utf8_lossy(&short.stdout).contains("at least 10 characters"),
+        "{short:?}"
+    );
 
-    let _server_holds_it = SledStore::open(dir.path(), SecretBox::load_or_create(dir.path(), None).unwrap()).unwrap();
+    let _server_holds_it =
+        SledStore::open(dir.path(), SecretBox::load_or_create(dir.path(), None).unwrap()).unwrap();
     let locked = admin_create(dir.path(), "ops@example.com", "a long admin password");
     assert!(!locked.status.success());
     let text = String::from_utf8_lossy(&locked.stdout);
-    assert!(text.contains("in use by another Mailroom") && text.contains("stop the server"), "{text}");
+    assert!(
+        text.contains("in use by another Mailroom") && text.contains("stop the server"),
+        "{text}"
+    );
 }

@@ -2,7 +2,7 @@
 //! All are plain forms posting to server functions, so they work without JavaScript too.
 
 use crate::api::{Login, RequestPasswordReset, ResetPassword, SetupAdmin};
-use crate::domain;
+use crate::{domain, routes};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -27,9 +27,12 @@ fn error_line(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
     move || {
         error.get().map(|e| {
             let text = match e {
-                crate::error::AppError::Invalid { errors, .. } => {
-                    errors.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("; ")
-                }
+                crate::error::AppError::Invalid { errors, .. } => errors
+                    .0
+                    .into_iter()
+                    .map(|(_, m)| m)
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 other => other.to_string(),
             };
             view! { <p class="error" role="alert">{text}</p> }
@@ -41,7 +44,11 @@ fn error_line(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = use_query_map();
-    let next = move || query.with(|q| q.get("next")).unwrap_or_else(|| "/settings/mail".into());
+    let next = move || {
+        query
+            .with(|q| q.get("next"))
+            .unwrap_or_else(|| routes::MAIL_SETTINGS.into())
+    };
     let reset_done = move || query.with(|q| q.get("reset")).is_some_and(|r| r == "done");
     view! {
         <AuthCard title="Log in">
@@ -62,7 +69,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" disabled=move || login.pending().get()>"Log in"</button>
             </ActionForm>
             <p class="links">
-                <a href="/forgot">"Forgot password?"</a>
+                <a href=routes::FORGOT>"Forgot password?"</a>
             </p>
             <p class="muted small">
                 "First time here? Open the setup link the server printed at start, or run "
@@ -79,7 +86,10 @@ fn NewPasswordFields(email: Signal<String>) -> impl IntoView {
     let confirm = RwSignal::new(String::new());
     let touched = RwSignal::new(false);
     let message = move || {
-        touched.get().then(|| domain::admin_password(&password.get(), &confirm.get(), &email.get()).err()).flatten()
+        touched
+            .get()
+            .then(|| domain::admin_password(&password.get(), &confirm.get(), &email.get()).err())
+            .flatten()
     };
     view! {
         <div class="field">
@@ -142,7 +152,7 @@ pub fn ForgotPage() -> impl IntoView {
             {move || request.value().get().and_then(Result::ok).map(|answer| {
                 view! { <p class="ok" role="status">{answer}</p> }
             })}
-            <p class="links"><a href="/login">"Back to log in"</a></p>
+            <p class="links"><a href=routes::LOGIN>"Back to log in"</a></p>
         </AuthCard>
     }
 }
@@ -160,7 +170,7 @@ pub fn ResetPage() -> impl IntoView {
                 {error_line(Signal::derive(move || reset.value().get().and_then(Result::err)))}
                 <button type="submit" disabled=move || reset.pending().get()>"Set new password"</button>
             </ActionForm>
-            <p class="links"><a href="/forgot">"Ask for a new link"</a></p>
+            <p class="links"><a href=routes::FORGOT>"Ask for a new link"</a></p>
         </AuthCard>
     }
 }

@@ -3,13 +3,13 @@
 //! The same page works without JavaScript: the form posts to the save server function, which
 //! redirects back; errors then arrive in the URL and are shown beside the fields.
 
-use crate::api::{load_mail_settings, MailSettingsView, SaveMailSettings, TestMailServer};
-use crate::mailtest::TestReport;
-use crate::store_types::{TestHistory, TestOutcome};
+use crate::api::{mail::load_mail_settings, MailSettingsView, SaveMailSettings, TestMailServer};
 use crate::domain::{
     self, Encryption, Field, FieldErrors, MailServerForm, MailServerSettings, Preset, PRESETS, SES_REGIONS,
 };
 use crate::error::AppError;
+use crate::history::{AuditEntry, Change, TestHistory, TestOutcome};
+use crate::report::TestReport;
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use std::collections::HashSet;
@@ -118,7 +118,10 @@ impl FormState {
         self.saved_login.with(|saved| {
             saved.as_ref().is_some_and(|saved| {
                 self.form.with(|f| {
-                    domain::SmtpHost::parse(&f.host).map(|h| h.as_str().to_string()).ok().as_deref()
+                    domain::SmtpHost::parse(&f.host)
+                        .map(|h| h.as_str().to_string())
+                        .ok()
+                        .as_deref()
                         != Some(saved.host.as_str())
                         || domain::Port::parse(&f.port).map(|p| p.get()).ok() != Some(saved.port)
                         || f.account.trim() != saved.account
@@ -135,7 +138,9 @@ impl FormState {
     fn message(self, field: Field) -> Option<String> {
         if field == Field::SendTo {
             let shown = self.test_tried.get() || self.touched.with(|t| t.contains(&field));
-            let error = self.form.with(|f| self.send_to.with(|to| domain::test_recipient(f, to).err()));
+            let error = self
+                .form
+                .with(|f| self.send_to.with(|to| domain::test_recipient(f, to).err()));
             return shown
                 .then_some(error)
                 .flatten()
@@ -206,14 +211,8 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
     let history = RwSignal::new(current.tests.clone());
     Effect::new(move |_| match test.value().get() {
         Some(Ok(report)) => {
-            state.fault.set(if report.success { None } else { report.field });
-            let outcome = TestOutcome::from(&report);
-            history.update(|h| {
-                if outcome.success {
-                    h.last_success = Some(outcome.clone());
-                }
-                h.last = Some(outcome);
-            });
+            state.fault.set(report.field());
+            history.update(|h| h.record(TestOutcome::from(&report)));
         }
         Some(Err(AppError::Invalid { errors, .. })) => {
             state.server_errors.set(errors);
@@ -221,42 +220,51 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
         }
         _ => {}
     });
+    // Shows the first field at fault: opens "Advanced" if it is there, and focuses it.
+    let reveal = move |first: Field| {
+        if Field::ADVANCED.contains(&first) {
+            advanced_open.set(true);
+        }
+        focus_field(first);
+    };
     let on_test = move |_| {
         state.test_tried.set(true);
         state.submitted.set(true);
-        let first = state.errors.with_untracked(|e| e.0.first().map(|(f, _)| *f)).or_else(|| {
+        let first = state.errors.with_untracked(FieldErrors::first).or_else(|| {
             state
                 .form
-                .with_untracked(|f| state.send_to.with_untracked(|to| domain::test_recipient(f, to).err()))
+                .with_untracked(|f| {
+                    state
+                        .send_to
+                        .with_untracked(|to| domain::test_recipient(f, to).err())
+                })
                 .map(|_| Field::SendTo)
         });
         if let Some(first) = first {
-            if matches!(first, Field::HeloName | Field::Timeout | Field::ReplyTo | Field::CaPem) {
-                advanced_open.set(true);
-            }
-            focus_field(first);
+            reveal(first);
             return;
         }
         state.fault.set(None);
-        test.dispatch(TestMailServer { form: state.form.get_untracked(), send_to: state.send_to.get_untracked() });
+        test.dispatch(TestMailServer {
+            form: state.form.get_untracked(),
+            send_to: state.send_to.get_untracked(),
+        });
     };
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         state.submitted.set(true);
-        if let Some(first) = state.errors.with_untracked(|e| e.0.first().map(|(f, _)| *f)) {
-            if matches!(first, Field::HeloName | Field::Timeout | Field::ReplyTo | Field::CaPem) {
-                advanced_open.set(true);
-            }
-            focus_field(first);
+        if let Some(first) = state.errors.with_untracked(FieldErrors::first) {
+            reveal(first);
             return;
         }
-        save.dispatch(SaveMailSettings { version: version.get_untracked(), form: state.form.get_untracked() });
+        save.dispatch(SaveMailSettings {
+            version: version.get_untracked(),
+            form: state.form.get_untracked(),
+        });
     };
     // Advanced fields with errors must be visible: open the section (never close it for the admin).
-    let advanced_has_error = move || {
-        [Field::HeloName, Field::Timeout, Field::ReplyTo, Field::CaPem].into_iter().any(|f| state.message(f).is_some())
-    };
+    let advanced_has_error = move || Field::ADVANCED.into_iter().any(|f| state.message(f).is_some());
     let advanced = NodeRef::<leptos::html::Details>::new();
     Effect::new(move |_| {
         let needed = advanced_open.get() || advanced_has_error();
@@ -282,7 +290,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
                         "Someone else saved these settings at {} after you opened this page, so yours were not saved. ",
                         show_time(&saved_at),
                     )}
-                    <a href="/settings/mail">"Reload to see their version"</a>
+                    <a href=crate::routes::MAIL_SETTINGS>"Reload to see their version"</a>
                     " (your unsaved edits will be replaced)."
                 </p>
             }
@@ -312,36 +320,27 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
             on:submit=on_submit
         >
             <input type="hidden" name="version" value=current.version.to_string() prop:value=move || version.get().to_string() />
-            <TextField state field=Field::Host initial=initial.host.clone() get=|f| &f.host set=|f, v| f.host = v
-                placeholder="smtp.example.com" autocomplete="off" />
-            <TextField state field=Field::Port initial=initial.port.clone() get=|f| &f.port set=|f, v| f.port = v
-                placeholder="587" autocomplete="off" inputmode="numeric"
+            <TextField state field=Field::Host placeholder="smtp.example.com" autocomplete="off" />
+            <TextField state field=Field::Port placeholder="587" autocomplete="off" inputmode="numeric"
                 on_change=Callback::new(move |()| port_changed(state)) />
-            <TextField state field=Field::Account initial=initial.account.clone() get=|f| &f.account set=|f, v| f.account = v
-                placeholder="alerts@example.com" autocomplete="off" />
-            <TextField state field=Field::Password initial=String::new() get=|f| &f.password set=|f, v| f.password = v
-                kind="password" autocomplete="new-password" hint=Signal::derive(password_hint) />
+            <TextField state field=Field::Account placeholder="alerts@example.com" autocomplete="off" />
+            <TextField state field=Field::Password kind="password" autocomplete="new-password" hint=Signal::derive(password_hint) />
             <div class="field">
                 <label for="server_type">{Field::ServerType.label()}</label>
                 <select id="server_type" name="form[server_type]">
                     <option value="SMTP" selected>"SMTP"</option>
                 </select>
             </div>
-            <TextField state field=Field::FromAddress initial=initial.from_address.clone() get=|f| &f.from_address
-                set=|f, v| f.from_address = v placeholder="alerts@example.com" autocomplete="off"
+            <TextField state field=Field::FromAddress placeholder="alerts@example.com" autocomplete="off"
                 hint=Signal::stored("Usually the same as Email Account.") />
-            <TextField state field=Field::FromName initial=initial.from_name.clone() get=|f| &f.from_name
-                set=|f, v| f.from_name = v placeholder="Mailroom Alerts" autocomplete="off" />
+            <TextField state field=Field::FromName placeholder="Mailroom Alerts" autocomplete="off" />
             <EncryptionSwitches state initial=(initial.starttls, initial.ssl) />
             <details class="advanced" node_ref=advanced open=advanced_has_error()>
                 <summary>"Advanced"</summary>
-                <TextField state field=Field::HeloName initial=initial.helo_name.clone() get=|f| &f.helo_name
-                    set=|f, v| f.helo_name = v placeholder="mail.example.com" autocomplete="off"
+                <TextField state field=Field::HeloName placeholder="mail.example.com" autocomplete="off"
                     hint=Signal::stored("Blank: this machine's host name.") />
-                <TextField state field=Field::Timeout initial=initial.timeout.clone() get=|f| &f.timeout
-                    set=|f, v| f.timeout = v placeholder="15" autocomplete="off" inputmode="numeric" />
-                <TextField state field=Field::ReplyTo initial=initial.reply_to.clone() get=|f| &f.reply_to
-                    set=|f, v| f.reply_to = v placeholder="support@example.com" autocomplete="off" />
+                <TextField state field=Field::Timeout placeholder="15" autocomplete="off" inputmode="numeric" />
+                <TextField state field=Field::ReplyTo placeholder="support@example.com" autocomplete="off" />
                 <CaField state initial=initial.ca_pem.clone() />
                 <SkipVerifySwitch state initial=initial.skip_verify />
             </details>
@@ -391,8 +390,12 @@ fn port_changed(state: FormState) {
     }
     let port = state.form.with_untracked(|f| domain::Port::parse(&f.port).ok());
     let Some(port) = port else { return };
-    let Some(usual) = Encryption::usual_for_port(port.get()) else { return };
-    let current = state.form.with_untracked(|f| Encryption::parse(f.starttls, f.ssl).ok());
+    let Some(usual) = Encryption::usual_for_port(port.get()) else {
+        return;
+    };
+    let current = state
+        .form
+        .with_untracked(|f| Encryption::parse(f.starttls, f.ssl).ok());
     if current != Some(usual) {
         state.set_encryption(usual);
         state.auto_note.set(Some(format!(
@@ -407,10 +410,6 @@ fn port_changed(state: FormState) {
 fn TextField(
     state: FormState,
     field: Field,
-    /// The value rendered into the HTML (for the server render and pages without JavaScript).
-    initial: String,
-    get: fn(&MailServerForm) -> &String,
-    set: fn(&mut MailServerForm, String),
     #[prop(optional)] kind: Option<&'static str>,
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] autocomplete: &'static str,
@@ -419,11 +418,20 @@ fn TextField(
     #[prop(optional)] on_change: Option<Callback<()>>,
 ) -> impl IntoView {
     let id = field.id();
+    // Rendered into the HTML too, for the server render and pages without JavaScript.
+    let initial = state
+        .form
+        .with_untracked(|f| f.text(field).unwrap_or_default().to_string());
     let message_id = format!("{id}-message");
     let hint_id = format!("{id}-hint");
     let message = Memo::new(move |_| state.message(field));
     let warnings = move || {
-        state.form.with(|f| domain::warnings(f, state.password_present())).into_iter().filter(|w| w.field == field).collect::<Vec<_>>()
+        state
+            .form
+            .with(|f| domain::warnings(f, state.password_present()))
+            .into_iter()
+            .filter(|w| w.field == field)
+            .collect::<Vec<_>>()
     };
     let described_by = format!("{message_id} {hint_id}");
     let at_fault = move || state.fault.get() == Some(field);
@@ -435,15 +443,15 @@ fn TextField(
                 name=format!("form[{id}]")
                 type=kind.unwrap_or("text")
                 value=initial
-                prop:value=move || state.form.with(|f| get(f).clone())
-                placeholder=placeholder
+                prop:value=move || state.form.with(|f| f.text(field).unwrap_or_default().to_string())
+               placeholder=placeholder
                 autocomplete=autocomplete
                 inputmode=inputmode
                 aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
                 aria-describedby=described_by
                 on:input=move |ev| {
                     let value = event_target_value(&ev);
-                    state.edit(field, |f| set(f, value));
+                    state.edit(field, |f| f.set_text(field, value));
                     if let Some(cb) = on_change {
                         cb.run(());
                     }
@@ -536,12 +544,18 @@ fn PresetPicker(state: FormState) -> impl IntoView {
     let matched = move || state.form.with(|f| Preset::matching(&f.host));
     let selected = move || matched().map_or("custom", |(p, _)| p.id);
     let region = RwSignal::new(
-        state.form.with_untracked(|f| Preset::matching(&f.host)).and_then(|(_, r)| r).unwrap_or(SES_REGIONS[0]),
+        state
+            .form
+            .with_untracked(|f| Preset::matching(&f.host))
+            .and_then(|(_, r)| r)
+            .unwrap_or(SES_REGIONS[0]),
     );
     let initial = selected();
     let apply = move |id: &str| {
         if let Some(preset) = Preset::by_id(id) {
-            state.form.update(|f| *f = preset.apply(f, region.get_untracked()));
+            state
+                .form
+                .update(|f| *f = preset.apply(f, region.get_untracked()));
             state.auto_note.set(None);
         }
     };
@@ -579,8 +593,15 @@ fn focus_field(field: Field) {
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::JsCast;
-        let id = if field == Field::Encryption { "starttls" } else { field.id() };
-        if let Some(el) = document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let id = if field == Field::Encryption {
+            "starttls"
+        } else {
+            field.id()
+        };
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
             let _ = el.focus();
         }
     }
@@ -593,7 +614,10 @@ fn warn_before_leaving(state: FormState) {
     #[cfg(feature = "hydrate")]
     {
         let handle = window_event_listener(leptos::ev::beforeunload, move |ev| {
-            if state.form.with_untracked(|f| state.baseline.with_untracked(|b| f != b)) {
+            if state
+                .form
+                .with_untracked(|f| state.baseline.with_untracked(|b| f != b))
+            {
                 ev.prevent_default();
                 ev.set_return_value("You have unsaved changes to the mail server settings.");
             }
@@ -605,18 +629,25 @@ fn warn_before_leaving(state: FormState) {
 }
 
 fn last_test_line(h: &TestHistory) -> String {
-    let success = h
-        .last_success
-        .as_ref()
-        .map(|t| format!("Last successful test: {} ({}).", show_time(&t.finished_at), t.server));
+    let success = h.last_success.as_ref().map(|t| {
+        format!(
+            "Last successful test: {} ({}).",
+            show_time(&t.finished_at),
+            t.server
+        )
+    });
     let failed = h
         .last
         .as_ref()
-        .filter(|t| !t.success)
-        .map(|t| format!(" Last test failed: {} ({}).", t.stage.title(), show_time(&t.finished_at)));
+        .and_then(|t| Some((t.diagnosis?, &t.finished_at)))
+        .map(|(d, at)| format!(" Last test failed: {} ({}).", d.title(), show_time(at)));
     match (success, failed) {
         (None, None) => "Not tested yet.".to_string(),
-        (s, f) => format!("{}{}", s.unwrap_or_else(|| "No successful test yet.".into()), f.unwrap_or_default()),
+        (s, f) => format!(
+            "{}{}",
+            s.unwrap_or_else(|| "No successful test yet.".into()),
+            f.unwrap_or_default()
+        ),
     }
 }
 
@@ -626,7 +657,9 @@ fn TestResult(test: ServerAction<TestMailServer>, state: FormState) -> impl Into
     move || {
         if test.pending().get() {
             let (server, secs) = state.form.with_untracked(|f| {
-                let secs = domain::Timeout::parse(&f.timeout).map(|t| t.secs()).unwrap_or(domain::DEFAULT_TIMEOUT_SECS);
+                let secs = domain::Timeout::parse(&f.timeout)
+                    .map(|t| t.secs())
+                    .unwrap_or(domain::DEFAULT_TIMEOUT_SECS);
                 (format!("{}:{}", f.host.trim(), f.port.trim()), secs)
             });
             return view! {
@@ -655,17 +688,26 @@ fn ReportView(report: TestReport) -> impl IntoView {
         (Some(c), None) => Some(c.to_string()),
         _ => None,
     };
-    let class = if report.success { "test-result ok" } else { "test-result failed" };
-    let heading = if report.success {
-        "Test email accepted".to_string()
+    let class = if report.success() {
+        "test-result ok"
     } else {
-        format!("Test failed: {}", report.stage.title())
+        "test-result failed"
     };
-    let field = report.field.map(|f| f.label());
+    let heading = match report.diagnosis {
+        None => "Test email accepted".to_string(),
+        Some(d) => format!("Test failed: {}", d.title()),
+    };
+    let field = report.field().map(|f| f.label());
     let transcript = report
         .transcript
         .iter()
-        .map(|l| format!("{} {}", if l.client { "C:" } else { "S:" }, l.text.replace('\n', "\n   ")))
+        .map(|l| {
+            format!(
+                "{} {}",
+                if l.client { "C:" } else { "S:" },
+                l.text.replace('\n', "\n   ")
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let details = format!(
@@ -711,7 +753,7 @@ fn CaField(state: FormState, initial: String) -> impl IntoView {
                 name="form[ca_pem]"
                 rows="4"
                 spellcheck="false"
-                placeholder="-----BEGIN CERTIFICATE-----"
+               placeholder="-----BEGIN CERTIFICATE-----"
                 prop:value=move || state.form.with(|f| f.ca_pem.clone())
                 aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
                 aria-describedby="ca_pem-message ca_pem-hint"
@@ -765,7 +807,7 @@ fn SkipVerifySwitch(state: FormState, initial: bool) -> impl IntoView {
 
 /// The latest saves: who, when, which fields.
 #[component]
-fn AuditLog(audit: RwSignal<Vec<crate::store_types::AuditEntry>>) -> impl IntoView {
+fn AuditLog(audit: RwSignal<Vec<AuditEntry>>) -> impl IntoView {
     view! {
         <section class="audit" aria-label="Change history">
             <h2>"Change history"</h2>
@@ -782,7 +824,7 @@ fn AuditLog(audit: RwSignal<Vec<crate::store_types::AuditEntry>>) -> impl IntoVi
                                         " \u{2014} "
                                         {e.who.clone()}
                                         ": "
-                                        {e.changes.join("; ")}
+                                        {e.changes.iter().map(describe_change).collect::<Vec<_>>().join("; ")}
                                     </li>
                                 }
                             })
@@ -791,5 +833,16 @@ fn AuditLog(audit: RwSignal<Vec<crate::store_types::AuditEntry>>) -> impl IntoVi
                 </ol>
             </Show>
         </section>
+    }
+}
+
+/// One change of the history in words, with the page's field labels.
+fn describe_change(change: &Change) -> String {
+    match change {
+        Change::Created => "created the mail settings".to_string(),
+        Change::Set { field, from, to } => format!("{}: {from:?} \u{2192} {to:?}", field.label()),
+        Change::Replaced { field } => format!("{} changed", field.label()),
+        Change::Unchanged => "saved without changes".to_string(),
+        Change::Legacy(text) => text.clone(),
     }
 }

@@ -14,6 +14,6 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <Title text="Not found · Mailroom" />
         <h1>"Page not found"</h1>
-        <p>"There is nothing at this address. Open " <a href="/settings/mail">"Settings › Mail Server"</a> "."</p>
+        <p>"There is nothing at this address. Open " <a href=crate::routes::MAIL_SETTINGS>"Settings › Mail Server"</a> "."</p>
     }
 }

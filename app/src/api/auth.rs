@@ -1,0 +1,199 @@
+//! Login, logout, first-admin setup and the forgotten password: the server functions that
+//! work without a session.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Logs an admin in; on success sets the session cookie and redirects to `next`.
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::auth;
+    let ctx = ssr::current()?;
+    let email = email.trim().to_lowercase();
+    let keys = vec![
+        format!("account:{email}"),
+        format!("ip:{}", ssr::client_ip().await?),
+    ];
+    let now = std::time::Instant::now();
+    ctx.limits
+        .logins
+        .check(&keys, now)
+        .map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
+    let who = email.clone();
+    let ok = ssr::storage(move |s| {
+        Ok(match s.get_admin(&who)? {
+            Some(admin) => auth::verify_password(&password, &admin.password_hash),
+            None => {
+                auth::verify_dummy(&password);
+                false
+            }
+        })
+    })
+    .await?;
+    if !ok {
+        ctx.limits.logins.failed(&keys, now);
+        tracing::warn!(account = %email, "failed login");
+        return Err(AppError::LoginFailed);
+    }
+    ctx.limits.logins.succeeded(&keys);
+    ssr::start_session(&ctx, email.clone()).await?;
+    tracing::info!(account = %email, "admin logged in");
+    leptos_axum::redirect(&ssr::safe_next(next));
+    Ok(())
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::auth;
+    let ctx = ssr::current()?;
+    let id =
+        use_context::<http::request::Parts>().and_then(|parts| auth::session_id_from_headers(&parts.headers));
+    if let Some(id) = id {
+        ssr::storage(move |s| s.delete_session(&auth::token_hash(&id))).await?;
+    }
+    ssr::set_cookie(auth::clear_session_cookie(ctx.secure_cookies()));
+    leptos_axum::redirect(crate::routes::LOGIN);
+    Ok(())
+}
+
+/// Creates the first admin with the one-time setup token printed at start-up.
+#[server(endpoint = "setup_admin")]
+pub async fn setup_admin(
+    token: String,
+    email: String,
+    password: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    use crate::{auth, domain::Field};
+    let ctx = ssr::current()?;
+    if ctx.setup_token().as_deref() != Some(auth::token_hash(token.trim()).as_str()) {
+        return Err(AppError::Forbidden(
+            "This setup link is not valid (an admin may already exist). Log in instead.".into(),
+        ));
+    }
+    let address =
+        crate::domain::EmailAddress::parse(&email).map_err(|m| AppError::invalid(Field::Account, m))?;
+    crate::domain::admin_password(&password, &confirm, address.as_str())
+        .map_err(|m| AppError::invalid(Field::Password, m))?;
+    let who = address.clone();
+    let created = ssr::storage(move |s| {
+        if s.admin_count()? > 0 {
+            return Ok(false);
+        }
+        auth::set_admin_password(s, &who, &password).map(|_| true)
+    })
+    .await?;
+    if !created {
+        return Err(AppError::Forbidden(
+            "An admin already exists. Log in instead.".into(),
+        ));
+    }
+    ctx.set_setup_token(None);
+    let email = address.as_str().to_lowercase();
+    ssr::start_session(&ctx, email.clone()).await?;
+    tracing::info!(account = %email, "first admin created through the setup link");
+    leptos_axum::redirect(crate::routes::MAIL_SETTINGS);
+    Ok(())
+}
+
+/// "Forgot password?": mails a single-use reset link valid for 30 minutes. The answer is the same
+/// whether or not the account exists; it differs only when no mail server is configured.
+#[server(endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<String, AppError> {
+    use crate::{auth, clock, mailer, store::ResetRecord};
+    let ctx = ssr::current()?;
+    let limits = &ctx.limits;
+    limits
+        .resets
+        .check(&ssr::client_ip().await?.to_string(), std::time::Instant::now())
+        .map_err(|retry_after_secs| AppError::RateLimited {
+            limit: limits.resets.limit(),
+            retry_after_secs,
+        })?;
+    let email = email.trim().to_lowercase();
+    let who = email.clone();
+    let (mail, admin) = ssr::storage(move |s| Ok((s.load_mail()?, s.get_admin(&who)?))).await?;
+    let Some(mail) = mail else {
+        return Ok(
+            "Password reset by email is not available yet: no mail server is configured. \
+                   Ask another admin to set one up under Settings › Mail Server, or create a new \
+                   admin on the server with `mailroom admin create`."
+                .to_string(),
+        );
+    };
+    let answer = format!(
+        "If an admin account exists for {email}, a reset link is on its way to that address. It works once, for {} minutes.",
+        auth::RESET_TOKEN_TTL_SECS / 60
+    );
+    let Some(to) = admin.and_then(|a| a.email.parse::<lettre::Address>().ok()) else {
+        tracing::info!(account = %email, "password reset requested for an unknown account");
+        return Ok(answer);
+    };
+    let token = auth::random_token();
+    let record = ResetRecord {
+        email: email.clone(),
+        expires_at: clock::now_unix() + auth::RESET_TOKEN_TTL_SECS,
+    };
+    let hash = auth::token_hash(&token);
+    ssr::storage(move |s| s.put_reset(&hash, &record)).await?;
+    let link = format!(
+        "{}{}?token={token}",
+        ctx.public_url.trim_end_matches('/'),
+        crate::routes::RESET
+    );
+    let message = mailer::bodies::password_reset(&email, &link, auth::RESET_TOKEN_TTL_SECS / 60);
+    // Sent in the background: the answer takes as long for unknown accounts as for real ones.
+    tokio::spawn(async move {
+        match mailer::send(&mail.value, &to, &message).await {
+            Ok(_) => tracing::info!(account = %email, "password reset mail sent"),
+            Err(f) => {
+                tracing::error!(account = %email, diagnosis = ?f.diagnosis, summary = %f.summary, "password reset mail failed")
+            }
+        }
+    });
+    Ok(answer)
+}
+
+/// Sets a new password with a reset token; ends every session of the account.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String, confirm: String) -> Result<(), AppError> {
+    use crate::{auth, clock, domain};
+    let hash = auth::token_hash(token.trim());
+    let key = hash.clone();
+    let taken = ssr::storage(move |s| s.take_reset(&key)).await?;
+    let invalid = || {
+        AppError::Forbidden("This reset link is invalid, expired or already used: ask for a new one.".into())
+    };
+    let reset = taken
+        .filter(|r| r.expires_at > clock::now_unix())
+        .ok_or_else(invalid)?;
+    let address = domain::EmailAddress::parse(&reset.email).map_err(|_| invalid())?;
+    if let Err(m) = domain::admin_password(&password, &confirm, address.as_str()) {
+        // A typo does not use the link up: put the token back for another try.
+        ssr::storage(move |s| s.put_reset(&hash, &reset)).await?;
+        return Err(AppError::invalid(domain::Field::Password, m));
+    }
+    let who = address.clone();
+    let set = ssr::storage(move |s| match s.get_admin(who.as_str())? {
+        Some(_) => auth::set_admin_password(s, &who, &password).map(Some),
+        None => Ok(None),
+    })
+    .await?
+    .ok_or_else(invalid)?;
+    tracing::info!(account = %address, result = ?set, "admin password reset");
+    leptos_axum::redirect(&format!("{}?reset=done", crate::routes::LOGIN));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::api::server::{client_ip, current, safe_next, set_cookie, storage, ServerContext};
+    use crate::{auth, error::AppError};
+
+    /// Starts a session for `email` and sets its cookie.
+    pub async fn start_session(ctx: &ServerContext, email: String) -> Result<(), AppError> {
+        let id = storage(move |s| auth::start_session(s, &email)).await?;
+        set_cookie(auth::session_cookie(&id, ctx.secure_cookies()));
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! Settings › Mail Server: load, save, and "Test Email Server".
+
+use crate::domain::{MailServerForm, SavedLogin};
+use crate::error::AppError;
+use crate::history::{AuditEntry, TestHistory};
+use crate::report::TestReport;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the page needs to show the saved settings. Never holds the password.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MailSettingsView {
+    /// 0 when nothing has been saved yet.
+    pub version: u64,
+    /// RFC 3339, UTC.
+    pub saved_at: Option<String>,
+    pub form: MailServerForm,
+    /// Whether a password is stored (its value stays on the server).
+    pub password_saved: bool,
+    /// The login the saved password belongs to: a blank password keeps it only for this login.
+    pub saved_login: Option<SavedLogin>,
+    pub tests: TestHistory,
+    /// The latest saves, newest first.
+    pub audit: Vec<AuditEntry>,
+    /// The admin viewing the page.
+    pub admin: String,
+}
+
+/// How many saves the page shows.
+#[cfg(feature = "ssr")]
+const AUDIT_SHOWN: usize = 20;
+
+#[server(endpoint = "load_mail_settings")]
+pub async fn load_mail_settings() -> Result<MailSettingsView, AppError> {
+    let session = ssr::session().await?;
+    let (saved, tests, audit) =
+        ssr::storage(|s| Ok((s.load_mail()?, s.load_tests()?, s.recent_audit(AUDIT_SHOWN)?))).await?;
+    Ok(MailSettingsView::new(session.admin, saved, tests, audit))
+}
+
+/// Validates the form with the shared rules, then stores it as one record, flushed to disk
+/// before the answer. `version` is the version the form was loaded from.
+#[server(endpoint = "save_mail_settings")]
+pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<MailSettingsView, AppError> {
+    use crate::domain::MailServer;
+    let session = ssr::session().await?;
+    let current = ssr::storage(|s| s.load_mail()).await?;
+    let parsed = ssr::parse(&form, current.as_ref())?;
+    let saved_password = current.as_ref().map(|c| &c.value.password);
+    let server = MailServer::from_form(parsed, saved_password).ok_or_else(|| {
+        AppError::internal("saving the mail settings failed", "password kept but none stored")
+    })?;
+    let who = session.admin.clone();
+    let (saved, tests, audit) = ssr::storage(move |s| {
+        let saved = s.save_mail(version, server, &who)?;
+        Ok((saved, s.load_tests()?, s.recent_audit(AUDIT_SHOWN)?))
+    })
+    .await?;
+    tracing::info!(version = saved.version, host = %saved.value.settings.host, admin = %session.admin, "mail settings saved");
+    Ok(MailSettingsView::new(session.admin, Some(saved), tests, audit))
+}
+
+/// "Test Email Server": sends a real test mail with the values now in the form (not saved).
+/// A blank password uses the saved one while host, port and account are unchanged.
+#[server(endpoint = "test_mail_server")]
+pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<TestReport, AppError> {
+    use crate::domain::{test_recipient, Field, FieldErrors, MailServer};
+    use crate::{history::TestOutcome, mailer};
+
+    let session = ssr::session().await?;
+    let limits = ssr::current()?.limits;
+    limits
+        .tests
+        .check(&session.key, std::time::Instant::now())
+        .map_err(|retry_after_secs| AppError::RateLimited {
+            limit: limits.tests.limit(),
+            retry_after_secs,
+        })?;
+
+    let current = ssr::storage(|s| s.load_mail()).await?;
+    let parsed = ssr::parse(&form, current.as_ref())?;
+    let invalid = |field, message| AppError::invalid_form(FieldErrors::one(field, message), &form);
+    let recipient = test_recipient(&form, &send_to)
+        .and_then(|a| a.as_str().parse::<lettre::Address>().map_err(|e| e.to_string()))
+        .map_err(|m| invalid(Field::SendTo, m))?;
+    if let Some(ca) = &parsed.settings.ca_pem {
+        mailer::check_ca_pem(ca.as_str()).map_err(|m| invalid(Field::CaPem, m))?;
+    }
+    let saved_password = current.map(|c| c.value.password);
+    let server = MailServer::from_form(parsed, saved_password.as_ref()).ok_or_else(|| {
+        AppError::internal("testing the mail server failed", "password kept but none stored")
+    })?;
+    let report = mailer::test_send(&server, &recipient).await;
+    tracing::info!(
+        server = %report.server,
+        diagnosis = ?report.diagnosis,
+        elapsed_ms = report.elapsed_ms,
+        "mail server test finished"
+    );
+    let outcome = TestOutcome::from(&report);
+    ssr::storage(move |s| s.record_test(outcome)).await?;
+    Ok(report)
+}
+
+#[cfg(feature = "ssr")]
+impl MailSettingsView {
+    /// The page's view of the stored settings (if any), test history and latest saves.
+    fn new(
+        admin: String,
+        saved: Option<crate::store::Versioned<crate::domain::MailServer>>,
+        tests: TestHistory,
+        audit: Vec<AuditEntry>,
+    ) -> Self {
+        let mut view = Self {
+            tests,
+            audit,
+            admin,
+            ..Self::default()
+        };
+        if let Some(saved) = saved {
+            view.version = saved.version;
+            view.saved_at = Some(saved.saved_at);
+            view.form = saved.value.settings.to_form();
+            view.password_saved = !saved.value.password.is_empty();
+            view.saved_login = Some(saved.value.settings.login());
+        }
+        view
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::api::server::{current, session, storage};
+    use crate::domain::{MailServer, MailServerForm, MailServerSettings, ParsedForm};
+    use crate::error::AppError;
+    use crate::store::Versioned;
+
+    /// The form checked by the shared rules against the saved login.
+    pub fn parse(
+        form: &MailServerForm,
+        current: Option<&Versioned<MailServer>>,
+    ) -> Result<ParsedForm, AppError> {
+        let saved_login = current.map(|c| c.value.settings.login());
+        MailServerSettings::parse(form, saved_login.as_ref())
+            .map_err(|errors| AppError::invalid_form(errors, form))
+    }
+}

@@ -1,0 +1,79 @@
+//! The mail server settings' rules, written once.
+//!
+//! The browser runs these functions on every keystroke for instant feedback; the server runs them
+//! again as the authority before anything is stored. Every input with rules is a type with a
+//! private field and a `parse` constructor ("parse, don't validate"); deserializing one runs the
+//! same `parse` (`#[serde(try_from = ...)]`), so no value that `parse` refuses can be built.
+//! [`MailServerSettings::parse`] turns the whole form into typed settings or into one message
+//! per field at fault. Warnings (legal but probably wrong) are separate and never block saving.
+
+mod address;
+mod admin;
+mod fields;
+mod host;
+mod password;
+mod presets;
+mod settings;
+mod transport;
+mod warnings;
+
+pub use address::{Account, DisplayName, EmailAddress};
+pub use admin::{admin_password, MIN_ADMIN_PASSWORD_CHARS};
+pub use fields::{Field, MailServerForm, DEFAULT_TIMEOUT_SECS, MAX_DISPLAY_NAME_CHARS, MAX_TIMEOUT_SECS};
+pub use host::SmtpHost;
+pub use password::{Password, PasswordChoice, SavedLogin};
+pub use presets::{Preset, PRESETS, SES_REGIONS};
+pub use settings::{test_recipient, FieldErrors, MailServer, MailServerSettings, ParsedForm};
+pub use transport::{CaCertificate, Encryption, Port, ServerType, Timeout};
+pub use warnings::{warnings, Fix, Warning};
+
+/// For a newtype around a `String` built only by `parse`: `as_str`, `Display`, and the
+/// conversions serde uses (`try_from = "String", into = "String"`).
+macro_rules! parsed_string {
+    ($t:ident) => {
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                $t::parse(&s)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+    };
+}
+use parsed_string;
+
+#[cfg(test)]
+pub(crate) mod test_forms {
+    use super::MailServerForm;
+
+    /// A complete, valid form (163.com over SSL).
+    pub fn valid_form() -> MailServerForm {
+        MailServerForm {
+            host: "smtp.163.com".into(),
+            port: "465".into(),
+            account: "alerts@163.com".into(),
+            password: "auth-code".into(),
+            from_address: "alerts@163.com".into(),
+            from_name: "Mailroom Alerts".into(),
+            ssl: true,
+            ..MailServerForm::default()
+        }
+    }
+}

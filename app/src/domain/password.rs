@@ -1,0 +1,121 @@
+//! The SMTP password: when a blank field may keep the saved one, and the secret itself.
+
+use super::{Account, Port, SmtpHost};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What the server keeps of an earlier save, to decide whether a blank password may mean
+/// "keep the saved one".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedLogin {
+    pub host: String,
+    pub port: u16,
+    pub account: String,
+}
+
+/// The password to use: a new one typed into the form, or the saved one.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PasswordChoice {
+    New(Password),
+    KeepSaved,
+}
+
+impl fmt::Debug for PasswordChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PasswordChoice::New(_) => f.write_str("New(<redacted>)"),
+            PasswordChoice::KeepSaved => f.write_str("KeepSaved"),
+        }
+    }
+}
+
+impl PasswordChoice {
+    /// A blank password keeps the saved one only while host, port and account are unchanged.
+    pub fn parse(
+        input: &str,
+        host: Option<&SmtpHost>,
+        port: Option<Port>,
+        account: Option<&Account>,
+        saved: Option<&SavedLogin>,
+    ) -> Result<Self, String> {
+        if !input.is_empty() {
+            if input.chars().any(|c| c == '\r' || c == '\n') {
+                return Err("The password cannot contain a line break".into());
+            }
+            return Ok(PasswordChoice::New(Password(input.to_string())));
+        }
+        match saved {
+            None => Err("Enter the password (some providers want an authorization code instead)".into()),
+            Some(saved) => {
+                let same = host.is_some_and(|h| h.as_str() == saved.host)
+                    && port.is_some_and(|p| p.get() == saved.port)
+                    && account.is_some_and(|a| a.as_str() == saved.account);
+                if same {
+                    Ok(PasswordChoice::KeepSaved)
+                } else {
+                    Err("The host, port or account changed: enter the password for this account again".into())
+                }
+            }
+        }
+    }
+
+    /// The password this choice stands for, given the saved one.
+    pub fn resolve(self, saved: Option<&Password>) -> Option<Password> {
+        match self {
+            PasswordChoice::New(p) => Some(p),
+            PasswordChoice::KeepSaved => saved.cloned(),
+        }
+    }
+}
+
+/// The SMTP password in memory. Never printed: `Debug` shows `<redacted>`, and it has no
+/// `Serialize`, so it cannot reach a response or the database unsealed by accident.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_debug_output_is_redacted() {
+        let p = Password::new("hunter2".into());
+        assert_eq!(format!("{:?}", PasswordChoice::New(p.clone())), "New(<redacted>)");
+        assert_eq!(format!("{p:?}"), "<redacted>");
+    }
+
+    #[test]
+    fn keeping_resolves_to_the_saved_password() {
+        let saved = Password::new("old".into());
+        assert_eq!(
+            PasswordChoice::KeepSaved.resolve(Some(&saved)),
+            Some(saved.clone())
+        );
+        assert_eq!(PasswordChoice::KeepSaved.resolve(None), None);
+        let typed = Password::new("new".into());
+        assert_eq!(
+            PasswordChoice::New(typed.clone()).resolve(Some(&saved)),
+            Some(typed)
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! The provider catalogue offered above the form: host, port and encryption per provider.
+
+use super::{Encryption, MailServerForm};
+
+/// A provider's well-known settings, offered above the form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Preset {
+    pub id: &'static str,
+    pub name: &'static str,
+    /// `{region}` stands for the chosen region where the provider has regions.
+    pub host: &'static str,
+    pub port: u16,
+    pub encryption: Encryption,
+    /// Filled into Email Account when set (SendGrid's literal "apikey").
+    pub account: Option<&'static str>,
+    pub hint: &'static str,
+}
+
+const AUTH_CODE_HINT: &str =
+    "needs an authorization code, not your login password: turn on SMTP in the mailbox settings and generate one there";
+
+pub const PRESETS: &[Preset] = &[
+    Preset { id: "gmail", name: "Gmail", host: "smtp.gmail.com", port: 587, encryption: Encryption::StartTls, account: None,
+        hint: "Gmail needs an app password (Google Account \u{203a} Security \u{203a} App passwords); the normal password is refused." },
+    Preset { id: "outlook", name: "Outlook.com", host: "smtp-mail.outlook.com", port: 587, encryption: Encryption::StartTls, account: None,
+        hint: "Outlook.com: use the full address as the account; with two-step verification, an app password." },
+    Preset { id: "m365", name: "Microsoft 365", host: "smtp.office365.com", port: 587, encryption: Encryption::StartTls, account: None,
+        hint: "Microsoft 365: SMTP AUTH must be enabled for the mailbox, and your tenant may have basic authentication turned off." },
+    Preset { id: "yahoo", name: "Yahoo", host: "smtp.mail.yahoo.com", port: 465, encryption: Encryption::Ssl, account: None,
+        hint: "Yahoo needs an app password generated under Account security." },
+    Preset { id: "163", name: "163.com", host: "smtp.163.com", port: 465, encryption: Encryption::Ssl, account: None,
+        hint: "163.com needs an authorization code, not your login password (Settings \u{203a} POP3/SMTP/IMAP), and the From address must equal the account." },
+    Preset { id: "126", name: "126.com", host: "smtp.126.com", port: 465, encryption: Encryption::Ssl, account: None,
+        hint: "126.com needs an authorization code, not your login password, and the From address must equal the account." },
+    Preset { id: "qq", name: "QQ Mail", host: "smtp.qq.com", port: 465, encryption: Encryption::Ssl, account: None,
+        hint: "QQ Mail needs an authorization code, not your QQ password: turn on SMTP under Settings \u{203a} Account and generate one." },
+    Preset { id: "sina", name: "Sina Mail", host: "smtp.sina.com", port: 465, encryption: Encryption::Ssl, account: None,
+        hint: AUTH_CODE_HINT },
+    Preset { id: "exmail", name: "Tencent Exmail", host: "smtp.exmail.qq.com", port: 465, encryption: Encryption::Ssl, account: None,
+        hint: "Tencent Exmail: the full address is the account; with secure login on, use a client-specific password." },
+    Preset { id: "aliyun", name: "Aliyun enterprise mail", host: "smtp.qiye.aliyun.com", port: 465, encryption: Encryption::Ssl, account: None,
+        hint: "Aliyun enterprise mail: the full address is the account; third-party client access must be allowed by the administrator." },
+    Preset { id: "ses", name: "Amazon SES", host: "email-smtp.{region}.amazonaws.com", port: 587, encryption: Encryption::StartTls, account: None,
+        hint: "Amazon SES: use SMTP credentials created in the SES console (not AWS access keys); the From address must be verified in SES, and the account is not an address, so test mails need a recipient." },
+    Preset { id: "sendgrid", name: "SendGrid", host: "smtp.sendgrid.net", port: 587, encryption: Encryption::StartTls, account: Some("apikey"),
+        hint: "SendGrid: the Email Account is literally \u{201c}apikey\u{201d} and the password is your API key." },
+    Preset { id: "mailgun", name: "Mailgun", host: "smtp.mailgun.org", port: 587, encryption: Encryption::StartTls, account: None,
+        hint: "Mailgun: use the SMTP credentials of your sending domain (EU region: smtp.eu.mailgun.org)." },
+    Preset { id: "postmark", name: "Postmark", host: "smtp.postmarkapp.com", port: 587, encryption: Encryption::StartTls, account: None,
+        hint: "Postmark: the account and the password are both your Server API token." },
+    Preset { id: "zoho", name: "Zoho Mail", host: "smtp.zoho.com", port: 465, encryption: Encryption::Ssl, account: None,
+        hint: "Zoho: organisation accounts use smtppro.zoho.com; with two-factor authentication, an application-specific password." },
+];
+
+pub const SES_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-south-1",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "me-south-1",
+    "af-south-1",
+];
+
+impl Preset {
+    pub fn by_id(id: &str) -> Option<&'static Preset> {
+        PRESETS.iter().find(|p| p.id == id)
+    }
+
+    pub fn host_for(&self, region: &str) -> String {
+        self.host.replace("{region}", region)
+    }
+
+    /// The form with this preset's host, port, encryption (and account, where fixed) filled in.
+    pub fn apply(&self, form: &MailServerForm, region: &str) -> MailServerForm {
+        let mut out = form.clone();
+        out.host = self.host_for(region);
+        out.port = self.port.to_string();
+        (out.starttls, out.ssl) = self.encryption.switches();
+        if let Some(account) = self.account {
+            out.account = account.to_string();
+        }
+        out
+    }
+
+    /// The preset whose host this is, so a saved form shows its provider again.
+    pub fn matching(host: &str) -> Option<(&'static Preset, Option<&'static str>)> {
+        let host = host.trim().to_ascii_lowercase();
+        PRESETS.iter().find_map(|p| match p.host.split_once("{region}") {
+            None => (p.host == host).then_some((p, None)),
+            Some((pre, post)) => {
+                let region = host.strip_prefix(pre)?.strip_suffix(post)?;
+                SES_REGIONS.iter().find(|r| **r == region).map(|r| (p, Some(*r)))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{warnings, Field, MailServerSettings};
+
+    #[test]
+    fn presets_fill_host_port_encryption_and_are_recognised_again() {
+        let ses = Preset::by_id("ses").unwrap();
+        let form = ses.apply(&MailServerForm::default(), "eu-west-1");
+        assert_eq!(form.host, "email-smtp.eu-west-1.amazonaws.com");
+        assert_eq!(
+            (form.port.as_str(), form.starttls, form.ssl),
+            ("587", true, false)
+        );
+        assert_eq!(
+            Preset::matching(&form.host).map(|(p, r)| (p.id, r)),
+            Some(("ses", Some("eu-west-1")))
+        );
+        let sendgrid = Preset::by_id("sendgrid")
+            .unwrap()
+            .apply(&MailServerForm::default(), "");
+        assert_eq!(sendgrid.account, "apikey");
+        assert_eq!(Preset::matching("SMTP.QQ.COM").map(|(p, _)| p.id), Some("qq"));
+        assert_eq!(Preset::matching("mail.example.com"), None);
+        for p in PRESETS {
+            let form = MailServerForm {
+                account: "a@example.com".into(),
+                password: "x".into(),
+                from_address: "a@example.com".into(),
+                ..MailServerForm::default()
+            };
+            let form = p.apply(&form, "us-east-1");
+            assert!(
+                MailServerSettings::parse(&form, None).is_ok(),
+                "preset {} yields an invalid form",
+                p.id
+            );
+            assert!(
+                warnings(&form, true).iter().all(|w| w.field != Field::Encryption),
+                "preset {} warns",
+                p.id
+            );
+        }
+    }
+}

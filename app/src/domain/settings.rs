@@ -1,0 +1,380 @@
+//! The whole form at once: typed settings or one message per field at fault, and the settings
+//! with their password as the server keeps them.
+
+use super::{
+    Account, CaCertificate, DisplayName, EmailAddress, Encryption, Field, MailServerForm, Password,
+    PasswordChoice, Port, SavedLogin, ServerType, SmtpHost, Timeout,
+};
+use serde::{Deserialize, Serialize};
+
+/// Settings that passed every rule (the password apart: it is a [`PasswordChoice`] in a
+/// [`ParsedForm`] and a [`Password`] in a [`MailServer`]). Serialized as stored; deserializing
+/// runs each field's `parse` again, so no invalid value can come back in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailServerSettings {
+    pub host: SmtpHost,
+    pub port: Port,
+    pub account: Account,
+    pub server_type: ServerType,
+    pub from_address: EmailAddress,
+    pub from_name: DisplayName,
+    pub encryption: Encryption,
+    pub helo_name: Option<SmtpHost>,
+    #[serde(rename = "timeout_secs")]
+    pub timeout: Timeout,
+    pub reply_to: Option<EmailAddress>,
+    #[serde(default)]
+    pub ca_pem: Option<CaCertificate>,
+    #[serde(default)]
+    pub skip_verify: bool,
+}
+
+/// A form that passed every rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParsedForm {
+    pub settings: MailServerSettings,
+    pub password: PasswordChoice,
+}
+
+/// One message per field at fault, in form order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldErrors(pub Vec<(Field, String)>);
+
+impl FieldErrors {
+    pub fn one(field: Field, message: impl Into<String>) -> Self {
+        Self(vec![(field, message.into())])
+    }
+
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn first(&self) -> Option<Field> {
+        self.0.first().map(|(f, _)| *f)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn push<T>(&mut self, field: Field, result: Result<T, String>) -> Option<T> {
+        result.map_err(|m| self.0.push((field, m))).ok()
+    }
+}
+
+fn optional<T>(input: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, String> {
+    if input.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(input).map(Some)
+    }
+}
+
+impl MailServerSettings {
+    /// Checks the whole form. `saved` is the login of the stored settings, if any.
+    pub fn parse(form: &MailServerForm, saved: Option<&SavedLogin>) -> Result<ParsedForm, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let host = errors.push(Field::Host, SmtpHost::parse(&form.host));
+        let port = errors.push(Field::Port, Port::parse(&form.port));
+        let account = errors.push(Field::Account, Account::parse(&form.account));
+        let password = errors.push(
+            Field::Password,
+            PasswordChoice::parse(&form.password, host.as_ref(), port, account.as_ref(), saved),
+        );
+        let server_type = errors.push(Field::ServerType, ServerType::parse(&form.server_type));
+        let from_address = errors.push(
+            Field::FromAddress,
+            if form.from_address.trim().is_empty() {
+                Err("Enter the address mail is sent from, usually the same as Email Account".into())
+            } else {
+                EmailAddress::parse(&form.from_address)
+            },
+        );
+        let from_name = errors.push(Field::FromName, DisplayName::parse(&form.from_name));
+        let encryption = errors.push(Field::Encryption, Encryption::parse(form.starttls, form.ssl));
+        let helo_name = errors.push(
+            Field::HeloName,
+            optional(&form.helo_name, |s| {
+                SmtpHost::parse(s)
+                    .map_err(|_| "The HELO name is a host name such as mail.example.com, or blank".into())
+            }),
+        );
+        let timeout = errors.push(Field::Timeout, Timeout::parse(&form.timeout));
+        let reply_to = errors.push(Field::ReplyTo, optional(&form.reply_to, EmailAddress::parse));
+        let ca_pem = errors.push(Field::CaPem, optional(&form.ca_pem, CaCertificate::parse));
+
+        // Every field parsed when no error was recorded; `?` only unwraps.
+        let parsed = (|| {
+            let settings = Self {
+                host: host?,
+                port: port?,
+                account: account?,
+                server_type: server_type?,
+                from_address: from_address?,
+                from_name: from_name?,
+                encryption: encryption?,
+                helo_name: helo_name?,
+                timeout: timeout?,
+                reply_to: reply_to?,
+                ca_pem: ca_pem?,
+                skip_verify: form.skip_verify,
+            };
+            Some(ParsedForm {
+                settings,
+                password: password?,
+            })
+        })();
+        match parsed {
+            Some(parsed) if errors.is_empty() => Ok(parsed),
+            _ => Err(errors),
+        }
+    }
+
+    /// The login a later blank password is checked against.
+    pub fn login(&self) -> SavedLogin {
+        SavedLogin {
+            host: self.host.as_str().to_string(),
+            port: self.port.get(),
+            account: self.account.as_str().to_string(),
+        }
+    }
+
+    /// The settings as a form, with the password left blank: it never goes back to the browser.
+    pub fn to_form(&self) -> MailServerForm {
+        let (starttls, ssl) = self.encryption.switches();
+        let text = |v: Option<&str>| v.unwrap_or_default().to_string();
+        MailServerForm {
+            host: self.host.as_str().to_string(),
+            port: self.port.get().to_string(),
+            account: self.account.as_str().to_string(),
+            password: String::new(),
+            server_type: self.server_type.as_str().to_string(),
+            from_address: self.from_address.as_str().to_string(),
+            from_name: self.from_name.as_str().to_string(),
+            starttls,
+            ssl,
+            helo_name: text(self.helo_name.as_ref().map(SmtpHost::as_str)),
+            timeout: self.timeout.secs().to_string(),
+            reply_to: text(self.reply_to.as_ref().map(EmailAddress::as_str)),
+            ca_pem: text(self.ca_pem.as_ref().map(CaCertificate::as_str)),
+            skip_verify: self.skip_verify,
+        }
+    }
+}
+
+/// Settings and the password to log in with: what is stored, and all a send needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MailServer {
+    pub settings: MailServerSettings,
+    pub password: Password,
+}
+
+impl MailServer {
+    /// The server a parsed form describes; `saved` is the stored password a blank field keeps.
+    /// `None` when the form keeps a password but none is stored.
+    pub fn from_form(parsed: ParsedForm, saved: Option<&Password>) -> Option<Self> {
+        let password = parsed.password.resolve(saved)?;
+        Some(Self {
+            settings: parsed.settings,
+            password,
+        })
+    }
+}
+
+/// Who receives a test mail: "Send test to" when given, else Email Account when it is an address.
+pub fn test_recipient(form: &MailServerForm, send_to: &str) -> Result<EmailAddress, String> {
+    if !send_to.trim().is_empty() {
+        return EmailAddress::parse(send_to);
+    }
+    match Account::parse(&form.account) {
+        Ok(Account::Address(a)) => Ok(a),
+        _ => Err("Email Account is not an address: enter who should receive the test mail".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::test_forms::valid_form;
+    use crate::domain::DEFAULT_TIMEOUT_SECS;
+    use proptest::prelude::*;
+
+    fn error_of(form: &MailServerForm, field: Field) -> String {
+        MailServerSettings::parse(form, None)
+            .expect_err("form should be invalid")
+            .get(field)
+            .unwrap_or_else(|| panic!("no error on {field:?}"))
+            .to_string()
+    }
+
+    #[test]
+    fn a_complete_form_parses() {
+        let parsed = MailServerSettings::parse(&valid_form(), None).unwrap();
+        let s = &parsed.settings;
+        assert_eq!(s.host.as_str(), "smtp.163.com");
+        assert_eq!(s.port.get(), 465);
+        assert_eq!(s.encryption, Encryption::Ssl);
+        assert_eq!(s.timeout.secs(), DEFAULT_TIMEOUT_SECS);
+        assert_eq!(
+            parsed.password,
+            PasswordChoice::New(Password::new("auth-code".into()))
+        );
+        assert_eq!(s.reply_to, None);
+    }
+
+    #[test]
+    fn both_switches_on_is_an_error() {
+        let form = MailServerForm {
+            starttls: true,
+            ssl: true,
+            ..valid_form()
+        };
+        assert!(error_of(&form, Field::Encryption).contains("not both"));
+    }
+
+    #[test]
+    fn every_invalid_field_gets_its_own_message() {
+        let form = MailServerForm {
+            host: "smtp://x".into(),
+            port: "0".into(),
+            account: "".into(),
+            password: "".into(),
+            server_type: "POP3".into(),
+            from_address: "nope".into(),
+            from_name: "a\nb".into(),
+            starttls: true,
+            ssl: true,
+            helo_name: "bad name".into(),
+            timeout: "0".into(),
+            reply_to: "also nope".into(),
+            ca_pem: "not a certificate".into(),
+            skip_verify: false,
+        };
+        let errors = MailServerSettings::parse(&form, None).unwrap_err();
+        for field in Field::SETTINGS.into_iter().filter(|f| *f != Field::SkipVerify) {
+            assert!(errors.get(field).is_some(), "no error for {field:?}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn optional_fields_accept_blank_and_check_content() {
+        let ok = MailServerForm {
+            helo_name: "mail.example.com".into(),
+            reply_to: "ops@example.com".into(),
+            timeout: "30".into(),
+            ..valid_form()
+        };
+        let s = MailServerSettings::parse(&ok, None).unwrap().settings;
+        assert_eq!(s.helo_name.unwrap().as_str(), "mail.example.com");
+        assert_eq!(s.reply_to.unwrap().as_str(), "ops@example.com");
+        assert_eq!(s.timeout.secs(), 30);
+        assert!(error_of(
+            &MailServerForm {
+                timeout: "121".into(),
+                ..valid_form()
+            },
+            Field::Timeout
+        )
+        .contains("1 to 120"));
+        assert!(error_of(
+            &MailServerForm {
+                from_address: " ".into(),
+                ..valid_form()
+            },
+            Field::FromAddress
+        )
+        .contains("usually the same"));
+    }
+
+    #[test]
+    fn password_is_required_first_then_blank_keeps_it_while_login_is_unchanged() {
+        let blank = MailServerForm {
+            password: "".into(),
+            ..valid_form()
+        };
+        assert!(error_of(&blank, Field::Password).contains("Enter the password"));
+
+        let saved = MailServerSettings::parse(&valid_form(), None)
+            .unwrap()
+            .settings
+            .login();
+        let kept = MailServerSettings::parse(&blank, Some(&saved)).unwrap();
+        assert_eq!(kept.password, PasswordChoice::KeepSaved);
+
+        for changed in [
+            MailServerForm {
+                host: "smtp.126.com".into(),
+                ..blank.clone()
+            },
+            MailServerForm {
+                port: "994".into(),
+                ..blank.clone()
+            },
+            MailServerForm {
+                account: "other@163.com".into(),
+                ..blank.clone()
+            },
+        ] {
+            let err = MailServerSettings::parse(&changed, Some(&saved)).unwrap_err();
+            assert!(err
+                .get(Field::Password)
+                .unwrap()
+                .contains("enter the password for this account again"));
+        }
+    }
+
+    #[test]
+    fn test_recipient_defaults_to_the_account_address() {
+        assert_eq!(
+            test_recipient(&valid_form(), "").unwrap().as_str(),
+            "alerts@163.com"
+        );
+        assert_eq!(
+            test_recipient(&valid_form(), "ops@example.com").unwrap().as_str(),
+            "ops@example.com"
+        );
+        assert!(test_recipient(&valid_form(), "nope").is_err());
+        let apikey = MailServerForm {
+            account: "apikey".into(),
+            ..valid_form()
+        };
+        assert!(test_recipient(&apikey, "")
+            .unwrap_err()
+            .contains("enter who should receive"));
+    }
+
+    #[test]
+    fn settings_round_trip_through_their_stored_form_and_back_to_the_form() {
+        let parsed = MailServerSettings::parse(&valid_form(), None).unwrap();
+        let json = serde_json::to_value(&parsed.settings).unwrap();
+        assert_eq!(json["timeout_secs"], 15);
+        assert_eq!(json["server_type"], "SMTP");
+        let back: MailServerSettings = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, parsed.settings);
+        assert_eq!(
+            back.to_form(),
+            MailServerForm {
+                password: String::new(),
+                ..valid_form()
+            }
+        );
+        let mut bad = json;
+        bad["port"] = serde_json::json!(0);
+        assert!(
+            serde_json::from_value::<MailServerSettings>(bad).is_err(),
+            "a stored port 0 was accepted"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics(s in ".{0,64}") {
+            let _ = SmtpHost::parse(&s);
+            let _ = Port::parse(&s);
+            let _ = EmailAddress::parse(&s);
+            let _ = Account::parse(&s);
+            let _ = DisplayName::parse(&s);
+            let _ = Timeout::parse(&s);
+        }
+    }
+}

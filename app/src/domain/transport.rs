@@ -1,0 +1,234 @@
+//! How Mailroom reaches the server: port, encryption, server type, timeout, a private CA.
+
+use super::{DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS};
+use serde::{Deserialize, Serialize};
+
+/// A TCP port, 1–65535.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u16", into = "u16")]
+pub struct Port(u16);
+
+impl Port {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err("Enter the port: 587 (STARTTLS), 465 (SSL) or 25".into());
+        }
+        if !s.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!(
+                "The port is a whole number such as 587, not \u{201c}{s}\u{201d}"
+            ));
+        }
+        match s.parse::<u32>() {
+            Ok(n @ 1..=65535) => Ok(Self(n as u16)),
+            _ => Err("Ports run from 1 to 65535; common ones are 25, 465 and 587".into()),
+        }
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// How the connection is secured. Never guessed from the port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Encryption {
+    /// Plain SMTP (port 25 unencrypted).
+    None,
+    /// Plain connection upgraded with STARTTLS, which is then required.
+    StartTls,
+    /// Implicit TLS from the first byte ("SSL", usually port 465).
+    Ssl,
+}
+
+impl Encryption {
+    pub fn parse(starttls: bool, ssl: bool) -> Result<Self, String> {
+        match (starttls, ssl) {
+            (true, true) => {
+                Err("Choose one: STARTTLS (usually port 587) or SSL (usually port 465), not both".into())
+            }
+            (true, false) => Ok(Encryption::StartTls),
+            (false, true) => Ok(Encryption::Ssl),
+            (false, false) => Ok(Encryption::None),
+        }
+    }
+
+    pub fn switches(self) -> (bool, bool) {
+        (self == Encryption::StartTls, self == Encryption::Ssl)
+    }
+
+    /// The value as the change history shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encryption::None => "none",
+            Encryption::StartTls => "STARTTLS",
+            Encryption::Ssl => "SSL",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Encryption::None => "no encryption",
+            Encryption::StartTls => "STARTTLS",
+            Encryption::Ssl => "SSL (implicit TLS)",
+        }
+    }
+
+    /// The encryption a well-known port implies, used only to pre-set untouched switches.
+    pub fn usual_for_port(port: u16) -> Option<Self> {
+        match port {
+            465 => Some(Encryption::Ssl),
+            587 | 25 => Some(Encryption::StartTls),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ServerType {
+    Smtp,
+}
+
+impl ServerType {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        match input.trim() {
+            "SMTP" | "" => Ok(ServerType::Smtp),
+            other => Err(format!("\u{201c}{other}\u{201d} is not supported; select SMTP")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        "SMTP"
+    }
+}
+
+/// Seconds allowed for one whole conversation with the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Timeout(u32);
+
+impl Timeout {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Ok(Self(DEFAULT_TIMEOUT_SECS));
+        }
+        match s.parse::<u32>() {
+            Ok(n @ 1..=MAX_TIMEOUT_SECS) => Ok(Self(n)),
+            _ => Err(format!(
+                "A whole number of seconds from 1 to {MAX_TIMEOUT_SECS} (default {DEFAULT_TIMEOUT_SECS})"
+            )),
+        }
+    }
+
+    pub fn secs(self) -> u32 {
+        self.0
+    }
+}
+
+/// A CA certificate to trust, in PEM. The browser checks the framing; the server also parses it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CaCertificate(String);
+
+impl CaCertificate {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim();
+        let begin = s.find("-----BEGIN CERTIFICATE-----");
+        let end = s.find("-----END CERTIFICATE-----");
+        match (begin, end) {
+            (Some(b), Some(e)) if b < e => Ok(Self(s.to_string())),
+            _ => Err("Paste the CA certificate in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----".into()),
+        }
+    }
+}
+
+super::parsed_string!(CaCertificate);
+
+impl TryFrom<u16> for Port {
+    type Error = String;
+    fn try_from(n: u16) -> Result<Self, String> {
+        Port::parse(&n.to_string())
+    }
+}
+
+impl From<Port> for u16 {
+    fn from(p: Port) -> u16 {
+        p.0
+    }
+}
+
+impl TryFrom<u32> for Timeout {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Self, String> {
+        Timeout::parse(&n.to_string())
+    }
+}
+
+impl From<Timeout> for u32 {
+    fn from(t: Timeout) -> u32 {
+        t.0
+    }
+}
+
+impl TryFrom<String> for ServerType {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        ServerType::parse(&s)
+    }
+}
+
+impl From<ServerType> for String {
+    fn from(t: ServerType) -> String {
+        t.as_str().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ports_are_whole_numbers_from_1_to_65535() {
+        assert_eq!(Port::parse(" 587 ").unwrap().get(), 587);
+        assert_eq!(Port::parse("65535").unwrap().get(), 65535);
+        assert!(Port::parse("").unwrap_err().contains("Enter the port"));
+        assert!(Port::parse("0").unwrap_err().contains("1 to 65535"));
+        assert!(Port::parse("65536").unwrap_err().contains("1 to 65535"));
+        assert!(Port::parse("99999999999").unwrap_err().contains("1 to 65535"));
+        assert!(Port::parse("58x").unwrap_err().contains("whole number"));
+        assert!(Port::parse("-1").unwrap_err().contains("whole number"));
+    }
+
+    #[test]
+    fn usual_encryption_for_well_known_ports() {
+        assert_eq!(Encryption::usual_for_port(465), Some(Encryption::Ssl));
+        assert_eq!(Encryption::usual_for_port(587), Some(Encryption::StartTls));
+        assert_eq!(Encryption::usual_for_port(2525), None);
+    }
+
+    #[test]
+    fn deserializing_runs_the_same_rules_as_parse() {
+        assert!(serde_json::from_str::<Port>("0").is_err());
+        assert_eq!(serde_json::from_str::<Port>("587").unwrap().get(), 587);
+        assert!(serde_json::from_str::<Timeout>("121").is_err());
+        assert!(serde_json::from_str::<ServerType>("\"POP3\"").is_err());
+        assert!(serde_json::from_str::<CaCertificate>("\"MIIB\"").is_err());
+        assert_eq!(serde_json::to_string(&ServerType::Smtp).unwrap(), "\"SMTP\"");
+    }
+
+    proptest! {
+        #[test]
+        fn every_port_in_range_parses_and_round_trips(n in 1u32..=65535) {
+            prop_assert_eq!(Port::parse(&n.to_string()).unwrap().get() as u32, n);
+        }
+
+        #[test]
+        fn no_port_outside_range_parses(n in 65536u64..u64::MAX) {
+            prop_assert!(Port::parse(&n.to_string()).is_err());
+        }
+
+    }
+}

@@ -1,0 +1,198 @@
+//! Warnings: settings that are legal but probably wrong, each with an optional one-click fix.
+//! They never block saving.
+
+use super::{Account, EmailAddress, Encryption, Field, MailServerForm, Port, SmtpHost};
+use serde::{Deserialize, Serialize};
+
+/// A one-click change that resolves a warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fix {
+    UseSsl,
+    UseStartTls,
+    FromEqualsAccount,
+}
+
+impl Fix {
+    pub fn label(self) -> &'static str {
+        match self {
+            Fix::UseSsl => "Use SSL",
+            Fix::UseStartTls => "Use STARTTLS",
+            Fix::FromEqualsAccount => "Use the account as From address",
+        }
+    }
+
+    /// The form after the fix.
+    pub fn apply(self, form: &MailServerForm) -> MailServerForm {
+        let mut out = form.clone();
+        match self {
+            Fix::UseSsl => (out.starttls, out.ssl) = Encryption::Ssl.switches(),
+            Fix::UseStartTls => (out.starttls, out.ssl) = Encryption::StartTls.switches(),
+            Fix::FromEqualsAccount => out.from_address = form.account.trim().to_string(),
+        }
+        out
+    }
+}
+
+/// Something legal but probably wrong, with an optional one-click fix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub field: Field,
+    pub message: String,
+    pub fix: Option<Fix>,
+}
+
+/// Hosts that accept mail only From the logged-in account.
+const FROM_MUST_EQUAL_ACCOUNT: [&str; 2] = ["smtp.163.com", "smtp.126.com"];
+
+/// Warnings for the form as it stands; only fields that parse are looked at.
+/// `password_present` is true when a password is typed or one is saved and kept.
+pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let port = Port::parse(&form.port).ok().map(Port::get);
+    let encryption = Encryption::parse(form.starttls, form.ssl).ok();
+    match (port, encryption) {
+        (Some(465), Some(e)) if e != Encryption::Ssl => out.push(Warning {
+            field: Field::Encryption,
+            message: "Port 465 expects SSL (implicit TLS); without it the connection will fail".into(),
+            fix: Some(Fix::UseSsl),
+        }),
+        (Some(p @ (587 | 25)), Some(Encryption::Ssl)) => out.push(Warning {
+            field: Field::Encryption,
+            message: format!("Port {p} normally starts unencrypted and upgrades with STARTTLS, not SSL"),
+            fix: Some(Fix::UseStartTls),
+        }),
+        _ => {}
+    }
+    if encryption == Some(Encryption::None) && password_present {
+        out.push(Warning {
+            field: Field::Encryption,
+            message: "Neither STARTTLS nor SSL is on: the password would travel unencrypted".into(),
+            fix: Some(Fix::UseStartTls),
+        });
+    }
+    if form.skip_verify {
+        out.push(Warning {
+            field: Field::SkipVerify,
+            message: "Certificates are not checked: anyone between Mailroom and the server could read the password. Use only to diagnose.".into(),
+            fix: None,
+        });
+    }
+    if let Ok(Account::Username(name)) = Account::parse(&form.account) {
+        out.push(Warning {
+            field: Field::Account,
+            message: format!(
+                "\u{201c}{name}\u{201d} is not an email address (like SendGrid\u{2019}s \u{201c}apikey\u{201d}): test mails will need a recipient"
+            ),
+            fix: None,
+        });
+    }
+    if let (Ok(host), Ok(Account::Address(account)), Ok(from)) = (
+        SmtpHost::parse(&form.host),
+        Account::parse(&form.account),
+        EmailAddress::parse(&form.from_address),
+    ) {
+        if FROM_MUST_EQUAL_ACCOUNT.contains(&host.as_str())
+            && !from.as_str().eq_ignore_ascii_case(account.as_str())
+        {
+            out.push(Warning {
+                field: Field::FromAddress,
+                message: format!(
+                    "{host} rejects mail whose From address differs from the account ({account})"
+                ),
+                fix: Some(Fix::FromEqualsAccount),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::CaCertificate;
+
+    fn valid_form() -> MailServerForm {
+        crate::domain::test_forms::valid_form()
+    }
+
+    #[test]
+    fn account_may_be_a_user_name_and_then_warns_about_the_recipient() {
+        assert!(matches!(Account::parse("apikey").unwrap(), Account::Username(_)));
+        assert!(matches!(
+            Account::parse("a@example.com").unwrap(),
+            Account::Address(_)
+        ));
+        assert!(Account::parse(" ")
+            .unwrap_err()
+            .contains("Enter the email account"));
+        assert!(Account::parse("a b").unwrap_err().contains("no spaces"));
+        let form = MailServerForm {
+            account: "apikey".into(),
+            ..valid_form()
+        };
+        let w = warnings(&form, true);
+        assert!(
+            w.iter()
+                .any(|w| w.field == Field::Account && w.message.contains("need a recipient")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn port_and_encryption_warnings_offer_fixes() {
+        let w = warnings(
+            &MailServerForm {
+                ssl: false,
+                starttls: true,
+                ..valid_form()
+            },
+            true,
+        );
+        assert_eq!(w[0].fix, Some(Fix::UseSsl), "{w:?}");
+        let form = MailServerForm {
+            port: "587".into(),
+            ..valid_form()
+        };
+        let w = warnings(&form, true);
+        assert_eq!(w[0].fix, Some(Fix::UseStartTls));
+        let fixed = Fix::UseStartTls.apply(&form);
+        assert!(fixed.starttls && !fixed.ssl);
+        assert!(warnings(&fixed, true).is_empty());
+
+        let plain = MailServerForm {
+            port: "2525".into(),
+            ssl: false,
+            ..valid_form()
+        };
+        let w = warnings(&plain, true);
+        assert!(
+            w.iter().any(|w| w.message.contains("travel unencrypted")),
+            "{w:?}"
+        );
+        assert!(warnings(&plain, false).is_empty(), "no password, no warning");
+    }
+
+    #[test]
+    fn the_163_from_rule_warns_and_fixes() {
+        let form = MailServerForm {
+            from_address: "other@example.com".into(),
+            ..valid_form()
+        };
+        let w = warnings(&form, true);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].fix, Some(Fix::FromEqualsAccount));
+        assert!(warnings(&Fix::FromEqualsAccount.apply(&form), true).is_empty());
+    }
+
+    #[test]
+    fn ca_certificate_needs_pem_framing_and_skip_verify_warns() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert!(CaCertificate::parse(pem).is_ok());
+        assert!(CaCertificate::parse("MIIB").is_err());
+        let form = MailServerForm {
+            skip_verify: true,
+            ..valid_form()
+        };
+        assert!(warnings(&form, true).iter().any(|w| w.field == Field::SkipVerify));
+    }
+}

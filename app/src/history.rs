@@ -1,0 +1,73 @@
+//! What the page shows of the past: the last tests and the change history. Stored as data
+//! (no sentences): the page words it.
+
+use crate::domain::Field;
+use crate::report::{Diagnosis, TestReport};
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one "Test Email Server", kept to show "Last successful test: …".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestOutcome {
+    /// `None`: the test mail was accepted.
+    pub diagnosis: Option<Diagnosis>,
+    /// host:port.
+    pub server: String,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+}
+
+impl TestOutcome {
+    pub fn success(&self) -> bool {
+        self.diagnosis.is_none()
+    }
+}
+
+impl From<&TestReport> for TestOutcome {
+    fn from(r: &TestReport) -> Self {
+        Self {
+            diagnosis: r.diagnosis,
+            server: r.server.clone(),
+            finished_at: r.finished_at.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestHistory {
+    pub last: Option<TestOutcome>,
+    pub last_success: Option<TestOutcome>,
+}
+
+impl TestHistory {
+    /// The history after `outcome`.
+    pub fn record(&mut self, outcome: TestOutcome) {
+        if outcome.success() {
+            self.last_success = Some(outcome.clone());
+        }
+        self.last = Some(outcome);
+    }
+}
+
+/// One change a save made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    /// The first save.
+    Created,
+    /// A setting's value, before and after.
+    Set { field: Field, from: String, to: String },
+    /// A secret or a long value: only that it changed.
+    Replaced { field: Field },
+    /// Saved with nothing changed.
+    Unchanged,
+    /// An entry written before changes were stored as data (schema 2), as it was written then.
+    Legacy(String),
+}
+
+/// One save in the change history: who, when, and what changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub who: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub changes: Vec<Change>,
+}

@@ -1,0 +1,134 @@
+//! Every piece of advice a failed send can give, in one place (server only).
+//!
+//! The general rows come from the product's troubleshooting table (the Mail Server module's
+//! original specification, reproduced word for word in [`table`]); the rest are specific to a
+//! diagnosis or to a provider, recognised by host name.
+
+use super::Step;
+use crate::domain::{Encryption, MailServerSettings};
+use crate::report::Diagnosis;
+
+/// The rows of the product's troubleshooting table.
+pub mod table {
+    pub const VERIFY_SERVER: &str = "Verify that the SMTP address, port, account, and password are correct.";
+    pub const FIREWALL: &str = "Ensure the server is not blocked by a firewall.";
+    pub const THIRD_PARTY: &str = "Ensure the SMTP account allows third-party application access and try using an authorization code instead of a password.";
+    pub const PORTS: &str = "Try using 25 / 465 / 587 or check the email provider\u{2019}s documentation.";
+    pub const TLS: &str = "Enable or disable TLS/SSL as required by the email provider.";
+}
+
+/// What Mailroom was doing at `step`, for "No answer within N seconds while …".
+pub fn doing(step: Step) -> &'static str {
+    match step {
+        Step::Dns => "looking up the host name",
+        Step::Connect => "connecting (a firewall may be dropping the connection)",
+        Step::Tls => "setting up encryption",
+        Step::Greeting => "waiting for the server's greeting",
+        Step::StartTls => "introducing Mailroom (EHLO/STARTTLS)",
+        Step::Auth => "logging in",
+        Step::MailFrom => "giving the sender",
+        Step::RcptTo => "giving the recipient",
+        Step::Data => "sending the message",
+    }
+}
+
+/// What to do about `diagnosis`, most useful first.
+pub fn advice(diagnosis: Diagnosis, s: &MailServerSettings, offered: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    match diagnosis {
+        Diagnosis::DnsLookup => out.push(format!("Check the spelling of {}. {}", s.host, table::VERIFY_SERVER)),
+        Diagnosis::ConnectionRefused => {
+            out.push(format!("Nothing accepts connections on port {}. {}", s.port.get(), table::PORTS));
+            out.push(table::FIREWALL.into());
+        }
+        Diagnosis::ConnectionTimedOut => {
+            out.push(table::FIREWALL.into());
+            out.push(table::PORTS.into());
+        }
+        Diagnosis::SslOnPlainPort => {
+            out.push(format!(
+                "Turn off \u{201c}Use SSL\u{201d}: port {} answers unencrypted. Use STARTTLS (usually port 587), or SSL on port 465.",
+                s.port.get()
+            ));
+            out.push(table::TLS.into());
+        }
+        Diagnosis::PlainOnSslPort => {
+            out.push(format!("Turn on \u{201c}Use SSL\u{201d} (and off STARTTLS): port {} expects encryption from the first byte.", s.port.get()));
+            out.push(table::TLS.into());
+        }
+        Diagnosis::CertificateUntrusted => {
+            out.push("If the server uses a private CA, paste that CA\u{2019}s certificate under Advanced \u{203a} Trusted CA certificate (PEM).".into());
+            out.push("\u{201c}Skip certificate verification\u{201d} makes the test pass but lets anyone on the network read the password: use it only to diagnose.".into());
+        }
+        Diagnosis::CertificateExpired => out.push("The server\u{2019}s certificate has expired: ask the mail server\u{2019}s administrator to renew it.".into()),
+        Diagnosis::CertificateWrongName => out.push(format!(
+            "The certificate does not name {}: use the host name written on the certificate (often the provider\u{2019}s documented SMTP host).",
+            s.host
+        )),
+        Diagnosis::TlsHandshake => out.push(table::TLS.into()),
+        Diagnosis::Greeting => {
+            out.push(table::VERIFY_SERVER.into());
+            out.push(table::PORTS.into());
+        }
+        Diagnosis::Ehlo => out.push("Set a HELO name under Advanced that the server accepts, such as this machine\u{2019}s public DNS name.".into()),
+        Diagnosis::StartTlsNotOffered => {
+            out.push("Turn off STARTTLS and use SSL on port 465 if the provider offers it; use no encryption only if the provider documents that.".into());
+            out.push(table::TLS.into());
+        }
+        Diagnosis::AuthNotOffered => {
+            if s.encryption == Encryption::None {
+                out.push("Many servers offer login only over an encrypted connection: turn on STARTTLS (port 587) or SSL (port 465).".into());
+            }
+            out.push(table::VERIFY_SERVER.into());
+        }
+        Diagnosis::NoSupportedAuth => out.push(format!(
+            "The server offers {}; Mailroom logs in with PLAIN or LOGIN. Ask the provider for SMTP AUTH PLAIN/LOGIN access.",
+            if offered.is_empty() { "no login method Mailroom knows".to_string() } else { offered.join(", ") }
+        )),
+        Diagnosis::AuthRejected => {
+            out.push(table::VERIFY_SERVER.into());
+            out.extend(auth_hints(s.host.as_str()));
+            out.push(table::THIRD_PARTY.into());
+        }
+        Diagnosis::SenderRejected => {
+            out.push(format!("Many providers accept only the account itself as From: set Email \u{201c}From\u{201d} Address to {}.", s.account.as_str()));
+        }
+        Diagnosis::RecipientRejected => out.push("Check the recipient address (\u{201c}Send test to\u{201d}); the server may also refuse outside recipients for this account.".into()),
+        Diagnosis::MessageRejected => out.push(table::THIRD_PARTY.into()),
+    }
+    out
+}
+
+/// Provider hints for a rejected login, chosen by host name.
+pub fn auth_hints(host: &str) -> Vec<String> {
+    let host = host.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let any = |names: &[&str]| names.iter().any(|n| host.ends_with(n));
+    if any(&["163.com", "126.com", "qq.com", "sina.com", "sina.cn"]) {
+        out.push("163, 126, QQ and Sina mail need an authorization code (generated in the mailbox\u{2019}s SMTP settings), not the login password.".to_string());
+    }
+    if any(&["gmail.com", "googlemail.com"]) {
+        out.push(
+            "Gmail needs an app password (Google Account \u{203a} Security \u{203a} App passwords)."
+                .to_string(),
+        );
+    }
+    if any(&["office365.com", "outlook.com"]) {
+        out.push("Microsoft 365 may have basic authentication (SMTP AUTH) turned off for the mailbox or the whole tenant.".to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_hints_follow_the_provider() {
+        assert!(auth_hints("smtp.163.com")[0].contains("authorization code"));
+        assert!(auth_hints("smtp.qq.com")[0].contains("authorization code"));
+        assert!(auth_hints("smtp.gmail.com")[0].contains("app password"));
+        assert!(auth_hints("smtp.office365.com")[0].contains("basic authentication"));
+        assert!(auth_hints("mail.example.com").is_empty());
+    }
+}

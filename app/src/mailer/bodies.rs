@@ -1,0 +1,32 @@
+//! The system's own mails, all in one place: subject and plain-text body of each.
+
+use super::Mail;
+use crate::domain::MailServerSettings;
+
+/// "Test Email Server": says which server and settings it came through.
+pub fn test_mail(s: &MailServerSettings) -> Mail {
+    Mail {
+        subject: "Mailroom test email".into(),
+        text: format!(
+            "This is a test email from Mailroom.\r\n\r\n\
+             It was sent through {host}, port {port}, with {enc}, logged in as {account}.\r\n\
+             If you can read it, Mailroom can send alert notifications and forgotten-password emails.\r\n",
+            host = s.host,
+            port = s.port.get(),
+            enc = s.encryption.describe(),
+            account = s.account.as_str(),
+        ),
+    }
+}
+
+/// "Forgot password?": the single-use link, valid for `valid_minutes`.
+pub fn password_reset(email: &str, link: &str, valid_minutes: u64) -> Mail {
+    Mail {
+        subject: "Reset your Mailroom password".into(),
+        text: format!(
+            "Someone (hopefully you) asked to reset the Mailroom admin password for {email}.\r\n\r\n\
+             Open this link within {valid_minutes} minutes to choose a new password:\r\n{link}\r\n\r\n\
+             If you did not ask for this, ignore this mail; your password stays as it is.\r\n"
+        ),
+    }
+}

@@ -1,0 +1,258 @@
+//! One SMTP conversation with lettre, step by step, so a failure says which step failed.
+//!
+//! DNS and the TCP connection are made here (tokio) so those failures are told apart; everything
+//! from TLS on is lettre's. The TLS mode comes from the settings, never from the port.
+
+use super::{
+    classify::{classify_connect_error, SendFailure},
+    probe::{tls_probe, Watched},
+    transcript::TranscriptCollector,
+    Delivered, Mail, Step,
+};
+use crate::domain::{Encryption, MailServer, MailServerSettings};
+use crate::report::Diagnosis;
+use lettre::{
+    message::{header::ContentType, Mailbox},
+    transport::smtp::{
+        authentication::{Credentials, Mechanism},
+        client::{AsyncSmtpConnection, Certificate, TlsParameters},
+        commands::{Data, Mail as MailFrom, Rcpt},
+        extension::ClientId,
+    },
+    Address, Message,
+};
+use std::{
+    net::SocketAddr,
+    sync::{atomic::AtomicBool, Arc, Mutex},
+};
+use tokio::net::TcpStream;
+
+/// The whole conversation, step by step; `progress` always names the step under way.
+pub(super) async fn converse(
+    server: &MailServer,
+    recipient: &Address,
+    mail: &Mail,
+    progress: Arc<Mutex<Step>>,
+    collector: TranscriptCollector,
+) -> Result<Delivered, SendFailure> {
+    let s = &server.settings;
+    let at = |step: Step| *progress.lock().unwrap_or_else(|p| p.into_inner()) = step;
+    let host = s.host.as_str();
+    let port = s.port.get();
+
+    at(Step::Dns);
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| {
+            SendFailure::new(
+                Diagnosis::DnsLookup,
+                format!("The host name {host} could not be resolved ({e})."),
+            )
+        })?
+        .collect();
+    if addrs.is_empty() {
+        return Err(SendFailure::new(
+            Diagnosis::DnsLookup,
+            format!("The host name {host} has no address."),
+        ));
+    }
+
+    at(Step::Connect);
+    let (tcp, addr) = connect_any(&addrs).await?;
+
+    let tls = tls_parameters(s)?;
+    let client_id = match &s.helo_name {
+        Some(h) => ClientId::Domain(h.as_str().to_string()),
+        None => ClientId::default(),
+    };
+
+    let mut conn = match s.encryption {
+        Encryption::Ssl => {
+            // lettre makes the implicit-TLS connection itself; the TCP check above has already
+            // told refused and unreachable ports apart.
+            drop(tcp);
+            at(Step::Tls);
+            AsyncSmtpConnection::connect_tokio1(addr, None, &client_id, Some(tls.clone()), None)
+                .await
+                .map_err(|e| classify_connect_error(&e, port, collector.wrote()))?
+        }
+        Encryption::StartTls | Encryption::None => {
+            at(Step::Greeting);
+            let greeted = Arc::new(AtomicBool::new(false));
+            let stream = Watched {
+                inner: tcp,
+                got_bytes: greeted.clone(),
+            };
+            let connect = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &client_id);
+            tokio::select! {
+                res = connect => res.map_err(|e| classify_connect_error(&e, port, collector.wrote()))?,
+                () = tls_probe(addr, host, greeted) => {
+                    return Err(SendFailure::new(Diagnosis::PlainOnSslPort, format!(
+                        "Port {port} expects SSL (implicit TLS): it waits for encryption and never greets a plain connection."
+                    )));
+                }
+            }
+        }
+    };
+
+    if s.encryption == Encryption::StartTls {
+        if !conn.can_starttls() {
+            let _ = conn.quit().await;
+            return Err(SendFailure::new(
+                Diagnosis::StartTlsNotOffered,
+                "STARTTLS is on, but the server does not offer STARTTLS on this port.",
+            ));
+        }
+        at(Step::StartTls);
+        conn.starttls(tls, &client_id)
+            .await
+            .map_err(|e| classify_connect_error(&e, port, collector.wrote()))?;
+    }
+
+    at(Step::Auth);
+    let info = conn.server_info();
+    let offered = collector.offered_mechanisms();
+    let supported = [Mechanism::Plain, Mechanism::Login];
+    if info.get_auth_mechanism(&supported).is_none() {
+        let _ = conn.quit().await;
+        return Err(if offered.is_empty() {
+            SendFailure::new(
+                Diagnosis::AuthNotOffered,
+                if conn.is_encrypted() || s.encryption != Encryption::None {
+                    "The server does not offer login (AUTH) on this connection.".to_string()
+                } else {
+                    "The server does not offer login (AUTH) before encryption.".to_string()
+                },
+            )
+        } else {
+            SendFailure {
+                offered: offered.clone(),
+                ..SendFailure::new(
+                    Diagnosis::NoSupportedAuth,
+                    format!(
+                        "The server offers only {} for login; Mailroom supports PLAIN and LOGIN.",
+                        offered.join(", ")
+                    ),
+                )
+            }
+        });
+    }
+    let credentials = Credentials::new(
+        s.account.as_str().to_string(),
+        server.password.expose().to_string(),
+    );
+    conn.auth(&supported, &credentials)
+        .await
+        .map_err(|e| SendFailure::smtp(Diagnosis::AuthRejected, "The login was rejected", &e))?;
+
+    at(Step::MailFrom);
+    let from: Address = s.from_address.as_str().parse().map_err(|e| {
+        SendFailure::new(
+            Diagnosis::SenderRejected,
+            format!("The From address cannot be used: {e}"),
+        )
+    })?;
+    conn.command(MailFrom::new(Some(from), vec![]))
+        .await
+        .map_err(|e| SendFailure::smtp(Diagnosis::SenderRejected, "The sender was rejected", &e))?;
+    at(Step::RcptTo);
+    conn.command(Rcpt::new(recipient.clone(), vec![]))
+        .await
+        .map_err(|e| {
+            SendFailure::smtp(
+                Diagnosis::RecipientRejected,
+                &format!("The recipient {recipient} was rejected"),
+                &e,
+            )
+        })?;
+    at(Step::Data);
+    let message = build_message(s, recipient, mail).map_err(|e| {
+        SendFailure::new(
+            Diagnosis::MessageRejected,
+            format!("The test message could not be built: {e}"),
+        )
+    })?;
+    conn.command(Data)
+        .await
+        .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e))?;
+    let reply = conn
+        .message(&message.formatted())
+        .await
+        .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e))?;
+    let _ = conn.quit().await;
+    Ok(Delivered {
+        code: u16::from(reply.code()),
+        reply: reply.message().collect::<Vec<_>>().join(" "),
+    })
+}
+
+async fn connect_any(addrs: &[SocketAddr]) -> Result<(TcpStream, SocketAddr), SendFailure> {
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => {
+                // SMTP is a dialog of small writes: without this, Nagle's algorithm and delayed
+                // ACKs add about 40 ms to some steps.
+                let _ = s.set_nodelay(true);
+                return Ok((s, *addr));
+            }
+            Err(e) => last = Some((e, *addr)),
+        }
+    }
+    let (e, addr) = last.expect("at least one address");
+    Err(match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => SendFailure::new(
+            Diagnosis::ConnectionRefused,
+            format!("{addr} refused the connection: no mail server listens on that port."),
+        ),
+        std::io::ErrorKind::TimedOut => SendFailure::new(
+            Diagnosis::ConnectionTimedOut,
+            format!("Connecting to {addr} timed out."),
+        ),
+        _ => SendFailure::new(
+            Diagnosis::ConnectionRefused,
+            format!("Could not connect to {addr}: {e}."),
+        ),
+    })
+}
+
+fn tls_parameters(s: &MailServerSettings) -> Result<TlsParameters, SendFailure> {
+    let mut builder = TlsParameters::builder(s.host.as_str().to_string());
+    if let Some(pem) = &s.ca_pem {
+        let cert = Certificate::from_pem(pem.as_str().as_bytes()).map_err(|e| {
+            SendFailure::new(
+                Diagnosis::CertificateUntrusted,
+                format!("The trusted CA certificate could not be read: {e}"),
+            )
+        })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    if s.skip_verify {
+        builder = builder
+            .dangerous_accept_invalid_certs(true)
+            .dangerous_accept_invalid_hostnames(true);
+    }
+    builder
+        .build_rustls()
+        .map_err(|e| SendFailure::new(Diagnosis::TlsHandshake, format!("TLS could not be set up: {e}")))
+}
+
+fn build_message(s: &MailServerSettings, to: &Address, mail: &Mail) -> Result<Message, String> {
+    let from_addr: Address = s.from_address.as_str().parse().map_err(|e| format!("{e}"))?;
+    let name = s.from_name.as_str();
+    let from = Mailbox::new((!name.is_empty()).then(|| name.to_string()), from_addr);
+    let mut builder = Message::builder()
+        .from(from)
+        .to(Mailbox::new(None, to.clone()))
+        .subject(mail.subject.clone())
+        .date_now()
+        .message_id(None)
+        .header(ContentType::TEXT_PLAIN);
+    if let Some(reply_to) = &s.reply_to {
+        builder = builder.reply_to(Mailbox::new(
+            None,
+            reply_to.as_str().parse().map_err(|e| format!("{e}"))?,
+        ));
+    }
+    builder.body(mail.text.clone()).map_err(|e| e.to_string())
+}

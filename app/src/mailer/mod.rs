@@ -1,0 +1,161 @@
+//! Sending mail with lettre (server only): the system's own mail and "Test Email Server".
+//!
+//! One hard deadline (the settings' timeout) covers the whole conversation
+//! ([`conversation`]); a plain connection to an implicit-TLS port is found by a quick probe
+//! ([`probe`]) instead of waiting for that deadline. A failure is a [`SendFailure`] with a
+//! [`Diagnosis`] ([`classify`]); a test adds advice ([`advice`]) and the redacted transcript
+//! ([`transcript`]) to make a [`TestReport`]. The mails themselves live in [`bodies`].
+
+pub mod advice;
+pub mod bodies;
+mod classify;
+mod conversation;
+mod probe;
+mod transcript;
+
+pub use classify::{enhanced_status, SendFailure};
+
+use crate::domain::MailServer;
+use crate::report::{Diagnosis, TestReport};
+use lettre::Address;
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+use tracing::instrument::WithSubscriber;
+use transcript::TranscriptCollector;
+
+/// A plain-text mail to send.
+#[derive(Clone, Debug)]
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+}
+
+/// The steps of a conversation, in order: where a send is while it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Dns,
+    Connect,
+    /// Implicit TLS (SSL): the handshake, the greeting and EHLO.
+    Tls,
+    /// A plain connection: the greeting and EHLO.
+    Greeting,
+    StartTls,
+    Auth,
+    MailFrom,
+    RcptTo,
+    Data,
+}
+
+impl Step {
+    /// What it means when the deadline passes during this step.
+    fn diagnosis_on_timeout(self) -> Diagnosis {
+        match self {
+            Step::Dns => Diagnosis::DnsLookup,
+            Step::Connect => Diagnosis::ConnectionTimedOut,
+            Step::Tls | Step::StartTls => Diagnosis::TlsHandshake,
+            Step::Greeting => Diagnosis::Greeting,
+            Step::Auth => Diagnosis::AuthRejected,
+            Step::MailFrom => Diagnosis::SenderRejected,
+            Step::RcptTo => Diagnosis::RecipientRejected,
+            Step::Data => Diagnosis::MessageRejected,
+        }
+    }
+}
+
+/// The server accepted the message.
+#[derive(Clone, Debug)]
+pub struct Delivered {
+    pub code: u16,
+    pub reply: String,
+}
+
+/// Sends `mail` to `to` through `server`. Never panics, never exceeds the settings' timeout
+/// (plus a few milliseconds).
+pub async fn send(server: &MailServer, to: &Address, mail: &Mail) -> Result<Delivered, SendFailure> {
+    run(server, to, mail).await.result
+}
+
+/// Sends the test mail to `to` and reports what happened, with advice and the transcript.
+pub async fn test_send(server: &MailServer, to: &Address) -> TestReport {
+    let s = &server.settings;
+    let run = run(server, to, &bodies::test_mail(s)).await;
+    let base = TestReport {
+        diagnosis: None,
+        summary: String::new(),
+        code: None,
+        enhanced_status: None,
+        server_reply: None,
+        advice: Vec::new(),
+        transcript: run.transcript,
+        elapsed_ms: run.elapsed_ms,
+        server: format!("{}:{}", s.host, s.port.get()),
+        encryption: s.encryption,
+        recipient: to.to_string(),
+        finished_at: crate::clock::now_rfc3339(),
+    };
+    match run.result {
+        Ok(delivered) => TestReport {
+            summary: format!(
+                "Accepted by the server in {:.1} s; check the inbox and spam folder of {to}.",
+                run.elapsed_ms as f64 / 1000.0
+            ),
+            code: Some(delivered.code),
+            enhanced_status: enhanced_status(&delivered.reply),
+            server_reply: Some(delivered.reply),
+            ..base
+        },
+        Err(f) => TestReport {
+            diagnosis: Some(f.diagnosis),
+            advice: advice::advice(f.diagnosis, s, &f.offered),
+            enhanced_status: f.reply.as_deref().and_then(enhanced_status),
+            summary: f.summary,
+            code: f.code,
+            server_reply: f.reply,
+            ..base
+        },
+    }
+}
+
+/// Checks a pasted CA certificate the way a send will read it.
+pub fn check_ca_pem(pem: &str) -> Result<(), String> {
+    lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes())
+        .map(drop)
+        .map_err(|e| format!("This certificate could not be read ({e}); paste the whole PEM block"))
+}
+
+struct Run {
+    result: Result<Delivered, SendFailure>,
+    transcript: Vec<crate::report::TranscriptLine>,
+    elapsed_ms: u64,
+}
+
+async fn run(server: &MailServer, to: &Address, mail: &Mail) -> Run {
+    let started = Instant::now();
+    let deadline = Duration::from_secs(u64::from(server.settings.timeout.secs()));
+    let progress = Arc::new(Mutex::new(Step::Dns));
+    let collector = TranscriptCollector::default();
+
+    let conversation = conversation::converse(server, to, mail, progress.clone(), collector.clone())
+        .with_subscriber(collector.subscriber());
+    let result = match tokio::time::timeout(deadline, conversation).await {
+        Ok(result) => result,
+        Err(_) => {
+            let step = *progress.lock().unwrap_or_else(|p| p.into_inner());
+            Err(SendFailure::new(
+                step.diagnosis_on_timeout(),
+                format!(
+                    "No answer within {} seconds while {}.",
+                    deadline.as_secs(),
+                    advice::doing(step)
+                ),
+            ))
+        }
+    };
+    Run {
+        result,
+        transcript: collector.transcript(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    }
+}

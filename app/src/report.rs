@@ -1,0 +1,128 @@
+//! The result of "Test Email Server": what went wrong (a [`Diagnosis`]), what the server said,
+//! the field most likely at fault, advice, and the redacted transcript. Filled by the server
+//! (`mailer`), shown by the page.
+
+use crate::domain::{Encryption, Field};
+use serde::{Deserialize, Serialize};
+
+/// Why a send failed, in the order the conversation could fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Diagnosis {
+    DnsLookup,
+    ConnectionRefused,
+    ConnectionTimedOut,
+    SslOnPlainPort,
+    PlainOnSslPort,
+    CertificateUntrusted,
+    CertificateExpired,
+    CertificateWrongName,
+    TlsHandshake,
+    Greeting,
+    Ehlo,
+    StartTlsNotOffered,
+    AuthNotOffered,
+    NoSupportedAuth,
+    AuthRejected,
+    SenderRejected,
+    RecipientRejected,
+    MessageRejected,
+}
+
+impl Diagnosis {
+    pub fn title(self) -> &'static str {
+        match self {
+            Diagnosis::DnsLookup => "DNS lookup failed",
+            Diagnosis::ConnectionRefused => "Connection refused",
+            Diagnosis::ConnectionTimedOut => "Connection timed out",
+            Diagnosis::SslOnPlainPort => "SSL is on, but this port does not speak SSL",
+            Diagnosis::PlainOnSslPort => "This port expects SSL (implicit TLS)",
+            Diagnosis::CertificateUntrusted => "Certificate not trusted",
+            Diagnosis::CertificateExpired => "Certificate expired",
+            Diagnosis::CertificateWrongName => "Certificate is for another name",
+            Diagnosis::TlsHandshake => "TLS handshake failed",
+            Diagnosis::Greeting => "No or refused greeting",
+            Diagnosis::Ehlo => "EHLO rejected",
+            Diagnosis::StartTlsNotOffered => "STARTTLS not offered",
+            Diagnosis::AuthNotOffered => "Login (AUTH) not offered",
+            Diagnosis::NoSupportedAuth => "No supported login method",
+            Diagnosis::AuthRejected => "Login rejected",
+            Diagnosis::SenderRejected => "Sender rejected",
+            Diagnosis::RecipientRejected => "Recipient rejected",
+            Diagnosis::MessageRejected => "Message rejected",
+        }
+    }
+
+    /// The form field most likely at fault.
+    pub fn field(self) -> Option<Field> {
+        match self {
+            Diagnosis::DnsLookup | Diagnosis::CertificateWrongName => Some(Field::Host),
+            Diagnosis::ConnectionRefused | Diagnosis::ConnectionTimedOut | Diagnosis::Greeting => {
+                Some(Field::Port)
+            }
+            Diagnosis::SslOnPlainPort
+            | Diagnosis::PlainOnSslPort
+            | Diagnosis::CertificateUntrusted
+            | Diagnosis::CertificateExpired
+            | Diagnosis::TlsHandshake
+            | Diagnosis::StartTlsNotOffered
+            | Diagnosis::AuthNotOffered => Some(Field::Encryption),
+            Diagnosis::Ehlo => Some(Field::HeloName),
+            Diagnosis::NoSupportedAuth => Some(Field::Account),
+            Diagnosis::AuthRejected => Some(Field::Password),
+            Diagnosis::SenderRejected => Some(Field::FromAddress),
+            Diagnosis::RecipientRejected | Diagnosis::MessageRejected => None,
+        }
+    }
+}
+
+/// One line of the SMTP conversation; secrets are already replaced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptLine {
+    /// True for what Mailroom sent, false for what the server answered.
+    pub client: bool,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestReport {
+    /// `None`: the server accepted the test mail.
+    pub diagnosis: Option<Diagnosis>,
+    /// One sentence: what happened.
+    pub summary: String,
+    /// The server's reply code and enhanced status (e.g. 535, "5.7.8"), when it answered.
+    pub code: Option<u16>,
+    pub enhanced_status: Option<String>,
+    pub server_reply: Option<String>,
+    pub advice: Vec<String>,
+    pub transcript: Vec<TranscriptLine>,
+    pub elapsed_ms: u64,
+    pub server: String,
+    pub encryption: Encryption,
+    pub recipient: String,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+}
+
+impl TestReport {
+    pub fn success(&self) -> bool {
+        self.diagnosis.is_none()
+    }
+
+    /// The form field most likely at fault, if the test failed.
+    pub fn field(&self) -> Option<Field> {
+        self.diagnosis.and_then(Diagnosis::field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failure_points_somewhere_or_says_why_not() {
+        assert_eq!(Diagnosis::AuthRejected.field(), Some(Field::Password));
+        assert_eq!(Diagnosis::SenderRejected.field(), Some(Field::FromAddress));
+        assert_eq!(Diagnosis::PlainOnSslPort.field(), Some(Field::Encryption));
+        assert_eq!(Diagnosis::RecipientRejected.field(), None);
+    }
+}

@@ -1,0 +1,71 @@
+//! The app's page paths, written once: the router, redirects, links and the server's guard
+//! all use these.
+
+use leptos_router::StaticSegment;
+
+pub const LOGIN: &str = "/login";
+pub const SETUP: &str = "/setup";
+pub const FORGOT: &str = "/forgot";
+pub const RESET: &str = "/reset";
+/// Settings › Mail Server, where an admin lands after logging in.
+pub const MAIL_SETTINGS: &str = "/settings/mail";
+
+/// Pages anyone may open, without a session.
+pub const PUBLIC_PAGES: [&str; 4] = [LOGIN, SETUP, FORGOT, RESET];
+
+/// The built front end's files.
+pub const ASSETS_PREFIX: &str = "/pkg/";
+
+/// Server functions (same-origin only; each checks the session itself where it needs one).
+pub const API_PREFIX: &str = "/api/";
+
+/// Whether `path` may be opened without a session.
+pub fn is_public(path: &str) -> bool {
+    path == "/" || PUBLIC_PAGES.contains(&path) || path.starts_with(ASSETS_PREFIX)
+}
+
+/// The router's segment for a one-segment path above: "/login" → `StaticSegment("login")`.
+pub fn segment(path: &'static str) -> (StaticSegment<&'static str>,) {
+    (StaticSegment(path.trim_start_matches('/')),)
+}
+
+/// The router's segments for a two-segment path above: "/settings/mail" → settings, mail.
+pub fn two_segments(path: &'static str) -> (StaticSegment<&'static str>, StaticSegment<&'static str>) {
+    let (first, second) = path.trim_start_matches('/').split_once('/').unwrap_or((path, ""));
+    (StaticSegment(first), StaticSegment(second))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_pages_and_assets_need_no_session_and_the_rest_do() {
+        for p in ["/", "/login", "/setup", "/forgot", "/reset", "/pkg/x/frontend.js"] {
+            assert!(is_public(p), "{p}");
+        }
+        for p in [MAIL_SETTINGS, "/login/x", "/settings", "/anything", "/pkgx"] {
+            assert!(!is_public(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn segments_match_their_paths() {
+        use leptos_router::PossibleRouteMatch;
+        assert_eq!(
+            segment(LOGIN)
+                .test(LOGIN)
+                .map(|m| m.remaining().to_string())
+                .as_deref(),
+            Some("")
+        );
+        let mail = two_segments(MAIL_SETTINGS);
+        assert_eq!(
+            mail.test(MAIL_SETTINGS)
+                .map(|m| m.matched().to_string())
+                .as_deref(),
+            Some(MAIL_SETTINGS)
+        );
+        assert!(mail.test("/settings/other").is_none());
+    }
+}

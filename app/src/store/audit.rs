@@ -1,0 +1,93 @@
+//! The change history: who saved, when, and which settings changed (secrets only as changed).
+
+use super::{SledStore, StoreError};
+use crate::domain::{Field, MailServer};
+use crate::history::{AuditEntry, Change};
+
+pub trait AuditStore {
+    /// The newest `n` entries, newest first.
+    fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+impl AuditStore for SledStore {
+    fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit
+            .iter()
+            .rev()
+            .take(n)
+            .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
+            .collect()
+    }
+}
+
+/// What changed between two saves, field by field, in form order.
+pub fn changes(old: Option<&MailServer>, new: &MailServer) -> Vec<Change> {
+    let Some(old) = old else {
+        return vec![Change::Created];
+    };
+    let (before, after) = (old.settings.to_form(), new.settings.to_form());
+    let mut out: Vec<Change> = Field::SETTINGS
+        .into_iter()
+        .filter_map(|field| {
+            if field == Field::Password {
+                return (old.password != new.password).then_some(Change::Replaced { field });
+            }
+            let (from, to) = (before.value(field), after.value(field));
+            if from == to {
+                None
+            } else if field == Field::CaPem {
+                Some(Change::Replaced { field })
+            } else {
+                Some(Change::Set { field, from, to })
+            }
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(Change::Unchanged);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{mail::tests::server, test_store::open, MailSettingsStore};
+    use super::*;
+    use crate::domain::Password;
+
+    #[test]
+    fn audit_records_who_and_what_with_secrets_only_as_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        store
+            .save_mail(0, server("a.example"), "first@example.com")
+            .unwrap();
+        let mut next = server("b.example");
+        next.password = Password::new("new-secret-9".into());
+        store.save_mail(1, next, "second@example.com").unwrap();
+        let audit = store.recent_audit(20).unwrap();
+        assert_eq!(audit[0].who, "second@example.com", "newest first");
+        assert_eq!(
+            audit[0].changes,
+            vec![
+                Change::Set {
+                    field: Field::Host,
+                    from: "a.example".into(),
+                    to: "b.example".into()
+                },
+                Change::Replaced {
+                    field: Field::Password
+                },
+            ]
+        );
+        assert!(!format!("{audit:?}").contains("new-secret-9"));
+        assert_eq!(audit[1].changes, vec![Change::Created]);
+    }
+
+    #[test]
+    fn a_save_without_changes_says_so() {
+        assert_eq!(
+            changes(Some(&server("a.example")), &server("a.example")),
+            vec![Change::Unchanged]
+        );
+    }
+}

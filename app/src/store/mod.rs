@@ -1,0 +1,141 @@
+//! Durable storage (server only), behind narrow traits, one per family of records: mail
+//! settings and test history ([`MailSettingsStore`]), the change history ([`AuditStore`]),
+//! admins ([`AdminStore`]), sessions and reset tokens ([`SessionStore`]). The traits speak only
+//! of the app's own types, so a PostgreSQL backend can implement them beside [`SledStore`].
+//!
+//! The sled backend keeps one tree per family plus a `meta` tree holding the schema version;
+//! [`migrations`] brings older databases up to date on open. A write the user is told succeeded
+//! has been flushed first.
+
+mod admins;
+mod audit;
+mod mail;
+pub mod migrations;
+mod sessions;
+
+pub use admins::{AdminRecord, AdminStore};
+pub use audit::{changes, AuditStore};
+pub use mail::MailSettingsStore;
+pub use migrations::SCHEMA_VERSION;
+pub use sessions::{ResetRecord, SessionRecord, SessionStore};
+
+use crate::secrets::{SecretBox, SecretError};
+use serde::{Deserialize, Serialize};
+use std::{path::Path, sync::Arc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data directory {dir} is in use by another Mailroom instance (sled holds a lock on it); stop that instance or choose another MAILROOM_DATA_DIR")]
+    Locked { dir: String },
+    #[error("the database was written by a newer Mailroom (schema {found}, this build knows up to {SCHEMA_VERSION})")]
+    TooNew { found: u32 },
+    #[error("version conflict: stored version is {current}")]
+    Conflict { current: u64, saved_at: String },
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("{0}")]
+    Secret(#[from] SecretError),
+}
+
+/// A stored record and the version it carries. Every save increments the version by one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versioned<T> {
+    pub schema: u32,
+    pub version: u64,
+    /// RFC 3339, UTC.
+    pub saved_at: String,
+    pub value: T,
+}
+
+/// Every family of records, and a flush for shutdown.
+pub trait Store: MailSettingsStore + AuditStore + AdminStore + SessionStore + Send + Sync {
+    /// Flushes everything written so far.
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+pub type SharedStore = Arc<dyn Store>;
+
+/// The sled backend: one database, one tree per family.
+pub struct SledStore {
+    db: sled::Db,
+    settings: sled::Tree,
+    admins: sled::Tree,
+    sessions: sled::Tree,
+    resets: sled::Tree,
+    audit: sled::Tree,
+    secrets: SecretBox,
+}
+
+const SETTINGS_TREE: &str = "settings";
+const ADMINS_TREE: &str = "admins";
+const SESSIONS_TREE: &str = "sessions";
+const RESETS_TREE: &str = "reset_tokens";
+const AUDIT_TREE: &str = "audit";
+
+impl SledStore {
+    /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
+    pub fn open(dir: &Path, secrets: SecretBox) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(dir).open().map_err(|e| match e {
+            // sled 0.34 reports a held lock only as an `Other` I/O error with this message.
+            sled::Error::Io(ref io)
+                if io.kind() == std::io::ErrorKind::Other
+                    && io.to_string().contains("could not acquire lock") =>
+            {
+                StoreError::Locked {
+                    dir: dir.display().to_string(),
+                }
+            }
+            other => StoreError::Sled(other),
+        })?;
+        let store = Self {
+            settings: db.open_tree(SETTINGS_TREE)?,
+            admins: db.open_tree(ADMINS_TREE)?,
+            sessions: db.open_tree(SESSIONS_TREE)?,
+            resets: db.open_tree(RESETS_TREE)?,
+            audit: db.open_tree(AUDIT_TREE)?,
+            db,
+            secrets,
+        };
+        migrations::migrate(&store)?;
+        Ok(store)
+    }
+}
+
+impl Store for SledStore {
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_store {
+    use super::*;
+
+    pub fn secrets() -> SecretBox {
+        SecretBox::from_key([3; 32])
+    }
+
+    pub fn open(dir: &Path) -> SledStore {
+        SledStore::open(dir, secrets()).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_store::*;
+    use super::*;
+
+    #[test]
+    fn second_open_of_same_dir_reports_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = open(dir.path());
+        match SledStore::open(dir.path(), secrets()) {
+            Err(StoreError::Locked { .. }) => {}
+            Err(other) => panic!("expected Locked, got {other}"),
+            Ok(_) => panic!("second open of a locked directory succeeded"),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Login sessions and password-reset tokens, each stored under the SHA-256 of its secret.
+
+use super::{SledStore, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// A login session, stored under the SHA-256 of its id (the id itself lives only in the cookie).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub email: String,
+    /// Unix seconds.
+    pub created_at: u64,
+    pub last_seen: u64,
+}
+
+/// A password-reset token, stored under the SHA-256 of the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRecord {
+    pub email: String,
+    /// Unix seconds.
+    pub expires_at: u64,
+}
+
+pub trait SessionStore {
+    fn put_session(&self, id_hash: &str, session: &SessionRecord) -> Result<(), StoreError>;
+    fn get_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+    fn delete_session(&self, id_hash: &str) -> Result<(), StoreError>;
+    /// Ends every session of `email` (after a password change). Returns how many.
+    fn delete_sessions_of(&self, email: &str) -> Result<usize, StoreError>;
+
+    fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError>;
+    /// Removes and returns the token's record: a token works once.
+    fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError>;
+}
+
+impl SessionStore for SledStore {
+    fn put_session(&self, id_hash: &str, session: &SessionRecord) -> Result<(), StoreError> {
+        self.sessions.insert(id_hash, serde_json::to_vec(session)?)?;
+        Ok(())
+    }
+
+    fn get_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self
+            .sessions
+            .get(id_hash)?
+            .map(|b| serde_json::from_slice(&b))
+            .transpose()?)
+    }
+
+    fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        self.sessions.remove(id_hash)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn delete_sessions_of(&self, email: &str) -> Result<usize, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for kv in self.sessions.iter() {
+            let (k, v) = kv?;
+            let s: SessionRecord = serde_json::from_slice(&v)?;
+            if s.email.eq_ignore_ascii_case(email) {
+                batch.remove(k);
+                n += 1;
+            }
+        }
+        self.sessions.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(n)
+    }
+
+    fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError> {
+        self.resets.insert(token_hash, serde_json::to_vec(reset)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
+        let taken = self
+            .resets
+            .remove(token_hash)?
+            .map(|b| serde_json::from_slice(&b))
+            .transpose()?;
+        self.db.flush()?;
+        Ok(taken)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_store::open;
+    use super::*;
+
+    #[test]
+    fn sessions_and_reset_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let s = SessionRecord {
+            email: "A@example.com".into(),
+            created_at: 1,
+            last_seen: 1,
+        };
+        store.put_session("h1", &s).unwrap();
+        store.put_session("h2", &s).unwrap();
+        store
+            .put_session(
+                "h3",
+                &SessionRecord {
+                    email: "b@example.com".into(),
+                    ..s.clone()
+                },
+            )
+            .unwrap();
+        assert_eq!(store.delete_sessions_of("a@example.com").unwrap(), 2);
+        assert!(store.get_session("h1").unwrap().is_none());
+        assert!(store.get_session("h3").unwrap().is_some());
+        store
+            .put_reset(
+                "t",
+                &ResetRecord {
+                    email: "a@example.com".into(),
+                    expires_at: 9,
+                },
+            )
+            .unwrap();
+        assert!(store.take_reset("t").unwrap().is_some());
+        assert!(
+            store.take_reset("t").unwrap().is_none(),
+            "a reset token works once"
+        );
+    }
+}

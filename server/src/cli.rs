@@ -1,0 +1,100 @@
+//! The command line: `--help`, and `admin create` (run with the server stopped).
+
+use crate::Config;
+use app::{
+    auth::{self, PasswordSet},
+    domain,
+    secrets::SecretBox,
+    store::{SledStore, StoreError},
+};
+use std::io::IsTerminal;
+
+pub const HELP: &str = "\
+mailroom — the Mailroom admin panel server
+
+USAGE:
+    mailroom                              serve the admin panel
+    mailroom admin create --email ADDRESS create an admin (or set a new password for one);
+                                          the password is read from stdin, or prompted for
+    mailroom --help
+
+ENVIRONMENT:
+    LEPTOS_SITE_ADDR     Address and port to listen on (default: 127.0.0.1:3000).
+                         Use port 0 to let the system pick a free port; the log line says which.
+    MAILROOM_DATA_DIR    Directory holding the database and secret.key, created if missing
+                         (default: ./data). Only one Mailroom may use it at a time.
+    MAILROOM_PUBLIC_URL  How admins reach this server, for links in mails
+                         (default: http://LEPTOS_SITE_ADDR). https:// makes cookies Secure.
+    MAILROOM_SECRET_KEY  32 bytes in base64: the key that encrypts the SMTP password at rest
+                         (default: DATA_DIR/secret.key, created with mode 0600).
+    MAILROOM_SITE_ROOT   Directory holding the built front end under pkg/
+                         (default: the workspace's target/site).
+    RUST_LOG             Log filter (default: info).
+
+When no admin exists, the server prints a one-time setup link at start.
+Open http://ADDRESS/settings/mail in a browser.
+";
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create MAILROOM_DATA_DIR {dir}: {source}")]
+    DataDir { dir: String, source: std::io::Error },
+    #[error("{0}")]
+    Secret(#[from] app::secrets::SecretError),
+    /// Another Mailroom holds the database.
+    #[error("{0}")]
+    Locked(StoreError),
+    #[error("cannot open the database in {dir}: {source}")]
+    Store { dir: String, source: StoreError },
+}
+
+/// Opens the data directory's key and database, creating both on first use.
+pub fn open_store(config: &Config) -> Result<SledStore, OpenError> {
+    let dir = config.data_dir.display().to_string();
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| OpenError::DataDir {
+        dir: dir.clone(),
+        source,
+    })?;
+    let secrets = SecretBox::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
+    SledStore::open(&config.data_dir, secrets).map_err(|e| match e {
+        e @ StoreError::Locked { .. } => OpenError::Locked(e),
+        source => OpenError::Store { dir, source },
+    })
+}
+
+/// `mailroom admin create --email ADDRESS`: the password from stdin, or prompted twice.
+/// Synchronous: it runs without the async runtime, so hashing blocks nothing.
+pub fn admin_create(email: &str) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let address = domain::EmailAddress::parse(email).map_err(|m| format!("--email: {m}"))?;
+    let (password, confirm) = if std::io::stdin().is_terminal() {
+        let p = rpassword::prompt_password(format!("Password for {address}: ")).map_err(|e| e.to_string())?;
+        let c = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
+        (p, c)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| format!("reading the password from stdin: {e}"))?;
+        let p = line.trim_end_matches(['\r', '\n']).to_string();
+        (p.clone(), p)
+    };
+    domain::admin_password(&password, &confirm, address.as_str())?;
+    let store = open_store(&config).map_err(|e| match e {
+        OpenError::Locked(_) => {
+            format!(
+                "{e}. `admin create` needs the database: stop the server, run it, start the server again."
+            )
+        }
+        other => other.to_string(),
+    })?;
+    let email = address.as_str().to_lowercase();
+    match auth::set_admin_password(&store, &address, &password).map_err(|e| e.to_string())? {
+        PasswordSet::Created => println!("Created admin {email}."),
+        PasswordSet::Changed { sessions_ended } => {
+            println!("Set a new password for admin {email}; ended {sessions_ended} session(s).")
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! The guard in front of every route: server functions answer only same-origin requests, and
+//! every page but the public ones (`app::routes`) needs a session, else it redirects to login.
+
+use crate::AppState;
+use app::{error::AppError, routes};
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+
+pub async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with(routes::API_PREFIX) {
+        let h = req.headers();
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+        if !app::auth::same_origin(text("origin"), text("sec-fetch-site"), text("host")) {
+            tracing::warn!(%path, origin = ?text("origin"), "cross-site server function call refused");
+            let body = serde_json::to_string(&AppError::Forbidden("Cross-site request refused.".into()))
+                .unwrap_or_default();
+            return (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response();
+        }
+        return next.run(req).await;
+    }
+    let session_id = app::auth::session_id_from_headers(req.headers());
+    if routes::is_public(&path) || has_session(&state, session_id).await {
+        return next.run(req).await;
+    }
+    let target = req.uri().path_and_query().map_or(path.clone(), |p| p.to_string());
+    let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+    Redirect::to(&format!("{}?next={next_param}", routes::LOGIN)).into_response()
+}
+
+async fn has_session(state: &AppState, session_id: Option<String>) -> bool {
+    let Some(id) = session_id else { return false };
+    let store = state.server.store.clone();
+    tokio::task::spawn_blocking(move || app::auth::check_session(store.as_ref(), &id, app::clock::now_unix()))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten()
+        .is_some()
+}

@@ -1,0 +1,324 @@
+//! The harness: the real axum app on a free loopback port with a real temporary sled, a real
+//! SMTP server on loopback, and a [`TestApp`] with one typed method per server function that
+//! returns what the server function returns (decoded into the app's own types).
+
+use app::{
+    api::{
+        auth::{Login, Logout, RequestPasswordReset, ResetPassword, SetupAdmin},
+        mail::{LoadMailSettings, MailSettingsView, SaveMailSettings, TestMailServer},
+        server::ServerContext,
+    },
+    auth,
+    domain::{EmailAddress, MailServerForm},
+    error::AppError,
+    report::TestReport,
+    secrets::SecretBox,
+    store::SledStore,
+};
+use leptos::server_fn::ServerFn;
+use serde::{de::DeserializeOwned, Serialize};
+use server::{router, Config};
+use std::{net::SocketAddr, sync::Arc};
+
+pub const ADMIN: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+pub struct TestApp {
+    pub url: String,
+    pub store: Arc<SledStore>,
+    /// Keeps cookies (the session) and sends a same-origin Origin header.
+    pub client: reqwest::Client,
+    pub ctx: ServerContext,
+    pub dir: tempfile::TempDir,
+}
+
+/// An answer as it came over the wire, for tests about statuses and headers.
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+/// The app with an admin, and a client logged in as that admin.
+pub async fn spawn_app() -> TestApp {
+    let app = spawn_app_logged_out().await;
+    app.login(ADMIN, ADMIN_PASSWORD)
+        .await
+        .expect("the test admin logs in");
+    app
+}
+
+/// The app with an admin; the client has no session.
+pub async fn spawn_app_logged_out() -> TestApp {
+    spawn_bare(true).await
+}
+
+/// The app, with or without the admin [`ADMIN`]; the client has no session.
+pub async fn spawn_bare(with_admin: bool) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = SecretBox::load_or_create(dir.path(), None).unwrap();
+    let store = Arc::new(SledStore::open(dir.path(), secrets).unwrap());
+    if with_admin {
+        auth::set_admin_password(
+            store.as_ref(),
+            &EmailAddress::parse(ADMIN).unwrap(),
+            ADMIN_PASSWORD,
+        )
+        .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let config = Config::from_vars(|k| match k {
+        "LEPTOS_SITE_ADDR" => Some(addr.to_string()),
+        "MAILROOM_DATA_DIR" => Some(dir.path().display().to_string()),
+        _ => None,
+    })
+    .unwrap();
+    let ctx = ServerContext::new(store.clone(), format!("http://{addr}"));
+    let app = router(&config, ctx.clone());
+    tokio::spawn(async move { axum::serve(listener, server::make_service(app)).await.unwrap() });
+    let url = format!("http://{addr}");
+    TestApp {
+        client: client(&url),
+        url,
+        store,
+        ctx,
+        dir,
+    }
+}
+
+/// A client like a browser on the app's page: cookies kept, Origin sent, redirects not followed.
+pub fn client(url: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("origin", url.parse().unwrap());
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// Calls server function `F` the way the page does (URL-encoded arguments, JSON answer).
+    pub async fn call<F>(&self, args: F) -> Result<F::Output, AppError>
+    where
+        F: ServerFn<Error = AppError> + Serialize,
+        F::Output: DeserializeOwned,
+    {
+        self.call_as(&self.client, args).await
+    }
+
+    /// [`Self::call`] with another client (another browser, or one without a session).
+    pub async fn call_as<F>(&self, client: &reqwest::Client, args: F) -> Result<F::Output, AppError>
+    where
+        F: ServerFn<Error = AppError> + Serialize,
+        F::Output: DeserializeOwned,
+    {
+        let reply = self
+            .post(client, F::PATH, serde_qs::to_string(&args).unwrap())
+            .await;
+        if (200..400).contains(&reply.status) {
+            let body = if reply.body.is_empty() {
+                "null"
+            } else {
+                reply.body.as_str()
+            };
+            Ok(serde_json::from_str(body)
+                .unwrap_or_else(|e| panic!("{}: not the expected answer ({e}): {body}", F::PATH)))
+        } else {
+            Err(serde_json::from_str(&reply.body).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {} is not an AppError ({e}): {}",
+                    F::PATH,
+                    reply.status,
+                    reply.body
+                )
+            }))
+        }
+    }
+
+    /// Posts `body` (URL-encoded) to `path` and returns the raw answer.
+    pub async fn post(&self, client: &reqwest::Client, path: &str, body: String) -> Reply {
+        let res = client
+            .post(format!("{}{path}", self.url))
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        Reply {
+            status: res.status().as_u16(),
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    pub async fn load(&self) -> Result<MailSettingsView, AppError> {
+        self.call(LoadMailSettings {}).await
+    }
+
+    pub async fn save(&self, version: u64, form: &MailServerForm) -> Result<MailSettingsView, AppError> {
+        self.call(SaveMailSettings {
+            version,
+            form: form.clone(),
+        })
+        .await
+    }
+
+    /// "Test Email Server" with `form`, to `send_to` (blank: the account).
+    pub async fn test_mail(&self, form: &MailServerForm, send_to: &str) -> Result<TestReport, AppError> {
+        self.call(TestMailServer {
+            form: form.clone(),
+            send_to: send_to.into(),
+        })
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<(), AppError> {
+        self.call(Login {
+            email: email.into(),
+            password: password.into(),
+            next: None,
+        })
+        .await
+    }
+
+    pub async fn logout(&self) -> Result<(), AppError> {
+        self.call(Logout {}).await
+    }
+
+    pub async fn setup_admin(&self, token: &str, email: &str, password: &str) -> Result<(), AppError> {
+        let (token, email) = (token.into(), email.into());
+        self.call(SetupAdmin {
+            token,
+            email,
+            password: password.into(),
+            confirm: password.into(),
+        })
+        .await
+    }
+
+    pub async fn request_password_reset(&self, email: &str) -> Result<String, AppError> {
+        self.call(RequestPasswordReset { email: email.into() }).await
+    }
+
+    pub async fn reset_password(&self, token: &str, password: &str) -> Result<(), AppError> {
+        self.call(ResetPassword {
+            token: token.into(),
+            password: password.into(),
+            confirm: password.into(),
+        })
+        .await
+    }
+}
+
+/// A complete, valid form.
+pub fn valid_form() -> MailServerForm {
+    MailServerForm {
+        host: "smtp.example.com".into(),
+        port: "587".into(),
+        account: "alerts@example.com".into(),
+        password: "s3cret-Passw0rd".into(),
+        from_address: "alerts@example.com".into(),
+        from_name: "Mailroom Alerts".into(),
+        starttls: true,
+        ..MailServerForm::default()
+    }
+}
+
+/// The real SMTP server on loopback (scripts/smtp_peer.py, aiosmtpd), one per test binary.
+pub struct Peer {
+    pub ports: std::collections::HashMap<String, u16>,
+    pub ca_pem: String,
+    pub spool: std::path::PathBuf,
+    _child: std::sync::Mutex<std::process::Child>,
+}
+
+/// The Python that has aiosmtpd (installed by `scripts/bootstrap.sh --test`).
+fn peer_python() -> std::path::PathBuf {
+    std::env::var_os("MAILROOM_SMTP_PYTHON")
+        .map(Into::into)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/smtp-venv/bin/python")
+        })
+}
+
+pub fn peer() -> &'static Peer {
+    static PEER: std::sync::OnceLock<Peer> = std::sync::OnceLock::new();
+    PEER.get_or_init(|| {
+        use std::io::BufRead;
+        let python = peer_python();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/smtp_peer.py");
+        // stdin stays open while this process lives; the peer exits when it closes.
+        let mut child = std::process::Command::new(&python)
+            .arg(&script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}); run scripts/bootstrap.sh --test",
+                    python.display()
+                )
+            });
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let info: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("peer said {line:?}: {e}"));
+        Peer {
+            ports: serde_json::from_value(info["ports"].clone()).unwrap(),
+            ca_pem: std::fs::read_to_string(info["ca_pem"].as_str().unwrap()).unwrap(),
+            spool: info["spool"].as_str().unwrap().into(),
+            _child: std::sync::Mutex::new(child),
+        }
+    })
+}
+
+impl Peer {
+    pub fn port(&self, listener: &str) -> String {
+        self.ports[listener].to_string()
+    }
+
+    /// The message the peer queued under `queue_id`.
+    pub fn message(&self, queue_id: &str) -> String {
+        std::fs::read_to_string(self.spool.join(format!("{queue_id}.eml"))).unwrap()
+    }
+
+    /// Waits (bounded) for a message to `to` whose decoded text contains `needle`.
+    pub async fn wait_for_mail(&self, needle: &str, to: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            for entry in std::fs::read_dir(&self.spool).unwrap().flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "eml") {
+                    let raw = std::fs::read(&path).unwrap_or_default();
+                    // The body is quoted-printable, as a mail client would decode it.
+                    let decoded =
+                        quoted_printable::decode(&raw, quoted_printable::ParseMode::Robust).unwrap_or(raw);
+                    let text = String::from_utf8_lossy(&decoded).to_string();
+                    if text.contains(needle) && text.contains(&format!("To: {to}")) {
+                        return text;
+                    }
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "no mail {needle:?} to {to}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A form for the peer: account alerts@example.com with the right password, plain, on `listener`.
+pub fn peer_form(listener: &str) -> MailServerForm {
+    MailServerForm {
+        host: "localhost".into(),
+        port: peer().port(listener),
+        account: "alerts@example.com".into(),
+        password: "correct-password".into(),
+        from_address: "alerts@example.com".into(),
+        from_name: "Mailroom Alerts".into(),
+        timeout: "5".into(),
+        ..MailServerForm::default()
+    }
+}

@@ -1,0 +1,9 @@
+//! The server's integration tests, in one binary: the real app on loopback with a real sled and
+//! a real SMTP server (helpers), one module per feature.
+
+mod auth;
+mod foundation;
+mod helpers;
+mod mail_test;
+mod security;
+mod settings;
