@@ -282,4 +282,25 @@ mod tests {
         assert!(!same_origin(None, Some("cross-site"), Some("h")));
         assert!(!same_origin(None, None, Some("h")));
     }
+
+    #[test]
+    fn setting_a_password_creates_the_admin_or_replaces_it_and_ends_its_sessions() {
+        use crate::store::{AdminStore, SledStore};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), crate::secrets::SecretBox::from_key([6; 32])).unwrap();
+        let email = EmailAddress::parse("Ops@Example.com").unwrap();
+        assert_eq!(
+            set_admin_password(&store, &email, "first password").unwrap(),
+            PasswordSet::Created
+        );
+        let created = store.get_admin("ops@example.com").unwrap().unwrap();
+        assert!(verify_password("first password", &created.password_hash));
+        start_session(&store, "ops@example.com").unwrap();
+        start_session(&store, "ops@example.com").unwrap();
+        let changed = set_admin_password(&store, &email, "second password").unwrap();
+        assert_eq!(changed, PasswordSet::Changed { sessions_ended: 2 });
+        let after = store.get_admin("ops@example.com").unwrap().unwrap();
+        assert!(verify_password("second password", &after.password_hash));
+        assert_eq!(after.created_at, created.created_at, "creation time kept");
+    }
 }

@@ -63,6 +63,24 @@ pub enum Change {
     Legacy(String),
 }
 
+impl Change {
+    /// The change in words, with the page's field labels.
+    pub fn describe(&self) -> String {
+        match self {
+            Change::Created => "created the mail settings".to_string(),
+            Change::Set { field, from, to } => {
+                format!(
+                    "{}: \u{201c}{from}\u{201d} \u{2192} \u{201c}{to}\u{201d}",
+                    field.label()
+                )
+            }
+            Change::Replaced { field } => format!("{} changed", field.label()),
+            Change::Unchanged => "saved without changes".to_string(),
+            Change::Legacy(text) => text.clone(),
+        }
+    }
+}
+
 /// One save in the change history: who, when, and what changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -70,4 +88,24 @@ pub struct AuditEntry {
     /// RFC 3339, UTC.
     pub at: String,
     pub changes: Vec<Change>,
+}
+
+/// A change-history entry as the page shows it: worded on the server, so the browser only
+/// displays it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLine {
+    pub who: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub changes: Vec<String>,
+}
+
+impl From<AuditEntry> for AuditLine {
+    fn from(e: AuditEntry) -> Self {
+        Self {
+            changes: e.changes.iter().map(Change::describe).collect(),
+            who: e.who,
+            at: e.at,
+        }
+    }
 }

@@ -86,14 +86,14 @@ pub fn App() -> impl IntoView {
         <Title text="Mailroom" />
         <Router>
             <Routes fallback=|| view! { <AdminLayout><pages::NotFound /></AdminLayout> }>
-                <Route path=segment(routes::LOGIN) view=pages::auth::LoginPage />
-                <Route path=segment(routes::SETUP) view=pages::auth::SetupPage />
-                <Route path=segment(routes::FORGOT) view=pages::auth::ForgotPage />
-                <Route path=segment(routes::RESET) view=pages::auth::ResetPage />
+                <Route path=const { segment(routes::LOGIN) } view=pages::auth::LoginPage />
+                <Route path=const { segment(routes::SETUP) } view=pages::auth::SetupPage />
+                <Route path=const { segment(routes::FORGOT) } view=pages::auth::ForgotPage />
+                <Route path=const { segment(routes::RESET) } view=pages::auth::ResetPage />
                 // Async: the server waits for the settings before answering, so the form is in
                 // the HTML itself and works without JavaScript.
                 <Route
-                    path=two_segments(routes::MAIL_SETTINGS)
+                    path=const { two_segments(routes::MAIL_SETTINGS) }
                     view=|| view! { <AdminLayout><pages::mail::MailServerPage /></AdminLayout> }
                     ssr=SsrMode::Async
                 />

@@ -25,14 +25,21 @@ pub fn is_public(path: &str) -> bool {
 }
 
 /// The router's segment for a one-segment path above: "/login" → `StaticSegment("login")`.
-pub fn segment(path: &'static str) -> (StaticSegment<&'static str>,) {
-    (StaticSegment(path.trim_start_matches('/')),)
+/// `const`, so the router's paths are computed at compile time.
+pub const fn segment(path: &'static str) -> (StaticSegment<&'static str>,) {
+    (StaticSegment(path.split_at(1).1),)
 }
 
 /// The router's segments for a two-segment path above: "/settings/mail" → settings, mail.
-pub fn two_segments(path: &'static str) -> (StaticSegment<&'static str>, StaticSegment<&'static str>) {
-    let (first, second) = path.trim_start_matches('/').split_once('/').unwrap_or((path, ""));
-    (StaticSegment(first), StaticSegment(second))
+pub const fn two_segments(path: &'static str) -> (StaticSegment<&'static str>, StaticSegment<&'static str>) {
+    let rest = path.split_at(1).1;
+    let bytes = rest.as_bytes();
+    let mut slash = 0;
+    while slash < bytes.len() && bytes[slash] != b'/' {
+        slash += 1;
+    }
+    let (first, second) = rest.split_at(slash);
+    (StaticSegment(first), StaticSegment(second.split_at(1).1))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 import { test, expect, logIn, ADMIN_EMAIL, ADMIN_PASSWORD } from "./fixtures";
 import type { SmtpPeer } from "./smtp-peer";
+import { MailSettingsPage } from "./mail-settings-page";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -33,19 +34,16 @@ function findMail(peer: SmtpPeer, to: string, needle: string): string | undefine
 
 test("forgotten password: the mail's link sets a new password that logs in", async ({ page, fresh, peer }) => {
   // Mail settings pointing at the local SMTP server.
-  await page.goto(`${fresh.url}/login`);
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  await logIn(page);
-  await expect(page).toHaveURL(/\/settings\/mail$/);
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  await page.getByLabel("Host Name (SMTP)").fill("localhost");
-  await page.getByLabel("Port").fill(String(peer.ports.plain));
-  await page.getByLabel("Use STARTTLS").setChecked(false);
-  await page.getByLabel("Email Account").fill("alerts@example.com");
-  await page.getByLabel("Password").fill("correct-password");
-  await page.getByLabel("Email “From” Address").fill("alerts@example.com");
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByRole("status")).toContainText("Saved at");
+  const settings = await new MailSettingsPage(page, fresh.url).open();
+  await settings.fill({
+    host: "localhost",
+    port: peer.ports.plain,
+    encryption: "none",
+    account: "alerts@example.com",
+    password: "correct-password",
+    fromAddress: "alerts@example.com",
+  });
+  await settings.save();
   await expect(page.locator(".audit-list li").first()).toContainText(`${ADMIN_EMAIL}: created the mail settings`);
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login$/);

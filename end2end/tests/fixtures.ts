@@ -78,22 +78,3 @@ export async function openHydrated(page: Page, url: string) {
   }
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
 }
-
-export const PASSWORD = "Pw-9f3k-unique-s3cret";
-
-/** Fills every required field with valid values (Host Name given, STARTTLS on port 587). */
-export async function fillValid(page: Page, host = "smtp.example.com") {
-  await page.getByLabel("Host Name (SMTP)").fill(host);
-  await page.getByLabel("Port").fill("587");
-  await page.getByLabel("Email Account").fill("alerts@example.com");
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByLabel("Email “From” Address").fill("alerts@example.com");
-  await page.getByLabel("Email “From” Name").fill("Mailroom Alerts");
-  await expect(page.getByLabel("Use STARTTLS")).toBeChecked();
-}
-
-/** Clicks Save and waits for the confirmation. */
-export async function saveAndWait(page: Page) {
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByRole("status")).toContainText("Saved at");
-}

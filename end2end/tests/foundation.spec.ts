@@ -1,4 +1,5 @@
-import { test, expect, openHydrated, fillValid, saveAndWait, logIn } from "./fixtures";
+import { test, expect, openHydrated, logIn } from "./fixtures";
+import { MailSettingsPage } from "./mail-settings-page";
 import { MailroomServer } from "./server";
 
 test("the page is rendered on the server, with the form, before any script runs", async ({ server, page }) => {
@@ -55,26 +56,25 @@ test("front-end assets are served compressed, typed and cacheable", async ({ ser
 });
 
 test("a value saved through the form is stored in sled and shown after a reload", async ({ page, server }) => {
-  await openHydrated(page, `${server.url}/settings/mail`);
-  await fillValid(page, "smtp.reload.example");
-  await saveAndWait(page);
-  await page.reload();
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  await expect(page.getByLabel("Host Name (SMTP)")).toHaveValue("smtp.reload.example");
+  const mail = await new MailSettingsPage(page, server.url).open();
+  await mail.fillValid("smtp.reload.example");
+  await mail.save();
+  await mail.reload();
+  await expect(mail.field("Host Name (SMTP)")).toHaveValue("smtp.reload.example");
 });
 
 test("saved settings survive a server restart", async ({ page }) => {
   const dir = MailroomServer.tempDataDir();
   try {
     let server = await MailroomServer.start(dir);
-    await openHydrated(page, `${server.url}/settings/mail`);
-    await fillValid(page, "smtp.restart.example");
-    await saveAndWait(page);
+    const before = await new MailSettingsPage(page, server.url).open();
+    await before.fillValid("smtp.restart.example");
+    await before.save();
     expect(await server.stop()).toBe(0);
 
     server = await MailroomServer.start(dir);
-    await openHydrated(page, `${server.url}/settings/mail`);
-    await expect(page.getByLabel("Host Name (SMTP)")).toHaveValue("smtp.restart.example");
+    const after = await new MailSettingsPage(page, server.url).open();
+    await expect(after.field("Host Name (SMTP)")).toHaveValue("smtp.restart.example");
     expect(await server.stop()).toBe(0);
   } finally {
     MailroomServer.removeDataDir(dir);

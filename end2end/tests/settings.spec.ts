@@ -1,20 +1,11 @@
-import { test, expect, openHydrated, fillValid, saveAndWait, PASSWORD, logIn } from "./fixtures";
-import type { MailroomServer } from "./server";
-import type { Page } from "@playwright/test";
+import { test, expect, logIn } from "./fixtures";
+import { MailSettingsPage, PASSWORD, VALID } from "./mail-settings-page";
 
 // `fresh`: each test gets its own server and data dir, so saves do not leak between tests.
 const it = test;
 
-const mailPage = (s: MailroomServer) => `${s.url}/settings/mail`;
-
-async function messageOf(page: Page, label: string) {
-  const input = page.getByLabel(label);
-  const id = await input.getAttribute("id");
-  return page.locator(`#${id}-message`);
-}
-
 it("bad values get a message under the field while typing, and fixing them clears it", async ({ page, fresh }) => {
-  await openHydrated(page, mailPage(fresh));
+  const mail = await new MailSettingsPage(page, fresh.url).open();
   const cases: [string, string, RegExp, string][] = [
     ["Host Name (SMTP)", "smtp://smtp.163.com", /without “smtp:\/\/”: type smtp\.163\.com/, "smtp.163.com"],
     ["Host Name (SMTP)", "smtp.163.com:465", /Put the port \(465\) in the Port field/, "smtp.163.com"],
@@ -25,50 +16,46 @@ it("bad values get a message under the field while typing, and fixing them clear
     ["Email “From” Name", "x".repeat(79), /At most 78 characters/, "Alerts"],
   ];
   for (const [label, bad, expected, good] of cases) {
-    const input = page.getByLabel(label);
+    const input = mail.field(label);
     await input.fill(bad);
-    await expect(await messageOf(page, label)).toHaveText(expected);
+    await expect(await mail.messageOf(label)).toHaveText(expected);
     await expect(input).toHaveAttribute("aria-invalid", "true");
     await input.fill(good);
-    await expect(await messageOf(page, label)).toBeEmpty();
+    await expect(await mail.messageOf(label)).toBeEmpty();
     await expect(input).toHaveAttribute("aria-invalid", "false");
   }
 });
 
 it("a non-address account is allowed with a note; both switches on is an error", async ({ page, fresh }) => {
-  await openHydrated(page, mailPage(fresh));
-  await page.getByLabel("Email Account").fill("apikey");
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await mail.fill({ account: "apikey" });
   await expect(page.getByText("test mails will need a recipient")).toBeVisible();
-  await page.getByLabel("Use STARTTLS").check();
-  await page.getByLabel("Use SSL").check();
+  await mail.starttls.check();
+  await mail.ssl.check();
   await expect(page.locator("#encryption-message")).toHaveText(/not both/);
 });
 
 it("changing the port sets the matching encryption until the switches are touched", async ({ page, fresh }) => {
-  await openHydrated(page, mailPage(fresh));
-  const port = page.getByLabel("Port");
-  await port.fill("465");
-  await expect(page.getByLabel("Use SSL")).toBeChecked();
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await mail.fill({ port: "465" });
+  await expect(mail.ssl).toBeChecked();
   await expect(page.getByText("Port 465 usually means SSL")).toBeVisible();
-  await port.fill("587");
-  await expect(page.getByLabel("Use STARTTLS")).toBeChecked();
-  await expect(page.getByLabel("Use SSL")).not.toBeChecked();
+  await mail.fill({ port: "587" });
+  await expect(mail.starttls).toBeChecked();
+  await expect(mail.ssl).not.toBeChecked();
   // Once the admin chooses, the port no longer changes the switches; a warning offers the fix.
-  await page.getByLabel("Use STARTTLS").uncheck();
-  await page.getByLabel("Use SSL").check();
-  await port.fill("25");
-  await expect(page.getByLabel("Use SSL")).toBeChecked();
+  await mail.fill({ encryption: "ssl", port: "25" });
+  await expect(mail.ssl).toBeChecked();
   const warning = page.locator(".warning", { hasText: "Port 25 normally starts unencrypted" });
   await expect(warning).toBeVisible();
   await warning.getByRole("button", { name: "Use STARTTLS" }).click();
-  await expect(page.getByLabel("Use STARTTLS")).toBeChecked();
+  await expect(mail.starttls).toBeChecked();
   await expect(warning).toBeHidden();
 });
 
 it("a password without encryption warns that it would travel unencrypted", async ({ page, fresh }) => {
-  await openHydrated(page, mailPage(fresh));
-  await page.getByLabel("Port").fill("2525");
-  await page.getByLabel("Password").fill("x");
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await mail.fill({ port: "2525", password: "x" });
   const warning = page.locator(".warning", { hasText: "the password would travel unencrypted" });
   await expect(warning).toBeVisible();
   await warning.getByRole("button", { name: "Use STARTTLS" }).click();
@@ -76,20 +63,20 @@ it("a password without encryption warns that it would travel unencrypted", async
 });
 
 it("provider presets fill host, port and encryption and show the provider's hint", async ({ page, fresh }) => {
-  await openHydrated(page, mailPage(fresh));
+  const mail = await new MailSettingsPage(page, fresh.url).open();
   await page.getByLabel("Provider").selectOption({ label: "163.com" });
-  await expect(page.getByLabel("Host Name (SMTP)")).toHaveValue("smtp.163.com");
-  await expect(page.getByLabel("Port")).toHaveValue("465");
-  await expect(page.getByLabel("Use SSL")).toBeChecked();
+  await expect(mail.field("Host Name (SMTP)")).toHaveValue("smtp.163.com");
+  await expect(mail.field("Port")).toHaveValue("465");
+  await expect(mail.ssl).toBeChecked();
   await expect(page.locator("#preset-hint")).toContainText("authorization code");
 
   await page.getByLabel("Provider").selectOption({ label: "SendGrid" });
-  await expect(page.getByLabel("Email Account")).toHaveValue("apikey");
-  await expect(page.getByLabel("Use STARTTLS")).toBeChecked();
+  await expect(mail.field("Email Account")).toHaveValue("apikey");
+  await expect(mail.starttls).toBeChecked();
 
   await page.getByLabel("Provider").selectOption({ label: "Amazon SES" });
   await page.getByLabel("Region").selectOption("eu-west-1");
-  await expect(page.getByLabel("Host Name (SMTP)")).toHaveValue("email-smtp.eu-west-1.amazonaws.com");
+  await expect(mail.field("Host Name (SMTP)")).toHaveValue("email-smtp.eu-west-1.amazonaws.com");
 });
 
 it("save is refused in the browser while fields are wrong, then saves, reloads, and never returns the password", async ({ page, fresh }) => {
@@ -101,73 +88,68 @@ it("save is refused in the browser while fields are wrong, then saves, reloads, 
       /* redirects and aborted requests have no body */
     }
   });
-  await openHydrated(page, mailPage(fresh));
+  const mail = await new MailSettingsPage(page, fresh.url).open();
   let saveRequests = 0;
   page.on("request", (r) => r.url().includes("/api/save_mail_settings") && saveRequests++);
 
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(await messageOf(page, "Host Name (SMTP)")).toContainText("Enter the SMTP server");
-  await expect(page.getByLabel("Host Name (SMTP)")).toBeFocused();
+  await mail.saveButton.click();
+  await expect(await mail.messageOf("Host Name (SMTP)")).toContainText("Enter the SMTP server");
+  await expect(mail.field("Host Name (SMTP)")).toBeFocused();
   expect(saveRequests).toBe(0);
 
-  await fillValid(page);
-  await page.getByText("Advanced").click();
-  await page.getByLabel("Timeout (seconds)").fill("30");
-  await page.getByLabel("Reply-To Address").fill("ops@example.com");
-  await expect(page.getByTestId("unsaved")).toBeVisible();
-  await saveAndWait(page);
-  await expect(page.getByTestId("unsaved")).toBeHidden();
+  await mail.fillValid();
+  await mail.fill({ timeout: "30", replyTo: "ops@example.com" });
+  await expect(mail.unsaved).toBeVisible();
+  await mail.save();
+  await expect(mail.unsaved).toBeHidden();
   expect(saveRequests).toBe(1);
 
-  await page.reload();
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  await expect(page.getByLabel("Host Name (SMTP)")).toHaveValue("smtp.example.com");
-  await expect(page.getByLabel("Email “From” Name")).toHaveValue("Mailroom Alerts");
-  await expect(page.getByLabel("Use STARTTLS")).toBeChecked();
-  await expect(page.getByLabel("Password")).toHaveValue("");
+  await mail.reload();
+  await expect(mail.field("Host Name (SMTP)")).toHaveValue("smtp.example.com");
+  await expect(mail.field("Email “From” Name")).toHaveValue("Mailroom Alerts");
+  await expect(mail.starttls).toBeChecked();
+  await expect(mail.field("Password")).toHaveValue("");
   await expect(page.getByText("A password is saved. Leave blank to keep it.")).toBeVisible();
-  await page.getByText("Advanced").click();
-  await expect(page.getByLabel("Timeout (seconds)")).toHaveValue("30");
-  await expect(page.getByLabel("Reply-To Address")).toHaveValue("ops@example.com");
+  await mail.openAdvanced();
+  await expect(mail.field("Timeout (seconds)")).toHaveValue("30");
+  await expect(mail.field("Reply-To Address")).toHaveValue("ops@example.com");
 
   // A second save with the password left blank keeps it.
-  await page.getByLabel("Email “From” Name").fill("Renamed");
-  await saveAndWait(page);
+  await mail.fill({ fromName: "Renamed" });
+  await mail.save();
 
   expect(bodies.length).toBeGreaterThan(3);
   for (const body of bodies) expect(body).not.toContain(PASSWORD);
 });
 
 it("changing host asks for the password again instead of reusing the saved one", async ({ page, fresh }) => {
-  await openHydrated(page, mailPage(fresh));
-  await fillValid(page);
-  await saveAndWait(page);
-  await page.getByLabel("Host Name (SMTP)").fill("smtp.other.example");
-  await expect(await messageOf(page, "Password")).toContainText("enter the password for this account again");
-  await page.getByLabel("Host Name (SMTP)").fill("smtp.example.com");
-  await expect(await messageOf(page, "Password")).toBeEmpty();
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await mail.fillValid();
+  await mail.save();
+  await mail.fill({ host: "smtp.other.example" });
+  await expect(await mail.messageOf("Password")).toContainText("enter the password for this account again");
+  await mail.fill({ host: "smtp.example.com" });
+  await expect(await mail.messageOf("Password")).toBeEmpty();
 });
 
 it("a save over someone else's newer save shows a conflict, not a silent overwrite", async ({ browser, fresh }) => {
-  const first = await browser.newPage();
-  const second = await browser.newPage();
-  await openHydrated(first, mailPage(fresh));
-  await openHydrated(second, mailPage(fresh));
-  await fillValid(first, "smtp.first.example");
-  await saveAndWait(first);
-  await fillValid(second, "smtp.second.example");
-  await second.getByRole("button", { name: "Save" }).click();
-  await expect(second.getByRole("alert").filter({ hasText: "Someone else saved" })).toBeVisible();
+  const first = await new MailSettingsPage(await browser.newPage(), fresh.url).open();
+  const second = await new MailSettingsPage(await browser.newPage(), fresh.url).open();
+  await first.fillValid("smtp.first.example");
+  await first.save();
+  await second.fillValid("smtp.second.example");
+  await second.saveButton.click();
+  await expect(second.page.getByRole("alert").filter({ hasText: "Someone else saved" })).toBeVisible();
   await second.reload();
-  await expect(second.getByLabel("Host Name (SMTP)")).toHaveValue("smtp.first.example");
-  await first.close();
-  await second.close();
+  await expect(second.field("Host Name (SMTP)")).toHaveValue("smtp.first.example");
+  await first.page.close();
+  await second.page.close();
 });
 
 it("leaving with unsaved changes asks for confirmation", async ({ page, fresh }) => {
-  await openHydrated(page, mailPage(fresh));
-  await page.getByLabel("Host Name (SMTP)").fill("smtp.unsaved.example");
-  await expect(page.getByTestId("unsaved")).toBeVisible();
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await mail.fill({ host: "smtp.unsaved.example" });
+  await expect(mail.unsaved).toBeVisible();
   const dialog = page.waitForEvent("dialog");
   await page.close({ runBeforeUnload: true });
   const d = await dialog;
@@ -177,26 +159,22 @@ it("leaving with unsaved changes asks for confirmation", async ({ page, fresh })
 
 it("without JavaScript the form saves and shows server-side errors with the values kept", async ({ browser, fresh }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto(mailPage(fresh));
+  const mail = new MailSettingsPage(await context.newPage(), fresh.url);
+  const page = mail.page;
+  await page.goto(mail.url);
   await logIn(page);
   await page.waitForURL(/\/settings\/mail$/);
-  await page.getByLabel("Host Name (SMTP)").fill("smtp.nojs.example");
-  await page.getByLabel("Port").fill("abc");
-  await page.getByLabel("Email Account").fill("alerts@example.com");
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByLabel("Email “From” Address").fill("alerts@example.com");
-  await page.getByRole("button", { name: "Save" }).click();
+  await mail.fill({ ...VALID, host: "smtp.nojs.example", port: "abc" });
+  await mail.saveButton.click();
   await expect(page.locator("#port-message")).toContainText("whole number");
-  await expect(page.getByLabel("Host Name (SMTP)")).toHaveValue("smtp.nojs.example");
-  await expect(page.getByLabel("Port")).toHaveAttribute("aria-invalid", "true");
+  await expect(mail.field("Host Name (SMTP)")).toHaveValue("smtp.nojs.example");
+  await expect(mail.field("Port")).toHaveAttribute("aria-invalid", "true");
   expect(page.url()).not.toContain(PASSWORD);
 
-  await page.getByLabel("Port").fill("587");
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByLabel("Use STARTTLS").check();
-  await page.getByRole("button", { name: "Save" }).click();
+  await mail.fill({ port: "587", password: PASSWORD, encryption: "starttls" });
+  await mail.saveButton.click();
   await expect(page.getByText(/Last saved .* \(version 1\)/)).toBeVisible();
-  await expect(page.getByLabel("Host Name (SMTP)")).toHaveValue("smtp.nojs.example");
+  await expect(mail.field("Host Name (SMTP)")).toHaveValue("smtp.nojs.example");
   await context.close();
 });
+

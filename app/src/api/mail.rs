@@ -2,7 +2,7 @@
 
 use crate::domain::{MailServerForm, SavedLogin};
 use crate::error::AppError;
-use crate::history::{AuditEntry, TestHistory};
+use crate::history::{AuditLine, TestHistory};
 use crate::report::TestReport;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -21,21 +21,17 @@ pub struct MailSettingsView {
     pub saved_login: Option<SavedLogin>,
     pub tests: TestHistory,
     /// The latest saves, newest first.
-    pub audit: Vec<AuditEntry>,
+    pub audit: Vec<AuditLine>,
     /// The admin viewing the page.
     pub admin: String,
 }
-
-/// How many saves the page shows.
-#[cfg(feature = "ssr")]
-const AUDIT_SHOWN: usize = 20;
 
 #[server(endpoint = "load_mail_settings")]
 pub async fn load_mail_settings() -> Result<MailSettingsView, AppError> {
     let session = ssr::session().await?;
     let (saved, tests, audit) =
-        ssr::storage(|s| Ok((s.load_mail()?, s.load_tests()?, s.recent_audit(AUDIT_SHOWN)?))).await?;
-    Ok(MailSettingsView::new(session.admin, saved, tests, audit))
+        ssr::storage(|s| Ok((s.load_mail()?, s.load_tests()?, s.recent_audit(ssr::AUDIT_SHOWN)?))).await?;
+    Ok(ssr::view(session.admin, saved, tests, audit))
 }
 
 /// Validates the form with the shared rules, then stores it as one record, flushed to disk
@@ -53,11 +49,11 @@ pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<Ma
     let who = session.admin.clone();
     let (saved, tests, audit) = ssr::storage(move |s| {
         let saved = s.save_mail(version, server, &who)?;
-        Ok((saved, s.load_tests()?, s.recent_audit(AUDIT_SHOWN)?))
+        Ok((saved, s.load_tests()?, s.recent_audit(ssr::AUDIT_SHOWN)?))
     })
     .await?;
     tracing::info!(version = saved.version, host = %saved.value.settings.host, admin = %session.admin, "mail settings saved");
-    Ok(MailSettingsView::new(session.admin, Some(saved), tests, audit))
+    Ok(ssr::view(session.admin, Some(saved), tests, audit))
 }
 
 /// "Test Email Server": sends a real test mail with the values now in the form (not saved).
@@ -103,19 +99,30 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
 }
 
 #[cfg(feature = "ssr")]
-impl MailSettingsView {
+mod ssr {
+    use super::MailSettingsView;
+    pub use crate::api::server::{current, session, storage};
+    use crate::domain::{MailServer, MailServerForm, MailServerSettings, ParsedForm};
+    use crate::error::AppError;
+    use crate::history::{AuditEntry, AuditLine, TestHistory};
+    use crate::store::Versioned;
+
+    /// How many saves the page shows.
+    pub const AUDIT_SHOWN: usize = 20;
+
     /// The page's view of the stored settings (if any), test history and latest saves.
-    fn new(
+    pub fn view(
         admin: String,
-        saved: Option<crate::store::Versioned<crate::domain::MailServer>>,
+        saved: Option<Versioned<MailServer>>,
         tests: TestHistory,
         audit: Vec<AuditEntry>,
-    ) -> Self {
-        let mut view = Self {
+    ) -> MailSettingsView {
+        let audit = audit.into_iter().map(AuditLine::from).collect();
+        let mut view = MailSettingsView {
             tests,
             audit,
             admin,
-            ..Self::default()
+            ..MailSettingsView::default()
         };
         if let Some(saved) = saved {
             view.version = saved.version;
@@ -126,14 +133,6 @@ impl MailSettingsView {
         }
         view
     }
-}
-
-#[cfg(feature = "ssr")]
-mod ssr {
-    pub use crate::api::server::{current, session, storage};
-    use crate::domain::{MailServer, MailServerForm, MailServerSettings, ParsedForm};
-    use crate::error::AppError;
-    use crate::store::Versioned;
 
     /// The form checked by the shared rules against the saved login.
     pub fn parse(

@@ -89,18 +89,7 @@ impl Account {
 super::parsed_string!(EmailAddress);
 super::parsed_string!(DisplayName);
 
-impl TryFrom<String> for Account {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Account::parse(&s)
-    }
-}
-
-impl From<Account> for String {
-    fn from(a: Account) -> String {
-        a.as_str().to_string()
-    }
-}
+super::wire_type!(Account as String, |a| a.as_str().to_string());
 
 #[cfg(test)]
 mod tests {

@@ -27,8 +27,29 @@ pub use settings::{test_recipient, FieldErrors, MailServer, MailServerSettings, 
 pub use transport::{CaCertificate, Encryption, Port, ServerType, Timeout};
 pub use warnings::{warnings, Fix, Warning};
 
-/// For a newtype around a `String` built only by `parse`: `as_str`, `Display`, and the
-/// conversions serde uses (`try_from = "String", into = "String"`).
+/// The conversions serde uses for a type built only by `parse` (`#[serde(try_from = "W", into =
+/// "W")]`): from the wire type `W` through `parse`, so deserializing runs the same rules, and
+/// back to `W`.
+macro_rules! wire_type {
+    ($t:ident as $wire:ty, |$v:ident| $into:expr) => {
+        impl TryFrom<$wire> for $t {
+            type Error = String;
+            fn try_from(w: $wire) -> Result<Self, String> {
+                $t::parse(&w.to_string())
+            }
+        }
+
+        impl From<$t> for $wire {
+            fn from($v: $t) -> $wire {
+                $into
+            }
+        }
+    };
+}
+use wire_type;
+
+/// For a newtype around a `String` built only by `parse`: `as_str`, `Display`, and its wire
+/// conversions.
 macro_rules! parsed_string {
     ($t:ident) => {
         impl $t {
@@ -43,18 +64,7 @@ macro_rules! parsed_string {
             }
         }
 
-        impl TryFrom<String> for $t {
-            type Error = String;
-            fn try_from(s: String) -> Result<Self, String> {
-                $t::parse(&s)
-            }
-        }
-
-        impl From<$t> for String {
-            fn from(v: $t) -> String {
-                v.0
-            }
-        }
+        super::wire_type!($t as String, |v| v.0);
     };
 }
 use parsed_string;

@@ -146,44 +146,9 @@ impl CaCertificate {
 
 super::parsed_string!(CaCertificate);
 
-impl TryFrom<u16> for Port {
-    type Error = String;
-    fn try_from(n: u16) -> Result<Self, String> {
-        Port::parse(&n.to_string())
-    }
-}
-
-impl From<Port> for u16 {
-    fn from(p: Port) -> u16 {
-        p.0
-    }
-}
-
-impl TryFrom<u32> for Timeout {
-    type Error = String;
-    fn try_from(n: u32) -> Result<Self, String> {
-        Timeout::parse(&n.to_string())
-    }
-}
-
-impl From<Timeout> for u32 {
-    fn from(t: Timeout) -> u32 {
-        t.0
-    }
-}
-
-impl TryFrom<String> for ServerType {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        ServerType::parse(&s)
-    }
-}
-
-impl From<ServerType> for String {
-    fn from(t: ServerType) -> String {
-        t.as_str().to_string()
-    }
-}
+super::wire_type!(Port as u16, |p| p.0);
+super::wire_type!(Timeout as u32, |t| t.0);
+super::wire_type!(ServerType as String, |t| t.as_str().to_string());
 
 #[cfg(test)]
 mod tests {

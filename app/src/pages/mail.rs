@@ -1,4 +1,4 @@
-//! Settings › Mail Server: the brief's form with instant validation and a durable save.
+//! Settings › Mail Server: the settings form with instant validation and a durable save.
 //!
 //! The same page works without JavaScript: the form posts to the save server function, which
 //! redirects back; errors then arrive in the URL and are shown beside the fields.
@@ -8,7 +8,7 @@ use crate::domain::{
     self, Encryption, Field, FieldErrors, MailServerForm, MailServerSettings, Preset, PRESETS, SES_REGIONS,
 };
 use crate::error::AppError;
-use crate::history::{AuditEntry, Change, TestHistory, TestOutcome};
+use crate::history::{AuditLine, TestHistory, TestOutcome};
 use crate::report::TestReport;
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
@@ -807,7 +807,7 @@ fn SkipVerifySwitch(state: FormState, initial: bool) -> impl IntoView {
 
 /// The latest saves: who, when, which fields.
 #[component]
-fn AuditLog(audit: RwSignal<Vec<AuditEntry>>) -> impl IntoView {
+fn AuditLog(audit: RwSignal<Vec<AuditLine>>) -> impl IntoView {
     view! {
         <section class="audit" aria-label="Change history">
             <h2>"Change history"</h2>
@@ -824,7 +824,7 @@ fn AuditLog(audit: RwSignal<Vec<AuditEntry>>) -> impl IntoView {
                                         " \u{2014} "
                                         {e.who.clone()}
                                         ": "
-                                        {e.changes.iter().map(describe_change).collect::<Vec<_>>().join("; ")}
+                                        {e.changes.join("; ")}
                                     </li>
                                 }
                             })
@@ -833,16 +833,5 @@ fn AuditLog(audit: RwSignal<Vec<AuditEntry>>) -> impl IntoView {
                 </ol>
             </Show>
         </section>
-    }
-}
-
-/// One change of the history in words, with the page's field labels.
-fn describe_change(change: &Change) -> String {
-    match change {
-        Change::Created => "created the mail settings".to_string(),
-        Change::Set { field, from, to } => format!("{}: {from:?} \u{2192} {to:?}", field.label()),
-        Change::Replaced { field } => format!("{} changed", field.label()),
-        Change::Unchanged => "saved without changes".to_string(),
-        Change::Legacy(text) => text.clone(),
     }
 }

@@ -1,0 +1,150 @@
+import { expect, type Locator, type Page } from "@playwright/test";
+import { openHydrated } from "./fixtures";
+
+/** The values of the Settings › Mail Server form, by the page's own labels. */
+export type MailForm = {
+  host?: string;
+  port?: string | number;
+  account?: string;
+  password?: string;
+  fromAddress?: string;
+  fromName?: string;
+  /** Sets both switches: none, STARTTLS or SSL. */
+  encryption?: "none" | "starttls" | "ssl";
+  /** Advanced. */
+  timeout?: string;
+  replyTo?: string;
+  caPem?: string;
+  sendTo?: string;
+};
+
+export const PASSWORD = "Pw-9f3k-unique-s3cret";
+
+/** A complete, valid form: STARTTLS on port 587. */
+export const VALID: MailForm = {
+  host: "smtp.example.com",
+  port: "587",
+  account: "alerts@example.com",
+  password: PASSWORD,
+  fromAddress: "alerts@example.com",
+  fromName: "Mailroom Alerts",
+};
+
+/**
+ * The page object of Settings › Mail Server: every spec fills, saves and tests the form through
+ * these methods, by label and role, as an admin would.
+ */
+export class MailSettingsPage {
+  constructor(
+    readonly page: Page,
+    readonly serverUrl: string,
+  ) {}
+
+  get url() {
+    return `${this.serverUrl}/settings/mail`;
+  }
+
+  /** Opens the page (logging in if asked) and waits until it has hydrated. */
+  async open() {
+    await openHydrated(this.page, this.url);
+    return this;
+  }
+
+  /** Reloads and waits until the page has hydrated again. */
+  async reload() {
+    await this.page.reload();
+    await expect(this.page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  }
+
+  field(label: string): Locator {
+    return this.page.getByLabel(label, { exact: label === "Password" || label === "Port" });
+  }
+
+  /** The message line under the field labelled `label`. */
+  async messageOf(label: string): Promise<Locator> {
+    const id = await this.field(label).getAttribute("id");
+    return this.page.locator(`#${id}-message`);
+  }
+
+  get starttls() {
+    return this.page.getByLabel("Use STARTTLS");
+  }
+
+  get ssl() {
+    return this.page.getByLabel("Use SSL");
+  }
+
+  get unsaved() {
+    return this.page.getByTestId("unsaved");
+  }
+
+  get result() {
+    return this.page.getByTestId("test-result");
+  }
+
+  get lastTest() {
+    return this.page.getByTestId("last-test");
+  }
+
+  get saveButton() {
+    return this.page.getByRole("button", { name: "Save" });
+  }
+
+  get testButton() {
+    return this.page.getByRole("button", { name: "Test Email Server" });
+  }
+
+  async openAdvanced() {
+    const details = this.page.locator("details.advanced");
+    if ((await details.getAttribute("open")) === null) await this.page.getByText("Advanced", { exact: true }).click();
+  }
+
+  /** Fills the fields given (others are left as they are). */
+  async fill(values: MailForm) {
+    const text: [keyof MailForm, string][] = [
+      ["host", "Host Name (SMTP)"],
+      ["port", "Port"],
+      ["account", "Email Account"],
+      ["password", "Password"],
+      ["fromAddress", "Email “From” Address"],
+      ["fromName", "Email “From” Name"],
+    ];
+    for (const [key, label] of text) {
+      if (values[key] !== undefined) await this.field(label).fill(String(values[key]));
+    }
+    if (values.encryption !== undefined) {
+      await this.starttls.setChecked(values.encryption === "starttls");
+      await this.ssl.setChecked(values.encryption === "ssl");
+    }
+    const advanced: [keyof MailForm, string][] = [
+      ["timeout", "Timeout (seconds)"],
+      ["replyTo", "Reply-To Address"],
+      ["caPem", "Trusted CA certificate (PEM)"],
+    ];
+    for (const [key, label] of advanced) {
+      if (values[key] === undefined) continue;
+      await this.openAdvanced();
+      await this.field(label).fill(String(values[key]));
+    }
+    if (values.sendTo !== undefined) await this.field("Send test to").fill(values.sendTo);
+  }
+
+  /** Every required field with valid values; the port's usual encryption (STARTTLS) is on. */
+  async fillValid(host = "smtp.example.com") {
+    await this.fill({ ...VALID, host });
+    await expect(this.starttls).toBeChecked();
+  }
+
+  /** Clicks Save and waits for the confirmation. */
+  async save() {
+    await this.saveButton.click();
+    await expect(this.page.getByRole("status")).toContainText("Saved at");
+  }
+
+  /** Clicks "Test Email Server" and waits for the result card. */
+  async test() {
+    await this.testButton.click();
+    await expect(this.result).toBeVisible();
+    return this.result;
+  }
+}
