@@ -4,6 +4,7 @@
 
 use crate::clock::now_unix;
 use crate::domain::EmailAddress;
+use crate::secrets::SecretBox;
 use crate::store::{AdminRecord, SessionRecord, Store, StoreError};
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
@@ -108,17 +109,51 @@ pub fn clear_session_cookie(secure: bool) -> String {
     c.to_string()
 }
 
-/// The session id in a request's Cookie header(s), if any.
-pub fn session_id_from_headers(headers: &http::HeaderMap) -> Option<String> {
+/// The value of cookie `name` in a request's Cookie header(s), if any.
+fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// The session id in a request's Cookie header(s), if any.
+pub fn session_id_from_headers(headers: &http::HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The device cookie: set after a successful login, it lets that browser keep its own
+/// allowance of login attempts while unknown clients are throttled (OWASP's device-cookie
+/// scheme). Its value is sealed (authenticated encryption), so it cannot be forged or moved to
+/// another account; it is sent only to the login endpoint.
+pub const DEVICE_COOKIE: &str = "mailroom_device";
+const DEVICE_COOKIE_DAYS: i64 = 180;
+
+pub fn device_cookie(email: &str, secrets: &SecretBox, secure: bool) -> String {
+    let value = secrets.seal(&format!("device1 {} {}", random_token(), email.to_lowercase()));
+    cookie::Cookie::build((DEVICE_COOKIE, value))
+        .path("/api/login")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(secure)
+        .max_age(cookie::time::Duration::days(DEVICE_COOKIE_DAYS))
+        .build()
+        .to_string()
+}
+
+/// The device id of a device cookie issued for `email`, if the request carries a valid one.
+pub fn device_from_headers(headers: &http::HeaderMap, secrets: &SecretBox, email: &str) -> Option<String> {
+    let plain = secrets.open(&cookie_value(headers, DEVICE_COOKIE)?).ok()?;
+    let mut parts = plain.splitn(3, ' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("device1"), Some(id), Some(owner)) if owner == email.to_lowercase() => Some(id.to_string()),
+        _ => None,
+    }
 }
 
 /// Starts a session for `email`; returns the id for the cookie.
@@ -302,5 +337,32 @@ mod tests {
         let after = store.get_admin("ops@example.com").unwrap().unwrap();
         assert!(verify_password("second password", &after.password_hash));
         assert_eq!(after.created_at, created.created_at, "creation time kept");
+    }
+
+    #[test]
+    fn device_cookies_are_sealed_bound_to_their_account_and_sent_only_to_login() {
+        let secrets = SecretBox::from_key([9; 32]);
+        let set = device_cookie("Ops@Example.com", &secrets, false);
+        assert!(
+            set.contains("Path=/api/login") && set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+            "{set}"
+        );
+        let value = set.split(';').next().unwrap().to_string();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::COOKIE, value.parse().unwrap());
+        let id = device_from_headers(&headers, &secrets, "ops@example.com").expect("valid for its account");
+        assert_eq!(id.len(), 43);
+        assert_eq!(
+            device_from_headers(&headers, &secrets, "other@example.com"),
+            None,
+            "bound to the account"
+        );
+        assert_eq!(
+            device_from_headers(&headers, &SecretBox::from_key([1; 32]), "ops@example.com"),
+            None,
+            "sealed"
+        );
+        headers.insert(http::header::COOKIE, "mailroom_device=forged".parse().unwrap());
+        assert_eq!(device_from_headers(&headers, &secrets, "ops@example.com"), None);
     }
 }

@@ -33,9 +33,19 @@ pub enum AppError {
     /// Refused for a reason the message gives (a cross-site request, a used setup link).
     #[error("{0}")]
     Forbidden(String),
-    /// Too many tests in a short time.
-    #[error("At most {limit} tests per minute: wait {retry_after_secs} seconds, then test again.")]
+    /// Too many requests of one kind in a short time (tests, reset mails).
+    #[error("At most {limit} of these per minute: wait {retry_after_secs} seconds, then try again.")]
     RateLimited { limit: u32, retry_after_secs: u64 },
+    /// The server is busy with slow work (password hashing) and refused at once rather than
+    /// queueing without bound.
+    #[error("The server is busy: try again in {retry_after_secs} seconds.")]
+    Overloaded { retry_after_secs: u64 },
+    /// The request could not be read (malformed arguments, wrong method).
+    #[error("The request could not be read: {0}")]
+    BadRequest(String),
+    /// The request body is larger than the server accepts.
+    #[error("The request is too large.")]
+    TooLarge,
     /// Storage or another internal part failed; details are in the server log.
     #[error("{0}")]
     Internal(String),
@@ -75,11 +85,77 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The HTTP status this error is answered with: 500 only for a fault inside the server.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid { .. } | AppError::BadRequest(_) => 400,
+            AppError::NotAuthenticated | AppError::LoginFailed => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::Conflict { .. } => 409,
+            AppError::TooLarge => 413,
+            AppError::TooManyAttempts { .. } | AppError::RateLimited { .. } => 429,
+            AppError::Overloaded { .. } => 503,
+            AppError::Internal(_) | AppError::Transport(_) => 500,
+        }
+    }
+
+    /// Seconds for the `Retry-After` header (already rounded up).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyAttempts { retry_after_secs }
+            | AppError::RateLimited { retry_after_secs, .. }
+            | AppError::Overloaded { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// Errors of the server-function machinery: on the server, a request it could not decode;
+    /// in the browser, a request that could not be carried.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        let text = value.to_string();
+        match value {
+            _ if text.contains("length limit exceeded") => AppError::TooLarge,
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_) => AppError::BadRequest(text),
+            _ => AppError::Transport(text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_internal_faults_are_500_and_waits_carry_retry_after() {
+        assert_eq!(AppError::NotAuthenticated.status(), 401);
+        assert_eq!(
+            AppError::Conflict {
+                current: 1,
+                saved_at: String::new()
+            }
+            .status(),
+            409
+        );
+        assert_eq!(AppError::invalid(Field::Host, "x").status(), 400);
+        let limited = AppError::RateLimited {
+            limit: 5,
+            retry_after_secs: 7,
+        };
+        assert_eq!((limited.status(), limited.retry_after()), (429, Some(7)));
+        assert_eq!(AppError::Overloaded { retry_after_secs: 1 }.status(), 503);
+        assert_eq!(
+            AppError::from_server_fn_error(ServerFnErrorErr::Args("bad".into())).status(),
+            400
+        );
+        assert_eq!(AppError::Internal("x".into()).status(), 500);
     }
 }
 

@@ -1,12 +1,31 @@
-//! Rate limits (server only), all in one place: a sliding one-minute window per key (tests per
-//! admin session, reset mails per client address) and exponential back-off after repeated
-//! failures (logins, per account and per client address). Time is passed in, so tests can move it.
+//! Rate and load limits (server only), all in one place: a sliding one-minute window per key
+//! (tests per admin, reset mails per client address), exponential back-off after repeated
+//! failures (logins), and a gate that bounds how much slow work (password hashing) runs and
+//! waits at once. Each keeps bounded memory: keys are capped in length and in number. Time is
+//! passed in, so tests can move it.
 
 use std::{
     collections::{HashMap, VecDeque},
-    sync::Mutex,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
+
+/// Keys kept per limit; past it, the stalest key is forgotten first.
+pub const MAX_KEYS: usize = 10_000;
+/// Longer keys are cut (an e-mail address has at most 254 characters).
+const MAX_KEY_CHARS: usize = 256;
+
+fn capped(key: &str) -> String {
+    key.chars().take(MAX_KEY_CHARS).collect()
+}
+
+/// Whole seconds to wait, rounded up: a client that obeys it is not refused again.
+pub fn secs_ceil(d: Duration) -> u64 {
+    d.as_millis().div_ceil(1000).max(1) as u64
+}
 
 /// At most `limit` requests per key in any sliding minute.
 pub struct Window {
@@ -30,65 +49,170 @@ impl Window {
 
     /// Counts one request; `Err(seconds)` when `key` must wait that long.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), u64> {
+        let key = capped(key);
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
-        let q = seen.entry(key.to_string()).or_default();
+        if seen.len() >= MAX_KEYS && !seen.contains_key(&key) {
+            let stalest = seen
+                .iter()
+                .min_by_key(|(_, q)| q.back().copied())
+                .map(|(k, _)| k.clone());
+            seen.remove(&stalest.unwrap_or_default());
+        }
+        let q = seen.entry(key).or_default();
         while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
             q.pop_front();
         }
         if let Some(oldest) = q.front().filter(|_| q.len() as u32 >= self.limit) {
-            return Err((WINDOW - now.duration_since(*oldest)).as_secs() + 1);
+            return Err(secs_ceil(WINDOW - now.duration_since(*oldest)));
         }
         q.push_back(now);
         Ok(())
+    }
+
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        self.seen.lock().unwrap().len()
     }
 }
 
 /// Failures allowed before back-off starts.
 pub const FREE_FAILURES: u32 = 5;
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+/// A key with no failure for this long starts afresh.
+const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
 
 /// Failures per key with exponential back-off after [`FREE_FAILURES`]: 1 s, 2 s, 4 s … up to
-/// 15 minutes. A success clears the key.
+/// 15 minutes.
 #[derive(Default)]
 pub struct Backoff {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl Backoff {
-    /// `Err(seconds)` when any of `keys` must still wait.
-    pub fn check(&self, keys: &[String], now: Instant) -> Result<(), u64> {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+    /// One attempt for `keys`. Refused with the seconds to wait if any key must still wait;
+    /// otherwise counted as a failure at once, in the same step as the check, so attempts made
+    /// in parallel cannot all slip past it. [`Backoff::succeeded`] takes it back.
+    pub fn attempt(&self, keys: &[String], now: Instant) -> Result<(), u64> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let wait = keys
             .iter()
-            .filter_map(|k| map.get(k))
+            .filter_map(|k| map.get(&capped(k)))
             .filter_map(|(count, last)| {
                 let until = *last + Self::delay(*count)?;
-                (until > now).then(|| (until - now).as_secs().max(1))
+                (until > now).then(|| secs_ceil(until - now))
             })
             .max();
-        wait.map_or(Ok(()), Err)
-    }
-
-    pub fn failed(&self, keys: &[String], now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
         for k in keys {
-            let entry = map.entry(k.clone()).or_insert((0, now));
+            let k = capped(k);
+            if map.len() >= MAX_KEYS && !map.contains_key(&k) {
+                map.retain(|_, (_, last)| now.duration_since(*last) < FORGET_AFTER);
+                if map.len() >= MAX_KEYS {
+                    let stalest = map
+                        .iter()
+                        .min_by_key(|(_, (_, last))| *last)
+                        .map(|(k, _)| k.clone());
+                    map.remove(&stalest.unwrap_or_default());
+                }
+            }
+            let entry = map.entry(k).or_insert((0, now));
+            if now.duration_since(entry.1) >= FORGET_AFTER {
+                entry.0 = 0;
+            }
             entry.0 += 1;
             entry.1 = now;
         }
+        Ok(())
     }
 
+    /// Takes back an attempt that was never judged (the server was too busy to check it).
+    pub fn undo(&self, keys: &[String]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for k in keys {
+            if let Some(entry) = map.get_mut(&capped(k)) {
+                entry.0 = entry.0.saturating_sub(1);
+            }
+        }
+    }
+
+    /// The attempt succeeded: forget the keys' failures.
     pub fn succeeded(&self, keys: &[String]) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         for k in keys {
-            map.remove(k);
+            map.remove(&capped(k));
         }
     }
 
     fn delay(failures: u32) -> Option<Duration> {
         let over = failures.checked_sub(FREE_FAILURES)?;
         Some(Duration::from_secs(1u64 << over.min(10)).min(MAX_BACKOFF))
+    }
+
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        self.failures.lock().unwrap().len()
+    }
+}
+
+/// Why the gate did not run the work.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GateError {
+    /// Too many waiting, or no turn within the wait allowed.
+    Busy,
+    /// The work panicked.
+    Failed,
+}
+
+/// Bounded concurrency for slow, memory-hungry work: at most `concurrency` run at once (on
+/// blocking threads), at most `max_waiting` wait, each at most `max_wait`; the rest are refused
+/// at once. Memory stays bounded whatever the request rate.
+pub struct Gate {
+    permits: Arc<tokio::sync::Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    max_wait: Duration,
+}
+
+impl Gate {
+    pub fn new(concurrency: usize, max_waiting: usize, max_wait: Duration) -> Self {
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+            max_wait,
+        }
+    }
+
+    /// One permit per core.
+    pub fn per_core(max_waiting: usize, max_wait: Duration) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self::new(cores, max_waiting, max_wait)
+    }
+
+    /// Runs `work` on a blocking thread when its turn comes.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, GateError> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(GateError::Busy);
+        }
+        let permit = tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let permit = match permit {
+            Ok(Ok(permit)) => permit,
+            _ => return Err(GateError::Busy),
+        };
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|_| GateError::Failed)
     }
 }
 
@@ -103,11 +227,8 @@ mod tests {
         for i in 0..3 {
             assert_eq!(w.check("a", t0 + Duration::from_secs(i)), Ok(()));
         }
-        assert_eq!(
-            w.check("a", t0 + Duration::from_secs(10)),
-            Err(51),
-            "the oldest leaves the window at 60 s"
-        );
+        let wait = w.check("a", t0 + Duration::from_millis(10_500)).unwrap_err();
+        assert_eq!(wait, 50, "49.5 s rounded up");
         assert_eq!(
             w.check("b", t0 + Duration::from_secs(10)),
             Ok(()),
@@ -121,25 +242,107 @@ mod tests {
     }
 
     #[test]
-    fn backoff_is_exponential_after_five_failures_and_cleared_by_success() {
-        let t = Backoff::default();
-        let keys = vec!["account:a@example.com".to_string()];
-        let start = Instant::now();
-        for _ in 0..FREE_FAILURES {
-            assert!(t.check(&keys, start).is_ok());
-            t.failed(&keys, start);
+    fn window_keys_are_bounded() {
+        let w = Window::per_minute(1);
+        let t0 = Instant::now();
+        for i in 0..MAX_KEYS + 50 {
+            w.check(&format!("{i}{}", "x".repeat(1000)), t0).unwrap();
         }
-        assert_eq!(t.check(&keys, start), Err(1));
-        assert!(t.check(&keys, start + Duration::from_secs(2)).is_ok());
-        t.failed(&keys, start);
-        assert_eq!(t.check(&keys, start), Err(2));
-        t.succeeded(&keys);
-        assert!(t.check(&keys, start).is_ok());
+        assert!(w.keys() <= MAX_KEYS);
     }
 
     #[test]
-    fn backoff_never_exceeds_fifteen_minutes() {
+    fn backoff_counts_the_attempt_before_it_is_checked() {
+        let t = Backoff::default();
+        let keys = vec!["account:a@example.com".to_string()];
+        let start = Instant::now();
+        // A burst: every attempt is counted when it is let through, so only the free ones pass.
+        let passed = (0..100).filter(|_| t.attempt(&keys, start).is_ok()).count();
+        assert_eq!(passed, FREE_FAILURES as usize);
+        assert_eq!(t.attempt(&keys, start), Err(1));
+        assert_eq!(
+            t.attempt(&keys, start + Duration::from_millis(400)),
+            Err(1),
+            "0.6 s rounded up"
+        );
+        assert!(t.attempt(&keys, start + Duration::from_secs(1)).is_ok());
+        assert_eq!(t.attempt(&keys, start + Duration::from_secs(1)), Err(2));
+        t.succeeded(&keys);
+        assert!(t.attempt(&keys, start).is_ok());
+    }
+
+    #[test]
+    fn backoff_never_exceeds_fifteen_minutes_and_forgets() {
         assert_eq!(Backoff::delay(FREE_FAILURES + 40), Some(MAX_BACKOFF));
         assert_eq!(Backoff::delay(FREE_FAILURES - 1), None);
+        let t = Backoff::default();
+        let keys = vec!["k".to_string()];
+        let start = Instant::now();
+        while t.attempt(&keys, start).is_ok() {}
+        assert!(
+            t.attempt(&keys, start + FORGET_AFTER).is_ok(),
+            "an hour later the key starts afresh"
+        );
+    }
+
+    #[test]
+    fn backoff_keys_are_bounded_in_number_and_length() {
+        let t = Backoff::default();
+        let now = Instant::now();
+        for i in 0..MAX_KEYS + 100 {
+            t.attempt(&[format!("account:{i}{}", "@".repeat(2_000_000 / MAX_KEYS))], now)
+                .unwrap();
+        }
+        assert!(t.keys() <= MAX_KEYS);
+        let longest = t.failures.lock().unwrap().keys().map(|k| k.len()).max().unwrap();
+        assert!(longest <= MAX_KEY_CHARS * 4);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_gate_bounds_running_and_waiting_work() {
+        let gate = Arc::new(Gate::new(2, 3, Duration::from_secs(5)));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let hold = Arc::new(Mutex::new(hold));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (gate, running, most, hold) = (gate.clone(), running.clone(), most.clone(), hold.clone());
+            tasks.push(tokio::spawn(async move {
+                gate.run(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    let _ = hold.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .await
+            }));
+        }
+        // Let the waiting ones queue, then release everything.
+        while gate.waiting.load(Ordering::SeqCst) < 3 || running.load(Ordering::SeqCst) < 1 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..20 {
+            let _ = release.send(());
+        }
+        let results: Vec<_> = futures_join(tasks).await;
+        let ran = results.iter().filter(|r| r.is_ok()).count();
+        let busy = results.iter().filter(|r| **r == Err(GateError::Busy)).count();
+        assert!(most.load(Ordering::SeqCst) <= 2, "at most two at once");
+        assert!(
+            ran <= 5 && ran >= 3,
+            "two running and three waiting at most: {ran}"
+        );
+        assert_eq!(ran + busy, 20);
+    }
+
+    async fn futures_join(
+        tasks: Vec<tokio::task::JoinHandle<Result<(), GateError>>>,
+    ) -> Vec<Result<(), GateError>> {
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
     }
 }

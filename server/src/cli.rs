@@ -50,17 +50,18 @@ pub enum OpenError {
 }
 
 /// Opens the data directory's key and database, creating both on first use.
-pub fn open_store(config: &Config) -> Result<SledStore, OpenError> {
+pub fn open_store(config: &Config) -> Result<(SledStore, SecretBox), OpenError> {
     let dir = config.data_dir.display().to_string();
     std::fs::create_dir_all(&config.data_dir).map_err(|source| OpenError::DataDir {
         dir: dir.clone(),
         source,
     })?;
     let secrets = SecretBox::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
-    SledStore::open(&config.data_dir, secrets).map_err(|e| match e {
+    let store = SledStore::open(&config.data_dir, secrets.clone()).map_err(|e| match e {
         e @ StoreError::Locked { .. } => OpenError::Locked(e),
         source => OpenError::Store { dir, source },
-    })
+    })?;
+    Ok((store, secrets))
 }
 
 /// `mailroom admin create --email ADDRESS`: the password from stdin, or prompted twice.
@@ -81,7 +82,7 @@ pub fn admin_create(email: &str) -> Result<(), String> {
         (p.clone(), p)
     };
     domain::admin_password(&password, &confirm, address.as_str())?;
-    let store = open_store(&config).map_err(|e| match e {
+    let (store, _) = open_store(&config).map_err(|e| match e {
         OpenError::Locked(_) => {
             format!(
                 "{e}. `admin create` needs the database: stop the server, run it, start the server again."

@@ -1,12 +1,15 @@
 #![recursion_limit = "256"]
 //! The Mailroom server: the axum router around the Leptos app. Configuration ([`config`]),
-//! asset serving ([`assets`]), the session and origin guard ([`guard`]) and the command line
-//! ([`cli`]) each have their own module; `main.rs` starts and stops the server.
+//! asset serving ([`assets`]), the session and origin guard ([`guard`]), error statuses
+//! ([`errors`]), serving with connection limits ([`serve`]) and the command line ([`cli`]) each
+//! have their own module; `main.rs` starts and stops the server.
 
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod errors;
 pub mod guard;
+pub mod serve;
 
 pub use config::{Config, ConfigError};
 
@@ -21,8 +24,16 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::net::SocketAddr;
-use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use std::time::Duration;
+use tower_http::{
+    compression::CompressionLayer, limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer,
+    timeout::RequestBodyTimeoutLayer, trace::TraceLayer,
+};
+
+/// The largest request body: a settings form with a CA certificate is far below it.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// A request body must keep coming: at most this long between its parts.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -68,7 +79,10 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
         .merge(assets::routes(&pkg_dir, version.as_deref()))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
+        .layer(axum::middleware::from_fn(errors::with_status))
         .with_state(state)
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         // Pages set their own Content-Security-Policy (with the render's nonce); everything else
         // gets the strictest one.
@@ -84,13 +98,6 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
         }))
-}
-
-/// The router as a service that knows each client's address (rate limits need it).
-pub fn make_service(
-    app: Router,
-) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
-    app.into_make_service_with_connect_info::<SocketAddr>()
 }
 
 /// Renders the app's 404 page for any path nothing else handles.

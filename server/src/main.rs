@@ -42,7 +42,8 @@ fn serve() -> Result<(), String> {
 
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let store = Arc::new(cli::open_store(&config).map_err(|e| e.to_string())?);
+    let (store, secrets) = cli::open_store(&config).map_err(|e| e.to_string())?;
+    let store = Arc::new(store);
 
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -59,7 +60,7 @@ async fn run() -> Result<(), String> {
     tracing::info!("listening on http://{local} with data in {}", data_dir.display());
 
     let public_url = config.public_url_for(local);
-    let ctx = ServerContext::new(store.clone(), public_url.clone());
+    let ctx = ServerContext::new(store.clone(), secrets, public_url.clone());
     if store.admin_count().map_err(|e| e.to_string())? == 0 {
         let token = auth::random_token();
         ctx.set_setup_token(Some(auth::token_hash(&token)));
@@ -70,10 +71,13 @@ async fn run() -> Result<(), String> {
         );
     }
     let app = router(&config, ctx);
-    axum::serve(listener, server::make_service(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    server::serve::serve(
+        listener,
+        app,
+        server::serve::HttpLimits::default(),
+        shutdown_signal(),
+    )
+    .await;
 
     store
         .flush()

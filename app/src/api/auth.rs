@@ -5,22 +5,33 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 /// Logs an admin in; on success sets the session cookie and redirects to `next`.
+///
+/// Guessing is throttled without handing attackers a lockout of the real admin (OWASP's
+/// device-cookie scheme): a browser that has logged in to this account before presents its
+/// device cookie and is counted on its own; every other client is counted per account and per
+/// client address. A burst of wrong passwords from unknown clients therefore locks out unknown
+/// clients only. Each attempt is counted before its password is checked.
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::auth;
     let ctx = ssr::current()?;
-    let email = email.trim().to_lowercase();
-    let keys = vec![
-        format!("account:{email}"),
-        format!("ip:{}", ssr::client_ip().await?),
-    ];
+    let email = ssr::normalized_email(&email);
+    let device = ssr::headers().and_then(|h| auth::device_from_headers(&h, &ctx.secrets, &email));
+    let keys = match &device {
+        Some(id) => vec![format!("device:{id}")],
+        None => vec![
+            format!("account:{email}"),
+            format!("ip:{}", ssr::address_key(ssr::client_ip().await?)),
+        ],
+    };
     let now = std::time::Instant::now();
-    ctx.limits
+    let limits = ctx.limits.clone();
+    limits
         .logins
-        .check(&keys, now)
+        .attempt(&keys, now)
         .map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
     let who = email.clone();
-    let ok = ssr::storage(move |s| {
+    let checked = ssr::hashing(move |s| {
         Ok(match s.get_admin(&who)? {
             Some(admin) => auth::verify_password(&password, &admin.password_hash),
             None => {
@@ -29,16 +40,19 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             }
         })
     })
-    .await?;
+    .await;
+    let ok = checked.inspect_err(|_| limits.logins.undo(&keys))?;
     if !ok {
-        ctx.limits.logins.failed(&keys, now);
-        tracing::warn!(account = %email, "failed login");
+        tracing::warn!(account = ?email, known_device = device.is_some(), "failed login");
         return Err(AppError::LoginFailed);
     }
-    ctx.limits.logins.succeeded(&keys);
+    limits.logins.succeeded(&keys);
     ssr::start_session(&ctx, email.clone()).await?;
-    tracing::info!(account = %email, "admin logged in");
-    leptos_axum::redirect(&ssr::safe_next(next));
+    if device.is_none() {
+        ssr::set_cookie(auth::device_cookie(&email, &ctx.secrets, ctx.secure_cookies()));
+    }
+    tracing::info!(account = ?email, "admin logged in");
+    leptos_axum::redirect(&ssr::safe_next(next.as_deref()));
     Ok(())
 }
 
@@ -76,7 +90,7 @@ pub async fn setup_admin(
     crate::domain::admin_password(&password, &confirm, address.as_str())
         .map_err(|m| AppError::invalid(Field::Password, m))?;
     let who = address.clone();
-    let created = ssr::storage(move |s| {
+    let created = ssr::hashing(move |s| {
         if s.admin_count()? > 0 {
             return Ok(false);
         }
@@ -91,7 +105,7 @@ pub async fn setup_admin(
     ctx.set_setup_token(None);
     let email = address.as_str().to_lowercase();
     ssr::start_session(&ctx, email.clone()).await?;
-    tracing::info!(account = %email, "first admin created through the setup link");
+    tracing::info!(account = ?email, "first admin created through the setup link");
     leptos_axum::redirect(crate::routes::MAIL_SETTINGS);
     Ok(())
 }
@@ -105,12 +119,15 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     let limits = &ctx.limits;
     limits
         .resets
-        .check(&ssr::client_ip().await?.to_string(), std::time::Instant::now())
+        .check(
+            &ssr::address_key(ssr::client_ip().await?),
+            std::time::Instant::now(),
+        )
         .map_err(|retry_after_secs| AppError::RateLimited {
             limit: limits.resets.limit(),
             retry_after_secs,
         })?;
-    let email = email.trim().to_lowercase();
+    let email = ssr::normalized_email(&email);
     let who = email.clone();
     let (mail, admin) = ssr::storage(move |s| Ok((s.load_mail()?, s.get_admin(&who)?))).await?;
     let Some(mail) = mail else {
@@ -121,14 +138,13 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
                 .to_string(),
         );
     };
+    let minutes = auth::RESET_TOKEN_TTL_SECS / 60;
     let answer = format!(
-        "If an admin account exists for {email}, a reset link is on its way to that address. It works once, for {} minutes.",
-        auth::RESET_TOKEN_TTL_SECS / 60
+        "If an admin account exists for {email}, a reset link is on its way to that address. It works once, for {minutes} minutes."
     );
-    let Some(to) = admin.and_then(|a| a.email.parse::<lettre::Address>().ok()) else {
-        tracing::info!(account = %email, "password reset requested for an unknown account");
-        return Ok(answer);
-    };
+    // The same work whether or not the account exists, so the answer's timing tells nothing: a
+    // token is made and stored either way (one for an unknown account can never be used, as
+    // `reset_password` finds no admin, and is purged when it expires).
     let token = auth::random_token();
     let record = ResetRecord {
         email: email.clone(),
@@ -136,18 +152,22 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     };
     let hash = auth::token_hash(&token);
     ssr::storage(move |s| s.put_reset(&hash, &record)).await?;
+    let Some(to) = admin.and_then(|a| a.email.parse::<lettre::Address>().ok()) else {
+        tracing::info!(account = ?email, "password reset requested for an unknown account");
+        return Ok(answer);
+    };
     let link = format!(
         "{}{}?token={token}",
         ctx.public_url.trim_end_matches('/'),
         crate::routes::RESET
     );
-    let message = mailer::bodies::password_reset(&email, &link, auth::RESET_TOKEN_TTL_SECS / 60);
-    // Sent in the background: the answer takes as long for unknown accounts as for real ones.
+    let message = mailer::bodies::password_reset(&email, &link, minutes);
+    // Sent in the background: the answer does not wait for the mail server.
     tokio::spawn(async move {
         match mailer::send(&mail.value, &to, &message).await {
-            Ok(_) => tracing::info!(account = %email, "password reset mail sent"),
+            Ok(_) => tracing::info!(account = ?email, "password reset mail sent"),
             Err(f) => {
-                tracing::error!(account = %email, diagnosis = ?f.diagnosis, summary = %f.summary, "password reset mail failed")
+                tracing::error!(account = ?email, diagnosis = ?f.diagnosis, summary = ?f.summary, "password reset mail failed")
             }
         }
     });
@@ -174,21 +194,41 @@ pub async fn reset_password(token: String, password: String, confirm: String) ->
         return Err(AppError::invalid(domain::Field::Password, m));
     }
     let who = address.clone();
-    let set = ssr::storage(move |s| match s.get_admin(who.as_str())? {
+    let set = ssr::hashing(move |s| match s.get_admin(who.as_str())? {
         Some(_) => auth::set_admin_password(s, &who, &password).map(Some),
         None => Ok(None),
     })
     .await?
     .ok_or_else(invalid)?;
-    tracing::info!(account = %address, result = ?set, "admin password reset");
+    tracing::info!(account = ?address, result = ?set, "admin password reset");
     leptos_axum::redirect(&format!("{}?reset=done", crate::routes::LOGIN));
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use crate::api::server::{client_ip, current, safe_next, set_cookie, storage, ServerContext};
+    pub use crate::api::server::{
+        client_ip, current, hashing, headers, safe_next, set_cookie, storage, ServerContext,
+    };
     use crate::{auth, error::AppError};
+
+    /// An e-mail as typed, made comparable: trimmed, lower-case, at most 254 characters (no
+    /// address is longer), so no key or log line grows with the input.
+    pub fn normalized_email(email: &str) -> String {
+        email.trim().to_lowercase().chars().take(254).collect()
+    }
+
+    /// The throttling key of a client address: IPv4 as is, IPv6 by its /64 (one customer's
+    /// network, which can hold any number of addresses).
+    pub fn address_key(ip: std::net::IpAddr) -> String {
+        match ip {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+    }
 
     /// Starts a session for `email` and sets its cookie.
     pub async fn start_session(ctx: &ServerContext, email: String) -> Result<(), AppError> {

@@ -52,7 +52,7 @@ pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<Ma
         Ok((saved, s.load_tests()?, s.recent_audit(ssr::AUDIT_SHOWN)?))
     })
     .await?;
-    tracing::info!(version = saved.version, host = %saved.value.settings.host, admin = %session.admin, "mail settings saved");
+    tracing::info!(version = saved.version, host = %saved.value.settings.host, admin = ?session.admin, "mail settings saved");
     Ok(ssr::view(session.admin, Some(saved), tests, audit))
 }
 
@@ -67,7 +67,7 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
     let limits = ssr::current()?.limits;
     limits
         .tests
-        .check(&session.key, std::time::Instant::now())
+        .check(&session.admin, std::time::Instant::now())
         .map_err(|retry_after_secs| AppError::RateLimited {
             limit: limits.tests.limit(),
             retry_after_secs,

@@ -4,8 +4,9 @@
 
 use crate::{
     error::AppError,
-    ratelimit::{Backoff, Window},
+    ratelimit::{Backoff, Gate, GateError, Window},
     routes,
+    secrets::SecretBox,
     store::{SharedStore, Store, StoreError},
 };
 use leptos::prelude::use_context;
@@ -20,6 +21,8 @@ pub const RESETS_PER_MINUTE: u32 = 3;
 #[derive(Clone)]
 pub struct ServerContext {
     pub store: SharedStore,
+    /// Seals device cookies (the same key as the secrets at rest).
+    pub secrets: SecretBox,
     pub limits: Arc<Limits>,
     /// SHA-256 of the one-time setup token, while no admin exists.
     pub setup_token: Arc<Mutex<Option<String>>>,
@@ -29,22 +32,32 @@ pub struct ServerContext {
 
 /// The rate limits of the server functions.
 pub struct Limits {
-    /// "Test Email Server", per admin session.
+    /// "Test Email Server", per admin account.
     pub tests: Window,
     /// Reset mails, per client address.
     pub resets: Window,
-    /// Failed logins, per account and per client address.
+    /// Login attempts: per known device, or per account and per client address for clients
+    /// that never logged in (see `api::auth::login`).
     pub logins: Backoff,
+    /// Password hashing: one at a time per core, a few waiting, the rest refused (503).
+    pub hashing: Gate,
 }
 
+/// Hashes waiting for a core before more are refused at once.
+const HASHES_WAITING: usize = 16;
+/// The longest a hash waits for a core.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl ServerContext {
-    pub fn new(store: SharedStore, public_url: String) -> Self {
+    pub fn new(store: SharedStore, secrets: SecretBox, public_url: String) -> Self {
         Self {
             store,
+            secrets,
             limits: Arc::new(Limits {
                 tests: Window::per_minute(TESTS_PER_MINUTE),
                 resets: Window::per_minute(RESETS_PER_MINUTE),
                 logins: Backoff::default(),
+                hashing: Gate::per_core(HASHES_WAITING, HASH_WAIT),
             }),
             setup_token: Default::default(),
             public_url,
@@ -84,6 +97,23 @@ pub async fn storage<T: Send + 'static>(
         .map_err(AppError::from)
 }
 
+/// Runs work that hashes a password (and may use storage) through the hashing gate: bounded
+/// concurrency, bounded wait, refused with 503 beyond.
+pub async fn hashing<T: Send + 'static>(
+    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, AppError> {
+    let ctx = current()?;
+    let store = ctx.store.clone();
+    match ctx.limits.hashing.run(move || f(store.as_ref())).await {
+        Ok(result) => result.map_err(AppError::from),
+        Err(GateError::Busy) => Err(AppError::Overloaded { retry_after_secs: 1 }),
+        Err(GateError::Failed) => Err(AppError::internal(
+            "password hashing failed",
+            "the hashing task panicked",
+        )),
+    }
+}
+
 /// The logged-in admin of this request.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -113,6 +143,11 @@ pub fn set_cookie(value: String) {
     }
 }
 
+/// The request's headers.
+pub fn headers() -> Option<http::HeaderMap> {
+    use_context::<http::request::Parts>().map(|p| p.headers)
+}
+
 pub async fn client_ip() -> Result<std::net::IpAddr, AppError> {
     let axum::extract::ConnectInfo(peer) =
         leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -121,8 +156,83 @@ pub async fn client_ip() -> Result<std::net::IpAddr, AppError> {
     Ok(peer.ip())
 }
 
-/// Only local paths: never an open redirect.
-pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+/// Where to go after logging in: `next` if it is a path on this site, else Settings › Mail
+/// Server. `next` is parsed as a URL relative to this site (the WHATWG rules a browser applies
+/// to a Location header: tabs and newlines dropped, backslashes as slashes), kept only if it
+/// stays on this site, and returned re-serialized, so it is plain percent-encoded ASCII: never
+/// an open redirect, never an invalid header.
+pub fn safe_next(next: Option<&str>) -> String {
+    let base = url::Url::parse("http://mailroom.invalid/").expect("a valid base URL");
+    let on_site = |n: &str| {
+        let target = base.join(n).ok()?;
+        if target.origin() != base.origin() || !n.starts_with('/') {
+            return None;
+        }
+        let mut path = target.path().to_string();
+        if let Some(query) = target.query() {
+            path.push('?');
+            path.push_str(query);
+        }
+        // "//host" would be read as another site.
+        (path.starts_with('/') && !path.starts_with("//")).then_some(path)
+    };
+    next.and_then(on_site)
         .unwrap_or_else(|| routes::MAIL_SETTINGS.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site_whatever_it_holds() {
+        assert_eq!(safe_next(Some("/settings/mail?x=1")), "/settings/mail?x=1");
+        assert_eq!(safe_next(Some("/a b")), "/a%20b");
+        assert_eq!(safe_next(None), routes::MAIL_SETTINGS);
+        let hostile = [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "\t//evil.example",
+            "/\n/evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/.//evil.example",
+            "/%2e%2e//evil.example",
+            "evil.example",
+            "",
+            "/\u{0}",
+            " //evil.example",
+            "http:evil.example",
+            "/..//evil.example",
+            "/\r\n/evil.example",
+        ];
+        for n in hostile {
+            let out = safe_next(Some(n));
+            assert!(
+                out.starts_with('/') && !out.starts_with("//") && !out.starts_with("/\\"),
+                "{n:?} -> {out:?}"
+            );
+            assert!(
+                http::HeaderValue::from_str(&out).is_ok(),
+                "{n:?} -> {out:?} is not a header value"
+            );
+            assert!(!out.contains("evil.example"), "{n:?} -> {out:?}");
+        }
+        // Every control character, anywhere.
+        for c in (0u8..0x20).chain([0x7f]) {
+            for n in [
+                format!("/{}x", c as char),
+                format!("{}//evil.example", c as char),
+                format!("/x?{}", c as char),
+            ] {
+                let out = safe_next(Some(&n));
+                assert!(
+                    http::HeaderValue::from_str(&out).is_ok() && !out.starts_with("//"),
+                    "{n:?} -> {out:?}"
+                );
+            }
+        }
+    }
 }

@@ -56,7 +56,7 @@ pub async fn spawn_app_logged_out() -> TestApp {
 pub async fn spawn_bare(with_admin: bool) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let secrets = SecretBox::load_or_create(dir.path(), None).unwrap();
-    let store = Arc::new(SledStore::open(dir.path(), secrets).unwrap());
+    let store = Arc::new(SledStore::open(dir.path(), secrets.clone()).unwrap());
     if with_admin {
         auth::set_admin_password(
             store.as_ref(),
@@ -73,9 +73,14 @@ pub async fn spawn_bare(with_admin: bool) -> TestApp {
         _ => None,
     })
     .unwrap();
-    let ctx = ServerContext::new(store.clone(), format!("http://{addr}"));
+    let ctx = ServerContext::new(store.clone(), secrets, format!("http://{addr}"));
     let app = router(&config, ctx.clone());
-    tokio::spawn(async move { axum::serve(listener, server::make_service(app)).await.unwrap() });
+    tokio::spawn(server::serve::serve(
+        listener,
+        app,
+        server::serve::HttpLimits::default(),
+        std::future::pending(),
+    ));
     let url = format!("http://{addr}");
     TestApp {
         client: client(&url),
