@@ -13,6 +13,10 @@ or SIGTERM arrives.
   cram_only    plain, AUTH offered with CRAM-MD5 only
   refuse       greets with 554 and closes
   silent       accepts connections and never says anything
+  ehlo_silent  greets, then never answers EHLO
+  many_lines   greets with a 100 kB reply of short lines (hostile)
+  no_newline   greets with a line that never ends (hostile: bytes until the client leaves)
+  ssl_many_lines implicit TLS, then the 100 kB many-line greeting
   closed       a port nobody listens on
 
 Accounts: alerts@example.com / correct-password, apikey / correct-password.
@@ -211,6 +215,44 @@ async def main():
 
     servers.append(await listen("refuse", Refuse))
     servers.append(await listen("silent", Silent))
+
+    async def serve_raw(name, talk, ssl_ctx=None):
+        async def on_client(reader, writer):
+            try:
+                await talk(reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+                pass
+            finally:
+                writer.close()
+
+        srv = await asyncio.start_server(on_client, "127.0.0.1", 0, ssl=ssl_ctx)
+        ports[name] = srv.sockets[0].getsockname()[1]
+        servers.append(srv)
+
+    async def ehlo_silent(reader, writer):
+        writer.write(b"220 peer.test ESMTP\r\n")
+        await writer.drain()
+        await reader.read()  # never answers; waits for the client to leave
+
+    many = b"".join(b"220-x\r\n" for _ in range(100_000 // 7)) + b"220 peer.test\r\n"
+
+    async def many_lines(reader, writer):
+        for i in range(0, len(many), 4096):
+            writer.write(many[i : i + 4096])
+            await writer.drain()
+        await reader.read()
+
+    async def no_newline(reader, writer):
+        writer.write(b"220 ")
+        chunk = b"A" * 65536
+        while True:
+            writer.write(chunk)
+            await writer.drain()
+
+    await serve_raw("ehlo_silent", ehlo_silent)
+    await serve_raw("many_lines", many_lines)
+    await serve_raw("no_newline", no_newline)
+    await serve_raw("ssl_many_lines", many_lines, server_context(*good))
     ports["closed"] = free_port()
 
     print(json.dumps({"ports": ports, "ca_pem": ca_path, "spool": spool}), flush=True)

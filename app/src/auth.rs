@@ -156,6 +156,17 @@ pub fn device_from_headers(headers: &http::HeaderMap, secrets: &SecretBox, email
     }
 }
 
+/// Whether a session is over at `now`: idle too long, or too old.
+pub fn session_expired(s: &SessionRecord, now: u64) -> bool {
+    now.saturating_sub(s.last_seen) > IDLE_TIMEOUT_SECS
+        || now.saturating_sub(s.created_at) > ABSOLUTE_TIMEOUT_SECS
+}
+
+/// Removes expired sessions and reset tokens (run at start and then periodically).
+pub fn purge_expired(store: &dyn Store, now: u64) -> Result<usize, StoreError> {
+    store.purge_expired(now, &|s| session_expired(s, now))
+}
+
 /// Starts a session for `email`; returns the id for the cookie.
 pub fn start_session(store: &dyn Store, email: &str) -> Result<String, StoreError> {
     let id = random_token();
@@ -178,9 +189,7 @@ pub fn check_session(store: &dyn Store, id: &str, now: u64) -> Result<Option<Str
     let Some(mut s) = store.get_session(&key)? else {
         return Ok(None);
     };
-    let expired = now.saturating_sub(s.last_seen) > IDLE_TIMEOUT_SECS
-        || now.saturating_sub(s.created_at) > ABSOLUTE_TIMEOUT_SECS;
-    if expired {
+    if session_expired(&s, now) {
         store.delete_session(&key)?;
         return Ok(None);
     }
@@ -195,20 +204,32 @@ pub fn check_session(store: &dyn Store, id: &str, now: u64) -> Result<Option<Str
     Ok(Some(s.email))
 }
 
-/// Whether a request comes from this site: Origin (or, without it, Sec-Fetch-Site) must say so.
-/// `host` is the request's Host header.
-pub fn same_origin(origin: Option<&str>, sec_fetch_site: Option<&str>, host: Option<&str>) -> bool {
-    match (origin, sec_fetch_site) {
-        (Some(origin), _) => {
-            let origin_host = url::Url::parse(origin).ok().and_then(|u| {
-                let host = u.host_str()?.to_string();
-                Some(match u.port() {
-                    Some(p) => format!("{host}:{p}"),
-                    None => host,
-                })
-            });
-            matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+/// The origins this site is reached at: the public URL's (`MAILROOM_PUBLIC_URL`, or the address
+/// the server listens on). When that is a loopback address, its other loopback names count
+/// too (an admin on the machine may type either); no other name does, so a DNS name made to
+/// point at the server (DNS rebinding) is not this site.
+pub fn allowed_origins(public_url: &str) -> Vec<url::Origin> {
+    let Ok(url) = url::Url::parse(public_url) else {
+        return Vec::new();
+    };
+    let mut out = vec![url.origin()];
+    let loopback = ["127.0.0.1", "[::1]", "localhost"];
+    if url.host_str().is_some_and(|h| loopback.contains(&h)) {
+        for name in loopback {
+            let mut other = url.clone();
+            if other.set_host(Some(name)).is_ok() && !out.contains(&other.origin()) {
+                out.push(other.origin());
+            }
         }
+    }
+    out
+}
+
+/// Whether a request comes from this site: its Origin must be one of `allowed` (without an
+/// Origin, Sec-Fetch-Site must say same-origin). The Host header is not trusted.
+pub fn same_origin(origin: Option<&str>, sec_fetch_site: Option<&str>, allowed: &[url::Origin]) -> bool {
+    match (origin, sec_fetch_site) {
+        (Some(origin), _) => url::Url::parse(origin).is_ok_and(|u| allowed.contains(&u.origin())),
         (None, Some(site)) => site == "same-origin" || site == "none",
         (None, None) => false,
     }
@@ -302,20 +323,31 @@ mod tests {
 
     #[test]
     fn same_origin_rule() {
-        assert!(same_origin(
-            Some("http://127.0.0.1:3000"),
-            None,
-            Some("127.0.0.1:3000")
-        ));
-        assert!(!same_origin(
-            Some("http://evil.example"),
-            Some("same-origin"),
-            Some("127.0.0.1:3000")
-        ));
-        assert!(!same_origin(Some("null"), None, Some("127.0.0.1:3000")));
-        assert!(same_origin(None, Some("same-origin"), Some("h")));
-        assert!(!same_origin(None, Some("cross-site"), Some("h")));
-        assert!(!same_origin(None, None, Some("h")));
+        let allowed = allowed_origins("http://127.0.0.1:3000");
+        assert!(same_origin(Some("http://127.0.0.1:3000"), None, &allowed));
+        assert!(
+            same_origin(Some("http://localhost:3000"), None, &allowed),
+            "another loopback name"
+        );
+        assert!(
+            !same_origin(Some("http://127.0.0.1:3001"), None, &allowed),
+            "another port"
+        );
+        assert!(
+            !same_origin(Some("http://evil.example:3000"), Some("same-origin"), &allowed),
+            "DNS rebinding"
+        );
+        assert!(!same_origin(Some("null"), None, &allowed));
+        assert!(same_origin(None, Some("same-origin"), &allowed));
+        assert!(!same_origin(None, Some("cross-site"), &allowed));
+        assert!(!same_origin(None, None, &allowed));
+        let public = allowed_origins("https://mail.example.com");
+        assert!(same_origin(Some("https://mail.example.com"), None, &public));
+        assert!(
+            !same_origin(Some("http://mail.example.com"), None, &public),
+            "scheme counts"
+        );
+        assert!(!same_origin(Some("http://localhost"), None, &public));
     }
 
     #[test]

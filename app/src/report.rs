@@ -26,6 +26,8 @@ pub enum Diagnosis {
     SenderRejected,
     RecipientRejected,
     MessageRejected,
+    /// A reply longer than any mail server's: not a mail server, or a hostile one.
+    ReplyTooLong,
 }
 
 impl Diagnosis {
@@ -49,6 +51,7 @@ impl Diagnosis {
             Diagnosis::SenderRejected => "Sender rejected",
             Diagnosis::RecipientRejected => "Recipient rejected",
             Diagnosis::MessageRejected => "Message rejected",
+            Diagnosis::ReplyTooLong => "Reply too long",
         }
     }
 
@@ -70,6 +73,7 @@ impl Diagnosis {
             Diagnosis::NoSupportedAuth => Some(Field::Account),
             Diagnosis::AuthRejected => Some(Field::Password),
             Diagnosis::SenderRejected => Some(Field::FromAddress),
+            Diagnosis::ReplyTooLong => Some(Field::Host),
             Diagnosis::RecipientRejected | Diagnosis::MessageRejected => None,
         }
     }

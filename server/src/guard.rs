@@ -16,8 +16,8 @@ pub async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next
     if path.starts_with(routes::API_PREFIX) {
         let h = req.headers();
         let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
-        if !app::auth::same_origin(text("origin"), text("sec-fetch-site"), text("host")) {
-            tracing::warn!(%path, origin = ?text("origin"), "cross-site server function call refused");
+        if !app::auth::same_origin(text("origin"), text("sec-fetch-site"), &state.server.origins) {
+            tracing::warn!(path = ?path, origin = ?text("origin"), "cross-site server function call refused");
             let body = serde_json::to_string(&AppError::Forbidden("Cross-site request refused.".into()))
                 .unwrap_or_default();
             return (

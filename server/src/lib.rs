@@ -100,6 +100,31 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
         }))
 }
 
+/// How often expired sessions and reset tokens are removed.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Removes expired sessions and reset tokens now and then every ten minutes, off the async
+/// runtime, for as long as the server runs.
+pub fn spawn_housekeeping(store: app::store::SharedStore) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+        loop {
+            every.tick().await;
+            let store = store.clone();
+            match tokio::task::spawn_blocking(move || {
+                app::auth::purge_expired(store.as_ref(), app::clock::now_unix())
+            })
+            .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(removed = n, "expired sessions and reset tokens removed"),
+                Ok(Err(e)) => tracing::error!(error = %e, "removing expired sessions failed"),
+                Err(e) => tracing::error!(error = %e, "removing expired sessions failed"),
+            }
+        }
+    });
+}
+
 /// Renders the app's 404 page for any path nothing else handles.
 async fn not_found(State(state): State<AppState>, req: Request<Body>) -> Response {
     let options = state.leptos_options.clone();

@@ -70,6 +70,7 @@ async fn run() -> Result<(), String> {
             app::routes::SETUP
         );
     }
+    server::spawn_housekeeping(store.clone());
     let app = router(&config, ctx);
     server::serve::serve(
         listener,

@@ -28,6 +28,8 @@ pub struct ServerContext {
     pub setup_token: Arc<Mutex<Option<String>>>,
     /// How admins reach this server (reset links), e.g. http://127.0.0.1:3000.
     pub public_url: String,
+    /// The origins server functions answer (`auth::allowed_origins`).
+    pub origins: Arc<Vec<url::Origin>>,
 }
 
 /// The rate limits of the server functions.
@@ -60,6 +62,7 @@ impl ServerContext {
                 hashing: Gate::per_core(HASHES_WAITING, HASH_WAIT),
             }),
             setup_token: Default::default(),
+            origins: Arc::new(crate::auth::allowed_origins(&public_url)),
             public_url,
         }
     }

@@ -11,6 +11,7 @@ pub struct EmailAddress(String);
 impl EmailAddress {
     pub fn parse(input: &str) -> Result<Self, String> {
         let s = input.trim();
+        super::at_most(s, super::MAX_ADDRESS_CHARS, "An email address")?;
         if s.contains('<') || s.contains('>') {
             return Err(
                 "Enter only the address, e.g. alerts@example.com (the name has its own field)".into(),
@@ -22,7 +23,10 @@ impl EmailAddress {
         email_address::EmailAddress::parse_with_options(s, options)
             .map(|a| Self(a.email().to_string()))
             .map_err(|_| {
-                format!("\u{201c}{s}\u{201d} is not an email address; it looks like name@example.com")
+                format!(
+                    "\u{201c}{}\u{201d} is not an email address; it looks like name@example.com",
+                    super::quoted(s)
+                )
             })
     }
 
@@ -69,6 +73,7 @@ impl Account {
         if s.is_empty() {
             return Err("Enter the email account the server knows you by, e.g. alerts@example.com".into());
         }
+        super::at_most(s, super::MAX_ADDRESS_CHARS, "The account")?;
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("The account has no spaces or line breaks".into());
         }

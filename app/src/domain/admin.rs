@@ -4,6 +4,7 @@ pub const MIN_ADMIN_PASSWORD_CHARS: usize = 10;
 
 /// At least [`MIN_ADMIN_PASSWORD_CHARS`] characters, not the email address, typed twice alike.
 pub fn admin_password(password: &str, confirm: &str, email: &str) -> Result<(), String> {
+    super::at_most(password, super::MAX_PASSWORD_CHARS, "The password")?;
     let n = password.chars().count();
     if n < MIN_ADMIN_PASSWORD_CHARS {
         return Err(format!(

@@ -97,6 +97,12 @@ impl Field {
 pub const DEFAULT_TIMEOUT_SECS: u32 = 15;
 pub const MAX_TIMEOUT_SECS: u32 = 120;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 78;
+/// RFC 5321's limit on a path (an address).
+pub const MAX_ADDRESS_CHARS: usize = 254;
+/// A DNS name's limit.
+pub const MAX_HOST_CHARS: usize = 253;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+pub const MAX_CA_PEM_CHARS: usize = 64 * 1024;
 
 /// The form exactly as typed: every field a string (or a switch), nothing checked yet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

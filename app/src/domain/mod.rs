@@ -19,13 +19,34 @@ mod warnings;
 
 pub use address::{Account, DisplayName, EmailAddress};
 pub use admin::{admin_password, MIN_ADMIN_PASSWORD_CHARS};
-pub use fields::{Field, MailServerForm, DEFAULT_TIMEOUT_SECS, MAX_DISPLAY_NAME_CHARS, MAX_TIMEOUT_SECS};
+pub use fields::{
+    Field, MailServerForm, DEFAULT_TIMEOUT_SECS, MAX_ADDRESS_CHARS, MAX_CA_PEM_CHARS, MAX_DISPLAY_NAME_CHARS,
+    MAX_HOST_CHARS, MAX_PASSWORD_CHARS, MAX_TIMEOUT_SECS,
+};
 pub use host::SmtpHost;
 pub use password::{Password, PasswordChoice, SavedLogin};
 pub use presets::{Preset, PRESETS, SES_REGIONS};
 pub use settings::{test_recipient, FieldErrors, MailServer, MailServerSettings, ParsedForm};
 pub use transport::{CaCertificate, Encryption, Port, ServerType, Timeout};
 pub use warnings::{warnings, Fix, Warning};
+
+/// Refuses `input` longer than `max` characters, before any other rule looks at it: every
+/// field has a limit, so no message, key, log line or stored value grows with what is sent.
+pub(crate) fn at_most(input: &str, max: usize, what: &str) -> Result<(), String> {
+    match input.chars().count() {
+        n if n > max => Err(format!("{what} has at most {max} characters ({n} now)")),
+        _ => Ok(()),
+    }
+}
+
+/// `input` as a message may quote it back: at most 40 characters.
+pub(crate) fn quoted(input: &str) -> String {
+    const SHOWN: usize = 40;
+    match input.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}\u{2026}", &input[..cut]),
+        None => input.to_string(),
+    }
+}
 
 /// The conversions serde uses for a type built only by `parse` (`#[serde(try_from = "W", into =
 /// "W")]`): from the wire type `W` through `parse`, so deserializing runs the same rules, and

@@ -39,6 +39,7 @@ impl PasswordChoice {
         saved: Option<&SavedLogin>,
     ) -> Result<Self, String> {
         if !input.is_empty() {
+            super::at_most(input, super::MAX_PASSWORD_CHARS, "The password")?;
             if input.chars().any(|c| c == '\r' || c == '\n') {
                 return Err("The password cannot contain a line break".into());
             }

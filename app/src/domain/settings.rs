@@ -377,4 +377,29 @@ mod tests {
             let _ = Timeout::parse(&s);
         }
     }
+
+    #[test]
+    fn every_text_field_has_a_length_limit_and_messages_never_echo_much() {
+        let long = "a".repeat(100_000);
+        for field in Field::SETTINGS {
+            let mut form = valid_form();
+            if form.text(field).is_none() || matches!(field, Field::FromName) {
+                continue;
+            }
+            form.set_text(field, long.clone());
+            let errors = MailServerSettings::parse(&form, None).unwrap_err();
+            let message = errors
+                .get(field)
+                .unwrap_or_else(|| panic!("{field:?} accepted 100,000 characters"));
+            assert!(message.len() < 200, "{field:?}: {message}");
+        }
+        let name = MailServerForm {
+            from_name: long,
+            ..valid_form()
+        };
+        assert!(MailServerSettings::parse(&name, None)
+            .unwrap_err()
+            .get(Field::FromName)
+            .is_some());
+    }
 }

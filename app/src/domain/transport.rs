@@ -16,7 +16,8 @@ impl Port {
         }
         if !s.chars().all(|c| c.is_ascii_digit()) {
             return Err(format!(
-                "The port is a whole number such as 587, not \u{201c}{s}\u{201d}"
+                "The port is a whole number such as 587, not \u{201c}{}\u{201d}",
+                super::quoted(s)
             ));
         }
         match s.parse::<u32>() {
@@ -94,7 +95,10 @@ impl ServerType {
     pub fn parse(input: &str) -> Result<Self, String> {
         match input.trim() {
             "SMTP" | "" => Ok(ServerType::Smtp),
-            other => Err(format!("\u{201c}{other}\u{201d} is not supported; select SMTP")),
+            other => Err(format!(
+                "\u{201c}{}\u{201d} is not supported; select SMTP",
+                super::quoted(other)
+            )),
         }
     }
 
@@ -135,6 +139,7 @@ pub struct CaCertificate(String);
 impl CaCertificate {
     pub fn parse(input: &str) -> Result<Self, String> {
         let s = input.trim();
+        super::at_most(s, super::MAX_CA_PEM_CHARS, "The certificate")?;
         let begin = s.find("-----BEGIN CERTIFICATE-----");
         let end = s.find("-----END CERTIFICATE-----");
         match (begin, end) {

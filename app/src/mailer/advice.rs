@@ -24,6 +24,7 @@ pub fn doing(step: Step) -> &'static str {
         Step::Connect => "connecting (a firewall may be dropping the connection)",
         Step::Tls => "setting up encryption",
         Step::Greeting => "waiting for the server's greeting",
+        Step::Ehlo => "introducing Mailroom (EHLO)",
         Step::StartTls => "introducing Mailroom (EHLO/STARTTLS)",
         Step::Auth => "logging in",
         Step::MailFrom => "giving the sender",
@@ -95,6 +96,14 @@ pub fn advice(diagnosis: Diagnosis, s: &MailServerSettings, offered: &[String]) 
         }
         Diagnosis::RecipientRejected => out.push("Check the recipient address (\u{201c}Send test to\u{201d}); the server may also refuse outside recipients for this account.".into()),
         Diagnosis::MessageRejected => out.push(table::THIRD_PARTY.into()),
+        Diagnosis::ReplyTooLong => {
+            out.push(format!(
+                "Check that {}, port {}, is your mail server: no mail server answers at such length.",
+                s.host,
+                s.port.get()
+            ));
+            out.push(table::VERIFY_SERVER.into());
+        }
     }
     out
 }

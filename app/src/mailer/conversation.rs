@@ -5,7 +5,8 @@
 
 use super::{
     classify::{classify_connect_error, SendFailure},
-    probe::{tls_probe, Watched},
+    probe::tls_probe,
+    stream::Guarded,
     transcript::TranscriptCollector,
     Delivered, Mail, Step,
 };
@@ -23,7 +24,7 @@ use lettre::{
 };
 use std::{
     net::SocketAddr,
-    sync::{atomic::AtomicBool, Arc, Mutex},
+    sync::{Arc, Mutex},
 };
 use tokio::net::TcpStream;
 
@@ -68,25 +69,22 @@ pub(super) async fn converse(
 
     let mut conn = match s.encryption {
         Encryption::Ssl => {
-            // lettre makes the implicit-TLS connection itself; the TCP check above has already
-            // told refused and unreachable ports apart.
-            drop(tcp);
             at(Step::Tls);
-            AsyncSmtpConnection::connect_tokio1(addr, None, &client_id, Some(tls.clone()), None)
+            let stream = Guarded::new(tcp, collector.limit())
+                .into_tls(tls.clone())
+                .await
+                .map_err(|e| classify_connect_error(&e, port, collector.wrote()))?;
+            AsyncSmtpConnection::connect_with_transport(Box::new(stream), &client_id)
                 .await
                 .map_err(|e| classify_connect_error(&e, port, collector.wrote()))?
         }
         Encryption::StartTls | Encryption::None => {
             at(Step::Greeting);
-            let greeted = Arc::new(AtomicBool::new(false));
-            let stream = Watched {
-                inner: tcp,
-                got_bytes: greeted.clone(),
-            };
+            let stream = Guarded::new(tcp, collector.limit());
             let connect = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &client_id);
             tokio::select! {
                 res = connect => res.map_err(|e| classify_connect_error(&e, port, collector.wrote()))?,
-                () = tls_probe(addr, host, greeted) => {
+                () = tls_probe(addr, host, collector.limit()) => {
                     return Err(SendFailure::new(Diagnosis::PlainOnSslPort, format!(
                         "Port {port} expects SSL (implicit TLS): it waits for encryption and never greets a plain connection."
                     )));

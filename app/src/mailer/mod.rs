@@ -11,6 +11,7 @@ pub mod bodies;
 mod classify;
 mod conversation;
 mod probe;
+mod stream;
 mod transcript;
 
 pub use classify::{enhanced_status, SendFailure};
@@ -39,8 +40,10 @@ pub enum Step {
     Connect,
     /// Implicit TLS (SSL): the handshake, the greeting and EHLO.
     Tls,
-    /// A plain connection: the greeting and EHLO.
+    /// A plain connection: the greeting, then EHLO.
     Greeting,
+    /// EHLO written, its answer awaited (told apart from `Greeting` by what was written).
+    Ehlo,
     StartTls,
     Auth,
     MailFrom,
@@ -56,6 +59,7 @@ impl Step {
             Step::Connect => Diagnosis::ConnectionTimedOut,
             Step::Tls | Step::StartTls => Diagnosis::TlsHandshake,
             Step::Greeting => Diagnosis::Greeting,
+            Step::Ehlo => Diagnosis::Ehlo,
             Step::Auth => Diagnosis::AuthRejected,
             Step::MailFrom => Diagnosis::SenderRejected,
             Step::RcptTo => Diagnosis::RecipientRejected,
@@ -142,7 +146,11 @@ async fn run(server: &MailServer, to: &Address, mail: &Mail) -> Run {
     let result = match tokio::time::timeout(deadline, conversation).await {
         Ok(result) => result,
         Err(_) => {
-            let step = *progress.lock().unwrap_or_else(|p| p.into_inner());
+            let mut step = *progress.lock().unwrap_or_else(|p| p.into_inner());
+            // The greeting step covers the greeting and EHLO: once EHLO is written, it is EHLO's.
+            if step == Step::Greeting && collector.wrote() {
+                step = Step::Ehlo;
+            }
             Err(SendFailure::new(
                 step.diagnosis_on_timeout(),
                 format!(
@@ -153,6 +161,24 @@ async fn run(server: &MailServer, to: &Address, mail: &Mail) -> Run {
             ))
         }
     };
+    // Whatever step it broke, a reply over the limits is its own diagnosis (lettre's own limits
+    // on a line and on a reply say so in their message).
+    let result = result.map_err(|f| {
+        let lettre_limit = f.summary.contains("response line too long") || f.summary.contains("response too large");
+        if collector.limit().tripped() || lettre_limit {
+            SendFailure::new(
+                Diagnosis::ReplyTooLong,
+                format!(
+                    "The server's reply was longer than any mail server's (over {} KiB, {} lines, or a line over 1000 bytes) while {}.",
+                    stream::MAX_REPLY_BYTES / 1024,
+                    stream::MAX_REPLY_LINES,
+                    advice::doing(*progress.lock().unwrap_or_else(|p| p.into_inner())),
+                ),
+            )
+        } else {
+            f
+        }
+    });
     Run {
         result,
         transcript: collector.transcript(),

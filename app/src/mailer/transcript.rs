@@ -2,26 +2,38 @@
 //! `tracing` events), collected by a subscriber that lives only for that conversation, with AUTH
 //! payloads and the message body replaced.
 
+use super::stream::{ReplyLimit, MAX_REPLY_BYTES, MAX_REPLY_LINES};
 use crate::report::TranscriptLine;
 use std::sync::{
     atomic::{AtomicBool, Ordering},
     Arc, Mutex,
 };
 
-/// Collects lettre's debug events ("Wrote: …", "<< …") for one test.
+/// The most transcript a conversation keeps; the rest is noted as cut.
+const MAX_TRANSCRIPT_BYTES: usize = 256 * 1024;
+
+/// Collects lettre's debug events ("Wrote: …", "<< …") for one conversation.
 #[derive(Clone, Default)]
 pub(super) struct TranscriptCollector {
-    raw: Arc<Mutex<Vec<String>>>,
+    capture: Arc<Mutex<Capture>>,
     /// Whether Mailroom has written anything yet (tells a refused greeting from a refused EHLO).
     wrote: Arc<AtomicBool>,
+    /// Shared with the connection's stream: a reply with too many lines trips it.
+    limit: ReplyLimit,
+}
+
+#[derive(Default)]
+struct Capture {
+    raw: Vec<String>,
+    bytes: usize,
+    cut: bool,
 }
 
 impl TranscriptCollector {
     pub(super) fn subscriber(&self) -> tracing::Dispatch {
         use tracing_subscriber::{filter::Targets, layer::SubscriberExt, Layer};
         let layer = CaptureLayer {
-            raw: self.raw.clone(),
-            wrote: self.wrote.clone(),
+            collector: self.clone(),
         }
         .with_filter(Targets::new().with_target("lettre", tracing::Level::DEBUG));
         tracing::Dispatch::new(tracing_subscriber::registry().with(layer))
@@ -31,14 +43,55 @@ impl TranscriptCollector {
         self.wrote.load(Ordering::Relaxed)
     }
 
+    /// The reply limit of this conversation's connection.
+    pub(super) fn limit(&self) -> ReplyLimit {
+        self.limit.clone()
+    }
+
     pub(super) fn transcript(&self) -> Vec<TranscriptLine> {
-        redact(&self.raw.lock().unwrap())
+        let capture = self.capture.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lines = redact(&capture.raw);
+        if capture.cut {
+            lines.push(TranscriptLine {
+                client: false,
+                text: "<transcript cut: too long>".into(),
+            });
+        }
+        lines
+    }
+
+    /// Keeps one event. lettre logs a multi-line reply's whole buffer after each line: only the
+    /// newest is kept, so memory follows the reply's size, not the square of its lines.
+    fn record(&self, text: String) {
+        if text.starts_with("Wrote: ") {
+            self.wrote.store(true, Ordering::Relaxed);
+        } else if let Some(reply) = text.strip_prefix("<< ") {
+            if reply.matches("<CRLF>").count() > MAX_REPLY_LINES || reply.len() > 2 * MAX_REPLY_BYTES {
+                self.limit.trip();
+                return;
+            }
+        }
+        let mut capture = self.capture.lock().unwrap_or_else(|p| p.into_inner());
+        let continues = text.starts_with("<< ")
+            && capture
+                .raw
+                .last()
+                .is_some_and(|last| last.starts_with("<< ") && text.starts_with(last.as_str()));
+        if continues {
+            let last = capture.raw.pop().unwrap_or_default();
+            capture.bytes -= last.len();
+        }
+        if capture.bytes + text.len() > MAX_TRANSCRIPT_BYTES {
+            capture.cut = true;
+            return;
+        }
+        capture.bytes += text.len();
+        capture.raw.push(text);
     }
 }
 
 struct CaptureLayer {
-    raw: Arc<Mutex<Vec<String>>>,
-    wrote: Arc<AtomicBool>,
+    collector: TranscriptCollector,
 }
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CaptureLayer {
@@ -54,10 +107,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CaptureLayer {
         let mut m = Message(None);
         event.record(&mut m);
         if let Some(text) = m.0 {
-            if text.starts_with("Wrote: ") {
-                self.wrote.store(true, Ordering::Relaxed);
-            }
-            self.raw.lock().unwrap().push(text);
+            self.collector.record(text);
         }
     }
 }
@@ -120,7 +170,7 @@ fn redact(raw: &[String]) -> Vec<TranscriptLine> {
 impl TranscriptCollector {
     /// The AUTH mechanisms the server offered in its latest EHLO answer.
     pub(super) fn offered_mechanisms(&self) -> Vec<String> {
-        offered_mechanisms(&self.raw.lock().unwrap_or_else(|p| p.into_inner()))
+        offered_mechanisms(&self.capture.lock().unwrap_or_else(|p| p.into_inner()).raw)
     }
 }
 
@@ -200,5 +250,32 @@ mod tests {
         ]);
         assert_eq!(offered_mechanisms(&r), vec!["CRAM-MD5", "NTLM"]);
         assert!(offered_mechanisms(&raw(&["<< 250-peer.test<CRLF>250 STARTTLS<CRLF>"])).is_empty());
+    }
+
+    #[test]
+    fn a_reply_of_many_lines_is_kept_once_and_trips_the_limit() {
+        let collector = TranscriptCollector::default();
+        let mut buffer = String::new();
+        for i in 0..MAX_REPLY_LINES + 10 {
+            buffer.push_str(&format!("250-line {i}<CRLF>"));
+            collector.record(format!("<< {buffer}"));
+        }
+        assert!(collector.limit().tripped(), "the line limit tripped");
+        let capture = collector.capture.lock().unwrap();
+        assert_eq!(capture.raw.len(), 1, "only the newest buffer is kept");
+        assert!(capture.bytes < 2 * MAX_REPLY_BYTES);
+    }
+
+    #[test]
+    fn the_transcript_is_cut_at_its_limit() {
+        let collector = TranscriptCollector::default();
+        for i in 0..2_000 {
+            collector.record(format!("Wrote: NOOP {i} {}<CRLF>", "x".repeat(200)));
+        }
+        assert!(collector.capture.lock().unwrap().bytes <= MAX_TRANSCRIPT_BYTES);
+        assert_eq!(
+            collector.transcript().last().unwrap().text,
+            "<transcript cut: too long>"
+        );
     }
 }

@@ -34,7 +34,7 @@ impl AdminStore for SledStore {
     fn put_admin(&self, admin: AdminRecord) -> Result<(), StoreError> {
         self.admins
             .insert(admin.email.to_lowercase(), serde_json::to_vec(&admin)?)?;
-        self.db.flush()?;
+        self.sync()?;
         Ok(())
     }
 }

@@ -9,6 +9,20 @@ pub trait AuditStore {
     fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError>;
 }
 
+/// The change history keeps this many saves; older ones are dropped.
+pub const MAX_AUDIT_ENTRIES: usize = 1_000;
+
+impl SledStore {
+    /// Drops the oldest entries beyond [`MAX_AUDIT_ENTRIES`] (keys are increasing ids).
+    pub(super) fn prune_audit(&self) -> Result<(), StoreError> {
+        let mut over = self.audit.len().saturating_sub(MAX_AUDIT_ENTRIES);
+        while over > 0 && self.audit.pop_min()?.is_some() {
+            over -= 1;
+        }
+        Ok(())
+    }
+}
+
 impl AuditStore for SledStore {
     fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit
@@ -89,5 +103,24 @@ mod tests {
             changes(Some(&server("a.example")), &server("a.example")),
             vec![Change::Unchanged]
         );
+    }
+
+    #[test]
+    fn the_history_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        for version in 0..(MAX_AUDIT_ENTRIES as u64 + 5) {
+            store
+                .save_mail(version, server(&format!("h{version}.example")), "a")
+                .unwrap();
+        }
+        let all = store.recent_audit(usize::MAX).unwrap();
+        assert_eq!(all.len(), MAX_AUDIT_ENTRIES);
+        let newest = Change::Set {
+            field: Field::Host,
+            from: "h1003.example".into(),
+            to: "h1004.example".into(),
+        };
+        assert_eq!(all[0].changes, vec![newest], "the newest are kept");
     }
 }

@@ -121,7 +121,8 @@ impl MailSettingsStore for SledStore {
                 Ok(record)
             })
             .map_err(tx_error)?;
-        self.db.flush()?;
+        self.prune_audit()?;
+        self.sync()?;
         Ok(record)
     }
 
@@ -142,7 +143,7 @@ impl MailSettingsStore for SledStore {
             value: history.clone(),
         };
         self.settings.insert(TESTS_KEY, serde_json::to_vec(&record)?)?;
-        self.db.flush()?;
+        self.sync()?;
         Ok(history)
     }
 }

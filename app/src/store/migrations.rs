@@ -32,7 +32,7 @@ pub(super) fn migrate(store: &SledStore) -> Result<(), StoreError> {
     }
     if found < SCHEMA_VERSION {
         meta.insert(SCHEMA_KEY, serde_json::to_vec(&SCHEMA_VERSION)?)?;
-        store.db.flush()?;
+        store.sync()?;
     }
     Ok(())
 }

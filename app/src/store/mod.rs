@@ -5,7 +5,7 @@
 //!
 //! The sled backend keeps one tree per family plus a `meta` tree holding the schema version;
 //! [`migrations`] brings older databases up to date on open. A write the user is told succeeded
-//! has been flushed first.
+//! has reached the disk first (`SledStore::sync`: sled's flush, then `fdatasync`).
 
 mod admins;
 mod audit;
@@ -37,6 +37,8 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("{0}")]
     Secret(#[from] SecretError),
+    #[error("writing the database to disk failed: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// A stored record and the version it carries. Every save increments the version by one.
@@ -66,6 +68,8 @@ pub struct SledStore {
     resets: sled::Tree,
     audit: sled::Tree,
     secrets: SecretBox,
+    /// sled's log file, for `fdatasync` (see [`SledStore::sync`]).
+    log: std::fs::File,
 }
 
 const SETTINGS_TREE: &str = "settings";
@@ -89,7 +93,9 @@ impl SledStore {
             }
             other => StoreError::Sled(other),
         })?;
+        let log = std::fs::File::open(dir.join("db"))?;
         let store = Self {
+            log,
             settings: db.open_tree(SETTINGS_TREE)?,
             admins: db.open_tree(ADMINS_TREE)?,
             sessions: db.open_tree(SESSIONS_TREE)?,
@@ -103,10 +109,21 @@ impl SledStore {
     }
 }
 
+impl SledStore {
+    /// Makes everything written so far durable. sled's `flush` writes its log with
+    /// `sync_file_range`, which neither flushes the drive's cache nor the file's size; the
+    /// `fdatasync` of the log file that follows does both, so an acknowledged write survives a
+    /// power cut, not only a crash of the process.
+    pub(crate) fn sync(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        self.log.sync_data()?;
+        Ok(())
+    }
+}
+
 impl Store for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        self.sync()
     }
 }
 

@@ -30,6 +30,10 @@ pub trait SessionStore {
     fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError>;
     /// Removes and returns the token's record: a token works once.
     fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError>;
+
+    /// Removes sessions that `expired` says are over and reset tokens past their time (Unix
+    /// seconds `now`). Returns how many records went.
+    fn purge_expired(&self, now: u64, expired: &dyn Fn(&SessionRecord) -> bool) -> Result<usize, StoreError>;
 }
 
 impl SessionStore for SledStore {
@@ -48,7 +52,7 @@ impl SessionStore for SledStore {
 
     fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         self.sessions.remove(id_hash)?;
-        self.db.flush()?;
+        self.sync()?;
         Ok(())
     }
 
@@ -64,13 +68,13 @@ impl SessionStore for SledStore {
             }
         }
         self.sessions.apply_batch(batch)?;
-        self.db.flush()?;
+        self.sync()?;
         Ok(n)
     }
 
     fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError> {
         self.resets.insert(token_hash, serde_json::to_vec(reset)?)?;
-        self.db.flush()?;
+        self.sync()?;
         Ok(())
     }
 
@@ -80,8 +84,29 @@ impl SessionStore for SledStore {
             .remove(token_hash)?
             .map(|b| serde_json::from_slice(&b))
             .transpose()?;
-        self.db.flush()?;
+        self.sync()?;
         Ok(taken)
+    }
+
+    fn purge_expired(&self, now: u64, expired: &dyn Fn(&SessionRecord) -> bool) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for kv in self.sessions.iter() {
+            let (key, value) = kv?;
+            // An unreadable record is as good as expired.
+            if serde_json::from_slice::<SessionRecord>(&value).map_or(true, |s| expired(&s)) {
+                self.sessions.remove(key)?;
+                purged += 1;
+            }
+        }
+        for kv in self.resets.iter() {
+            let (key, value) = kv?;
+            if serde_json::from_slice::<ResetRecord>(&value).map_or(true, |r| r.expires_at <= now) {
+                self.resets.remove(key)?;
+                purged += 1;
+            }
+        }
+        self.sync()?;
+        Ok(purged)
     }
 }
 
@@ -127,5 +152,43 @@ mod tests {
             store.take_reset("t").unwrap().is_none(),
             "a reset token works once"
         );
+    }
+
+    #[test]
+    fn expired_sessions_and_reset_tokens_are_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let old = SessionRecord {
+            email: "a@example.com".into(),
+            created_at: 1,
+            last_seen: 1,
+        };
+        let fresh = SessionRecord {
+            last_seen: 100,
+            ..old.clone()
+        };
+        store.put_session("old", &old).unwrap();
+        store.put_session("fresh", &fresh).unwrap();
+        store
+            .put_reset(
+                "gone",
+                &ResetRecord {
+                    email: "a@example.com".into(),
+                    expires_at: 50,
+                },
+            )
+            .unwrap();
+        store
+            .put_reset(
+                "kept",
+                &ResetRecord {
+                    email: "a@example.com".into(),
+                    expires_at: 150,
+                },
+            )
+            .unwrap();
+        assert_eq!(store.purge_expired(100, &|s| s.last_seen < 50).unwrap(), 2);
+        assert!(store.get_session("old").unwrap().is_none() && store.get_session("fresh").unwrap().is_some());
+        assert!(store.take_reset("gone").unwrap().is_none() && store.take_reset("kept").unwrap().is_some());
     }
 }
