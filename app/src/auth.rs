@@ -7,12 +7,13 @@ use crate::domain::EmailAddress;
 use crate::secrets::SecretBox;
 use crate::store::{AdminRecord, SessionRecord, Store, StoreError};
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Argon2,
+    password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString},
+    Algorithm, Argon2, Block, Params, Version,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 
 pub const SESSION_COOKIE: &str = "mailroom_session";
 /// A session unused this long ends.
@@ -21,17 +22,70 @@ pub const IDLE_TIMEOUT_SECS: u64 = 30 * 60;
 pub const ABSOLUTE_TIMEOUT_SECS: u64 = 12 * 60 * 60;
 pub const RESET_TOKEN_TTL_SECS: u64 = 30 * 60;
 
-/// An argon2id PHC string with a random salt.
-pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing with default parameters")
-        .to_string()
+thread_local! {
+    /// Each thread's argon2 working memory (19 MiB with the default parameters), allocated once
+    /// and reused: a hash allocates nothing, so memory is bounded by the threads that hash (the
+    /// hashing gate's few workers), not by how many hashes have run. (Allocating it per hash, as
+    /// `Argon2::hash_password` does, left the allocator holding more after every hash.)
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
+/// argon2id of `password` and `salt` into `out`, in this thread's working memory.
+fn argon2id(params: Params, password: &str, salt: &[u8], out: &mut [u8]) -> Result<(), argon2::Error> {
+    let needed = params.block_count();
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    BLOCKS.with_borrow_mut(|blocks| {
+        if blocks.len() < needed {
+            blocks.resize(needed, Block::default());
+        }
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut blocks[..needed])
+    })
+}
+
+/// An argon2id PHC string with a random salt and the default parameters.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    let params = Params::default();
+    let mut salt_bytes = [0u8; 64];
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    let phc = salt
+        .decode_b64(&mut salt_bytes)
+        .and_then(|salt_bytes| Ok(argon2id(params.clone(), password, salt_bytes, &mut out)?))
+        .and_then(|()| {
+            let hash = PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(&params)?,
+                salt: Some(salt.as_salt()),
+                hash: Some(Output::new(&out)?),
+            };
+            Ok::<_, argon2::password_hash::Error>(hash.to_string())
+        });
+    phc.expect("argon2id with the default parameters and a fresh salt")
+}
+
+/// Whether `password` matches the argon2id PHC string `phc` (compared in constant time).
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(expected), Some(salt)) = (hash.hash, hash.salt) else {
+        return false;
+    };
+    if hash.algorithm != Algorithm::Argon2id.ident()
+        || hash.version.is_some_and(|v| v != u32::from(Version::V0x13))
+    {
+        return false;
+    }
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    argon2id(params, password, salt, &mut out).is_ok() && Output::new(&out).is_ok_and(|o| o == expected)
 }
 
 /// What [`set_admin_password`] did.
@@ -238,6 +292,39 @@ pub fn same_origin(origin: Option<&str>, sec_fetch_site: Option<&str>, allowed: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crates_own() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let theirs = Argon2::default()
+            .hash_password(b"a password", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(
+            verify_password("a password", &theirs),
+            "hashes stored before still verify"
+        );
+        assert!(!verify_password("another", &theirs));
+        let ours = hash_password("a password");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"a password", &parsed).is_ok());
+    }
+
+    #[test]
+    fn hashing_reuses_its_memory() {
+        let phc = hash_password("x");
+        let memory = || BLOCKS.with_borrow(|b| (b.as_ptr() as usize, b.capacity()));
+        let first = memory();
+        assert_eq!(
+            first.1,
+            Params::default().block_count(),
+            "one hash's working memory"
+        );
+        for _ in 0..5 {
+            assert!(!verify_password("y", &phc));
+        }
+        assert_eq!(memory(), first, "no hash allocated its own memory");
+    }
 
     #[test]
     fn argon2id_hashes_verify_and_are_salted() {

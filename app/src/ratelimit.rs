@@ -6,10 +6,7 @@
 
 use std::{
     collections::{HashMap, VecDeque},
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc, Mutex,
-    },
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -166,59 +163,77 @@ pub enum GateError {
     Failed,
 }
 
-/// Bounded concurrency for slow, memory-hungry work: at most `concurrency` run at once (on
-/// blocking threads), at most `max_waiting` wait, each at most `max_wait`; the rest are refused
-/// at once. Memory stays bounded whatever the request rate.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Bounded concurrency for slow, memory-hungry work (password hashing): `workers` dedicated
+/// threads run it, at most `max_waiting` jobs wait, each at most `max_wait`; the rest are
+/// refused at once. Memory stays bounded whatever the request rate: only the workers ever hold
+/// a hash's memory (and the allocator keeps at most their few arenas), never one thread per
+/// request.
 pub struct Gate {
-    permits: Arc<tokio::sync::Semaphore>,
-    waiting: AtomicUsize,
-    max_waiting: usize,
+    jobs: std::sync::mpsc::SyncSender<Job>,
     max_wait: Duration,
 }
 
 impl Gate {
-    pub fn new(concurrency: usize, max_waiting: usize, max_wait: Duration) -> Self {
-        Self {
-            permits: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
-            waiting: AtomicUsize::new(0),
-            max_waiting,
-            max_wait,
+    pub fn new(workers: usize, max_waiting: usize, max_wait: Duration) -> Self {
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(max_waiting);
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..workers.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("mailroom-gate-{i}"))
+                .spawn(move || loop {
+                    let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    match job {
+                        Ok(job) => job(),
+                        // The gate is gone.
+                        Err(_) => break,
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "starting a worker thread failed");
+            }
         }
+        Self { jobs, max_wait }
     }
 
-    /// One permit per core.
+    /// One worker per core.
     pub fn per_core(max_waiting: usize, max_wait: Duration) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self::new(cores, max_waiting, max_wait)
     }
 
-    /// Runs `work` on a blocking thread when its turn comes.
+    /// Runs `work` on a worker when its turn comes.
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, GateError> {
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(GateError::Busy);
+        let (done, result) = tokio::sync::oneshot::channel();
+        let (queued, max_wait) = (Instant::now(), self.max_wait);
+        let job: Job = Box::new(move || {
+            // Waited too long: dropping `done` answers Busy.
+            if queued.elapsed() <= max_wait {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+                let _ = done.send(outcome);
+            }
+        });
+        self.jobs.try_send(job).map_err(|e| match e {
+            std::sync::mpsc::TrySendError::Full(_) => GateError::Busy,
+            std::sync::mpsc::TrySendError::Disconnected(_) => GateError::Failed,
+        })?;
+        match result.await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(_panic)) => Err(GateError::Failed),
+            Err(_dropped) => Err(GateError::Busy),
         }
-        let permit = tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        let permit = match permit {
-            Ok(Ok(permit)) => permit,
-            _ => return Err(GateError::Busy),
-        };
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        })
-        .await
-        .map_err(|_| GateError::Failed)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn window_allows_the_limit_then_says_how_long_to_wait() {
@@ -318,31 +333,41 @@ mod tests {
                 .await
             }));
         }
-        // Let the waiting ones queue, then release everything.
-        while gate.waiting.load(Ordering::SeqCst) < 3 || running.load(Ordering::SeqCst) < 1 {
+        // While the running ones hold, everything beyond two running and three queued is
+        // refused at once (at least 15 of the 20 answer before anything is released).
+        while tasks.iter().filter(|t| t.is_finished()).count() < 15 {
             tokio::task::yield_now().await;
         }
-        for _ in 0..20 {
-            let _ = release.send(());
+        for _ in 0..5 {
+            release.send(()).unwrap();
         }
-        let results: Vec<_> = futures_join(tasks).await;
+        let mut results = Vec::new();
+        for t in tasks {
+            results.push(t.await.unwrap());
+        }
         let ran = results.iter().filter(|r| r.is_ok()).count();
-        let busy = results.iter().filter(|r| **r == Err(GateError::Busy)).count();
-        assert!(most.load(Ordering::SeqCst) <= 2, "at most two at once");
-        assert!(
-            ran <= 5 && ran >= 3,
-            "two running and three waiting at most: {ran}"
+        assert!((3..=5).contains(&ran), "{results:?}");
+        assert_eq!(
+            results.iter().filter(|r| **r == Err(GateError::Busy)).count(),
+            20 - ran
         );
-        assert_eq!(ran + busy, 20);
+        assert!(most.load(Ordering::SeqCst) <= 2, "at most two at once");
     }
 
-    async fn futures_join(
-        tasks: Vec<tokio::task::JoinHandle<Result<(), GateError>>>,
-    ) -> Vec<Result<(), GateError>> {
-        let mut out = Vec::new();
-        for t in tasks {
-            out.push(t.await.unwrap());
-        }
-        out
+    #[tokio::test]
+    async fn work_that_waited_too_long_is_refused_and_a_panic_is_reported() {
+        let gate = Gate::new(1, 4, Duration::from_millis(50));
+        // The second job queues behind 300 ms of work: longer than it may wait.
+        let (first, second) = tokio::join!(
+            gate.run(|| std::thread::sleep(Duration::from_millis(300))),
+            async {
+                tokio::task::yield_now().await;
+                gate.run(|| ()).await
+            }
+        );
+        assert!(first.is_ok());
+        assert_eq!(second, Err(GateError::Busy));
+        assert_eq!(gate.run(|| panic!("boom")).await, Err(GateError::Failed));
+        assert_eq!(gate.run(|| 7).await, Ok(7), "the worker survives a panic");
     }
 }

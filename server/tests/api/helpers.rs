@@ -54,6 +54,11 @@ pub async fn spawn_app_logged_out() -> TestApp {
 
 /// The app, with or without the admin [`ADMIN`]; the client has no session.
 pub async fn spawn_bare(with_admin: bool) -> TestApp {
+    spawn_with(with_admin, server::serve::HttpLimits::default()).await
+}
+
+/// The app served with `limits` (short timeouts for the tests of slow clients).
+pub async fn spawn_with(with_admin: bool, limits: server::serve::HttpLimits) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let secrets = SecretBox::load_or_create(dir.path(), None).unwrap();
     let store = Arc::new(SledStore::open(dir.path(), secrets.clone()).unwrap());
@@ -78,7 +83,7 @@ pub async fn spawn_bare(with_admin: bool) -> TestApp {
     tokio::spawn(server::serve::serve(
         listener,
         app,
-        server::serve::HttpLimits::default(),
+        limits,
         std::future::pending(),
     ));
     let url = format!("http://{addr}");
@@ -215,6 +220,42 @@ impl TestApp {
         })
         .await
     }
+}
+
+/// This process's resident memory, in KiB (from /proc/self/status).
+pub fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS in /proc/self/status");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A bare HTTP/1.1 POST from `from` (any 127.x.y.z works on Linux's loopback, so each looks
+/// like another machine), without a client library's per-client state: the answer's status
+/// and whether it has a Retry-After.
+pub async fn post_from(url: &str, from: std::net::IpAddr, path: &str, body: &str) -> (u16, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::new(from, 0)).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: {url}\r\nAccept: application/json\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let head = String::from_utf8_lossy(&answer);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase().contains("\r\nretry-after:"))
 }
 
 /// A complete, valid form.

@@ -1,6 +1,7 @@
 //! The server's integration tests, in one binary: the real app on loopback with a real sled and
 //! a real SMTP server (helpers), one module per feature.
 
+mod attacks;
 mod auth;
 mod foundation;
 mod helpers;
