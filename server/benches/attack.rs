@@ -1,0 +1,462 @@
+//! `make attack`: the attacks of the hardening issue at full size against the release binary
+//! in its own process (so its memory is measured alone), with figures printed. Each prints what
+//! it measured and what bound it is held to; a broken bound fails the run.
+//!
+//! Needs `make build` (target/release/mailroom) and `scripts/bootstrap.sh --test` (the SMTP peer).
+
+#[path = "../tests/api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use app::{api::Login, domain::MailServerForm};
+use helpers::{peer_form, post_from};
+use leptos::server_fn::ServerFn;
+use std::{
+    io::{BufRead, Write},
+    net::{IpAddr, Ipv4Addr},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use tokio::io::AsyncWriteExt;
+
+const ADMIN: &str = "admin@example.com";
+const PASSWORD: &str = "attack-admin-password";
+
+struct Server {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/mailroom");
+        let dir = tempfile::tempdir().unwrap();
+        let mut create = Command::new(bin)
+            .args(["admin", "create", "--email", ADMIN])
+            .env("MAILROOM_DATA_DIR", dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("target/release/mailroom: run `make build` first");
+        writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+        assert!(create.wait().unwrap().success());
+        let mut child = Command::new(bin)
+            .env("MAILROOM_DATA_DIR", dir.path())
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "warn,mailroom=info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("the server's start-up line").unwrap();
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            url,
+            _dir: dir,
+        }
+    }
+
+    /// (VmRSS, VmHWM) of the server process, in MiB.
+    fn memory(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let field = |name: &str| {
+            let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+            line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    fn client(&self) -> reqwest::Client {
+        helpers::client(&self.url)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn login_body(email: &str, password: &str) -> String {
+    serde_qs::to_string(&Login {
+        email: email.into(),
+        password: password.into(),
+        next: None,
+    })
+    .unwrap()
+}
+
+async fn login(client: &reqwest::Client, url: &str, password: &str) -> u16 {
+    let res = client
+        .post(format!("{url}{}", Login::PATH))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(login_body(ADMIN, password))
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+fn check(ok: bool, what: &str) {
+    println!("  {} {what}", if ok { "PASS" } else { "FAIL" });
+    if !ok {
+        std::process::exit(1);
+    }
+}
+
+async fn parallel_logins(server: &Server) {
+    println!("200 parallel anonymous logins from 200 addresses, other requests meanwhile:");
+    let before = server.memory();
+    let mut burst = Vec::new();
+    for i in 0..200u32 {
+        let url = server.url.clone();
+        let from = IpAddr::V4(Ipv4Addr::new(127, 0, 9 + (i / 250) as u8, (i % 250 + 1) as u8));
+        let body = login_body(&format!("user{i}@example.com"), "guess-1234");
+        burst.push(tokio::spawn(async move {
+            post_from(&url, from, Login::PATH, &body).await.0
+        }));
+    }
+    let client = server.client();
+    let mut worst = Duration::ZERO;
+    for _ in 0..10 {
+        let started = Instant::now();
+        assert_eq!(
+            client
+                .get(format!("{}/login", server.url))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        worst = worst.max(started.elapsed());
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    for b in burst {
+        *statuses.entry(b.await.unwrap()).or_insert(0) += 1;
+    }
+    let after = server.memory();
+    println!(
+        "  answers {statuses:?}; RSS {} -> {} MiB (peak {} MiB); slowest other request {:.1} ms",
+        before.0,
+        after.0,
+        after.1,
+        worst.as_secs_f64() * 1e3
+    );
+    check(after.1 < 150, "peak RSS under 150 MB");
+    check(
+        worst < Duration::from_millis(100),
+        "other requests answered within 100 ms",
+    );
+}
+
+async fn login_burst(server: &Server) {
+    println!("the real admin, from a browser that logged in before, during and after a 100-attempt burst:");
+    let admin = server.client();
+    assert_eq!(login(&admin, &server.url, PASSWORD).await, 200);
+    let mut burst = Vec::new();
+    for _ in 0..100 {
+        let url = server.url.clone();
+        let from = IpAddr::V4(Ipv4Addr::new(127, 0, 20, 1));
+        let body = login_body(ADMIN, "guess-1234");
+        burst.push(tokio::spawn(async move {
+            post_from(&url, from, Login::PATH, &body).await.0
+        }));
+    }
+    let during = login(&admin, &server.url, PASSWORD).await;
+    let mut checked = 0;
+    for b in burst {
+        if b.await.unwrap() == 401 {
+            checked += 1;
+        }
+    }
+    let after = login(&admin, &server.url, PASSWORD).await;
+    println!("  passwords actually checked in the burst: {checked}; admin during: {during}, after: {after}");
+    check(
+        during == 200 && after == 200,
+        "the admin logs in during and right after the burst",
+    );
+    check(checked <= 6, "at most the free attempts are checked");
+}
+
+async fn idle_sockets(server: &Server) {
+    println!("300 idle sockets open, then 5 normal requests:");
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let client = server.client();
+    let mut answered = 0;
+    let mut worst = Duration::ZERO;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let res = tokio::time::timeout(
+            Duration::from_secs(5),
+            client.get(format!("{}/login", server.url)).send(),
+        )
+        .await;
+        if matches!(res, Ok(Ok(r)) if r.status() == 200) {
+            answered += 1;
+        }
+        worst = worst.max(started.elapsed());
+    }
+    println!(
+        "  {answered} of 5 answered, slowest {:.1} ms",
+        worst.as_secs_f64() * 1e3
+    );
+    check(answered == 5, "5 of 5 answered");
+    drop(idle);
+}
+
+async fn hostile_smtp(server: &Server) {
+    println!("a 100 kB SMTP reply of many short lines (test send, timeout 5 s):");
+    let admin = server.client();
+    assert_eq!(login(&admin, &server.url, PASSWORD).await, 200);
+    let before = server.memory();
+    let form = MailServerForm {
+        timeout: "5".into(),
+        ..peer_form("many_lines")
+    };
+    let body = serde_qs::to_string(&app::api::TestMailServer {
+        form,
+        send_to: String::new(),
+    })
+    .unwrap();
+    let started = Instant::now();
+    let res = admin
+        .post(format!("{}{}", server.url, app::api::TestMailServer::PATH))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let report: app::report::TestReport = res.json().await.unwrap();
+    let after = server.memory();
+    println!(
+        "  {:?} after {:.0} ms; RSS {} -> {} MiB (+{} MiB)",
+        report.diagnosis,
+        elapsed.as_secs_f64() * 1e3,
+        before.0,
+        after.0,
+        after.0.saturating_sub(before.0)
+    );
+    check(
+        report.diagnosis == Some(app::report::Diagnosis::ReplyTooLong),
+        "reported as a reply too long",
+    );
+    check(after.0.saturating_sub(before.0) < 10, "costs under 10 MB");
+    check(
+        elapsed < Duration::from_millis(5_500),
+        "ends within the timeout plus 0.5 s",
+    );
+}
+
+async fn malformed(server: &Server) {
+    println!("10,000 malformed requests:");
+    let client = server.client();
+    let paths = [
+        "/api/login",
+        "/api/save_mail_settings",
+        "/api/test_mail_server",
+        "/api/reset_password",
+        "/api/setup_admin",
+        "/api/request_password_reset",
+    ];
+    let junk = [
+        "",
+        "a",
+        "version=x",
+        "form[port]=%ff",
+        "email=%00&password=",
+        "next=%0a",
+        "[[[",
+        "form[a][b][c]=1",
+        "token=&password=x&confirm=y",
+        "\u{1F600}=1",
+    ];
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut tasks = Vec::new();
+    for i in 0..10_000usize {
+        let client = client.clone();
+        let url = format!("{}{}", server.url, paths[i % paths.len()]);
+        let body = junk[(i / paths.len()) % junk.len()].to_string();
+        let ct = if i % 7 == 0 {
+            "application/json"
+        } else {
+            "application/x-www-form-urlencoded"
+        };
+        tasks.push(async move {
+            client
+                .post(url)
+                .header("Content-Type", ct)
+                .header("Accept", "application/json")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        });
+        if tasks.len() == 64 {
+            for s in futures_join(std::mem::take(&mut tasks)).await {
+                *statuses.entry(s).or_insert(0) += 1;
+            }
+        }
+    }
+    for s in futures_join(tasks).await {
+        *statuses.entry(s).or_insert(0) += 1;
+    }
+    println!("  statuses {statuses:?}");
+    check(
+        !statuses.contains_key(&500) && !statuses.contains_key(&0),
+        "no 500, no dropped connection",
+    );
+}
+
+async fn futures_join<F: std::future::Future<Output = u16>>(tasks: Vec<F>) -> Vec<u16> {
+    let handles: Vec<_> = tasks.into_iter().map(|t| async move { t.await }).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await);
+    }
+    out
+}
+
+async fn next_fuzz(server: &Server) {
+    println!("`next` fuzzed with every control character and URL tricks:");
+    let mut cases: Vec<String> = Vec::new();
+    for c in (0u8..0x20).chain([0x7f]) {
+        let c = c as char;
+        for pattern in [
+            "/{c}/evil.example",
+            "{c}//evil.example",
+            "/{c}",
+            "/x{c}y",
+            "//{c}evil.example",
+            "/\\{c}evil.example",
+        ] {
+            cases.push(pattern.replace("{c}", &c.to_string()));
+        }
+    }
+    for trick in [
+        "//evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "/.//evil.example",
+        "/%2e%2e//evil.example",
+        "/..//evil.example",
+        "http:evil.example",
+        "/%0d%0aSet-Cookie:x=1",
+        "%2f%2fevil.example",
+        "/%5cevil.example",
+        "///evil.example",
+        "/\u{3000}/evil.example",
+        "/\u{ff0f}evil.example",
+    ] {
+        cases.push(trick.to_string());
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut off_site = 0;
+    let mut errors = 0;
+    for next in &cases {
+        let body = serde_qs::to_string(&Login {
+            email: ADMIN.into(),
+            password: PASSWORD.into(),
+            next: Some(next.clone()),
+        })
+        .unwrap();
+        let res = client
+            .post(format!("{}{}", server.url, Login::PATH))
+            .header("Origin", &server.url)
+            .header("Accept", "text/html")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await;
+        match res {
+            Ok(r) if r.status().as_u16() < 500 => {
+                let location = r
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                // Where a browser goes: the Location resolved against the page's URL.
+                let site = url::Url::parse(&server.url).unwrap();
+                let target = site.join(location).ok();
+                if target.is_none_or(|t| t.origin() != site.origin()) {
+                    off_site += 1;
+                    println!("  off the site: {next:?} -> {location:?}");
+                }
+            }
+            _ => errors += 1,
+        }
+    }
+    println!(
+        "  {} values of next: {off_site} off the site, {errors} errors",
+        cases.len()
+    );
+    check(off_site == 0 && errors == 0, "no redirect off the site, no error");
+}
+
+async fn shutdown(mut server: Server) {
+    println!("SIGTERM with a stalled request open:");
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!("POST /api/login HTTP/1.1\r\nHost: {addr}\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a", server.url);
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            break None;
+        }
+        tokio::task::yield_now().await;
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    println!(
+        "  exited {:?} after {:.1} s",
+        status.map(|s| s.code()),
+        started.elapsed().as_secs_f64()
+    );
+    check(
+        status.is_some_and(|s| s.success()) && started.elapsed() < Duration::from_secs(12),
+        "a clean exit within the 10 s grace",
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    helpers::peer();
+    let server = Server::start();
+    parallel_logins(&server).await;
+    login_burst(&Server::start()).await;
+    idle_sockets(&server).await;
+    hostile_smtp(&server).await;
+    malformed(&server).await;
+    next_fuzz(&Server::start()).await;
+    shutdown(server).await;
+}
