@@ -17,7 +17,6 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
-use tokio::io::AsyncWriteExt;
 
 const ADMIN: &str = "admin@example.com";
 const PASSWORD: &str = "attack-admin-password";
@@ -97,15 +96,14 @@ fn login_body(email: &str, password: &str) -> String {
 }
 
 async fn login(client: &reqwest::Client, url: &str, password: &str) -> u16 {
-    let res = client
-        .post(format!("{url}{}", Login::PATH))
-        .header("Accept", "application/json")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(login_body(ADMIN, password))
-        .send()
-        .await
-        .unwrap();
-    res.status().as_u16()
+    helpers::post_args(
+        client,
+        &format!("{url}{}", Login::PATH),
+        login_body(ADMIN, password),
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 fn check(ok: bool, what: &str) {
@@ -235,14 +233,12 @@ async fn hostile_smtp(server: &Server) {
     })
     .unwrap();
     let started = Instant::now();
-    let res = admin
-        .post(format!("{}{}", server.url, app::api::TestMailServer::PATH))
-        .header("Accept", "application/json")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let res = helpers::post_args(
+        &admin,
+        &format!("{}{}", server.url, app::api::TestMailServer::PATH),
+        body,
+    )
+    .await;
     let elapsed = started.elapsed();
     let report: app::report::TestReport = res.json().await.unwrap();
     let after = server.memory();
@@ -268,14 +264,7 @@ async fn hostile_smtp(server: &Server) {
 async fn malformed(server: &Server) {
     println!("10,000 malformed requests:");
     let client = server.client();
-    let paths = [
-        "/api/login",
-        "/api/save_mail_settings",
-        "/api/test_mail_server",
-        "/api/reset_password",
-        "/api/setup_admin",
-        "/api/request_password_reset",
-    ];
+    let paths = helpers::SERVER_FUNCTIONS;
     let junk = [
         "",
         "a",
@@ -419,9 +408,7 @@ async fn next_fuzz(server: &Server) {
 async fn shutdown(mut server: Server) {
     println!("SIGTERM with a stalled request open:");
     let addr = server.url.trim_start_matches("http://").to_string();
-    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let head = format!("POST /api/login HTTP/1.1\r\nHost: {addr}\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a", server.url);
-    stalled.write_all(head.as_bytes()).await.unwrap();
+    let _stalled = helpers::stalled_request(&addr, &server.url).await;
     let started = Instant::now();
     Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])

@@ -3,8 +3,8 @@
 //! generous upper bounds; waits are on conditions.
 
 use crate::helpers::{
-    client, peer_form, post_from, rss_kib, spawn_app, spawn_app_logged_out, spawn_with, valid_form, Reply,
-    ADMIN, ADMIN_PASSWORD,
+    client, peer_form, post_from, rss_kib, spawn_app, spawn_app_logged_out, spawn_with, stalled_request,
+    valid_form, ADMIN, ADMIN_PASSWORD, SERVER_FUNCTIONS,
 };
 use app::{
     api::{Login, SaveMailSettings, TestMailServer},
@@ -33,22 +33,10 @@ async fn every_error_carries_its_status() {
     let app = spawn_app().await;
     let anonymous = client(&app.url);
     let post = |c: &reqwest::Client, path: &'static str, body: String| {
-        let c = c.clone();
-        let url = app.url.clone();
+        let (c, app) = (c.clone(), &app);
         async move {
-            let res = c
-                .post(format!("{url}{path}"))
-                .header("Accept", "application/json")
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let retry = res
-                .headers()
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap().to_string());
-            (res.status().as_u16(), retry)
+            let reply = app.post(&c, path, body).await;
+            (reply.status, reply.retry_after)
         }
     };
     let save = |version: u64, form: MailServerForm| {
@@ -127,7 +115,7 @@ async fn every_error_carries_its_status() {
     }
     let (status, retry) = post(&app.client, TestMailServer::PATH, test()).await;
     assert_eq!(status, 429);
-    let retry: u64 = retry.expect("Retry-After").parse().unwrap();
+    let retry = retry.expect("Retry-After");
     assert!((1..=60).contains(&retry), "{retry}");
 }
 
@@ -148,17 +136,7 @@ impl Noise {
 #[tokio::test]
 async fn malformed_requests_never_get_a_500() {
     let app = spawn_app().await;
-    let paths = [
-        "/api/login",
-        "/api/save_mail_settings",
-        "/api/test_mail_server",
-        "/api/reset_password",
-        "/api/setup_admin",
-        "/api/request_password_reset",
-        "/api/load_mail_settings",
-        "/api/logout",
-        "/api/nope",
-    ];
+    let paths: Vec<&str> = SERVER_FUNCTIONS.iter().copied().chain(["/api/nope"]).collect();
     let names = [
         "version",
         "form[host]",
@@ -398,11 +376,7 @@ async fn shutdown_ends_in_bounded_time_with_a_stalled_request() {
         let _ = stopped.await;
     }));
     // A request whose body never comes.
-    let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a"
-    );
-    stalled.write_all(head.as_bytes()).await.unwrap();
+    let _stalled = stalled_request(&addr.to_string(), &format!("http://{addr}")).await;
     // Once the server holds it (a normal request is answered meanwhile), stop.
     let res = reqwest::get(format!("http://{addr}/login")).await.unwrap();
     assert_eq!(res.status(), 200);
@@ -477,5 +451,4 @@ async fn the_same_origin_check_does_not_trust_the_host_header() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let _: Option<Reply> = None;
 }

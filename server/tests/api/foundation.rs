@@ -26,14 +26,7 @@ async fn pages_render_on_the_server_with_redirect_and_404() {
     assert!(root.status().is_redirection());
     assert_eq!(root.headers()["location"], routes::MAIL_SETTINGS);
 
-    let page = app
-        .client
-        .get(format!("{}{}", app.url, routes::MAIL_SETTINGS))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let html = app.page(routes::MAIL_SETTINGS).await;
     assert!(html.contains("<form"), "form missing from SSR HTML");
     assert!(html.contains("Host Name (SMTP)"));
 

@@ -21,6 +21,18 @@ use server::{router, Config};
 use std::{net::SocketAddr, sync::Arc};
 
 pub const ADMIN: &str = "admin@example.com";
+
+/// Every server function's path.
+pub const SERVER_FUNCTIONS: [&str; 8] = [
+    "/api/login",
+    "/api/logout",
+    "/api/setup_admin",
+    "/api/request_password_reset",
+    "/api/reset_password",
+    "/api/load_mail_settings",
+    "/api/save_mail_settings",
+    "/api/test_mail_server",
+];
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 
 pub struct TestApp {
@@ -35,6 +47,7 @@ pub struct TestApp {
 /// An answer as it came over the wire, for tests about statuses and headers.
 pub struct Reply {
     pub status: u16,
+    pub retry_after: Option<u64>,
     pub body: String,
 }
 
@@ -149,18 +162,27 @@ impl TestApp {
 
     /// Posts `body` (URL-encoded) to `path` and returns the raw answer.
     pub async fn post(&self, client: &reqwest::Client, path: &str, body: String) -> Reply {
-        let res = client
-            .post(format!("{}{path}", self.url))
-            .header("Accept", "application/json")
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
+        let res = post_args(client, &format!("{}{path}", self.url), body).await;
+        Reply {
+            status: res.status().as_u16(),
+            retry_after: res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse().ok()),
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    /// The HTML of the page at `path`, asserting it is answered with 200.
+    pub async fn page(&self, path: &str) -> String {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.url))
             .send()
             .await
             .unwrap();
-        Reply {
-            status: res.status().as_u16(),
-            body: res.text().await.unwrap(),
-        }
+        assert_eq!(res.status(), 200, "{path}");
+        res.text().await.unwrap()
     }
 
     pub async fn load(&self) -> Result<MailSettingsView, AppError> {
@@ -230,6 +252,31 @@ pub fn rss_kib() -> u64 {
         .find(|l| l.starts_with("VmRSS:"))
         .expect("VmRSS in /proc/self/status");
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Posts `body` (URL-encoded arguments) to `url` the way the page's server-function client
+/// does, answering in JSON.
+pub async fn post_args(client: &reqwest::Client, url: &str, body: String) -> reqwest::Response {
+    client
+        .post(url)
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A connection holding a login request whose body never comes (a stalled client).
+pub async fn stalled_request(addr: &str, origin: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
 }
 
 /// A bare HTTP/1.1 POST from `from` (any 127.x.y.z works on Linux's loopback, so each looks

@@ -353,13 +353,7 @@ async fn the_change_history_names_fields_with_the_page_labels() {
         view.audit[0].changes,
         vec!["Port: “587” → “2525”", "Password changed"]
     );
-    let page = app
-        .client
-        .get(format!("{}{}", app.url, routes::MAIL_SETTINGS))
-        .send()
-        .await
-        .unwrap();
-    let html = page.text().await.unwrap();
+    let html = app.page(routes::MAIL_SETTINGS).await;
     assert!(html.contains("Port: “587” → “2525”"), "history on the page");
     assert!(!html.contains("other-pw"));
 }
