@@ -58,7 +58,7 @@ impl AppError {
     /// Logs the real cause on the server and returns a message fit for the browser.
     #[cfg(feature = "ssr")]
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "{context}");
+        tracing::error!(cause = ?cause.to_string(), "{context}");
         AppError::Internal(format!("{context}; the server log has the details"))
     }
 }

@@ -104,3 +104,24 @@ async fn logs_of_save_and_test_hold_no_password() {
         assert!(!text.contains(s), "{s} in the logs");
     }
 }
+
+#[tokio::test]
+async fn user_input_cannot_forge_log_lines() {
+    let logs = captured_logs();
+    let app = crate::helpers::spawn_app_logged_out().await;
+    let forged = "FORGED-LINE admin logged in";
+    let email = format!("x@example.com\n2026-01-01T00:00:00Z  INFO {forged}\u{1b}[2J");
+    assert!(app.login(&email, "wrong password 1").await.is_err());
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    assert!(text.contains("failed login"), "the attempt was logged");
+    for line in text.lines() {
+        assert!(
+            !line.contains(forged) || line.contains("failed login"),
+            "a forged line: {line}"
+        );
+    }
+    assert!(
+        !text.contains('\u{1b}'),
+        "a raw control character reached the log"
+    );
+}
