@@ -77,3 +77,11 @@ test("forgotten password: the mail's link sets a new password that logs in", asy
   await page.getByRole("button", { name: "Set new password" }).click();
   await expect(page.getByRole("alert")).toContainText("already used");
 });
+
+test("the setup page without its link says so and shows no form", async ({ page, fresh }) => {
+  await page.goto(`${fresh.url}/setup`);
+  await expect(page.getByRole("main")).toContainText("one-time setup link");
+  await expect(page.getByLabel("Email")).toHaveCount(0);
+  await page.getByRole("link", { name: "log in" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+});

@@ -26,13 +26,17 @@ it("bad values get a message under the field while typing, and fixing them clear
   }
 });
 
-it("a non-address account is allowed with a note; both switches on is an error", async ({ page, fresh }) => {
+it("a non-address account is allowed with a note; STARTTLS and SSL cannot both be on", async ({ page, fresh }) => {
   const mail = await new MailSettingsPage(page, fresh.url).open();
   await mail.fill({ account: "apikey" });
   await expect(page.getByText("test mails will need a recipient")).toBeVisible();
   await mail.starttls.check();
   await mail.ssl.check();
-  await expect(page.locator("#encryption-message")).toHaveText(/not both/);
+  await expect(mail.starttls).not.toBeChecked();
+  await expect(page.getByText("STARTTLS and SSL cannot both be on, so STARTTLS is now off.")).toBeVisible();
+  await expect(page.locator("#encryption-message")).toBeEmpty();
+  await mail.starttls.check();
+  await expect(mail.ssl).not.toBeChecked();
 });
 
 it("changing the port sets the matching encryption until the switches are touched", async ({ page, fresh }) => {

@@ -12,13 +12,13 @@ use leptos_router::hooks::use_query_map;
 fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=format!("{title} · Mailroom") />
-        <div class="auth-page">
+        <main class="auth-page">
             <div class="auth-card">
                 <div class="brand-dark">"Mailroom"</div>
                 <h1>{title}</h1>
                 {children()}
             </div>
-        </div>
+        </main>
     }
 }
 
@@ -119,6 +119,17 @@ pub fn SetupPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     view! {
         <AuthCard title="Create the first admin">
+            <Show
+                when=move || !token().trim().is_empty()
+                fallback=|| view! {
+                    <p>
+                        "This page needs the one-time setup link the server printed in its log when it started \
+                         without an admin. If an admin exists, "
+                        <a href=routes::LOGIN>"log in"</a>
+                        " instead."
+                    </p>
+                }
+            >
             <p class="muted">"This link works once. The account you create here can log in afterwards."</p>
             <ActionForm action=setup attr:class="auth-form">
                 <input type="hidden" name="token" value=token />
@@ -131,6 +142,7 @@ pub fn SetupPage() -> impl IntoView {
                 {error_line(Signal::derive(move || setup.value().get().and_then(Result::err)))}
                 <button type="submit" disabled=move || setup.pending().get()>"Create admin"</button>
             </ActionForm>
+            </Show>
         </AuthCard>
     }
 }

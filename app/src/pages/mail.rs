@@ -320,10 +320,10 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
             on:submit=on_submit
         >
             <input type="hidden" name="version" value=current.version.to_string() prop:value=move || version.get().to_string() />
-            <TextField state field=Field::Host placeholder="smtp.example.com" autocomplete="off" />
-            <TextField state field=Field::Port placeholder="587" autocomplete="off" inputmode="numeric"
+            <TextField state field=Field::Host placeholder="e.g. smtp.example.com" autocomplete="off" />
+            <TextField state field=Field::Port placeholder="e.g. 587" autocomplete="off" inputmode="numeric"
                 on_change=Callback::new(move |()| port_changed(state)) />
-            <TextField state field=Field::Account placeholder="alerts@example.com" autocomplete="off" />
+            <TextField state field=Field::Account placeholder="e.g. alerts@example.com" autocomplete="off" />
             <TextField state field=Field::Password kind="password" autocomplete="new-password" hint=Signal::derive(password_hint) />
             <div class="field">
                 <label for="server_type">{Field::ServerType.label()}</label>
@@ -331,16 +331,16 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
                     <option value="SMTP" selected>"SMTP"</option>
                 </select>
             </div>
-            <TextField state field=Field::FromAddress placeholder="alerts@example.com" autocomplete="off"
+            <TextField state field=Field::FromAddress placeholder="e.g. alerts@example.com" autocomplete="off"
                 hint=Signal::stored("Usually the same as Email Account.") />
-            <TextField state field=Field::FromName placeholder="Mailroom Alerts" autocomplete="off" />
+            <TextField state field=Field::FromName placeholder="e.g. Mailroom Alerts" autocomplete="off" />
             <EncryptionSwitches state initial=(initial.starttls, initial.ssl) />
             <details class="advanced" node_ref=advanced open=advanced_has_error()>
                 <summary>"Advanced"</summary>
-                <TextField state field=Field::HeloName placeholder="mail.example.com" autocomplete="off"
+                <TextField state field=Field::HeloName placeholder="e.g. mail.example.com" autocomplete="off"
                     hint=Signal::stored("Blank: this machine's host name.") />
-                <TextField state field=Field::Timeout placeholder="15" autocomplete="off" inputmode="numeric" />
-                <TextField state field=Field::ReplyTo placeholder="support@example.com" autocomplete="off" />
+                <TextField state field=Field::Timeout placeholder="e.g. 15" autocomplete="off" inputmode="numeric" />
+                <TextField state field=Field::ReplyTo placeholder="e.g. support@example.com" autocomplete="off" />
                 <CaField state initial=initial.ca_pem.clone() />
                 <SkipVerifySwitch state initial=initial.skip_verify />
             </details>
@@ -502,13 +502,20 @@ fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoView 
             .filter(|w| w.field == Field::Encryption)
             .collect::<Vec<_>>()
     };
+    // The two switches are exclusive: turning one on turns the other off, and the page says so.
     let toggle = move |which: &'static str, on: bool| {
         state.encryption_touched.set(true);
-        state.auto_note.set(None);
+        let other_was_on = state
+            .form
+            .with_untracked(|f| if which == "starttls" { f.ssl } else { f.starttls });
         state.edit(Field::Encryption, |f| match which {
-            "starttls" => f.starttls = on,
-            _ => f.ssl = on,
+            "starttls" => (f.starttls, f.ssl) = (on, f.ssl && !on),
+            _ => (f.starttls, f.ssl) = (f.starttls && !on, on),
         });
+        state.auto_note.set((on && other_was_on).then(|| {
+            let turned_off = if which == "starttls" { "SSL" } else { "STARTTLS" };
+            format!("STARTTLS and SSL cannot both be on, so {turned_off} is now off.")
+        }));
     };
     view! {
         <fieldset class="field switches" id="encryption" aria-describedby="encryption-message"

@@ -150,7 +150,7 @@ impl MailSettingsStore for SledStore {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::super::{test_store::*, AuditStore, SledStore};
+    use super::super::{test_store::*, AuditStore};
     use super::*;
     use crate::domain::{test_forms::valid_form, MailServerForm};
     use crate::secrets::SecretBox;
@@ -194,7 +194,7 @@ pub(crate) mod tests {
         }
         let raw = open(dir.path()).settings.get(MAIL_KEY).unwrap().unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains("secret-Pa55"));
-        let wrong = SledStore::open(dir.path(), SecretBox::from_key([4; 32])).unwrap();
+        let wrong = open_with(dir.path(), SecretBox::from_key([4; 32])).unwrap();
         assert!(matches!(wrong.load_mail(), Err(StoreError::Secret(_))));
     }
 

@@ -174,7 +174,7 @@ mod tests {
             db.flush().unwrap();
         }
         assert!(matches!(
-            SledStore::open(dir.path(), secrets()),
+            open_with(dir.path(), secrets()),
             Err(StoreError::TooNew { found: 99 })
         ));
     }

@@ -135,8 +135,24 @@ pub(crate) mod test_store {
         SecretBox::from_key([3; 32])
     }
 
+    /// Opens the store in `dir`. A database this test just dropped may still be locked for a
+    /// moment (sled's flusher thread lets go of the file after the `Db`): wait for that, within
+    /// a bound.
     pub fn open(dir: &Path) -> SledStore {
-        SledStore::open(dir, secrets()).unwrap()
+        open_with(dir, secrets()).unwrap()
+    }
+
+    /// [`open`] with another key, and the result as it is.
+    pub fn open_with(dir: &Path, secrets: SecretBox) -> Result<SledStore, StoreError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match SledStore::open(dir, secrets.clone()) {
+                Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                other => return other,
+            }
+        }
     }
 }
 
