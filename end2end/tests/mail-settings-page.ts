@@ -87,7 +87,7 @@ export class MailSettingsPage {
   }
 
   get saveButton() {
-    return this.page.getByRole("button", { name: "Save" });
+    return this.page.getByRole("button", { name: "Save", exact: true });
   }
 
   get testButton() {

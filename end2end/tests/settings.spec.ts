@@ -182,3 +182,28 @@ it("without JavaScript the form saves and shows server-side errors with the valu
   await context.close();
 });
 
+
+it("required fields are marked, the password only while none is saved", async ({ page, fresh }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  for (const label of ["Host Name (SMTP)", "Port", "Email Account", "Password", "Email “From” Address"]) {
+    await expect(mail.field(label)).toHaveAttribute("aria-required", "true");
+  }
+  await expect(mail.field("Email “From” Name")).toHaveAttribute("aria-required", "false");
+  await mail.fillValid();
+  await mail.save();
+  await expect(mail.field("Password")).toHaveAttribute("aria-required", "false");
+});
+
+it("a save after the session ended says so and links to the login", async ({ browser, fresh }) => {
+  const context = await browser.newContext();
+  const mail = await new MailSettingsPage(await context.newPage(), fresh.url).open();
+  const other = await context.newPage();
+  await other.goto(mail.url);
+  await other.getByRole("button", { name: "Log out" }).click();
+  await expect(other).toHaveURL(/\/login$/);
+  await mail.fillValid();
+  await mail.saveButton.click();
+  const alert = mail.page.getByRole("alert").filter({ hasText: "Your session has ended" });
+  await expect(alert.getByRole("link", { name: "Log in again" })).toBeVisible();
+  await context.close();
+});

@@ -74,3 +74,16 @@ test("a test with wrong fields is refused in the browser and says what to fix", 
   await expect(mail.field("Send test to")).toBeFocused();
   expect(requests).toBe(0);
 });
+
+test("the result card acts: the field at fault is one click away, a success can be saved at once", async ({ page, fresh, peer }) => {
+  const mail = await formForPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
+  let result = await mail.test();
+  await result.getByRole("button", { name: "Password" }).click();
+  await expect(mail.field("Password")).toBeFocused();
+  await mail.fill({ password: "correct-password" });
+  result = await mail.test();
+  await expect(result.getByRole("heading")).toHaveText("Test email accepted");
+  await result.getByRole("button", { name: "Save these settings" }).click();
+  await expect(page.getByRole("status")).toContainText("Saved at");
+  await expect(mail.unsaved).toBeHidden();
+});

@@ -295,7 +295,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
                 </p>
             }
             .into_any(),
-            Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            Some(Err(e)) => error_view(e).into_any(),
             _ => ().into_any(),
         }
     };
@@ -320,18 +320,19 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
             on:submit=on_submit
         >
             <input type="hidden" name="version" value=current.version.to_string() prop:value=move || version.get().to_string() />
-            <TextField state field=Field::Host placeholder="e.g. smtp.example.com" autocomplete="off" />
-            <TextField state field=Field::Port placeholder="e.g. 587" autocomplete="off" inputmode="numeric"
+            <TextField state field=Field::Host placeholder="e.g. smtp.example.com" autocomplete="off" required=true />
+            <TextField state field=Field::Port placeholder="e.g. 587" autocomplete="off" inputmode="numeric" required=true
                 on_change=Callback::new(move |()| port_changed(state)) />
-            <TextField state field=Field::Account placeholder="e.g. alerts@example.com" autocomplete="off" />
-            <TextField state field=Field::Password kind="password" autocomplete="new-password" hint=Signal::derive(password_hint) />
+            <TextField state field=Field::Account placeholder="e.g. alerts@example.com" autocomplete="off" required=true />
+            <TextField state field=Field::Password kind="password"
+                required=Signal::derive(move || !state.password_saved.get() || state.login_changed()) autocomplete="new-password" hint=Signal::derive(password_hint) />
             <div class="field">
                 <label for="server_type">{Field::ServerType.label()}</label>
                 <select id="server_type" name="form[server_type]">
                     <option value="SMTP" selected>"SMTP"</option>
                 </select>
             </div>
-            <TextField state field=Field::FromAddress placeholder="e.g. alerts@example.com" autocomplete="off"
+            <TextField state field=Field::FromAddress placeholder="e.g. alerts@example.com" autocomplete="off" required=true
                 hint=Signal::stored("Usually the same as Email Account.") />
             <TextField state field=Field::FromName placeholder="e.g. Mailroom Alerts" autocomplete="off" />
             <EncryptionSwitches state initial=(initial.starttls, initial.ssl) />
@@ -416,6 +417,9 @@ fn TextField(
     #[prop(optional)] inputmode: Option<&'static str>,
     #[prop(optional, into)] hint: Option<Signal<&'static str>>,
     #[prop(optional)] on_change: Option<Callback<()>>,
+    /// Marked as required (a signal: the password is required only while none is saved).
+    #[prop(optional, into)]
+    required: Option<Signal<bool>>,
 ) -> impl IntoView {
     let id = field.id();
     // Rendered into the HTML too, for the server render and pages without JavaScript.
@@ -437,9 +441,15 @@ fn TextField(
     let at_fault = move || state.fault.get() == Some(field);
     view! {
         <div class="field" class:at-fault=at_fault>
-            <label for=id>{field.label()}</label>
+            <div class="label-row">
+                <label for=id>{field.label()}</label>
+                <Show when=move || required.is_some_and(|r| r.get())>
+                    <span class="required" aria-hidden="true">"required"</span>
+                </Show>
+            </div>
             <input
                 id=id
+                aria-required=move || if required.is_some_and(|r| r.get()) { "true" } else { "false" }
                 name=format!("form[{id}]")
                 type=kind.unwrap_or("text")
                 value=initial
@@ -595,6 +605,15 @@ fn PresetPicker(state: FormState) -> impl IntoView {
     }
 }
 
+/// An error of a save or a test; an ended session offers the way back in.
+fn error_view(e: AppError) -> impl IntoView {
+    let login = (e == AppError::NotAuthenticated).then(|| {
+        let href = format!("{}?next=%2Fsettings%2Fmail", crate::routes::LOGIN);
+        view! { " " <a href=href>"Log in again"</a> }
+    });
+    view! { <p class="error" role="alert">{e.to_string()} {login}</p> }
+}
+
 /// Moves focus to a field's control (the first invalid one after a failed save).
 fn focus_field(field: Field) {
     #[cfg(feature = "hydrate")]
@@ -609,6 +628,10 @@ fn focus_field(field: Field) {
             .get_element_by_id(id)
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
+            // A field under a closed "Advanced" cannot take focus: open it first.
+            if let Ok(Some(details)) = el.closest("details") {
+                let _ = details.set_attribute("open", "");
+            }
             let _ = el.focus();
         }
     }
@@ -682,7 +705,7 @@ fn TestResult(test: ServerAction<TestMailServer>, state: FormState) -> impl Into
                 view! { <p class="error" role="alert">"Nothing was tested: correct the fields marked above."</p> }
                     .into_any()
             }
-            Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            Some(Err(e)) => error_view(e).into_any(),
             None => ().into_any(),
         }
     }
@@ -704,7 +727,8 @@ fn ReportView(report: TestReport) -> impl IntoView {
         None => "Test email accepted".to_string(),
         Some(d) => format!("Test failed: {}", d.title()),
     };
-    let field = report.field().map(|f| f.label());
+    let at_fault = report.field();
+    let success = report.success();
     let transcript = report
         .transcript
         .iter()
@@ -730,7 +754,15 @@ fn ReportView(report: TestReport) -> impl IntoView {
             <h2>{heading}</h2>
             <p>{report.summary.clone()}</p>
             {reply.map(|r| view! { <p class="reply">"Server reply: " <code>{r}</code></p> })}
-            {field.map(|f| view! { <p>"Most likely at fault: " <strong>{f}</strong></p> })}
+            {at_fault.map(|f| view! {
+                <p>
+                    "Most likely at fault: "
+                    <button type="button" class="link" on:click=move |_| focus_field(f)>{f.label()}</button>
+                </p>
+            })}
+            {success.then(|| view! {
+                <p><button type="submit">"Save these settings"</button></p>
+            })}
             {(!advice.is_empty())
                 .then(|| {
                     view! {
