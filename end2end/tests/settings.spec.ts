@@ -207,3 +207,13 @@ it("a save after the session ended says so and links to the login", async ({ bro
   await expect(alert.getByRole("link", { name: "Log in again" })).toBeVisible();
   await context.close();
 });
+
+it("the save status and the test result have live regions before anything is said in them", async ({ page, fresh }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await expect(page.locator("form .live[role=status]")).toHaveCount(1);
+  await expect(page.locator("form .live[aria-live=polite]")).toHaveCount(1);
+  // Field messages are tied to their fields, not shouted on every keystroke.
+  await mail.fill({ port: "70000" });
+  await expect(await mail.messageOf("Port")).not.toHaveAttribute("role", "alert");
+  await expect(mail.field("Port")).toHaveAttribute("aria-describedby", /port-message/);
+});

@@ -78,6 +78,7 @@ test("a test with wrong fields is refused in the browser and says what to fix", 
 test("the result card acts: the field at fault is one click away, a success can be saved at once", async ({ page, fresh, peer }) => {
   const mail = await formForPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
   let result = await mail.test();
+  await expect(result.getByRole("heading"), "focus moves to the result").toBeFocused();
   await result.getByRole("button", { name: "Password" }).click();
   await expect(mail.field("Password")).toBeFocused();
   await mail.fill({ password: "correct-password" });

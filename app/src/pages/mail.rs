@@ -213,6 +213,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
         Some(Ok(report)) => {
             state.fault.set(report.field());
             history.update(|h| h.record(TestOutcome::from(&report)));
+            focus_result();
         }
         Some(Err(AppError::Invalid { errors, .. })) => {
             state.server_errors.set(errors);
@@ -275,11 +276,11 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
 
     let status = move || {
         if save.pending().get() {
-            return view! { <p class="muted" role="status">"Saving…"</p> }.into_any();
+            return view! { <p class="muted">"Saving…"</p> }.into_any();
         }
         match save.value().get() {
             Some(Ok(view)) if !state.dirty() => view! {
-                <p class="ok" role="status">
+                <p class="ok">
                     "Saved at " {show_time(view.saved_at.as_deref().unwrap_or_default())}
                 </p>
             }
@@ -358,7 +359,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
                         });
                         state.server_errors.update(|e| e.0.retain(|(f, _)| *f != Field::SendTo));
                     } />
-                <p class="message" id="send_to-message" role="alert">{move || state.message(Field::SendTo)}</p>
+                <p class="message" id="send_to-message">{move || state.message(Field::SendTo)}</p>
             </div>
             <div class="actions">
                 <button type="button" class="secondary" on:click=on_test
@@ -371,8 +372,10 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
                     <span class="badge" data-testid="unsaved">"Unsaved changes"</span>
                 </Show>
             </div>
-            {status}
-            <TestResult test state />
+            // Live regions that exist before anything is said in them, so screen readers announce
+            // the save status and the test result when they arrive (errors are alerts).
+            <div class="live" role="status">{status}</div>
+            <div class="live" aria-live="polite"><TestResult test state /></div>
             <p class="muted" data-testid="last-test">{move || last_test_line(&history.get())}</p>
             <p class="muted">
                 {move || saved_at.get().map(|t| format!("Last saved {} (version {}).", show_time(&t), version.get()))}
@@ -470,7 +473,7 @@ fn TextField(
                     t.insert(field);
                 })
             />
-            <p class="message" id=message_id role="alert">{move || message.get()}</p>
+            <p class="message" id=message_id>{move || message.get()}</p>
             <Show when=at_fault>
                 <p class="fault-note">"The last test points here."</p>
             </Show>
@@ -545,7 +548,7 @@ fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoView 
                     on:change=move |ev| toggle("ssl", event_target_checked(&ev)) />
                 "Use SSL"
             </label>
-            <p class="message" id="encryption-message" role="alert">{move || message.get()}</p>
+            <p class="message" id="encryption-message">{move || message.get()}</p>
             <p class="note" aria-live="polite">{move || state.auto_note.get()}</p>
             <Show when=move || state.fault.get() == Some(Field::Encryption)>
                 <p class="fault-note">"The last test points here."</p>
@@ -603,6 +606,22 @@ fn PresetPicker(state: FormState) -> impl IntoView {
             <p class="hint" id="preset-hint">{move || matched().map(|(p, _)| p.hint)}</p>
         </div>
     }
+}
+
+/// Moves focus to the test result's heading once it is on the page (and so into view).
+fn focus_result() {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(|| {
+        use leptos::wasm_bindgen::JsCast;
+        let heading = document()
+            .query_selector("[data-testid=test-result] h2")
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(heading) = heading {
+            let _ = heading.focus();
+        }
+    });
 }
 
 /// An error of a save or a test; an ended session offers the way back in.
@@ -693,7 +712,7 @@ fn TestResult(test: ServerAction<TestMailServer>, state: FormState) -> impl Into
                 (format!("{}:{}", f.host.trim(), f.port.trim()), secs)
             });
             return view! {
-                <p class="muted" role="status" aria-live="polite">
+                <p class="muted">
                     {format!("Sending a test mail through {server}\u{2026} (at most {secs} s)")}
                 </p>
             }
@@ -751,7 +770,7 @@ fn ReportView(report: TestReport) -> impl IntoView {
     let advice = report.advice.clone();
     view! {
         <section class=class aria-label="Test result" data-testid="test-result">
-            <h2>{heading}</h2>
+            <h2 tabindex="-1">{heading}</h2>
             <p>{report.summary.clone()}</p>
             {reply.map(|r| view! { <p class="reply">"Server reply: " <code>{r}</code></p> })}
             {at_fault.map(|f| view! {
@@ -803,7 +822,7 @@ fn CaField(state: FormState, initial: String) -> impl IntoView {
             >
                 {initial}
             </textarea>
-            <p class="message" id="ca_pem-message" role="alert">{move || message.get()}</p>
+            <p class="message" id="ca_pem-message">{move || message.get()}</p>
             <p class="hint" id="ca_pem-hint">
                 "For a server whose certificate comes from a private CA. Used for tests and real mail."
             </p>
