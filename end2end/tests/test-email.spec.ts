@@ -88,3 +88,16 @@ test("the result card acts: the field at fault is one click away, a success can 
   await expect(page.getByRole("status")).toContainText("Saved at");
   await expect(mail.unsaved).toBeHidden();
 });
+
+test("a test refused by the rate limit keeps the last diagnosis and counts down", async ({ page, fresh, peer }) => {
+  const mail = await formForPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
+  for (let i = 0; i < 5; i++) {
+    const result = await mail.test();
+    await expect(result.getByRole("heading")).toHaveText("Test failed: Login rejected");
+    await expect(mail.testButton).toBeEnabled();
+  }
+  await mail.testButton.click();
+  await expect(page.getByRole("button", { name: /Test again in \d+ s/ })).toBeDisabled();
+  await expect(page.getByText(/At most 5 tests per minute: you can test again in \d+ s/)).toBeVisible();
+  await expect(mail.result.getByRole("heading")).toHaveText("Test failed: Login rejected");
+});

@@ -209,12 +209,19 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
 
     let test = ServerAction::<TestMailServer>::new();
     let history = RwSignal::new(current.tests.clone());
+    // The last report stays in view when the next test is refused by the rate limit, and the
+    // button counts down until tests are allowed again.
+    let last_report = RwSignal::new(None::<TestReport>);
+    let wait_secs = RwSignal::new(0u64);
+    count_down(wait_secs);
     Effect::new(move |_| match test.value().get() {
         Some(Ok(report)) => {
             state.fault.set(report.field());
             history.update(|h| h.record(TestOutcome::from(&report)));
+            last_report.set(Some(report));
             focus_result();
         }
+        Some(Err(AppError::RateLimited { retry_after_secs, .. })) => wait_secs.set(retry_after_secs),
         Some(Err(AppError::Invalid { errors, .. })) => {
             state.server_errors.set(errors);
             state.submitted.set(true);
@@ -363,9 +370,13 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
             </div>
             <div class="actions">
                 <button type="button" class="secondary" on:click=on_test
-                    disabled=move || test.pending().get()
+                    disabled=move || test.pending().get() || wait_secs.get() != 0
                     aria-busy=move || if test.pending().get() { "true" } else { "false" }>
-                    {move || if test.pending().get() { "Testing…" } else { "Test Email Server" }}
+                    {move || match (test.pending().get(), wait_secs.get()) {
+                        (true, _) => "Testing…".to_string(),
+                        (false, 0) => "Test Email Server".to_string(),
+                        (false, n) => format!("Test again in {n} s"),
+                    }}
                 </button>
                 <button type="submit" disabled=move || save.pending().get()>"Save"</button>
                 <Show when=move || state.dirty()>
@@ -375,7 +386,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
             // Live regions that exist before anything is said in them, so screen readers announce
             // the save status and the test result when they arrive (errors are alerts).
             <div class="live" role="status">{status}</div>
-            <div class="live" aria-live="polite"><TestResult test state /></div>
+            <div class="live" aria-live="polite"><TestResult test state last_report wait_secs /></div>
             <p class="muted" data-testid="last-test">{move || last_test_line(&history.get())}</p>
             <p class="muted">
                 {move || saved_at.get().map(|t| format!("Last saved {} (version {}).", show_time(&t), version.get()))}
@@ -702,7 +713,12 @@ fn last_test_line(h: &TestHistory) -> String {
 
 /// The outcome of "Test Email Server", or its progress.
 #[component]
-fn TestResult(test: ServerAction<TestMailServer>, state: FormState) -> impl IntoView {
+fn TestResult(
+    test: ServerAction<TestMailServer>,
+    state: FormState,
+    last_report: RwSignal<Option<TestReport>>,
+    wait_secs: RwSignal<u64>,
+) -> impl IntoView {
     move || {
         if test.pending().get() {
             let (server, secs) = state.form.with_untracked(|f| {
@@ -724,10 +740,37 @@ fn TestResult(test: ServerAction<TestMailServer>, state: FormState) -> impl Into
                 view! { <p class="error" role="alert">"Nothing was tested: correct the fields marked above."</p> }
                     .into_any()
             }
+            Some(Err(AppError::RateLimited { limit, .. })) => view! {
+                <p class="error">
+                    {move || match wait_secs.get() {
+                        0 => format!("At most {limit} tests per minute: you can test again now."),
+                        n => format!("At most {limit} tests per minute: you can test again in {n} s."),
+                    }}
+                </p>
+                {move || last_report.get().map(|report| view! { <ReportView report /> })}
+            }
+            .into_any(),
             Some(Err(e)) => error_view(e).into_any(),
             None => ().into_any(),
         }
     }
+}
+
+/// Counts `secs` down to zero, a second at a time (in the browser).
+fn count_down(secs: RwSignal<u64>) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if secs.get_untracked() > 0 {
+                secs.update(|s| *s -= 1);
+            }
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = secs;
 }
 
 #[component]
