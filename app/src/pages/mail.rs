@@ -213,7 +213,6 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
     // button counts down until tests are allowed again.
     let last_report = RwSignal::new(None::<TestReport>);
     let wait_secs = RwSignal::new(0u64);
-    count_down(wait_secs);
     Effect::new(move |_| match test.value().get() {
         Some(Ok(report)) => {
             state.fault.set(report.field());
@@ -221,7 +220,13 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
             last_report.set(Some(report));
             focus_result();
         }
-        Some(Err(AppError::RateLimited { retry_after_secs, .. })) => wait_secs.set(retry_after_secs),
+        Some(Err(AppError::RateLimited { retry_after_secs, .. })) => {
+            let counting = wait_secs.get_untracked() > 0;
+            wait_secs.set(retry_after_secs);
+            if !counting {
+                count_down(wait_secs);
+            }
+        }
         Some(Err(AppError::Invalid { errors, .. })) => {
             state.server_errors.set(errors);
             state.submitted.set(true);
@@ -386,7 +391,7 @@ fn MailForm(current: MailSettingsView, save: ServerAction<SaveMailSettings>) -> 
             // Live regions that exist before anything is said in them, so screen readers announce
             // the save status and the test result when they arrive (errors are alerts).
             <div class="live" role="status">{status}</div>
-            <div class="live" aria-live="polite"><TestResult test state last_report wait_secs /></div>
+            <div class="live" aria-live="polite"><TestResult test state last_report /></div>
             <p class="muted" data-testid="last-test">{move || last_test_line(&history.get())}</p>
             <p class="muted">
                 {move || saved_at.get().map(|t| format!("Last saved {} (version {}).", show_time(&t), version.get()))}
@@ -717,9 +722,16 @@ fn TestResult(
     test: ServerAction<TestMailServer>,
     state: FormState,
     last_report: RwSignal<Option<TestReport>>,
-    wait_secs: RwSignal<u64>,
 ) -> impl IntoView {
-    move || {
+    // Refused by the rate limit: the last diagnosis stays in view (the button counts down).
+    let kept = move || {
+        let limited = matches!(test.value().get(), Some(Err(AppError::RateLimited { .. })));
+        limited
+            .then(|| last_report.get())
+            .flatten()
+            .map(|report| view! { <ReportView report /> })
+    };
+    let current = move || {
         if test.pending().get() {
             let (server, secs) = state.form.with_untracked(|f| {
                 let secs = domain::Timeout::parse(&f.timeout)
@@ -740,34 +752,27 @@ fn TestResult(
                 view! { <p class="error" role="alert">"Nothing was tested: correct the fields marked above."</p> }
                     .into_any()
             }
-            Some(Err(AppError::RateLimited { limit, .. })) => view! {
-                <p class="error">
-                    {move || match wait_secs.get() {
-                        0 => format!("At most {limit} tests per minute: you can test again now."),
-                        n => format!("At most {limit} tests per minute: you can test again in {n} s."),
-                    }}
-                </p>
-                {move || last_report.get().map(|report| view! { <ReportView report /> })}
-            }
-            .into_any(),
             Some(Err(e)) => error_view(e).into_any(),
             None => ().into_any(),
         }
+    };
+    view! {
+        {current}
+        {kept}
     }
 }
 
 /// Counts `secs` down to zero, a second at a time (in the browser).
 fn count_down(secs: RwSignal<u64>) {
     #[cfg(feature = "hydrate")]
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if secs.get_untracked() > 0 {
-                secs.update(|s| *s -= 1);
-            }
-        },
-        std::time::Duration::from_secs(1),
-    ) {
-        on_cleanup(move || handle.clear());
+    if secs.get_untracked() > 0 {
+        set_timeout(
+            move || {
+                secs.update(|s| *s = s.saturating_sub(1));
+                count_down(secs);
+            },
+            std::time::Duration::from_secs(1),
+        );
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = secs;
