@@ -66,12 +66,11 @@ impl Server {
 
     /// (VmRSS, VmHWM) of the server process, in MiB.
     fn memory(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let field = |name: &str| {
-            let line = status.lines().find(|l| l.starts_with(name)).unwrap();
-            line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
-        };
-        (field("VmRSS:"), field("VmHWM:"))
+        let pid = self.child.id().to_string();
+        (
+            helpers::status_kib(&pid, "VmRSS:") / 1024,
+            helpers::status_kib(&pid, "VmHWM:") / 1024,
+        )
     }
 
     fn client(&self) -> reqwest::Client {
@@ -405,7 +404,7 @@ async fn next_fuzz(server: &Server) {
     check(off_site == 0 && errors == 0, "no redirect off the site, no error");
 }
 
-async fn shutdown(mut server: Server) {
+async fn shutdown(server: Server) {
     println!("SIGTERM with a stalled request open:");
     let addr = server.url.trim_start_matches("http://").to_string();
     let _stalled = helpers::stalled_request(&addr, &server.url).await;
@@ -414,15 +413,15 @@ async fn shutdown(mut server: Server) {
         .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            break None;
-        }
-        tokio::task::yield_now().await;
-        std::thread::sleep(Duration::from_millis(10));
+    // Waits for the exit itself (bounded), the server moved along so its data dir lives on.
+    let exited = tokio::task::spawn_blocking(move || {
+        let mut server = server;
+        let status = server.child.wait();
+        (status, server)
+    });
+    let status = match tokio::time::timeout(Duration::from_secs(30), exited).await {
+        Ok(Ok((status, _server))) => status.ok(),
+        _ => None,
     };
     println!(
         "  exited {:?} after {:.1} s",

@@ -246,11 +246,16 @@ impl TestApp {
 
 /// This process's resident memory, in KiB (from /proc/self/status).
 pub fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status_kib("self", "VmRSS:")
+}
+
+/// A memory figure (`field`, e.g. "VmHWM:") of process `pid` ("self" for this one), in KiB.
+pub fn status_kib(pid: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .expect("VmRSS in /proc/self/status");
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"));
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
