@@ -1,6 +1,7 @@
 //! Mailroom's Leptos application: components, routes, shared domain rules and server functions.
 //!
-//! Built twice: with `ssr` into the server, with `hydrate` into the browser's wasm.
+//! Built twice: with `ssr` into the server, with `hydrate` into the browser's wasm. Pages are
+//! rendered on the server only; the browser runs islands (`#[island]`): today the settings form.
 
 // Shared by the browser and the server.
 pub mod api;
@@ -34,8 +35,13 @@ use leptos_router::{
 use routes::{segment, two_segments};
 
 /// The HTML document around the app; rendered on the server only. Sets the page's
-/// Content-Security-Policy with this render's nonce (the hydration script carries it).
+/// Content-Security-Policy with this render's nonce (the island script carries it). A page with
+/// islands includes `<HydrationScripts islands=true/>` itself; the others load no script at all.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Islands mode: nothing outside an island carries hydration markers.
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(resp)) = (
         leptos::nonce::use_nonce(),
@@ -50,6 +56,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         }
     }
     let css = format!("/{}/main.css", options.site_pkg_dir);
+    // For the pages with islands, which add their own `<HydrationScripts>`.
+    provide_context(options.clone());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -58,7 +66,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
                 <link rel="stylesheet" href=css />
-                <HydrationScripts options />
                 <MetaTags />
             </head>
             <body>
@@ -71,16 +78,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser, after hydration: this attribute is the marker tests wait for.
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| {
-        if let Some(body) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.body())
-        {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Title text="Mailroom" />
@@ -102,10 +99,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The admin panel: the left-hand menu (Settings › Mail Server) and "Log out".
+/// The admin panel: the left-hand menu (Settings › Mail Server) and "Log out". Plain links and
+/// a plain form: nothing here runs in the browser.
 #[component]
 fn AdminLayout(children: Children) -> impl IntoView {
-    let logout = ServerAction::<api::Logout>::new();
+    use leptos::server_fn::ServerFn;
+    let logout = <api::Logout as ServerFn>::url();
     view! {
         <div class="layout">
             <nav class="sidebar" aria-label="Main menu">
@@ -120,9 +119,9 @@ fn AdminLayout(children: Children) -> impl IntoView {
                         </ul>
                     </li>
                 </ul>
-                <ActionForm action=logout attr:class="logout">
+                <form method="post" action=logout class="logout">
                     <button type="submit" class="link-light">"Log out"</button>
-                </ActionForm>
+                </form>
             </nav>
             <main class="content">{children()}</main>
         </div>

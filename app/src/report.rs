@@ -79,6 +79,21 @@ impl Diagnosis {
     }
 }
 
+impl Diagnosis {
+    /// The one-click change that answers this failure for `form`, if there is one.
+    pub fn fix(self, form: &crate::domain::MailServerForm) -> Option<crate::domain::Fix> {
+        use crate::domain::Fix;
+        let fix = match self {
+            Diagnosis::SslOnPlainPort => Fix::UseStartTls,
+            Diagnosis::PlainOnSslPort => Fix::UseSsl,
+            Diagnosis::SenderRejected => Fix::FromEqualsAccount,
+            _ => return None,
+        };
+        // Offered only when it changes something.
+        (fix.apply(form) != *form).then_some(fix)
+    }
+}
+
 /// One line of the SMTP conversation; secrets are already replaced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TranscriptLine {
@@ -128,5 +143,20 @@ mod tests {
         assert_eq!(Diagnosis::SenderRejected.field(), Some(Field::FromAddress));
         assert_eq!(Diagnosis::PlainOnSslPort.field(), Some(Field::Encryption));
         assert_eq!(Diagnosis::RecipientRejected.field(), None);
+    }
+
+    #[test]
+    fn a_fix_is_offered_only_where_it_changes_the_form() {
+        use crate::domain::{Fix, MailServerForm};
+        let form = MailServerForm {
+            account: "a@example.com".into(),
+            from_address: "b@example.com".into(),
+            ssl: true,
+            ..MailServerForm::default()
+        };
+        assert_eq!(Diagnosis::SslOnPlainPort.fix(&form), Some(Fix::UseStartTls));
+        assert_eq!(Diagnosis::PlainOnSslPort.fix(&form), None, "SSL is already on");
+        assert_eq!(Diagnosis::SenderRejected.fix(&form), Some(Fix::FromEqualsAccount));
+        assert_eq!(Diagnosis::AuthRejected.fix(&form), None);
     }
 }

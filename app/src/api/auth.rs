@@ -80,7 +80,7 @@ pub async fn setup_admin(
 ) -> Result<(), AppError> {
     use crate::{auth, domain::Field};
     let ctx = ssr::current()?;
-    if ctx.setup_token().as_deref() != Some(auth::token_hash(token.trim()).as_str()) {
+    if !ctx.setup_token_valid(&token) {
         return Err(AppError::Forbidden(
             "This setup link is not valid (an admin may already exist). Log in instead.".into(),
         ));
@@ -110,6 +110,57 @@ pub async fn setup_admin(
     Ok(())
 }
 
+/// What "Send reset link" answers: the same whether or not the account exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetAnswer {
+    OnItsWay,
+    NoMailServer,
+}
+
+impl ResetAnswer {
+    /// The answer's name in the forgot page's URL (`?answer=`), for browsers without script.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResetAnswer::OnItsWay => "sent",
+            ResetAnswer::NoMailServer => "no-mail-server",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [ResetAnswer::OnItsWay, ResetAnswer::NoMailServer]
+            .into_iter()
+            .find(|a| a.name() == name)
+    }
+
+    /// The answer in words. Sets the no-script redirect back to the forgot page with it.
+    pub fn said(self) -> String {
+        #[cfg(feature = "ssr")]
+        leptos_axum::redirect(&format!("{}?answer={}", crate::routes::FORGOT, self.name()));
+        self.to_string()
+    }
+}
+
+impl std::fmt::Display for ResetAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResetAnswer::OnItsWay => write!(
+                f,
+                "If an admin account exists for that address, a reset link is on its way to it. \
+                 It works once, for {} minutes.",
+                RESET_LINK_MINUTES
+            ),
+            ResetAnswer::NoMailServer => f.write_str(
+                "Password reset by email is not available yet: no mail server is configured. \
+                 Ask another admin to set one up under Settings › Mail Server, or create a new \
+                 admin on the server with `mailroom admin create`.",
+            ),
+        }
+    }
+}
+
+/// How long a reset link works.
+pub const RESET_LINK_MINUTES: u64 = 30;
+
 /// "Forgot password?": mails a single-use reset link valid for 30 minutes. The answer is the same
 /// whether or not the account exists; it differs only when no mail server is configured.
 #[server(endpoint = "request_password_reset")]
@@ -131,17 +182,10 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     let who = email.clone();
     let (mail, admin) = ssr::storage(move |s| Ok((s.load_mail()?, s.get_admin(&who)?))).await?;
     let Some(mail) = mail else {
-        return Ok(
-            "Password reset by email is not available yet: no mail server is configured. \
-                   Ask another admin to set one up under Settings › Mail Server, or create a new \
-                   admin on the server with `mailroom admin create`."
-                .to_string(),
-        );
+        return Ok(ResetAnswer::NoMailServer.said());
     };
     let minutes = auth::RESET_TOKEN_TTL_SECS / 60;
-    let answer = format!(
-        "If an admin account exists for {email}, a reset link is on its way to that address. It works once, for {minutes} minutes."
-    );
+    let answer = ResetAnswer::OnItsWay.said();
     // The same work whether or not the account exists, so the answer's timing tells nothing: a
     // token is made and stored either way (one for an unknown account can never be used, as
     // `reset_password` finds no admin, and is purged when it expires).

@@ -41,6 +41,16 @@ pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<Ma
     use crate::domain::MailServer;
     let session = ssr::session().await?;
     let current = ssr::storage(|s| s.load_mail()).await?;
+    // A form made on an older version is a conflict before anything else: its values are
+    // checked against the version the admin saw, not the newer one (the store checks again,
+    // atomically, when it writes).
+    let (stored, saved_at) = current.as_ref().map_or((0, None), |c| (c.version, Some(&c.saved_at)));
+    if stored != version {
+        return Err(AppError::Conflict {
+            current: stored,
+            saved_at: saved_at.cloned().unwrap_or_default(),
+        });
+    }
     let parsed = ssr::parse(&form, current.as_ref())?;
     let saved_password = current.as_ref().map(|c| &c.value.password);
     let server = MailServer::from_form(parsed, saved_password).ok_or_else(|| {

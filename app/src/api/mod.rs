@@ -7,5 +7,5 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-pub use auth::{Login, Logout, RequestPasswordReset, ResetPassword, SetupAdmin};
+pub use auth::{Login, Logout, RequestPasswordReset, ResetAnswer, ResetPassword, SetupAdmin};
 pub use mail::{LoadMailSettings, MailSettingsView, SaveMailSettings, TestMailServer};

@@ -77,6 +77,11 @@ impl ServerContext {
         self.setup_token.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Whether `token` is the setup link's token (and setup is still open).
+    pub fn setup_token_valid(&self, token: &str) -> bool {
+        self.setup_token().as_deref() == Some(crate::auth::token_hash(token.trim()).as_str())
+    }
+
     pub fn set_setup_token(&self, hash: Option<String>) {
         *self.setup_token.lock().unwrap_or_else(|p| p.into_inner()) = hash;
     }

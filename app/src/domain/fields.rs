@@ -184,6 +184,23 @@ impl MailServerForm {
         *slot = value;
     }
 
+    /// These edits (the fields that differ from `base`, the version they were made on) applied
+    /// on top of `newer`, a version saved since: what "keep my edits" after a conflict saves.
+    pub fn rebase(&self, base: &MailServerForm, newer: &MailServerForm) -> MailServerForm {
+        let mut out = newer.clone();
+        for field in Field::SETTINGS {
+            if self.value(field) == base.value(field) {
+                continue;
+            }
+            match field {
+                Field::Encryption => (out.starttls, out.ssl) = (self.starttls, self.ssl),
+                Field::SkipVerify => out.skip_verify = self.skip_verify,
+                text => out.set_text(text, self.text(text).unwrap_or_default().to_string()),
+            }
+        }
+        out
+    }
+
     /// The value of a setting as one line of text, as the change history shows it.
     pub fn value(&self, field: Field) -> String {
         match field {
@@ -200,6 +217,32 @@ impl MailServerForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rebase_keeps_only_the_fields_edited_here() {
+        let base = MailServerForm {
+            host: "a.example".into(),
+            from_name: "Alerts".into(),
+            ..MailServerForm::default()
+        };
+        let mine = MailServerForm {
+            from_name: "Ops".into(),
+            password: "new secret".into(),
+            ssl: true,
+            ..base.clone()
+        };
+        let newer = MailServerForm {
+            host: "b.example".into(),
+            starttls: true,
+            ..base.clone()
+        };
+        let out = mine.rebase(&base, &newer);
+        assert_eq!(out.host, "b.example", "their edit stays");
+        assert_eq!(out.from_name, "Ops", "my edit applies");
+        assert_eq!(out.password, "new secret");
+        assert_eq!((out.starttls, out.ssl), (false, true), "my encryption as a whole");
+        assert_eq!(base.rebase(&base, &newer), newer, "no edits: their version");
+    }
 
     /// Fails to compile when a variant is added without a decision here.
     fn is_setting(f: Field) -> bool {

@@ -1,7 +1,10 @@
 //! Login, first-admin setup, forgotten password and reset: the pages open without a session.
-//! All are plain forms posting to server functions, so they work without JavaScript too.
+//! Plain forms posting to server functions, rendered on the server with no script at all: an
+//! error comes back in the URL after the redirect and is rendered once, above the button, with
+//! focus on the field to correct.
 
-use crate::api::{Login, RequestPasswordReset, ResetPassword, SetupAdmin};
+use crate::api::{Login, RequestPasswordReset, ResetAnswer, ResetPassword, SetupAdmin};
+use crate::error::AppError;
 use crate::{domain, routes};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,7 +17,7 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
         <Title text=format!("{title} · Mailroom") />
         <main class="auth-page">
             <div class="auth-card">
-                <div class="brand-dark">"Mailroom"</div>
+                <p class="brand-dark">"Mailroom"</p>
                 <h1>{title}</h1>
                 {children()}
             </div>
@@ -22,51 +25,57 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     }
 }
 
-/// The error of the last submit, if any, in words.
-fn error_line(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
-    move || {
-        error.get().map(|e| {
-            let text = match e {
-                crate::error::AppError::Invalid { errors, .. } => errors
-                    .0
-                    .into_iter()
-                    .map(|(_, m)| m)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            };
-            view! { <p class="error" role="alert">{text}</p> }
-        })
+/// The error of the last submit, in words (one line, however many fields it names).
+fn error_text(e: AppError) -> String {
+    match e {
+        AppError::Invalid { errors, .. } => errors
+            .0
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
     }
+}
+
+/// The last submit's error, shown once; fields point at it with `aria-describedby="form-error"`.
+fn error_line(error: Option<AppError>) -> impl IntoView {
+    error.map(|e| view! { <p class="error" id="form-error">{error_text(e)}</p> })
+}
+
+/// A link back to the login page.
+fn back_to_login() -> impl IntoView {
+    view! { <p class="links"><a href=routes::LOGIN>"Back to log in"</a></p> }
 }
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = use_query_map();
-    let next = move || {
-        query
-            .with(|q| q.get("next"))
-            .unwrap_or_else(|| routes::MAIL_SETTINGS.into())
-    };
-    let reset_done = move || query.with(|q| q.get("reset")).is_some_and(|r| r == "done");
+    let next = query
+        .with_untracked(|q| q.get("next"))
+        .unwrap_or_else(|| routes::MAIL_SETTINGS.into());
+    let reset_done = query.with_untracked(|q| q.get("reset")).is_some_and(|r| r == "done");
+    let error = login.value().get_untracked().and_then(Result::err);
+    let failed = error.is_some();
     view! {
         <AuthCard title="Log in">
-            <Show when=reset_done>
+            {reset_done.then(|| view! {
                 <p class="ok" role="status">"Your password was changed. Log in with the new one."</p>
-            </Show>
+            })}
             <ActionForm action=login attr:class="auth-form">
                 <input type="hidden" name="next" value=next />
                 <div class="field">
                     <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required />
+                    <input id="email" name="email" type="email" autocomplete="username" required
+                        autofocus=failed aria-describedby=failed.then_some("form-error") />
                 </div>
                 <div class="field">
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required />
                 </div>
-                {error_line(Signal::derive(move || login.value().get().and_then(Result::err)))}
-                <button type="submit" disabled=move || login.pending().get()>"Log in"</button>
+                {error_line(error)}
+                <button type="submit">"Log in"</button>
             </ActionForm>
             <p class="links">
                 <a href=routes::FORGOT>"Forgot password?"</a>
@@ -79,34 +88,23 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// Password and confirmation with the shared rule checked as you type.
+/// Password and confirmation; the browser checks the length, the server the whole rule.
 #[component]
-fn NewPasswordFields(email: Signal<String>) -> impl IntoView {
-    let password = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let touched = RwSignal::new(false);
-    let message = move || {
-        touched
-            .get()
-            .then(|| domain::admin_password(&password.get(), &confirm.get(), &email.get()).err())
-            .flatten()
-    };
+fn NewPasswordFields(failed: bool) -> impl IntoView {
+    let min = domain::MIN_ADMIN_PASSWORD_CHARS.to_string();
     view! {
         <div class="field">
             <label for="password">"New password"</label>
             <input id="password" name="password" type="password" autocomplete="new-password" required
-                on:input=move |ev| password.set(event_target_value(&ev))
-                aria-describedby="password-message" />
-            <p class="hint">{format!("At least {} characters.", domain::MIN_ADMIN_PASSWORD_CHARS)}</p>
+                minlength=min.clone() autofocus=failed
+                aria-describedby=if failed { "password-hint form-error" } else { "password-hint" } />
+            <p class="hint" id="password-hint">
+                {format!("At least {} characters, and not your email address.", domain::MIN_ADMIN_PASSWORD_CHARS)}
+            </p>
         </div>
         <div class="field">
             <label for="confirm">"Repeat the new password"</label>
-            <input id="confirm" name="confirm" type="password" autocomplete="new-password" required
-                on:input=move |ev| {
-                    confirm.set(event_target_value(&ev));
-                    touched.set(true);
-                } />
-            <p class="message" id="password-message" role="alert">{message}</p>
+            <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength=min />
         </div>
     }
 }
@@ -114,35 +112,46 @@ fn NewPasswordFields(email: Signal<String>) -> impl IntoView {
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let setup = ServerAction::<SetupAdmin>::new();
-    let query = use_query_map();
-    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
-    let email = RwSignal::new(String::new());
+    let token = use_query_map()
+        .with_untracked(|q| q.get("token"))
+        .unwrap_or_default();
+    #[cfg(feature = "ssr")]
+    let valid = crate::api::server::current().is_ok_and(|ctx| ctx.setup_token_valid(&token));
+    #[cfg(not(feature = "ssr"))]
+    let valid = false;
+    let error = setup.value().get_untracked().and_then(Result::err);
+    let failed = error.is_some();
     view! {
         <AuthCard title="Create the first admin">
-            <Show
-                when=move || !token().trim().is_empty()
-                fallback=|| view! {
+            {if valid {
+                view! {
+                    <p class="muted">"This link works once. The account you create here can log in afterwards."</p>
+                    <ActionForm action=setup attr:class="auth-form">
+                        <input type="hidden" name="token" value=token />
+                        <div class="field">
+                            <label for="email">"Email"</label>
+                            <input id="email" name="email" type="email" autocomplete="username" required />
+                        </div>
+                        <NewPasswordFields failed />
+                        {error_line(error)}
+                        <button type="submit">"Create admin"</button>
+                    </ActionForm>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <p class="error" data-testid="setup-invalid">
+                        "This setup link is not valid: it was already used, the server has restarted since, \
+                         or an admin already exists."
+                    </p>
                     <p>
-                        "This page needs the one-time setup link the server printed in its log when it started \
-                         without an admin. If an admin exists, "
-                        <a href=routes::LOGIN>"log in"</a>
-                        " instead."
+                        "Use the link the server printed in its log when it last started without an admin, \
+                         or run " <code>"mailroom admin create --email ADDRESS"</code> " on the server."
                     </p>
                 }
-            >
-            <p class="muted">"This link works once. The account you create here can log in afterwards."</p>
-            <ActionForm action=setup attr:class="auth-form">
-                <input type="hidden" name="token" value=token />
-                <div class="field">
-                    <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required
-                        on:input=move |ev| email.set(event_target_value(&ev)) />
-                </div>
-                <NewPasswordFields email=email.into() />
-                {error_line(Signal::derive(move || setup.value().get().and_then(Result::err)))}
-                <button type="submit" disabled=move || setup.pending().get()>"Create admin"</button>
-            </ActionForm>
-            </Show>
+                .into_any()
+            }}
+            {back_to_login()}
         </AuthCard>
     }
 }
@@ -150,21 +159,27 @@ pub fn SetupPage() -> impl IntoView {
 #[component]
 pub fn ForgotPage() -> impl IntoView {
     let request = ServerAction::<RequestPasswordReset>::new();
+    // The answer arrives in the URL after the form's redirect (`?answer=sent`).
+    let sent = use_query_map()
+        .with_untracked(|q| q.get("answer"))
+        .and_then(|a| ResetAnswer::from_name(&a))
+        .map(|a| a.to_string());
+    let error = request.value().get_untracked().and_then(Result::err);
+    let failed = error.is_some();
     view! {
         <AuthCard title="Forgot password">
             <p class="muted">"Enter your admin email address; Mailroom mails you a link to choose a new password."</p>
             <ActionForm action=request attr:class="auth-form">
                 <div class="field">
                     <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required />
+                    <input id="email" name="email" type="email" autocomplete="username" required
+                        autofocus=failed aria-describedby=failed.then_some("form-error") />
                 </div>
-                {error_line(Signal::derive(move || request.value().get().and_then(Result::err)))}
-                <button type="submit" disabled=move || request.pending().get()>"Send reset link"</button>
+                {error_line(error)}
+                <button type="submit">"Send reset link"</button>
             </ActionForm>
-            {move || request.value().get().and_then(Result::ok).map(|answer| {
-                view! { <p class="ok" role="status">{answer}</p> }
-            })}
-            <p class="links"><a href=routes::LOGIN>"Back to log in"</a></p>
+            {sent.map(|sent| view! { <p class="ok" role="status">{sent}</p> })}
+            {back_to_login()}
         </AuthCard>
     }
 }
@@ -172,17 +187,21 @@ pub fn ForgotPage() -> impl IntoView {
 #[component]
 pub fn ResetPage() -> impl IntoView {
     let reset = ServerAction::<ResetPassword>::new();
-    let query = use_query_map();
-    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
+    let token = use_query_map()
+        .with_untracked(|q| q.get("token"))
+        .unwrap_or_default();
+    let error = reset.value().get_untracked().and_then(Result::err);
+    let failed = error.is_some();
     view! {
         <AuthCard title="Choose a new password">
             <ActionForm action=reset attr:class="auth-form">
                 <input type="hidden" name="token" value=token />
-                <NewPasswordFields email=Signal::stored(String::new()) />
-                {error_line(Signal::derive(move || reset.value().get().and_then(Result::err)))}
-                <button type="submit" disabled=move || reset.pending().get()>"Set new password"</button>
+                <NewPasswordFields failed />
+                {error_line(error)}
+                <button type="submit">"Set new password"</button>
             </ActionForm>
             <p class="links"><a href=routes::FORGOT>"Ask for a new link"</a></p>
+            {back_to_login()}
         </AuthCard>
     }
 }

@@ -1,0 +1,204 @@
+//! What the settings island does to the page itself: focus, the values typed before it started,
+//! local times, timers and the leave warning. Each is a no-op when rendered on the server.
+
+use super::state::FormState;
+use crate::domain::{Field, MailServerForm};
+use leptos::prelude::*;
+
+/// Marks `<body data-hydrated>` once the island runs: the tests' "ready" signal.
+pub fn mark_hydrated() {
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
+/// Focuses the element `selector` finds, once the current update is on the page. A control
+/// inside a closed `<details>` ("Advanced") opens it first.
+pub fn focus(selector: &'static str) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use leptos::wasm_bindgen::JsCast;
+        let el = document()
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(el) = el {
+            if let Ok(Some(details)) = el.closest("details") {
+                let _ = details.set_attribute("open", "");
+            }
+            let _ = el.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = selector;
+}
+
+/// The CSS selector of a field's control.
+pub fn field_selector(field: Field) -> &'static str {
+    match field {
+        Field::Host => "#host",
+        Field::Port => "#port",
+        Field::Account => "#account",
+        Field::Password => "#password",
+        Field::ServerType => "#server_type",
+        Field::FromAddress => "#from_address",
+        Field::FromName => "#from_name",
+        Field::Encryption => "#starttls",
+        Field::HeloName => "#helo_name",
+        Field::Timeout => "#timeout",
+        Field::ReplyTo => "#reply_to",
+        Field::CaPem => "#ca_pem",
+        Field::SkipVerify => "#skip_verify",
+        Field::SendTo => "#send_to",
+    }
+}
+
+/// The values in the server-rendered inputs when the island starts: what was typed before the
+/// wasm arrived (or restored by the browser) is taken over instead of reset. Returns the form,
+/// the "Send test to" value and the fields that differ from `rendered`.
+pub fn typed_over(rendered: MailServerForm) -> (MailServerForm, String, Vec<Field>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+        let doc = document();
+        let input = |id: &str| {
+            doc.get_element_by_id(id)
+                .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+        };
+        let mut form = rendered.clone();
+        for field in Field::SETTINGS {
+            match field {
+                Field::ServerType => {}
+                Field::Encryption => {
+                    if let (Some(tls), Some(ssl)) = (input("starttls"), input("ssl")) {
+                        (form.starttls, form.ssl) = (tls.checked(), ssl.checked());
+                    }
+                }
+                Field::SkipVerify => {
+                    if let Some(el) = input("skip_verify") {
+                        form.skip_verify = el.checked();
+                    }
+                }
+                Field::CaPem => {
+                    if let Some(el) = doc
+                        .get_element_by_id("ca_pem")
+                        .and_then(|e| e.dyn_into::<HtmlTextAreaElement>().ok())
+                    {
+                        form.ca_pem = el.value();
+                    }
+                }
+                text => {
+                    if let Some(el) = input(text.id()) {
+                        form.set_text(text, el.value());
+                    }
+                }
+            }
+        }
+        let send_to = input("send_to").map(|e| e.value()).unwrap_or_default();
+        let typed = Field::SETTINGS
+            .into_iter()
+            .filter(|f| form.value(*f) != rendered.value(*f))
+            .collect();
+        (form, send_to, typed)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    (rendered, String::new(), Vec::new())
+}
+
+/// "2026-11-26T18:55:03.123Z" → "2026-11-26 18:55:03 UTC".
+pub fn utc_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..19)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// The time in the browser's language and time zone, e.g. "27 Nov 2026, 10:32:03 CET".
+fn local_time(rfc3339: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsValue;
+        let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
+        if date.get_time().is_nan() {
+            return None;
+        }
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+        let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"long".into());
+        let language = window().navigator().language().unwrap_or_else(|| "en".into());
+        Some(date.to_locale_string(&language, &options).into())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = rfc3339;
+        None
+    }
+}
+
+/// A time: UTC in the server's HTML, the browser's local time once the island runs, and the
+/// UTC time on hover.
+#[component]
+pub fn Time(#[prop(into)] at: String) -> impl IntoView {
+    let utc = utc_time(&at);
+    let local = RwSignal::new(None::<String>);
+    let shown = at.clone();
+    Effect::new(move |_| local.set(local_time(&shown)));
+    let text = {
+        let utc = utc.clone();
+        move || local.get().unwrap_or_else(|| utc.clone())
+    };
+    view! { <time datetime=at title=utc>{text}</time> }
+}
+
+/// Counts `secs` down to zero, a second at a time.
+pub fn count_down(secs: RwSignal<u64>) {
+    #[cfg(feature = "hydrate")]
+    if secs.get_untracked() > 0 {
+        set_timeout(
+            move || {
+                secs.update(|s| *s = s.saturating_sub(1));
+                count_down(secs);
+            },
+            std::time::Duration::from_secs(1),
+        );
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = secs;
+}
+
+/// Asks the browser to confirm leaving while there are unsaved changes.
+pub fn warn_before_leaving(state: FormState) {
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if state
+                .form
+                .with_untracked(|f| state.baseline.with_untracked(|b| f != b))
+            {
+                ev.prevent_default();
+                ev.set_return_value("You have unsaved changes to the mail server settings.");
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = state;
+}
+
+/// True for Enter in a one-line text input: the key that would submit the form.
+pub fn is_enter_in_text_input(ev: &leptos::ev::KeyboardEvent) -> bool {
+    if ev.key() != "Enter" || ev.is_composing() {
+        return false;
+    }
+    let target: leptos::web_sys::Element = event_target(ev);
+    target.tag_name().eq_ignore_ascii_case("input")
+        && !matches!(
+            target.get_attribute("type").as_deref(),
+            Some("checkbox" | "radio" | "button" | "submit" | "reset")
+        )
+}

@@ -1,0 +1,283 @@
+//! The settings form's controls: text fields, the encryption switches, the Advanced fields,
+//! the provider presets and the warnings with their one-click fixes.
+
+use super::browser;
+use super::state::FormState;
+use crate::domain::{self, Field, Preset, PRESETS, SES_REGIONS};
+use leptos::prelude::*;
+
+#[component]
+pub fn TextField(
+    state: FormState,
+    field: Field,
+    #[prop(optional)] kind: Option<&'static str>,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<Signal<&'static str>>,
+    #[prop(optional)] on_change: Option<Callback<()>>,
+    /// Marked as required (a signal: the password is required only while none is saved).
+    #[prop(optional, into)]
+    required: Option<Signal<bool>>,
+) -> impl IntoView {
+    let id = field.id();
+    // Rendered into the HTML too, for the server render and pages without JavaScript.
+    let initial = state
+        .form
+        .with_untracked(|f| f.text(field).unwrap_or_default().to_string());
+    let message_id = format!("{id}-message");
+    let hint_id = format!("{id}-hint");
+    let message = Memo::new(move |_| state.message(field));
+    let warnings = move || {
+        state
+            .form
+            .with(|f| domain::warnings(f, state.password_present()))
+            .into_iter()
+            .filter(|w| w.field == field)
+            .collect::<Vec<_>>()
+    };
+    let described_by = format!("{message_id} {hint_id}");
+    let at_fault = move || state.fault.get() == Some(field);
+    view! {
+        <div class="field" class:at-fault=at_fault>
+            <div class="label-row">
+                <label for=id>{field.label()}</label>
+                <Show when=move || required.is_some_and(|r| r.get())>
+                    <span class="required" aria-hidden="true">"required"</span>
+                </Show>
+            </div>
+            <input
+                id=id
+                aria-required=move || if required.is_some_and(|r| r.get()) { "true" } else { "false" }
+                name=format!("form[{id}]")
+                type=kind.unwrap_or("text")
+                value=initial
+                prop:value=move || state.form.with(|f| f.text(field).unwrap_or_default().to_string())
+               placeholder=placeholder
+                autocomplete=autocomplete
+                inputmode=inputmode
+                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-describedby=described_by
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    state.edit(field, |f| f.set_text(field, value));
+                    if let Some(cb) = on_change {
+                        cb.run(());
+                    }
+                }
+                on:blur=move |_| state.left(field)
+            />
+            <p class="message" id=message_id>{move || message.get()}</p>
+            <Show when=at_fault>
+                <p class="fault-note">"The last test points here."</p>
+            </Show>
+            <WarningList warnings=Signal::derive(warnings) state />
+            <p class="hint" id=hint_id>{move || hint.map(|h| h.get())}</p>
+        </div>
+    }
+}
+
+/// A one-click fix: the form changes, and focus goes to the field it changed.
+pub fn apply_fix(state: FormState, fix: domain::Fix) {
+    state.form.update(|f| *f = fix.apply(f));
+    state.encryption_touched.set(true);
+    state.auto_note.set(None);
+    let field = match fix {
+        domain::Fix::UseSsl => Field::Encryption,
+        domain::Fix::UseStartTls => Field::Encryption,
+        domain::Fix::FromEqualsAccount => Field::FromAddress,
+    };
+    if state.fault.get_untracked() == Some(field) {
+        state.fault.set(None);
+    }
+    browser::focus(browser::field_selector(field));
+}
+
+#[component]
+pub fn WarningList(warnings: Signal<Vec<domain::Warning>>, state: FormState) -> impl IntoView {
+    view! {
+        <For each=move || warnings.get() key=|w| w.message.clone() let:w>
+            <p class="warning">
+                <strong>"Warning: "</strong>
+                {w.message.clone()}
+                {w.fix.map(|fix| {
+                    view! {
+                        " "
+                        <button type="button" class="link" on:click=move |_| apply_fix(state, fix)>
+                            {fix.label()}
+                        </button>
+                    }
+                })}
+            </p>
+        </For>
+    }
+}
+
+#[component]
+pub fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoView {
+    let message = Memo::new(move |_| state.message(Field::Encryption));
+    let warnings = move || {
+        state
+            .form
+            .with(|f| domain::warnings(f, state.password_present()))
+            .into_iter()
+            .filter(|w| w.field == Field::Encryption)
+            .collect::<Vec<_>>()
+    };
+    // The two switches are exclusive: turning one on turns the other off, and the page says so.
+    let toggle = move |which: &'static str, on: bool| {
+        state.encryption_touched.set(true);
+        let other_was_on = state
+            .form
+            .with_untracked(|f| if which == "starttls" { f.ssl } else { f.starttls });
+        state.edit(Field::Encryption, |f| match which {
+            "starttls" => (f.starttls, f.ssl) = (on, f.ssl && !on),
+            _ => (f.starttls, f.ssl) = (f.starttls && !on, on),
+        });
+        state.auto_note.set((on && other_was_on).then(|| {
+            let turned_off = if which == "starttls" { "SSL" } else { "STARTTLS" };
+            format!("STARTTLS and SSL cannot both be on, so {turned_off} is now off.")
+        }));
+    };
+    view! {
+        <fieldset class="field switches" id="encryption" aria-describedby="encryption-message"
+            class:at-fault=move || state.fault.get() == Some(Field::Encryption)>
+            <legend>"Encryption (optional)"</legend>
+            <label class="switch">
+                <input type="checkbox" role="switch" id="starttls" name="form[starttls]" value="true"
+                    checked=initial.0 prop:checked=move || state.form.with(|f| f.starttls)
+                    aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                    on:change=move |ev| toggle("starttls", event_target_checked(&ev)) />
+                "Use STARTTLS"
+            </label>
+            <label class="switch">
+                <input type="checkbox" role="switch" id="ssl" name="form[ssl]" value="true"
+                    checked=initial.1 prop:checked=move || state.form.with(|f| f.ssl)
+                    aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                    on:change=move |ev| toggle("ssl", event_target_checked(&ev)) />
+                "Use SSL"
+            </label>
+            <p class="message" id="encryption-message">{move || message.get()}</p>
+            <p class="note" aria-live="polite">{move || state.auto_note.get()}</p>
+            <Show when=move || state.fault.get() == Some(Field::Encryption)>
+                <p class="fault-note">"The last test points here."</p>
+            </Show>
+            <WarningList warnings=Signal::derive(warnings) state />
+        </fieldset>
+    }
+}
+
+/// The provider select above the form: fills host, port and encryption, and shows the hint.
+#[component]
+pub fn PresetPicker(state: FormState) -> impl IntoView {
+    let matched = move || state.form.with(|f| Preset::matching(&f.host));
+    let selected = move || matched().map_or("custom", |(p, _)| p.id);
+    let region = RwSignal::new(
+        state
+            .form
+            .with_untracked(|f| Preset::matching(&f.host))
+            .and_then(|(_, r)| r)
+            .unwrap_or(SES_REGIONS[0]),
+    );
+    let initial = selected();
+    let apply = move |id: &str| {
+        if let Some(preset) = Preset::by_id(id) {
+            state
+                .form
+                .update(|f| *f = preset.apply(f, region.get_untracked()));
+            state.auto_note.set(None);
+        }
+    };
+    view! {
+        <div class="presets">
+            <div class="field">
+                <label for="preset">"Provider"</label>
+                <select id="preset" prop:value=selected on:change=move |ev| apply(&event_target_value(&ev))>
+                    <option value="custom" selected=initial == "custom">"Custom"</option>
+                    {PRESETS
+                        .iter()
+                        .map(|p| view! { <option value=p.id selected=initial == p.id>{p.name}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <Show when=move || selected() == "ses">
+                <div class="field">
+                    <label for="ses_region">"Region"</label>
+                    <select id="ses_region" prop:value=move || region.get() on:change=move |ev| {
+                        let r = event_target_value(&ev);
+                        region.set(SES_REGIONS.iter().find(|x| **x == r).copied().unwrap_or(SES_REGIONS[0]));
+                        apply("ses");
+                    }>
+                        {SES_REGIONS.iter().map(|r| view! { <option value=*r>{*r}</option> }).collect_view()}
+                    </select>
+                </div>
+            </Show>
+            <p class="hint" id="preset-hint">{move || matched().map(|(p, _)| p.hint)}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn CaField(state: FormState, initial: String) -> impl IntoView {
+    let field = Field::CaPem;
+    let message = Memo::new(move |_| state.message(field));
+    view! {
+        <div class="field">
+            <label for="ca_pem">{field.label()}</label>
+            <textarea
+                id="ca_pem"
+                name="form[ca_pem]"
+                rows="4"
+                spellcheck="false"
+               placeholder="-----BEGIN CERTIFICATE-----"
+                prop:value=move || state.form.with(|f| f.ca_pem.clone())
+                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-describedby="ca_pem-message ca_pem-hint"
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    state.edit(field, |f| f.ca_pem = v);
+                }
+            >
+                {initial}
+            </textarea>
+            <p class="message" id="ca_pem-message">{move || message.get()}</p>
+            <p class="hint" id="ca_pem-hint">
+                "For a server whose certificate comes from a private CA. Used for tests and real mail."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+pub fn SkipVerifySwitch(state: FormState, initial: bool) -> impl IntoView {
+    let warnings = move || {
+        state
+            .form
+            .with(|f| domain::warnings(f, true))
+            .into_iter()
+            .filter(|w| w.field == Field::SkipVerify)
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <div class="field">
+            <label class="switch">
+                <input
+                    type="checkbox"
+                    role="switch"
+                    id="skip_verify"
+                    name="form[skip_verify]"
+                    value="true"
+                    checked=initial
+                    prop:checked=move || state.form.with(|f| f.skip_verify)
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        state.edit(Field::SkipVerify, |f| f.skip_verify = on);
+                    }
+                />
+                {Field::SkipVerify.label()}
+            </label>
+            <WarningList warnings=Signal::derive(warnings) state />
+        </div>
+    }
+}
+

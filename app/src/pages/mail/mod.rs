@@ -1,0 +1,496 @@
+//! Settings › Mail Server. The page is rendered on the server; the form is an island, the only
+//! part of the app that runs in the browser: validation as you type, presets, warnings with
+//! their fixes, "Test Email Server" and a save that keeps the page.
+//!
+//! Without JavaScript the same form posts to the save server function, which redirects back;
+//! errors then arrive in the URL and the server renders them beside the fields.
+
+mod browser;
+mod fields;
+mod result;
+mod state;
+
+use crate::api::{mail::load_mail_settings, LoadMailSettings, MailSettingsView, SaveMailSettings, TestMailServer};
+use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm};
+use crate::error::AppError;
+use crate::history::{AuditLine, TestOutcome};
+use crate::report::TestReport;
+use browser::Time;
+use fields::{CaField, EncryptionSwitches, PresetPicker, SkipVerifySwitch, TextField};
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_meta::Title;
+use result::{error_view, TestResult, TestedStatus};
+use state::{FormState, Tested};
+
+#[component]
+pub fn MailServerPage() -> impl IntoView {
+    // A save without JavaScript that failed: the server function redirected here with the
+    // submitted form and its errors in the URL, which this action reads on the server.
+    let save = ServerAction::<SaveMailSettings>::new();
+    let settings = Resource::new(|| (), |_| load_mail_settings());
+    let options = use_context::<LeptosOptions>();
+    view! {
+        <Title text="Mail Server · Settings · Mailroom" />
+        <h1>"Mail Server"</h1>
+        <p class="lead">
+            "The SMTP server Mailroom uses to send alert notifications and forgotten-password emails."
+        </p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(current) => {
+                        let (initial, server_errors) = match save.value().get_untracked() {
+                            Some(Err(AppError::Invalid { errors, submitted })) => {
+                                (submitted.unwrap_or_else(|| current.form.clone()), errors)
+                            }
+                            _ => (current.form.clone(), FieldErrors::default()),
+                        };
+                        view! { <MailForm current initial server_errors /> }.into_any()
+                    }
+                    Err(e) => view! {
+                        <p class="error" role="alert">"The settings could not be loaded: " {e.to_string()}</p>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+        {options.map(|options| view! { <HydrationScripts options islands=true /> })}
+    }
+}
+
+/// The settings form: an island.
+#[island]
+fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: FieldErrors) -> impl IntoView {
+    let (initial, send_to, typed) = browser::typed_over(initial);
+    let state = FormState::new(&current, initial.clone(), server_errors);
+    state.send_to.set(send_to);
+    state.touched.update(|t| t.extend(typed));
+    browser::mark_hydrated();
+    browser::warn_before_leaving(state);
+
+    let save = ServerAction::<SaveMailSettings>::new();
+    let test = ServerAction::<TestMailServer>::new();
+    let newer = ServerAction::<LoadMailSettings>::new();
+    let version = RwSignal::new(current.version);
+    let saved_at = RwSignal::new(current.saved_at.clone());
+    let audit = RwSignal::new(current.audit.clone());
+    let history = RwSignal::new(current.tests.clone());
+    let admin = StoredValue::new(current.admin.clone());
+    // Values dispatched to a test, and whether a save carries tested values.
+    let testing = StoredValue::new(None::<MailServerForm>);
+    let saving_tested = StoredValue::new(false);
+    // "Save" with untested values asks first.
+    let confirm = RwSignal::new(false);
+    let note = RwSignal::new(None::<String>);
+    // The last report stays in view when the next test is refused by the rate limit, and the
+    // button counts down until tests are allowed again.
+    let last_report = RwSignal::new(None::<TestReport>);
+    let wait_secs = RwSignal::new(0u64);
+
+    // The first field at fault gets focus (opening "Advanced" if it is there).
+    let reveal = move |first: Field| browser::focus(browser::field_selector(first));
+
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(view)) => {
+            if saving_tested.get_value() {
+                state.tested.update(|t| {
+                    if let Some(t) = t {
+                        t.form = view.form.clone();
+                    }
+                });
+            }
+            state.adopt(&view, false);
+            version.set(view.version);
+            saved_at.set(view.saved_at.clone());
+            audit.set(view.audit.clone());
+        }
+        Some(Err(AppError::Invalid { errors, .. })) => {
+            let first = errors.first();
+            state.server_errors.set(errors);
+            state.submitted.set(true);
+            if let Some(first) = first {
+                reveal(first);
+            }
+        }
+        Some(Err(AppError::Conflict { .. })) => {
+            newer.dispatch(LoadMailSettings {});
+            browser::focus("#save-status");
+        }
+        _ => {}
+    });
+
+    Effect::new(move |_| match test.value().get() {
+        Some(Ok(report)) => {
+            state.fault.set(report.field());
+            history.update(|h| h.record(TestOutcome::from(&report)));
+            if report.success() {
+                if let Some(form) = testing.get_value() {
+                    state.tested.set(Some(Tested {
+                        form,
+                        at: report.finished_at.clone(),
+                    }));
+                }
+            }
+            last_report.set(Some(report));
+            browser::focus("#test-result-heading");
+        }
+        Some(Err(AppError::RateLimited { retry_after_secs, .. })) => {
+            let counting = wait_secs.get_untracked() > 0;
+            wait_secs.set(retry_after_secs);
+            if !counting {
+                browser::count_down(wait_secs);
+            }
+        }
+        Some(Err(AppError::Invalid { errors, .. })) => {
+            state.server_errors.set(errors);
+            state.submitted.set(true);
+        }
+        _ => {}
+    });
+
+    let run_test = move || {
+        if test.pending().get_untracked() || wait_secs.get_untracked() != 0 {
+            return;
+        }
+        confirm.set(false);
+        state.test_tried.set(true);
+        state.submitted.set(true);
+        if let Some(first) = state.first_test_blocker() {
+            reveal(first);
+            return;
+        }
+        state.fault.set(None);
+        let form = state.form.get_untracked();
+        testing.set_value(Some(form.clone()));
+        test.dispatch(TestMailServer {
+            form,
+            send_to: state.send_to.get_untracked(),
+        });
+    };
+    let save_now = move || {
+        confirm.set(false);
+        note.set(None);
+        saving_tested.set_value(state.tested_now());
+        save.dispatch(SaveMailSettings {
+            version: version.get_untracked(),
+            form: state.form.get_untracked(),
+        });
+    };
+    // "Save": valid values only, and untested ones only after a confirmation.
+    let try_save = move || {
+        if save.pending().get_untracked() {
+            return;
+        }
+        state.submitted.set(true);
+        if let Some(first) = state.errors.with_untracked(FieldErrors::first) {
+            reveal(first);
+            return;
+        }
+        if untrack(|| state.tested_now()) {
+            save_now();
+        } else {
+            confirm.set(true);
+            browser::focus("#confirm-save");
+        }
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        try_save();
+    };
+    // Enter in a field tests values that have not passed a test, and saves only tested ones.
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if !browser::is_enter_in_text_input(&ev) {
+            return;
+        }
+        ev.prevent_default();
+        if untrack(|| state.tested_now()) {
+            try_save();
+        } else {
+            run_test();
+        }
+    };
+
+    // Advanced fields with errors must be visible: open the section (never close it for the admin).
+    let advanced_has_error = move || Field::ADVANCED.into_iter().any(|f| state.message(f).is_some());
+    let advanced = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        if let (true, Some(details)) = (advanced_has_error(), advanced.get()) {
+            details.set_open(true);
+        }
+    });
+
+    // The save's status, one optional part each (no type-erased branches).
+    let saving = move || save.pending().get().then(|| view! { <p class="muted">"Saving…"</p> });
+    let answer = move || (!save.pending().get()).then(|| save.value().get()).flatten();
+    let noted = move || note.get().map(|n| view! { <p class="note">{n}</p> });
+    let saved = move || {
+        answer()
+            .and_then(Result::ok)
+            .filter(|_| !state.dirty())
+            .map(|view| view! { <p class="ok">"Saved at " <Time at=view.saved_at.unwrap_or_default() /> "."</p> })
+    };
+    let conflict = move || {
+        matches!(answer(), Some(Err(AppError::Conflict { .. })))
+            .then(|| view! { <ConflictNotice state newer save version saved_at audit admin note /> })
+    };
+    let failed = move || {
+        answer()
+            .and_then(Result::err)
+            .filter(|e| !matches!(e, AppError::Conflict { .. }))
+            .map(error_view)
+    };
+
+    let password_hint = move || {
+        if state.password_saved.get() && !state.login_changed() {
+            "A password is saved. Leave blank to keep it."
+        } else {
+            "Some providers (163, 126, QQ, Sina) want an authorization code here, Gmail an app password."
+        }
+    };
+    let busy = |b: bool| if b { "true" } else { "false" };
+    let test_unavailable = move || test.pending().get() || wait_secs.get() != 0;
+
+    let save_url = <SaveMailSettings as ServerFn>::url();
+    view! {
+        <form
+            method="post"
+            action=save_url
+            class="settings-form"
+            id="mail-form"
+            novalidate
+            on:submit=on_submit
+            on:keydown=on_keydown
+        >
+            <input type="hidden" name="version" value=current.version.to_string() prop:value=move || version.get().to_string() />
+            <fieldset class="section">
+                <legend>"Server"</legend>
+                <PresetPicker state />
+                <TextField state field=Field::Host placeholder="e.g. smtp.example.com" autocomplete="off" required=true />
+                <TextField state field=Field::Port placeholder="e.g. 587" autocomplete="off" inputmode="numeric" required=true
+                    on_change=Callback::new(move |()| port_changed(state)) />
+                <div class="field">
+                    <label for="server_type">{Field::ServerType.label()}</label>
+                    <select id="server_type" name="form[server_type]">
+                        <option value="SMTP" selected>"SMTP"</option>
+                    </select>
+                </div>
+            </fieldset>
+            <fieldset class="section">
+                <legend>"Authentication"</legend>
+                <TextField state field=Field::Account placeholder="e.g. alerts@example.com" autocomplete="off" required=true />
+                <TextField state field=Field::Password kind="password"
+                    required=Signal::derive(move || !state.password_saved.get() || state.login_changed())
+                    autocomplete="new-password" hint=Signal::derive(password_hint) />
+            </fieldset>
+            <fieldset class="section">
+                <legend>"Sender"</legend>
+                <TextField state field=Field::FromAddress placeholder="e.g. alerts@example.com" autocomplete="off" required=true
+                    hint=Signal::stored("Usually the same as Email Account.") />
+                <TextField state field=Field::FromName placeholder="e.g. Mailroom Alerts" autocomplete="off" />
+            </fieldset>
+            <EncryptionSwitches state initial=(initial.starttls, initial.ssl) />
+            <details class="advanced section" node_ref=advanced open=advanced_has_error()>
+                <summary>"Advanced"</summary>
+                <TextField state field=Field::HeloName placeholder="e.g. mail.example.com" autocomplete="off"
+                    hint=Signal::stored("Blank: this machine's host name.") />
+                <TextField state field=Field::Timeout placeholder="e.g. 15" autocomplete="off" inputmode="numeric" />
+                <TextField state field=Field::ReplyTo placeholder="e.g. support@example.com" autocomplete="off" />
+                <CaField state initial=initial.ca_pem.clone() />
+                <SkipVerifySwitch state initial=initial.skip_verify />
+            </details>
+            <div class="field send-to">
+                <label for="send_to">{Field::SendTo.label()}</label>
+                <input id="send_to" type="email" autocomplete="off" placeholder="Blank: the Email Account"
+                    prop:value=move || state.send_to.get()
+                    aria-invalid=move || busy(state.message(Field::SendTo).is_some())
+                    aria-describedby="send_to-message"
+                    on:input=move |ev| {
+                        state.send_to.set(event_target_value(&ev));
+                        state.touched.update(|t| {
+                            t.insert(Field::SendTo);
+                        });
+                        state.server_errors.update(|e| e.0.retain(|(f, _)| *f != Field::SendTo));
+                    }
+                    on:blur=move |_| state.left(Field::SendTo) />
+                <p class="message" id="send_to-message">{move || state.message(Field::SendTo)}</p>
+            </div>
+            // Busy and waiting buttons stay focusable (aria-disabled), so focus never drops to
+            // the page; their handlers ignore clicks meanwhile.
+            <div class="actions">
+                <button type="button" id="test" class="secondary" on:click=move |_| run_test()
+                    aria-disabled=move || busy(test_unavailable())
+                    aria-busy=move || busy(test.pending().get())>
+                    {move || match (test.pending().get(), wait_secs.get()) {
+                        (true, _) => "Testing…".to_string(),
+                        (false, 0) => "Test Email Server".to_string(),
+                        (false, n) => format!("Test again in {n} s"),
+                    }}
+                </button>
+                <button type="submit" id="save" aria-disabled=move || busy(save.pending().get())>"Save"</button>
+                <Show when=move || state.dirty()>
+                    <span class="badge" data-testid="unsaved">"Unsaved changes"</span>
+                </Show>
+            </div>
+            <Show when=move || confirm.get()>
+                <div class="confirm" role="group" aria-labelledby="confirm-text">
+                    <p id="confirm-text">
+                        "These values have not passed a test: alert and password-reset mail may fail with them."
+                    </p>
+                    <button type="button" class="secondary" on:click=move |_| run_test()>"Test Email Server first"</button>
+                    <button type="button" id="confirm-save" on:click=move |_| save_now()>"Save without testing"</button>
+                </div>
+            </Show>
+            // Live regions that exist before anything is said in them, so screen readers announce
+            // the save status and the test result when they arrive.
+            <div class="live" role="status" id="save-status" tabindex="-1">
+                {saving} {noted} {saved} {conflict} {failed}
+            </div>
+            <div class="live" aria-live="polite"><TestResult test state last_report /></div>
+            <p class="visually-hidden" aria-live="polite">{move || state.announcement.get()}</p>
+            <TestedStatus state history />
+            <p class="muted">
+                {move || saved_at.get().map(|t| view! {
+                    "Last saved " <Time at=t /> {format!(" (version {}).", version.get())}
+                })}
+            </p>
+        </form>
+        <p class="muted small">"Signed in as " {current.admin.clone()}</p>
+        <AuditLog audit />
+    }
+}
+
+/// A save refused because the settings were saved elsewhere since the page loaded: who saved,
+/// what changed, and the choice to keep these edits on top of that version or to take it.
+#[component]
+fn ConflictNotice(
+    state: FormState,
+    newer: ServerAction<LoadMailSettings>,
+    save: ServerAction<SaveMailSettings>,
+    version: RwSignal<u64>,
+    saved_at: RwSignal<Option<String>>,
+    audit: RwSignal<Vec<AuditLine>>,
+    admin: StoredValue<String>,
+    note: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let take = move |view: MailSettingsView, keep_edits: bool| {
+        state.adopt(&view, keep_edits);
+        version.set(view.version);
+        saved_at.set(view.saved_at.clone());
+        audit.set(view.audit.clone());
+        save.value().set(None);
+        note.set(Some(if keep_edits {
+            format!(
+                "Your edits now apply on top of version {}. Check them, then save.",
+                view.version
+            )
+        } else {
+            format!("The form now shows version {}.", view.version)
+        }));
+        browser::focus(if keep_edits { "#save" } else { "#host" });
+    };
+    let loading = move || {
+        newer.value().with(Option::is_none).then(|| view! {
+            <p class="error">
+                "Not saved: these settings were saved elsewhere after you opened this page. Finding out what changed…"
+            </p>
+        })
+    };
+    let failed = move || newer.value().get().and_then(Result::err).map(error_view);
+    let found = move || {
+        newer.value().get().and_then(Result::ok).map(|view| {
+            // The saves this page has not seen yet, newest first.
+            let unseen: Vec<AuditLine> =
+                audit.with_untracked(|seen| view.audit.iter().filter(|l| !seen.contains(l)).cloned().collect());
+            let who = unseen.first().map_or_else(
+                || "Someone".to_string(),
+                |l| {
+                    if admin.with_value(|a| *a == l.who) {
+                        "You (in another tab or window)".to_string()
+                    } else {
+                        l.who.clone()
+                    }
+                },
+            );
+            let changes = unseen
+                .iter()
+                .flat_map(|l| l.changes.iter().cloned())
+                .collect::<Vec<_>>()
+                .join("; ");
+            let at = view.saved_at.clone().unwrap_or_default();
+            let (keep, take_theirs) = (view.clone(), view);
+            view! {
+                <div class="conflict" data-testid="conflict">
+                    <p class="error">
+                        <strong>"Not saved. "</strong>
+                        {who} " saved these settings at " <Time at /> " after you opened this page."
+                    </p>
+                    <p>"What changed: " {if changes.is_empty() { "no field".to_string() } else { changes }} "."</p>
+                    <p class="actions">
+                        <button type="button" on:click=move |_| take(keep.clone(), true)>
+                            "Keep my edits on top of that version"
+                        </button>
+                        <button type="button" class="secondary" on:click=move |_| take(take_theirs.clone(), false)>
+                            "Discard my edits"
+                        </button>
+                    </p>
+                </div>
+            }
+        })
+    };
+    view! { {loading} {failed} {found} }
+}
+
+/// The port changed: if the admin never touched the switches, set the encryption the port
+/// usually means, and say so.
+fn port_changed(state: FormState) {
+    if state.encryption_touched.get_untracked() {
+        return;
+    }
+    let port = state.form.with_untracked(|f| domain::Port::parse(&f.port).ok());
+    let Some(port) = port else { return };
+    let Some(usual) = Encryption::usual_for_port(port.get()) else {
+        return;
+    };
+    let current = state
+        .form
+        .with_untracked(|f| Encryption::parse(f.starttls, f.ssl).ok());
+    if current != Some(usual) {
+        state.set_encryption(usual);
+        state.auto_note.set(Some(format!(
+            "Port {} usually means {}, so it is now on. Change it below if your server differs.",
+            port.get(),
+            usual.describe()
+        )));
+    }
+}
+
+/// The latest saves: who, when, which fields.
+#[component]
+fn AuditLog(audit: RwSignal<Vec<AuditLine>>) -> impl IntoView {
+    view! {
+        <section class="audit" aria-labelledby="audit-heading">
+            <h2 id="audit-heading">"Change history"</h2>
+            <Show when=move || audit.with(|a| !a.is_empty()) fallback=|| view! { <p class="muted">"No saves yet."</p> }>
+                <ol class="audit-list">
+                    {move || {
+                        audit
+                            .get()
+                            .into_iter()
+                            .map(|e| {
+                                view! {
+                                    <li>
+                                        <strong><Time at=e.at.clone() /></strong>
+                                        " \u{2014} "
+                                        {e.who.clone()}
+                                        ": "
+                                        {e.changes.join("; ")}
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ol>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,182 @@
+//! The settings form's state, shared by its parts. Every member is a signal, so it is `Copy`.
+
+use crate::api::MailSettingsView;
+use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm, MailServerSettings};
+use leptos::prelude::*;
+use std::collections::HashSet;
+
+/// Values that passed "Test Email Server", and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tested {
+    pub form: MailServerForm,
+    /// RFC 3339, UTC.
+    pub at: String,
+}
+
+#[derive(Clone, Copy)]
+pub struct FormState {
+    pub form: RwSignal<MailServerForm>,
+    /// The form as last loaded or saved, for the unsaved-changes indicator.
+    pub baseline: RwSignal<MailServerForm>,
+    pub saved_login: RwSignal<Option<domain::SavedLogin>>,
+    pub password_saved: RwSignal<bool>,
+    pub touched: RwSignal<HashSet<Field>>,
+    pub submitted: RwSignal<bool>,
+    pub encryption_touched: RwSignal<bool>,
+    /// What the form changed by itself (encryption after a port change), said aloud.
+    pub auto_note: RwSignal<Option<String>>,
+    pub server_errors: RwSignal<FieldErrors>,
+    pub errors: Memo<FieldErrors>,
+    /// "Send test to": not a setting, only the test's recipient.
+    pub send_to: RwSignal<String>,
+    pub test_tried: RwSignal<bool>,
+    /// The field the last failed test blamed, highlighted until edited.
+    pub fault: RwSignal<Option<Field>>,
+    /// The values of the last successful test on this page.
+    pub tested: RwSignal<Option<Tested>>,
+    /// Said once by a polite live region: a field's error when the admin leaves the field.
+    pub announcement: RwSignal<String>,
+}
+
+impl FormState {
+    pub fn new(current: &MailSettingsView, initial: MailServerForm, server_errors: FieldErrors) -> Self {
+        let form = RwSignal::new(initial);
+        let saved_login = RwSignal::new(current.saved_login.clone());
+        let submitted = !server_errors.is_empty();
+        Self {
+            form,
+            baseline: RwSignal::new(current.form.clone()),
+            saved_login,
+            password_saved: RwSignal::new(current.password_saved),
+            touched: RwSignal::new(HashSet::new()),
+            submitted: RwSignal::new(submitted),
+            encryption_touched: RwSignal::new(false),
+            auto_note: RwSignal::new(None),
+            server_errors: RwSignal::new(server_errors),
+            errors: Memo::new(move |_| {
+                form.with(|f| {
+                    saved_login.with(|l| MailServerSettings::parse(f, l.as_ref()).err().unwrap_or_default())
+                })
+            }),
+            send_to: RwSignal::new(String::new()),
+            test_tried: RwSignal::new(false),
+            fault: RwSignal::new(None),
+            tested: RwSignal::new(None),
+            announcement: RwSignal::new(String::new()),
+        }
+    }
+
+    /// Takes over what the server stored (after a save, or a newer version after a conflict):
+    /// the saved values, the password rule's login, and a clean slate of messages. With
+    /// `keep_edits`, the admin's edits are applied on top of the stored values.
+    pub fn adopt(self, view: &MailSettingsView, keep_edits: bool) {
+        if keep_edits {
+            let rebased = self
+                .form
+                .with_untracked(|f| self.baseline.with_untracked(|b| f.rebase(b, &view.form)));
+            self.form.set(rebased);
+        } else {
+            self.form.set(view.form.clone());
+            self.touched.update(|t| t.clear());
+            self.submitted.set(false);
+            self.auto_note.set(None);
+        }
+        self.baseline.set(view.form.clone());
+        self.saved_login.set(view.saved_login.clone());
+        self.password_saved.set(view.password_saved);
+        self.server_errors.set(FieldErrors::default());
+    }
+
+    /// Records an edit of `field` by the admin.
+    pub fn edit(self, field: Field, change: impl FnOnce(&mut MailServerForm)) {
+        self.form.update(change);
+        self.touched.update(|t| {
+            t.insert(field);
+        });
+        self.server_errors.update(|e| e.0.retain(|(f, _)| *f != field));
+        if self.fault.get_untracked() == Some(field) {
+            self.fault.set(None);
+        }
+    }
+
+    /// The admin left `field`: its error, if any, is shown and said once.
+    pub fn left(self, field: Field) {
+        self.touched.update(|t| {
+            t.insert(field);
+        });
+        let said = self.message(field).map(|m| format!("{}: {m}", field.label()));
+        self.announcement.set(said.unwrap_or_default());
+    }
+
+    /// True when the values in the form are the ones that last passed a test here.
+    pub fn tested_now(self) -> bool {
+        self.tested
+            .with(|t| t.as_ref().is_some_and(|t| self.form.with(|f| *f == t.form)))
+    }
+
+    /// True when a password is saved but host, port or account no longer match it.
+    pub fn login_changed(self) -> bool {
+        self.saved_login.with(|saved| {
+            saved.as_ref().is_some_and(|saved| {
+                self.form.with(|f| {
+                    domain::SmtpHost::parse(&f.host)
+                        .map(|h| h.as_str().to_string())
+                        .ok()
+                        .as_deref()
+                        != Some(saved.host.as_str())
+                        || domain::Port::parse(&f.port).map(|p| p.get()).ok() != Some(saved.port)
+                        || f.account.trim() != saved.account
+                })
+            })
+        })
+    }
+
+    pub fn password_present(self) -> bool {
+        self.form.with(|f| !f.password.is_empty()) || (self.password_saved.get() && !self.login_changed())
+    }
+
+    /// The message under `field`: shown once the admin left the field or tried to save or test
+    /// (not on every keystroke of the first typing), and kept up to date from then on.
+    pub fn message(self, field: Field) -> Option<String> {
+        if field == Field::SendTo {
+            let shown = self.test_tried.get() || self.touched.with(|t| t.contains(&field));
+            let error = self
+                .form
+                .with(|f| self.send_to.with(|to| domain::test_recipient(f, to).err()));
+            return shown
+                .then_some(error)
+                .flatten()
+                .or_else(|| self.server_errors.with(|e| e.get(field).map(str::to_string)));
+        }
+        let shown = self.submitted.get()
+            || self.touched.with(|t| t.contains(&field))
+            || (field == Field::Password && self.login_changed());
+        if !shown {
+            return None;
+        }
+        self.errors
+            .with(|e| e.get(field).map(str::to_string))
+            .or_else(|| self.server_errors.with(|e| e.get(field).map(str::to_string)))
+    }
+
+    /// The first field that keeps a test from running, if any.
+    pub fn first_test_blocker(self) -> Option<Field> {
+        self.errors.with_untracked(FieldErrors::first).or_else(|| {
+            self.form
+                .with_untracked(|f| {
+                    self.send_to
+                        .with_untracked(|to| domain::test_recipient(f, to).err())
+                })
+                .map(|_| Field::SendTo)
+        })
+    }
+
+    pub fn dirty(self) -> bool {
+        self.form.with(|f| self.baseline.with(|b| f != b))
+    }
+
+    pub fn set_encryption(self, e: Encryption) {
+        let (starttls, ssl) = e.switches();
+        self.form.update(|f| (f.starttls, f.ssl) = (starttls, ssl));
+    }
+}
