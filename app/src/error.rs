@@ -4,10 +4,7 @@
 //! browser only as a short message; no debug dump ever crosses the wire.
 
 use crate::domain::{Field, FieldErrors, MailServerForm};
-use leptos::server_fn::{
-    codec::JsonEncoding,
-    error::{FromServerFnError, ServerFnErrorErr},
-};
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -112,7 +109,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::api::codec::JsonText;
 
     /// Errors of the server-function machinery: on the server, a request it could not decode;
     /// in the browser, a request that could not be carried.

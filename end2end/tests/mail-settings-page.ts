@@ -91,7 +91,7 @@ export class MailSettingsPage {
   }
 
   get testButton() {
-    return this.page.getByRole("button", { name: "Test Email Server" });
+    return this.page.getByRole("button", { name: "Test Email Server", exact: true });
   }
 
   async openAdvanced() {

@@ -6,6 +6,10 @@ use app as _;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    // A panic says so in the console without formatting its message (which would pull Rust's
+    // formatting of every panic payload into the wasm).
+    std::panic::set_hook(Box::new(|_| {
+        web_sys::console::error_1(&"Mailroom: the page stopped working after an internal error; reload it.".into())
+    }));
     leptos::mount::hydrate_islands();
 }

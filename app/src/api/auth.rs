@@ -11,7 +11,7 @@ use leptos::prelude::*;
 /// device cookie and is counted on its own; every other client is counted per account and per
 /// client address. A burst of wrong passwords from unknown clients therefore locks out unknown
 /// clients only. Each attempt is counted before its password is checked.
-#[server(endpoint = "login")]
+#[server(endpoint = "login", output = super::codec::Json)]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::auth;
     let ctx = ssr::current()?;
@@ -56,7 +56,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     Ok(())
 }
 
-#[server(endpoint = "logout")]
+#[server(endpoint = "logout", output = super::codec::Json)]
 pub async fn logout() -> Result<(), AppError> {
     use crate::auth;
     let ctx = ssr::current()?;
@@ -71,7 +71,7 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 /// Creates the first admin with the one-time setup token printed at start-up.
-#[server(endpoint = "setup_admin")]
+#[server(endpoint = "setup_admin", output = super::codec::Json)]
 pub async fn setup_admin(
     token: String,
     email: String,
@@ -163,7 +163,7 @@ pub const RESET_LINK_MINUTES: u64 = 30;
 
 /// "Forgot password?": mails a single-use reset link valid for 30 minutes. The answer is the same
 /// whether or not the account exists; it differs only when no mail server is configured.
-#[server(endpoint = "request_password_reset")]
+#[server(endpoint = "request_password_reset", output = super::codec::Json)]
 pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     use crate::{auth, clock, mailer, store::ResetRecord};
     let ctx = ssr::current()?;
@@ -219,7 +219,7 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
 }
 
 /// Sets a new password with a reset token; ends every session of the account.
-#[server(endpoint = "reset_password")]
+#[server(endpoint = "reset_password", output = super::codec::Json)]
 pub async fn reset_password(token: String, password: String, confirm: String) -> Result<(), AppError> {
     use crate::{auth, clock, domain};
     let hash = auth::token_hash(token.trim());

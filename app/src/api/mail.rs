@@ -26,7 +26,7 @@ pub struct MailSettingsView {
     pub admin: String,
 }
 
-#[server(endpoint = "load_mail_settings")]
+#[server(endpoint = "load_mail_settings", output = super::codec::Json)]
 pub async fn load_mail_settings() -> Result<MailSettingsView, AppError> {
     let session = ssr::session().await?;
     let (saved, tests, audit) =
@@ -36,7 +36,7 @@ pub async fn load_mail_settings() -> Result<MailSettingsView, AppError> {
 
 /// Validates the form with the shared rules, then stores it as one record, flushed to disk
 /// before the answer. `version` is the version the form was loaded from.
-#[server(endpoint = "save_mail_settings")]
+#[server(endpoint = "save_mail_settings", output = super::codec::Json)]
 pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<MailSettingsView, AppError> {
     use crate::domain::MailServer;
     let session = ssr::session().await?;
@@ -68,7 +68,7 @@ pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<Ma
 
 /// "Test Email Server": sends a real test mail with the values now in the form (not saved).
 /// A blank password uses the saved one while host, port and account are unchanged.
-#[server(endpoint = "test_mail_server")]
+#[server(endpoint = "test_mail_server", output = super::codec::Json)]
 pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<TestReport, AppError> {
     use crate::domain::{test_recipient, Field, FieldErrors, MailServer};
     use crate::{history::TestOutcome, mailer};

@@ -3,6 +3,7 @@
 //! setup, forgotten password. [`server`] (server only) holds what they share.
 
 pub mod auth;
+pub mod codec;
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -61,10 +61,19 @@ pub fn MailServerPage() -> impl IntoView {
 /// The settings form: an island.
 #[island]
 fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: FieldErrors) -> impl IntoView {
-    let (initial, send_to, typed) = browser::typed_over(initial);
     let state = FormState::new(&current, initial.clone(), server_errors);
-    state.send_to.set(send_to);
-    state.touched.update(|t| t.extend(typed));
+    // Read before hydration (which sets the inputs from the server's values), applied right
+    // after it: hydration must start from the state the server rendered.
+    let typed = StoredValue::new(Some(browser::typed_over(initial.clone())));
+    Effect::new(move |_| {
+        if let Some((form, send_to, edited)) = typed.try_update_value(Option::take).flatten() {
+            if !edited.is_empty() {
+                state.form.set(form);
+                state.touched.update(|t| t.extend(edited));
+            }
+            state.send_to.set(send_to);
+        }
+    });
     browser::mark_hydrated();
     browser::warn_before_leaving(state);
 

@@ -1,0 +1,109 @@
+import { test, expect, logIn } from "./fixtures";
+import { MailSettingsPage, VALID } from "./mail-settings-page";
+import { MailroomServer } from "./server";
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+
+/** WCAG 2.0, 2.1 and 2.2, levels A and AA: every rule axe-core has for them. */
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"];
+
+/** Runs axe-core on the page as it is and fails with each violation's rule and elements. */
+async function expectNoViolations(page: Page, state: string) {
+  const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  const found = violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(found, `axe violations on ${state}`).toEqual([]);
+}
+
+test("the axe check finds a violation when there is one", async ({ page, fresh }) => {
+  await page.goto(`${fresh.url}/login`);
+  await page.evaluate(() => document.querySelector("main")!.insertAdjacentHTML("beforeend", '<img src="data:,">'));
+  const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  expect(violations.map((v) => v.id)).toContain("image-alt");
+});
+
+test("the pages without a session pass axe-core, also with their errors", async ({ page, fresh }) => {
+  await page.goto(`${fresh.url}/login`);
+  await expectNoViolations(page, "login");
+  await logIn(page, "not the password");
+  await expect(page.locator("#form-error")).toBeVisible();
+  await expectNoViolations(page, "login with an error");
+  await page.goto(`${fresh.url}/forgot`);
+  await expectNoViolations(page, "forgot");
+  await page.getByLabel("Email").fill("someone@example.com");
+  await page.getByRole("button", { name: "Send reset link" }).click();
+  await expect(page.getByRole("status")).toBeVisible();
+  await expectNoViolations(page, "forgot, answered");
+  await page.goto(`${fresh.url}/reset?token=unknown`);
+  await expectNoViolations(page, "reset");
+  await page.getByLabel("New password", { exact: true }).fill("a long enough password");
+  await page.getByLabel("Repeat the new password").fill("a long enough password");
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page.locator("#form-error")).toBeVisible();
+  await expectNoViolations(page, "reset with an error");
+  await page.goto(`${fresh.url}/setup`);
+  await expectNoViolations(page, "setup without a link");
+  await page.goto(`${fresh.url}/no/such/page`);
+  await expectNoViolations(page, "not found");
+});
+
+test("the setup page with its link passes axe-core", async ({ page }) => {
+  const dir = MailroomServer.tempDataDir();
+  const server = await MailroomServer.start(dir, false);
+  try {
+    const find = () => /https?:\/\/\S+\/setup\?token=[A-Za-z0-9_-]+/.exec(server.output())?.[0];
+    await expect.poll(find, { message: "the setup link in the log" }).toBeTruthy();
+    const link = find();
+    await page.goto(link!.replace(/^https?:\/\/[^/]+/, server.url));
+    await expect(page.getByLabel("Email")).toBeVisible();
+    await expectNoViolations(page, "setup");
+  } finally {
+    await server.stop();
+    MailroomServer.removeDataDir(dir);
+  }
+});
+
+test("Settings › Mail Server passes axe-core in every state", async ({ page, fresh, peer }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await expectNoViolations(page, "settings, empty");
+  await mail.saveButton.click();
+  await expect(await mail.messageOf("Host Name (SMTP)")).not.toBeEmpty();
+  await mail.openAdvanced();
+  await expectNoViolations(page, "settings with errors, Advanced open");
+
+  await mail.fill({ ...VALID, host: "localhost", port: peer.ports.plain, password: "wrong-password", encryption: "none" });
+  await mail.saveButton.click();
+  await expect(page.getByRole("button", { name: "Save without testing" })).toBeVisible();
+  await expectNoViolations(page, "settings asking before an untested save");
+
+  const failed = await mail.test();
+  await expect(failed.getByRole("heading")).toHaveText("Test failed: Login rejected");
+  await failed.getByText("SMTP transcript").click();
+  await expectNoViolations(page, "settings with a failed test and its transcript");
+
+  await mail.fill({ password: "correct-password" });
+  const passed = await mail.test();
+  await expect(passed.getByRole("heading")).toHaveText("Test email accepted");
+  await passed.getByRole("button", { name: "Save these settings" }).click();
+  await expect(mail.status).toContainText("Saved at");
+  await expectNoViolations(page, "settings saved, with history");
+
+  // A conflict.
+  const other = await new MailSettingsPage(await page.context().newPage(), fresh.url).open();
+  await other.fill({ fromName: "Other" });
+  await other.save();
+  await mail.fill({ fromName: "Mine" });
+  await mail.saveExpectingRefusal();
+  await expect(page.getByTestId("conflict")).toContainText("What changed");
+  await expectNoViolations(page, "settings with a conflict");
+  await other.page.close();
+});
+
+test("Settings › Mail Server passes axe-core on a phone", async ({ browser, server }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/login`);
+  await expectNoViolations(page, "login at 390 px");
+  await new MailSettingsPage(page, server.url).open();
+  await expectNoViolations(page, "settings at 390 px");
+  await context.close();
+});
