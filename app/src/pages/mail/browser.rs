@@ -178,7 +178,8 @@ pub fn warn_before_leaving(state: FormState) {
         let handle = window_event_listener(leptos::ev::beforeunload, move |ev| {
             if state
                 .form
-                .with_untracked(|f| state.baseline.with_untracked(|b| f != b))
+                .read_untracked()
+                .ne(&*state.baseline.read_untracked())
             {
                 ev.prevent_default();
                 ev.set_return_value("You have unsaved changes to the mail server settings.");

@@ -24,14 +24,15 @@ pub fn TextField(
     // Rendered into the HTML too, for the server render and pages without JavaScript.
     let initial = state
         .form
-        .with_untracked(|f| f.text(field).unwrap_or_default().to_string());
+        .read_untracked()
+        .text(field)
+        .unwrap_or_default()
+        .to_string();
     let message_id = format!("{id}-message");
     let hint_id = format!("{id}-hint");
     let message = Memo::new(move |_| state.message(field));
     let warnings = move || {
-        state
-            .form
-            .with(|f| domain::warnings(f, state.password_present()))
+        domain::warnings(&state.form.read(), state.password_present())
             .into_iter()
             .filter(|w| w.field == field)
             .collect::<Vec<_>>()
@@ -52,7 +53,7 @@ pub fn TextField(
                 name=format!("form[{id}]")
                 type=kind.unwrap_or("text")
                 value=initial
-                prop:value=move || state.form.with(|f| f.text(field).unwrap_or_default().to_string())
+                prop:value=move || state.form.read().text(field).unwrap_or_default().to_string()
                placeholder=placeholder
                 autocomplete=autocomplete
                 inputmode=inputmode
@@ -96,7 +97,9 @@ pub fn apply_fix(state: FormState, fix: domain::Fix) {
 #[component]
 pub fn WarningList(warnings: Signal<Vec<domain::Warning>>, state: FormState) -> impl IntoView {
     view! {
-        <For each=move || warnings.get() key=|w| w.message.clone() let:w>
+        // A plain list, rebuilt when the warnings change (a keyed <For> adds a diffing
+        // algorithm and a hash map to the wasm for lists of one or two).
+        {move || warnings.get().into_iter().map(|w| view! {
             <p class="warning">
                 <strong>"Warning: "</strong>
                 {w.message.clone()}
@@ -109,7 +112,7 @@ pub fn WarningList(warnings: Signal<Vec<domain::Warning>>, state: FormState) -> 
                     }
                 })}
             </p>
-        </For>
+        }).collect_view()}
     }
 }
 
@@ -117,9 +120,7 @@ pub fn WarningList(warnings: Signal<Vec<domain::Warning>>, state: FormState) -> 
 pub fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoView {
     let message = Memo::new(move |_| state.message(Field::Encryption));
     let warnings = move || {
-        state
-            .form
-            .with(|f| domain::warnings(f, state.password_present()))
+        domain::warnings(&state.form.read(), state.password_present())
             .into_iter()
             .filter(|w| w.field == Field::Encryption)
             .collect::<Vec<_>>()
@@ -127,9 +128,10 @@ pub fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoV
     // The two switches are exclusive: turning one on turns the other off, and the page says so.
     let toggle = move |which: &'static str, on: bool| {
         state.encryption_touched.set(true);
-        let other_was_on = state
-            .form
-            .with_untracked(|f| if which == "starttls" { f.ssl } else { f.starttls });
+        let other_was_on = {
+            let f = state.form.read_untracked();
+            if which == "starttls" { f.ssl } else { f.starttls }
+        };
         state.edit(Field::Encryption, |f| match which {
             "starttls" => (f.starttls, f.ssl) = (on, f.ssl && !on),
             _ => (f.starttls, f.ssl) = (f.starttls && !on, on),
@@ -145,14 +147,14 @@ pub fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoV
             <legend>"Encryption (optional)"</legend>
             <label class="switch">
                 <input type="checkbox" role="switch" id="starttls" name="form[starttls]" value="true"
-                    checked=initial.0 prop:checked=move || state.form.with(|f| f.starttls)
+                    checked=initial.0 prop:checked=move || state.form.read().starttls
                     aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
                     on:change=move |ev| toggle("starttls", event_target_checked(&ev)) />
                 "Use STARTTLS"
             </label>
             <label class="switch">
                 <input type="checkbox" role="switch" id="ssl" name="form[ssl]" value="true"
-                    checked=initial.1 prop:checked=move || state.form.with(|f| f.ssl)
+                    checked=initial.1 prop:checked=move || state.form.read().ssl
                     aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
                     on:change=move |ev| toggle("ssl", event_target_checked(&ev)) />
                 "Use SSL"
@@ -170,12 +172,10 @@ pub fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoV
 /// The provider select above the form: fills host, port and encryption, and shows the hint.
 #[component]
 pub fn PresetPicker(state: FormState) -> impl IntoView {
-    let matched = move || state.form.with(|f| Preset::matching(&f.host));
+    let matched = move || Preset::matching(&state.form.read().host);
     let selected = move || matched().map_or("custom", |(p, _)| p.id);
     let region = RwSignal::new(
-        state
-            .form
-            .with_untracked(|f| Preset::matching(&f.host))
+        Preset::matching(&state.form.read_untracked().host)
             .and_then(|(_, r)| r)
             .unwrap_or(SES_REGIONS[0]),
     );
@@ -230,7 +230,7 @@ pub fn CaField(state: FormState, initial: String) -> impl IntoView {
                 rows="4"
                 spellcheck="false"
                placeholder="-----BEGIN CERTIFICATE-----"
-                prop:value=move || state.form.with(|f| f.ca_pem.clone())
+                prop:value=move || state.form.read().ca_pem.clone()
                 aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
                 aria-describedby="ca_pem-message ca_pem-hint"
                 on:input=move |ev| {
@@ -251,9 +251,7 @@ pub fn CaField(state: FormState, initial: String) -> impl IntoView {
 #[component]
 pub fn SkipVerifySwitch(state: FormState, initial: bool) -> impl IntoView {
     let warnings = move || {
-        state
-            .form
-            .with(|f| domain::warnings(f, true))
+        domain::warnings(&state.form.read(), true)
             .into_iter()
             .filter(|w| w.field == Field::SkipVerify)
             .collect::<Vec<_>>()
@@ -268,7 +266,7 @@ pub fn SkipVerifySwitch(state: FormState, initial: bool) -> impl IntoView {
                     name="form[skip_verify]"
                     value="true"
                     checked=initial
-                    prop:checked=move || state.form.with(|f| f.skip_verify)
+                    prop:checked=move || state.form.read().skip_verify
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
                         state.edit(Field::SkipVerify, |f| f.skip_verify = on);

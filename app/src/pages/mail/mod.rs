@@ -191,7 +191,8 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             return;
         }
         state.submitted.set(true);
-        if let Some(first) = state.errors.with_untracked(FieldErrors::first) {
+        let first = state.errors.read_untracked().first();
+        if let Some(first) = first {
             reveal(first);
             return;
         }
@@ -398,7 +399,7 @@ fn ConflictNotice(
         browser::focus(if keep_edits { "#save" } else { "#host" });
     };
     let loading = move || {
-        newer.value().with(Option::is_none).then(|| view! {
+        newer.value().read().is_none().then(|| view! {
             <p class="error">
                 "Not saved: these settings were saved elsewhere after you opened this page. Finding out what changed…"
             </p>
@@ -409,11 +410,11 @@ fn ConflictNotice(
         newer.value().get().and_then(Result::ok).map(|view| {
             // The saves this page has not seen yet, newest first.
             let unseen: Vec<AuditLine> =
-                audit.with_untracked(|seen| view.audit.iter().filter(|l| !seen.contains(l)).cloned().collect());
+                view.audit.iter().filter(|l| !audit.read_untracked().contains(l)).cloned().collect();
             let who = unseen.first().map_or_else(
                 || "Someone".to_string(),
                 |l| {
-                    if admin.with_value(|a| *a == l.who) {
+                    if admin.get_value() == l.who {
                         "You (in another tab or window)".to_string()
                     } else {
                         l.who.clone()
@@ -455,14 +456,15 @@ fn port_changed(state: FormState) {
     if state.encryption_touched.get_untracked() {
         return;
     }
-    let port = state.form.with_untracked(|f| domain::Port::parse(&f.port).ok());
+    let port = domain::Port::parse(&state.form.read_untracked().port).ok();
     let Some(port) = port else { return };
     let Some(usual) = Encryption::usual_for_port(port.get()) else {
         return;
     };
-    let current = state
-        .form
-        .with_untracked(|f| Encryption::parse(f.starttls, f.ssl).ok());
+    let current = {
+        let f = state.form.read_untracked();
+        Encryption::parse(f.starttls, f.ssl).ok()
+    };
     if current != Some(usual) {
         state.set_encryption(usual);
         state.auto_note.set(Some(format!(
@@ -479,7 +481,7 @@ fn AuditLog(audit: RwSignal<Vec<AuditLine>>) -> impl IntoView {
     view! {
         <section class="audit" aria-labelledby="audit-heading">
             <h2 id="audit-heading">"Change history"</h2>
-            <Show when=move || audit.with(|a| !a.is_empty()) fallback=|| view! { <p class="muted">"No saves yet."</p> }>
+            <Show when=move || !audit.read().is_empty() fallback=|| view! { <p class="muted">"No saves yet."</p> }>
                 <ol class="audit-list">
                     {move || {
                         audit

@@ -42,7 +42,8 @@ pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>) -> impl In
         view! { <span class=class>{before} {at.map(|at| view! { <Time at /> })} {after}</span> }
     };
     let stored = move || {
-        history.with(|h| {
+        let h = history.get();
+        {
             let success = h.last_success.clone().map(|t| {
                 view! { "Last successful test: " <Time at=t.finished_at /> {format!(" ({}).", t.server)} }
             });
@@ -53,7 +54,7 @@ pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>) -> impl In
             let none = (success.is_none() && failed.is_none()).then_some("Not tested yet.");
             let no_success = (success.is_none() && failed.is_some()).then_some("No successful test yet.");
             view! { {none} {no_success} {success} {failed} }
-        })
+        }
     };
     view! {
         <p class="muted" data-testid="tested-status">{this_page}</p>
@@ -78,12 +79,13 @@ pub fn TestResult(
     };
     let progress = move || {
         test.pending().get().then(|| {
-            let (server, secs) = state.form.with_untracked(|f| {
+            let (server, secs) = {
+                let f = state.form.read_untracked();
                 let secs = domain::Timeout::parse(&f.timeout)
                     .map(|t| t.secs())
                     .unwrap_or(domain::DEFAULT_TIMEOUT_SECS);
                 (format!("{}:{}", f.host.trim(), f.port.trim()), secs)
-            });
+            };
             view! {
                 <p class="muted">
                     {format!("Sending a test mail through {server}\u{2026} (at most {secs} s)")}
@@ -122,7 +124,7 @@ fn ReportView(report: TestReport, state: FormState) -> impl IntoView {
     let success = report.success();
     let diagnosis = report.diagnosis;
     // The one-click fix for this failure, while it still changes the form.
-    let fix = move || diagnosis.and_then(|d| state.form.with(|f| d.fix(f)));
+    let fix = move || diagnosis.and_then(|d| d.fix(&state.form.read()));
     let transcript = report
         .transcript
         .iter()

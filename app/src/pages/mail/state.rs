@@ -3,7 +3,30 @@
 use crate::api::MailSettingsView;
 use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm, MailServerSettings};
 use leptos::prelude::*;
-use std::collections::HashSet;
+
+/// A set of fields as bits (a hash set would add its own code to the wasm).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FieldSet(u32);
+
+impl FieldSet {
+    pub fn insert(&mut self, field: Field) {
+        self.0 |= 1 << field as u32;
+    }
+
+    pub fn contains(self, field: Field) -> bool {
+        self.0 & (1 << field as u32) != 0
+    }
+
+    pub fn clear(&mut self) {
+        self.0 = 0;
+    }
+}
+
+impl Extend<Field> for FieldSet {
+    fn extend<I: IntoIterator<Item = Field>>(&mut self, fields: I) {
+        fields.into_iter().for_each(|f| self.insert(f));
+    }
+}
 
 /// Values that passed "Test Email Server", and when.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,7 +43,7 @@ pub struct FormState {
     pub baseline: RwSignal<MailServerForm>,
     pub saved_login: RwSignal<Option<domain::SavedLogin>>,
     pub password_saved: RwSignal<bool>,
-    pub touched: RwSignal<HashSet<Field>>,
+    pub touched: RwSignal<FieldSet>,
     pub submitted: RwSignal<bool>,
     pub encryption_touched: RwSignal<bool>,
     /// What the form changed by itself (encryption after a port change), said aloud.
@@ -48,15 +71,15 @@ impl FormState {
             baseline: RwSignal::new(current.form.clone()),
             saved_login,
             password_saved: RwSignal::new(current.password_saved),
-            touched: RwSignal::new(HashSet::new()),
+            touched: RwSignal::new(FieldSet::default()),
             submitted: RwSignal::new(submitted),
             encryption_touched: RwSignal::new(false),
             auto_note: RwSignal::new(None),
             server_errors: RwSignal::new(server_errors),
             errors: Memo::new(move |_| {
-                form.with(|f| {
-                    saved_login.with(|l| MailServerSettings::parse(f, l.as_ref()).err().unwrap_or_default())
-                })
+                MailServerSettings::parse(&form.read(), saved_login.read().as_ref())
+                    .err()
+                    .unwrap_or_default()
             }),
             send_to: RwSignal::new(String::new()),
             test_tried: RwSignal::new(false),
@@ -73,7 +96,8 @@ impl FormState {
         if keep_edits {
             let rebased = self
                 .form
-                .with_untracked(|f| self.baseline.with_untracked(|b| f.rebase(b, &view.form)));
+                .read_untracked()
+                .rebase(&self.baseline.read_untracked(), &view.form);
             self.form.set(rebased);
         } else {
             self.form.set(view.form.clone());
@@ -111,68 +135,70 @@ impl FormState {
     /// True when the values in the form are the ones that last passed a test here.
     pub fn tested_now(self) -> bool {
         self.tested
-            .with(|t| t.as_ref().is_some_and(|t| self.form.with(|f| *f == t.form)))
+            .read()
+            .as_ref()
+            .is_some_and(|t| *self.form.read() == t.form)
     }
 
     /// True when a password is saved but host, port or account no longer match it.
     pub fn login_changed(self) -> bool {
-        self.saved_login.with(|saved| {
-            saved.as_ref().is_some_and(|saved| {
-                self.form.with(|f| {
-                    domain::SmtpHost::parse(&f.host)
-                        .map(|h| h.as_str().to_string())
-                        .ok()
-                        .as_deref()
-                        != Some(saved.host.as_str())
-                        || domain::Port::parse(&f.port).map(|p| p.get()).ok() != Some(saved.port)
-                        || f.account.trim() != saved.account
-                })
-            })
-        })
+        let saved = self.saved_login.read();
+        let Some(saved) = saved.as_ref() else {
+            return false;
+        };
+        let f = self.form.read();
+        domain::SmtpHost::parse(&f.host)
+            .map(|h| h.as_str().to_string())
+            .ok()
+            .as_deref()
+            != Some(saved.host.as_str())
+            || domain::Port::parse(&f.port).map(|p| p.get()).ok() != Some(saved.port)
+            || f.account.trim() != saved.account
     }
 
     pub fn password_present(self) -> bool {
-        self.form.with(|f| !f.password.is_empty()) || (self.password_saved.get() && !self.login_changed())
+        !self.form.read().password.is_empty() || (self.password_saved.get() && !self.login_changed())
     }
 
     /// The message under `field`: shown once the admin left the field or tried to save or test
     /// (not on every keystroke of the first typing), and kept up to date from then on.
     pub fn message(self, field: Field) -> Option<String> {
         if field == Field::SendTo {
-            let shown = self.test_tried.get() || self.touched.with(|t| t.contains(&field));
-            let error = self
-                .form
-                .with(|f| self.send_to.with(|to| domain::test_recipient(f, to).err()));
+            let shown = self.test_tried.get() || self.touched.get().contains(field);
+            let error = domain::test_recipient(&self.form.read(), &self.send_to.read()).err();
             return shown
                 .then_some(error)
                 .flatten()
-                .or_else(|| self.server_errors.with(|e| e.get(field).map(str::to_string)));
+                .or_else(|| self.server_error(field));
         }
         let shown = self.submitted.get()
-            || self.touched.with(|t| t.contains(&field))
+            || self.touched.get().contains(field)
             || (field == Field::Password && self.login_changed());
         if !shown {
             return None;
         }
         self.errors
-            .with(|e| e.get(field).map(str::to_string))
-            .or_else(|| self.server_errors.with(|e| e.get(field).map(str::to_string)))
+            .read()
+            .get(field)
+            .map(str::to_string)
+            .or_else(|| self.server_error(field))
+    }
+
+    fn server_error(self, field: Field) -> Option<String> {
+        self.server_errors.read().get(field).map(str::to_string)
     }
 
     /// The first field that keeps a test from running, if any.
     pub fn first_test_blocker(self) -> Option<Field> {
-        self.errors.with_untracked(FieldErrors::first).or_else(|| {
-            self.form
-                .with_untracked(|f| {
-                    self.send_to
-                        .with_untracked(|to| domain::test_recipient(f, to).err())
-                })
+        self.errors.read_untracked().first().or_else(|| {
+            domain::test_recipient(&self.form.read_untracked(), &self.send_to.read_untracked())
+                .err()
                 .map(|_| Field::SendTo)
         })
     }
 
     pub fn dirty(self) -> bool {
-        self.form.with(|f| self.baseline.with(|b| f != b))
+        *self.form.read() != *self.baseline.read()
     }
 
     pub fn set_encryption(self, e: Encryption) {

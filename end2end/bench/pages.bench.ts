@@ -1,0 +1,100 @@
+import { test, expect, logIn } from "../tests/fixtures";
+import type { BrowserContext, CDPSession, Page } from "@playwright/test";
+
+// What each page costs a browser with a cold cache: every byte transferred (HTML, CSS, JS,
+// wasm, compressed as sent), with brotli and with gzip; and, for the settings page, the time
+// from navigation start to interactive (the island hydrated) on loopback and on an emulated
+// 10 Mbit/s link with 40 ms round trips. `make size` and `make bench` print these figures.
+
+const PAGES = ["/login", "/forgot", "/setup", "/reset?token=x", "/settings/mail"];
+const RUNS = 15;
+
+/** Loads `path` with the cache off and the given encoding; returns the bytes on the wire. */
+async function transferred(page: Page, cdp: CDPSession, url: string, encoding: string) {
+  await cdp.send("Network.setExtraHTTPHeaders", { headers: { "Accept-Encoding": encoding } });
+  const sizes = new Map<string, number>();
+  const encodings = new Set<string>();
+  const onFinished = (e: { requestId: string; encodedDataLength: number }) => sizes.set(e.requestId, e.encodedDataLength);
+  const onResponse = (e: { response: { headers: Record<string, string>; mimeType: string } }) => {
+    const ce = e.response.headers["content-encoding"] ?? e.response.headers["Content-Encoding"];
+    if (ce) encodings.add(ce);
+  };
+  cdp.on("Network.loadingFinished", onFinished);
+  cdp.on("Network.responseReceived", onResponse);
+  await page.goto(url);
+  if (url.includes("/settings/")) await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await page.waitForLoadState("networkidle");
+  cdp.off("Network.loadingFinished", onFinished);
+  cdp.off("Network.responseReceived", onResponse);
+  const bytes = [...sizes.values()].reduce((a, b) => a + b, 0);
+  return { bytes, requests: sizes.size, encodings: [...encodings].join("+") || "none" };
+}
+
+async function coldSession(context: BrowserContext, page: Page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  return cdp;
+}
+
+test("bytes transferred per page, cold cache, brotli and gzip", async ({ browser, server }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/login?next=%2Fsettings%2Fmail`);
+  await logIn(page);
+  await page.waitForURL(/\/settings\/mail$/);
+  const cdp = await coldSession(context, page);
+  const lines: string[] = [];
+  for (const path of PAGES) {
+    const br = await transferred(page, cdp, server.url + path, "br");
+    const gz = await transferred(page, cdp, server.url + path, "gzip");
+    expect(br.bytes).toBeGreaterThan(0);
+    lines.push(
+      `${path.padEnd(16)} ${(br.bytes / 1024).toFixed(1).padStart(7)} KB brotli (${br.requests} requests, ${br.encodings}) ` +
+        `${(gz.bytes / 1024).toFixed(1).padStart(7)} KB gzip (${gz.encodings})`,
+    );
+  }
+  console.log(`transferred per page, cold cache, logged in:\n${lines.join("\n")}`);
+  await context.close();
+});
+
+/** Navigation start to the island's `data-hydrated`, in ms, measured in the page. */
+async function timeToInteractive(page: Page, url: string) {
+  await page.goto(url);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  return page.evaluate(() => (window as unknown as { __interactiveAt: number }).__interactiveAt);
+}
+
+test("settings page: navigation start to interactive", async ({ browser, server }) => {
+  const context = await browser.newContext();
+  // Records the moment the island marks the body, relative to navigation start.
+  await context.addInitScript(() => {
+    new MutationObserver((_, obs) => {
+      if (document.body?.dataset.hydrated === "true") {
+        (window as unknown as { __interactiveAt: number }).__interactiveAt = performance.now();
+        obs.disconnect();
+      }
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
+  });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/login?next=%2Fsettings%2Fmail`);
+  await logIn(page);
+  await page.waitForURL(/\/settings\/mail$/);
+  const cdp = await coldSession(context, page);
+  const url = `${server.url}/settings/mail`;
+  const results: string[] = [];
+  for (const [name, conditions] of [
+    ["loopback", null],
+    ["10 Mbit/s, 40 ms RTT", { offline: false, latency: 40, downloadThroughput: 1_250_000, uploadThroughput: 1_250_000 }],
+  ] as const) {
+    if (conditions) await cdp.send("Network.emulateNetworkConditions", conditions);
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) times.push(await timeToInteractive(page, url));
+    times.sort((a, b) => a - b);
+    expect(times.every((t) => t > 0)).toBe(true);
+    const at = (p: number) => times[Math.min(times.length - 1, Math.floor(times.length * p))].toFixed(0);
+    results.push(`${name.padEnd(22)} median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms (${RUNS} cold loads)`);
+  }
+  console.log(`settings page, navigation start to interactive:\n${results.join("\n")}`);
+  await context.close();
+});
