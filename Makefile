@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 SERVER := target/release/mailroom
 
-.PHONY: run test bench attack build bootstrap bootstrap-test frontend server test-rust test-e2e clean
+.PHONY: run test bench size twiggy attack build bootstrap bootstrap-test bootstrap-bench frontend server test-rust test-e2e clean
 
 run: build
 	$(SERVER)
@@ -18,6 +18,9 @@ bootstrap:
 
 bootstrap-test:
 	scripts/bootstrap.sh --test
+
+bootstrap-bench:
+	scripts/bootstrap.sh --bench
 
 build: bootstrap frontend server
 
@@ -36,11 +39,26 @@ test-rust:
 test-e2e:
 	cd end2end && npx playwright test
 
-# Benchmarks print figures (no thresholds): durable save round trip, keystroke to validation message.
-bench: bootstrap-test build
+# Benchmarks print figures (no thresholds): durable save round trip, test send beside swaks,
+# keystroke to validation message, and the pages' weight and time to interactive (`size`).
+bench: bootstrap-bench build
 	cargo bench -p server --bench save_roundtrip
 	cargo bench -p server --bench test_send_vs_swaks
 	cd end2end && npx playwright test --config playwright.bench.config.ts
+	$(MAKE) --no-print-directory twiggy
+
+# Each page's bytes on the wire (brotli and gzip, cold cache), time to interactive on an
+# emulated slow link, and the twiggy top 20 of the wasm before wasm-opt.
+size: bootstrap-bench build
+	cd end2end && npx playwright test --config playwright.bench.config.ts bench/pages.bench.ts
+	$(MAKE) --no-print-directory twiggy
+
+# wasm-bindgen's output of the release wasm (names kept, before wasm-opt), ranked by twiggy.
+twiggy:
+	source target/bootstrap.env && wasm-bindgen --target web --out-dir target/size \
+	  target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+	@echo "twiggy top 20 of the front end's wasm (after wasm-bindgen, before wasm-opt):"
+	twiggy top -n 20 target/size/frontend_bg.wasm
 
 # The hardening issue's attacks at full size against the release binary; prints figures and
 # fails if a bound breaks.

@@ -4,6 +4,7 @@
 #
 #   scripts/bootstrap.sh          what `make run` needs (wasm target, wasm-bindgen, trunk, npm deps)
 #   scripts/bootstrap.sh --test   also what `make test` needs (chromium, the SMTP test server)
+#   scripts/bootstrap.sh --bench  also what `make bench` / `make size` need (twiggy)
 #
 # Writes target/bootstrap.env, sourced by the Makefile before the front-end build: empty on the
 # normal rustup route, the Debian rustc-web settings on the fallback route.
@@ -11,9 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
+want_bench=0
 [ "${1:-}" = "--test" ] && want_test=1
+[ "${1:-}" = "--bench" ] && want_test=1 && want_bench=1
 
 TRUNK_VERSION=0.21.14
+TWIGGY_VERSION=0.8.0
 log() { printf '[bootstrap] %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -89,5 +93,10 @@ if [ $want_test -eq 1 ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
     cp scripts/requirements-test.txt "$stamp"
   fi
+fi
+if [ $want_bench -eq 1 ] && [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "$TWIGGY_VERSION" ]; then
+  # 7. twiggy: what the wasm's bytes are made of (`make size`).
+  log "installing twiggy $TWIGGY_VERSION (a few minutes, once)"
+  cargo install twiggy --version "$TWIGGY_VERSION" --locked
 fi
 log "ready"

@@ -304,3 +304,51 @@ async fn an_expired_reset_token_is_refused() {
         &app.store.get_admin(ADMIN).unwrap().unwrap().password_hash
     ));
 }
+
+#[tokio::test]
+async fn the_setup_page_shows_its_form_only_for_the_valid_token() {
+    let app = spawn_bare(false).await;
+    let token = auth::random_token();
+    app.ctx.set_setup_token(Some(auth::token_hash(&token)));
+    for path in ["/setup".to_string(), "/setup?token=not-the-token".to_string()] {
+        let html = app.page(&path).await;
+        assert!(html.contains("This setup link is not valid"), "{path}: {html}");
+        assert!(!html.contains("<form"), "{path}: no form without the valid token");
+    }
+    let html = app.page(&format!("/setup?token={token}")).await;
+    assert!(html.contains("<form"), "{html}");
+    assert!(!html.contains("This setup link is not valid"));
+}
+
+/// Without script the forgot page's form posts, and the answer comes back in the URL.
+#[tokio::test]
+async fn without_javascript_the_forgot_page_shows_its_answer_after_the_redirect() {
+    let app = spawn_app_logged_out().await;
+    let res = app
+        .client
+        .post(format!("{}/api/request_password_reset", app.url))
+        .header("Accept", "text/html")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Referer", format!("{}{}", app.url, routes::FORGOT))
+        .body("email=admin%40example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(location, format!("{}?answer=no-mail-server", routes::FORGOT));
+    let html = app.page(&location).await;
+    assert!(html.contains("no mail server is configured"), "{html}");
+}
+
+/// The pages without a session are plain HTML: no hydration script, no wasm.
+#[tokio::test]
+async fn the_pages_without_a_session_carry_no_island_script() {
+    let app = spawn_app_logged_out().await;
+    for path in [routes::LOGIN, routes::FORGOT, routes::SETUP, routes::RESET] {
+        let html = app.page(path).await;
+        assert!(html.contains("<main"), "{path}: a main landmark");
+        assert!(!html.contains(".wasm"), "{path}: loads no wasm");
+        assert!(!html.contains("type=\"module\""), "{path}: loads no module script");
+    }
+}

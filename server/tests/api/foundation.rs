@@ -29,6 +29,10 @@ async fn pages_render_on_the_server_with_redirect_and_404() {
     let html = app.page(routes::MAIL_SETTINGS).await;
     assert!(html.contains("<form"), "form missing from SSR HTML");
     assert!(html.contains("Host Name (SMTP)"));
+    // The form is the page's one island, with its props and the script that starts it.
+    assert_eq!(html.matches("<leptos-island").count(), 1, "{html}");
+    assert!(html.contains("data-props="));
+    assert!(html.contains("rel=\"modulepreload\""));
 
     let missing = app.client.get(format!("{}/nope", app.url)).send().await.unwrap();
     assert_eq!(missing.status(), 404);

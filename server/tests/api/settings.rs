@@ -213,6 +213,35 @@ async fn a_save_over_a_newer_version_is_a_conflict() {
     );
 }
 
+/// A form made on an older version is answered with the conflict, not with errors that only
+/// exist against the newer version (here: the password the newer login would need).
+#[tokio::test]
+async fn a_stale_save_is_a_conflict_before_its_values_are_checked() {
+    let app = spawn_app().await;
+    app.save(0, &valid_form()).await.unwrap();
+    app.save(
+        1,
+        &MailServerForm {
+            host: "smtp.changed.example".into(),
+            ..valid_form()
+        },
+    )
+    .await
+    .unwrap();
+    // Made on version 1: a blank password keeps the password of version 1's login.
+    let stale = app
+        .save(
+            1,
+            &MailServerForm {
+                from_name: "Stale tab".into(),
+                password: String::new(),
+                ..valid_form()
+            },
+        )
+        .await;
+    assert!(matches!(stale, Err(AppError::Conflict { current: 2, .. })), "{stale:?}");
+}
+
 #[tokio::test]
 async fn blank_password_keeps_the_saved_one_while_the_login_is_unchanged() {
     let app = spawn_app().await;
