@@ -9,7 +9,9 @@ pub fn hydrate() {
     // A panic says so in the console without formatting its message (which would pull Rust's
     // formatting of every panic payload into the wasm).
     std::panic::set_hook(Box::new(|_| {
-        web_sys::console::error_1(&"Mailroom: the page stopped working after an internal error; reload it.".into())
+        web_sys::console::error_1(
+            &"Mailroom: the page stopped working after an internal error; reload it.".into(),
+        )
     }));
     leptos::mount::hydrate_islands();
 }

@@ -4,11 +4,8 @@
 //! props are decoded from text (`from_str`); each reader builds its own copy of every
 //! deserializer in the wasm. One reader for all of them keeps one copy.
 
-use leptos::server_fn::{
-    codec::Post,
-    ContentType, Decodes, Encodes, Format, FormatType,
-};
 use leptos::serde_json;
+use leptos::server_fn::{codec::Post, ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{de::DeserializeOwned, Serialize};
 
 /// JSON in, JSON out, read as UTF-8 text.
@@ -40,9 +37,8 @@ impl<T: DeserializeOwned> Decodes<T> for JsonText {
 
 /// Text JSON from bytes; bytes that are not UTF-8 are a JSON error like any other.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        <serde_json::Error as serde::de::Error>::custom("the answer is not UTF-8 text")
-    })?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| <serde_json::Error as serde::de::Error>::custom("the answer is not UTF-8 text"))?;
     serde_json::from_str(text)
 }
 

@@ -26,7 +26,7 @@ pub struct MailSettingsView {
     pub admin: String,
 }
 
-#[server(endpoint = "load_mail_settings", output = super::codec::Json)]
+#[server(endpoint = "load_mail_settings", input = super::codec::Json, output = super::codec::Json)]
 pub async fn load_mail_settings() -> Result<MailSettingsView, AppError> {
     let session = ssr::session().await?;
     let (saved, tests, audit) =
@@ -35,40 +35,26 @@ pub async fn load_mail_settings() -> Result<MailSettingsView, AppError> {
 }
 
 /// Validates the form with the shared rules, then stores it as one record, flushed to disk
-/// before the answer. `version` is the version the form was loaded from.
-#[server(endpoint = "save_mail_settings", output = super::codec::Json)]
+/// before the answer. `version` is the version the form was loaded from. JSON in and out: the
+/// settings island calls it.
+#[server(endpoint = "save_mail_settings", input = super::codec::Json, output = super::codec::Json)]
 pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<MailSettingsView, AppError> {
-    use crate::domain::MailServer;
-    let session = ssr::session().await?;
-    let current = ssr::storage(|s| s.load_mail()).await?;
-    // A form made on an older version is a conflict before anything else: its values are
-    // checked against the version the admin saw, not the newer one (the store checks again,
-    // atomically, when it writes).
-    let (stored, saved_at) = current.as_ref().map_or((0, None), |c| (c.version, Some(&c.saved_at)));
-    if stored != version {
-        return Err(AppError::Conflict {
-            current: stored,
-            saved_at: saved_at.cloned().unwrap_or_default(),
-        });
-    }
-    let parsed = ssr::parse(&form, current.as_ref())?;
-    let saved_password = current.as_ref().map(|c| &c.value.password);
-    let server = MailServer::from_form(parsed, saved_password).ok_or_else(|| {
-        AppError::internal("saving the mail settings failed", "password kept but none stored")
-    })?;
-    let who = session.admin.clone();
-    let (saved, tests, audit) = ssr::storage(move |s| {
-        let saved = s.save_mail(version, server, &who)?;
-        Ok((saved, s.load_tests()?, s.recent_audit(ssr::AUDIT_SHOWN)?))
-    })
-    .await?;
-    tracing::info!(version = saved.version, host = %saved.value.settings.host, admin = ?session.admin, "mail settings saved");
-    Ok(ssr::view(session.admin, Some(saved), tests, audit))
+    ssr::save(version, form).await
+}
+
+/// The same save for the page without JavaScript: the form's own URL-encoded post. The answer
+/// is a redirect back to the page (with the errors in its URL when refused).
+#[server(endpoint = "save_mail_settings_form", output = super::codec::Json)]
+pub async fn save_mail_settings_form(
+    version: u64,
+    form: MailServerForm,
+) -> Result<MailSettingsView, AppError> {
+    ssr::save(version, form).await
 }
 
 /// "Test Email Server": sends a real test mail with the values now in the form (not saved).
 /// A blank password uses the saved one while host, port and account are unchanged.
-#[server(endpoint = "test_mail_server", output = super::codec::Json)]
+#[server(endpoint = "test_mail_server", input = super::codec::Json, output = super::codec::Json)]
 pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<TestReport, AppError> {
     use crate::domain::{test_recipient, Field, FieldErrors, MailServer};
     use crate::{history::TestOutcome, mailer};
@@ -119,6 +105,35 @@ mod ssr {
 
     /// How many saves the page shows.
     pub const AUDIT_SHOWN: usize = 20;
+
+    /// Both saves: a stale version is a conflict before the values are checked (against the
+    /// version the admin saw, not a newer one; the store checks again, atomically, on write).
+    pub async fn save(version: u64, form: MailServerForm) -> Result<MailSettingsView, AppError> {
+        let session = session().await?;
+        let current = storage(|s| s.load_mail()).await?;
+        let (stored, saved_at) = current
+            .as_ref()
+            .map_or((0, None), |c| (c.version, Some(&c.saved_at)));
+        if stored != version {
+            return Err(AppError::Conflict {
+                current: stored,
+                saved_at: saved_at.cloned().unwrap_or_default(),
+            });
+        }
+        let parsed = parse(&form, current.as_ref())?;
+        let saved_password = current.as_ref().map(|c| &c.value.password);
+        let server = MailServer::from_form(parsed, saved_password).ok_or_else(|| {
+            AppError::internal("saving the mail settings failed", "password kept but none stored")
+        })?;
+        let who = session.admin.clone();
+        let (saved, tests, audit) = storage(move |s| {
+            let saved = s.save_mail(version, server, &who)?;
+            Ok((saved, s.load_tests()?, s.recent_audit(AUDIT_SHOWN)?))
+        })
+        .await?;
+        tracing::info!(version = saved.version, host = %saved.value.settings.host, admin = ?session.admin, "mail settings saved");
+        Ok(view(session.admin, Some(saved), tests, audit))
+    }
 
     /// The page's view of the stored settings (if any), test history and latest saves.
     pub fn view(

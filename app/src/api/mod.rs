@@ -9,4 +9,4 @@ pub mod mail;
 pub mod server;
 
 pub use auth::{Login, Logout, RequestPasswordReset, ResetAnswer, ResetPassword, SetupAdmin};
-pub use mail::{LoadMailSettings, MailSettingsView, SaveMailSettings, TestMailServer};
+pub use mail::{LoadMailSettings, MailSettingsView, SaveMailSettings, SaveMailSettingsForm, TestMailServer};

@@ -55,7 +55,9 @@ pub fn LoginPage() -> impl IntoView {
     let next = query
         .with_untracked(|q| q.get("next"))
         .unwrap_or_else(|| routes::MAIL_SETTINGS.into());
-    let reset_done = query.with_untracked(|q| q.get("reset")).is_some_and(|r| r == "done");
+    let reset_done = query
+        .with_untracked(|q| q.get("reset"))
+        .is_some_and(|r| r == "done");
     let error = login.value().get_untracked().and_then(Result::err);
     let failed = error.is_some();
     view! {

@@ -3,8 +3,8 @@
 //! generous upper bounds; waits are on conditions.
 
 use crate::helpers::{
-    client, peer_form, post_from, rss_kib, spawn_app, spawn_app_logged_out, spawn_with, stalled_request,
-    valid_form, ADMIN, ADMIN_PASSWORD, SERVER_FUNCTIONS,
+    client, encode, peer_form, post_from, rss_kib, spawn_app, spawn_app_logged_out, spawn_with,
+    stalled_request, valid_form, ADMIN, ADMIN_PASSWORD, SERVER_FUNCTIONS,
 };
 use app::{
     api::{Login, SaveMailSettings, TestMailServer},
@@ -25,7 +25,7 @@ fn login_body(email: &str, password: &str, next: Option<&str>) -> String {
         password: password.into(),
         next: next.map(str::to_string),
     };
-    serde_qs::to_string(&args).unwrap()
+    encode(&args)
 }
 
 #[tokio::test]
@@ -39,9 +39,7 @@ async fn every_error_carries_its_status() {
             (reply.status, reply.retry_after)
         }
     };
-    let save = |version: u64, form: MailServerForm| {
-        serde_qs::to_string(&SaveMailSettings { version, form }).unwrap()
-    };
+    let save = |version: u64, form: MailServerForm| encode(&SaveMailSettings { version, form });
     assert_eq!(
         post(&anonymous, SaveMailSettings::PATH, save(0, valid_form()))
             .await
@@ -104,11 +102,10 @@ async fn every_error_carries_its_status() {
         .unwrap();
     assert_eq!(cross.status(), 403);
     let test = || {
-        serde_qs::to_string(&TestMailServer {
+        encode(&TestMailServer {
             form: peer_form("plain"),
             send_to: String::new(),
         })
-        .unwrap()
     };
     for _ in 0..5 {
         assert_eq!(post(&app.client, TestMailServer::PATH, test()).await.0, 200);

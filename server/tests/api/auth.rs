@@ -1,7 +1,7 @@
 //! Admin login, sessions, the same-origin rule, setup and the forgotten password.
 
 use crate::helpers::{
-    peer, peer_form, spawn_app, spawn_app_logged_out, spawn_bare, valid_form, Reply, TestApp, ADMIN,
+    encode, peer, peer_form, spawn_app, spawn_app_logged_out, spawn_bare, valid_form, Reply, TestApp, ADMIN,
     ADMIN_PASSWORD,
 };
 use app::{
@@ -31,22 +31,20 @@ async fn post_anonymous(app: &TestApp, path: &str, body: String, origin: Option<
 fn session_calls() -> Vec<(&'static str, String)> {
     use leptos::server_fn::ServerFn;
     vec![
-        (LoadMailSettings::PATH, String::new()),
+        (LoadMailSettings::PATH, encode(&LoadMailSettings {})),
         (
             SaveMailSettings::PATH,
-            serde_qs::to_string(&SaveMailSettings {
+            encode(&SaveMailSettings {
                 version: 0,
                 form: valid_form(),
-            })
-            .unwrap(),
+            }),
         ),
         (
             TestMailServer::PATH,
-            serde_qs::to_string(&TestMailServer {
+            encode(&TestMailServer {
                 form: valid_form(),
                 send_to: String::new(),
-            })
-            .unwrap(),
+            }),
         ),
     ]
 }
@@ -349,6 +347,9 @@ async fn the_pages_without_a_session_carry_no_island_script() {
         let html = app.page(path).await;
         assert!(html.contains("<main"), "{path}: a main landmark");
         assert!(!html.contains(".wasm"), "{path}: loads no wasm");
-        assert!(!html.contains("type=\"module\""), "{path}: loads no module script");
+        assert!(
+            !html.contains("type=\"module\""),
+            "{path}: loads no module script"
+        );
     }
 }

@@ -23,7 +23,7 @@ use std::{net::SocketAddr, sync::Arc};
 pub const ADMIN: &str = "admin@example.com";
 
 /// Every server function's path.
-pub const SERVER_FUNCTIONS: [&str; 8] = [
+pub const SERVER_FUNCTIONS: [&str; 9] = [
     "/api/login",
     "/api/logout",
     "/api/setup_admin",
@@ -31,6 +31,7 @@ pub const SERVER_FUNCTIONS: [&str; 8] = [
     "/api/reset_password",
     "/api/load_mail_settings",
     "/api/save_mail_settings",
+    "/api/save_mail_settings_form",
     "/api/test_mail_server",
 ];
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -137,9 +138,7 @@ impl TestApp {
         F: ServerFn<Error = AppError> + Serialize,
         F::Output: DeserializeOwned,
     {
-        let reply = self
-            .post(client, F::PATH, serde_qs::to_string(&args).unwrap())
-            .await;
+        let reply = self.post(client, F::PATH, encode(&args)).await;
         if (200..400).contains(&reply.status) {
             let body = if reply.body.is_empty() {
                 "null"
@@ -259,13 +258,38 @@ pub fn status_kib(pid: &str, field: &str) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// Posts `body` (URL-encoded arguments) to `url` the way the page's server-function client
-/// does, answering in JSON.
+/// The server functions that take JSON arguments (the settings island calls them); the others
+/// take the URL-encoded forms that browsers post.
+pub const JSON_ARGS: [&str; 3] = [
+    LoadMailSettings::PATH,
+    SaveMailSettings::PATH,
+    TestMailServer::PATH,
+];
+
+/// The arguments of server function `F`, encoded the way the browser sends them.
+pub fn encode<F: ServerFn + Serialize>(args: &F) -> String {
+    if JSON_ARGS.contains(&F::PATH) {
+        serde_json::to_string(args).unwrap()
+    } else {
+        serde_qs::to_string(args).unwrap()
+    }
+}
+
+/// Posts `body` (arguments encoded as that server function takes them, see [`encode`]) to
+/// `url` the way the page's server-function client does, answering in JSON.
 pub async fn post_args(client: &reqwest::Client, url: &str, body: String) -> reqwest::Response {
+    let json = JSON_ARGS.iter().any(|path| url.ends_with(path));
     client
         .post(url)
         .header("Accept", "application/json")
-        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header(
+            "Content-Type",
+            if json {
+                "application/json"
+            } else {
+                "application/x-www-form-urlencoded"
+            },
+        )
         .body(body)
         .send()
         .await

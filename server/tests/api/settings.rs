@@ -239,7 +239,10 @@ async fn a_stale_save_is_a_conflict_before_its_values_are_checked() {
             },
         )
         .await;
-    assert!(matches!(stale, Err(AppError::Conflict { current: 2, .. })), "{stale:?}");
+    assert!(
+        matches!(stale, Err(AppError::Conflict { current: 2, .. })),
+        "{stale:?}"
+    );
 }
 
 #[tokio::test]
@@ -296,7 +299,7 @@ async fn blank_password_is_refused_when_host_port_or_account_changed() {
 #[tokio::test]
 async fn without_javascript_a_failed_save_redirects_back_with_errors_and_the_form_minus_password() {
     let app = spawn_app().await;
-    let body = serde_qs::to_string(&app::api::SaveMailSettings {
+    let body = serde_qs::to_string(&app::api::SaveMailSettingsForm {
         version: 0,
         form: MailServerForm {
             port: "abc".into(),
@@ -306,7 +309,7 @@ async fn without_javascript_a_failed_save_redirects_back_with_errors_and_the_for
     .unwrap();
     let res = app
         .client
-        .post(format!("{}/api/save_mail_settings", app.url))
+        .post(format!("{}/api/save_mail_settings_form", app.url))
         .header("Accept", "text/html")
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Referer", format!("{}{}", app.url, routes::MAIL_SETTINGS))

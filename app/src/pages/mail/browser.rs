@@ -176,11 +176,7 @@ pub fn warn_before_leaving(state: FormState) {
     #[cfg(feature = "hydrate")]
     {
         let handle = window_event_listener(leptos::ev::beforeunload, move |ev| {
-            if state
-                .form
-                .read_untracked()
-                .ne(&*state.baseline.read_untracked())
-            {
+            if state.form.read_untracked().ne(&*state.baseline.read_untracked()) {
                 ev.prevent_default();
                 ev.set_return_value("You have unsaved changes to the mail server settings.");
             }

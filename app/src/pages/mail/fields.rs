@@ -130,7 +130,11 @@ pub fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoV
         state.encryption_touched.set(true);
         let other_was_on = {
             let f = state.form.read_untracked();
-            if which == "starttls" { f.ssl } else { f.starttls }
+            if which == "starttls" {
+                f.ssl
+            } else {
+                f.starttls
+            }
         };
         state.edit(Field::Encryption, |f| match which {
             "starttls" => (f.starttls, f.ssl) = (on, f.ssl && !on),
@@ -278,4 +282,3 @@ pub fn SkipVerifySwitch(state: FormState, initial: bool) -> impl IntoView {
         </div>
     }
 }
-

@@ -10,7 +10,10 @@ mod fields;
 mod result;
 mod state;
 
-use crate::api::{mail::load_mail_settings, LoadMailSettings, MailSettingsView, SaveMailSettings, TestMailServer};
+use crate::api::{
+    mail::load_mail_settings, LoadMailSettings, MailSettingsView, SaveMailSettings, SaveMailSettingsForm,
+    TestMailServer,
+};
 use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm};
 use crate::error::AppError;
 use crate::history::{AuditLine, TestOutcome};
@@ -26,7 +29,7 @@ use state::{FormState, Tested};
 pub fn MailServerPage() -> impl IntoView {
     // A save without JavaScript that failed: the server function redirected here with the
     // submitted form and its errors in the URL, which this action reads on the server.
-    let save = ServerAction::<SaveMailSettings>::new();
+    let save = ServerAction::<SaveMailSettingsForm>::new();
     let settings = Resource::new(|| (), |_| load_mail_settings());
     let options = use_context::<LeptosOptions>();
     view! {
@@ -230,14 +233,17 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
     });
 
     // The save's status, one optional part each (no type-erased branches).
-    let saving = move || save.pending().get().then(|| view! { <p class="muted">"Saving…"</p> });
+    let saving = move || {
+        save.pending()
+            .get()
+            .then(|| view! { <p class="muted">"Saving…"</p> })
+    };
     let answer = move || (!save.pending().get()).then(|| save.value().get()).flatten();
     let noted = move || note.get().map(|n| view! { <p class="note">{n}</p> });
     let saved = move || {
-        answer()
-            .and_then(Result::ok)
-            .filter(|_| !state.dirty())
-            .map(|view| view! { <p class="ok">"Saved at " <Time at=view.saved_at.unwrap_or_default() /> "."</p> })
+        answer().and_then(Result::ok).filter(|_| !state.dirty()).map(
+            |view| view! { <p class="ok">"Saved at " <Time at=view.saved_at.unwrap_or_default() /> "."</p> },
+        )
     };
     let conflict = move || {
         matches!(answer(), Some(Err(AppError::Conflict { .. })))
@@ -260,7 +266,8 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
     let busy = |b: bool| if b { "true" } else { "false" };
     let test_unavailable = move || test.pending().get() || wait_secs.get() != 0;
 
-    let save_url = <SaveMailSettings as ServerFn>::url();
+    // Without JavaScript the form posts itself, URL-encoded; the island saves with JSON.
+    let save_url = <SaveMailSettingsForm as ServerFn>::url();
     view! {
         <form
             method="post"

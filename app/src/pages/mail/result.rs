@@ -37,7 +37,12 @@ pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>) -> impl In
                 Some(t.at),
                 ": test again before saving.",
             ),
-            (None, _) => ("", "These values have not been tested on this page yet.", None, ""),
+            (None, _) => (
+                "",
+                "These values have not been tested on this page yet.",
+                None,
+                "",
+            ),
         };
         view! { <span class=class>{before} {at.map(|at| view! { <Time at /> })} {after}</span> }
     };
@@ -94,7 +99,11 @@ pub fn TestResult(
         })
     };
     let answer = move || (!test.pending().get()).then(|| test.value().get()).flatten();
-    let report = move || answer().and_then(Result::ok).map(|report| view! { <ReportView report state /> });
+    let report = move || {
+        answer()
+            .and_then(Result::ok)
+            .map(|report| view! { <ReportView report state /> })
+    };
     let refused = move || answer().and_then(Result::err).map(error_view);
     view! {
         {progress}
