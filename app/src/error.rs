@@ -9,9 +9,16 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    /// Someone else saved after this form was loaded.
-    #[error("Someone else saved these settings ({saved_at}) after you opened this page. Your changes were not saved; reload the page to see theirs, then make your changes again.")]
-    Conflict { current: u64, saved_at: String },
+    /// The settings were saved after this form was loaded. `newer` is what is stored now (who
+    /// saved and what changed are in its history), so the page can offer to keep its edits on
+    /// top of it; absent where the answer travels in a URL (the page without JavaScript).
+    #[error("These settings were saved elsewhere ({saved_at}) after you opened this page, so yours were not saved. Reload the page to see the newer version.")]
+    Conflict {
+        current: u64,
+        saved_at: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        newer: Option<Box<crate::api::MailSettingsView>>,
+    },
     /// One or more fields are wrong; each message says what to fix. `submitted` is the form as
     /// sent, password blanked, so a page without JavaScript can show it again.
     #[error("Nothing was saved: correct the fields marked below.")]
@@ -136,7 +143,8 @@ mod tests {
         assert_eq!(
             AppError::Conflict {
                 current: 1,
-                saved_at: String::new()
+                saved_at: String::new(),
+                newer: None,
             }
             .status(),
             409
@@ -162,9 +170,11 @@ mod tests {
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
-            crate::store::StoreError::Conflict { current, saved_at } => {
-                AppError::Conflict { current, saved_at }
-            }
+            crate::store::StoreError::Conflict { current, saved_at } => AppError::Conflict {
+                current,
+                saved_at,
+                newer: None,
+            },
             other => AppError::internal("storage failed", other),
         }
     }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What the page needs to show the saved settings. Never holds the password.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailSettingsView {
     /// 0 when nothing has been saved yet.
     pub version: u64,
@@ -43,13 +43,23 @@ pub async fn save_mail_settings(version: u64, form: MailServerForm) -> Result<Ma
 }
 
 /// The same save for the page without JavaScript: the form's own URL-encoded post. The answer
-/// is a redirect back to the page (with the errors in its URL when refused).
+/// is a redirect back to the page (with the error in its URL when refused, so a conflict
+/// leaves the newer version out).
 #[server(endpoint = "save_mail_settings_form", output = super::codec::Json)]
 pub async fn save_mail_settings_form(
     version: u64,
     form: MailServerForm,
 ) -> Result<MailSettingsView, AppError> {
-    ssr::save(version, form).await
+    ssr::save(version, form).await.map_err(|e| match e {
+        AppError::Conflict {
+            current, saved_at, ..
+        } => AppError::Conflict {
+            current,
+            saved_at,
+            newer: None,
+        },
+        other => other,
+    })
 }
 
 /// "Test Email Server": sends a real test mail with the values now in the form (not saved).
@@ -108,8 +118,31 @@ mod ssr {
 
     /// Both saves: a stale version is a conflict before the values are checked (against the
     /// version the admin saw, not a newer one; the store checks again, atomically, on write).
+    /// A refused save carries the version stored now, so the page can show who changed what.
     pub async fn save(version: u64, form: MailServerForm) -> Result<MailSettingsView, AppError> {
         let session = session().await?;
+        let admin = session.admin.clone();
+        match try_save(session, version, form).await {
+            Err(AppError::Conflict {
+                current, saved_at, ..
+            }) => {
+                let (saved, tests, audit) =
+                    storage(|s| Ok((s.load_mail()?, s.load_tests()?, s.recent_audit(AUDIT_SHOWN)?))).await?;
+                Err(AppError::Conflict {
+                    current,
+                    saved_at,
+                    newer: Some(Box::new(view(admin, saved, tests, audit))),
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn try_save(
+        session: crate::api::server::Session,
+        version: u64,
+        form: MailServerForm,
+    ) -> Result<MailSettingsView, AppError> {
         let current = storage(|s| s.load_mail()).await?;
         let (stored, saved_at) = current
             .as_ref()
@@ -118,6 +151,7 @@ mod ssr {
             return Err(AppError::Conflict {
                 current: stored,
                 saved_at: saved_at.cloned().unwrap_or_default(),
+                newer: None,
             });
         }
         let parsed = parse(&form, current.as_ref())?;

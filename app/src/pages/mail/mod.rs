@@ -11,8 +11,7 @@ mod result;
 mod state;
 
 use crate::api::{
-    mail::load_mail_settings, LoadMailSettings, MailSettingsView, SaveMailSettings, SaveMailSettingsForm,
-    TestMailServer,
+    mail::load_mail_settings, MailSettingsView, SaveMailSettings, SaveMailSettingsForm, TestMailServer,
 };
 use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm};
 use crate::error::AppError;
@@ -82,7 +81,6 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
 
     let save = ServerAction::<SaveMailSettings>::new();
     let test = ServerAction::<TestMailServer>::new();
-    let newer = ServerAction::<LoadMailSettings>::new();
     let version = RwSignal::new(current.version);
     let saved_at = RwSignal::new(current.saved_at.clone());
     let audit = RwSignal::new(current.audit.clone());
@@ -124,10 +122,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                 reveal(first);
             }
         }
-        Some(Err(AppError::Conflict { .. })) => {
-            newer.dispatch(LoadMailSettings {});
-            browser::focus("#save-status");
-        }
+        Some(Err(AppError::Conflict { .. })) => browser::focus("#save-status"),
         _ => {}
     });
 
@@ -246,8 +241,14 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
         )
     };
     let conflict = move || {
-        matches!(answer(), Some(Err(AppError::Conflict { .. })))
-            .then(|| view! { <ConflictNotice state newer save version saved_at audit admin note /> })
+        answer()
+            .and_then(|a| match a {
+                Err(AppError::Conflict {
+                    newer: Some(newer), ..
+                }) => Some(*newer),
+                _ => None,
+            })
+            .map(|newer| view! { <ConflictNotice state newer save version saved_at audit admin note /> })
     };
     let failed = move || {
         answer()
@@ -381,7 +382,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
 #[component]
 fn ConflictNotice(
     state: FormState,
-    newer: ServerAction<LoadMailSettings>,
+    newer: MailSettingsView,
     save: ServerAction<SaveMailSettings>,
     version: RwSignal<u64>,
     saved_at: RwSignal<Option<String>>,
@@ -405,56 +406,49 @@ fn ConflictNotice(
         }));
         browser::focus(if keep_edits { "#save" } else { "#host" });
     };
-    let loading = move || {
-        newer.value().read().is_none().then(|| view! {
-            <p class="error">
-                "Not saved: these settings were saved elsewhere after you opened this page. Finding out what changed…"
-            </p>
-        })
-    };
-    let failed = move || newer.value().get().and_then(Result::err).map(error_view);
-    let found = move || {
-        newer.value().get().and_then(Result::ok).map(|view| {
-            // The saves this page has not seen yet, newest first.
-            let unseen: Vec<AuditLine> =
-                view.audit.iter().filter(|l| !audit.read_untracked().contains(l)).cloned().collect();
-            let who = unseen.first().map_or_else(
-                || "Someone".to_string(),
-                |l| {
-                    if admin.get_value() == l.who {
-                        "You (in another tab or window)".to_string()
-                    } else {
-                        l.who.clone()
-                    }
-                },
-            );
-            let changes = unseen
-                .iter()
-                .flat_map(|l| l.changes.iter().cloned())
-                .collect::<Vec<_>>()
-                .join("; ");
-            let at = view.saved_at.clone().unwrap_or_default();
-            let (keep, take_theirs) = (view.clone(), view);
-            view! {
-                <div class="conflict" data-testid="conflict">
-                    <p class="error">
-                        <strong>"Not saved. "</strong>
-                        {who} " saved these settings at " <Time at /> " after you opened this page."
-                    </p>
-                    <p>"What changed: " {if changes.is_empty() { "no field".to_string() } else { changes }} "."</p>
-                    <p class="actions">
-                        <button type="button" on:click=move |_| take(keep.clone(), true)>
-                            "Keep my edits on top of that version"
-                        </button>
-                        <button type="button" class="secondary" on:click=move |_| take(take_theirs.clone(), false)>
-                            "Discard my edits"
-                        </button>
-                    </p>
-                </div>
+    let view = newer;
+
+    // The saves this page has not seen yet, newest first.
+    let unseen: Vec<AuditLine> = view
+        .audit
+        .iter()
+        .filter(|l| !audit.read_untracked().contains(l))
+        .cloned()
+        .collect();
+    let who = unseen.first().map_or_else(
+        || "Someone".to_string(),
+        |l| {
+            if admin.get_value() == l.who {
+                "You (in another tab or window)".to_string()
+            } else {
+                l.who.clone()
             }
-        })
-    };
-    view! { {loading} {failed} {found} }
+        },
+    );
+    let changes = unseen
+        .iter()
+        .flat_map(|l| l.changes.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let at = view.saved_at.clone().unwrap_or_default();
+    let (keep, take_theirs) = (view.clone(), view);
+    view! {
+        <div class="conflict" data-testid="conflict">
+            <p class="error">
+                <strong>"Not saved. "</strong>
+                {who} " saved these settings at " <Time at /> " after you opened this page."
+            </p>
+            <p>"What changed: " {if changes.is_empty() { "no field".to_string() } else { changes }} "."</p>
+            <p class="actions">
+                <button type="button" on:click=move |_| take(keep.clone(), true)>
+                    "Keep my edits on top of that version"
+                </button>
+                <button type="button" class="secondary" on:click=move |_| take(take_theirs.clone(), false)>
+                    "Discard my edits"
+                </button>
+            </p>
+        </div>
+    }
 }
 
 /// The port changed: if the admin never touched the switches, set the encryption the port
