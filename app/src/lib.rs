@@ -8,6 +8,7 @@ pub mod api;
 pub mod domain;
 pub mod error;
 pub mod history;
+pub mod outbox;
 pub mod pages;
 pub mod report;
 pub mod routes;

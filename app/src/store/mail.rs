@@ -3,7 +3,7 @@
 use super::{
     audit::changes,
     migrations::{MAIL_KEY, SCHEMA_VERSION, TESTS_KEY},
-    SledStore, StoreError, Versioned,
+    tx_error, SledStore, StoreError, Versioned,
 };
 use crate::domain::{MailServer, MailServerSettings, Password};
 use crate::history::{AuditEntry, TestHistory, TestOutcome};
@@ -63,13 +63,6 @@ impl SledStore {
             },
         };
         Ok(serde_json::to_vec(&stored)?)
-    }
-}
-
-fn tx_error(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
-    match e {
-        sled::transaction::TransactionError::Abort(e) => e,
-        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Durable storage (server only), behind narrow traits, one per family of records: mail
 //! settings and test history ([`MailSettingsStore`]), the change history ([`AuditStore`]),
-//! admins ([`AdminStore`]), sessions and reset tokens ([`SessionStore`]). The traits speak only
+//! admins ([`AdminStore`]), sessions and reset tokens ([`SessionStore`]), the system's own mail
+//! ([`OutboxStore`]). The traits speak only
 //! of the app's own types, so a PostgreSQL backend can implement them beside [`SledStore`].
 //!
 //! The sled backend keeps one tree per family plus a `meta` tree holding the schema version;
@@ -11,12 +12,14 @@ mod admins;
 mod audit;
 mod mail;
 pub mod migrations;
+mod outbox;
 mod sessions;
 
 pub use admins::{AdminRecord, AdminStore};
 pub use audit::{changes, AuditStore};
 pub use mail::MailSettingsStore;
 pub use migrations::SCHEMA_VERSION;
+pub use outbox::{Claimed, Enqueued, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
 pub use sessions::{ResetRecord, SessionRecord, SessionStore};
 
 use crate::secrets::{SecretBox, SecretError};
@@ -41,6 +44,14 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+/// A sled transaction's error as a [`StoreError`]: the abort's own, or sled's.
+pub(crate) fn tx_error(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
+    match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
 /// A stored record and the version it carries. Every save increments the version by one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Versioned<T> {
@@ -52,7 +63,9 @@ pub struct Versioned<T> {
 }
 
 /// Every family of records, and a flush for shutdown.
-pub trait Store: MailSettingsStore + AuditStore + AdminStore + SessionStore + Send + Sync {
+pub trait Store:
+    MailSettingsStore + AuditStore + AdminStore + SessionStore + OutboxStore + Send + Sync
+{
     /// Flushes everything written so far.
     fn flush(&self) -> Result<(), StoreError>;
 }
@@ -67,6 +80,11 @@ pub struct SledStore {
     sessions: sled::Tree,
     resets: sled::Tree,
     audit: sled::Tree,
+    outbox: sled::Tree,
+    outbox_bodies: sled::Tree,
+    outbox_queue: sled::Tree,
+    outbox_keys: sled::Tree,
+    outbox_inflight: sled::Tree,
     secrets: SecretBox,
     /// sled's log file, for `fdatasync` (see [`SledStore::sync`]).
     log: std::fs::File,
@@ -77,6 +95,11 @@ const ADMINS_TREE: &str = "admins";
 const SESSIONS_TREE: &str = "sessions";
 const RESETS_TREE: &str = "reset_tokens";
 const AUDIT_TREE: &str = "audit";
+const OUTBOX_TREE: &str = "outbox";
+const OUTBOX_BODIES_TREE: &str = "outbox_bodies";
+const OUTBOX_QUEUE_TREE: &str = "outbox_queue";
+const OUTBOX_KEYS_TREE: &str = "outbox_keys";
+const OUTBOX_INFLIGHT_TREE: &str = "outbox_inflight";
 
 impl SledStore {
     /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
@@ -101,6 +124,11 @@ impl SledStore {
             sessions: db.open_tree(SESSIONS_TREE)?,
             resets: db.open_tree(RESETS_TREE)?,
             audit: db.open_tree(AUDIT_TREE)?,
+            outbox: db.open_tree(OUTBOX_TREE)?,
+            outbox_bodies: db.open_tree(OUTBOX_BODIES_TREE)?,
+            outbox_queue: db.open_tree(OUTBOX_QUEUE_TREE)?,
+            outbox_keys: db.open_tree(OUTBOX_KEYS_TREE)?,
+            outbox_inflight: db.open_tree(OUTBOX_INFLIGHT_TREE)?,
             db,
             secrets,
         };

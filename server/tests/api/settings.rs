@@ -207,7 +207,11 @@ async fn a_save_over_a_newer_version_is_a_conflict() {
     assert!(saved_at.starts_with("20"), "{saved_at}");
     // The refusal carries what is stored now: its values and who changed what.
     assert_eq!((newer.version, newer.form.from_name.as_str()), (2, "Second"));
-    assert!(newer.audit[0].changes.iter().any(|c| c.contains("Second")), "{:?}", newer.audit);
+    assert!(
+        newer.audit[0].changes.iter().any(|c| c.contains("Second")),
+        "{:?}",
+        newer.audit
+    );
     assert!(!serde_json::to_string(&newer).unwrap().contains(PASSWORD));
     assert_eq!(
         app.store

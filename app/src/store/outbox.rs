@@ -1,0 +1,684 @@
+//! The outbox (records in [`crate::outbox`]): each message, its body (sealed with the data
+//! directory's key, so a reset link never lies in the database files in clear), the queue of
+//! what is due by priority and time, the idempotency keys, and the messages in flight.
+//!
+//! [`OutboxStore`] is what a backend provides. On PostgreSQL, `claim` is one
+//! `UPDATE … WHERE id IN (SELECT id … WHERE state IN ('queued','deferred') AND not_before <= $now
+//! ORDER BY priority, not_before FOR UPDATE SKIP LOCKED LIMIT $n) RETURNING …`, so several app
+//! instances can share one outbox; on sled one process owns the database.
+
+use super::{tx_error, SledStore, StoreError};
+use crate::outbox::{Attempt, Message, MessageId, Priority, State};
+use serde::{Deserialize, Serialize};
+use sled::transaction::ConflictableTransactionError::Abort;
+use sled::Transactional;
+
+/// How long an idempotency key answers with the messages it first created.
+pub const IDEMPOTENCY_SECS: u64 = 24 * 60 * 60;
+
+/// What a message says; stored apart from its record and purged earlier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailBody {
+    pub text: String,
+    pub html: Option<String>,
+}
+
+/// A message to one recipient, as it is handed to the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMessage {
+    pub to: String,
+    pub subject: String,
+    pub body: MailBody,
+    pub priority: Priority,
+    /// Unix seconds after which it is of no use.
+    pub expires_at: Option<u64>,
+}
+
+/// What `enqueue` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Stored now, one id per message, in order.
+    New(Vec<MessageId>),
+    /// The idempotency key was used within [`IDEMPOTENCY_SECS`]: nothing stored; these are the
+    /// messages it created then.
+    Existing(Vec<MessageId>),
+}
+
+impl Enqueued {
+    pub fn ids(&self) -> &[MessageId] {
+        match self {
+            Enqueued::New(ids) | Enqueued::Existing(ids) => ids,
+        }
+    }
+}
+
+/// A message the worker took, with its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    pub message: Message,
+    pub body: MailBody,
+}
+
+/// How an attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sent(Attempt),
+    /// Tried again at `until` (Unix seconds).
+    Deferred {
+        attempt: Attempt,
+        until: u64,
+    },
+    Failed(Attempt),
+    Uncertain(Attempt),
+    /// Not tried: past its `expires_at`.
+    Expired,
+    /// Not tried (the outbox is stopping, or paused): back to the queue as it was.
+    Returned,
+}
+
+pub trait OutboxStore {
+    /// Stores one message per recipient, durable before it returns. With an idempotency key
+    /// seen within [`IDEMPOTENCY_SECS`] of `now`, stores nothing and answers the messages that
+    /// key created.
+    fn enqueue(
+        &self,
+        messages: Vec<NewMessage>,
+        idempotency_key: Option<&str>,
+        now: u64,
+    ) -> Result<Enqueued, StoreError>;
+
+    /// Takes up to `max` messages that are due at `now`, highest priority first and, within a
+    /// priority, the longest due first, and marks them sending. A due message past its
+    /// `expires_at` is marked expired instead of taken.
+    fn claim(&self, now: u64, max: usize) -> Result<Vec<Claimed>, StoreError>;
+
+    /// Records how a claimed message's attempt ended. Not flushed by itself: the worker flushes
+    /// a batch of outcomes at once ([`super::Store::flush`]).
+    fn finish(&self, id: MessageId, outcome: Outcome) -> Result<(), StoreError>;
+
+    fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
+
+    /// After a restart: every message left in "sending" goes back to the queue, due at once
+    /// (delivery is at least once). Returns how many.
+    fn requeue_in_flight(&self) -> Result<usize, StoreError>;
+
+    /// Cancels a queued or deferred message. False if it was not waiting (sending, or final).
+    fn cancel(&self, id: MessageId) -> Result<bool, StoreError>;
+
+    /// Drops the bodies of final messages created before `bodies_before`, the records (and
+    /// idempotency keys) of those created before `records_before` (Unix seconds). Returns how
+    /// many records went.
+    fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError>;
+}
+
+fn id_key(id: MessageId) -> [u8; 8] {
+    id.to_be_bytes()
+}
+
+/// The queue's key: priority rank, then due time, then id, so a scan meets the most urgent
+/// first.
+fn queue_key(m: &Message) -> [u8; 17] {
+    let mut key = [0u8; 17];
+    key[0] = m.priority.rank();
+    key[1..9].copy_from_slice(&m.not_before.to_be_bytes());
+    key[9..].copy_from_slice(&id_key(m.id));
+    key
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyRecord {
+    ids: Vec<MessageId>,
+    at: u64,
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    Ok(serde_json::to_vec(value)?)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    Ok(serde_json::from_slice(bytes)?)
+}
+
+type TxResult<T> = Result<T, sled::transaction::ConflictableTransactionError<StoreError>>;
+
+fn abort<T>(r: Result<T, StoreError>) -> TxResult<T> {
+    r.map_err(Abort)
+}
+
+impl SledStore {
+    fn seal_body(&self, body: &MailBody) -> Result<Vec<u8>, StoreError> {
+        Ok(self.secrets.seal(&serde_json::to_string(body)?).into_bytes())
+    }
+
+    fn open_body(&self, sealed: &[u8]) -> Result<MailBody, StoreError> {
+        let text = std::str::from_utf8(sealed).map_err(|_| {
+            StoreError::Corrupt(<serde_json::Error as serde::de::Error>::custom(
+                "sealed body is not text",
+            ))
+        })?;
+        Ok(serde_json::from_str(&self.secrets.open(text)?)?)
+    }
+
+    fn load_message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
+        self.outbox.get(id_key(id))?.map(|b| decode(&b)).transpose()
+    }
+}
+
+impl OutboxStore for SledStore {
+    fn enqueue(
+        &self,
+        messages: Vec<NewMessage>,
+        idempotency_key: Option<&str>,
+        now: u64,
+    ) -> Result<Enqueued, StoreError> {
+        let mut records = Vec::with_capacity(messages.len());
+        for m in messages {
+            let record = Message {
+                id: self.db.generate_id()?,
+                to: m.to,
+                subject: m.subject,
+                priority: m.priority,
+                state: State::Queued,
+                created_at: now,
+                not_before: now,
+                expires_at: m.expires_at,
+                idempotency_key: idempotency_key.map(str::to_string),
+                attempts: Vec::new(),
+            };
+            records.push((encode(&record)?, self.seal_body(&m.body)?, record));
+        }
+        let ids: Vec<MessageId> = records.iter().map(|(_, _, r)| r.id).collect();
+        let key_record = encode(&KeyRecord {
+            ids: ids.clone(),
+            at: now,
+        })?;
+        let done = (
+            &self.outbox,
+            &self.outbox_bodies,
+            &self.outbox_queue,
+            &self.outbox_keys,
+        )
+            .transaction(|(outbox, bodies, queue, keys)| {
+                if let Some(key) = idempotency_key {
+                    if let Some(seen) = keys.get(key)? {
+                        let seen: KeyRecord = abort(decode(&seen))?;
+                        if now < seen.at + IDEMPOTENCY_SECS {
+                            return Ok(Enqueued::Existing(seen.ids));
+                        }
+                    }
+                    keys.insert(key, key_record.as_slice())?;
+                }
+                for (record, body, m) in &records {
+                    outbox.insert(&id_key(m.id), record.as_slice())?;
+                    bodies.insert(&id_key(m.id), body.as_slice())?;
+                    queue.insert(&queue_key(m), &[])?;
+                }
+                Ok(Enqueued::New(ids.clone()))
+            })
+            .map_err(tx_error)?;
+        if matches!(done, Enqueued::New(_)) {
+            self.sync()?;
+        }
+        Ok(done)
+    }
+
+    fn claim(&self, now: u64, max: usize) -> Result<Vec<Claimed>, StoreError> {
+        let mut claimed = Vec::new();
+        for priority in Priority::ALL {
+            for entry in self.outbox_queue.scan_prefix([priority.rank()]) {
+                if claimed.len() >= max {
+                    return Ok(claimed);
+                }
+                let (key, _) = entry?;
+                let due = u64::from_be_bytes(key[1..9].try_into().unwrap_or_default());
+                if due > now {
+                    break;
+                }
+                let id = u64::from_be_bytes(key[9..17].try_into().unwrap_or_default());
+                let taken = (
+                    &self.outbox,
+                    &self.outbox_queue,
+                    &self.outbox_inflight,
+                    &self.outbox_bodies,
+                )
+                    .transaction(|(outbox, queue, inflight, bodies)| {
+                        // Gone meanwhile (cancelled): nothing to take.
+                        if queue.remove(&*key)?.is_none() {
+                            return Ok(None);
+                        }
+                        let Some(bytes) = outbox.get(id_key(id))? else {
+                            return Ok(None);
+                        };
+                        let mut m: Message = abort(decode(&bytes))?;
+                        if m.expires_at.is_some_and(|at| at <= now) {
+                            m.state = State::Expired;
+                            bodies.remove(&id_key(id))?;
+                            outbox.insert(&id_key(id), abort(encode(&m))?)?;
+                            return Ok(None);
+                        }
+                        m.state = State::Sending;
+                        outbox.insert(&id_key(id), abort(encode(&m))?)?;
+                        inflight.insert(&id_key(id), &[])?;
+                        let body = bodies.get(id_key(id))?;
+                        Ok(Some((m, body)))
+                    })
+                    .map_err(tx_error)?;
+                if let Some((message, body)) = taken {
+                    let body = match body {
+                        Some(sealed) => self.open_body(&sealed)?,
+                        None => MailBody {
+                            text: String::new(),
+                            html: None,
+                        },
+                    };
+                    claimed.push(Claimed { message, body });
+                }
+            }
+        }
+        Ok(claimed)
+    }
+
+    fn finish(&self, id: MessageId, outcome: Outcome) -> Result<(), StoreError> {
+        (&self.outbox, &self.outbox_queue, &self.outbox_inflight)
+            .transaction(|(outbox, queue, inflight)| {
+                let Some(bytes) = outbox.get(id_key(id))? else {
+                    return Ok(());
+                };
+                let mut m: Message = abort(decode(&bytes))?;
+                inflight.remove(&id_key(id))?;
+                match outcome.clone() {
+                    Outcome::Sent(a) => {
+                        m.state = State::Sent;
+                        m.attempts.push(a);
+                    }
+                    Outcome::Deferred { attempt, until } => {
+                        m.state = State::Deferred;
+                        m.not_before = until;
+                        m.attempts.push(attempt);
+                        queue.insert(&queue_key(&m), &[])?;
+                    }
+                    Outcome::Failed(a) => {
+                        m.state = State::Failed;
+                        m.attempts.push(a);
+                    }
+                    Outcome::Uncertain(a) => {
+                        m.state = State::Uncertain;
+                        m.attempts.push(a);
+                    }
+                    Outcome::Expired => m.state = State::Expired,
+                    Outcome::Returned => {
+                        m.state = if m.attempts.is_empty() {
+                            State::Queued
+                        } else {
+                            State::Deferred
+                        };
+                        queue.insert(&queue_key(&m), &[])?;
+                    }
+                }
+                outbox.insert(&id_key(id), abort(encode(&m))?)?;
+                Ok(())
+            })
+            .map_err(tx_error)
+    }
+
+    fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
+        self.load_message(id)
+    }
+
+    fn requeue_in_flight(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for entry in self.outbox_inflight.iter() {
+            let (key, _) = entry?;
+            let id = u64::from_be_bytes(key.as_ref().try_into().unwrap_or_default());
+            self.finish(id, Outcome::Returned)?;
+            n += 1;
+        }
+        if n > 0 {
+            self.sync()?;
+        }
+        Ok(n)
+    }
+
+    fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
+        let cancelled = (&self.outbox, &self.outbox_queue, &self.outbox_bodies)
+            .transaction(|(outbox, queue, bodies)| {
+                let Some(bytes) = outbox.get(id_key(id))? else {
+                    return Ok(false);
+                };
+                let mut m: Message = abort(decode(&bytes))?;
+                if !matches!(m.state, State::Queued | State::Deferred) {
+                    return Ok(false);
+                }
+                queue.remove(&queue_key(&m))?;
+                bodies.remove(&id_key(id))?;
+                m.state = State::Cancelled;
+                outbox.insert(&id_key(id), abort(encode(&m))?)?;
+                Ok(true)
+            })
+            .map_err(tx_error)?;
+        if cancelled {
+            self.sync()?;
+        }
+        Ok(cancelled)
+    }
+
+    fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in self.outbox.iter() {
+            let (key, bytes) = entry?;
+            let m: Message = decode(&bytes)?;
+            if m.state.pending() {
+                continue;
+            }
+            if m.created_at < records_before {
+                self.outbox.remove(&key)?;
+                self.outbox_bodies.remove(&key)?;
+                removed += 1;
+            } else if m.created_at < bodies_before {
+                self.outbox_bodies.remove(&key)?;
+            }
+        }
+        for entry in self.outbox_keys.iter() {
+            let (key, bytes) = entry?;
+            if decode::<KeyRecord>(&bytes)?.at < records_before {
+                self.outbox_keys.remove(&key)?;
+            }
+        }
+        self.sync()?;
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{test_store::open, Store};
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn new(to: &str, priority: Priority) -> NewMessage {
+        NewMessage {
+            to: to.into(),
+            subject: format!("to {to}"),
+            body: MailBody {
+                text: format!("hello {to}"),
+                html: None,
+            },
+            priority,
+            expires_at: None,
+        }
+    }
+
+    fn attempt(code: u16) -> Attempt {
+        Attempt {
+            at: "2027-01-15T08:00:00Z".into(),
+            step: "data".into(),
+            code: Some(code),
+            enhanced_status: None,
+            text: format!("{code} reply"),
+        }
+    }
+
+    fn claimed_to(claimed: &[Claimed]) -> Vec<&str> {
+        claimed.iter().map(|c| c.message.to.as_str()).collect()
+    }
+
+    #[test]
+    fn one_message_per_recipient_survives_a_reopen_and_the_body_is_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = "https://mailroom.example/reset?token=SECRET-TOKEN-123";
+        let ids = {
+            let store = open(dir.path());
+            let mut reset = new("a@example.com", Priority::Security);
+            reset.body.text = format!("Open {link}");
+            let done = store
+                .enqueue(vec![reset, new("b@example.com", Priority::Security)], None, NOW)
+                .unwrap();
+            let Enqueued::New(ids) = done else {
+                panic!("{done:?}")
+            };
+            assert_eq!(ids.len(), 2);
+            assert_ne!(ids[0], ids[1]);
+            ids
+        };
+        for file in walk(dir.path()) {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !bytes
+                    .windows(b"SECRET-TOKEN-123".len())
+                    .any(|w| w == b"SECRET-TOKEN-123"),
+                "the reset link lies in clear in {}",
+                file.display()
+            );
+        }
+        let store = open(dir.path());
+        let claimed = store.claim(NOW, 10).unwrap();
+        assert_eq!(claimed.iter().map(|c| c.message.id).collect::<Vec<_>>(), ids);
+        assert_eq!(claimed[0].body.text, format!("Open {link}"));
+        assert!(claimed.iter().all(|c| c.message.state == State::Sending));
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn an_idempotency_key_answers_its_first_messages_for_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let first = store
+            .enqueue(vec![new("a@example.com", Priority::Alert)], Some("k1"), NOW)
+            .unwrap();
+        let again = store
+            .enqueue(
+                vec![new("a@example.com", Priority::Alert)],
+                Some("k1"),
+                NOW + IDEMPOTENCY_SECS - 1,
+            )
+            .unwrap();
+        assert_eq!(again, Enqueued::Existing(first.ids().to_vec()));
+        assert_eq!(
+            store.claim(NOW + IDEMPOTENCY_SECS, 10).unwrap().len(),
+            1,
+            "nothing stored twice"
+        );
+        let later = store
+            .enqueue(
+                vec![new("a@example.com", Priority::Alert)],
+                Some("k1"),
+                NOW + IDEMPOTENCY_SECS,
+            )
+            .unwrap();
+        assert!(matches!(later, Enqueued::New(_)), "{later:?}");
+        assert_ne!(later.ids(), first.ids());
+    }
+
+    #[test]
+    fn security_mail_goes_first_then_alerts_then_the_rest_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        store
+            .enqueue(vec![new("normal-old", Priority::Normal)], None, NOW)
+            .unwrap();
+        store
+            .enqueue(vec![new("alert", Priority::Alert)], None, NOW + 1)
+            .unwrap();
+        store
+            .enqueue(vec![new("normal-new", Priority::Normal)], None, NOW + 2)
+            .unwrap();
+        store
+            .enqueue(vec![new("security", Priority::Security)], None, NOW + 3)
+            .unwrap();
+        let first = store.claim(NOW + 3, 2).unwrap();
+        assert_eq!(claimed_to(&first), ["security", "alert"]);
+        let rest = store.claim(NOW + 3, 10).unwrap();
+        assert_eq!(claimed_to(&rest), ["normal-old", "normal-new"]);
+        assert!(
+            store.claim(NOW + 3, 10).unwrap().is_empty(),
+            "each message is taken once"
+        );
+    }
+
+    #[test]
+    fn a_deferred_message_waits_for_its_time_and_keeps_every_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let id = store
+            .enqueue(vec![new("a", Priority::Normal)], None, NOW)
+            .unwrap()
+            .ids()[0];
+        store.claim(NOW, 1).unwrap();
+        store
+            .finish(
+                id,
+                Outcome::Deferred {
+                    attempt: attempt(451),
+                    until: NOW + 60,
+                },
+            )
+            .unwrap();
+        assert_eq!(store.message(id).unwrap().unwrap().state, State::Deferred);
+        assert!(
+            store.claim(NOW + 59, 10).unwrap().is_empty(),
+            "not before its time"
+        );
+        assert_eq!(store.claim(NOW + 60, 10).unwrap().len(), 1);
+        store.finish(id, Outcome::Sent(attempt(250))).unwrap();
+        let m = store.message(id).unwrap().unwrap();
+        assert_eq!(m.state, State::Sent);
+        assert_eq!(
+            m.attempts.iter().map(|a| a.code).collect::<Vec<_>>(),
+            [Some(451), Some(250)]
+        );
+        assert!(store.claim(NOW + 3600, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn final_outcomes_leave_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let ids = store
+            .enqueue(
+                vec![new("f", Priority::Normal), new("u", Priority::Normal)],
+                None,
+                NOW,
+            )
+            .unwrap()
+            .ids()
+            .to_vec();
+        store.claim(NOW, 10).unwrap();
+        store.finish(ids[0], Outcome::Failed(attempt(550))).unwrap();
+        store.finish(ids[1], Outcome::Uncertain(attempt(0))).unwrap();
+        assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Failed);
+        assert_eq!(store.message(ids[1]).unwrap().unwrap().state, State::Uncertain);
+        assert!(
+            store.claim(NOW + 86_400, 10).unwrap().is_empty(),
+            "never sent again by itself"
+        );
+    }
+
+    #[test]
+    fn a_message_past_its_time_expires_instead_of_being_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut reset = new("a", Priority::Security);
+        reset.expires_at = Some(NOW + 1800);
+        let id = store.enqueue(vec![reset], None, NOW).unwrap().ids()[0];
+        assert!(store.claim(NOW + 1800, 10).unwrap().is_empty());
+        assert_eq!(store.message(id).unwrap().unwrap().state, State::Expired);
+        assert!(
+            store.outbox_bodies.get(id_key(id)).unwrap().is_none(),
+            "its body (the link) is gone"
+        );
+    }
+
+    #[test]
+    fn messages_left_sending_by_a_crash_go_back_to_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let store = open(dir.path());
+            let id = store
+                .enqueue(vec![new("a", Priority::Normal)], None, NOW)
+                .unwrap()
+                .ids()[0];
+            assert_eq!(store.claim(NOW, 10).unwrap().len(), 1);
+            store.flush().unwrap();
+            id
+        };
+        let store = open(dir.path());
+        assert_eq!(store.message(id).unwrap().unwrap().state, State::Sending);
+        assert!(store.claim(NOW, 10).unwrap().is_empty(), "in flight, not queued");
+        assert_eq!(store.requeue_in_flight().unwrap(), 1);
+        assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued);
+        assert_eq!(claimed_to(&store.claim(NOW, 10).unwrap()), ["a"]);
+        assert_eq!(
+            store.requeue_in_flight().unwrap(),
+            1,
+            "taken again: in flight again"
+        );
+    }
+
+    #[test]
+    fn only_waiting_messages_can_be_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let ids = store
+            .enqueue(
+                vec![new("a", Priority::Normal), new("b", Priority::Normal)],
+                None,
+                NOW,
+            )
+            .unwrap()
+            .ids()
+            .to_vec();
+        assert!(store.cancel(ids[0]).unwrap());
+        assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Cancelled);
+        assert_eq!(claimed_to(&store.claim(NOW, 10).unwrap()), ["b"]);
+        assert!(!store.cancel(ids[1]).unwrap(), "sending: too late");
+        assert!(!store.cancel(ids[0]).unwrap(), "already cancelled");
+    }
+
+    #[test]
+    fn purging_drops_old_bodies_first_and_old_records_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let sent = store
+            .enqueue(vec![new("sent", Priority::Normal)], Some("key"), NOW)
+            .unwrap()
+            .ids()[0];
+        let waiting = store
+            .enqueue(vec![new("waiting", Priority::Normal)], None, NOW)
+            .unwrap()
+            .ids()[0];
+        store.claim(NOW, 1).unwrap();
+        store.finish(sent, Outcome::Sent(attempt(250))).unwrap();
+
+        assert_eq!(store.purge_outbox(NOW + 1, NOW).unwrap(), 0);
+        assert!(
+            store.outbox_bodies.get(id_key(sent)).unwrap().is_none(),
+            "a sent body goes"
+        );
+        assert!(store.message(sent).unwrap().is_some(), "its record stays");
+        assert!(
+            store.outbox_bodies.get(id_key(waiting)).unwrap().is_some(),
+            "a waiting one stays"
+        );
+
+        assert_eq!(store.purge_outbox(NOW + 1, NOW + 1).unwrap(), 1);
+        assert!(store.message(sent).unwrap().is_none());
+        assert!(
+            store.message(waiting).unwrap().is_some(),
+            "never purged while pending"
+        );
+        assert!(store.outbox_keys.get("key").unwrap().is_none());
+    }
+}
