@@ -29,7 +29,8 @@ pub fn doing(step: Step) -> &'static str {
         Step::Auth => "logging in",
         Step::MailFrom => "giving the sender",
         Step::RcptTo => "giving the recipient",
-        Step::Data => "sending the message",
+        Step::Data => "starting the message (DATA)",
+        Step::Body => "sending the message",
     }
 }
 

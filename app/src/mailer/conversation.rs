@@ -173,6 +173,7 @@ pub(super) async fn converse(
     conn.command(Data)
         .await
         .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e))?;
+    at(Step::Body);
     let reply = conn
         .message(&message.formatted())
         .await

@@ -48,7 +48,11 @@ pub enum Step {
     Auth,
     MailFrom,
     RcptTo,
+    /// DATA written, the server's go-ahead awaited.
     Data,
+    /// The message and its final dot written, the server's answer awaited: a break here leaves
+    /// it unknown whether the server took the message.
+    Body,
 }
 
 impl Step {
@@ -63,7 +67,7 @@ impl Step {
             Step::Auth => Diagnosis::AuthRejected,
             Step::MailFrom => Diagnosis::SenderRejected,
             Step::RcptTo => Diagnosis::RecipientRejected,
-            Step::Data => Diagnosis::MessageRejected,
+            Step::Data | Step::Body => Diagnosis::MessageRejected,
         }
     }
 }
@@ -79,6 +83,16 @@ pub struct Delivered {
 /// (plus a few milliseconds).
 pub async fn send(server: &MailServer, to: &Address, mail: &Mail) -> Result<Delivered, SendFailure> {
     run(server, to, mail).await.result
+}
+
+/// [`send`] for the outbox: a failure also says the step it happened in.
+pub async fn deliver(
+    server: &MailServer,
+    to: &Address,
+    mail: &Mail,
+) -> Result<Delivered, (SendFailure, Step)> {
+    let run = run(server, to, mail).await;
+    run.result.map_err(|f| (f, run.step))
 }
 
 /// Sends the test mail to `to` and reports what happened, with advice and the transcript.
@@ -131,6 +145,8 @@ pub fn check_ca_pem(pem: &str) -> Result<(), String> {
 
 struct Run {
     result: Result<Delivered, SendFailure>,
+    /// The step the conversation was in when it ended.
+    step: Step,
     transcript: Vec<crate::report::TranscriptLine>,
     elapsed_ms: u64,
 }
@@ -179,8 +195,10 @@ async fn run(server: &MailServer, to: &Address, mail: &Mail) -> Run {
             f
         }
     });
+    let step = *progress.lock().unwrap_or_else(|p| p.into_inner());
     Run {
         result,
+        step,
         transcript: collector.transcript(),
         elapsed_ms: started.elapsed().as_millis() as u64,
     }

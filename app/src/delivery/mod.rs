@@ -1,0 +1,3 @@
+//! Delivering the outbox (server only): what a failure means ([`policy`]).
+
+pub mod policy;
