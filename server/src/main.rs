@@ -60,7 +60,8 @@ async fn run() -> Result<(), String> {
     tracing::info!("listening on http://{local} with data in {}", data_dir.display());
 
     let public_url = config.public_url_for(local);
-    let ctx = ServerContext::new(store.clone(), secrets, public_url.clone());
+    let outbox = app::delivery::Outbox::start(store.clone(), app::delivery::WorkerConfig::default());
+    let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone());
     if store.admin_count().map_err(|e| e.to_string())? == 0 {
         let token = auth::random_token();
         ctx.set_setup_token(Some(auth::token_hash(&token)));
@@ -79,6 +80,9 @@ async fn run() -> Result<(), String> {
         shutdown_signal(),
     )
     .await;
+    // No new sends; those under way finish within the outbox's grace (or go out again at the
+    // next start).
+    outbox.stop().await;
 
     store
         .flush()

@@ -165,7 +165,9 @@ pub const RESET_LINK_MINUTES: u64 = 30;
 /// whether or not the account exists; it differs only when no mail server is configured.
 #[server(endpoint = "request_password_reset", output = super::codec::Json)]
 pub async fn request_password_reset(email: String) -> Result<String, AppError> {
-    use crate::{auth, clock, mailer, store::ResetRecord};
+    use crate::outbox::Priority;
+    use crate::store::{MailBody, NewMessage, ResetRecord};
+    use crate::{auth, clock, mailer};
     let ctx = ssr::current()?;
     let limits = &ctx.limits;
     limits
@@ -181,23 +183,26 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     let email = ssr::normalized_email(&email);
     let who = email.clone();
     let (mail, admin) = ssr::storage(move |s| Ok((s.load_mail()?, s.get_admin(&who)?))).await?;
-    let Some(mail) = mail else {
+    if mail.is_none() {
         return Ok(ResetAnswer::NoMailServer.said());
-    };
+    }
     let minutes = auth::RESET_TOKEN_TTL_SECS / 60;
     let answer = ResetAnswer::OnItsWay.said();
     // The same work whether or not the account exists, so the answer's timing tells nothing: a
     // token is made and stored either way (one for an unknown account can never be used, as
     // `reset_password` finds no admin, and is purged when it expires).
     let token = auth::random_token();
+    let expires_at = clock::now_unix() + auth::RESET_TOKEN_TTL_SECS;
     let record = ResetRecord {
         email: email.clone(),
-        expires_at: clock::now_unix() + auth::RESET_TOKEN_TTL_SECS,
+        expires_at,
     };
     let hash = auth::token_hash(&token);
     ssr::storage(move |s| s.put_reset(&hash, &record)).await?;
-    let Some(to) = admin.and_then(|a| a.email.parse::<lettre::Address>().ok()) else {
+    let Some(to) = admin.map(|a| a.email) else {
         tracing::info!(account = ?email, "password reset requested for an unknown account");
+        // The flush an enqueue would have cost, so the answer's timing tells nothing.
+        ssr::storage(|s| s.flush()).await?;
         return Ok(answer);
     };
     let link = format!(
@@ -205,16 +210,23 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         ctx.public_url.trim_end_matches('/'),
         crate::routes::RESET
     );
-    let message = mailer::bodies::password_reset(&email, &link, minutes);
-    // Sent in the background: the answer does not wait for the mail server.
-    tokio::spawn(async move {
-        match mailer::send(&mail.value, &to, &message).await {
-            Ok(_) => tracing::info!(account = ?email, "password reset mail sent"),
-            Err(f) => {
-                tracing::error!(account = ?email, diagnosis = ?f.diagnosis, summary = ?f.summary, "password reset mail failed")
-            }
-        }
-    });
+    let mail = mailer::bodies::password_reset(&email, &link, minutes);
+    // Through the outbox, first in line, sealed at rest, and of no use (so expired, not sent)
+    // once the token is.
+    let message = NewMessage {
+        to,
+        subject: mail.subject,
+        body: MailBody {
+            text: mail.text,
+            html: None,
+        },
+        priority: Priority::Security,
+        expires_at: Some(expires_at),
+    };
+    let now = clock::now_unix();
+    let queued = ssr::storage(move |s| s.enqueue(vec![message], None, now)).await?;
+    ctx.outbox.wake();
+    tracing::info!(account = ?email, message = ?queued.ids(), "password reset mail queued");
     Ok(answer)
 }
 

@@ -30,6 +30,8 @@ pub struct ServerContext {
     pub public_url: String,
     /// The origins server functions answer (`auth::allowed_origins`).
     pub origins: Arc<Vec<url::Origin>>,
+    /// The worker delivering the system's own mail.
+    pub outbox: crate::delivery::Outbox,
 }
 
 /// The rate limits of the server functions.
@@ -51,7 +53,12 @@ const HASHES_WAITING: usize = 16;
 const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl ServerContext {
-    pub fn new(store: SharedStore, secrets: SecretBox, public_url: String) -> Self {
+    pub fn new(
+        store: SharedStore,
+        secrets: SecretBox,
+        public_url: String,
+        outbox: crate::delivery::Outbox,
+    ) -> Self {
         Self {
             store,
             secrets,
@@ -64,6 +71,7 @@ impl ServerContext {
             setup_token: Default::default(),
             origins: Arc::new(crate::auth::allowed_origins(&public_url)),
             public_url,
+            outbox,
         }
     }
 

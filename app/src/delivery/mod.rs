@@ -1,3 +1,327 @@
-//! Delivering the outbox (server only): what a failure means ([`policy`]).
+//! Delivering the outbox (server only): one worker takes due messages, highest priority first,
+//! sends them through the saved mail settings a few at a time, and records each attempt; what a
+//! failure means is [`policy`]'s.
+//!
+//! Durability: `enqueue` is flushed before it answers; the outcomes of a batch are flushed
+//! together (group commit). After a crash, messages the worker had taken ("sending") go back to
+//! the queue when it starts again, so delivery is at least once: a message is sent twice only if
+//! the process died after the server took it and before its outcome was flushed, at most the
+//! number in flight. A break after the final dot that the worker sees itself is "uncertain" and
+//! is not sent again by itself.
 
 pub mod policy;
+
+use crate::mailer::{self, Mail, Step};
+use crate::outbox::Attempt;
+use crate::store::{Claimed, Outcome, SharedStore, StoreError};
+use policy::{RetrySchedule, Verdict};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How the worker runs.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Messages sent at the same time (each on its own connection).
+    pub concurrency: usize,
+    pub schedule: RetrySchedule,
+    /// How often an idle worker looks for deferred messages that became due.
+    pub idle_poll: Duration,
+    /// After a stop is asked for, how long sends under way may take before the worker leaves
+    /// them (they go back to the queue at the next start).
+    pub stop_grace: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            schedule: RetrySchedule::default(),
+            idle_poll: Duration::from_secs(1),
+            stop_grace: Duration::from_secs(8),
+        }
+    }
+}
+
+/// Why the outbox is paused, and the settings version it was paused at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pause {
+    pub reason: String,
+    pub settings_version: u64,
+}
+
+#[derive(Default)]
+struct Shared {
+    wake: Notify,
+    stop: Notify,
+    stopping: std::sync::atomic::AtomicBool,
+    paused: Mutex<Option<Pause>>,
+    /// Unix seconds until which the mail server's lane waits (its quota or rate limit).
+    throttled_until: Mutex<u64>,
+}
+
+/// The handle on the outbox worker: wake it after an enqueue, read or lift its pause, stop it.
+#[derive(Clone)]
+pub struct Outbox {
+    shared: Arc<Shared>,
+    done: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Outbox {
+    /// Starts the worker on the current tokio runtime.
+    pub fn start(store: SharedStore, config: WorkerConfig) -> Self {
+        let shared = Arc::new(Shared::default());
+        let task = tokio::spawn(run(store, config, shared.clone()));
+        Self {
+            shared,
+            done: Arc::new(tokio::sync::Mutex::new(Some(task))),
+        }
+    }
+
+    /// Something was enqueued: look now rather than at the next poll.
+    pub fn wake(&self) {
+        self.shared.wake.notify_one();
+    }
+
+    pub fn paused(&self) -> Option<Pause> {
+        self.shared
+            .paused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// An admin lifts the pause (the settings did not change, the server was fixed).
+    pub fn resume(&self) {
+        *self.shared.paused.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.wake();
+    }
+
+    /// No new sends start; sends under way finish within the grace, then the worker ends.
+    pub async fn stop(&self) {
+        self.shared
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shared.stop.notify_one();
+        self.shared.wake.notify_one();
+        if let Some(task) = self.done.lock().await.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+fn stopping(shared: &Shared) -> bool {
+    shared.stopping.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Runs blocking storage work off the async runtime.
+async fn blocking<T: Send + 'static>(
+    store: &SharedStore,
+    f: impl FnOnce(&dyn crate::store::Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(e.to_string()))))
+}
+
+async fn run(store: SharedStore, config: WorkerConfig, shared: Arc<Shared>) {
+    match blocking(&store, |s| s.requeue_in_flight()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            messages = n,
+            "outbox: messages left sending by the last run go out again"
+        ),
+        Err(e) => tracing::error!(error = %e, "outbox: requeueing the messages in flight failed"),
+    }
+    while !stopping(&shared) {
+        let worked = match round(&store, &config, &shared).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::error!(error = %e, "outbox: storage failed; trying again shortly");
+                false
+            }
+        };
+        if !worked {
+            let _ = tokio::time::timeout(config.idle_poll, shared.wake.notified()).await;
+        }
+    }
+}
+
+/// One round: takes what is due and sends it. Returns how many messages it took.
+async fn round(
+    store: &SharedStore,
+    config: &WorkerConfig,
+    shared: &Arc<Shared>,
+) -> Result<usize, StoreError> {
+    let now = crate::clock::now_unix();
+    let Some(settings) = blocking(store, |s| s.load_mail()).await? else {
+        return Ok(0);
+    };
+    {
+        let mut paused = shared.paused.lock().unwrap_or_else(|p| p.into_inner());
+        match paused.as_ref() {
+            Some(p) if p.settings_version == settings.version => return Ok(0),
+            Some(_) => {
+                tracing::info!("outbox: the mail settings changed; resuming");
+                *paused = None;
+            }
+            None => {}
+        }
+    }
+    if *shared.throttled_until.lock().unwrap_or_else(|p| p.into_inner()) > now {
+        return Ok(0);
+    }
+    let max = config.concurrency.max(1);
+    let claimed = blocking(store, move |s| s.claim(now, max)).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let taken = claimed.len();
+    let server = Arc::new(settings.value);
+    let mut sends = tokio::task::JoinSet::new();
+    for c in claimed {
+        let server = server.clone();
+        sends.spawn(async move {
+            let result = send(&server, &c).await;
+            (c, result)
+        });
+    }
+    let mut outcomes = Vec::with_capacity(taken);
+    let grace = async {
+        shared.stop.notified().await;
+        tokio::time::sleep(config.stop_grace).await;
+    };
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            next = sends.join_next() => match next {
+                Some(Ok((c, result))) => outcomes.push(judge(&c, result, config, shared, settings.version, now)),
+                Some(Err(e)) => tracing::error!(error = %e, "outbox: a send task failed"),
+                None => break,
+            },
+            // Stopping, and the grace is over: leave the rest (back to the queue at the next start).
+            _ = &mut grace => {
+                tracing::warn!(left = sends.len(), "outbox: stopping with sends under way");
+                sends.abort_all();
+                break;
+            }
+        }
+    }
+    blocking(store, move |s| {
+        for (id, outcome) in outcomes {
+            s.finish(id, outcome)?;
+        }
+        s.flush()
+    })
+    .await?;
+    Ok(taken)
+}
+
+/// How a send ended, before judging it.
+type SendResult = Result<mailer::Delivered, (mailer::SendFailure, Step)>;
+
+async fn send(server: &crate::domain::MailServer, c: &Claimed) -> SendResult {
+    let to = c.message.to.parse::<lettre::Address>().map_err(|e| {
+        (
+            mailer::SendFailure::new(
+                crate::report::Diagnosis::RecipientRejected,
+                format!("The address {} cannot be used: {e}", c.message.to),
+            ),
+            Step::RcptTo,
+        )
+    })?;
+    let mail = Mail {
+        subject: c.message.subject.clone(),
+        text: c.body.text.clone(),
+    };
+    mailer::deliver(server, &to, &mail).await
+}
+
+/// The outcome to record for a finished send; pauses the outbox or the lane when the verdict
+/// says so.
+fn judge(
+    c: &Claimed,
+    result: SendResult,
+    config: &WorkerConfig,
+    shared: &Shared,
+    settings_version: u64,
+    now: u64,
+) -> (crate::outbox::MessageId, Outcome) {
+    let id = c.message.id;
+    let at = crate::clock::now_rfc3339();
+    let (failure, step) = match result {
+        Ok(delivered) => {
+            let text = delivered.reply;
+            return (
+                id,
+                Outcome::Sent(Attempt {
+                    at,
+                    step: "sent".into(),
+                    code: Some(delivered.code),
+                    enhanced_status: mailer::enhanced_status(&text),
+                    text,
+                }),
+            );
+        }
+        Err(failed) => failed,
+    };
+    let text = failure.reply.clone().unwrap_or_else(|| failure.summary.clone());
+    let attempt = Attempt {
+        at,
+        step: step_name(step).into(),
+        code: failure.code,
+        enhanced_status: failure.reply.as_deref().and_then(mailer::enhanced_status),
+        text,
+    };
+    let failures = c.message.attempts.len() as u32 + 1;
+    let outcome = match policy::classify(&failure, step) {
+        Verdict::Fail => Outcome::Failed(attempt),
+        Verdict::Uncertain => Outcome::Uncertain(attempt),
+        Verdict::Retry { after_secs } => {
+            let wait = after_secs.unwrap_or_else(|| config.schedule.wait_secs(failures, rand::random()));
+            if config.schedule.gives_up(c.message.created_at, now + wait) {
+                Outcome::Failed(attempt)
+            } else {
+                Outcome::Deferred {
+                    attempt,
+                    until: now + wait,
+                }
+            }
+        }
+        Verdict::Throttled { secs } => {
+            let until = now + secs;
+            let mut lane = shared.throttled_until.lock().unwrap_or_else(|p| p.into_inner());
+            *lane = (*lane).max(until);
+            tracing::warn!(secs, reply = %attempt.text, "outbox: the mail server's limit is reached; waiting");
+            Outcome::Deferred { attempt, until }
+        }
+        Verdict::PauseOutbox => {
+            let reason = format!("{} ({})", failure.summary, attempt.text);
+            tracing::error!(%reason, "outbox: paused until the mail settings change or an admin resumes it");
+            *shared.paused.lock().unwrap_or_else(|p| p.into_inner()) = Some(Pause {
+                reason,
+                settings_version,
+            });
+            Outcome::Held(attempt)
+        }
+    };
+    (id, outcome)
+}
+
+/// A step's name in an attempt's record.
+fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Dns => "dns",
+        Step::Connect => "connect",
+        Step::Tls => "tls",
+        Step::Greeting => "greeting",
+        Step::Ehlo => "ehlo",
+        Step::StartTls => "starttls",
+        Step::Auth => "login",
+        Step::MailFrom => "mail from",
+        Step::RcptTo => "rcpt to",
+        Step::Data => "data",
+        Step::Body => "message",
+    }
+}

@@ -74,6 +74,9 @@ pub enum Outcome {
     Expired,
     /// Not tried (the outbox is stopping, or paused): back to the queue as it was.
     Returned,
+    /// Tried, and the outbox paused because of it (a login refused): back to the queue with
+    /// the attempt recorded, due at once when the outbox resumes.
+    Held(Attempt),
 }
 
 pub trait OutboxStore {
@@ -97,6 +100,9 @@ pub trait OutboxStore {
     fn finish(&self, id: MessageId, outcome: Outcome) -> Result<(), StoreError>;
 
     fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
+
+    /// The newest `limit` messages, newest first.
+    fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError>;
 
     /// After a restart: every message left in "sending" goes back to the queue, due at once
     /// (delivery is at least once). Returns how many.
@@ -306,7 +312,10 @@ impl OutboxStore for SledStore {
                         m.attempts.push(a);
                     }
                     Outcome::Expired => m.state = State::Expired,
-                    Outcome::Returned => {
+                    Outcome::Returned | Outcome::Held(_) => {
+                        if let Outcome::Held(a) = outcome.clone() {
+                            m.attempts.push(a);
+                        }
                         m.state = if m.attempts.is_empty() {
                             State::Queued
                         } else {
@@ -323,6 +332,15 @@ impl OutboxStore for SledStore {
 
     fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
         self.load_message(id)
+    }
+
+    fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError> {
+        self.outbox
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|kv| decode(&kv?.1))
+            .collect()
     }
 
     fn requeue_in_flight(&self) -> Result<usize, StoreError> {
@@ -526,6 +544,13 @@ mod tests {
             store.claim(NOW + 3, 10).unwrap().is_empty(),
             "each message is taken once"
         );
+        let newest: Vec<String> = store
+            .recent_messages(2)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.to)
+            .collect();
+        assert_eq!(newest, ["security", "normal-new"]);
     }
 
     #[test]

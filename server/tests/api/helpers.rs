@@ -92,7 +92,8 @@ pub async fn spawn_with(with_admin: bool, limits: server::serve::HttpLimits) -> 
         _ => None,
     })
     .unwrap();
-    let ctx = ServerContext::new(store.clone(), secrets, format!("http://{addr}"));
+    let outbox = app::delivery::Outbox::start(store.clone(), app::delivery::WorkerConfig::default());
+    let ctx = ServerContext::new(store.clone(), secrets, format!("http://{addr}"), outbox);
     let app = router(&config, ctx.clone());
     tokio::spawn(server::serve::serve(
         listener,

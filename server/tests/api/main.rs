@@ -6,5 +6,6 @@ mod auth;
 mod foundation;
 mod helpers;
 mod mail_test;
+mod outbox;
 mod security;
 mod settings;
