@@ -21,7 +21,10 @@ or SIGTERM arrives.
 
 Accounts: alerts@example.com / correct-password, apikey / correct-password.
 Hooks: MAIL FROM not equal to the account -> 553; RCPT reject-rcpt@... -> 550;
-RCPT reject-data@... -> accepted, then 554 after DATA. Accepted messages land in the spool.
+RCPT reject-data@... -> accepted, then 554 after DATA; RCPT defer-once-*@... -> 451 the first
+time that address is seen, accepted afterwards; RCPT quota@... -> accepted, then Gmail's daily
+limit (550 5.4.5) after DATA; RCPT drop-after-dot@... -> the connection is closed after the
+message's final dot, without an answer. Accepted messages land in the spool.
 """
 
 import asyncio
@@ -131,6 +134,7 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 class Handler:
     def __init__(self, spool):
         self.spool = spool
+        self.deferred_once = set()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         login = session.auth_data if isinstance(session.auth_data, str) else None
@@ -143,12 +147,20 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower().startswith("reject-rcpt@"):
             return "550 5.1.1 Recipient address rejected: User unknown in virtual mailbox table"
+        if address.lower().startswith("defer-once-") and address.lower() not in self.deferred_once:
+            self.deferred_once.add(address.lower())
+            return "451 4.3.0 Temporary lookup failure, try again later"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
         if any(r.lower().startswith("reject-data@") for r in envelope.rcpt_tos):
             return "554 5.7.1 Message rejected: content policy"
+        if any(r.lower().startswith("quota@") for r in envelope.rcpt_tos):
+            return "550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits, go to https://support.google.com/a/answer/166852"
+        if any(r.lower().startswith("drop-after-dot@") for r in envelope.rcpt_tos):
+            server.transport.close()
+            return "250 2.0.0 never heard"
         queue_id = uuid.uuid4().hex[:12].upper()
         path = os.path.join(self.spool, queue_id + ".eml")
         with open(path + ".tmp", "wb") as f:

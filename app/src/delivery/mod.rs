@@ -83,6 +83,15 @@ impl Outbox {
         self.shared.wake.notify_one();
     }
 
+    /// Unix seconds until which the mail server's lane waits for its quota (0: not waiting).
+    pub fn throttled_until(&self) -> u64 {
+        *self
+            .shared
+            .throttled_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn paused(&self) -> Option<Pause> {
         self.shared
             .paused

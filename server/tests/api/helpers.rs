@@ -92,7 +92,7 @@ pub async fn spawn_with(with_admin: bool, limits: server::serve::HttpLimits) -> 
         _ => None,
     })
     .unwrap();
-    let outbox = app::delivery::Outbox::start(store.clone(), app::delivery::WorkerConfig::default());
+    let outbox = app::delivery::Outbox::start(store.clone(), fast_outbox());
     let ctx = ServerContext::new(store.clone(), secrets, format!("http://{addr}"), outbox);
     let app = router(&config, ctx.clone());
     tokio::spawn(server::serve::serve(
@@ -108,6 +108,20 @@ pub async fn spawn_with(with_admin: bool, limits: server::serve::HttpLimits) -> 
         store,
         ctx,
         dir,
+    }
+}
+
+/// The outbox worker with the retry schedule in seconds instead of minutes, so a deferral is
+/// retried within a test.
+pub fn fast_outbox() -> app::delivery::WorkerConfig {
+    app::delivery::WorkerConfig {
+        schedule: app::delivery::policy::RetrySchedule {
+            first_secs: 1,
+            max_secs: 2,
+            give_up_secs: 60,
+        },
+        idle_poll: std::time::Duration::from_millis(50),
+        ..app::delivery::WorkerConfig::default()
     }
 }
 

@@ -4,8 +4,8 @@
 use crate::helpers::{peer, peer_form, spawn_app, TestApp, ADMIN};
 use app::{
     domain::MailServerForm,
-    outbox::{Message, State},
-    store::{MailSettingsStore, OutboxStore},
+    outbox::{Message, Priority, State},
+    store::{MailBody, MailSettingsStore, NewMessage, OutboxStore},
 };
 use std::time::{Duration, Instant};
 
@@ -68,4 +68,121 @@ async fn a_refused_sender_pauses_the_outbox_until_the_settings_change() {
     assert_eq!(sent.id, held.id);
     assert_eq!(sent.attempts.len(), 2);
     assert!(app.ctx.outbox.paused().is_none());
+}
+
+/// Queues one message to `to` as the system would and wakes the worker; returns its id.
+fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
+    let message = NewMessage {
+        to: to.into(),
+        subject: format!("Outbox test to {to}"),
+        body: MailBody {
+            text: "Hello from the outbox.".into(),
+            html: None,
+        },
+        priority: Priority::Alert,
+        expires_at,
+    };
+    let id = app
+        .store
+        .enqueue(vec![message], None, app::clock::now_unix())
+        .unwrap()
+        .ids()[0];
+    app.ctx.outbox.wake();
+    id
+}
+
+/// Waits (bounded) until message `id` satisfies `done`.
+async fn message_when(app: &TestApp, id: u64, done: impl Fn(&Message) -> bool) -> Message {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let m = app.store.message(id).unwrap().expect("stored");
+        if done(&m) {
+            return m;
+        }
+        assert!(Instant::now() < deadline, "still {m:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Each final state the peer can cause, with the step and the reply recorded.
+#[tokio::test]
+async fn each_answer_of_the_server_ends_in_its_state() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    let cases = [
+        ("reject-rcpt@example.com", State::Failed, Some(550), "rcpt to"),
+        ("reject-data@example.com", State::Failed, Some(554), "message"),
+        ("drop-after-dot@example.com", State::Uncertain, None, "message"),
+    ];
+    for (to, state, code, step) in cases {
+        let id = enqueue(&app, to, None);
+        let m = message_when(&app, id, |m| !m.state.pending()).await;
+        assert_eq!(m.state, state, "{to}: {m:?}");
+        let attempt = &m.attempts[0];
+        assert_eq!(
+            (attempt.code, attempt.step.as_str()),
+            (code, step),
+            "{to}: {attempt:?}"
+        );
+    }
+    // A message past its time is not sent.
+    let id = enqueue(&app, "late@example.com", Some(app::clock::now_unix()));
+    let m = message_when(&app, id, |m| !m.state.pending()).await;
+    assert_eq!((m.state, m.attempts.len()), (State::Expired, 0));
+}
+
+#[tokio::test]
+async fn a_temporary_refusal_is_retried_and_then_sent() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    let id = enqueue(&app, "defer-once-retry@example.com", None);
+    let deferred = message_when(&app, id, |m| !m.attempts.is_empty()).await;
+    assert_eq!(deferred.attempts[0].code, Some(451));
+    let sent = message_when(&app, id, |m| m.state == State::Sent).await;
+    assert_eq!(sent.attempts.len(), 2);
+    assert!(sent.attempts[1].text.contains("queued as"), "{:?}", sent.attempts);
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_be_reached_defers_the_message() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("closed")).await;
+    let id = enqueue(&app, "ops@example.com", None);
+    let m = message_when(&app, id, |m| !m.attempts.is_empty()).await;
+    assert_eq!(m.state, State::Deferred, "{m:?}");
+    assert_eq!(m.attempts[0].step, "connect");
+    assert!(m.not_before > m.created_at);
+}
+
+#[tokio::test]
+async fn a_wrong_password_pauses_the_outbox_and_a_quota_pauses_the_lane() {
+    let app = spawn_app().await;
+    save_settings(
+        &app,
+        &MailServerForm {
+            password: "wrong-password".into(),
+            ..peer_form("plain")
+        },
+    )
+    .await;
+    let first = enqueue(&app, "ops@example.com", None);
+    let held = message_when(&app, first, |m| !m.attempts.is_empty()).await;
+    assert_eq!(
+        (held.attempts[0].code, held.attempts[0].step.as_str()),
+        (Some(535), "login")
+    );
+    assert_eq!(held.state, State::Deferred);
+    assert!(app.ctx.outbox.paused().is_some());
+
+    // Fixed: the outbox resumes; Gmail's daily limit then holds the lane for a day.
+    save_settings(&app, &peer_form("plain")).await;
+    app.ctx.outbox.wake();
+    message_when(&app, first, |m| m.state == State::Sent).await;
+    let quota = enqueue(&app, "quota@example.com", None);
+    let m = message_when(&app, quota, |m| !m.attempts.is_empty()).await;
+    assert_eq!(m.state, State::Deferred);
+    assert_eq!(m.attempts[0].enhanced_status.as_deref(), Some("5.4.5"));
+    let day = 24 * 60 * 60;
+    assert!(m.not_before >= m.created_at + day - 5, "{m:?}");
+    assert!(app.ctx.outbox.throttled_until() >= m.not_before);
 }
