@@ -1,0 +1,133 @@
+//! Crash safety of the outbox: the real binary is killed with SIGKILL while password-reset
+//! requests (each enqueues a message) are under way; every request that was answered must have
+//! its message in the database afterwards. Several rounds, each killed at another moment.
+
+use app::{
+    auth,
+    domain::{EmailAddress, MailServer, MailServerForm, MailServerSettings},
+    secrets::SecretBox,
+    store::{MailSettingsStore, OutboxStore, SledStore},
+};
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "admin@example.com";
+
+fn open(dir: &std::path::Path) -> SledStore {
+    SledStore::open(dir, SecretBox::load_or_create(dir, None).unwrap()).unwrap()
+}
+
+/// An admin, and mail settings pointing at a port nobody listens on (messages stay queued).
+fn prepare(dir: &std::path::Path) {
+    let store = open(dir);
+    let admin = EmailAddress::parse(ADMIN).unwrap();
+    auth::set_admin_password(&store, &admin, "a long admin password").unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let form = MailServerForm {
+        host: "localhost".into(),
+        port: closed.to_string(),
+        account: "alerts@example.com".into(),
+        password: "secret-password".into(),
+        from_address: "alerts@example.com".into(),
+        timeout: "2".into(),
+        ..MailServerForm::default()
+    };
+    let parsed = MailServerSettings::parse(&form, None).unwrap();
+    store
+        .save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN)
+        .unwrap();
+}
+
+/// Starts the server on a free port and returns it with its URL once it listens.
+fn start(dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .env("MAILROOM_DATA_DIR", dir)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the server printed its address").unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // Keep reading its log so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+/// One reset request from its own loopback address (the per-address rate limit).
+async fn request_reset(url: String, from: IpAddr) -> bool {
+    let client = reqwest::Client::builder()
+        .local_address(from)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let answer = client
+        .post(format!("{url}/api/request_password_reset"))
+        .header("Origin", &url)
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("email={}", ADMIN.replace('@', "%40")))
+        .send()
+        .await;
+    matches!(answer, Ok(r) if r.status().is_success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_acknowledged_message_is_lost_to_a_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let mut acknowledged = 0usize;
+    for round in 0u8..4 {
+        let (mut child, url) = start(dir.path());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        for i in 0u8..40 {
+            let (url, tx) = (url.clone(), tx.clone());
+            tokio::spawn(async move {
+                let from = IpAddr::V4(Ipv4Addr::new(127, 10 + round, i, 1));
+                let _ = tx.send(request_reset(url, from).await);
+            });
+        }
+        drop(tx);
+        // Kill it after a different number of answers each round, with requests still under way.
+        let kill_after = 5 + 8 * usize::from(round);
+        let mut answered = 0;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while answered < kill_after && Instant::now() < deadline {
+            match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+                Ok(Some(true)) => {
+                    answered += 1;
+                    acknowledged += 1;
+                }
+                Ok(Some(false)) => {}
+                _ => break,
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Answers that arrived before the kill count too.
+        while let Ok(ok) = rx.try_recv() {
+            acknowledged += usize::from(ok);
+        }
+        assert!(answered >= kill_after, "round {round}: only {answered} answers");
+        let store = open(dir.path());
+        let stored = store.recent_messages(usize::MAX).unwrap().len();
+        assert!(
+            stored >= acknowledged,
+            "round {round}: {acknowledged} enqueues acknowledged, {stored} messages stored"
+        );
+        println!("round {round}: {acknowledged} acknowledged, {stored} stored");
+    }
+}
