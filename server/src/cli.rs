@@ -29,6 +29,11 @@ ENVIRONMENT:
                          (default: DATA_DIR/secret.key, created with mode 0600).
     MAILROOM_SITE_ROOT   Directory holding the built front end under pkg/
                          (default: the workspace's target/site).
+    MAILROOM_OUTBOX_CONCURRENCY       Messages the outbox sends at once (default: 4).
+    MAILROOM_OUTBOX_GIVE_UP_HOURS     A message still failing this long after it was queued
+                                      fails for good (default: 24).
+    MAILROOM_OUTBOX_KEEP_BODIES_DAYS  Days the text of sent or failed mail is kept (default: 7).
+    MAILROOM_OUTBOX_KEEP_DAYS         Days their records are kept (default: 90).
     RUST_LOG             Log filter (default: info).
 
 When no admin exists, the server prints a one-time setup link at start.

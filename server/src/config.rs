@@ -19,6 +19,42 @@ pub struct Config {
     pub public_url: Option<String>,
     /// MAILROOM_SECRET_KEY, if set (else the key file in the data dir).
     pub secret_key: Option<String>,
+    pub outbox: OutboxConfig,
+}
+
+/// The outbox's settings (`MAILROOM_OUTBOX_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxConfig {
+    pub concurrency: usize,
+    pub give_up_hours: u64,
+    pub keep_bodies_days: u64,
+    pub keep_days: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            give_up_hours: 24,
+            keep_bodies_days: 7,
+            keep_days: 90,
+        }
+    }
+}
+
+impl OutboxConfig {
+    /// The worker's configuration.
+    pub fn worker(&self) -> app::delivery::WorkerConfig {
+        let defaults = app::delivery::WorkerConfig::default();
+        app::delivery::WorkerConfig {
+            concurrency: self.concurrency,
+            schedule: app::delivery::policy::RetrySchedule {
+                give_up_secs: self.give_up_hours * 60 * 60,
+                ..defaults.schedule
+            },
+            ..defaults
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +63,13 @@ pub enum ConfigError {
     Addr { value: String },
     #[error("MAILROOM_PUBLIC_URL={value:?} must start with http:// or https://")]
     PublicUrl { value: String },
+    #[error("{name}={value:?} must be a whole number from {min} to {max}")]
+    Number {
+        name: &'static str,
+        value: String,
+        min: u64,
+        max: u64,
+    },
 }
 
 impl Config {
@@ -48,6 +91,36 @@ impl Config {
                 None => None,
             },
             secret_key: var("MAILROOM_SECRET_KEY"),
+            outbox: {
+                let d = OutboxConfig::default();
+                let number = |name: &'static str, default: u64, min: u64, max: u64| match var(name) {
+                    None => Ok(default),
+                    Some(value) => value
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| (min..=max).contains(n))
+                        .ok_or(ConfigError::Number {
+                            name,
+                            value,
+                            min,
+                            max,
+                        }),
+                };
+                let keep_bodies_days =
+                    number("MAILROOM_OUTBOX_KEEP_BODIES_DAYS", d.keep_bodies_days, 1, 3650)?;
+                OutboxConfig {
+                    concurrency: number("MAILROOM_OUTBOX_CONCURRENCY", d.concurrency as u64, 1, 64)? as usize,
+                    give_up_hours: number("MAILROOM_OUTBOX_GIVE_UP_HOURS", d.give_up_hours, 1, 24 * 30)?,
+                    keep_bodies_days,
+                    keep_days: number(
+                        "MAILROOM_OUTBOX_KEEP_DAYS",
+                        d.keep_days.max(keep_bodies_days),
+                        keep_bodies_days,
+                        3650,
+                    )?,
+                }
+            },
         })
     }
 
@@ -78,5 +151,33 @@ mod tests {
         let url =
             Config::from_vars(|k| (k == "MAILROOM_PUBLIC_URL").then(|| "ftp://x".to_string())).unwrap_err();
         assert!(matches!(url, ConfigError::PublicUrl { .. }));
+        assert_eq!(c.outbox, OutboxConfig::default());
+        let vars = |k: &str| match k {
+            "MAILROOM_OUTBOX_CONCURRENCY" => Some("8".to_string()),
+            "MAILROOM_OUTBOX_KEEP_BODIES_DAYS" => Some("30".to_string()),
+            _ => None,
+        };
+        let c = Config::from_vars(vars).unwrap();
+        assert_eq!(
+            (
+                c.outbox.concurrency,
+                c.outbox.keep_bodies_days,
+                c.outbox.keep_days
+            ),
+            (8, 30, 90)
+        );
+        let zero =
+            Config::from_vars(|k| (k == "MAILROOM_OUTBOX_CONCURRENCY").then(|| "0".to_string())).unwrap_err();
+        assert!(zero.to_string().contains("from 1 to 64"), "{zero}");
+        let shorter = Config::from_vars(|k| match k {
+            "MAILROOM_OUTBOX_KEEP_BODIES_DAYS" => Some("30".to_string()),
+            "MAILROOM_OUTBOX_KEEP_DAYS" => Some("10".to_string()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert!(
+            shorter.to_string().contains("MAILROOM_OUTBOX_KEEP_DAYS"),
+            "records outlive bodies: {shorter}"
+        );
     }
 }

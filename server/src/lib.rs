@@ -100,26 +100,41 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
         }))
 }
 
-/// How often expired sessions and reset tokens are removed.
+/// How often expired sessions, reset tokens and old outbox messages are removed.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10 * 60);
 
-/// Removes expired sessions and reset tokens now and then every ten minutes, off the async
-/// runtime, for as long as the server runs.
-pub fn spawn_housekeeping(store: app::store::SharedStore) {
+/// Removes expired sessions and reset tokens, and the outbox's old bodies and records (as
+/// configured), now and then every ten minutes, off the async runtime, while the server runs.
+pub fn spawn_housekeeping(store: app::store::SharedStore, outbox: config::OutboxConfig) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
             every.tick().await;
             let store = store.clone();
-            match tokio::task::spawn_blocking(move || {
-                app::auth::purge_expired(store.as_ref(), app::clock::now_unix())
+            let outbox = outbox.clone();
+            let purged = tokio::task::spawn_blocking(move || {
+                let now = app::clock::now_unix();
+                let day = 24 * 60 * 60;
+                let sessions = app::auth::purge_expired(store.as_ref(), now)?;
+                let messages = app::store::OutboxStore::purge_outbox(
+                    store.as_ref(),
+                    now.saturating_sub(outbox.keep_bodies_days * day),
+                    now.saturating_sub(outbox.keep_days * day),
+                )?;
+                Ok::<_, app::store::StoreError>((sessions, messages))
             })
-            .await
-            {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::info!(removed = n, "expired sessions and reset tokens removed"),
-                Ok(Err(e)) => tracing::error!(error = %e, "removing expired sessions failed"),
-                Err(e) => tracing::error!(error = %e, "removing expired sessions failed"),
+            .await;
+            match purged {
+                Ok(Ok((0, 0))) => {}
+                Ok(Ok((sessions, messages))) => {
+                    tracing::info!(
+                        sessions,
+                        messages,
+                        "expired sessions, reset tokens and old messages removed"
+                    )
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "housekeeping failed"),
+                Err(e) => tracing::error!(error = %e, "housekeeping failed"),
             }
         }
     });

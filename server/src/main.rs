@@ -60,7 +60,7 @@ async fn run() -> Result<(), String> {
     tracing::info!("listening on http://{local} with data in {}", data_dir.display());
 
     let public_url = config.public_url_for(local);
-    let outbox = app::delivery::Outbox::start(store.clone(), app::delivery::WorkerConfig::default());
+    let outbox = app::delivery::Outbox::start(store.clone(), config.outbox.worker());
     let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone());
     if store.admin_count().map_err(|e| e.to_string())? == 0 {
         let token = auth::random_token();
@@ -71,7 +71,7 @@ async fn run() -> Result<(), String> {
             app::routes::SETUP
         );
     }
-    server::spawn_housekeeping(store.clone());
+    server::spawn_housekeeping(store.clone(), config.outbox.clone());
     let app = router(&config, ctx);
     server::serve::serve(
         listener,
