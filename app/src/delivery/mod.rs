@@ -9,6 +9,7 @@
 //! number in flight. A break after the final dot that the worker sees itself is "uncertain" and
 //! is not sent again by itself.
 
+pub mod budget;
 pub mod policy;
 
 use crate::mailer::{self, Mail, Step};
@@ -30,6 +31,8 @@ pub struct WorkerConfig {
     /// After a stop is asked for, how long sends under way may take before the worker leaves
     /// them (they go back to the queue at the next start).
     pub stop_grace: Duration,
+    /// The mail server's limits; `None`: the provider's, if the settings match a preset.
+    pub limits: Option<budget::SendLimits>,
 }
 
 impl Default for WorkerConfig {
@@ -39,6 +42,7 @@ impl Default for WorkerConfig {
             schedule: RetrySchedule::default(),
             idle_poll: Duration::from_secs(1),
             stop_grace: Duration::from_secs(8),
+            limits: None,
         }
     }
 }
@@ -58,6 +62,8 @@ struct Shared {
     paused: Mutex<Option<Pause>>,
     /// Unix seconds until which the mail server's lane waits (its quota or rate limit).
     throttled_until: Mutex<u64>,
+    /// The sends of the last day, against the mail server's limits.
+    budget: Mutex<budget::Budget>,
 }
 
 /// The handle on the outbox worker: wake it after an enqueue, read or lift its pause, stop it.
@@ -181,11 +187,26 @@ async fn round(
     if *shared.throttled_until.lock().unwrap_or_else(|p| p.into_inner()) > now {
         return Ok(0);
     }
-    let max = config.concurrency.max(1);
-    let claimed = blocking(store, move |s| s.claim(now, max)).await?;
+    let limits = config
+        .limits
+        .unwrap_or_else(|| budget::limits_for(settings.value.settings.host.as_str()));
+    let allowed = shared.budget.lock().unwrap_or_else(|p| p.into_inner()).allowance(
+        now,
+        limits,
+        config.concurrency.max(1),
+    );
+    if allowed.messages == 0 {
+        return Ok(0);
+    }
+    let claimed = blocking(store, move |s| s.claim(now, allowed.messages, allowed.lowest)).await?;
     if claimed.is_empty() {
         return Ok(0);
     }
+    shared
+        .budget
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .record(now, claimed.len());
     let taken = claimed.len();
     let server = Arc::new(settings.value);
     let mut sends = tokio::task::JoinSet::new();

@@ -90,10 +90,10 @@ pub trait OutboxStore {
         now: u64,
     ) -> Result<Enqueued, StoreError>;
 
-    /// Takes up to `max` messages that are due at `now`, highest priority first and, within a
-    /// priority, the longest due first, and marks them sending. A due message past its
-    /// `expires_at` is marked expired instead of taken.
-    fn claim(&self, now: u64, max: usize) -> Result<Vec<Claimed>, StoreError>;
+    /// Takes up to `max` messages that are due at `now`, of priority `lowest` or higher,
+    /// highest priority first and, within a priority, the longest due first, and marks them
+    /// sending. A due message past its `expires_at` is marked expired instead of taken.
+    fn claim(&self, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError>;
 
     /// Records how a claimed message's attempt ended. Not flushed by itself: the worker flushes
     /// a batch of outcomes at once ([`super::Store::flush`]).
@@ -228,9 +228,9 @@ impl OutboxStore for SledStore {
         Ok(done)
     }
 
-    fn claim(&self, now: u64, max: usize) -> Result<Vec<Claimed>, StoreError> {
+    fn claim(&self, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
         let mut claimed = Vec::new();
-        for priority in Priority::ALL {
+        for priority in Priority::ALL.into_iter().filter(|p| *p <= lowest) {
             for entry in self.outbox_queue.scan_prefix([priority.rank()]) {
                 if claimed.len() >= max {
                     return Ok(claimed);
@@ -470,7 +470,7 @@ mod tests {
             );
         }
         let store = open(dir.path());
-        let claimed = store.claim(NOW, 10).unwrap();
+        let claimed = store.claim(NOW, 10, Priority::Normal).unwrap();
         assert_eq!(claimed.iter().map(|c| c.message.id).collect::<Vec<_>>(), ids);
         assert_eq!(claimed[0].body.text, format!("Open {link}"));
         assert!(claimed.iter().all(|c| c.message.state == State::Sending));
@@ -505,7 +505,10 @@ mod tests {
             .unwrap();
         assert_eq!(again, Enqueued::Existing(first.ids().to_vec()));
         assert_eq!(
-            store.claim(NOW + IDEMPOTENCY_SECS, 10).unwrap().len(),
+            store
+                .claim(NOW + IDEMPOTENCY_SECS, 10, Priority::Normal)
+                .unwrap()
+                .len(),
             1,
             "nothing stored twice"
         );
@@ -536,12 +539,18 @@ mod tests {
         store
             .enqueue(vec![new("security", Priority::Security)], None, NOW + 3)
             .unwrap();
-        let first = store.claim(NOW + 3, 2).unwrap();
-        assert_eq!(claimed_to(&first), ["security", "alert"]);
-        let rest = store.claim(NOW + 3, 10).unwrap();
-        assert_eq!(claimed_to(&rest), ["normal-old", "normal-new"]);
+        let reserved = store.claim(NOW + 3, 10, Priority::Security).unwrap();
+        assert_eq!(
+            claimed_to(&reserved),
+            ["security"],
+            "only security mail when asked"
+        );
+        let first = store.claim(NOW + 3, 2, Priority::Normal).unwrap();
+        assert_eq!(claimed_to(&first), ["alert", "normal-old"]);
+        let rest = store.claim(NOW + 3, 10, Priority::Normal).unwrap();
+        assert_eq!(claimed_to(&rest), ["normal-new"]);
         assert!(
-            store.claim(NOW + 3, 10).unwrap().is_empty(),
+            store.claim(NOW + 3, 10, Priority::Normal).unwrap().is_empty(),
             "each message is taken once"
         );
         let newest: Vec<String> = store
@@ -561,7 +570,7 @@ mod tests {
             .enqueue(vec![new("a", Priority::Normal)], None, NOW)
             .unwrap()
             .ids()[0];
-        store.claim(NOW, 1).unwrap();
+        store.claim(NOW, 1, Priority::Normal).unwrap();
         store
             .finish(
                 id,
@@ -573,10 +582,10 @@ mod tests {
             .unwrap();
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Deferred);
         assert!(
-            store.claim(NOW + 59, 10).unwrap().is_empty(),
+            store.claim(NOW + 59, 10, Priority::Normal).unwrap().is_empty(),
             "not before its time"
         );
-        assert_eq!(store.claim(NOW + 60, 10).unwrap().len(), 1);
+        assert_eq!(store.claim(NOW + 60, 10, Priority::Normal).unwrap().len(), 1);
         store.finish(id, Outcome::Sent(attempt(250))).unwrap();
         let m = store.message(id).unwrap().unwrap();
         assert_eq!(m.state, State::Sent);
@@ -584,7 +593,7 @@ mod tests {
             m.attempts.iter().map(|a| a.code).collect::<Vec<_>>(),
             [Some(451), Some(250)]
         );
-        assert!(store.claim(NOW + 3600, 10).unwrap().is_empty());
+        assert!(store.claim(NOW + 3600, 10, Priority::Normal).unwrap().is_empty());
     }
 
     #[test]
@@ -600,13 +609,16 @@ mod tests {
             .unwrap()
             .ids()
             .to_vec();
-        store.claim(NOW, 10).unwrap();
+        store.claim(NOW, 10, Priority::Normal).unwrap();
         store.finish(ids[0], Outcome::Failed(attempt(550))).unwrap();
         store.finish(ids[1], Outcome::Uncertain(attempt(0))).unwrap();
         assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Failed);
         assert_eq!(store.message(ids[1]).unwrap().unwrap().state, State::Uncertain);
         assert!(
-            store.claim(NOW + 86_400, 10).unwrap().is_empty(),
+            store
+                .claim(NOW + 86_400, 10, Priority::Normal)
+                .unwrap()
+                .is_empty(),
             "never sent again by itself"
         );
     }
@@ -618,7 +630,7 @@ mod tests {
         let mut reset = new("a", Priority::Security);
         reset.expires_at = Some(NOW + 1800);
         let id = store.enqueue(vec![reset], None, NOW).unwrap().ids()[0];
-        assert!(store.claim(NOW + 1800, 10).unwrap().is_empty());
+        assert!(store.claim(NOW + 1800, 10, Priority::Normal).unwrap().is_empty());
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Expired);
         assert!(
             store.outbox_bodies.get(id_key(id)).unwrap().is_none(),
@@ -635,16 +647,22 @@ mod tests {
                 .enqueue(vec![new("a", Priority::Normal)], None, NOW)
                 .unwrap()
                 .ids()[0];
-            assert_eq!(store.claim(NOW, 10).unwrap().len(), 1);
+            assert_eq!(store.claim(NOW, 10, Priority::Normal).unwrap().len(), 1);
             store.flush().unwrap();
             id
         };
         let store = open(dir.path());
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Sending);
-        assert!(store.claim(NOW, 10).unwrap().is_empty(), "in flight, not queued");
+        assert!(
+            store.claim(NOW, 10, Priority::Normal).unwrap().is_empty(),
+            "in flight, not queued"
+        );
         assert_eq!(store.requeue_in_flight().unwrap(), 1);
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued);
-        assert_eq!(claimed_to(&store.claim(NOW, 10).unwrap()), ["a"]);
+        assert_eq!(
+            claimed_to(&store.claim(NOW, 10, Priority::Normal).unwrap()),
+            ["a"]
+        );
         assert_eq!(
             store.requeue_in_flight().unwrap(),
             1,
@@ -667,7 +685,10 @@ mod tests {
             .to_vec();
         assert!(store.cancel(ids[0]).unwrap());
         assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Cancelled);
-        assert_eq!(claimed_to(&store.claim(NOW, 10).unwrap()), ["b"]);
+        assert_eq!(
+            claimed_to(&store.claim(NOW, 10, Priority::Normal).unwrap()),
+            ["b"]
+        );
         assert!(!store.cancel(ids[1]).unwrap(), "sending: too late");
         assert!(!store.cancel(ids[0]).unwrap(), "already cancelled");
     }
@@ -684,7 +705,7 @@ mod tests {
             .enqueue(vec![new("waiting", Priority::Normal)], None, NOW)
             .unwrap()
             .ids()[0];
-        store.claim(NOW, 1).unwrap();
+        store.claim(NOW, 1, Priority::Normal).unwrap();
         store.finish(sent, Outcome::Sent(attempt(250))).unwrap();
 
         assert_eq!(store.purge_outbox(NOW + 1, NOW).unwrap(), 0);

@@ -186,3 +186,34 @@ async fn a_wrong_password_pauses_the_outbox_and_a_quota_pauses_the_lane() {
     assert!(m.not_before >= m.created_at + day - 5, "{m:?}");
     assert!(app.ctx.outbox.throttled_until() >= m.not_before);
 }
+
+#[tokio::test]
+async fn the_mail_servers_rate_limit_holds_the_rest_back() {
+    use app::delivery::{budget::SendLimits, Outbox};
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    // A worker of its own with a limit of two a minute, on the same database.
+    app.ctx.outbox.stop().await;
+    let limited = Outbox::start(
+        app.store.clone(),
+        app::delivery::WorkerConfig {
+            limits: Some(SendLimits {
+                per_minute: Some(2),
+                per_day: None,
+            }),
+            ..crate::helpers::fast_outbox()
+        },
+    );
+    let ids: Vec<u64> = (0..5)
+        .map(|i| enqueue(&app, &format!("limited-{i}@example.com"), None))
+        .collect();
+    limited.wake();
+    for id in &ids[..2] {
+        message_when(&app, *id, |m| m.state == State::Sent).await;
+    }
+    for id in &ids[2..] {
+        let m = app.store.message(*id).unwrap().unwrap();
+        assert_eq!((m.state, m.attempts.len()), (State::Queued, 0), "{m:?}");
+    }
+    limited.stop().await;
+}

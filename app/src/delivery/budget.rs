@@ -1,0 +1,172 @@
+//! How many messages the mail server takes: a rate limit per mail server, per minute and per
+//! day, from the provider's published limits where the settings match a preset. Part of the
+//! daily budget is kept for security mail (password resets), so a flood of alerts cannot lock
+//! an admin out.
+
+use crate::domain::Preset;
+use crate::outbox::Priority;
+use std::collections::VecDeque;
+
+/// A mail server's limits; `None`: no limit known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SendLimits {
+    pub per_minute: Option<u32>,
+    pub per_day: Option<u32>,
+}
+
+/// The published limits of the providers among the presets, by the settings' host.
+pub fn limits_for(host: &str) -> SendLimits {
+    let (per_minute, per_day) = match Preset::matching(host).map(|(p, _)| p.id) {
+        // Gmail: 500 recipients a day for a consumer account.
+        Some("gmail") => (None, Some(500)),
+        // Microsoft 365: 30 messages a minute, 10,000 recipients a day.
+        Some("m365") => (Some(30), Some(10_000)),
+        // Outlook.com: 300 recipients a day.
+        Some("outlook") => (None, Some(300)),
+        // Yahoo: about 500 a day.
+        Some("yahoo") => (None, Some(500)),
+        _ => (None, None),
+    };
+    SendLimits { per_minute, per_day }
+}
+
+/// The share of the daily budget that only security mail may use.
+pub const SECURITY_RESERVE_PERCENT: u32 = 10;
+
+const MINUTE: u64 = 60;
+const DAY: u64 = 24 * 60 * 60;
+
+/// What may be sent now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Allowance {
+    pub messages: usize,
+    /// The lowest priority that may go (only `Security` when the rest of the day is reserved).
+    pub lowest: Priority,
+}
+
+/// The sends of the last day, to check the limits against. Bounded by the limits themselves.
+#[derive(Debug, Default)]
+pub struct Budget {
+    sent: VecDeque<u64>,
+}
+
+impl Budget {
+    /// What may go at `now` under `limits`, at most `max` messages.
+    pub fn allowance(&mut self, now: u64, limits: SendLimits, max: usize) -> Allowance {
+        while self.sent.front().is_some_and(|t| *t + DAY <= now) {
+            self.sent.pop_front();
+        }
+        let mut messages = max;
+        if let Some(per_minute) = limits.per_minute {
+            let last_minute = self.sent.iter().rev().take_while(|t| **t + MINUTE > now).count();
+            messages = messages.min((per_minute as usize).saturating_sub(last_minute));
+        }
+        let mut lowest = Priority::Normal;
+        if let Some(per_day) = limits.per_day {
+            let today = self.sent.len();
+            let reserve = (per_day * SECURITY_RESERVE_PERCENT).div_ceil(100) as usize;
+            let open = (per_day as usize).saturating_sub(reserve);
+            if today >= open {
+                lowest = Priority::Security;
+                messages = messages.min((per_day as usize).saturating_sub(today));
+            } else {
+                messages = messages.min(open - today);
+            }
+        }
+        Allowance { messages, lowest }
+    }
+
+    /// `n` messages were sent (or tried) at `now`.
+    pub fn record(&mut self, now: u64, n: usize) {
+        self.sent.extend(std::iter::repeat_n(now, n));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    #[test]
+    fn the_presets_carry_their_providers_limits() {
+        assert_eq!(limits_for("smtp.office365.com").per_minute, Some(30));
+        assert_eq!(limits_for("smtp.gmail.com").per_day, Some(500));
+        assert_eq!(limits_for("mail.example.com"), SendLimits::default());
+    }
+
+    #[test]
+    fn no_limits_let_everything_go() {
+        let mut b = Budget::default();
+        b.record(NOW, 10_000);
+        let a = b.allowance(NOW, SendLimits::default(), 8);
+        assert_eq!(
+            a,
+            Allowance {
+                messages: 8,
+                lowest: Priority::Normal
+            }
+        );
+    }
+
+    #[test]
+    fn thirty_a_minute() {
+        let mut b = Budget::default();
+        let limits = SendLimits {
+            per_minute: Some(30),
+            per_day: None,
+        };
+        b.record(NOW, 28);
+        assert_eq!(b.allowance(NOW + 10, limits, 8).messages, 2);
+        b.record(NOW + 10, 2);
+        assert_eq!(b.allowance(NOW + 59, limits, 8).messages, 0, "the minute is full");
+        assert_eq!(
+            b.allowance(NOW + 60, limits, 8).messages,
+            8,
+            "the first 28 left the window; 2 of 30 are in it"
+        );
+        assert_eq!(b.allowance(NOW + 70, limits, 8).messages, 8);
+    }
+
+    #[test]
+    fn the_last_tenth_of_the_day_is_kept_for_security_mail() {
+        let mut b = Budget::default();
+        let limits = SendLimits {
+            per_minute: None,
+            per_day: Some(500),
+        };
+        b.record(NOW, 449);
+        assert_eq!(
+            b.allowance(NOW, limits, 8),
+            Allowance {
+                messages: 1,
+                lowest: Priority::Normal
+            }
+        );
+        b.record(NOW, 1);
+        assert_eq!(
+            b.allowance(NOW, limits, 8),
+            Allowance {
+                messages: 8,
+                lowest: Priority::Security
+            }
+        );
+        b.record(NOW, 49);
+        assert_eq!(
+            b.allowance(NOW, limits, 8),
+            Allowance {
+                messages: 1,
+                lowest: Priority::Security
+            }
+        );
+        b.record(NOW, 1);
+        assert_eq!(b.allowance(NOW, limits, 8).messages, 0, "the day is spent");
+        assert_eq!(
+            b.allowance(NOW + DAY, limits, 8),
+            Allowance {
+                messages: 8,
+                lowest: Priority::Normal
+            }
+        );
+    }
+}
