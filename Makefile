@@ -44,6 +44,7 @@ test-e2e:
 bench: bootstrap-bench build
 	cargo bench -p server --bench save_roundtrip
 	cargo bench -p server --bench test_send_vs_swaks
+	cargo bench -p server --bench outbox_enqueue
 	cd end2end && npx playwright test --config playwright.bench.config.ts
 	$(MAKE) --no-print-directory twiggy
 

@@ -88,6 +88,25 @@ pub struct SledStore {
     secrets: SecretBox,
     /// sled's log file, for `fdatasync` (see [`SledStore::sync`]).
     log: std::fs::File,
+    /// Shares one flush among writers waiting at the same time.
+    commits: GroupCommit,
+}
+
+/// Group commit: a writer takes a ticket after its write; one flush covers every ticket taken
+/// before it started, so concurrent writers share flushes instead of queueing one each.
+#[derive(Default)]
+struct GroupCommit {
+    state: std::sync::Mutex<Commits>,
+    done: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Commits {
+    /// Tickets handed out.
+    taken: u64,
+    /// Every ticket up to this one is on the disk.
+    durable: u64,
+    flushing: bool,
 }
 
 const SETTINGS_TREE: &str = "settings";
@@ -119,6 +138,7 @@ impl SledStore {
         let log = std::fs::File::open(dir.join("db"))?;
         let store = Self {
             log,
+            commits: GroupCommit::default(),
             settings: db.open_tree(SETTINGS_TREE)?,
             admins: db.open_tree(ADMINS_TREE)?,
             sessions: db.open_tree(SESSIONS_TREE)?,
@@ -142,7 +162,35 @@ impl SledStore {
     /// `sync_file_range`, which neither flushes the drive's cache nor the file's size; the
     /// `fdatasync` of the log file that follows does both, so an acknowledged write survives a
     /// power cut, not only a crash of the process.
+    ///
+    /// Writers syncing at the same time share a flush (see [`GroupCommit`]).
     pub(crate) fn sync(&self) -> Result<(), StoreError> {
+        let lock = || self.commits.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = lock();
+        state.taken += 1;
+        let ticket = state.taken;
+        loop {
+            if state.durable >= ticket {
+                return Ok(());
+            }
+            if !state.flushing {
+                state.flushing = true;
+                let covers = state.taken;
+                drop(state);
+                let flushed = self.flush_now();
+                state = lock();
+                state.flushing = false;
+                if flushed.is_ok() {
+                    state.durable = state.durable.max(covers);
+                }
+                self.commits.done.notify_all();
+                return flushed;
+            }
+            state = self.commits.done.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn flush_now(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         self.log.sync_data()?;
         Ok(())
