@@ -18,6 +18,7 @@ or SIGTERM arrives.
   no_newline   greets with a line that never ends (hostile: bytes until the client leaves)
   ssl_many_lines implicit TLS, then the 100 kB many-line greeting
   closed       a port nobody listens on
+  flaky        hangs up on its first two connections (a server that is down), then acts as plain
 
 Accounts: alerts@example.com / correct-password, apikey / correct-password.
 Hooks: MAIL FROM not equal to the account -> 553; RCPT reject-rcpt@... -> 550;
@@ -177,6 +178,23 @@ class CramOnlyHandler(Handler):
         return None
 
 
+class Hangup(asyncio.Protocol):
+    """A server that is down: the connection closes before any greeting."""
+
+    def connection_made(self, transport):
+        transport.close()
+
+
+def flaky(factory, failures=2):
+    seen = {"connections": 0}
+
+    def make():
+        seen["connections"] += 1
+        return Hangup() if seen["connections"] <= failures else factory()
+
+    return make
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -207,6 +225,7 @@ async def main():
 
     servers = [
         await listen("plain", smtp(auth_require_tls=False)),
+        await listen("flaky", flaky(smtp(auth_require_tls=False))),
         await listen("starttls", smtp(tls_context=server_context(*good), require_starttls=False)),
         await listen("ssl", smtp(auth_require_tls=False), server_context(*good)),
         await listen("ssl_expired", smtp(auth_require_tls=False), server_context(*expired)),

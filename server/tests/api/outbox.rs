@@ -217,3 +217,18 @@ async fn the_mail_servers_rate_limit_holds_the_rest_back() {
     }
     limited.stop().await;
 }
+
+#[tokio::test]
+async fn a_server_that_is_down_and_comes_back_gets_the_message() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("flaky")).await;
+    let id = enqueue(&app, "ops@example.com", None);
+    let sent = message_when(&app, id, |m| m.state == State::Sent).await;
+    assert!(sent.attempts.len() >= 2, "{:?}", sent.attempts);
+    let first = &sent.attempts[0];
+    assert_eq!(
+        first.code, None,
+        "no answer from a server that is down: {first:?}"
+    );
+    assert!(sent.attempts.last().unwrap().text.contains("queued as"));
+}
