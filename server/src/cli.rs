@@ -30,6 +30,8 @@ ENVIRONMENT:
     MAILROOM_SITE_ROOT   Directory holding the built front end under pkg/
                          (default: the workspace's target/site).
     MAILROOM_OUTBOX_CONCURRENCY       Messages the outbox sends at once (default: 4).
+    MAILROOM_OUTBOX_STOP_GRACE_SECS   On SIGTERM, seconds the sends under way may still take
+                                      (default: 8); the rest go out at the next start.
     MAILROOM_OUTBOX_GIVE_UP_HOURS     A message still failing this long after it was queued
                                       fails for good (default: 24).
     MAILROOM_OUTBOX_KEEP_BODIES_DAYS  Days the text of sent or failed mail is kept (default: 7).

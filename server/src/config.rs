@@ -26,6 +26,8 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxConfig {
     pub concurrency: usize,
+    /// On SIGTERM, how long sends under way may take.
+    pub stop_grace_secs: u64,
     pub give_up_hours: u64,
     pub keep_bodies_days: u64,
     pub keep_days: u64,
@@ -35,6 +37,7 @@ impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
             concurrency: 4,
+            stop_grace_secs: 8,
             give_up_hours: 24,
             keep_bodies_days: 7,
             keep_days: 90,
@@ -48,6 +51,7 @@ impl OutboxConfig {
         let defaults = app::delivery::WorkerConfig::default();
         app::delivery::WorkerConfig {
             concurrency: self.concurrency,
+            stop_grace: std::time::Duration::from_secs(self.stop_grace_secs),
             schedule: app::delivery::policy::RetrySchedule {
                 give_up_secs: self.give_up_hours * 60 * 60,
                 ..defaults.schedule
@@ -112,6 +116,7 @@ impl Config {
                 OutboxConfig {
                     concurrency: number("MAILROOM_OUTBOX_CONCURRENCY", d.concurrency as u64, 1, 64)? as usize,
                     give_up_hours: number("MAILROOM_OUTBOX_GIVE_UP_HOURS", d.give_up_hours, 1, 24 * 30)?,
+                    stop_grace_secs: number("MAILROOM_OUTBOX_STOP_GRACE_SECS", d.stop_grace_secs, 0, 60)?,
                     keep_bodies_days,
                     keep_days: number(
                         "MAILROOM_OUTBOX_KEEP_DAYS",

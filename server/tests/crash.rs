@@ -1,6 +1,7 @@
-//! Crash safety of the outbox: the real binary is killed with SIGKILL while password-reset
-//! requests (each enqueues a message) are under way; every request that was answered must have
-//! its message in the database afterwards. Several rounds, each killed at another moment.
+//! Crash safety of the outbox, with the real binary: killed with SIGKILL while password-reset
+//! requests (each enqueues a message) are under way, every request that was answered has its
+//! message in the database afterwards (several rounds, each killed at another moment); stopped
+//! with SIGTERM while a send hangs, it ends within the outbox's grace and the message is kept.
 
 use app::{
     auth,
@@ -21,21 +22,26 @@ fn open(dir: &std::path::Path) -> SledStore {
 
 /// An admin, and mail settings pointing at a port nobody listens on (messages stay queued).
 fn prepare(dir: &std::path::Path) {
-    let store = open(dir);
-    let admin = EmailAddress::parse(ADMIN).unwrap();
-    auth::set_admin_password(&store, &admin, "a long admin password").unwrap();
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
+    prepare_with_port(dir, closed);
+}
+
+/// An admin, and mail settings pointing at `port` on loopback.
+fn prepare_with_port(dir: &std::path::Path, port: u16) {
+    let store = open(dir);
+    let admin = EmailAddress::parse(ADMIN).unwrap();
+    auth::set_admin_password(&store, &admin, "a long admin password").unwrap();
     let form = MailServerForm {
         host: "localhost".into(),
-        port: closed.to_string(),
+        port: port.to_string(),
         account: "alerts@example.com".into(),
         password: "secret-password".into(),
         from_address: "alerts@example.com".into(),
-        timeout: "2".into(),
+        timeout: "30".into(),
         ..MailServerForm::default()
     };
     let parsed = MailServerSettings::parse(&form, None).unwrap();
@@ -48,6 +54,7 @@ fn prepare(dir: &std::path::Path) {
 fn start(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
         .env("MAILROOM_DATA_DIR", dir)
+        .env("MAILROOM_OUTBOX_STOP_GRACE_SECS", "1")
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
@@ -130,4 +137,41 @@ async fn no_acknowledged_message_is_lost_to_a_kill_9() {
         );
         println!("round {round}: {acknowledged} acknowledged, {stored} stored");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_a_hanging_send_within_the_grace_and_keeps_the_message() {
+    // A mail server that accepts connections and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    prepare_with_port(dir.path(), silent.local_addr().unwrap().port());
+    let (mut child, url) = start(dir.path());
+    assert!(request_reset(url, IpAddr::V4(Ipv4Addr::new(127, 20, 0, 1))).await);
+    // The send is under way once the worker connects.
+    let (_held, _) = tokio::time::timeout(Duration::from_secs(15), silent.accept())
+        .await
+        .expect("the outbox connects")
+        .unwrap();
+    let asked = Instant::now();
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let took = asked.elapsed();
+    assert!(status.success(), "{status:?}");
+    // One second of grace for the send (the settings' timeout is 30 s), plus the shutdown.
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+    let store = open(dir.path());
+    let messages = store.recent_messages(10).unwrap();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].state.pending(),
+        "kept for the next start: {:?}",
+        messages[0]
+    );
+    assert_eq!(store.requeue_in_flight().unwrap(), 1, "in flight when stopped");
 }
