@@ -40,11 +40,13 @@ test-e2e:
 	cd end2end && npx playwright test
 
 # Benchmarks print figures (no thresholds): durable save round trip, test send beside swaks,
-# keystroke to validation message, and the pages' weight and time to interactive (`size`).
+# durable enqueue, the outbox's drain into smtp-sink beside smtp-source, keystroke to
+# validation message, and the pages' weight and time to interactive (`size`).
 bench: bootstrap-bench build
 	cargo bench -p server --bench save_roundtrip
 	cargo bench -p server --bench test_send_vs_swaks
 	cargo bench -p server --bench outbox_enqueue
+	cargo bench -p server --bench outbox_drain
 	cd end2end && npx playwright test --config playwright.bench.config.ts
 	$(MAKE) --no-print-directory twiggy
 

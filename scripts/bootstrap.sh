@@ -4,7 +4,8 @@
 #
 #   scripts/bootstrap.sh          what `make run` needs (wasm target, wasm-bindgen, trunk, npm deps)
 #   scripts/bootstrap.sh --test   also what `make test` needs (chromium, the SMTP test server)
-#   scripts/bootstrap.sh --bench  also what `make bench` / `make size` need (twiggy)
+#   scripts/bootstrap.sh --bench  also what `make bench` / `make size` need (twiggy, postfix's
+#                                 smtp-sink and smtp-source)
 #
 # Writes target/bootstrap.env, sourced by the Makefile before the front-end build: empty on the
 # normal rustup route, the Debian rustc-web settings on the fallback route.
@@ -93,6 +94,15 @@ if [ $want_test -eq 1 ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
     cp scripts/requirements-test.txt "$stamp"
   fi
+fi
+if [ $want_bench -eq 1 ] && ! have smtp-sink; then
+  # 8. Postfix's smtp-sink and smtp-source: the outbox drain benchmark's sink and reference.
+  #    Installed unconfigured, so no mail system is set up on this machine.
+  log "installing postfix (smtp-sink, smtp-source) without configuration"
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  fi
+  apt_install postfix
 fi
 if [ $want_bench -eq 1 ] && [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "$TWIGGY_VERSION" ]; then
   # 7. twiggy: what the wasm's bytes are made of (`make size`).

@@ -20,6 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// Messages taken in one batch per connection, and the most in one batch.
+const BATCH_PER_CONNECTION: usize = 32;
+const MAX_BATCH: usize = 256;
+
 /// How the worker runs.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -125,6 +129,13 @@ impl Outbox {
     }
 }
 
+impl Shared {
+    /// Whether the mail server's lane waits for its quota at `now`.
+    fn lane_waits(&self, now: u64) -> bool {
+        *self.throttled_until.lock().unwrap_or_else(|p| p.into_inner()) > now
+    }
+}
+
 fn stopping(shared: &Shared) -> bool {
     shared.stopping.load(std::sync::atomic::Ordering::SeqCst)
 }
@@ -184,17 +195,19 @@ async fn round(
             None => {}
         }
     }
-    if *shared.throttled_until.lock().unwrap_or_else(|p| p.into_inner()) > now {
+    if shared.lane_waits(now) {
         return Ok(0);
     }
     let limits = config
         .limits
         .unwrap_or_else(|| budget::limits_for(settings.value.settings.host.as_str()));
-    let allowed = shared.budget.lock().unwrap_or_else(|p| p.into_inner()).allowance(
-        now,
-        limits,
-        config.concurrency.max(1),
-    );
+    // A batch is many sends, `concurrency` at a time, with one flush for all their outcomes.
+    let batch = (config.concurrency.max(1) * BATCH_PER_CONNECTION).min(MAX_BATCH);
+    let allowed = shared
+        .budget
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .allowance(now, limits, batch);
     if allowed.messages == 0 {
         return Ok(0);
     }
@@ -209,12 +222,29 @@ async fn round(
         .record(now, claimed.len());
     let taken = claimed.len();
     let server = Arc::new(settings.value);
+    let permits = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
+    // Set when a verdict pauses the outbox or the lane: sends not yet started are not tried.
+    let halt = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut sends = tokio::task::JoinSet::new();
     for c in claimed {
-        let server = server.clone();
+        let (server, permits, halt) = (server.clone(), permits.clone(), halt.clone());
         sends.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            if halt.load(std::sync::atomic::Ordering::SeqCst) {
+                return (c, None);
+            }
             let result = send(&server, &c).await;
-            (c, result)
+            // Before the permit goes: no send after this one starts with settings or a quota
+            // that the verdict says to stop for.
+            if let Err((failure, step)) = &result {
+                if matches!(
+                    policy::classify(failure, *step),
+                    Verdict::PauseOutbox | Verdict::Throttled { .. }
+                ) {
+                    halt.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            (c, Some(result))
         });
     }
     let mut outcomes = Vec::with_capacity(taken);
@@ -226,7 +256,10 @@ async fn round(
     loop {
         tokio::select! {
             next = sends.join_next() => match next {
-                Some(Ok((c, result))) => outcomes.push(judge(&c, result, config, shared, settings.version, now)),
+                Some(Ok((c, None))) => outcomes.push((c.message.id, Outcome::Returned)),
+                Some(Ok((c, Some(result)))) => {
+                    outcomes.push(judge(&c, result, config, shared, settings.version, now))
+                }
                 Some(Err(e)) => tracing::error!(error = %e, "outbox: a send task failed"),
                 None => break,
             },

@@ -104,6 +104,9 @@ pub trait OutboxStore {
     /// The newest `limit` messages, newest first.
     fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError>;
 
+    /// How many messages are in each state.
+    fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError>;
+
     /// After a restart: every message left in "sending" goes back to the queue, due at once
     /// (delivery is at least once). Returns how many.
     fn requeue_in_flight(&self) -> Result<usize, StoreError>;
@@ -332,6 +335,18 @@ impl OutboxStore for SledStore {
 
     fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
         self.load_message(id)
+    }
+
+    fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError> {
+        let mut counts: Vec<(State, usize)> = Vec::new();
+        for entry in self.outbox.iter() {
+            let state = decode::<Message>(&entry?.1)?.state;
+            match counts.iter_mut().find(|(s, _)| *s == state) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((state, 1)),
+            }
+        }
+        Ok(counts)
     }
 
     fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError> {
@@ -614,6 +629,9 @@ mod tests {
         store.finish(ids[1], Outcome::Uncertain(attempt(0))).unwrap();
         assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Failed);
         assert_eq!(store.message(ids[1]).unwrap().unwrap().state, State::Uncertain);
+        let mut counts = store.count_by_state().unwrap();
+        counts.sort_by_key(|(s, _)| format!("{s:?}"));
+        assert_eq!(counts, [(State::Failed, 1), (State::Uncertain, 1)]);
         assert!(
             store
                 .claim(NOW + 86_400, 10, Priority::Normal)

@@ -232,3 +232,49 @@ async fn a_server_that_is_down_and_comes_back_gets_the_message() {
     );
     assert!(sent.attempts.last().unwrap().text.contains("queued as"));
 }
+
+/// A wrong password is tried at most once per connection, not once per queued message (a
+/// provider would lock the account).
+#[tokio::test]
+async fn a_wrong_password_is_not_tried_for_every_queued_message() {
+    let app = spawn_app().await;
+    save_settings(
+        &app,
+        &MailServerForm {
+            password: "wrong-password".into(),
+            ..peer_form("plain")
+        },
+    )
+    .await;
+    let ids: Vec<u64> = (0..20)
+        .map(|i| enqueue(&app, &format!("queued-{i}@example.com"), None))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.ctx.outbox.paused().is_none() {
+        assert!(Instant::now() < deadline, "never paused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Wait until the batch's outcomes are written (no message left sending).
+    let tried;
+    loop {
+        let messages: Vec<Message> = ids
+            .iter()
+            .map(|id| app.store.message(*id).unwrap().unwrap())
+            .collect();
+        if messages.iter().all(|m| m.state != State::Sending) {
+            assert!(
+                messages.iter().all(|m| m.state.pending()),
+                "none failed: {messages:?}"
+            );
+            tried = messages.iter().filter(|m| !m.attempts.is_empty()).count();
+            break;
+        }
+        assert!(Instant::now() < deadline, "still sending");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let connections = crate::helpers::fast_outbox().concurrency;
+    assert!(
+        (1..=connections).contains(&tried),
+        "{tried} logins tried for 20 messages"
+    );
+}

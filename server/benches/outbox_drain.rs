@@ -1,0 +1,179 @@
+//! Draining the outbox: 20,000 queued 1 KB messages delivered into Postfix's `smtp-sink`, beside
+//! Postfix's `smtp-source -d -s 8` sending the same number of the same size to the same sink,
+//! in one run. Every state change of Mailroom's is durable (flushed per batch). Prints both
+//! rates, their ratio, the durable enqueue rate, and this process's RSS before and after.
+//!
+//! Run: `make bench` (or `cargo bench -p server --bench outbox_drain`); needs postfix
+//! (`scripts/bootstrap.sh --bench` installs it).
+
+use app::delivery::{Outbox, WorkerConfig};
+use app::domain::{MailServer, MailServerForm, MailServerSettings};
+use app::outbox::{Priority, State};
+use app::secrets::SecretBox;
+use app::store::{MailBody, MailSettingsStore, NewMessage, OutboxStore, SharedStore, SledStore};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const MESSAGES: usize = 20_000;
+const SIZE: usize = 1024;
+const CONNECTIONS: usize = 8;
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// `smtp-sink` on a free loopback port, accepting everything.
+fn start_sink() -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut args = vec!["-c".to_string()];
+    // As root, smtp-sink wants a user to run as.
+    if std::env::var("USER").as_deref() == Ok("root")
+        || Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0"))
+    {
+        args.extend(["-u".into(), "nobody".into()]);
+    }
+    args.extend([format!("127.0.0.1:{port}"), "256".into()]);
+    let child = Command::new("smtp-sink")
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("smtp-sink (postfix) is installed: scripts/bootstrap.sh --bench");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "smtp-sink did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (child, port)
+}
+
+fn reference_rate(port: u16) -> f64 {
+    let started = Instant::now();
+    let status = Command::new("smtp-source")
+        .args([
+            "-d",
+            "-s",
+            &CONNECTIONS.to_string(),
+            "-m",
+            &MESSAGES.to_string(),
+            "-l",
+            &SIZE.to_string(),
+        ])
+        .args([
+            "-f",
+            "alerts@example.com",
+            "-t",
+            "ops@example.com",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .status()
+        .expect("smtp-source (postfix)");
+    assert!(status.success());
+    MESSAGES as f64 / started.elapsed().as_secs_f64()
+}
+
+fn count(store: &SledStore, state: State) -> usize {
+    store
+        .count_by_state()
+        .unwrap()
+        .into_iter()
+        .find(|(s, _)| *s == state)
+        .map_or(0, |(_, n)| n)
+}
+
+#[tokio::main]
+async fn main() {
+    let (mut sink, port) = start_sink();
+    let reference = reference_rate(port);
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(dir.path(), SecretBox::from_key([9; 32])).unwrap());
+    let form = MailServerForm {
+        host: "127.0.0.1".into(),
+        port: port.to_string(),
+        account: "alerts@example.com".into(),
+        password: "any-password".into(),
+        from_address: "alerts@example.com".into(),
+        timeout: "15".into(),
+        ..MailServerForm::default()
+    };
+    let parsed = MailServerSettings::parse(&form, None).unwrap();
+    store
+        .save_mail(0, MailServer::from_form(parsed, None).unwrap(), "bench")
+        .unwrap();
+
+    let body = MailBody {
+        text: "x".repeat(SIZE),
+        html: None,
+    };
+    let enqueue_started = Instant::now();
+    for batch in 0..MESSAGES / 1000 {
+        let messages = (0..1000)
+            .map(|i| NewMessage {
+                to: format!("ops-{}@example.com", batch * 1000 + i),
+                subject: "Drain".into(),
+                body: body.clone(),
+                priority: Priority::Normal,
+                expires_at: None,
+            })
+            .collect();
+        store.enqueue(messages, None, app::clock::now_unix()).unwrap();
+    }
+    let enqueue_rate = MESSAGES as f64 / enqueue_started.elapsed().as_secs_f64();
+
+    let rss_before = rss_kib();
+    let started = Instant::now();
+    let shared: SharedStore = store.clone();
+    let outbox = Outbox::start(
+        shared,
+        WorkerConfig {
+            concurrency: CONNECTIONS,
+            idle_poll: Duration::from_millis(20),
+            ..WorkerConfig::default()
+        },
+    );
+    let mut rss_peak = rss_before;
+    loop {
+        let sent = count(&store, State::Sent);
+        rss_peak = rss_peak.max(rss_kib());
+        if sent == MESSAGES {
+            break;
+        }
+        let stuck = count(&store, State::Failed) + count(&store, State::Deferred);
+        assert_eq!(
+            stuck,
+            0,
+            "messages not delivered: {:?}",
+            store.count_by_state().unwrap()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "drain did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let rate = MESSAGES as f64 / started.elapsed().as_secs_f64();
+    let rss_after = rss_kib();
+    outbox.stop().await;
+    let _ = sink.kill();
+
+    println!(
+        "drain of {MESSAGES} x 1 KB into smtp-sink, {CONNECTIONS} connections:\n  \
+         Mailroom outbox       {rate:>9.0} messages/s (every state change durable)\n  \
+         smtp-source -d -s 8   {reference:>9.0} messages/s\n  \
+         ratio                 {:>9.3} (goal 0.25, stretch 0.5)\n  \
+         durable enqueue       {enqueue_rate:>9.0} messages/s (batches of 1,000)\n  \
+         RSS                   {rss_before} KiB before, {rss_peak} KiB peak, {rss_after} KiB after",
+        rate / reference
+    );
+}
