@@ -21,8 +21,11 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Messages taken in one batch per connection, and the most in one batch.
-const BATCH_PER_CONNECTION: usize = 32;
-const MAX_BATCH: usize = 256;
+const BATCH_PER_CONNECTION: usize = 128;
+const MAX_BATCH: usize = 1024;
+/// Outcomes written and flushed together: a crash repeats at most this many sends, plus those
+/// in flight.
+const FLUSH_EVERY: usize = 64;
 
 /// How the worker runs.
 #[derive(Clone, Debug)]
@@ -222,32 +225,21 @@ async fn round(
         .record(now, claimed.len());
     let taken = claimed.len();
     let server = Arc::new(settings.value);
-    let permits = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
-    // Set when a verdict pauses the outbox or the lane: sends not yet started are not tried.
+    // `concurrency` connections, each taking the batch's messages one after another through
+    // one session (connection, TLS and login once).
+    let queue = Arc::new(Mutex::new(std::collections::VecDeque::from(claimed)));
+    // Set when a verdict pauses the outbox or the lane: messages not yet started are not tried.
     let halt = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut sends = tokio::task::JoinSet::new();
-    for c in claimed {
-        let (server, permits, halt) = (server.clone(), permits.clone(), halt.clone());
-        sends.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            if halt.load(std::sync::atomic::Ordering::SeqCst) {
-                return (c, None);
-            }
-            let result = send(&server, &c).await;
-            // Before the permit goes: no send after this one starts with settings or a quota
-            // that the verdict says to stop for.
-            if let Err((failure, step)) = &result {
-                if matches!(
-                    policy::classify(failure, *step),
-                    Verdict::PauseOutbox | Verdict::Throttled { .. }
-                ) {
-                    halt.store(true, std::sync::atomic::Ordering::SeqCst);
-                }
-            }
-            (c, Some(result))
-        });
+    // Each result comes back as it happens; outcomes are written and flushed every
+    // `FLUSH_EVERY`, so a crash can repeat at most that many sends plus those in flight.
+    let (results, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+    let mut connections = tokio::task::JoinSet::new();
+    for _ in 0..config.concurrency.max(1).min(taken) {
+        let (server, queue, halt, results) = (server.clone(), queue.clone(), halt.clone(), results.clone());
+        connections.spawn(async move { connection(&server, &queue, &halt, &results).await });
     }
-    let mut outcomes = Vec::with_capacity(taken);
+    drop(results);
+    let mut outcomes = Vec::with_capacity(FLUSH_EVERY);
     let grace = async {
         shared.stop.notified().await;
         tokio::time::sleep(config.stop_grace).await;
@@ -255,36 +247,100 @@ async fn round(
     tokio::pin!(grace);
     loop {
         tokio::select! {
-            next = sends.join_next() => match next {
-                Some(Ok((c, None))) => outcomes.push((c.message.id, Outcome::Returned)),
-                Some(Ok((c, Some(result)))) => {
-                    outcomes.push(judge(&c, result, config, shared, settings.version, now))
+            next = incoming.recv() => match next {
+                Some((c, result)) => {
+                    outcomes.push(match result {
+                        None => (c.message.id, Outcome::Returned),
+                        Some(result) => judge(&c, result, config, shared, settings.version, now),
+                    });
+                    if outcomes.len() >= FLUSH_EVERY {
+                        record(store, std::mem::take(&mut outcomes)).await?;
+                    }
                 }
-                Some(Err(e)) => tracing::error!(error = %e, "outbox: a send task failed"),
                 None => break,
             },
-            // Stopping, and the grace is over: leave the rest (back to the queue at the next start).
+            // Stopping, and the grace is over: the sends under way are left (they go out again
+            // at the next start); the messages not started go back to the queue now.
             _ = &mut grace => {
-                tracing::warn!(left = sends.len(), "outbox: stopping with sends under way");
-                sends.abort_all();
+                tracing::warn!(connections = connections.len(), "outbox: stopping with sends under way");
+                connections.abort_all();
                 break;
             }
         }
     }
+    while let Ok((c, result)) = incoming.try_recv() {
+        outcomes.push(match result {
+            None => (c.message.id, Outcome::Returned),
+            Some(result) => judge(&c, result, config, shared, settings.version, now),
+        });
+    }
+    let untouched: Vec<Claimed> = queue
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .drain(..)
+        .collect();
+    outcomes.extend(untouched.into_iter().map(|c| (c.message.id, Outcome::Returned)));
+    record(store, outcomes).await?;
+    Ok(taken)
+}
+
+/// Writes outcomes and flushes them together (group commit).
+async fn record(
+    store: &SharedStore,
+    outcomes: Vec<(crate::outbox::MessageId, Outcome)>,
+) -> Result<(), StoreError> {
     blocking(store, move |s| {
         for (id, outcome) in outcomes {
             s.finish(id, outcome)?;
         }
         s.flush()
     })
-    .await?;
-    Ok(taken)
+    .await
 }
 
 /// How a send ended, before judging it.
 type SendResult = Result<mailer::Delivered, (mailer::SendFailure, Step)>;
 
-async fn send(server: &crate::domain::MailServer, c: &Claimed) -> SendResult {
+/// One connection's share of a batch: takes messages until none are left, through one session
+/// reopened after a failure, and reports each with its result (`None`: not tried).
+async fn connection(
+    server: &crate::domain::MailServer,
+    queue: &Mutex<std::collections::VecDeque<Claimed>>,
+    halt: &std::sync::atomic::AtomicBool,
+    results: &tokio::sync::mpsc::UnboundedSender<(Claimed, Option<SendResult>)>,
+) {
+    let mut session: Option<mailer::Session> = None;
+    loop {
+        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        let Some(c) = next else { break };
+        if halt.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = results.send((c, None));
+            continue;
+        }
+        let result = send(server, &mut session, &c).await;
+        if let Err((failure, step)) = &result {
+            // No later message starts with settings or a quota that this verdict stops for.
+            if matches!(
+                policy::classify(failure, *step),
+                Verdict::PauseOutbox | Verdict::Throttled { .. }
+            ) {
+                halt.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let _ = results.send((c, Some(result)));
+    }
+    if let Some(session) = session {
+        session.close(server).await;
+    }
+}
+
+/// Sends one message through the connection's session, opening it first if needed; a failure
+/// ends the session (the next message opens a new one).
+async fn send(
+    server: &crate::domain::MailServer,
+    session: &mut Option<mailer::Session>,
+    c: &Claimed,
+) -> SendResult {
     let to = c.message.to.parse::<lettre::Address>().map_err(|e| {
         (
             mailer::SendFailure::new(
@@ -298,7 +354,16 @@ async fn send(server: &crate::domain::MailServer, c: &Claimed) -> SendResult {
         subject: c.message.subject.clone(),
         text: c.body.text.clone(),
     };
-    mailer::deliver(server, &to, &mail).await
+    let open = match session.take() {
+        Some(open) => open,
+        None => mailer::Session::open(server).await?,
+    };
+    let mut open = open;
+    let result = open.send(server, &to, &mail).await;
+    if result.is_ok() {
+        *session = Some(open);
+    }
+    result
 }
 
 /// The outcome to record for a finished send; pauses the outbox or the lane when the verdict

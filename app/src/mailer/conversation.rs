@@ -36,6 +36,19 @@ pub(super) async fn converse(
     progress: Arc<Mutex<Step>>,
     collector: TranscriptCollector,
 ) -> Result<Delivered, SendFailure> {
+    let mut conn = open(server, &progress, &collector).await?;
+    let delivered = transact(&mut conn, server, recipient, mail, &progress).await?;
+    let _ = conn.quit().await;
+    Ok(delivered)
+}
+
+/// Opens a session: DNS, the connection, TLS, EHLO and the login. Several messages may then go
+/// through it ([`transact`]).
+pub(super) async fn open(
+    server: &MailServer,
+    progress: &Arc<Mutex<Step>>,
+    collector: &TranscriptCollector,
+) -> Result<AsyncSmtpConnection, SendFailure> {
     let s = &server.settings;
     let at = |step: Step| *progress.lock().unwrap_or_else(|p| p.into_inner()) = step;
     let host = s.host.as_str();
@@ -142,7 +155,19 @@ pub(super) async fn converse(
     conn.auth(&supported, &credentials)
         .await
         .map_err(|e| SendFailure::smtp(Diagnosis::AuthRejected, "The login was rejected", &e))?;
+    Ok(conn)
+}
 
+/// One message through an open session: MAIL FROM, RCPT TO, DATA and the message.
+pub(super) async fn transact(
+    conn: &mut AsyncSmtpConnection,
+    server: &MailServer,
+    recipient: &Address,
+    mail: &Mail,
+    progress: &Arc<Mutex<Step>>,
+) -> Result<Delivered, SendFailure> {
+    let s = &server.settings;
+    let at = |step: Step| *progress.lock().unwrap_or_else(|p| p.into_inner()) = step;
     at(Step::MailFrom);
     let from: Address = s.from_address.as_str().parse().map_err(|e| {
         SendFailure::new(
@@ -178,7 +203,6 @@ pub(super) async fn converse(
         .message(&message.formatted())
         .await
         .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e))?;
-    let _ = conn.quit().await;
     Ok(Delivered {
         code: u16::from(reply.code()),
         reply: reply.message().collect::<Vec<_>>().join(" "),

@@ -85,14 +85,65 @@ pub async fn send(server: &MailServer, to: &Address, mail: &Mail) -> Result<Deli
     run(server, to, mail).await.result
 }
 
-/// [`send`] for the outbox: a failure also says the step it happened in.
-pub async fn deliver(
-    server: &MailServer,
-    to: &Address,
-    mail: &Mail,
-) -> Result<Delivered, (SendFailure, Step)> {
-    let run = run(server, to, mail).await;
-    run.result.map_err(|f| (f, run.step))
+/// A session kept open for several messages (the outbox's): one connection, TLS and login for
+/// many transactions. Each step keeps the settings' timeout; any failure ends the session.
+pub struct Session {
+    conn: lettre::transport::smtp::client::AsyncSmtpConnection,
+    progress: Arc<Mutex<Step>>,
+}
+
+impl Session {
+    /// Connects and logs in.
+    pub async fn open(server: &MailServer) -> Result<Self, (SendFailure, Step)> {
+        let progress = Arc::new(Mutex::new(Step::Dns));
+        let collector = TranscriptCollector::default();
+        let opening = conversation::open(server, &progress, &collector);
+        match tokio::time::timeout(deadline(server), opening).await {
+            Ok(Ok(conn)) => Ok(Self { conn, progress }),
+            Ok(Err(f)) => Err((f, step_of(&progress))),
+            Err(_) => Err(timed_out(server, step_of(&progress))),
+        }
+    }
+
+    /// Sends one message. On an error the session is spent: drop it.
+    pub async fn send(
+        &mut self,
+        server: &MailServer,
+        to: &Address,
+        mail: &Mail,
+    ) -> Result<Delivered, (SendFailure, Step)> {
+        let sending = conversation::transact(&mut self.conn, server, to, mail, &self.progress);
+        match tokio::time::timeout(deadline(server), sending).await {
+            Ok(Ok(delivered)) => Ok(delivered),
+            Ok(Err(f)) => Err((f, step_of(&self.progress))),
+            Err(_) => Err(timed_out(server, step_of(&self.progress))),
+        }
+    }
+
+    /// Says goodbye (QUIT), within the timeout.
+    pub async fn close(mut self, server: &MailServer) {
+        let _ = tokio::time::timeout(deadline(server), self.conn.quit()).await;
+    }
+}
+
+fn deadline(server: &MailServer) -> Duration {
+    Duration::from_secs(u64::from(server.settings.timeout.secs()))
+}
+
+fn step_of(progress: &Mutex<Step>) -> Step {
+    *progress.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn timed_out(server: &MailServer, step: Step) -> (SendFailure, Step) {
+    let failure = SendFailure::new(
+        step.diagnosis_on_timeout(),
+        format!(
+            "No answer within {} seconds while {}.",
+            deadline(server).as_secs(),
+            advice::doing(step)
+        ),
+    );
+    (failure, step)
 }
 
 /// Sends the test mail to `to` and reports what happened, with advice and the transcript.
@@ -145,8 +196,6 @@ pub fn check_ca_pem(pem: &str) -> Result<(), String> {
 
 struct Run {
     result: Result<Delivered, SendFailure>,
-    /// The step the conversation was in when it ended.
-    step: Step,
     transcript: Vec<crate::report::TranscriptLine>,
     elapsed_ms: u64,
 }
@@ -195,10 +244,8 @@ async fn run(server: &MailServer, to: &Address, mail: &Mail) -> Run {
             f
         }
     });
-    let step = *progress.lock().unwrap_or_else(|p| p.into_inner());
     Run {
         result,
-        step,
         transcript: collector.transcript(),
         elapsed_ms: started.elapsed().as_millis() as u64,
     }
