@@ -290,9 +290,7 @@ async fn record(
     outcomes: Vec<(crate::outbox::MessageId, Outcome)>,
 ) -> Result<(), StoreError> {
     blocking(store, move |s| {
-        for (id, outcome) in outcomes {
-            s.finish(id, outcome)?;
-        }
+        s.finish_all(outcomes)?;
         s.flush()
     })
     .await

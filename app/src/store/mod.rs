@@ -109,6 +109,8 @@ struct Commits {
     flushing: bool,
 }
 
+/// sled's page cache.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 const SETTINGS_TREE: &str = "settings";
 const ADMINS_TREE: &str = "admins";
 const SESSIONS_TREE: &str = "sessions";
@@ -123,18 +125,23 @@ const OUTBOX_INFLIGHT_TREE: &str = "outbox_inflight";
 impl SledStore {
     /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
     pub fn open(dir: &Path, secrets: SecretBox) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir).open().map_err(|e| match e {
-            // sled 0.34 reports a held lock only as an `Other` I/O error with this message.
-            sled::Error::Io(ref io)
-                if io.kind() == std::io::ErrorKind::Other
-                    && io.to_string().contains("could not acquire lock") =>
-            {
-                StoreError::Locked {
-                    dir: dir.display().to_string(),
+        let db = sled::Config::new()
+            .path(dir)
+            // sled's page cache (1 GiB by default) bounds its memory; 64 MiB holds the working set.
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| match e {
+                // sled 0.34 reports a held lock only as an `Other` I/O error with this message.
+                sled::Error::Io(ref io)
+                    if io.kind() == std::io::ErrorKind::Other
+                        && io.to_string().contains("could not acquire lock") =>
+                {
+                    StoreError::Locked {
+                        dir: dir.display().to_string(),
+                    }
                 }
-            }
-            other => StoreError::Sled(other),
-        })?;
+                other => StoreError::Sled(other),
+            })?;
         let log = std::fs::File::open(dir.join("db"))?;
         let store = Self {
             log,

@@ -99,6 +99,9 @@ pub trait OutboxStore {
     /// a batch of outcomes at once ([`super::Store::flush`]).
     fn finish(&self, id: MessageId, outcome: Outcome) -> Result<(), StoreError>;
 
+    /// [`Self::finish`] for many messages, all or none.
+    fn finish_all(&self, outcomes: Vec<(MessageId, Outcome)>) -> Result<(), StoreError>;
+
     fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
 
     /// The newest `limit` messages, newest first.
@@ -232,102 +235,120 @@ impl OutboxStore for SledStore {
     }
 
     fn claim(&self, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
-        let mut claimed = Vec::new();
-        for priority in Priority::ALL.into_iter().filter(|p| *p <= lowest) {
+        // The due entries, most urgent first; then one transaction takes them all.
+        let mut due = Vec::new();
+        'priorities: for priority in Priority::ALL.into_iter().filter(|p| *p <= lowest) {
             for entry in self.outbox_queue.scan_prefix([priority.rank()]) {
-                if claimed.len() >= max {
-                    return Ok(claimed);
+                if due.len() >= max {
+                    break 'priorities;
                 }
                 let (key, _) = entry?;
-                let due = u64::from_be_bytes(key[1..9].try_into().unwrap_or_default());
-                if due > now {
+                let at = u64::from_be_bytes(key[1..9].try_into().unwrap_or_default());
+                if at > now {
                     break;
                 }
-                let id = u64::from_be_bytes(key[9..17].try_into().unwrap_or_default());
-                let taken = (
-                    &self.outbox,
-                    &self.outbox_queue,
-                    &self.outbox_inflight,
-                    &self.outbox_bodies,
-                )
-                    .transaction(|(outbox, queue, inflight, bodies)| {
-                        // Gone meanwhile (cancelled): nothing to take.
-                        if queue.remove(&*key)?.is_none() {
-                            return Ok(None);
-                        }
-                        let Some(bytes) = outbox.get(id_key(id))? else {
-                            return Ok(None);
-                        };
-                        let mut m: Message = abort(decode(&bytes))?;
-                        if m.expires_at.is_some_and(|at| at <= now) {
-                            m.state = State::Expired;
-                            bodies.remove(&id_key(id))?;
-                            outbox.insert(&id_key(id), abort(encode(&m))?)?;
-                            return Ok(None);
-                        }
-                        m.state = State::Sending;
-                        outbox.insert(&id_key(id), abort(encode(&m))?)?;
-                        inflight.insert(&id_key(id), &[])?;
-                        let body = bodies.get(id_key(id))?;
-                        Ok(Some((m, body)))
-                    })
-                    .map_err(tx_error)?;
-                if let Some((message, body)) = taken {
-                    let body = match body {
-                        Some(sealed) => self.open_body(&sealed)?,
-                        None => MailBody {
-                            text: String::new(),
-                            html: None,
-                        },
-                    };
-                    claimed.push(Claimed { message, body });
-                }
+                due.push(key);
             }
         }
-        Ok(claimed)
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let taken = (
+            &self.outbox,
+            &self.outbox_queue,
+            &self.outbox_inflight,
+            &self.outbox_bodies,
+        )
+            .transaction(|(outbox, queue, inflight, bodies)| {
+                let mut taken = Vec::with_capacity(due.len());
+                for key in &due {
+                    // Gone meanwhile (cancelled): nothing to take.
+                    if queue.remove(&**key)?.is_none() {
+                        continue;
+                    }
+                    let id = u64::from_be_bytes(key[9..17].try_into().unwrap_or_default());
+                    let Some(bytes) = outbox.get(id_key(id))? else {
+                        continue;
+                    };
+                    let mut m: Message = abort(decode(&bytes))?;
+                    if m.expires_at.is_some_and(|at| at <= now) {
+                        m.state = State::Expired;
+                        bodies.remove(&id_key(id))?;
+                        outbox.insert(&id_key(id), abort(encode(&m))?)?;
+                        continue;
+                    }
+                    m.state = State::Sending;
+                    outbox.insert(&id_key(id), abort(encode(&m))?)?;
+                    inflight.insert(&id_key(id), &[])?;
+                    let body = bodies.get(id_key(id))?;
+                    taken.push((m, body));
+                }
+                Ok(taken)
+            })
+            .map_err(tx_error)?;
+        taken
+            .into_iter()
+            .map(|(message, body)| {
+                let body = match body {
+                    Some(sealed) => self.open_body(&sealed)?,
+                    None => MailBody {
+                        text: String::new(),
+                        html: None,
+                    },
+                };
+                Ok(Claimed { message, body })
+            })
+            .collect()
     }
 
     fn finish(&self, id: MessageId, outcome: Outcome) -> Result<(), StoreError> {
+        self.finish_all(vec![(id, outcome)])
+    }
+
+    fn finish_all(&self, outcomes: Vec<(MessageId, Outcome)>) -> Result<(), StoreError> {
         (&self.outbox, &self.outbox_queue, &self.outbox_inflight)
             .transaction(|(outbox, queue, inflight)| {
-                let Some(bytes) = outbox.get(id_key(id))? else {
-                    return Ok(());
-                };
-                let mut m: Message = abort(decode(&bytes))?;
-                inflight.remove(&id_key(id))?;
-                match outcome.clone() {
-                    Outcome::Sent(a) => {
-                        m.state = State::Sent;
-                        m.attempts.push(a);
-                    }
-                    Outcome::Deferred { attempt, until } => {
-                        m.state = State::Deferred;
-                        m.not_before = until;
-                        m.attempts.push(attempt);
-                        queue.insert(&queue_key(&m), &[])?;
-                    }
-                    Outcome::Failed(a) => {
-                        m.state = State::Failed;
-                        m.attempts.push(a);
-                    }
-                    Outcome::Uncertain(a) => {
-                        m.state = State::Uncertain;
-                        m.attempts.push(a);
-                    }
-                    Outcome::Expired => m.state = State::Expired,
-                    Outcome::Returned | Outcome::Held(_) => {
-                        if let Outcome::Held(a) = outcome.clone() {
+                for (id, outcome) in &outcomes {
+                    let id = *id;
+                    let Some(bytes) = outbox.get(id_key(id))? else {
+                        continue;
+                    };
+                    let mut m: Message = abort(decode(&bytes))?;
+                    inflight.remove(&id_key(id))?;
+                    match outcome.clone() {
+                        Outcome::Sent(a) => {
+                            m.state = State::Sent;
                             m.attempts.push(a);
                         }
-                        m.state = if m.attempts.is_empty() {
-                            State::Queued
-                        } else {
-                            State::Deferred
-                        };
-                        queue.insert(&queue_key(&m), &[])?;
+                        Outcome::Deferred { attempt, until } => {
+                            m.state = State::Deferred;
+                            m.not_before = until;
+                            m.attempts.push(attempt);
+                            queue.insert(&queue_key(&m), &[])?;
+                        }
+                        Outcome::Failed(a) => {
+                            m.state = State::Failed;
+                            m.attempts.push(a);
+                        }
+                        Outcome::Uncertain(a) => {
+                            m.state = State::Uncertain;
+                            m.attempts.push(a);
+                        }
+                        Outcome::Expired => m.state = State::Expired,
+                        Outcome::Returned | Outcome::Held(_) => {
+                            if let Outcome::Held(a) = outcome.clone() {
+                                m.attempts.push(a);
+                            }
+                            m.state = if m.attempts.is_empty() {
+                                State::Queued
+                            } else {
+                                State::Deferred
+                            };
+                            queue.insert(&queue_key(&m), &[])?;
+                        }
                     }
+                    outbox.insert(&id_key(id), abort(encode(&m))?)?;
                 }
-                outbox.insert(&id_key(id), abort(encode(&m))?)?;
                 Ok(())
             })
             .map_err(tx_error)
