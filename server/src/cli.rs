@@ -32,6 +32,8 @@ ENVIRONMENT:
     MAILROOM_OUTBOX_CONCURRENCY       Messages the outbox sends at once (default: 4).
     MAILROOM_OUTBOX_STOP_GRACE_SECS   On SIGTERM, seconds the sends under way may still take
                                       (default: 8); the rest go out at the next start.
+    MAILROOM_OUTBOX_RETRY_FIRST_SECS  The wait after a temporary failure (default: 60); it
+    MAILROOM_OUTBOX_RETRY_MAX_SECS    doubles after each failure, up to this (default: 3600).
     MAILROOM_OUTBOX_GIVE_UP_HOURS     A message still failing this long after it was queued
                                       fails for good (default: 24).
     MAILROOM_OUTBOX_KEEP_BODIES_DAYS  Days the text of sent or failed mail is kept (default: 7).

@@ -28,6 +28,9 @@ pub struct OutboxConfig {
     pub concurrency: usize,
     /// On SIGTERM, how long sends under way may take.
     pub stop_grace_secs: u64,
+    /// The wait after a message's first temporary failure; it doubles up to `retry_max_secs`.
+    pub retry_first_secs: u64,
+    pub retry_max_secs: u64,
     pub give_up_hours: u64,
     pub keep_bodies_days: u64,
     pub keep_days: u64,
@@ -38,6 +41,8 @@ impl Default for OutboxConfig {
         Self {
             concurrency: 4,
             stop_grace_secs: 8,
+            retry_first_secs: 60,
+            retry_max_secs: 60 * 60,
             give_up_hours: 24,
             keep_bodies_days: 7,
             keep_days: 90,
@@ -53,8 +58,9 @@ impl OutboxConfig {
             concurrency: self.concurrency,
             stop_grace: std::time::Duration::from_secs(self.stop_grace_secs),
             schedule: app::delivery::policy::RetrySchedule {
+                first_secs: self.retry_first_secs,
+                max_secs: self.retry_max_secs,
                 give_up_secs: self.give_up_hours * 60 * 60,
-                ..defaults.schedule
             },
             ..defaults
         }
@@ -117,6 +123,13 @@ impl Config {
                     concurrency: number("MAILROOM_OUTBOX_CONCURRENCY", d.concurrency as u64, 1, 64)? as usize,
                     give_up_hours: number("MAILROOM_OUTBOX_GIVE_UP_HOURS", d.give_up_hours, 1, 24 * 30)?,
                     stop_grace_secs: number("MAILROOM_OUTBOX_STOP_GRACE_SECS", d.stop_grace_secs, 0, 60)?,
+                    retry_first_secs: number(
+                        "MAILROOM_OUTBOX_RETRY_FIRST_SECS",
+                        d.retry_first_secs,
+                        1,
+                        3600,
+                    )?,
+                    retry_max_secs: number("MAILROOM_OUTBOX_RETRY_MAX_SECS", d.retry_max_secs, 1, 24 * 3600)?,
                     keep_bodies_days,
                     keep_days: number(
                         "MAILROOM_OUTBOX_KEEP_DAYS",
