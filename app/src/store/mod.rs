@@ -109,8 +109,9 @@ struct Commits {
     flushing: bool,
 }
 
-/// sled's page cache.
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// sled's page cache (1 GiB by default): the working set of settings, sessions and the outbox's
+/// due messages fits in far less.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 const SETTINGS_TREE: &str = "settings";
 const ADMINS_TREE: &str = "admins";
 const SESSIONS_TREE: &str = "sessions";
@@ -127,7 +128,6 @@ impl SledStore {
     pub fn open(dir: &Path, secrets: SecretBox) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(dir)
-            // sled's page cache (1 GiB by default) bounds its memory; 64 MiB holds the working set.
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| match e {
