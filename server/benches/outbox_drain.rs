@@ -91,8 +91,13 @@ fn count(store: &SledStore, state: State) -> usize {
         .map_or(0, |(_, n)| n)
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // As the server does (before its threads start).
+    server::memory::limit_malloc_arenas();
+    tokio::runtime::Runtime::new().unwrap().block_on(drain());
+}
+
+async fn drain() {
     let (mut sink, port) = start_sink();
     let reference = reference_rate(port);
 

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod errors;
 pub mod guard;
+pub mod memory;
 pub mod serve;
 
 pub use config::{Config, ConfigError};

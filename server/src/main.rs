@@ -10,6 +10,7 @@ use std::{process::ExitCode, sync::Arc};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    server::memory::limit_malloc_arenas();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         print!("{}", cli::HELP);
