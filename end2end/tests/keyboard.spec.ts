@@ -2,20 +2,6 @@ import { test, expect } from "./fixtures";
 import { MailSettingsPage } from "./mail-settings-page";
 import type { Page } from "@playwright/test";
 
-/** The form pointing at the local SMTP peer without encryption. */
-async function formForPeer(page: Page, url: string, port: number, password: string) {
-  const mail = await new MailSettingsPage(page, url).open();
-  await mail.fill({
-    host: "localhost",
-    port,
-    account: "alerts@example.com",
-    password,
-    fromAddress: "alerts@example.com",
-    encryption: "none",
-  });
-  return mail;
-}
-
 /** Counts the requests to one server function. */
 function counter(page: Page, endpoint: string) {
   const seen = { count: 0 };
@@ -26,7 +12,7 @@ function counter(page: Page, endpoint: string) {
 }
 
 test("Enter tests values that have not passed a test, and saves only tested ones", async ({ page, fresh, peer }) => {
-  const mail = await formForPeer(page, fresh.url, peer.ports.plain, "wrong-password");
+  const mail = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
   const saves = counter(page, "save_mail_settings");
   const tests = counter(page, "test_mail_server");
   const tested = page.getByTestId("tested-status");
@@ -60,7 +46,7 @@ test("Enter tests values that have not passed a test, and saves only tested ones
 });
 
 test("Save with untested values asks first and saves nothing until confirmed", async ({ page, fresh, peer }) => {
-  const mail = await formForPeer(page, fresh.url, peer.ports.plain, "correct-password");
+  const mail = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.plain, "correct-password", "none");
   const saves = counter(page, "save_mail_settings");
   await mail.saveButton.click();
   const confirm = page.getByRole("group").filter({ hasText: "These values have not passed a test" });

@@ -44,6 +44,21 @@ export class MailSettingsPage {
     return `${this.serverUrl}/settings/mail`;
   }
 
+  /** Opens the page with the form pointing at the local SMTP peer's listener on `port`. */
+  static async forPeer(page: Page, serverUrl: string, port: number, password: string, encryption: "none" | "starttls" | "ssl") {
+    const mail = await new MailSettingsPage(page, serverUrl).open();
+    await mail.fill({
+      host: "localhost",
+      port,
+      account: "alerts@example.com",
+      password,
+      fromAddress: "alerts@example.com",
+      fromName: "Mailroom Alerts",
+      encryption,
+    });
+    return mail;
+  }
+
   /** Opens the page (logging in if asked) and waits until it has hydrated. */
   async open() {
     await openHydrated(this.page, this.url);

@@ -1,25 +1,9 @@
 import { test, expect } from "./fixtures";
 import { MailSettingsPage, PASSWORD } from "./mail-settings-page";
-import type { Page } from "@playwright/test";
 
-
-/** The settings page with the form pointing at the local SMTP peer on `port`. */
-async function formForPeer(page: Page, url: string, port: number, password: string, encryption: "none" | "starttls" | "ssl") {
-  const mail = await new MailSettingsPage(page, url).open();
-  await mail.fill({
-    host: "localhost",
-    port,
-    account: "alerts@example.com",
-    password,
-    fromAddress: "alerts@example.com",
-    fromName: "Mailroom Alerts",
-    encryption,
-  });
-  return mail;
-}
 
 test("a successful test shows the server's reply and is remembered", async ({ page, fresh, peer }) => {
-  const mail = await formForPeer(page, fresh.url, peer.ports.starttls, "correct-password", "starttls");
+  const mail = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.starttls, "correct-password", "starttls");
   await mail.fill({ caPem: peer.caPem });
   const result = await mail.test();
   await expect(result.getByRole("heading")).toHaveText("Test email accepted");
@@ -35,7 +19,7 @@ test("a successful test shows the server's reply and is remembered", async ({ pa
 });
 
 test("a wrong password shows the login stage, the 535 reply, the authentication advice and the field", async ({ page, fresh, peer }) => {
-  const mail = await formForPeer(page, fresh.url, peer.ports.plain, PASSWORD, "none");
+  const mail = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.plain, PASSWORD, "none");
   const result = await mail.test();
   await expect(result.getByRole("heading")).toHaveText("Test failed: Login rejected");
   await expect(result).toContainText("535");
@@ -48,7 +32,7 @@ test("a wrong password shows the login stage, the 535 reply, the authentication 
 });
 
 test("SSL on the STARTTLS port is reported as a mode mismatch within two seconds", async ({ page, fresh, peer }) => {
-  const mail = await formForPeer(page, fresh.url, peer.ports.starttls, "correct-password", "ssl");
+  const mail = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.starttls, "correct-password", "ssl");
   await mail.fill({ caPem: peer.caPem });
   const started = Date.now();
   const result = await mail.test();
@@ -76,7 +60,7 @@ test("a test with wrong fields is refused in the browser and says what to fix", 
 });
 
 test("the result card acts: the field at fault is one click away, a success can be saved at once", async ({ page, fresh, peer }) => {
-  const mail = await formForPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
+  const mail = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
   let result = await mail.test();
   await expect(result.getByRole("heading"), "focus moves to the result").toBeFocused();
   await result.getByRole("button", { name: "Password" }).click();
@@ -90,7 +74,7 @@ test("the result card acts: the field at fault is one click away, a success can 
 });
 
 test("a test refused by the rate limit keeps the last diagnosis and counts down", async ({ page, fresh, peer }) => {
-  const mail = await formForPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
+  const mail = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
   for (let i = 0; i < 5; i++) {
     const result = await mail.test();
     await expect(result.getByRole("heading")).toHaveText("Test failed: Login rejected");

@@ -71,6 +71,8 @@ struct Shared {
     throttled_until: Mutex<u64>,
     /// The sends of the last day, against the mail server's limits.
     budget: Mutex<budget::Budget>,
+    /// Counts the worker's rounds: whoever watches the outbox learns when to look again.
+    rounds: tokio::sync::watch::Sender<u64>,
 }
 
 /// The handle on the outbox worker: wake it after an enqueue, read or lift its pause, stop it.
@@ -89,6 +91,12 @@ impl Outbox {
             shared,
             done: Arc::new(tokio::sync::Mutex::new(Some(task))),
         }
+    }
+
+    /// Changes after each round of the worker (whatever it did): a waiter checks the outbox
+    /// again when it does.
+    pub fn rounds(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.rounds.subscribe()
     }
 
     /// Something was enqueued: look now rather than at the next poll.
@@ -171,6 +179,7 @@ async fn run(store: SharedStore, config: WorkerConfig, shared: Arc<Shared>) {
                 false
             }
         };
+        shared.rounds.send_modify(|n| *n += 1);
         if !worked {
             let _ = tokio::time::timeout(config.idle_poll, shared.wake.notified()).await;
         }

@@ -2,23 +2,44 @@
 //! delivered by the worker through the saved settings, against the real SMTP peer.
 
 use crate::helpers::{peer, peer_form, spawn_app, TestApp, ADMIN};
+use app::delivery::Outbox;
 use app::{
     domain::MailServerForm,
     outbox::{Message, Priority, State},
     store::{MailBody, MailSettingsStore, NewMessage, OutboxStore},
 };
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Waits (bounded) until the newest message satisfies `done`, and returns it.
-async fn newest_message(app: &TestApp, done: impl Fn(&Message) -> bool) -> Message {
-    let deadline = Instant::now() + Duration::from_secs(15);
+/// Waits until `check` finds what it looks for, checking again after each round of `outbox`'s
+/// worker (bounded: 15 s).
+async fn until<T>(outbox: &Outbox, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let mut rounds = outbox.rounds();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let newest = app.store.recent_messages(1).unwrap().pop();
-        match newest {
-            Some(m) if done(&m) => return m,
-            other => assert!(Instant::now() < deadline, "still {other:?}"),
+        rounds.borrow_and_update();
+        if let Some(found) = check() {
+            return found;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::timeout_at(deadline, rounds.changed())
+            .await
+            .unwrap_or_else(|_| panic!("still waiting for {what}"))
+            .unwrap();
+    }
+}
+
+/// Waits until the newest message satisfies `done`, and returns it.
+async fn newest_message(app: &TestApp, done: impl Fn(&Message) -> bool) -> Message {
+    until(&app.ctx.outbox, "the newest message", || {
+        app.store.recent_messages(1).unwrap().pop().filter(|m| done(m))
+    })
+    .await
+}
+
+/// The peer's settings with a password it refuses (535).
+fn wrong_password() -> MailServerForm {
+    MailServerForm {
+        password: "wrong-password".into(),
+        ..peer_form("plain")
     }
 }
 
@@ -91,17 +112,17 @@ fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
     id
 }
 
-/// Waits (bounded) until message `id` satisfies `done`.
+/// Waits until message `id` satisfies `done` (as the app's own worker delivers it).
 async fn message_when(app: &TestApp, id: u64, done: impl Fn(&Message) -> bool) -> Message {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let m = app.store.message(id).unwrap().expect("stored");
-        if done(&m) {
-            return m;
-        }
-        assert!(Instant::now() < deadline, "still {m:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    message_on(&app.ctx.outbox, app, id, done).await
+}
+
+/// [`message_when`], as `outbox`'s worker delivers it.
+async fn message_on(outbox: &Outbox, app: &TestApp, id: u64, done: impl Fn(&Message) -> bool) -> Message {
+    until(outbox, &format!("message {id}"), || {
+        Some(app.store.message(id).unwrap().expect("stored")).filter(|m| done(m))
+    })
+    .await
 }
 
 /// Each final state the peer can cause, with the step and the reply recorded.
@@ -157,14 +178,7 @@ async fn a_server_that_cannot_be_reached_defers_the_message() {
 #[tokio::test]
 async fn a_wrong_password_pauses_the_outbox_and_a_quota_pauses_the_lane() {
     let app = spawn_app().await;
-    save_settings(
-        &app,
-        &MailServerForm {
-            password: "wrong-password".into(),
-            ..peer_form("plain")
-        },
-    )
-    .await;
+    save_settings(&app, &wrong_password()).await;
     let first = enqueue(&app, "ops@example.com", None);
     let held = message_when(&app, first, |m| !m.attempts.is_empty()).await;
     assert_eq!(
@@ -189,7 +203,7 @@ async fn a_wrong_password_pauses_the_outbox_and_a_quota_pauses_the_lane() {
 
 #[tokio::test]
 async fn the_mail_servers_rate_limit_holds_the_rest_back() {
-    use app::delivery::{budget::SendLimits, Outbox};
+    use app::delivery::budget::SendLimits;
     let app = spawn_app().await;
     save_settings(&app, &peer_form("plain")).await;
     // A worker of its own with a limit of two a minute, on the same database.
@@ -209,7 +223,7 @@ async fn the_mail_servers_rate_limit_holds_the_rest_back() {
         .collect();
     limited.wake();
     for id in &ids[..2] {
-        message_when(&app, *id, |m| m.state == State::Sent).await;
+        message_on(&limited, &app, *id, |m| m.state == State::Sent).await;
     }
     for id in &ids[2..] {
         let m = app.store.message(*id).unwrap().unwrap();
@@ -238,40 +252,29 @@ async fn a_server_that_is_down_and_comes_back_gets_the_message() {
 #[tokio::test]
 async fn a_wrong_password_is_not_tried_for_every_queued_message() {
     let app = spawn_app().await;
-    save_settings(
-        &app,
-        &MailServerForm {
-            password: "wrong-password".into(),
-            ..peer_form("plain")
-        },
-    )
-    .await;
+    save_settings(&app, &wrong_password()).await;
     let ids: Vec<u64> = (0..20)
         .map(|i| enqueue(&app, &format!("queued-{i}@example.com"), None))
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while app.ctx.outbox.paused().is_none() {
-        assert!(Instant::now() < deadline, "never paused");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // Wait until the batch's outcomes are written (no message left sending).
-    let tried;
-    loop {
+    let outbox = &app.ctx.outbox;
+    until(outbox, "the pause", || outbox.paused()).await;
+    // The batch's outcomes written: no message left sending.
+    let messages = until(outbox, "the batch's outcomes", || {
         let messages: Vec<Message> = ids
             .iter()
             .map(|id| app.store.message(*id).unwrap().unwrap())
             .collect();
-        if messages.iter().all(|m| m.state != State::Sending) {
-            assert!(
-                messages.iter().all(|m| m.state.pending()),
-                "none failed: {messages:?}"
-            );
-            tried = messages.iter().filter(|m| !m.attempts.is_empty()).count();
-            break;
-        }
-        assert!(Instant::now() < deadline, "still sending");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        messages
+            .iter()
+            .all(|m| m.state != State::Sending)
+            .then_some(messages)
+    })
+    .await;
+    assert!(
+        messages.iter().all(|m| m.state.pending()),
+        "none failed: {messages:?}"
+    );
+    let tried = messages.iter().filter(|m| !m.attempts.is_empty()).count();
     let connections = crate::helpers::fast_outbox().concurrency;
     assert!(
         (1..=connections).contains(&tried),
