@@ -59,6 +59,9 @@ pub enum Change {
     Replaced { field: Field },
     /// Saved with nothing changed.
     Unchanged,
+    /// An API token was created (the token itself is never stored).
+    TokenCreated { name: String },
+    TokenRevoked { name: String },
     /// An entry written before changes were stored as data (schema 2), as it was written then.
     Legacy(String),
 }
@@ -76,6 +79,8 @@ impl Change {
             }
             Change::Replaced { field } => format!("{} changed", field.label()),
             Change::Unchanged => "saved without changes".to_string(),
+            Change::TokenCreated { name } => format!("created the API token \u{201c}{name}\u{201d}"),
+            Change::TokenRevoked { name } => format!("revoked the API token \u{201c}{name}\u{201d}"),
             Change::Legacy(text) => text.clone(),
         }
     }

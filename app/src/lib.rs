@@ -23,6 +23,8 @@ pub mod delivery;
 #[cfg(feature = "ssr")]
 pub mod mailer;
 #[cfg(feature = "ssr")]
+pub mod notify;
+#[cfg(feature = "ssr")]
 pub mod ratelimit;
 #[cfg(feature = "ssr")]
 pub mod secrets;

@@ -47,6 +47,43 @@ pub enum State {
 }
 
 impl State {
+    /// The states Mail Activity lists by, in its order.
+    pub const SHOWN: [State; 6] = [
+        State::Queued,
+        State::Sent,
+        State::Deferred,
+        State::Failed,
+        State::Uncertain,
+        State::Expired,
+    ];
+
+    /// The state as the page and the API name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Queued => "queued",
+            State::Sending => "sending",
+            State::Sent => "sent",
+            State::Deferred => "deferred",
+            State::Failed => "failed",
+            State::Uncertain => "uncertain",
+            State::Expired => "expired",
+            State::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<State> {
+        [State::Sending, State::Cancelled]
+            .into_iter()
+            .chain(State::SHOWN)
+            .find(|s| s.name() == name)
+    }
+
+    /// Whether a message in this state is listed under `shown` (messages being sent are
+    /// listed with the queued ones).
+    pub fn listed_under(self, shown: State) -> bool {
+        self == shown || (shown == State::Queued && self == State::Sending)
+    }
+
     /// True while the outbox still means to deliver the message.
     pub fn pending(self) -> bool {
         matches!(self, State::Queued | State::Deferred | State::Sending)
@@ -64,6 +101,10 @@ pub struct Attempt {
     pub enhanced_status: Option<String>,
     /// The server's reply, or what went wrong when there was none.
     pub text: String,
+    /// The conversation, redacted (no credentials, no message text); kept for the last attempt
+    /// only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<crate::report::TranscriptLine>,
 }
 
 /// A message as the outbox keeps it; its body is stored apart, sealed, and purged earlier.
@@ -82,4 +123,42 @@ pub struct Message {
     pub expires_at: Option<u64>,
     pub idempotency_key: Option<String>,
     pub attempts: Vec<Attempt>,
+}
+
+/// Which messages Mail Activity lists: one state (or all), and a text to find in the recipient
+/// or the subject (case-insensitive; empty: every message).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageFilter {
+    pub state: Option<State>,
+    pub search: String,
+}
+
+impl MessageFilter {
+    pub fn matches(&self, m: &Message) -> bool {
+        self.state.is_none_or(|s| m.state.listed_under(s))
+            && (self.search.is_empty() || {
+                let needle = self.search.to_lowercase();
+                m.to.to_lowercase().contains(&needle) || m.subject.to_lowercase().contains(&needle)
+            })
+    }
+}
+
+/// A page of messages, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    /// Where the next (older) page starts, if there are older messages to look at.
+    pub older: Option<MessageId>,
+}
+
+/// What "retry now" did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Retry {
+    /// Back in the queue, due now.
+    Queued,
+    /// Not in a state that can be retried (waiting already, sent, or being sent).
+    NotRetryable(State),
+    /// Its text was removed (retention): there is nothing to send.
+    NoBody,
+    NotFound,
 }

@@ -305,8 +305,11 @@ async fn record(
     .await
 }
 
-/// How a send ended, before judging it.
-type SendResult = Result<mailer::Delivered, (mailer::SendFailure, Step)>;
+/// How a send ended, before judging it, and its conversation (redacted).
+type SendResult = (
+    Result<mailer::Delivered, (mailer::SendFailure, Step)>,
+    Vec<crate::report::TranscriptLine>,
+);
 
 /// One connection's share of a batch: takes messages until none are left, through one session
 /// reopened after a failure, and reports each with its result (`None`: not tried).
@@ -325,7 +328,7 @@ async fn connection(
             continue;
         }
         let result = send(server, &mut session, &c).await;
-        if let Err((failure, step)) = &result {
+        if let (Err((failure, step)), _) = &result {
             // No later message starts with settings or a quota that this verdict stops for.
             if matches!(
                 policy::classify(failure, *step),
@@ -348,29 +351,37 @@ async fn send(
     session: &mut Option<mailer::Session>,
     c: &Claimed,
 ) -> SendResult {
-    let to = c.message.to.parse::<lettre::Address>().map_err(|e| {
-        (
-            mailer::SendFailure::new(
+    let to = match c.message.to.parse::<lettre::Address>() {
+        Ok(to) => to,
+        Err(e) => {
+            let failure = mailer::SendFailure::new(
                 crate::report::Diagnosis::RecipientRejected,
                 format!("The address {} cannot be used: {e}", c.message.to),
-            ),
-            Step::RcptTo,
-        )
-    })?;
+            );
+            return (Err((failure, Step::RcptTo)), Vec::new());
+        }
+    };
     let mail = Mail {
         subject: c.message.subject.clone(),
         text: c.body.text.clone(),
+        html: c.body.html.clone(),
     };
-    let open = match session.take() {
+    let mut open = match session.take() {
         Some(open) => open,
-        None => mailer::Session::open(server).await?,
+        None => match mailer::Session::open(server).await {
+            Ok(open) => open,
+            Err(failed) => {
+                let (failure, step, transcript) = *failed;
+                return (Err((failure, step)), transcript);
+            }
+        },
     };
-    let mut open = open;
     let result = open.send(server, &to, &mail).await;
+    let transcript = open.transcript();
     if result.is_ok() {
         *session = Some(open);
     }
-    result
+    (result, transcript)
 }
 
 /// The outcome to record for a finished send; pauses the outbox or the lane when the verdict
@@ -385,6 +396,7 @@ fn judge(
 ) -> (crate::outbox::MessageId, Outcome) {
     let id = c.message.id;
     let at = crate::clock::now_rfc3339();
+    let (result, transcript) = result;
     let (failure, step) = match result {
         Ok(delivered) => {
             let text = delivered.reply;
@@ -396,6 +408,7 @@ fn judge(
                     code: Some(delivered.code),
                     enhanced_status: mailer::enhanced_status(&text),
                     text,
+                    transcript,
                 }),
             );
         }
@@ -408,6 +421,7 @@ fn judge(
         code: failure.code,
         enhanced_status: failure.reply.as_deref().and_then(mailer::enhanced_status),
         text,
+        transcript,
     };
     let failures = c.message.attempts.len() as u32 + 1;
     let outcome = match policy::classify(&failure, step) {

@@ -16,6 +16,7 @@ pub fn test_mail(s: &MailServerSettings) -> Mail {
             enc = s.encryption.describe(),
             account = s.account.as_str(),
         ),
+        html: None,
     }
 }
 
@@ -28,5 +29,6 @@ pub fn password_reset(email: &str, link: &str, valid_minutes: u64) -> Mail {
              Open this link within {valid_minutes} minutes to choose a new password:\r\n{link}\r\n\r\n\
              If you did not ask for this, ignore this mail; your password stays as it is.\r\n"
         ),
+        html: None,
     }
 }

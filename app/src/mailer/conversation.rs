@@ -13,7 +13,7 @@ use super::{
 use crate::domain::{Encryption, MailServer, MailServerSettings};
 use crate::report::Diagnosis;
 use lettre::{
-    message::{header::ContentType, Mailbox},
+    message::{header::ContentType, Mailbox, MultiPart},
     transport::smtp::{
         authentication::{Credentials, Mechanism},
         client::{AsyncSmtpConnection, Certificate, TlsParameters},
@@ -269,13 +269,21 @@ fn build_message(s: &MailServerSettings, to: &Address, mail: &Mail) -> Result<Me
         .to(Mailbox::new(None, to.clone()))
         .subject(mail.subject.clone())
         .date_now()
-        .message_id(None)
-        .header(ContentType::TEXT_PLAIN);
+        .message_id(None);
     if let Some(reply_to) = &s.reply_to {
         builder = builder.reply_to(Mailbox::new(
             None,
             reply_to.as_str().parse().map_err(|e| format!("{e}"))?,
         ));
     }
-    builder.body(mail.text.clone()).map_err(|e| e.to_string())
+    match &mail.html {
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.text.clone()),
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            html.clone(),
+        )),
+    }
+    .map_err(|e| e.to_string())
 }

@@ -26,11 +26,12 @@ use std::{
 use tracing::instrument::WithSubscriber;
 use transcript::TranscriptCollector;
 
-/// A plain-text mail to send.
+/// A mail to send: plain text, and HTML beside it (multipart/alternative) when there is one.
 #[derive(Clone, Debug)]
 pub struct Mail {
     pub subject: String,
     pub text: String,
+    pub html: Option<String>,
 }
 
 /// The steps of a conversation, in order: where a send is while it runs.
@@ -86,22 +87,36 @@ pub async fn send(server: &MailServer, to: &Address, mail: &Mail) -> Result<Deli
 }
 
 /// A session kept open for several messages (the outbox's): one connection, TLS and login for
-/// many transactions. Each step keeps the settings' timeout; any failure ends the session.
+/// many transactions. Each step keeps the settings' timeout; any failure ends the session. The
+/// conversation is recorded, redacted, for each message ([`Session::transcript`]).
 pub struct Session {
     conn: lettre::transport::smtp::client::AsyncSmtpConnection,
     progress: Arc<Mutex<Step>>,
+    collector: TranscriptCollector,
+    /// The collector's subscriber, made once per session.
+    dispatch: tracing::Dispatch,
 }
+
+/// A session that could not be opened: what failed, at which step, and the conversation.
+pub type OpenFailure = (SendFailure, Step, Vec<crate::report::TranscriptLine>);
 
 impl Session {
     /// Connects and logs in.
-    pub async fn open(server: &MailServer) -> Result<Self, (SendFailure, Step)> {
+    pub async fn open(server: &MailServer) -> Result<Self, Box<OpenFailure>> {
         let progress = Arc::new(Mutex::new(Step::Dns));
         let collector = TranscriptCollector::default();
-        let opening = conversation::open(server, &progress, &collector);
+        let dispatch = collector.subscriber();
+        let opening = conversation::open(server, &progress, &collector).with_subscriber(dispatch.clone());
+        let failed = |(f, step): (SendFailure, Step)| Box::new((f, step, collector.take()));
         match tokio::time::timeout(deadline(server), opening).await {
-            Ok(Ok(conn)) => Ok(Self { conn, progress }),
-            Ok(Err(f)) => Err((f, step_of(&progress))),
-            Err(_) => Err(timed_out(server, step_of(&progress))),
+            Ok(Ok(conn)) => Ok(Self {
+                conn,
+                progress,
+                collector: collector.clone(),
+                dispatch,
+            }),
+            Ok(Err(f)) => Err(failed((f, step_of(&progress)))),
+            Err(_) => Err(failed(timed_out(server, step_of(&progress)))),
         }
     }
 
@@ -112,12 +127,18 @@ impl Session {
         to: &Address,
         mail: &Mail,
     ) -> Result<Delivered, (SendFailure, Step)> {
-        let sending = conversation::transact(&mut self.conn, server, to, mail, &self.progress);
+        let sending = conversation::transact(&mut self.conn, server, to, mail, &self.progress)
+            .with_subscriber(self.dispatch.clone());
         match tokio::time::timeout(deadline(server), sending).await {
             Ok(Ok(delivered)) => Ok(delivered),
             Ok(Err(f)) => Err((f, step_of(&self.progress))),
             Err(_) => Err(timed_out(server, step_of(&self.progress))),
         }
+    }
+
+    /// The conversation since the last call (the opening goes with the first message), redacted.
+    pub fn transcript(&self) -> Vec<crate::report::TranscriptLine> {
+        self.collector.take()
     }
 
     /// Says goodbye (QUIT), within the timeout.

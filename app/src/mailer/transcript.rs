@@ -60,6 +60,22 @@ impl TranscriptCollector {
         lines
     }
 
+    /// The lines since the last call, redacted, and forgets them (a session's messages each
+    /// get their own part of the conversation).
+    pub(super) fn take(&self) -> Vec<TranscriptLine> {
+        let mut capture = self.capture.lock().unwrap_or_else(|p| p.into_inner());
+        let raw = std::mem::take(&mut capture.raw);
+        capture.bytes = 0;
+        let mut lines = redact(&raw);
+        if std::mem::take(&mut capture.cut) {
+            lines.push(TranscriptLine {
+                client: false,
+                text: "<transcript cut: too long>".into(),
+            });
+        }
+        lines
+    }
+
     /// Keeps one event. lettre logs a multi-line reply's whole buffer after each line: only the
     /// newest is kept, so memory follows the reply's size, not the square of its lines.
     fn record(&self, text: String) {

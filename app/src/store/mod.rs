@@ -1,7 +1,7 @@
 //! Durable storage (server only), behind narrow traits, one per family of records: mail
 //! settings and test history ([`MailSettingsStore`]), the change history ([`AuditStore`]),
 //! admins ([`AdminStore`]), sessions and reset tokens ([`SessionStore`]), the system's own mail
-//! ([`OutboxStore`]). The traits speak only
+//! ([`OutboxStore`]), API tokens ([`TokenStore`]), alerts' storm control ([`AlertStore`]). The traits speak only
 //! of the app's own types, so a PostgreSQL backend can implement them beside [`SledStore`].
 //!
 //! The sled backend keeps one tree per family plus a `meta` tree holding the schema version;
@@ -9,18 +9,22 @@
 //! has reached the disk first (`SledStore::sync`: sled's flush, then `fdatasync`).
 
 mod admins;
+mod alerts;
 mod audit;
 mod mail;
 pub mod migrations;
 mod outbox;
 mod sessions;
+mod tokens;
 
 pub use admins::{AdminRecord, AdminStore};
+pub use alerts::{AlertMemory, AlertStore};
 pub use audit::{changes, AuditStore};
 pub use mail::MailSettingsStore;
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{Claimed, Enqueued, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
 pub use sessions::{ResetRecord, SessionRecord, SessionStore};
+pub use tokens::{TokenRecord, TokenRefusal, TokenStore, MAX_TOKENS};
 
 use crate::secrets::{SecretBox, SecretError};
 use serde::{Deserialize, Serialize};
@@ -64,7 +68,15 @@ pub struct Versioned<T> {
 
 /// Every family of records, and a flush for shutdown.
 pub trait Store:
-    MailSettingsStore + AuditStore + AdminStore + SessionStore + OutboxStore + Send + Sync
+    MailSettingsStore
+    + AuditStore
+    + AdminStore
+    + SessionStore
+    + OutboxStore
+    + TokenStore
+    + AlertStore
+    + Send
+    + Sync
 {
     /// Flushes everything written so far.
     fn flush(&self) -> Result<(), StoreError>;
@@ -85,6 +97,8 @@ pub struct SledStore {
     outbox_queue: sled::Tree,
     outbox_keys: sled::Tree,
     outbox_inflight: sled::Tree,
+    api_tokens: sled::Tree,
+    alerts: sled::Tree,
     secrets: SecretBox,
     /// sled's log file, for `fdatasync` (see [`SledStore::sync`]).
     log: std::fs::File,
@@ -122,6 +136,8 @@ const OUTBOX_BODIES_TREE: &str = "outbox_bodies";
 const OUTBOX_QUEUE_TREE: &str = "outbox_queue";
 const OUTBOX_KEYS_TREE: &str = "outbox_keys";
 const OUTBOX_INFLIGHT_TREE: &str = "outbox_inflight";
+const API_TOKENS_TREE: &str = "api_tokens";
+const ALERTS_TREE: &str = "alerts";
 
 impl SledStore {
     /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
@@ -156,6 +172,8 @@ impl SledStore {
             outbox_queue: db.open_tree(OUTBOX_QUEUE_TREE)?,
             outbox_keys: db.open_tree(OUTBOX_KEYS_TREE)?,
             outbox_inflight: db.open_tree(OUTBOX_INFLIGHT_TREE)?,
+            api_tokens: db.open_tree(API_TOKENS_TREE)?,
+            alerts: db.open_tree(ALERTS_TREE)?,
             db,
             secrets,
         };

@@ -8,7 +8,7 @@
 //! instances can share one outbox; on sled one process owns the database.
 
 use super::{tx_error, SledStore, StoreError};
-use crate::outbox::{Attempt, Message, MessageId, Priority, State};
+use crate::outbox::{Attempt, Message, MessageFilter, MessageId, MessagePage, Priority, Retry, State};
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError::Abort;
 use sled::Transactional;
@@ -107,6 +107,23 @@ pub trait OutboxStore {
     /// The newest `limit` messages, newest first.
     fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError>;
 
+    /// Up to `limit` messages that match `filter`, newest first, older than `before` if given.
+    /// Looks at no more than [`MAX_SCAN`] records per call: when it stops there the page says
+    /// where to go on (`older`).
+    fn list_messages(
+        &self,
+        filter: &MessageFilter,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<MessagePage, StoreError>;
+
+    /// Puts a failed, deferred or uncertain message back in the queue, due at `now`
+    /// (its attempts kept); durable.
+    fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError>;
+
+    /// [`Self::retry_now`] for every failed message that still has its text. Returns how many.
+    fn retry_failed(&self, now: u64) -> Result<usize, StoreError>;
+
     /// How many messages are in each state.
     fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError>;
 
@@ -122,6 +139,9 @@ pub trait OutboxStore {
     /// many records went.
     fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError>;
 }
+
+/// The most records one listing looks at (bounds the time a search takes).
+pub const MAX_SCAN: usize = 20_000;
 
 fn id_key(id: MessageId) -> [u8; 8] {
     id.to_be_bytes()
@@ -315,6 +335,19 @@ impl OutboxStore for SledStore {
                     };
                     let mut m: Message = abort(decode(&bytes))?;
                     inflight.remove(&id_key(id))?;
+                    // The transcript is kept for the last attempt only.
+                    if matches!(
+                        outcome,
+                        Outcome::Sent(_)
+                            | Outcome::Deferred { .. }
+                            | Outcome::Failed(_)
+                            | Outcome::Uncertain(_)
+                            | Outcome::Held(_)
+                    ) {
+                        for a in &mut m.attempts {
+                            a.transcript = Vec::new();
+                        }
+                    }
                     match outcome.clone() {
                         Outcome::Sent(a) => {
                             m.state = State::Sent;
@@ -377,6 +410,79 @@ impl OutboxStore for SledStore {
             .take(limit)
             .map(|kv| decode(&kv?.1))
             .collect()
+    }
+
+    fn list_messages(
+        &self,
+        filter: &MessageFilter,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<MessagePage, StoreError> {
+        let range = match before {
+            Some(id) => self.outbox.range(..id_key(id)),
+            None => self.outbox.range::<&[u8], _>(..),
+        };
+        let mut page = MessagePage::default();
+        for (scanned, entry) in range.rev().enumerate() {
+            let (key, bytes) = entry?;
+            let id = u64::from_be_bytes(key.as_ref().try_into().unwrap_or_default());
+            if page.messages.len() == limit || scanned == MAX_SCAN {
+                page.older = Some(id + 1);
+                break;
+            }
+            let m: Message = decode(&bytes)?;
+            if filter.matches(&m) {
+                page.messages.push(m);
+            }
+        }
+        Ok(page)
+    }
+
+    fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError> {
+        let answer = (&self.outbox, &self.outbox_queue, &self.outbox_bodies)
+            .transaction(|(outbox, queue, bodies)| {
+                let Some(bytes) = outbox.get(id_key(id))? else {
+                    return Ok(Retry::NotFound);
+                };
+                let mut m: Message = abort(decode(&bytes))?;
+                match m.state {
+                    State::Failed | State::Uncertain => {}
+                    State::Deferred => {
+                        queue.remove(&queue_key(&m))?;
+                    }
+                    other => return Ok(Retry::NotRetryable(other)),
+                }
+                if bodies.get(id_key(id))?.is_none() {
+                    return Ok(Retry::NoBody);
+                }
+                m.state = State::Queued;
+                m.not_before = now;
+                queue.insert(&queue_key(&m), &[])?;
+                outbox.insert(&id_key(id), abort(encode(&m))?)?;
+                Ok(Retry::Queued)
+            })
+            .map_err(tx_error)?;
+        if answer == Retry::Queued {
+            self.sync()?;
+        }
+        Ok(answer)
+    }
+
+    fn retry_failed(&self, now: u64) -> Result<usize, StoreError> {
+        let mut failed = Vec::new();
+        for entry in self.outbox.iter() {
+            let (key, bytes) = entry?;
+            if decode::<Message>(&bytes)?.state == State::Failed {
+                failed.push(u64::from_be_bytes(key.as_ref().try_into().unwrap_or_default()));
+            }
+        }
+        let mut n = 0;
+        for id in failed {
+            if self.retry_now(id, now)? == Retry::Queued {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     fn requeue_in_flight(&self) -> Result<usize, StoreError> {
@@ -465,6 +571,7 @@ mod tests {
 
     fn attempt(code: u16) -> Attempt {
         Attempt {
+            transcript: Vec::new(),
             at: "2027-01-15T08:00:00Z".into(),
             step: "data".into(),
             code: Some(code),
@@ -730,6 +837,60 @@ mod tests {
         );
         assert!(!store.cancel(ids[1]).unwrap(), "sending: too late");
         assert!(!store.cancel(ids[0]).unwrap(), "already cancelled");
+    }
+
+    #[test]
+    fn listing_is_newest_first_filtered_and_paged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut batch: Vec<NewMessage> = (0..5).map(|i| new(&format!("user{i}@example.com"), Priority::Normal)).collect();
+        batch[3].subject = "Disk full on db-1".into();
+        let ids = store.enqueue(batch, None, NOW).unwrap().ids().to_vec();
+        let claimed = store.claim(NOW, 1, Priority::Normal).unwrap();
+        store.finish(claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
+
+        let all = MessageFilter::default();
+        let page = store.list_messages(&all, None, 2).unwrap();
+        let to: Vec<&str> = page.messages.iter().map(|m| m.to.as_str()).collect();
+        assert_eq!(to, ["user4@example.com", "user3@example.com"]);
+        let next = store.list_messages(&all, page.older, 10).unwrap();
+        assert_eq!(next.messages.len(), 3);
+        assert_eq!(next.older, None);
+
+        let failed = MessageFilter { state: Some(State::Failed), search: String::new() };
+        let page = store.list_messages(&failed, None, 10).unwrap();
+        assert_eq!(page.messages.iter().map(|m| m.id).collect::<Vec<_>>(), [ids[0]]);
+        let search = MessageFilter { state: None, search: "DISK".into() };
+        assert_eq!(store.list_messages(&search, None, 10).unwrap().messages[0].id, ids[3]);
+        let search = MessageFilter { state: None, search: "USER2@".into() };
+        assert_eq!(store.list_messages(&search, None, 10).unwrap().messages[0].id, ids[2]);
+    }
+
+    #[test]
+    fn failed_messages_can_be_retried_now_and_waiting_or_sent_ones_cannot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let ids = store
+            .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal), new("c", Priority::Normal)], None, NOW)
+            .unwrap()
+            .ids()
+            .to_vec();
+        store.claim(NOW, 2, Priority::Normal).unwrap();
+        store.finish(ids[0], Outcome::Failed(attempt(550))).unwrap();
+        store.finish(ids[1], Outcome::Sent(attempt(250))).unwrap();
+
+        assert_eq!(store.retry_now(ids[1], NOW).unwrap(), Retry::NotRetryable(State::Sent));
+        assert_eq!(store.retry_now(ids[2], NOW).unwrap(), Retry::NotRetryable(State::Queued));
+        assert_eq!(store.retry_now(999, NOW).unwrap(), Retry::NotFound);
+        assert_eq!(store.retry_failed(NOW + 5).unwrap(), 1);
+        let m = store.message(ids[0]).unwrap().unwrap();
+        assert_eq!((m.state, m.not_before, m.attempts.len()), (State::Queued, NOW + 5, 1));
+        // The longest due first: "c" since NOW, "a" since the retry.
+        assert_eq!(claimed_to(&store.claim(NOW + 5, 10, Priority::Normal).unwrap()), ["c", "a"]);
+
+        store.finish(ids[0], Outcome::Failed(attempt(550))).unwrap();
+        store.purge_outbox(NOW + 1, 0).unwrap();
+        assert_eq!(store.retry_now(ids[0], NOW).unwrap(), Retry::NoBody);
     }
 
     #[test]
