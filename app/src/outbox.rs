@@ -107,6 +107,30 @@ pub struct Attempt {
     pub transcript: Vec<crate::report::TranscriptLine>,
 }
 
+/// Who asked for a message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// Written before origins were recorded.
+    #[default]
+    Unknown,
+    PasswordReset,
+    /// A service, through the HTTP API with this token.
+    Token { id: u64, name: String },
+    /// An admin's "send a test through the queue".
+    QueueTest { admin: String },
+}
+
+impl Origin {
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Unknown => "the system".into(),
+            Origin::PasswordReset => "Forgot password".into(),
+            Origin::Token { name, .. } => format!("API token \u{201c}{name}\u{201d}"),
+            Origin::QueueTest { admin } => format!("Test through the queue, by {admin}"),
+        }
+    }
+}
+
 /// A message as the outbox keeps it; its body is stored apart, sealed, and purged earlier.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -123,6 +147,8 @@ pub struct Message {
     pub expires_at: Option<u64>,
     pub idempotency_key: Option<String>,
     pub attempts: Vec<Attempt>,
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 /// Which messages Mail Activity lists: one state (or all), and a text to find in the recipient

@@ -125,6 +125,7 @@ async fn drain() {
     for batch in 0..MESSAGES / 1000 {
         let messages = (0..1000)
             .map(|i| NewMessage {
+                origin: Default::default(),
                 to: format!("ops-{}@example.com", batch * 1000 + i),
                 subject: "Drain".into(),
                 body: body.clone(),

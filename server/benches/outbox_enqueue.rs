@@ -13,6 +13,7 @@ use std::time::Instant;
 const MESSAGES: usize = 20_000;
 
 fn message(i: usize) -> NewMessage {
+    origin: Default::default(),
     NewMessage {
         to: format!("ops-{i}@example.com"),
         subject: format!("Alert {i}"),

@@ -20,6 +20,7 @@ pub struct Config {
     /// MAILROOM_SECRET_KEY, if set (else the key file in the data dir).
     pub secret_key: Option<String>,
     pub outbox: OutboxConfig,
+    pub api: app::api::server::ApiSettings,
 }
 
 /// The outbox's settings (`MAILROOM_OUTBOX_*`).
@@ -82,6 +83,25 @@ pub enum ConfigError {
     },
 }
 
+/// A whole number from the variable `name`, within `min..=max`, or `default` when unset.
+fn number(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(value) => value
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or(ConfigError::Number { name, value, min, max }),
+    }
+}
+
 impl Config {
     /// Reads the variables through `var` (the process environment, or a test's map).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -101,22 +121,18 @@ impl Config {
                 None => None,
             },
             secret_key: var("MAILROOM_SECRET_KEY"),
+            api: {
+                let d = app::api::server::ApiSettings::default();
+                app::api::server::ApiSettings {
+                    requests_per_minute: number(&var, "MAILROOM_API_REQUESTS_PER_MINUTE", d.requests_per_minute.into(), 1, 1_000_000)?
+                        as u32,
+                    alert_repeat_secs: number(&var, "MAILROOM_ALERT_REPEAT_MINUTES", d.alert_repeat_secs / 60, 1, 7 * 24 * 60)? * 60,
+                    failing_alarm_secs: number(&var, "MAILROOM_OUTBOX_ALARM_MINUTES", d.failing_alarm_secs / 60, 1, 24 * 60)? * 60,
+                }
+            },
             outbox: {
                 let d = OutboxConfig::default();
-                let number = |name: &'static str, default: u64, min: u64, max: u64| match var(name) {
-                    None => Ok(default),
-                    Some(value) => value
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|n| (min..=max).contains(n))
-                        .ok_or(ConfigError::Number {
-                            name,
-                            value,
-                            min,
-                            max,
-                        }),
-                };
+                let number = |name: &'static str, default: u64, min: u64, max: u64| number(&var, name, default, min, max);
                 let keep_bodies_days =
                     number("MAILROOM_OUTBOX_KEEP_BODIES_DAYS", d.keep_bodies_days, 1, 3650)?;
                 OutboxConfig {

@@ -4,6 +4,7 @@
 //! ([`errors`]), serving with connection limits ([`serve`]) and the command line ([`cli`]) each
 //! have their own module; `main.rs` starts and stops the server.
 
+pub mod api_v1;
 pub mod assets;
 pub mod cli;
 pub mod config;
@@ -81,9 +82,12 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(axum::middleware::from_fn(errors::with_status))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // The HTTP API authorizes with its Bearer token (no cookies, so no cross-site risk) and
+        // bounds its own bodies.
+        .merge(api_v1::routes())
         .with_state(state)
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         // Pages set their own Content-Security-Policy (with the render's nonce); everything else
         // gets the strictest one.

@@ -62,7 +62,7 @@ async fn run() -> Result<(), String> {
 
     let public_url = config.public_url_for(local);
     let outbox = app::delivery::Outbox::start(store.clone(), config.outbox.worker());
-    let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone());
+    let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone()).with_api(config.api.clone());
     if store.admin_count().map_err(|e| e.to_string())? == 0 {
         let token = auth::random_token();
         ctx.set_setup_token(Some(auth::token_hash(&token)));

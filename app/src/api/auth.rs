@@ -218,10 +218,11 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         subject: mail.subject,
         body: MailBody {
             text: mail.text,
-            html: None,
+            html: mail.html,
         },
         priority: Priority::Security,
         expires_at: Some(expires_at),
+        origin: crate::outbox::Origin::PasswordReset,
     };
     let now = clock::now_unix();
     let queued = ssr::storage(move |s| s.enqueue(vec![message], None, now)).await?;

@@ -32,6 +32,67 @@ pub struct ServerContext {
     pub origins: Arc<Vec<url::Origin>>,
     /// The worker delivering the system's own mail.
     pub outbox: crate::delivery::Outbox,
+    /// The HTTP API's settings and limits.
+    pub api: Arc<Api>,
+    /// A token just created, shown once on the next render of the API Tokens page for the
+    /// session that created it (kept in memory only, for a minute).
+    pub new_tokens: Arc<Mutex<Vec<NewToken>>>,
+}
+
+/// The HTTP API's settings (`MAILROOM_API_*`, `MAILROOM_ALERT_REPEAT_MINUTES`,
+/// `MAILROOM_OUTBOX_ALARM_MINUTES`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiSettings {
+    /// Requests per minute per token.
+    pub requests_per_minute: u32,
+    /// How often a firing alert is mailed again to the same recipient.
+    pub alert_repeat_secs: u64,
+    /// After how long of failing deliveries every admin page says so.
+    pub failing_alarm_secs: u64,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: 600,
+            alert_repeat_secs: 4 * 60 * 60,
+            failing_alarm_secs: 15 * 60,
+        }
+    }
+}
+
+/// The HTTP API's limits, from its settings.
+pub struct Api {
+    pub settings: ApiSettings,
+    /// Requests per token.
+    pub calls: Window,
+    /// Storage work of API requests (durable enqueues): a bounded number at once and waiting,
+    /// the rest refused with 503.
+    pub work: Gate,
+}
+
+/// Enqueues that write at the same time (they share flushes), and how many more may wait.
+const API_WRITERS: usize = 32;
+const API_WAITING: usize = 1024;
+
+impl Api {
+    pub fn new(settings: ApiSettings) -> Self {
+        Self {
+            calls: Window::per_minute(settings.requests_per_minute),
+            work: Gate::new(API_WRITERS, API_WAITING, std::time::Duration::from_secs(5)),
+            settings,
+        }
+    }
+}
+
+/// A token waiting to be shown once.
+#[derive(Clone)]
+pub struct NewToken {
+    /// SHA-256 of the session that created it.
+    pub session: String,
+    pub name: String,
+    pub token: String,
+    pub until: std::time::Instant,
 }
 
 /// The rate limits of the server functions.
@@ -72,7 +133,15 @@ impl ServerContext {
             origins: Arc::new(crate::auth::allowed_origins(&public_url)),
             public_url,
             outbox,
+            api: Arc::new(Api::new(ApiSettings::default())),
+            new_tokens: Default::default(),
         }
+    }
+
+    /// The same context with the HTTP API's settings.
+    pub fn with_api(mut self, settings: ApiSettings) -> Self {
+        self.api = Arc::new(Api::new(settings));
+        self
     }
 
     /// Cookies get the Secure flag when admins reach the server over https.

@@ -61,6 +61,15 @@ pub struct Pause {
     pub settings_version: u64,
 }
 
+/// Deliveries failing without a success between them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failing {
+    /// Unix seconds: the first failure since the last message sent.
+    pub since: u64,
+    /// The last failure: the step and what the server said.
+    pub last: String,
+}
+
 #[derive(Default)]
 struct Shared {
     wake: Notify,
@@ -71,6 +80,9 @@ struct Shared {
     throttled_until: Mutex<u64>,
     /// The sends of the last day, against the mail server's limits.
     budget: Mutex<budget::Budget>,
+    /// Since when deliveries have been failing (Unix seconds), and the last failure; cleared by
+    /// the next message sent.
+    failing: Mutex<Option<Failing>>,
     /// Counts the worker's rounds: whoever watches the outbox learns when to look again.
     rounds: tokio::sync::watch::Sender<u64>,
 }
@@ -116,6 +128,15 @@ impl Outbox {
     pub fn paused(&self) -> Option<Pause> {
         self.shared
             .paused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Whether deliveries have been failing since the last success, since when, and why.
+    pub fn failing(&self) -> Option<Failing> {
+        self.shared
+            .failing
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
@@ -397,8 +418,10 @@ fn judge(
     let id = c.message.id;
     let at = crate::clock::now_rfc3339();
     let (result, transcript) = result;
+    let mut failing = shared.failing.lock().unwrap_or_else(|p| p.into_inner());
     let (failure, step) = match result {
         Ok(delivered) => {
+            *failing = None;
             let text = delivered.reply;
             return (
                 id,
@@ -423,6 +446,12 @@ fn judge(
         text,
         transcript,
     };
+    let last = format!("{}: {}", step_name(step), attempt.text);
+    match failing.as_mut() {
+        Some(f) => f.last = last,
+        None => *failing = Some(Failing { since: now, last }),
+    }
+    drop(failing);
     let failures = c.message.attempts.len() as u32 + 1;
     let outcome = match policy::classify(&failure, step) {
         Verdict::Fail => Outcome::Failed(attempt),

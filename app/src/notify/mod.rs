@@ -7,7 +7,7 @@ pub mod render;
 pub mod storm;
 
 use crate::domain::EmailAddress;
-use crate::outbox::{MessageId, Priority};
+use crate::outbox::{MessageId, Origin, Priority};
 use crate::store::{AlertMemory, Enqueued, MailBody, NewMessage, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -201,7 +201,8 @@ pub struct ValidMessage {
 }
 
 impl MessageRequest {
-    pub fn validate(self) -> Result<ValidMessage, Vec<FieldError>> {
+    /// Checks every rule; the messages carry `origin` (the token that asked).
+    pub fn validate(self, origin: &Origin) -> Result<ValidMessage, Vec<FieldError>> {
         let mut check = Check::default();
         let to = check.recipients("to", &self.to);
         check.line("subject", &self.subject, MAX_SUBJECT_CHARS);
@@ -231,6 +232,7 @@ impl MessageRequest {
                 body: body.clone(),
                 priority,
                 expires_at: None,
+                origin: origin.clone(),
             })
             .collect();
         check.done(ValidMessage {
@@ -300,6 +302,7 @@ static ALERTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub fn queue_alert(
     store: &dyn Store,
     alert: &ValidAlert,
+    origin: &Origin,
     repeat_secs: u64,
     now: u64,
 ) -> Result<Vec<AlertAction>, StoreError> {
@@ -339,6 +342,7 @@ pub fn queue_alert(
             },
             priority: Priority::Alert,
             expires_at: None,
+            origin: origin.clone(),
         })
         .collect();
     for to in &to_mail {
@@ -362,7 +366,7 @@ mod tests {
     use super::*;
 
     fn message(json: serde_json::Value) -> Result<ValidMessage, Vec<FieldError>> {
-        serde_json::from_value::<MessageRequest>(json).unwrap().validate()
+        serde_json::from_value::<MessageRequest>(json).unwrap().validate(&Origin::Unknown)
     }
 
     fn fields(errors: Vec<FieldError>) -> Vec<String> {

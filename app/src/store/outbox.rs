@@ -32,6 +32,7 @@ pub struct NewMessage {
     pub priority: Priority,
     /// Unix seconds after which it is of no use.
     pub expires_at: Option<u64>,
+    pub origin: crate::outbox::Origin,
 }
 
 /// What `enqueue` did.
@@ -216,6 +217,7 @@ impl OutboxStore for SledStore {
                 expires_at: m.expires_at,
                 idempotency_key: idempotency_key.map(str::to_string),
                 attempts: Vec::new(),
+                origin: m.origin,
             };
             records.push((encode(&record)?, self.seal_body(&m.body)?, record));
         }
@@ -558,6 +560,7 @@ mod tests {
 
     fn new(to: &str, priority: Priority) -> NewMessage {
         NewMessage {
+            origin: Default::default(),
             to: to.into(),
             subject: format!("to {to}"),
             body: MailBody {

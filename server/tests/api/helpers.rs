@@ -11,10 +11,12 @@ use app::{
     auth,
     domain::{EmailAddress, MailServerForm},
     error::AppError,
+    outbox::Message,
     report::TestReport,
     secrets::SecretBox,
-    store::SledStore,
+    store::{MailSettingsStore, OutboxStore, SledStore},
 };
+use std::time::Duration;
 use leptos::server_fn::ServerFn;
 use serde::{de::DeserializeOwned, Serialize};
 use server::{router, Config};
@@ -457,5 +459,83 @@ pub fn peer_form(listener: &str) -> MailServerForm {
         from_name: "Mailroom Alerts".into(),
         timeout: "5".into(),
         ..MailServerForm::default()
+    }
+}
+
+/// Waits until `check` finds what it looks for, checking again after each round of `outbox`'s
+/// worker (bounded: 15 s).
+pub async fn until<T>(outbox: &app::delivery::Outbox, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let mut rounds = outbox.rounds();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        rounds.borrow_and_update();
+        if let Some(found) = check() {
+            return found;
+        }
+        tokio::time::timeout_at(deadline, rounds.changed())
+            .await
+            .unwrap_or_else(|_| panic!("still waiting for {what}"))
+            .unwrap();
+    }
+}
+
+/// Waits until the newest message satisfies `done`, and returns it.
+pub async fn newest_message(app: &TestApp, done: impl Fn(&Message) -> bool) -> Message {
+    until(&app.ctx.outbox, "the newest message", || {
+        app.store.recent_messages(1).unwrap().pop().filter(|m| done(m))
+    })
+    .await
+}
+
+/// Saves `form` over whatever version is stored.
+pub async fn save_settings(app: &TestApp, form: &MailServerForm) {
+    let version = app.store.load_mail().unwrap().map_or(0, |v| v.version);
+    app.save(version, form).await.unwrap();
+}
+
+
+impl TestApp {
+    /// A new API token named `name`, as `mailroom token create` makes one.
+    pub fn api_token(&self, name: &str) -> String {
+        let token = app::auth::random_token();
+        app::store::TokenStore::create_token(self.store.as_ref(), &app::auth::token_hash(&token), name, "test", 1)
+            .unwrap()
+            .unwrap();
+        token
+    }
+
+    /// Calls the HTTP API: `method` `path` with `token` and a JSON body; the status, the
+    /// Retry-After header and the JSON answer.
+    pub async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> ApiReply {
+        let client = reqwest::Client::new();
+        let mut req = client.request(method.parse().unwrap(), format!("{}{path}", self.url));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        ApiReply::of(req.send().await.unwrap()).await
+    }
+}
+
+/// An answer of the HTTP API.
+#[derive(Debug)]
+pub struct ApiReply {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+    pub json: serde_json::Value,
+}
+
+impl ApiReply {
+    pub async fn of(res: reqwest::Response) -> Self {
+        let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let text = res.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        Self { status, retry_after, json }
     }
 }

@@ -2,6 +2,7 @@
 //! a real SMTP server (helpers), one module per feature.
 
 mod attacks;
+mod api_v1;
 mod auth;
 mod foundation;
 mod helpers;

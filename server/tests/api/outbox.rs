@@ -1,39 +1,13 @@
 //! The outbox: the system's own mail (today the password-reset mail) queued durably and
 //! delivered by the worker through the saved settings, against the real SMTP peer.
 
-use crate::helpers::{peer, peer_form, spawn_app, TestApp, ADMIN};
+use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, until, TestApp, ADMIN};
 use app::delivery::Outbox;
 use app::{
     domain::MailServerForm,
     outbox::{Message, Priority, State},
-    store::{MailBody, MailSettingsStore, NewMessage, OutboxStore},
+    store::{MailBody, NewMessage, OutboxStore},
 };
-use std::time::Duration;
-
-/// Waits until `check` finds what it looks for, checking again after each round of `outbox`'s
-/// worker (bounded: 15 s).
-async fn until<T>(outbox: &Outbox, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let mut rounds = outbox.rounds();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        rounds.borrow_and_update();
-        if let Some(found) = check() {
-            return found;
-        }
-        tokio::time::timeout_at(deadline, rounds.changed())
-            .await
-            .unwrap_or_else(|_| panic!("still waiting for {what}"))
-            .unwrap();
-    }
-}
-
-/// Waits until the newest message satisfies `done`, and returns it.
-async fn newest_message(app: &TestApp, done: impl Fn(&Message) -> bool) -> Message {
-    until(&app.ctx.outbox, "the newest message", || {
-        app.store.recent_messages(1).unwrap().pop().filter(|m| done(m))
-    })
-    .await
-}
 
 /// The peer's settings with a password it refuses (535).
 fn wrong_password() -> MailServerForm {
@@ -41,11 +15,6 @@ fn wrong_password() -> MailServerForm {
         password: "wrong-password".into(),
         ..peer_form("plain")
     }
-}
-
-async fn save_settings(app: &TestApp, form: &MailServerForm) {
-    let version = app.store.load_mail().unwrap().map_or(0, |v| v.version);
-    app.save(version, form).await.unwrap();
 }
 
 #[tokio::test]
@@ -94,6 +63,7 @@ async fn a_refused_sender_pauses_the_outbox_until_the_settings_change() {
 /// Queues one message to `to` as the system would and wakes the worker; returns its id.
 fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
     let message = NewMessage {
+        origin: Default::default(),
         to: to.into(),
         subject: format!("Outbox test to {to}"),
         body: MailBody {
