@@ -140,6 +140,32 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Creates an API token named `name` (checked by [`crate::domain::token_name`]) on behalf of
+/// `who`: the token itself (shown once, never stored) and its record; or why not.
+pub fn create_api_token(
+    store: &dyn Store,
+    name: &str,
+    who: &str,
+) -> Result<Result<(String, crate::store::TokenRecord), String>, StoreError> {
+    let name = match crate::domain::token_name(name) {
+        Ok(name) => name,
+        Err(e) => return Ok(Err(e)),
+    };
+    let token = random_token();
+    Ok(
+        match store.create_token(&token_hash(&token), &name, who, crate::clock::now_unix())? {
+            Ok(record) => Ok((token, record)),
+            Err(crate::store::TokenRefusal::NameTaken) => Err(format!(
+                "A token named \u{201c}{name}\u{201d} exists; revoke it first or choose another name"
+            )),
+            Err(crate::store::TokenRefusal::TooMany) => Err(format!(
+                "There are {} tokens already, the most there may be; revoke unused ones first",
+                crate::store::MAX_TOKENS
+            )),
+        },
+    )
+}
+
 /// The cookie that carries a session id: HttpOnly, SameSite=Strict, Secure behind https.
 pub fn session_cookie(id: &str, secure: bool) -> String {
     cookie::Cookie::build((SESSION_COOKIE, id.to_string()))

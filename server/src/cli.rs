@@ -1,4 +1,4 @@
-//! The command line: `--help`, and `admin create` (run with the server stopped).
+//! The command line: `--help`, `admin create` and `token create` (run with the server stopped).
 
 use crate::Config;
 use app::{
@@ -16,6 +16,8 @@ USAGE:
     mailroom                              serve the admin panel
     mailroom admin create --email ADDRESS create an admin (or set a new password for one);
                                           the password is read from stdin, or prompted for
+    mailroom token create --name NAME     create an API token for the HTTP API (/api/v1) and
+                                          print it alone on stdout (it is not shown again)
     mailroom --help
 
 ENVIRONMENT:
@@ -38,6 +40,11 @@ ENVIRONMENT:
                                       fails for good (default: 24).
     MAILROOM_OUTBOX_KEEP_BODIES_DAYS  Days the text of sent or failed mail is kept (default: 7).
     MAILROOM_OUTBOX_KEEP_DAYS         Days their records are kept (default: 90).
+    MAILROOM_API_REQUESTS_PER_MINUTE  Requests per minute per API token (default: 600).
+    MAILROOM_ALERT_REPEAT_MINUTES     A firing alert is mailed again to a recipient after
+                                      this long at the earliest (default: 240).
+    MAILROOM_OUTBOX_ALARM_MINUTES     Deliveries failing this long put a banner on every
+                                      admin page (default: 15).
     RUST_LOG             Log filter (default: info).
 
 When no admin exists, the server prints a one-time setup link at start.
@@ -73,6 +80,29 @@ pub fn open_store(config: &Config) -> Result<(SledStore, SecretBox), OpenError> 
     Ok((store, secrets))
 }
 
+/// Opens the database for a command, explaining a lock held by a running server.
+fn open_for(config: &Config, command: &str) -> Result<SledStore, String> {
+    open_store(config).map(|(store, _)| store).map_err(|e| match e {
+        OpenError::Locked(_) => {
+            format!("{e}. `{command}` needs the database: stop the server, run it, start the server again.")
+        }
+        other => other.to_string(),
+    })
+}
+
+/// `mailroom token create --name NAME`: prints the new token alone on stdout.
+pub fn token_create(name: &str) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    domain::token_name(name).map_err(|m| format!("--name: {m}"))?;
+    let store = open_for(&config, "token create")?;
+    let (token, record) = auth::create_api_token(&store, name, "command line")
+        .map_err(|e| e.to_string())?
+        .map_err(|m| format!("--name: {m}"))?;
+    eprintln!("Created API token \u{201c}{}\u{201d}; it is shown only now.", record.name);
+    println!("{token}");
+    Ok(())
+}
+
 /// `mailroom admin create --email ADDRESS`: the password from stdin, or prompted twice.
 /// Synchronous: it runs without the async runtime, so hashing blocks nothing.
 pub fn admin_create(email: &str) -> Result<(), String> {
@@ -91,14 +121,7 @@ pub fn admin_create(email: &str) -> Result<(), String> {
         (p.clone(), p)
     };
     domain::admin_password(&password, &confirm, address.as_str())?;
-    let (store, _) = open_store(&config).map_err(|e| match e {
-        OpenError::Locked(_) => {
-            format!(
-                "{e}. `admin create` needs the database: stop the server, run it, start the server again."
-            )
-        }
-        other => other.to_string(),
-    })?;
+    let store = open_for(&config, "admin create")?;
     let email = address.as_str().to_lowercase();
     match auth::set_admin_password(&store, &address, &password).map_err(|e| e.to_string())? {
         PasswordSet::Created => println!("Created admin {email}."),

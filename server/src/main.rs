@@ -16,12 +16,15 @@ fn main() -> ExitCode {
         print!("{}", cli::HELP);
         return ExitCode::SUCCESS;
     }
+    // Logs and errors go to stderr: stdout carries only what a command prints (a new token).
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] => serve(),
         ["admin", "create", "--email", email] => cli::admin_create(email),
+        ["token", "create", "--name", name] => cli::token_create(name),
         _ => Err(format!("unknown arguments {args:?}; see `mailroom --help`")),
     };
     match result {

@@ -4,7 +4,7 @@
 use app::{
     auth,
     secrets::SecretBox,
-    store::{AdminStore, SledStore},
+    store::{AdminStore, SledStore, TokenStore},
 };
 use std::{
     io::Write,
@@ -46,7 +46,7 @@ fn admin_create_refuses_a_short_password_and_explains_a_held_lock() {
     let short = admin_create(dir.path(), "ops@example.com", "short");
     assert!(!short.status.success());
     assert!(
-        String::from_utf8_lossy(&short.stdout).contains("at least 10 characters"),
+        String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"),
         "{short:?}"
     );
 
@@ -54,9 +54,50 @@ fn admin_create_refuses_a_short_password_and_explains_a_held_lock() {
         SledStore::open(dir.path(), SecretBox::load_or_create(dir.path(), None).unwrap()).unwrap();
     let locked = admin_create(dir.path(), "ops@example.com", "a long admin password");
     assert!(!locked.status.success());
-    let text = String::from_utf8_lossy(&locked.stdout);
+    let text = String::from_utf8_lossy(&locked.stderr);
     assert!(
         text.contains("in use by another Mailroom") && text.contains("stop the server"),
         "{text}"
     );
+}
+
+fn token_create(dir: &std::path::Path, name: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .args(["token", "create", "--name", name])
+        .env("MAILROOM_DATA_DIR", dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn token_create_prints_the_token_alone_and_stores_only_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = token_create(dir.path(), "grafana");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.strip_suffix('\n').unwrap();
+    assert_eq!(token.len(), 43, "256 bits, base64url: {stdout:?}");
+    assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+
+    let again = token_create(dir.path(), "grafana");
+    assert!(!again.status.success());
+    assert!(again.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+
+    let store = SledStore::open(dir.path(), SecretBox::load_or_create(dir.path(), None).unwrap()).unwrap();
+    let record = store.token_by_hash(&auth::token_hash(token)).unwrap().expect("stored under its hash");
+    assert_eq!((record.name.as_str(), record.created_by.as_str()), ("grafana", "command line"));
+    let files: Vec<u8> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .flat_map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    assert!(!files.windows(token.len()).any(|w| w == token.as_bytes()), "the token itself is not stored");
+
+    let _server_holds_it = store;
+    let locked = token_create(dir.path(), "other");
+    assert!(!locked.status.success());
+    assert!(String::from_utf8_lossy(&locked.stderr).contains("`token create` needs the database: stop the server"));
 }

@@ -1,4 +1,5 @@
-//! The rule for an admin's own password (setup, reset, `mailroom admin create`).
+//! The rules for an admin's own password (setup, reset, `mailroom admin create`) and for an API
+//! token's name (Settings › API Tokens, `mailroom token create`).
 
 pub const MIN_ADMIN_PASSWORD_CHARS: usize = 10;
 
@@ -20,9 +21,33 @@ pub fn admin_password(password: &str, confirm: &str, email: &str) -> Result<(), 
     Ok(())
 }
 
+pub const MAX_TOKEN_NAME_CHARS: usize = 64;
+
+/// A token's name: what the service using it is called. 1 to [`MAX_TOKEN_NAME_CHARS`]
+/// characters, one line; trimmed.
+pub fn token_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    super::at_most(name, MAX_TOKEN_NAME_CHARS, "A token's name")?;
+    if name.is_empty() {
+        return Err("Name the token after the service that will use it, e.g. \u{201c}grafana\u{201d}".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("A token's name is one line, without control characters".into());
+    }
+    Ok(name.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_names_are_one_short_line() {
+        assert_eq!(token_name("  grafana ").unwrap(), "grafana");
+        assert!(token_name("").unwrap_err().contains("Name the token"));
+        assert!(token_name("a\nb").is_err());
+        assert!(token_name(&"x".repeat(65)).unwrap_err().contains("at most 64"));
+    }
 
     #[test]
     fn admin_passwords_need_length_and_a_matching_confirmation() {
