@@ -20,7 +20,9 @@ or SIGTERM arrives.
   closed       a port nobody listens on
   flaky        hangs up on its first two connections (a server that is down), then acts as plain
 
-Accounts: alerts@example.com / correct-password, apikey / correct-password.
+Accounts: alerts@example.com / correct-password, apikey / correct-password, and
+no-relay@example.com / correct-password, which may log in but not send outside example.com
+(RCPT to another domain -> 550 5.7.1 relaying denied, as a mailbox without send rights).
 Hooks: MAIL FROM not equal to the account -> 553; RCPT reject-rcpt@... -> 550;
 RCPT reject-data@... -> accepted, then 554 after DATA; RCPT defer-once-*@... -> 451 the first
 time that address is seen, accepted afterwards; RCPT quota@... -> accepted, then Gmail's daily
@@ -49,7 +51,11 @@ from cryptography.x509.oid import NameOID
 
 warnings.filterwarnings("ignore", message=".*login_data is deprecated.*")
 
-ACCOUNTS = {"alerts@example.com": "correct-password", "apikey": "correct-password"}
+ACCOUNTS = {
+    "alerts@example.com": "correct-password",
+    "apikey": "correct-password",
+    "no-relay@example.com": "correct-password",
+}
 
 
 def make_ca():
@@ -146,6 +152,9 @@ class Handler:
         return "250 2.1.0 Ok"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        login = session.auth_data if isinstance(session.auth_data, str) else None
+        if login == "no-relay@example.com" and not address.lower().endswith("@example.com"):
+            return "550 5.7.1 Relaying denied: no-relay@example.com may not send outside example.com"
         if address.lower().startswith("reject-rcpt@"):
             return "550 5.1.1 Recipient address rejected: User unknown in virtual mailbox table"
         if address.lower().startswith("defer-once-") and address.lower() not in self.deferred_once:

@@ -47,6 +47,12 @@ pub enum AppError {
     /// The request could not be read (malformed arguments, wrong method).
     #[error("The request could not be read: {0}")]
     BadRequest(String),
+    /// A request the rules refuse, in words (a token name taken, a message that cannot be
+    /// retried).
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    NotFound(String),
     /// The request body is larger than the server accepts.
     #[error("The request is too large.")]
     TooLarge,
@@ -93,7 +99,8 @@ impl AppError {
     /// The HTTP status this error is answered with: 500 only for a fault inside the server.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Invalid { .. } | AppError::BadRequest(_) => 400,
+            AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::Refused(_) => 400,
+            AppError::NotFound(_) => 404,
             AppError::NotAuthenticated | AppError::LoginFailed => 401,
             AppError::Forbidden(_) => 403,
             AppError::Conflict { .. } => 409,

@@ -99,13 +99,59 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <AdminLayout><pages::mail::MailServerPage /></AdminLayout> }
                     ssr=SsrMode::Async
                 />
+                <Route
+                    path=const { two_segments(routes::MAIL_ACTIVITY) }
+                    view=|| view! { <AdminLayout><pages::activity::MailActivityPage /></AdminLayout> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=const { two_segments(routes::API_TOKENS) }
+                    view=|| view! { <AdminLayout><pages::tokens::ApiTokensPage /></AdminLayout> }
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }
 }
 
-/// The admin panel: the left-hand menu (Settings › Mail Server) and "Log out". Plain links and
-/// a plain form: nothing here runs in the browser.
+/// While mail is not going out (the outbox paused, or deliveries failing for longer than the
+/// alarm threshold), every admin page says why and links to the settings. Rendered on the
+/// server from the outbox worker's state.
+fn health_banner() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let health = api::server::current()
+        .ok()
+        .and_then(|ctx| api::activity::ssr::health(&ctx));
+    #[cfg(not(feature = "ssr"))]
+    let health: Option<api::activity::Health> = None;
+    health.map(|h| {
+        let (title, detail) = match h {
+            api::activity::Health::Paused { reason } => (
+                "Mail delivery is paused",
+                format!("The mail server refused Mailroom: {reason}. Nothing is sent until the settings are fixed and saved, or delivery is resumed in Mail Activity."),
+            ),
+            api::activity::Health::Failing { since, last } => (
+                "Mail is failing to go out",
+                format!("Every delivery since {} UTC has failed; the last: {last}.", since.replace('T', " ").trim_end_matches('Z')),
+            ),
+        };
+        view! {
+            <section class="health-banner" aria-labelledby="health-title">
+                <h2 id="health-title">{title}</h2>
+                <p>{detail}</p>
+                <p>
+                    <a href=routes::MAIL_SETTINGS>"Check Settings › Mail Server"</a>
+                    " · "
+                    <a href=routes::MAIL_ACTIVITY>"See Mail Activity"</a>
+                </p>
+            </section>
+        }
+    })
+}
+
+/// The admin panel: the left-hand menu (Settings › Mail Server, Mail Activity, API Tokens),
+/// the health banner and "Log out". Plain links and a plain form: nothing here runs in the
+/// browser.
 #[component]
 fn AdminLayout(children: Children) -> impl IntoView {
     use leptos::server_fn::ServerFn;
@@ -121,6 +167,12 @@ fn AdminLayout(children: Children) -> impl IntoView {
                             <li>
                                 <A href=routes::MAIL_SETTINGS>"Mail Server"</A>
                             </li>
+                            <li>
+                                <A href=routes::MAIL_ACTIVITY>"Mail Activity"</A>
+                            </li>
+                            <li>
+                                <A href=routes::API_TOKENS>"API Tokens"</A>
+                            </li>
                         </ul>
                     </li>
                 </ul>
@@ -128,7 +180,10 @@ fn AdminLayout(children: Children) -> impl IntoView {
                     <button type="submit" class="link-light">"Log out"</button>
                 </form>
             </nav>
-            <main class="content">{children()}</main>
+            <main class="content">
+                {health_banner()}
+                {children()}
+            </main>
         </div>
     }
 }

@@ -9,6 +9,10 @@ pub const FORGOT: &str = "/forgot";
 pub const RESET: &str = "/reset";
 /// Settings › Mail Server, where an admin lands after logging in.
 pub const MAIL_SETTINGS: &str = "/settings/mail";
+/// Settings › Mail Activity: what became of every message.
+pub const MAIL_ACTIVITY: &str = "/settings/activity";
+/// Settings › API Tokens: the keys of the HTTP API.
+pub const API_TOKENS: &str = "/settings/tokens";
 
 /// Pages anyone may open, without a session.
 pub const PUBLIC_PAGES: [&str; 4] = [LOGIN, SETUP, FORGOT, RESET];
@@ -51,7 +55,7 @@ mod tests {
         for p in ["/", "/login", "/setup", "/forgot", "/reset", "/pkg/x/frontend.js"] {
             assert!(is_public(p), "{p}");
         }
-        for p in [MAIL_SETTINGS, "/login/x", "/settings", "/anything", "/pkgx"] {
+        for p in [MAIL_SETTINGS, MAIL_ACTIVITY, API_TOKENS, "/login/x", "/settings", "/anything", "/pkgx"] {
             assert!(!is_public(p), "{p}");
         }
     }

@@ -1,10 +1,13 @@
 //! Server functions, one module per feature: the only way the browser reads or writes anything.
 //! [`mail`]: Settings › Mail Server (load, save, test). [`auth`]: login, logout, first-admin
-//! setup, forgotten password. [`server`] (server only) holds what they share.
+//! setup, forgotten password. [`tokens`]: Settings › API Tokens. [`activity`]: Settings › Mail
+//! Activity and the send through the queue. [`server`] (server only) holds what they share.
 
+pub mod activity;
 pub mod auth;
 pub mod codec;
 pub mod mail;
+pub mod tokens;
 #[cfg(feature = "ssr")]
 pub mod server;
 

@@ -32,3 +32,20 @@ pub fn password_reset(email: &str, link: &str, valid_minutes: u64) -> Mail {
         html: None,
     }
 }
+
+/// "Send a test through the queue": the path alerts and reset mails take.
+pub fn queue_test_mail(s: &MailServerSettings) -> Mail {
+    Mail {
+        subject: "Mailroom test email (through the queue)".into(),
+        text: format!(
+            "This is a test email from Mailroom, sent by its outbox the way alert notifications and \
+             forgotten-password emails are.\r\n\r\n\
+             It was sent through {host}, port {port}, with {enc}, logged in as {account}.\r\n",
+            host = s.host,
+            port = s.port.get(),
+            enc = s.encryption.describe(),
+            account = s.account.as_str(),
+        ),
+        html: None,
+    }
+}

@@ -26,7 +26,7 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 }
 
 /// The error of the last submit, in words (one line, however many fields it names).
-fn error_text(e: AppError) -> String {
+pub(super) fn error_text(e: AppError) -> String {
     match e {
         AppError::Invalid { errors, .. } => errors
             .0
@@ -39,7 +39,7 @@ fn error_text(e: AppError) -> String {
 }
 
 /// The last submit's error, shown once; fields point at it with `aria-describedby="form-error"`.
-fn error_line(error: Option<AppError>) -> impl IntoView {
+pub(super) fn error_line(error: Option<AppError>) -> impl IntoView {
     error.map(|e| view! { <p class="error" id="form-error">{error_text(e)}</p> })
 }
 

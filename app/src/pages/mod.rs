@@ -1,5 +1,10 @@
+pub mod activity;
 pub mod auth;
 pub mod mail;
+pub mod tokens;
+
+use auth::error_line;
+pub use mail::Time;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

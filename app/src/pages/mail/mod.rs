@@ -6,18 +6,18 @@
 //! errors then arrive in the URL and the server renders them beside the fields.
 
 mod browser;
+pub use browser::Time;
 mod fields;
 mod result;
 mod state;
 
 use crate::api::{
-    mail::load_mail_settings, MailSettingsView, SaveMailSettings, SaveMailSettingsForm, TestMailServer,
+    activity::QueueTestMail, mail::load_mail_settings, MailSettingsView, SaveMailSettings, SaveMailSettingsForm, TestMailServer,
 };
 use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm};
 use crate::error::AppError;
 use crate::history::{AuditLine, TestOutcome};
 use crate::report::TestReport;
-use browser::Time;
 use fields::{CaField, EncryptionSwitches, PresetPicker, SkipVerifySwitch, TextField};
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
@@ -56,7 +56,29 @@ pub fn MailServerPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <QueueTest />
         {options.map(|options| view! { <HydrationScripts options islands=true /> })}
+    }
+}
+
+/// "Send a test through the queue": the path real mail takes (the outbox, the saved settings),
+/// beside "Test Email Server", which sends at once with the values in the form. A plain form:
+/// the answer is Mail Activity, open at the message.
+#[component]
+fn QueueTest() -> impl IntoView {
+    let queue = ServerAction::<QueueTestMail>::new();
+    let error = queue.value().get_untracked().and_then(Result::err);
+    view! {
+        <section class="queue-test" aria-labelledby="queue-test-heading">
+            <h2 id="queue-test-heading">"Test the way real mail goes"</h2>
+            <p class="muted">
+                "Test Email Server sends at once with the values in the form. Alerts and forgotten-password emails go through the outbox with the saved settings: send a test that way to your own address, then follow it in Mail Activity."
+            </p>
+            {error.map(|e| view! { <p class="error" role="alert" id="queue-test-error">{e.to_string()}</p> })}
+            <form method="post" action=QueueTestMail::url()>
+                <button type="submit" class="secondary">"Send a test through the queue"</button>
+            </form>
+        </section>
     }
 }
 

@@ -1,0 +1,175 @@
+//! Settings › Mail Activity: the outbox as the admin sees it (by state, searchable, newest
+//! first), its actions (retry now, cancel, retry all failed, resume a paused outbox), the health
+//! every admin page shows, and "send a test through the queue".
+
+use crate::error::AppError;
+use crate::outbox::{MessagePage, State};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Messages per page.
+pub const PAGE_SIZE: usize = 25;
+
+/// What the page lists: from its URL (`?state=failed&q=disk&before=123`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityQuery {
+    pub state: Option<State>,
+    pub q: String,
+    pub before: Option<u64>,
+}
+
+/// Why mail is not going out, if it is not: shown on every admin page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Health {
+    /// The mail server refused the login or the sender; nothing is sent until the settings
+    /// change or an admin resumes.
+    Paused { reason: String },
+    /// Deliveries have failed since `since` (RFC 3339), longer than the alarm threshold.
+    Failing { since: String, last: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityView {
+    /// Messages per state, in [`State::SHOWN`] order, and all of them.
+    pub counts: Vec<(State, usize)>,
+    pub total: usize,
+    pub page: MessagePage,
+    pub health: Option<Health>,
+}
+
+#[server(endpoint = "mail_activity", output = super::codec::Json)]
+pub async fn mail_activity(query: ActivityQuery) -> Result<ActivityView, AppError> {
+    use crate::outbox::MessageFilter;
+    let _ = ssr::session().await?;
+    let filter = MessageFilter {
+        state: query.state,
+        search: query.q.trim().chars().take(200).collect(),
+    };
+    let before = query.before;
+    let (counts, page) = ssr::storage(move |s| Ok((s.count_by_state()?, s.list_messages(&filter, before, PAGE_SIZE)?))).await?;
+    let count = |shown: State| {
+        counts
+            .iter()
+            .filter(|(s, _)| s.listed_under(shown))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    Ok(ActivityView {
+        counts: State::SHOWN.into_iter().map(|s| (s, count(s))).collect(),
+        total: counts.iter().map(|(_, n)| n).sum(),
+        page,
+        health: ssr::health(&ssr::current()?),
+    })
+}
+
+#[server(endpoint = "retry_message", output = super::codec::Json)]
+pub async fn retry_message(id: u64) -> Result<(), AppError> {
+    use crate::outbox::Retry;
+    let session = ssr::session().await?;
+    let now = crate::clock::now_unix();
+    match ssr::storage(move |s| s.retry_now(id, now)).await? {
+        Retry::Queued => {
+            tracing::info!(admin = ?session.admin, message = id, "message queued again by an admin");
+            ssr::current()?.outbox.wake();
+            Ok(())
+        }
+        Retry::NotRetryable(state) => Err(AppError::Refused(format!(
+            "Message {id} is {} and cannot be retried now.",
+            state.name()
+        ))),
+        Retry::NoBody => Err(AppError::Refused(format!(
+            "The text of message {id} was removed after the retention period; it cannot be sent again."
+        ))),
+        Retry::NotFound => Err(AppError::NotFound(format!("There is no message {id}."))),
+    }
+}
+
+#[server(endpoint = "cancel_message", output = super::codec::Json)]
+pub async fn cancel_message(id: u64) -> Result<(), AppError> {
+    let session = ssr::session().await?;
+    if ssr::storage(move |s| s.cancel(id)).await? {
+        tracing::info!(admin = ?session.admin, message = id, "message cancelled by an admin");
+        Ok(())
+    } else {
+        Err(AppError::Refused(format!(
+            "Message {id} is not waiting to be sent, so there is nothing to cancel."
+        )))
+    }
+}
+
+#[server(endpoint = "retry_failed_messages", output = super::codec::Json)]
+pub async fn retry_failed_messages() -> Result<usize, AppError> {
+    let session = ssr::session().await?;
+    let now = crate::clock::now_unix();
+    let n = ssr::storage(move |s| s.retry_failed(now)).await?;
+    tracing::info!(admin = ?session.admin, messages = n, "failed messages queued again by an admin");
+    ssr::current()?.outbox.wake();
+    Ok(n)
+}
+
+/// Lifts a pause (the mail server was fixed rather than the settings).
+#[server(endpoint = "resume_outbox", output = super::codec::Json)]
+pub async fn resume_outbox() -> Result<(), AppError> {
+    let session = ssr::session().await?;
+    tracing::info!(admin = ?session.admin, "outbox resumed by an admin");
+    ssr::current()?.outbox.resume();
+    Ok(())
+}
+
+/// "Send a test through the queue": a test mail to the admin, queued like an alert and sent by
+/// the outbox with the saved settings; the answer goes to Mail Activity, to that message.
+#[server(endpoint = "queue_test_mail", output = super::codec::Json)]
+pub async fn queue_test_mail() -> Result<u64, AppError> {
+    use crate::outbox::{Origin, Priority};
+    use crate::store::{MailBody, NewMessage};
+    let session = ssr::session().await?;
+    let Some(saved) = ssr::storage(|s| s.load_mail()).await? else {
+        return Err(AppError::Refused(
+            "Save the mail settings first: the queue sends with the saved settings.".into(),
+        ));
+    };
+    let mail = crate::mailer::bodies::queue_test_mail(&saved.value.settings);
+    let message = NewMessage {
+        to: session.admin.clone(),
+        subject: mail.subject,
+        body: MailBody {
+            text: mail.text,
+            html: mail.html,
+        },
+        priority: Priority::Alert,
+        expires_at: None,
+        origin: Origin::QueueTest {
+            admin: session.admin.clone(),
+        },
+    };
+    let now = crate::clock::now_unix();
+    let id = ssr::storage(move |s| s.enqueue(vec![message], None, now))
+        .await?
+        .ids()
+        .first()
+        .copied()
+        .unwrap_or_default();
+    ssr::current()?.outbox.wake();
+    leptos_axum::redirect(&format!("{}?open={id}#message-{id}", crate::routes::MAIL_ACTIVITY));
+    Ok(id)
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::Health;
+    pub use crate::api::server::{current, session, storage, ServerContext};
+
+    /// Why mail is not going out, if it is not (none while it goes, or has failed for less than
+    /// the alarm threshold).
+    pub fn health(ctx: &ServerContext) -> Option<Health> {
+        if let Some(pause) = ctx.outbox.paused() {
+            return Some(Health::Paused { reason: pause.reason });
+        }
+        let failing = ctx.outbox.failing()?;
+        let now = crate::clock::now_unix();
+        (now >= failing.since + ctx.api.settings.failing_alarm_secs).then(|| Health::Failing {
+            since: crate::clock::rfc3339(failing.since),
+            last: failing.last,
+        })
+    }
+}

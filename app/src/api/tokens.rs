@@ -1,0 +1,111 @@
+//! Settings › API Tokens: list, create (the token is shown once) and revoke. Plain forms post
+//! here; each answer redirects back to the page.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A token as the page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenLine {
+    pub id: u64,
+    pub name: String,
+    pub created_by: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub last_used: Option<String>,
+}
+
+/// The page's content: the tokens, and the one just created by this session (shown once).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokensView {
+    pub tokens: Vec<TokenLine>,
+    pub created: Option<CreatedToken>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub name: String,
+    pub token: String,
+}
+
+/// How long a created token waits, in memory only, for the page to show it.
+#[cfg(feature = "ssr")]
+const SHOW_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[server(endpoint = "api_tokens", output = super::codec::Json)]
+pub async fn api_tokens() -> Result<TokensView, AppError> {
+    use crate::api::server::{current, session, storage};
+    let session = session().await?;
+    let ctx = current()?;
+    let created = {
+        let mut waiting = ctx.new_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        waiting.retain(|t| t.until > now);
+        let at = waiting.iter().position(|t| t.session == session.key);
+        at.map(|i| waiting.remove(i)).map(|t| CreatedToken {
+            name: t.name,
+            token: t.token,
+        })
+    };
+    if created.is_some() {
+        // The page carries a secret: no cache may keep it.
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.insert_header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+        }
+    }
+    let tokens = storage(|s| s.tokens()).await?;
+    let time = |t: u64| crate::clock::rfc3339(t);
+    Ok(TokensView {
+        tokens: tokens
+            .into_iter()
+            .map(|t| TokenLine {
+                id: t.id,
+                name: t.name,
+                created_by: t.created_by,
+                created_at: time(t.created_at),
+                last_used: t.last_used.map(time),
+            })
+            .collect(),
+        created,
+    })
+}
+
+/// Creates a token; the page shows it once, right after this redirects back.
+#[server(endpoint = "create_api_token", output = super::codec::Json)]
+pub async fn create_api_token(name: String) -> Result<(), AppError> {
+    use crate::api::server::{current, session, storage, NewToken};
+    let session = session().await?;
+    let ctx = current()?;
+    let who = session.admin.clone();
+    let (token, record) = storage(move |s| crate::auth::create_api_token(s, &name, &who))
+        .await?
+        .map_err(AppError::Refused)?;
+    tracing::info!(admin = ?session.admin, token = ?record.name, "API token created");
+    let mut waiting = ctx.new_tokens.lock().unwrap_or_else(|p| p.into_inner());
+    // One waiting token per session: a second creation replaces the first on the page (both
+    // exist; the first can be revoked).
+    waiting.retain(|t| t.session != session.key);
+    waiting.push(NewToken {
+        session: session.key,
+        name: record.name,
+        token,
+        until: std::time::Instant::now() + SHOW_WITHIN,
+    });
+    Ok(())
+}
+
+#[server(endpoint = "revoke_api_token", output = super::codec::Json)]
+pub async fn revoke_api_token(id: u64) -> Result<(), AppError> {
+    use crate::api::server::{session, storage};
+    let session = session().await?;
+    let who = session.admin.clone();
+    let revoked = storage(move |s| s.revoke_token(id, &who, crate::clock::now_unix())).await?;
+    match revoked {
+        Some(t) => {
+            tracing::info!(admin = ?session.admin, token = ?t.name, "API token revoked");
+            Ok(())
+        }
+        None => Err(AppError::NotFound("That token does not exist (any more).".into())),
+    }
+}

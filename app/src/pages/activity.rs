@@ -1,0 +1,358 @@
+//! Settings › Mail Activity: every message of the outbox, by state, newest first, searchable
+//! by recipient and subject; each opens (a native `<details>`, no script) to its attempts and
+//! the redacted transcript of its last one. Actions are plain forms: retry now, cancel, retry
+//! all failed, resume a paused outbox. A small island refreshes the list every few seconds.
+
+use super::Time;
+use crate::api::activity::{
+    mail_activity, ActivityQuery, ActivityView, CancelMessage, Health, ResumeOutbox, RetryFailedMessages,
+    RetryMessage,
+};
+use crate::outbox::{Message, State};
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_meta::Title;
+use leptos_router::{hooks::use_query_map, params::ParamsMap};
+
+/// How often the island refreshes the list.
+const REFRESH_SECS: u64 = 5;
+
+#[component]
+pub fn MailActivityPage() -> impl IntoView {
+    let params = use_query_map().get_untracked();
+    let query = ActivityQuery {
+        state: params.get("state").as_deref().and_then(State::from_name),
+        q: params.get("q").unwrap_or_default(),
+        before: params.get("before").and_then(|b| b.parse().ok()),
+    };
+    let open: Option<u64> = params.get("open").and_then(|o| o.parse().ok());
+    // Errors of the forms posted without script come back through the redirect's URL.
+    let errors = [
+        ServerAction::<RetryMessage>::new().value().get_untracked().and_then(Result::err),
+        ServerAction::<CancelMessage>::new().value().get_untracked().and_then(Result::err),
+        ServerAction::<RetryFailedMessages>::new().value().get_untracked().and_then(Result::err),
+    ];
+    let error = errors.into_iter().flatten().next();
+    let data = Resource::new(
+        {
+            let query = query.clone();
+            move || query.clone()
+        },
+        mail_activity,
+    );
+    let options = use_context::<LeptosOptions>();
+    let live_query = query.clone();
+    view! {
+        <Title text="Mail Activity · Settings · Mailroom" />
+        <h1>"Mail Activity"</h1>
+        <p class="lead">
+            "Every message Mailroom was asked to send (alerts, forgotten-password emails, mail from other services) and what became of it."
+        </p>
+        {error.map(|e| view! { <p class="error" role="alert" id="form-error">{e.to_string()}</p> })}
+        <ActivityLive query=live_query />
+        <Suspense fallback=|| view! { <p class="muted">"Loading messages…"</p> }>
+            {move || {
+                let query = query.clone();
+                Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! {
+                            <div id="activity"><ActivityList view query open /></div>
+                        }
+                        .into_any(),
+                        Err(e) => view! {
+                            <p class="error" role="alert">"The messages could not be loaded: " {e.to_string()}</p>
+                        }
+                        .into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+        {options.map(|options| view! { <HydrationScripts options islands=true /> })}
+    }
+}
+
+/// The page's URL for a state, a search and a page.
+fn activity_url(state: Option<State>, q: &str, before: Option<u64>) -> String {
+    let mut params = ParamsMap::new();
+    if let Some(s) = state {
+        params.insert("state", s.name().to_string());
+    }
+    if !q.is_empty() {
+        params.insert("q", q.to_string());
+    }
+    if let Some(b) = before {
+        params.insert("before", b.to_string());
+    }
+    format!("{}{}", crate::routes::MAIL_ACTIVITY, params.to_query_string())
+}
+
+/// Unix seconds as RFC 3339 (on the server, where the page is rendered).
+fn rfc3339(unix: u64) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        crate::clock::rfc3339(unix)
+    }
+    #[cfg(not(feature = "ssr"))]
+    unix.to_string()
+}
+
+fn state_label(s: State) -> &'static str {
+    match s {
+        State::Queued => "Queued",
+        State::Sending => "Sending",
+        State::Sent => "Sent",
+        State::Deferred => "Deferred",
+        State::Failed => "Failed",
+        State::Uncertain => "Uncertain",
+        State::Expired => "Expired",
+        State::Cancelled => "Cancelled",
+    }
+}
+
+/// The list and its controls; rendered by the page and, for the refresh, by [`activity_html`].
+#[component]
+pub fn ActivityList(view: ActivityView, query: ActivityQuery, open: Option<u64>) -> impl IntoView {
+    let ActivityView {
+        counts,
+        total,
+        page,
+        health,
+    } = view;
+    let failed = counts
+        .iter()
+        .find(|(s, _)| *s == State::Failed)
+        .map_or(0, |(_, n)| *n);
+    let tab = |state: Option<State>, label: String| {
+        let current = (query.state == state).then_some("page");
+        view! { <li><a href=activity_url(state, &query.q, None) aria-current=current>{label}</a></li> }
+    };
+    let tabs = std::iter::once(tab(None, format!("All ({total})")))
+        .chain(
+            counts
+                .iter()
+                .map(|(s, n)| tab(Some(*s), format!("{} ({n})", state_label(*s)))),
+        )
+        .collect_view();
+    let paused = matches!(health, Some(Health::Paused { .. }));
+    let messages = page.messages;
+    let empty = messages.is_empty();
+    let rows = messages
+        .into_iter()
+        .map(|m| {
+            let is_open = open == Some(m.id);
+            view! { <MessageItem m open=is_open /> }
+        })
+        .collect_view();
+    let newest = query
+        .before
+        .map(|_| view! { <a href=activity_url(query.state, &query.q, None)>"Newest messages"</a> });
+    let older = page
+        .older
+        .map(|b| view! { <a href=activity_url(query.state, &query.q, Some(b))>"Older messages"</a> });
+    view! {
+        <nav aria-label="Messages by state"><ul class="tabs">{tabs}</ul></nav>
+        <div class="activity-tools">
+            <form method="get" action=crate::routes::MAIL_ACTIVITY role="search" class="search">
+                {query.state.map(|s| view! { <input type="hidden" name="state" value=s.name() /> })}
+                <label for="activity-q">"Find by recipient or subject"</label>
+                <input id="activity-q" name="q" type="search" value=query.q.clone() maxlength="200" />
+                <button type="submit" class="secondary">"Search"</button>
+            </form>
+            {(failed > 0).then(|| view! {
+                <form method="post" action={<RetryFailedMessages as ServerFn>::url()}>
+                    <button type="submit" class="secondary">{format!("Retry all failed ({failed})")}</button>
+                </form>
+            })}
+            {paused.then(|| view! {
+                <form method="post" action={<ResumeOutbox as ServerFn>::url()}>
+                    <button type="submit">"Resume delivery"</button>
+                </form>
+            })}
+        </div>
+        {if empty {
+            let none = if query.q.is_empty() { "No messages here yet." } else { "No message matches this search." };
+            view! { <p class="muted" id="activity-empty">{none}</p> }.into_any()
+        } else {
+            view! { <ol class="messages" aria-label="Messages, newest first">{rows}</ol> }.into_any()
+        }}
+        <p class="pager">{newest} " " {older}</p>
+    }
+}
+
+/// One message: a summary line that opens to its details.
+#[component]
+fn MessageItem(m: Message, open: bool) -> impl IntoView {
+    let last = m.attempts.last().cloned();
+    let summary_reply = last.as_ref().map(|a| {
+        let code = a.code.map(|c| format!("{c} ")).unwrap_or_default();
+        format!("{code}{}", a.text)
+    });
+    let created = rfc3339(m.created_at);
+    let next_try = (m.state == State::Deferred).then(|| rfc3339(m.not_before));
+    let retryable = matches!(m.state, State::Failed | State::Deferred | State::Uncertain);
+    let cancellable = matches!(m.state, State::Queued | State::Deferred);
+    let id = m.id;
+    let attempts = m
+        .attempts
+        .iter()
+        .map(|a| {
+            let code = match (a.code, &a.enhanced_status) {
+                (Some(c), Some(e)) => format!("{c} {e}"),
+                (Some(c), None) => c.to_string(),
+                _ => "—".into(),
+            };
+            view! {
+                <tr>
+                    <td><Time at=a.at.clone() /></td>
+                    <td>{a.step.clone()}</td>
+                    <td>{code}</td>
+                    <td class="reply">{a.text.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let transcript = last
+        .map(|a| a.transcript)
+        .filter(|t| !t.is_empty())
+        .map(|lines| {
+            let text = lines
+                .iter()
+                .map(|l| format!("{} {}", if l.client { "C:" } else { "S:" }, l.text))
+                .collect::<Vec<_>>()
+                .join("\n");
+            view! {
+                <h3>"Transcript of the last attempt"</h3>
+                <p class="small muted">"C: Mailroom, S: the mail server. Passwords and the message itself are left out."</p>
+                <pre class="transcript">{text}</pre>
+            }
+        });
+    let state_class = format!("state state-{}", m.state.name());
+    view! {
+        <li class="message" id=format!("message-{id}")>
+            <details open=open>
+                <summary>
+                    <span class=state_class>{state_label(m.state)}</span>
+                    " "
+                    <span class="to">{m.to.clone()}</span>
+                    " "
+                    <span class="subject">{m.subject.clone()}</span>
+                    " "
+                    <span class="when"><Time at=created.clone() /></span>
+                    {summary_reply.map(|r| view! { <span class="reply-line">{r}</span> })}
+                </summary>
+                <dl class="facts">
+                    <dt>"Asked by"</dt><dd>{m.origin.describe()}</dd>
+                    <dt>"Queued"</dt><dd><Time at=created /></dd>
+                    {next_try.map(|at| view! { <dt>"Next try"</dt><dd><Time at /></dd> })}
+                    <dt>"Message id"</dt><dd>{id.to_string()}</dd>
+                </dl>
+                {if m.attempts.is_empty() {
+                    view! { <p class="muted">"Not tried yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <h3>"Attempts"</h3>
+                        <div class="table-wrap">
+                            <table class="list">
+                                <thead><tr><th scope="col">"When"</th><th scope="col">"Step"</th><th scope="col">"Code"</th><th scope="col">"The server said"</th></tr></thead>
+                                <tbody>{attempts}</tbody>
+                            </table>
+                        </div>
+                    }
+                    .into_any()
+                }}
+                {transcript}
+                <div class="actions">
+                    {retryable.then(|| view! {
+                        <form method="post" action={<RetryMessage as ServerFn>::url()}>
+                            <input type="hidden" name="id" value=id.to_string() />
+                            <button type="submit">"Retry now"</button>
+                        </form>
+                    })}
+                    {cancellable.then(|| view! {
+                        <form method="post" action={<CancelMessage as ServerFn>::url()}>
+                            <input type="hidden" name="id" value=id.to_string() />
+                            <button type="submit" class="secondary">"Cancel"</button>
+                        </form>
+                    })}
+                </div>
+            </details>
+        </li>
+    }
+}
+
+/// The list as HTML, for the island's refresh.
+#[server(endpoint = "mail_activity_html", input = crate::api::codec::Json, output = crate::api::codec::Json)]
+pub async fn mail_activity_html(query: ActivityQuery) -> Result<String, AppError> {
+    let view = mail_activity(query.clone()).await?;
+    Ok(view! { <ActivityList view query open=None /> }.to_html())
+}
+
+use crate::error::AppError;
+
+/// Refreshes the list every few seconds: the server renders it again and it replaces the old
+/// one, unless the admin is in it (focus inside, or a search being typed); open messages stay
+/// open.
+#[island]
+fn ActivityLive(query: ActivityQuery) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let query = StoredValue::new(query);
+        let busy = StoredValue::new(false);
+        set_interval(
+            move || {
+                if busy.get_value() {
+                    return;
+                }
+                busy.set_value(true);
+                leptos::task::spawn_local(async move {
+                    if let Ok(html) = mail_activity_html(query.get_value()).await {
+                        replace_list(&html);
+                    }
+                    busy.set_value(false);
+                });
+            },
+            std::time::Duration::from_secs(REFRESH_SECS),
+        );
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = query;
+    view! {
+        <p class="small muted" id="activity-live">
+            {format!("The list updates every {REFRESH_SECS} seconds.")}
+        </p>
+    }
+}
+
+/// Puts the server's new rendering of the list in place, keeping open messages open; does
+/// nothing while focus is inside the list.
+#[cfg(feature = "hydrate")]
+fn replace_list(html: &str) {
+    let Some(list) = document().get_element_by_id("activity") else {
+        return;
+    };
+    if let Some(active) = document().active_element() {
+        if list.contains(Some(&active)) {
+            return;
+        }
+    }
+    if list.inner_html() == html {
+        return;
+    }
+    let mut open = Vec::new();
+    if let Ok(nodes) = list.query_selector_all("li.message details[open]") {
+        for i in 0..nodes.length() {
+            if let Some(id) = nodes
+                .item(i)
+                .and_then(|n| n.parent_element())
+                .map(|li| li.id())
+            {
+                open.push(id);
+            }
+        }
+    }
+    list.set_inner_html(html);
+    for id in open {
+        if let Ok(Some(details)) = list.query_selector(&format!("#{id} details")) {
+            let _ = details.set_attribute("open", "");
+        }
+    }
+}
