@@ -107,3 +107,39 @@ test("Settings › Mail Server passes axe-core on a phone", async ({ browser, se
   await expectNoViolations(page, "settings at 390 px");
   await context.close();
 });
+
+test("API Tokens, Mail Activity (a failed message open) and the health banner pass axe-core", async ({ page, fresh, peer }) => {
+  const mail = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.plain, "correct-password", "none");
+  await mail.save();
+  await page.goto(`${fresh.url}/settings/tokens`);
+  await expectNoViolations(page, "API Tokens, empty");
+  await page.getByLabel("Name").fill("");
+  await page.getByLabel("Name").fill("grafana");
+  await page.getByRole("button", { name: "Create token" }).click();
+  await expect(page.locator("#new-token")).toBeVisible();
+  await expectNoViolations(page, "API Tokens, a token just created");
+  const token = (await page.locator("#new-token").textContent())!.trim();
+  const sent = await page.request.post(`${fresh.url}/api/v1/messages`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { to: ["reject-rcpt@example.com", "ops@example.com"], subject: "Disk almost full", text: "93 %" },
+  });
+  expect(sent.status()).toBe(202);
+  const [failed] = (await sent.json()).messages;
+  await page.goto(`${fresh.url}/settings/activity`);
+  await expect(page.locator(`#message-${failed.id} .state`)).toHaveText("Failed");
+  await page.locator(`#message-${failed.id} summary`).click();
+  await expectNoViolations(page, "Mail Activity, a failed message open");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectNoViolations(page, "Mail Activity at 390 px");
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  const wrong = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
+  await wrong.save();
+  await page.getByRole("button", { name: "Send a test through the queue" }).click();
+  const banner = page.getByRole("region", { name: "Mail delivery is paused" });
+  await expect(async () => {
+    await page.reload();
+    await expect(banner).toBeVisible({ timeout: 1000 });
+  }).toPass();
+  await expectNoViolations(page, "Mail Activity with the health banner");
+});

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 
 const ROOT = resolve(__dirname, "../..");
@@ -29,6 +29,18 @@ export class SmtpPeer {
       child.on("exit", (code) => reject(new Error(`SMTP peer exited with ${code}`)));
       child.on("error", reject);
     });
+  }
+
+  /** The subjects of the messages the peer accepted for `to`. */
+  subjectsTo(to: string): string[] {
+    return readdirSync(this.spool)
+      .filter((f) => f.endsWith(".json"))
+      .flatMap((f) => {
+        const envelope = JSON.parse(readFileSync(resolve(this.spool, f), "utf8"));
+        if (!envelope.rcpt_tos.some((r: string) => r.toLowerCase() === to.toLowerCase())) return [];
+        const raw = readFileSync(resolve(this.spool, f.replace(/\.json$/, ".eml")), "utf8");
+        return [/^Subject: (.*)$/m.exec(raw)?.[1] ?? ""];
+      });
   }
 
   stop(): Promise<void> {
