@@ -146,6 +146,10 @@ async fn malformed_requests_never_get_a_500() {
         "token",
         "send_to",
         "form[form]",
+        "id",
+        "name",
+        "query[state]",
+        "query[before]",
         "%ff",
         "a[b][c][d]",
         "",
@@ -194,6 +198,40 @@ async fn malformed_requests_never_get_a_500() {
         statuses.keys().any(|s| *s == 400),
         "malformed input is a 400: {statuses:?}"
     );
+}
+
+#[tokio::test]
+async fn the_http_api_never_answers_500_to_malformed_bodies() {
+    let app = spawn_app().await;
+    crate::helpers::save_settings(&app, &crate::helpers::peer_form("plain")).await;
+    let token = app.api_token("fuzz");
+    let pieces = [
+        "{", "}", "[", "]", ",", ":", "\"to\"", "\"subject\"", "\"text\"", "\"html\"", "\"priority\"",
+        "\"alert_key\"", "\"state\"", "\"severity\"", "\"recipients\"", "\"value\"", "\"firing\"",
+        "\"a@example.com\"", "\"x\\r\\ny\"", "null", "true", "1e999", "-0", "18446744073709551616",
+        "\"\\ud800\"", "\"\u{1F600}\"", "\"\"",
+    ];
+    let mut noise = Noise(0x2545f4914f6cdd1d);
+    let mut statuses = std::collections::BTreeMap::new();
+    let client = reqwest::Client::new();
+    for i in 0..300 {
+        let path = if i % 2 == 0 { "/api/v1/messages" } else { "/api/v1/alerts" };
+        let n = 1 + noise.next() % 12;
+        let body: String = (0..n).map(|_| noise.pick(&pieces)).collect();
+        let status = client
+            .post(format!("{}{path}", app.url))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        *statuses.entry(status).or_insert(0) += 1;
+        assert!(status < 500, "{path} {body:?}: {status}");
+    }
+    assert!(statuses.contains_key(&400), "{statuses:?}");
 }
 
 #[tokio::test]

@@ -25,7 +25,17 @@ use std::{net::SocketAddr, sync::Arc};
 pub const ADMIN: &str = "admin@example.com";
 
 /// Every server function's path.
-pub const SERVER_FUNCTIONS: [&str; 9] = [
+pub const SERVER_FUNCTIONS: [&str; 19] = [
+    "/api/queue_test_mail",
+    "/api/api_tokens",
+    "/api/create_api_token",
+    "/api/revoke_api_token",
+    "/api/mail_activity",
+    "/api/mail_activity_html",
+    "/api/retry_message",
+    "/api/cancel_message",
+    "/api/retry_failed_messages",
+    "/api/resume_outbox",
     "/api/login",
     "/api/logout",
     "/api/setup_admin",
@@ -277,7 +287,8 @@ pub fn status_kib(pid: &str, field: &str) -> u64 {
 
 /// The server functions that take JSON arguments (the settings island calls them); the others
 /// take the URL-encoded forms that browsers post.
-pub const JSON_ARGS: [&str; 3] = [
+pub const JSON_ARGS: [&str; 4] = [
+    app::pages::activity::MailActivityHtml::PATH,
     LoadMailSettings::PATH,
     SaveMailSettings::PATH,
     TestMailServer::PATH,

@@ -8,5 +8,6 @@ mod foundation;
 mod helpers;
 mod mail_test;
 mod outbox;
+mod pages;
 mod security;
 mod settings;

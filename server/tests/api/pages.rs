@@ -1,0 +1,127 @@
+//! Settings › API Tokens and Settings › Mail Activity through their server functions, as the
+//! pages call them: a token shown once, revoking, the outbox's list and its actions.
+
+use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, until, ADMIN};
+use app::api::activity::{
+    ActivityQuery, CancelMessage, MailActivity, QueueTestMail, RetryFailedMessages, RetryMessage,
+};
+use app::api::tokens::{ApiTokens, CreateApiToken, RevokeApiToken};
+use app::error::AppError;
+use app::outbox::{Origin, State};
+use app::store::{AuditStore, OutboxStore};
+
+#[tokio::test]
+async fn a_new_token_is_shown_once_to_its_session_and_revoking_it_is_audited() {
+    let app = spawn_app().await;
+    app.call(CreateApiToken { name: "grafana".into() }).await.unwrap();
+    let first = app.call(ApiTokens {}).await.unwrap();
+    let created = first.created.expect("shown right after");
+    assert_eq!(created.name, "grafana");
+    assert_eq!(first.tokens.len(), 1);
+    let again = app.call(ApiTokens {}).await.unwrap();
+    assert!(again.created.is_none(), "shown once");
+
+    // The token works on the API.
+    let reply = app.api("GET", "/api/v1/messages/1", Some(&created.token), None).await;
+    assert_eq!(reply.status, 404);
+
+    let refused = app.call(CreateApiToken { name: "  ".into() }).await.unwrap_err();
+    assert!(matches!(refused, AppError::Refused(ref m) if m.contains("Name the token")), "{refused:?}");
+    let taken = app.call(CreateApiToken { name: "grafana".into() }).await.unwrap_err();
+    assert_eq!(taken.status(), 400);
+
+    let id = first.tokens[0].id;
+    app.call(RevokeApiToken { id }).await.unwrap();
+    assert!(matches!(app.call(RevokeApiToken { id }).await, Err(AppError::NotFound(_))));
+    assert_eq!(app.api("GET", "/api/v1/messages/1", Some(&created.token), None).await.status, 401);
+    let history: Vec<String> = app
+        .store
+        .recent_audit(5)
+        .unwrap()
+        .into_iter()
+        .flat_map(|e| e.changes.into_iter().map(|c| c.describe()))
+        .collect();
+    assert_eq!(history, ["revoked the API token “grafana”", "created the API token “grafana”"]);
+}
+
+#[tokio::test]
+async fn the_reset_mail_is_listed_without_its_link_and_the_actions_follow_the_rules() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    app.request_password_reset(ADMIN).await.unwrap();
+    let sent = newest_message(&app, |m| m.state == State::Sent).await;
+    assert_eq!(sent.origin, Origin::PasswordReset);
+    let mail = peer().wait_for_mail("Reset your Mailroom password", ADMIN).await;
+    let link = mail
+        .lines()
+        .find(|l| l.contains("/reset?token="))
+        .expect("the link is in the mail")
+        .trim()
+        .to_string();
+    let token = link.rsplit('=').next().unwrap().to_string();
+
+    let all = app.call(MailActivity { query: ActivityQuery::default() }).await.unwrap();
+    assert_eq!(all.total, 1);
+    assert_eq!(all.page.messages[0].subject, "Reset your Mailroom password");
+    let page = app.page(&format!("/settings/activity?open={}", sent.id)).await;
+    assert!(page.contains("Forgot password"), "its origin is shown");
+    assert!(page.contains("Transcript of the last attempt"));
+    assert!(!page.contains(&token), "the reset link is not shown");
+    assert!(!page.contains("correct-password"), "nor the SMTP password");
+
+    // A sent message cannot be retried or cancelled; the answer says why.
+    let refused = app.call(RetryMessage { id: sent.id }).await.unwrap_err();
+    assert!(matches!(refused, AppError::Refused(ref m) if m.contains("is sent")), "{refused:?}");
+    assert_eq!(app.call(CancelMessage { id: sent.id }).await.unwrap_err().status(), 400);
+    assert_eq!(app.call(RetryMessage { id: 424242 }).await.unwrap_err().status(), 404);
+
+    // Searching and filtering.
+    let found = |q: &str, state: Option<State>| {
+        let query = ActivityQuery { state, q: q.into(), before: None };
+        async { app.call(MailActivity { query }).await.unwrap().page.messages.len() }
+    };
+    assert_eq!(found("RESET your", None).await, 1);
+    assert_eq!(found("nothing like it", None).await, 0);
+    assert_eq!(found("", Some(State::Failed)).await, 0);
+    assert_eq!(found("", Some(State::Sent)).await, 1);
+}
+
+#[tokio::test]
+async fn failed_messages_are_retried_all_at_once_and_a_queued_one_can_be_cancelled() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    let token = app.api_token("jobs");
+    let reply = app
+        .api(
+            "POST",
+            "/api/v1/messages",
+            Some(&token),
+            Some(serde_json::json!({ "to": ["reject-rcpt@example.com", "reject-data@example.com"], "subject": "s", "text": "t" })),
+        )
+        .await;
+    assert_eq!(reply.status, 202);
+    until(&app.ctx.outbox, "both failed", || {
+        (app.store.count_by_state().unwrap() == vec![(State::Failed, 2)]).then_some(())
+    })
+    .await;
+    let failed = app
+        .call(MailActivity { query: ActivityQuery { state: Some(State::Failed), ..Default::default() } })
+        .await
+        .unwrap();
+    assert_eq!(failed.counts.iter().find(|(s, _)| *s == State::Failed).unwrap().1, 2);
+    assert_eq!(app.call(RetryFailedMessages {}).await.unwrap(), 2);
+    until(&app.ctx.outbox, "both tried twice", || {
+        let page = app.store.recent_messages(2).unwrap();
+        page.iter().all(|m| m.state == State::Failed && m.attempts.len() == 2).then_some(())
+    })
+    .await;
+
+    // A queued message can be cancelled until the worker takes it; after that the refusal says
+    // why (the worker races this call, so either answer is right, but no other).
+    let queued = app.call(QueueTestMail {}).await.unwrap();
+    let cancelled = app.call(CancelMessage { id: queued }).await;
+    match cancelled {
+        Ok(()) => assert_eq!(app.store.message(queued).unwrap().unwrap().state, State::Cancelled),
+        Err(e) => assert!(matches!(e, AppError::Refused(ref m) if m.contains("not waiting")), "{e:?}"),
+    }
+}
