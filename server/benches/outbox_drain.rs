@@ -1,7 +1,10 @@
-//! Draining the outbox: 20,000 queued 1 KB messages delivered into Postfix's `smtp-sink`, beside
-//! Postfix's `smtp-source -d -s 8` sending the same number of the same size to the same sink,
-//! in one run. Every state change of Mailroom's is durable (flushed per batch). Prints both
-//! rates, their ratio, the durable enqueue rate, and this process's RSS before and after.
+//! Mail into and out of the outbox. In: `POST /api/v1/messages` with one recipient, through the
+//! real router over HTTP on loopback ([`API_CLIENTS`] clients at once, each request durable
+//! before its 202): requests per second and p50/p99 latency. Out: the 20,000 queued 1 KB
+//! messages (half from the API, half enqueued in batches) delivered into Postfix's `smtp-sink`,
+//! beside Postfix's `smtp-source -d -s 8` sending the same number of the same size to the same
+//! sink, in one run. Every state change of Mailroom's is durable (flushed per batch). Prints the
+//! rates side by side, the drain's ratio to smtp-source, and this process's RSS.
 //!
 //! Run: `make bench` (or `cargo bench -p server --bench outbox_drain`); needs postfix
 //! (`scripts/bootstrap.sh --bench` installs it).
@@ -18,6 +21,9 @@ use std::time::{Duration, Instant};
 const MESSAGES: usize = 20_000;
 const SIZE: usize = 1024;
 const CONNECTIONS: usize = 8;
+/// Messages posted through the HTTP API (the rest are enqueued in batches).
+const API_MESSAGES: usize = 10_000;
+const API_CLIENTS: usize = 32;
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -117,12 +123,14 @@ async fn drain() {
         .save_mail(0, MailServer::from_form(parsed, None).unwrap(), "bench")
         .unwrap();
 
+    let api = api_phase(store.clone()).await;
+
     let body = MailBody {
         text: "x".repeat(SIZE),
         html: None,
     };
     let enqueue_started = Instant::now();
-    for batch in 0..MESSAGES / 1000 {
+    for batch in 0..(MESSAGES - API_MESSAGES) / 1000 {
         let messages = (0..1000)
             .map(|i| NewMessage {
                 origin: Default::default(),
@@ -135,7 +143,7 @@ async fn drain() {
             .collect();
         store.enqueue(messages, None, app::clock::now_unix()).unwrap();
     }
-    let enqueue_rate = MESSAGES as f64 / enqueue_started.elapsed().as_secs_f64();
+    let enqueue_rate = (MESSAGES - API_MESSAGES) as f64 / enqueue_started.elapsed().as_secs_f64();
 
     let rss_before = rss_kib();
     let started = Instant::now();
@@ -176,6 +184,11 @@ async fn drain() {
     let _ = sink.kill();
 
     println!(
+        "POST /api/v1/messages, one recipient, 1 KB, durable, {API_CLIENTS} clients, {API_MESSAGES} requests:\n  \
+         Mailroom API          {:>9.0} requests/s, p50 {:.1} ms, p99 {:.1} ms",
+        api.rate, api.p50_ms, api.p99_ms
+    );
+    println!(
         "drain of {MESSAGES} x 1 KB into smtp-sink, {CONNECTIONS} connections:\n  \
          Mailroom outbox       {rate:>9.0} messages/s (every state change durable)\n  \
          smtp-source -d -s 8   {reference:>9.0} messages/s\n  \
@@ -184,4 +197,76 @@ async fn drain() {
          RSS                   {rss_before} KiB before, {rss_peak} KiB peak, {rss_after} KiB after",
         rate / reference
     );
+}
+
+struct ApiFigures {
+    rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// Serves the real router on loopback with a token (the outbox worker is not running, so
+/// nothing drains yet) and posts [`API_MESSAGES`] messages from [`API_CLIENTS`] clients.
+async fn api_phase(store: Arc<SledStore>) -> ApiFigures {
+    let shared: SharedStore = store.clone();
+    // A worker stopped at once: the API takes mail, nothing is sent until the drain.
+    let idle = Outbox::start(shared.clone(), WorkerConfig::default());
+    idle.stop().await;
+    let ctx = app::api::server::ServerContext::new(shared, SecretBox::from_key([9; 32]), String::new(), idle)
+        .with_api(app::api::server::ApiSettings {
+            requests_per_minute: 1_000_000,
+            ..Default::default()
+        });
+    let token = app::auth::create_api_token(store.as_ref(), "bench", "bench").unwrap().unwrap().0;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = server::Config::from_vars(|k| (k == "LEPTOS_SITE_ADDR").then(|| addr.to_string())).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server::serve::serve(
+        listener,
+        server::router(&config, ctx),
+        server::serve::HttpLimits::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let url = format!("http://{addr}/api/v1/messages");
+    let body = serde_json::json!({ "to": ["ops@example.com"], "subject": "Drain", "text": "x".repeat(SIZE) }).to_string();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..API_CLIENTS {
+        let (url, body, token, next) = (url.clone(), body.clone(), token.clone(), next.clone());
+        clients.spawn(async move {
+            let client = reqwest::Client::new();
+            let mut latencies = Vec::new();
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < API_MESSAGES {
+                let sent = Instant::now();
+                let res = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 202, "{}", res.text().await.unwrap_or_default());
+                res.bytes().await.unwrap();
+                latencies.push(sent.elapsed());
+            }
+            latencies
+        });
+    }
+    let mut latencies: Vec<Duration> = clients.join_all().await.into_iter().flatten().collect();
+    let rate = API_MESSAGES as f64 / started.elapsed().as_secs_f64();
+    let _ = stop.send(());
+    let _ = serving.await;
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
+    assert_eq!(count(&store, State::Queued), API_MESSAGES);
+    ApiFigures {
+        rate,
+        p50_ms: at(0.5),
+        p99_ms: at(0.99),
+    }
 }

@@ -398,10 +398,14 @@ async fn send(
         },
     };
     let result = open.send(server, &to, &mail).await;
-    let transcript = open.transcript();
+    // The conversation is kept where it explains something: for failures. A message that went
+    // through keeps the server's answer.
     if result.is_ok() {
+        open.discard_transcript();
         *session = Some(open);
+        return (result, Vec::new());
     }
+    let transcript = open.transcript();
     (result, transcript)
 }
 

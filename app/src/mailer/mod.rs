@@ -141,6 +141,11 @@ impl Session {
         self.collector.take()
     }
 
+    /// Forgets the conversation since the last call (a message that went through).
+    pub fn discard_transcript(&self) {
+        self.collector.discard();
+    }
+
     /// Says goodbye (QUIT), within the timeout.
     pub async fn close(mut self, server: &MailServer) {
         let _ = tokio::time::timeout(deadline(server), self.conn.quit()).await;

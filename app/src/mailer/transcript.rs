@@ -76,6 +76,14 @@ impl TranscriptCollector {
         lines
     }
 
+    /// Forgets the lines since the last call (a message that went through needs none).
+    pub(super) fn discard(&self) {
+        let mut capture = self.capture.lock().unwrap_or_else(|p| p.into_inner());
+        capture.raw.clear();
+        capture.bytes = 0;
+        capture.cut = false;
+    }
+
     /// Keeps one event. lettre logs a multi-line reply's whole buffer after each line: only the
     /// newest is kept, so memory follows the reply's size, not the square of its lines.
     fn record(&self, text: String) {
