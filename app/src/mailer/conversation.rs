@@ -27,6 +27,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 use tokio::net::TcpStream;
+use tracing::instrument::WithSubscriber;
 
 /// The whole conversation, step by step; `progress` always names the step under way.
 pub(super) async fn converse(
@@ -37,7 +38,7 @@ pub(super) async fn converse(
     collector: TranscriptCollector,
 ) -> Result<Delivered, SendFailure> {
     let mut conn = open(server, &progress, &collector).await?;
-    let delivered = transact(&mut conn, server, recipient, mail, &progress).await?;
+    let delivered = transact(&mut conn, server, recipient, mail, &progress, &collector).await?;
     let _ = conn.quit().await;
     Ok(delivered)
 }
@@ -165,6 +166,7 @@ pub(super) async fn transact(
     recipient: &Address,
     mail: &Mail,
     progress: &Arc<Mutex<Step>>,
+    collector: &TranscriptCollector,
 ) -> Result<Delivered, SendFailure> {
     let s = &server.settings;
     let at = |step: Step| *progress.lock().unwrap_or_else(|p| p.into_inner()) = step;
@@ -199,14 +201,31 @@ pub(super) async fn transact(
         .await
         .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e))?;
     at(Step::Body);
-    let reply = conn
-        .message(&message.formatted())
+    // lettre's events are off while the body goes out: it would escape and log the whole
+    // message, only for the transcript to drop it. Its size and the answer are noted instead.
+    let body = message.formatted();
+    collector.note_body(body.len());
+    let answer = conn
+        .message(&body)
+        .with_subscriber(tracing::Dispatch::none())
         .await
-        .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e))?;
-    Ok(Delivered {
-        code: u16::from(reply.code()),
-        reply: reply.message().collect::<Vec<_>>().join(" "),
-    })
+        .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e));
+    match answer {
+        Ok(reply) => {
+            let delivered = Delivered {
+                code: u16::from(reply.code()),
+                reply: reply.message().collect::<Vec<_>>().join(" "),
+            };
+            collector.note_reply(&format!("{} {}", delivered.code, delivered.reply));
+            Ok(delivered)
+        }
+        Err(failure) => {
+            if let (Some(code), Some(reply)) = (failure.code, &failure.reply) {
+                collector.note_reply(&format!("{code} {reply}"));
+            }
+            Err(failure)
+        }
+    }
 }
 
 async fn connect_any(addrs: &[SocketAddr]) -> Result<(TcpStream, SocketAddr), SendFailure> {

@@ -127,7 +127,7 @@ impl Session {
         to: &Address,
         mail: &Mail,
     ) -> Result<Delivered, (SendFailure, Step)> {
-        let sending = conversation::transact(&mut self.conn, server, to, mail, &self.progress)
+        let sending = conversation::transact(&mut self.conn, server, to, mail, &self.progress, &self.collector)
             .with_subscriber(self.dispatch.clone());
         match tokio::time::timeout(deadline(server), sending).await {
             Ok(Ok(delivered)) => Ok(delivered),

@@ -84,6 +84,17 @@ impl TranscriptCollector {
         capture.cut = false;
     }
 
+    /// Notes the message body written (its size only: the body itself is never kept, and
+    /// lettre's event for it is not even formatted, see `conversation::transact`).
+    pub(super) fn note_body(&self, bytes: usize) {
+        self.record(format!("{BODY}{bytes}"));
+    }
+
+    /// Notes the server's answer to the body (read while lettre's events were off).
+    pub(super) fn note_reply(&self, reply: &str) {
+        self.record(format!("<< {reply}<CRLF>"));
+    }
+
     /// Keeps one event. lettre logs a multi-line reply's whole buffer after each line: only the
     /// newest is kept, so memory follows the reply's size, not the square of its lines.
     fn record(&self, text: String) {
@@ -136,6 +147,9 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CaptureLayer {
     }
 }
 
+/// The raw event [`TranscriptCollector::note_body`] records: the body's size in bytes.
+const BODY: &str = "Body: ";
+
 /// Turns lettre's raw events into transcript lines: multi-line replies merged, AUTH payloads and
 /// the message body replaced.
 fn redact(raw: &[String]) -> Vec<TranscriptLine> {
@@ -144,7 +158,14 @@ fn redact(raw: &[String]) -> Vec<TranscriptLine> {
     let mut after_data = false;
     let mut last_reply = String::new();
     for event in raw {
-        if let Some(written) = event.strip_prefix("Wrote: ") {
+        if let Some(bytes) = event.strip_prefix(BODY) {
+            last_reply.clear();
+            after_data = false;
+            out.push(TranscriptLine {
+                client: true,
+                text: format!("<message, {bytes} bytes>"),
+            });
+        } else if let Some(written) = event.strip_prefix("Wrote: ") {
             last_reply.clear();
             let text = written.trim_end_matches("<CRLF>");
             if after_data {
