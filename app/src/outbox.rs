@@ -131,6 +131,39 @@ impl Origin {
     }
 }
 
+impl Attempt {
+    /// The receiving server's id for the message, where its answer names one the known ways:
+    /// Postfix and most servers ("queued as 4C1F2"), Gmail ("OK 1700000000 x12si… - gsmtp"),
+    /// Amazon SES ("Ok 0100018bd…-000000"), Microsoft 365 ("Queued mail for delivery … <id>" or
+    /// "OK <id> [Hostname=…]").
+    pub fn queue_id(&self) -> Option<&str> {
+        let text = self.text.as_str();
+        if self.code.is_some_and(|c| c / 100 != 2) {
+            return None;
+        }
+        let after = |marker: &str| {
+            let at = text.to_ascii_lowercase().find(marker)? + marker.len();
+            text[at..].split_whitespace().next()
+        };
+        if let Some(id) = after("queued as ") {
+            return Some(id.trim_end_matches(['.', ',', ')']));
+        }
+        if let Some(rest) = text.strip_suffix(" - gsmtp") {
+            return rest.split_whitespace().last();
+        }
+        if let (Some(open), Some(close)) = (text.find('<'), text.find('>')) {
+            if open < close {
+                return Some(&text[open + 1..close]);
+            }
+        }
+        let words: Vec<&str> = text.split_whitespace().collect();
+        match words.as_slice() {
+            [.., ok, id] if ok.eq_ignore_ascii_case("ok") && id.len() >= 16 => Some(id),
+            _ => None,
+        }
+    }
+}
+
 /// A message as the outbox keeps it; its body is stored apart, sealed, and purged earlier.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -187,4 +220,36 @@ pub enum Retry {
     /// Its text was removed (retention): there is nothing to send.
     NoBody,
     NotFound,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent(text: &str) -> Attempt {
+        Attempt {
+            at: String::new(),
+            step: "sent".into(),
+            code: Some(250),
+            enhanced_status: None,
+            text: text.into(),
+            transcript: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn queue_ids_are_found_in_the_answers_of_known_servers() {
+        let cases = [
+            ("2.0.0 Ok: queued as 4C1F2A3B", Some("4C1F2A3B")),
+            ("2.0.0 OK  1700000000 d9443c01a7336-1f6b2d1a2c3si123456.152 - gsmtp", Some("d9443c01a7336-1f6b2d1a2c3si123456.152")),
+            ("Ok 0100018bd0a1b2c3-aaaa-bbbb-cccc-000000000000-000000", Some("0100018bd0a1b2c3-aaaa-bbbb-cccc-000000000000-000000")),
+            ("2.0.0 OK <AM0PR01MB1234.eurprd01.prod.outlook.com> [Hostname=AM0PR01MB1234]", Some("AM0PR01MB1234.eurprd01.prod.outlook.com")),
+            ("2.0.0 Ok", None),
+        ];
+        for (text, id) in cases {
+            assert_eq!(sent(text).queue_id(), id, "{text}");
+        }
+        let failed = Attempt { code: Some(550), ..sent("5.1.1 <x@example.com> queued as nothing") };
+        assert_eq!(failed.queue_id(), None);
+    }
 }

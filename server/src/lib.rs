@@ -108,8 +108,8 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
 /// How often expired sessions, reset tokens and old outbox messages are removed.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10 * 60);
 
-/// Removes expired sessions and reset tokens, and the outbox's old bodies and records (as
-/// configured), now and then every ten minutes, off the async runtime, while the server runs.
+/// Removes expired sessions and reset tokens, the outbox's old bodies and records (as
+/// configured) and storm control's memory of long-resolved alerts, now and then every ten minutes, off the async runtime, while the server runs.
 pub fn spawn_housekeeping(store: app::store::SharedStore, outbox: config::OutboxConfig) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
@@ -126,6 +126,8 @@ pub fn spawn_housekeeping(store: app::store::SharedStore, outbox: config::Outbox
                     now.saturating_sub(outbox.keep_bodies_days * day),
                     now.saturating_sub(outbox.keep_days * day),
                 )?;
+                // Storm control forgets resolved alerts after the records' retention.
+                app::store::AlertStore::purge_alerts(store.as_ref(), now.saturating_sub(outbox.keep_days * day))?;
                 Ok::<_, app::store::StoreError>((sessions, messages))
             })
             .await;

@@ -188,6 +188,12 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
     });
     let created = rfc3339(m.created_at);
     let next_try = (m.state == State::Deferred).then(|| rfc3339(m.not_before));
+    let queue_id = m
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.step == "sent")
+        .and_then(|a| a.queue_id().map(str::to_string));
     let retryable = matches!(m.state, State::Failed | State::Deferred | State::Uncertain);
     let cancellable = matches!(m.state, State::Queued | State::Deferred);
     let id = m.id;
@@ -244,6 +250,7 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                     <dt>"Queued"</dt><dd><Time at=created /></dd>
                     {next_try.map(|at| view! { <dt>"Next try"</dt><dd><Time at /></dd> })}
                     <dt>"Message id"</dt><dd>{id.to_string()}</dd>
+                    {queue_id.map(|q| view! { <dt>"Server's queue id"</dt><dd class="queue-id">{q}</dd> })}
                 </dl>
                 {if m.attempts.is_empty() {
                     view! { <p class="muted">"Not tried yet."</p> }.into_any()

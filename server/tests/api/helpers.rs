@@ -85,6 +85,22 @@ pub async fn spawn_bare(with_admin: bool) -> TestApp {
 
 /// The app served with `limits` (short timeouts for the tests of slow clients).
 pub async fn spawn_with(with_admin: bool, limits: server::serve::HttpLimits) -> TestApp {
+    spawn_configured(with_admin, limits, app::api::server::ApiSettings::default()).await
+}
+
+/// The app with an admin and a logged-in client, with the HTTP API's (and the banner's) `api`
+/// settings.
+pub async fn spawn_app_with_api(api: app::api::server::ApiSettings) -> TestApp {
+    let app = spawn_configured(true, server::serve::HttpLimits::default(), api).await;
+    app.login(ADMIN, ADMIN_PASSWORD).await.expect("the test admin logs in");
+    app
+}
+
+async fn spawn_configured(
+    with_admin: bool,
+    limits: server::serve::HttpLimits,
+    api: app::api::server::ApiSettings,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let secrets = SecretBox::load_or_create(dir.path(), None).unwrap();
     let store = Arc::new(SledStore::open(dir.path(), secrets.clone()).unwrap());
@@ -105,7 +121,7 @@ pub async fn spawn_with(with_admin: bool, limits: server::serve::HttpLimits) -> 
     })
     .unwrap();
     let outbox = app::delivery::Outbox::start(store.clone(), fast_outbox());
-    let ctx = ServerContext::new(store.clone(), secrets, format!("http://{addr}"), outbox);
+    let ctx = ServerContext::new(store.clone(), secrets, format!("http://{addr}"), outbox).with_api(api);
     let app = router(&config, ctx.clone());
     tokio::spawn(server::serve::serve(
         listener,

@@ -281,6 +281,10 @@ async fn sender_recipient_and_message_rejections() {
     let data = run(&app, peer_form("plain"), "reject-data@example.com").await;
     assert_outcome(&data, Some(Diagnosis::MessageRejected), 3_000);
     assert_eq!(data.code, Some(554));
+    // The transcript ends with the body's size (never the body) and the server's refusal.
+    let tail: Vec<&str> = data.transcript.iter().rev().take(2).map(|l| l.text.as_str()).collect();
+    assert!(tail[0].starts_with("554 ") && tail[0].contains("content policy"), "{tail:?}");
+    assert!(tail[1].starts_with("<message, ") && tail[1].ends_with(" bytes>"), "{tail:?}");
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Settings › API Tokens and Settings › Mail Activity through their server functions, as the
 //! pages call them: a token shown once, revoking, the outbox's list and its actions.
 
-use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, until, ADMIN};
+use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, spawn_app_with_api, until, ADMIN};
 use app::api::activity::{
     ActivityQuery, CancelMessage, MailActivity, QueueTestMail, RetryFailedMessages, RetryMessage,
 };
@@ -66,6 +66,8 @@ async fn the_reset_mail_is_listed_without_its_link_and_the_actions_follow_the_ru
     let page = app.page(&format!("/settings/activity?open={}", sent.id)).await;
     assert!(page.contains("Forgot password"), "its origin is shown");
     assert!(page.contains("queued as"), "the server's answer is shown");
+    let queue_id = sent.attempts[0].text.rsplit(' ').next().unwrap();
+    assert!(page.contains(&format!("<dd class=\"queue-id\">{queue_id}</dd>")), "{page}");
     assert!(!page.contains(&token), "the reset link is not shown");
 
     // A sent message cannot be retried or cancelled; the answer says why.
@@ -129,4 +131,30 @@ async fn failed_messages_are_retried_all_at_once_and_a_queued_one_can_be_cancell
         Ok(()) => assert_eq!(app.store.message(queued).unwrap().unwrap().state, State::Cancelled),
         Err(e) => assert!(matches!(e, AppError::Refused(ref m) if m.contains("not waiting")), "{e:?}"),
     }
+}
+
+#[tokio::test]
+async fn deliveries_failing_past_the_alarm_put_a_banner_on_every_admin_page_until_one_goes_out() {
+    let app = spawn_app_with_api(app::api::server::ApiSettings {
+        failing_alarm_secs: 0,
+        ..Default::default()
+    })
+    .await;
+    // Nobody listens there: each try is deferred.
+    save_settings(&app, &peer_form("closed")).await;
+    let id = app.call(QueueTestMail {}).await.unwrap();
+    until(&app.ctx.outbox, "a failed try", || {
+        app.store.message(id).unwrap().filter(|m| !m.attempts.is_empty())
+    })
+    .await;
+    for path in ["/settings/mail", "/settings/activity", "/settings/tokens"] {
+        let page = app.page(path).await;
+        assert!(page.contains("Mail is failing to go out"), "{path}");
+        assert!(page.contains("refused the connection"), "{path}: the last failure is named");
+    }
+    // Fixed settings: the deferred message goes out and the banner leaves.
+    save_settings(&app, &peer_form("plain")).await;
+    app.call(RetryMessage { id }).await.unwrap();
+    newest_message(&app, |m| m.id == id && m.state == State::Sent).await;
+    assert!(!app.page("/settings/mail").await.contains("Mail is failing"));
 }
