@@ -24,6 +24,8 @@ const PASSWORD: &str = "attack-admin-password";
 struct Server {
     child: Child,
     url: String,
+    /// An API token made with `mailroom token create` before the start.
+    token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -40,6 +42,13 @@ impl Server {
             .expect("target/release/mailroom: run `make build` first");
         writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
         assert!(create.wait().unwrap().success());
+        let token = Command::new(bin)
+            .args(["token", "create", "--name", "attack"])
+            .env("MAILROOM_DATA_DIR", dir.path())
+            .output()
+            .unwrap();
+        assert!(token.status.success());
+        let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
         let mut child = Command::new(bin)
             .env("MAILROOM_DATA_DIR", dir.path())
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
@@ -60,6 +69,7 @@ impl Server {
         Server {
             child,
             url,
+            token,
             _dir: dir,
         }
     }
@@ -313,6 +323,75 @@ async fn malformed(server: &Server) {
     );
 }
 
+/// The HTTP API under abuse: unknown tokens in parallel, bodies declared huge, a token past its
+/// rate.
+async fn api_abuse(server: &Server) {
+    println!("HTTP API: 2,000 unknown tokens (64 at a time), 200 bodies declaring 100 MB, 700 requests of one token:");
+    let (rss_before, _) = server.memory();
+    let url = format!("{}/api/v1/messages", server.url);
+    let client = reqwest::Client::new();
+    let body = r#"{"to":["ops@example.com"],"subject":"s","text":"t"}"#;
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut round = tokio::task::JoinSet::new();
+    for i in 0..2_000 {
+        let (client, url) = (client.clone(), url.clone());
+        round.spawn(async move {
+            let res = client
+                .post(url)
+                .bearer_auth(format!("guess-{i:040}"))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
+            res.map(|r| r.status().as_u16()).unwrap_or(0)
+        });
+        if round.len() == 64 {
+            while let Some(s) = round.join_next().await {
+                *statuses.entry(s.unwrap()).or_insert(0) += 1;
+            }
+        }
+    }
+    while let Some(s) = round.join_next().await {
+        *statuses.entry(s.unwrap()).or_insert(0) += 1;
+    }
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let started = Instant::now();
+    for _ in 0..200 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/messages HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n{{\"to\":",
+            server.token
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = [0u8; 12];
+        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut answer)).await;
+        let status = match n {
+            Ok(Ok(_)) => std::str::from_utf8(&answer[9..12]).ok().and_then(|s| s.parse().ok()).unwrap_or(0),
+            _ => 0,
+        };
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    let huge_ms = started.elapsed().as_secs_f64() * 1000.0 / 200.0;
+    for _ in 0..700 {
+        let res = client
+            .post(&url)
+            .bearer_auth(&server.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await;
+        *statuses.entry(res.map(|r| r.status().as_u16()).unwrap_or(0)).or_insert(0) += 1;
+    }
+    let (rss_after, peak) = server.memory();
+    println!("  statuses {statuses:?}; a declared 100 MB body answered in {huge_ms:.1} ms on average; RSS {rss_before} -> {rss_after} MiB (peak {peak} MiB)");
+    check(statuses.get(&401) == Some(&2_000), "every unknown token refused (401)");
+    check(statuses.get(&413) == Some(&200), "every huge body refused before it is read (413)");
+    check(statuses.get(&429).is_some_and(|n| *n >= 100), "the token past its rate waits (429)");
+    check(!statuses.contains_key(&500) && !statuses.contains_key(&0), "no 500, no dropped connection");
+    check(peak < 150, "peak RSS under 150 MB");
+}
+
 async fn futures_join<F: std::future::Future<Output = u16>>(tasks: Vec<F>) -> Vec<u16> {
     let handles: Vec<_> = tasks.into_iter().map(|t| async move { t.await }).collect();
     let mut out = Vec::new();
@@ -442,6 +521,7 @@ async fn main() {
     idle_sockets(&server).await;
     hostile_smtp(&server).await;
     malformed(&server).await;
+    api_abuse(&server).await;
     next_fuzz(&Server::start()).await;
     shutdown(server).await;
 }
