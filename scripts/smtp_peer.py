@@ -18,6 +18,7 @@ or SIGTERM arrives.
   no_newline   greets with a line that never ends (hostile: bytes until the client leaves)
   ssl_many_lines implicit TLS, then the 100 kB many-line greeting
   closed       a port nobody listens on
+  auth_required  answers MAIL FROM before a login with 530 (a submission server)
   flaky        hangs up on its first two connections (a server that is down), then acts as plain
 
 Accounts: alerts@example.com / correct-password, apikey / correct-password, and
@@ -234,6 +235,8 @@ async def main():
 
     servers = [
         await listen("plain", smtp(auth_require_tls=False)),
+        # Mail only after sign-in: MAIL FROM before AUTH is answered 530.
+        await listen("auth_required", smtp(auth_require_tls=False, auth_required=True)),
         await listen("flaky", flaky(smtp(auth_require_tls=False))),
         await listen("starttls", smtp(tls_context=server_context(*good), require_starttls=False)),
         await listen("ssl", smtp(auth_require_tls=False), server_context(*good)),

@@ -143,3 +143,10 @@ test("API Tokens, Mail Activity (a failed message open) and the health banner pa
   }).toPass();
   await expectNoViolations(page, "Mail Activity with the health banner");
 });
+
+test("Settings › Mail Server with Authentication None (a relay) passes axe-core", async ({ page, fresh }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await mail.fill({ authentication: "none", port: 587 });
+  await expect(page.locator("#authentication-message")).toContainText("submission port");
+  await expectNoViolations(page, "Authentication None with a warning");
+});

@@ -5,6 +5,8 @@ import { openHydrated } from "./fixtures";
 export type MailForm = {
   host?: string;
   port?: string | number;
+  /** Authentication: sign in with a password, or none (a relay). Set before account/password. */
+  authentication?: "password" | "none";
   account?: string;
   password?: string;
   fromAddress?: string;
@@ -116,6 +118,7 @@ export class MailSettingsPage {
 
   /** Fills the fields given (others are left as they are). */
   async fill(values: MailForm) {
+    if (values.authentication !== undefined) await this.page.getByLabel("Authentication", { exact: true }).selectOption(values.authentication);
     const text: [keyof MailForm, string][] = [
       ["host", "Host Name (SMTP)"],
       ["port", "Port"],

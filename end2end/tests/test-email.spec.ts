@@ -85,3 +85,23 @@ test("a test refused by the rate limit keeps the last diagnosis and counts down"
   await expect(page.getByText(/At most 5 of these per minute/)).toBeVisible();
   await expect(mail.result.getByRole("heading")).toHaveText("Test failed: Login rejected");
 });
+
+test("a relay without sign-in: None hides the account and password, warns on a submission port, and the test goes through", async ({ page, fresh, peer }) => {
+  const mail = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.plain, "correct-password", "none");
+  await expect(mail.field("Email Account")).toBeVisible();
+  await mail.fill({ authentication: "none", port: 587 });
+  await expect(mail.field("Email Account")).toBeHidden();
+  await expect(mail.field("Password")).toBeHidden();
+  await expect(page.locator("#authentication-message")).toContainText("Port 587 is a submission port");
+  await mail.fill({ port: peer.ports.plain, encryption: "none", sendTo: "relay-check@example.com" });
+  await expect(page.locator("#authentication-message")).toBeEmpty();
+  const result = await mail.test();
+  await expect(result.getByRole("heading")).toHaveText("Test email accepted");
+  await expect(result).not.toContainText("credentials hidden");
+  // Tested values save at once.
+  await mail.saveButton.click();
+  await expect(mail.status).toContainText("Saved at");
+  await mail.reload();
+  await expect(page.getByLabel("Authentication", { exact: true })).toHaveValue("none");
+  await expect(mail.field("Password")).toBeHidden();
+});

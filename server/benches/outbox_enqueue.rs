@@ -13,8 +13,8 @@ use std::time::Instant;
 const MESSAGES: usize = 20_000;
 
 fn message(i: usize) -> NewMessage {
-    origin: Default::default(),
     NewMessage {
+        origin: Default::default(),
         to: format!("ops-{i}@example.com"),
         subject: format!("Alert {i}"),
         // About 1 KB, like the drain benchmark's messages.

@@ -105,6 +105,7 @@ pub fn classify(failure: &SendFailure, step: Step) -> Verdict {
     if matches!(
         failure.diagnosis,
         Diagnosis::AuthRejected
+            | Diagnosis::AuthRequired
             | Diagnosis::AuthNotOffered
             | Diagnosis::NoSupportedAuth
             | Diagnosis::SenderRejected

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub enum Field {
     Host,
     Port,
+    Authentication,
     Account,
     Password,
     ServerType,
@@ -24,9 +25,10 @@ pub enum Field {
 
 impl Field {
     /// The fields that are settings, in form order.
-    pub const SETTINGS: [Field; 13] = [
+    pub const SETTINGS: [Field; 14] = [
         Field::Host,
         Field::Port,
+        Field::Authentication,
         Field::Account,
         Field::Password,
         Field::ServerType,
@@ -53,6 +55,7 @@ impl Field {
         match self {
             Field::Host => "host",
             Field::Port => "port",
+            Field::Authentication => "authentication",
             Field::Account => "account",
             Field::Password => "password",
             Field::ServerType => "server_type",
@@ -73,6 +76,7 @@ impl Field {
         match self {
             Field::Host => "Host Name (SMTP)",
             Field::Port => "Port",
+            Field::Authentication => "Authentication",
             Field::Account => "Email Account",
             Field::Password => "Password",
             Field::ServerType => "Server Type",
@@ -110,6 +114,8 @@ pub const MAX_CA_PEM_CHARS: usize = 64 * 1024;
 pub struct MailServerForm {
     pub host: String,
     pub port: String,
+    /// "password" or "none" ([`super::Authentication`]).
+    pub authentication: String,
     pub account: String,
     pub password: String,
     pub server_type: String,
@@ -129,6 +135,7 @@ impl Default for MailServerForm {
         Self {
             host: String::new(),
             port: String::new(),
+            authentication: super::Authentication::Password.as_str().to_string(),
             account: String::new(),
             password: String::new(),
             server_type: super::ServerType::Smtp.as_str().to_string(),
@@ -152,6 +159,7 @@ impl MailServerForm {
         Some(match field {
             Field::Host => &form.host,
             Field::Port => &form.port,
+            Field::Authentication => &form.authentication,
             Field::Account => &form.account,
             Field::Password => &form.password,
             Field::ServerType => &form.server_type,
@@ -170,6 +178,7 @@ impl MailServerForm {
         let slot = match field {
             Field::Host => &mut self.host,
             Field::Port => &mut self.port,
+            Field::Authentication => &mut self.authentication,
             Field::Account => &mut self.account,
             Field::Password => &mut self.password,
             Field::ServerType => &mut self.server_type,
@@ -249,6 +258,7 @@ mod tests {
         match f {
             Field::Host
             | Field::Port
+            | Field::Authentication
             | Field::Account
             | Field::Password
             | Field::ServerType

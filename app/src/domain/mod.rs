@@ -27,7 +27,7 @@ pub use host::SmtpHost;
 pub use password::{Password, PasswordChoice, SavedLogin};
 pub use presets::{Preset, PRESETS, SES_REGIONS};
 pub use settings::{test_recipient, FieldErrors, MailServer, MailServerSettings, ParsedForm};
-pub use transport::{CaCertificate, Encryption, Port, ServerType, Timeout};
+pub use transport::{Authentication, CaCertificate, Encryption, Port, ServerType, Timeout};
 pub use warnings::{warnings, Fix, Warning};
 
 /// Refuses `input` longer than `max` characters, before any other rule looks at it: every

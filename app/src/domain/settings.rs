@@ -2,7 +2,7 @@
 //! with their password as the server keeps them.
 
 use super::{
-    Account, CaCertificate, DisplayName, EmailAddress, Encryption, Field, MailServerForm, Password,
+    Account, Authentication, CaCertificate, DisplayName, EmailAddress, Encryption, Field, MailServerForm, Password,
     PasswordChoice, Port, SavedLogin, ServerType, SmtpHost, Timeout,
 };
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,11 @@ use serde::{Deserialize, Serialize};
 pub struct MailServerSettings {
     pub host: SmtpHost,
     pub port: Port,
-    pub account: Account,
+    /// Stored records from before the choice signed in with a password.
+    #[serde(default)]
+    pub authentication: Authentication,
+    /// The login; `None` only without sign-in (and then only if left blank).
+    pub account: Option<Account>,
     pub server_type: ServerType,
     pub from_address: EmailAddress,
     pub from_name: DisplayName,
@@ -76,10 +80,24 @@ impl MailServerSettings {
         let mut errors = FieldErrors::default();
         let host = errors.push(Field::Host, SmtpHost::parse(&form.host));
         let port = errors.push(Field::Port, Port::parse(&form.port));
-        let account = errors.push(Field::Account, Account::parse(&form.account));
+        let authentication = errors.push(Field::Authentication, Authentication::parse(&form.authentication));
+        let signs_in = authentication.is_none_or(Authentication::signs_in);
+        let account = errors.push(
+            Field::Account,
+            if signs_in {
+                Account::parse(&form.account).map(Some)
+            } else {
+                optional(&form.account, Account::parse)
+            },
+        );
         let password = errors.push(
             Field::Password,
-            PasswordChoice::parse(&form.password, host.as_ref(), port, account.as_ref(), saved),
+            if signs_in {
+                PasswordChoice::parse(&form.password, host.as_ref(), port, account.as_ref().and_then(Option::as_ref), saved)
+            } else {
+                // Nothing to sign in with: no password is kept.
+                Ok(PasswordChoice::New(Password::default()))
+            },
         );
         let server_type = errors.push(Field::ServerType, ServerType::parse(&form.server_type));
         let from_address = errors.push(
@@ -108,6 +126,7 @@ impl MailServerSettings {
             let settings = Self {
                 host: host?,
                 port: port?,
+                authentication: authentication?,
                 account: account?,
                 server_type: server_type?,
                 from_address: from_address?,
@@ -135,8 +154,13 @@ impl MailServerSettings {
         SavedLogin {
             host: self.host.as_str().to_string(),
             port: self.port.get(),
-            account: self.account.as_str().to_string(),
+            account: self.account_str().to_string(),
         }
+    }
+
+    /// The login name, or "" without one.
+    pub fn account_str(&self) -> &str {
+        self.account.as_ref().map_or("", Account::as_str)
     }
 
     /// The settings as a form, with the password left blank: it never goes back to the browser.
@@ -146,7 +170,8 @@ impl MailServerSettings {
         MailServerForm {
             host: self.host.as_str().to_string(),
             port: self.port.get().to_string(),
-            account: self.account.as_str().to_string(),
+            authentication: self.authentication.as_str().to_string(),
+            account: self.account_str().to_string(),
             password: String::new(),
             server_type: self.server_type.as_str().to_string(),
             from_address: self.from_address.as_str().to_string(),
@@ -188,6 +213,7 @@ pub fn test_recipient(form: &MailServerForm, send_to: &str) -> Result<EmailAddre
     }
     match Account::parse(&form.account) {
         Ok(Account::Address(a)) => Ok(a),
+        _ if form.account.trim().is_empty() => Err("Enter who should receive the test mail".into()),
         _ => Err("Email Account is not an address: enter who should receive the test mail".into()),
     }
 }
@@ -237,6 +263,7 @@ mod tests {
         let form = MailServerForm {
             host: "smtp://x".into(),
             port: "0".into(),
+            authentication: "kerberos".into(),
             account: "".into(),
             password: "".into(),
             server_type: "POP3".into(),
@@ -254,6 +281,46 @@ mod tests {
         for field in Field::SETTINGS.into_iter().filter(|f| *f != Field::SkipVerify) {
             assert!(errors.get(field).is_some(), "no error for {field:?}: {errors:?}");
         }
+    }
+
+    #[test]
+    fn without_sign_in_account_and_password_may_be_blank_and_no_password_is_kept() {
+        let relay = MailServerForm {
+            authentication: "none".into(),
+            account: "".into(),
+            password: "".into(),
+            port: "25".into(),
+            ssl: false,
+            ..valid_form()
+        };
+        let parsed = MailServerSettings::parse(&relay, None).unwrap();
+        assert_eq!(parsed.settings.authentication, Authentication::None);
+        assert_eq!(parsed.settings.account, None);
+        let server = MailServer::from_form(parsed, None).unwrap();
+        assert_eq!(server.password.expose(), "");
+        assert_eq!(server.settings.to_form().authentication, "none");
+        // An account typed anyway is still checked.
+        let typed = MailServerForm {
+            account: "a b".into(),
+            ..relay.clone()
+        };
+        assert!(error_of(&typed, Field::Account).contains("no spaces"));
+        // Back to a password: both are needed again.
+        let password = MailServerForm {
+            authentication: "password".into(),
+            ..relay
+        };
+        assert!(error_of(&password, Field::Account).contains("Enter the email account"));
+        assert!(error_of(&password, Field::Password).contains("Enter the password"));
+    }
+
+    #[test]
+    fn settings_stored_before_the_choice_sign_in_with_a_password() {
+        let mut stored = serde_json::to_value(MailServerSettings::parse(&valid_form(), None).unwrap().settings).unwrap();
+        stored.as_object_mut().unwrap().remove("authentication");
+        let old: MailServerSettings = serde_json::from_value(stored).unwrap();
+        assert_eq!(old.authentication, Authentication::Password);
+        assert_eq!(old.account_str(), "alerts@163.com");
     }
 
     #[test]

@@ -31,6 +31,46 @@ impl Port {
     }
 }
 
+/// How Mailroom signs in to the mail server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Authentication {
+    /// SMTP AUTH (PLAIN or LOGIN) with Email Account and Password.
+    #[default]
+    Password,
+    /// No sign-in: a relay that accepts this server by its address (often port 25).
+    None,
+}
+
+impl Authentication {
+    pub const ALL: [Authentication; 2] = [Authentication::Password, Authentication::None];
+
+    /// The form's value, and the change history's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Authentication::Password => "password",
+            Authentication::None => "none",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Authentication::Password => "Password",
+            Authentication::None => "None (a relay that accepts this server without sign-in)",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == input.trim())
+            .ok_or_else(|| "Choose Password, or None for a relay without sign-in".into())
+    }
+
+    pub fn signs_in(self) -> bool {
+        self == Authentication::Password
+    }
+}
+
 /// How the connection is secured. Never guessed from the port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Encryption {

@@ -1,7 +1,7 @@
 //! Warnings: settings that are legal but probably wrong, each with an optional one-click fix.
 //! They never block saving.
 
-use super::{Account, EmailAddress, Encryption, Field, MailServerForm, Port, SmtpHost};
+use super::{Account, Authentication, EmailAddress, Encryption, Field, MailServerForm, Port, SmtpHost};
 use serde::{Deserialize, Serialize};
 
 /// A one-click change that resolves a warning.
@@ -49,6 +49,18 @@ const FROM_MUST_EQUAL_ACCOUNT: [&str; 2] = ["smtp.163.com", "smtp.126.com"];
 pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
     let mut out = Vec::new();
     let port = Port::parse(&form.port).ok().map(Port::get);
+    // Without sign-in there is no account or password to warn about.
+    let signs_in = Authentication::parse(&form.authentication).map_or(true, Authentication::signs_in);
+    let password_present = password_present && signs_in;
+    if let (false, Some(p @ (587 | 465))) = (signs_in, port) {
+        out.push(Warning {
+            field: Field::Authentication,
+            message: format!(
+                "Port {p} is a submission port: servers there almost always ask for sign-in. Relays that accept servers without sign-in usually listen on port 25"
+            ),
+            fix: None,
+        });
+    }
     let encryption = Encryption::parse(form.starttls, form.ssl).ok();
     match (port, encryption) {
         (Some(465), Some(e)) if e != Encryption::Ssl => out.push(Warning {
@@ -76,6 +88,9 @@ pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
             message: "Certificates are not checked: anyone between Mailroom and the server could read the password. Use only to diagnose.".into(),
             fix: None,
         });
+    }
+    if !signs_in {
+        return out;
     }
     if let Ok(Account::Username(name)) = Account::parse(&form.account) {
         out.push(Warning {
@@ -182,6 +197,27 @@ mod tests {
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].fix, Some(Fix::FromEqualsAccount));
         assert!(warnings(&Fix::FromEqualsAccount.apply(&form), true).is_empty());
+    }
+
+    #[test]
+    fn a_relay_without_sign_in_warns_on_submission_ports_and_not_about_accounts() {
+        let relay = MailServerForm {
+            authentication: "none".into(),
+            account: "apikey".into(),
+            port: "25".into(),
+            ssl: false,
+            ..valid_form()
+        };
+        assert!(warnings(&relay, true).is_empty(), "{:?}", warnings(&relay, true));
+        let submission = MailServerForm {
+            port: "587".into(),
+            starttls: true,
+            ..relay
+        };
+        let w = warnings(&submission, false);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].field, Field::Authentication);
+        assert!(w[0].message.contains("submission port"));
     }
 
     #[test]

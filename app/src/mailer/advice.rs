@@ -92,9 +92,17 @@ pub fn advice(diagnosis: Diagnosis, s: &MailServerSettings, offered: &[String]) 
             out.extend(auth_hints(s.host.as_str()));
             out.push(table::THIRD_PARTY.into());
         }
-        Diagnosis::SenderRejected => {
-            out.push(format!("Many providers accept only the account itself as From: set Email \u{201c}From\u{201d} Address to {}.", s.account.as_str()));
+        Diagnosis::AuthRequired => {
+            out.push("This server accepts mail only after sign-in: choose Authentication \u{201c}Password\u{201d} and enter the account and its password.".into());
+            out.push(format!(
+                "If {} should relay for this server without sign-in, ask its admin to allow this server's address (relays usually listen on port 25 inside the network).",
+                s.host
+            ));
         }
+        Diagnosis::SenderRejected => match &s.account {
+            Some(account) => out.push(format!("Many providers accept only the account itself as From: set Email \u{201c}From\u{201d} Address to {}.", account.as_str())),
+            None => out.push("The relay refuses this From address: use an address of a domain it sends for.".into()),
+        },
         Diagnosis::RecipientRejected => out.push("Check the recipient address (\u{201c}Send test to\u{201d}); the server may also refuse outside recipients for this account.".into()),
         Diagnosis::MessageRejected => out.push(table::THIRD_PARTY.into()),
         Diagnosis::ReplyTooLong => {

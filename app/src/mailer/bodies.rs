@@ -3,18 +3,26 @@
 use super::Mail;
 use crate::domain::MailServerSettings;
 
+/// How the mail signed in, for its text: "logged in as alerts@example.com", or without.
+fn signed_in(s: &MailServerSettings) -> String {
+    match (&s.account, s.authentication.signs_in()) {
+        (Some(account), true) => format!("logged in as {}", account.as_str()),
+        _ => "without signing in".to_string(),
+    }
+}
+
 /// "Test Email Server": says which server and settings it came through.
 pub fn test_mail(s: &MailServerSettings) -> Mail {
     Mail {
         subject: "Mailroom test email".into(),
         text: format!(
             "This is a test email from Mailroom.\r\n\r\n\
-             It was sent through {host}, port {port}, with {enc}, logged in as {account}.\r\n\
+             It was sent through {host}, port {port}, with {enc}, {login}.\r\n\
              If you can read it, Mailroom can send alert notifications and forgotten-password emails.\r\n",
             host = s.host,
             port = s.port.get(),
             enc = s.encryption.describe(),
-            account = s.account.as_str(),
+            login = signed_in(s),
         ),
         html: None,
     }
@@ -40,11 +48,11 @@ pub fn queue_test_mail(s: &MailServerSettings) -> Mail {
         text: format!(
             "This is a test email from Mailroom, sent by its outbox the way alert notifications and \
              forgotten-password emails are.\r\n\r\n\
-             It was sent through {host}, port {port}, with {enc}, logged in as {account}.\r\n",
+             It was sent through {host}, port {port}, with {enc}, {login}.\r\n",
             host = s.host,
             port = s.port.get(),
             enc = s.encryption.describe(),
-            account = s.account.as_str(),
+            login = signed_in(s),
         ),
         html: None,
     }

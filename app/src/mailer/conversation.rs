@@ -121,6 +121,9 @@ pub(super) async fn open(
             .map_err(|e| classify_connect_error(&e, port, collector.wrote()))?;
     }
 
+    if !s.authentication.signs_in() {
+        return Ok(conn);
+    }
     at(Step::Auth);
     let info = conn.server_info();
     let offered = collector.offered_mechanisms();
@@ -149,10 +152,7 @@ pub(super) async fn open(
             }
         });
     }
-    let credentials = Credentials::new(
-        s.account.as_str().to_string(),
-        server.password.expose().to_string(),
-    );
+    let credentials = Credentials::new(s.account_str().to_string(), server.password.expose().to_string());
     conn.auth(&supported, &credentials)
         .await
         .map_err(|e| SendFailure::smtp(Diagnosis::AuthRejected, "The login was rejected", &e))?;
@@ -179,7 +179,18 @@ pub(super) async fn transact(
     })?;
     conn.command(MailFrom::new(Some(from), vec![]))
         .await
-        .map_err(|e| SendFailure::smtp(Diagnosis::SenderRejected, "The sender was rejected", &e))?;
+        .map_err(|e| {
+            // Without sign-in, "authentication required" (530) is the missing sign-in, not the
+            // sender.
+            let asks_for_sign_in = !s.authentication.signs_in()
+                && (e.status().is_some_and(|c| u16::from(c) == 530)
+                    || e.to_string().to_ascii_lowercase().contains("authentication required"));
+            if asks_for_sign_in {
+                SendFailure::smtp(Diagnosis::AuthRequired, "The server asks for sign-in", &e)
+            } else {
+                SendFailure::smtp(Diagnosis::SenderRejected, "The sender was rejected", &e)
+            }
+        })?;
     at(Step::RcptTo);
     conn.command(Rcpt::new(recipient.clone(), vec![]))
         .await

@@ -326,3 +326,39 @@ async fn a_non_address_account_needs_a_recipient_and_a_sixth_test_in_a_minute_is
         .await;
     assert!(matches!(again, Err(AppError::RateLimited { .. })), "{again:?}");
 }
+
+/// Authentication None: a relay that takes mail without sign-in.
+fn relay(listener: &str) -> MailServerForm {
+    MailServerForm {
+        authentication: "none".into(),
+        account: String::new(),
+        password: String::new(),
+        from_address: "alerts@example.com".into(),
+        ..peer_form(listener)
+    }
+}
+
+#[tokio::test]
+async fn a_relay_without_sign_in_sends_without_auth_and_a_server_that_wants_it_says_so() {
+    let app = spawn_app().await;
+    let sent = run(&app, relay("plain"), "ops@example.com").await;
+    assert_outcome(&sent, None, 3_000);
+    assert!(
+        !sent.transcript.iter().any(|l| l.client && l.text.starts_with("AUTH")),
+        "no AUTH: {:?}",
+        sent.transcript
+    );
+    peer().wait_for_mail("without signing in", "ops@example.com").await;
+
+    let refused = run(&app, relay("auth_required"), "ops@example.com").await;
+    assert_outcome(&refused, Some(Diagnosis::AuthRequired), 3_000);
+    assert_eq!(refused.code, Some(530));
+    assert_eq!(refused.field(), Some(Field::Authentication));
+    assert!(advice(&refused).contains("choose Authentication \u{201c}Password\u{201d}"), "{refused:?}");
+
+    // Without an account, the test needs a recipient.
+    let Err(AppError::Invalid { errors, .. }) = app.test_mail(&relay("plain"), "").await else {
+        panic!("tested without a recipient")
+    };
+    assert_eq!(errors.first(), Some(Field::SendTo));
+}

@@ -251,3 +251,25 @@ async fn a_wrong_password_is_not_tried_for_every_queued_message() {
         "{tried} logins tried for 20 messages"
     );
 }
+
+#[tokio::test]
+async fn a_relay_without_sign_in_delivers_the_outbox_and_one_that_wants_it_pauses_it() {
+    let app = spawn_app().await;
+    let relay = |listener: &str| MailServerForm {
+        authentication: "none".into(),
+        account: String::new(),
+        password: String::new(),
+        ..peer_form(listener)
+    };
+    save_settings(&app, &relay("plain")).await;
+    app.request_password_reset(ADMIN).await.unwrap();
+    let sent = newest_message(&app, |m| m.state == State::Sent).await;
+    assert_eq!(sent.to, ADMIN);
+
+    save_settings(&app, &relay("auth_required")).await;
+    app.request_password_reset(ADMIN).await.unwrap();
+    let held = newest_message(&app, |m| m.id != sent.id && !m.attempts.is_empty()).await;
+    assert_eq!(held.attempts[0].code, Some(530));
+    let pause = app.ctx.outbox.paused().expect("a server that wants sign-in pauses the outbox");
+    assert!(pause.reason.contains("sign-in"), "{pause:?}");
+}

@@ -34,7 +34,7 @@ async fn a_valid_save_stores_every_field_and_returns_no_password() {
     assert_eq!(rec.schema, SCHEMA_VERSION);
     let (s, password) = (&rec.value.settings, &rec.value.password);
     assert_eq!(
-        (s.host.as_str(), s.port.get(), s.account.as_str()),
+        (s.host.as_str(), s.port.get(), s.account_str()),
         ("smtp.example.com", 587, "alerts@example.com")
     );
     assert_eq!(password.expose(), PASSWORD);
@@ -401,4 +401,37 @@ async fn the_change_history_names_fields_with_the_page_labels() {
     let html = app.page(routes::MAIL_SETTINGS).await;
     assert!(html.contains("Port: “587” → “2525”"), "history on the page");
     assert!(!html.contains("other-pw"));
+}
+
+#[tokio::test]
+async fn a_relay_without_sign_in_saves_without_account_or_password_and_the_history_says_so() {
+    let app = spawn_app().await;
+    let first = app.save(0, &valid_form()).await.unwrap();
+    let relay = MailServerForm {
+        authentication: "none".into(),
+        account: String::new(),
+        password: String::new(),
+        port: "25".into(),
+        starttls: false,
+        ssl: false,
+        ..valid_form()
+    };
+    let saved = app.save(first.version, &relay).await.unwrap();
+    assert_eq!(saved.form.authentication, "none");
+    assert_eq!(saved.form.account, "");
+    assert!(!saved.password_saved || saved.form.password.is_empty());
+    let changes = &saved.audit[0].changes;
+    assert!(
+        changes.iter().any(|c| c == "Authentication: \u{201c}password\u{201d} \u{2192} \u{201c}none\u{201d}"),
+        "{changes:?}"
+    );
+    // Back to a password: the old one is not kept for the account typed again.
+    let back = MailServerForm {
+        authentication: "password".into(),
+        ..valid_form()
+    };
+    let Err(AppError::Invalid { errors, .. }) = app.save(saved.version, &MailServerForm { password: String::new(), ..back }).await else {
+        panic!("saved without a password")
+    };
+    assert_eq!(errors.first(), Some(Field::Password));
 }

@@ -42,6 +42,7 @@ pub fn field_selector(field: Field) -> &'static str {
     match field {
         Field::Host => "#host",
         Field::Port => "#port",
+        Field::Authentication => "#authentication",
         Field::Account => "#account",
         Field::Password => "#password",
         Field::ServerType => "#server_type",
@@ -64,7 +65,7 @@ pub fn typed_over(rendered: MailServerForm) -> (MailServerForm, String, Vec<Fiel
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::JsCast;
-        use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+        use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
         let doc = document();
         let input = |id: &str| {
             doc.get_element_by_id(id)
@@ -74,6 +75,14 @@ pub fn typed_over(rendered: MailServerForm) -> (MailServerForm, String, Vec<Fiel
         for field in Field::SETTINGS {
             match field {
                 Field::ServerType => {}
+                Field::Authentication => {
+                    if let Some(el) = doc
+                        .get_element_by_id("authentication")
+                        .and_then(|e| e.dyn_into::<HtmlSelectElement>().ok())
+                    {
+                        form.authentication = el.value();
+                    }
+                }
                 Field::Encryption => {
                     if let (Some(tls), Some(ssl)) = (input("starttls"), input("ssl")) {
                         (form.starttls, form.ssl) = (tls.checked(), ssl.checked());

@@ -6,6 +6,44 @@ use super::state::FormState;
 use crate::domain::{self, Field, Preset, PRESETS, SES_REGIONS};
 use leptos::prelude::*;
 
+/// Authentication: Password, or None for a relay. Without sign-in the account and password
+/// fields are hidden by the stylesheet (`:has()`), so this works without JavaScript too.
+#[component]
+pub fn AuthenticationChoice(state: FormState) -> impl IntoView {
+    let field = Field::Authentication;
+    let current = state.form.read_untracked().authentication.clone();
+    let options = domain::Authentication::ALL
+        .into_iter()
+        .map(|a| {
+            let value = a.as_str();
+            view! { <option value=value selected=current == value>{a.label()}</option> }
+        })
+        .collect_view();
+    let warnings = move || {
+        domain::warnings(&state.form.read(), state.password_present())
+            .into_iter()
+            .filter(|w| w.field == field)
+            .map(|w| w.message)
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <div class="field">
+            <label for=field.id()>{field.label()}</label>
+            <select id=field.id() name=format!("form[{}]", field.id()) aria-describedby="authentication-message"
+                prop:value=move || state.form.read().authentication.clone()
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    state.edit(field, |f| f.set_text(field, value));
+                }>
+                {options}
+            </select>
+            <p class="warning" id="authentication-message">
+                {move || warnings().into_iter().next().map(|m| format!("Warning: {m}"))}
+            </p>
+        </div>
+    }
+}
+
 #[component]
 pub fn TextField(
     state: FormState,

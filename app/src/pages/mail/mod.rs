@@ -18,7 +18,7 @@ use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm};
 use crate::error::AppError;
 use crate::history::{AuditLine, TestOutcome};
 use crate::report::TestReport;
-use fields::{CaField, EncryptionSwitches, PresetPicker, SkipVerifySwitch, TextField};
+use fields::{AuthenticationChoice, CaField, EncryptionSwitches, PresetPicker, SkipVerifySwitch, TextField};
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use result::{error_view, TestResult, TestedStatus};
@@ -317,10 +317,14 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             </fieldset>
             <fieldset class="section">
                 <legend>"Authentication"</legend>
-                <TextField state field=Field::Account placeholder="e.g. alerts@example.com" autocomplete="off" required=true />
-                <TextField state field=Field::Password kind="password"
-                    required=Signal::derive(move || !state.password_saved.get() || state.login_changed())
-                    autocomplete="new-password" hint=Signal::derive(password_hint) />
+                <AuthenticationChoice state />
+                <div class="login-fields">
+                    <TextField state field=Field::Account placeholder="e.g. alerts@example.com" autocomplete="off"
+                        required=Signal::derive(move || state.signs_in()) />
+                    <TextField state field=Field::Password kind="password"
+                        required=Signal::derive(move || state.signs_in() && (!state.password_saved.get() || state.login_changed()))
+                        autocomplete="new-password" hint=Signal::derive(password_hint) />
+                </div>
             </fieldset>
             <fieldset class="section">
                 <legend>"Sender"</legend>

@@ -156,6 +156,11 @@ impl FormState {
             || f.account.trim() != saved.account
     }
 
+    /// Whether the form signs in (Authentication: Password): account and password then count.
+    pub fn signs_in(self) -> bool {
+        self.form.read().authentication != domain::Authentication::None.as_str()
+    }
+
     pub fn password_present(self) -> bool {
         !self.form.read().password.is_empty() || (self.password_saved.get() && !self.login_changed())
     }
