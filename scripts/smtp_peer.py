@@ -23,7 +23,8 @@ or SIGTERM arrives.
 
 Accounts: alerts@example.com / correct-password, apikey / correct-password, and
 no-relay@example.com / correct-password, which may log in but not send outside example.com
-(RCPT to another domain -> 550 5.7.1 relaying denied, as a mailbox without send rights).
+(RCPT to another domain -> 550 5.7.1 relaying denied, as a mailbox without send rights);
+smtp-off@example.com is refused with Microsoft 365's 535 5.7.139 (SMTP AUTH turned off).
 Hooks: MAIL FROM not equal to the account -> 553; RCPT reject-rcpt@... -> 550;
 RCPT reject-data@... -> accepted, then 554 after DATA; RCPT defer-once-*@... -> 451 the first
 time that address is seen, accepted afterwards; RCPT quota@... -> accepted, then Gmail's daily
@@ -57,6 +58,9 @@ ACCOUNTS = {
     "apikey": "correct-password",
     "no-relay@example.com": "correct-password",
 }
+
+# Logins that are refused the way Microsoft 365 refuses a mailbox with SMTP AUTH turned off.
+SMTP_AUTH_DISABLED = {"smtp-off@example.com"}
 
 
 def make_ca():
@@ -133,6 +137,12 @@ def server_context(cert_path, key_path):
 def authenticator(server, session, envelope, mechanism, auth_data):
     if isinstance(auth_data, LoginPassword):
         user = auth_data.login.decode()
+        if user in SMTP_AUTH_DISABLED:
+            return AuthResult(
+                success=False,
+                handled=False,
+                message="535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+            )
         if ACCOUNTS.get(user) == auth_data.password.decode():
             return AuthResult(success=True, auth_data=user)
     # handled=False lets aiosmtpd answer 535; True without a reply would hang the client.

@@ -34,8 +34,11 @@ pub fn doing(step: Step) -> &'static str {
     }
 }
 
-/// What to do about `diagnosis`, most useful first.
-pub fn advice(diagnosis: Diagnosis, s: &MailServerSettings, offered: &[String]) -> Vec<String> {
+/// Microsoft 365's answer when SMTP AUTH is off for the mailbox or the tenant.
+const SMTP_AUTH_DISABLED: &str = "5.7.139";
+
+/// What to do about `diagnosis` (with the server's `reply`, if any), most useful first.
+pub fn advice(diagnosis: Diagnosis, s: &MailServerSettings, offered: &[String], reply: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     match diagnosis {
         Diagnosis::DnsLookup => out.push(format!("Check the spelling of {}. {}", s.host, table::VERIFY_SERVER)),
@@ -87,6 +90,11 @@ pub fn advice(diagnosis: Diagnosis, s: &MailServerSettings, offered: &[String]) 
             "The server offers {}; Mailroom logs in with PLAIN or LOGIN. Ask the provider for SMTP AUTH PLAIN/LOGIN access.",
             if offered.is_empty() { "no login method Mailroom knows".to_string() } else { offered.join(", ") }
         )),
+        Diagnosis::AuthRejected if reply.is_some_and(|r| r.contains(SMTP_AUTH_DISABLED)) => {
+            out.push("Microsoft 365 has SMTP AUTH turned off (535 5.7.139): in the Microsoft 365 admin center open Users \u{203a} Active users \u{203a} this mailbox \u{203a} Mail \u{203a} Manage email apps and tick \u{201c}Authenticated SMTP\u{201d}.".into());
+            out.push("If it is off for the whole tenant, an Exchange admin turns it on with Set-TransportConfig -SmtpClientAuthenticationDisabled $false (Exchange admin center \u{203a} Settings \u{203a} Mail flow: \u{201c}Turn off SMTP AUTH protocol for your organization\u{201d} unticked). Security defaults must also allow it.".into());
+            out.push("Microsoft ends password sign-in for SMTP AUTH in existing tenants after December 2026.".into());
+        }
         Diagnosis::AuthRejected => {
             out.push(table::VERIFY_SERVER.into());
             out.extend(auth_hints(s.host.as_str()));

@@ -203,7 +203,7 @@ pub async fn test_send(server: &MailServer, to: &Address) -> TestReport {
         },
         Err(f) => TestReport {
             diagnosis: Some(f.diagnosis),
-            advice: advice::advice(f.diagnosis, s, &f.offered),
+            advice: advice::advice(f.diagnosis, s, &f.offered, f.reply.as_deref()),
             enhanced_status: f.reply.as_deref().and_then(enhanced_status),
             summary: f.summary,
             code: f.code,

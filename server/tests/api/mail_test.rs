@@ -362,3 +362,19 @@ async fn a_relay_without_sign_in_sends_without_auth_and_a_server_that_wants_it_s
     };
     assert_eq!(errors.first(), Some(Field::SendTo));
 }
+
+#[tokio::test]
+async fn microsoft_365_with_smtp_auth_off_gets_the_setting_to_change() {
+    let app = spawn_app().await;
+    let off = MailServerForm {
+        account: "smtp-off@example.com".into(),
+        from_address: "smtp-off@example.com".into(),
+        ..peer_form("plain")
+    };
+    let report = run(&app, off, "ops@example.com").await;
+    assert_outcome(&report, Some(Diagnosis::AuthRejected), 3_000);
+    assert_eq!(report.code, Some(535));
+    assert_eq!(report.enhanced_status.as_deref(), Some("5.7.139"));
+    let said = advice(&report);
+    assert!(said.contains("Authenticated SMTP") && said.contains("SmtpClientAuthenticationDisabled"), "{said}");
+}
