@@ -20,6 +20,14 @@ or SIGTERM arrives.
   closed       a port nobody listens on
   auth_required  answers MAIL FROM before a login with 530 (a submission server)
   flaky        hangs up on its first two connections (a server that is down), then acts as plain
+  oauth        an OAuth2 token endpoint (HTTP, POST /{tenant}/oauth2/v2.0/token, client
+               credentials) whose access tokens the SMTP listeners accept with AUTH XOAUTH2
+
+OAuth2 clients (any id with these prefixes, so tests can use their own), secret app-secret:
+app-* tokens for an hour; short-* tokens for one second (every send needs a new one); stale-*
+its first token is refused by SMTP with 535, as a token revoked at the server would be. Any
+other client or secret is invalid_client (401, Microsoft's AADSTS7000215 text). GET / answers
+how many tokens each client id was issued.
 
 Accounts: alerts@example.com / correct-password, apikey / correct-password, and
 no-relay@example.com / correct-password, which may log in but not send outside example.com
@@ -33,7 +41,12 @@ message's final dot, without an answer. Accepted messages land in the spool.
 """
 
 import asyncio
+import base64
 import datetime
+import http.server
+import threading
+import time
+import urllib.parse
 import ipaddress
 import json
 import os
@@ -58,6 +71,84 @@ ACCOUNTS = {
     "apikey": "correct-password",
     "no-relay@example.com": "correct-password",
 }
+
+# OAuth2: client id -> (secret, token lifetime in seconds).
+OAUTH_CLIENTS = {
+    "app-": ("app-secret", 3600),
+    "short-": ("app-secret", 1),
+    "stale-": ("app-secret", 3600),
+}
+# Access token -> (client id, expiry as time.time()); tokens issued per client.
+TOKENS = {}
+ISSUED = {}
+TOKENS_LOCK = threading.Lock()
+
+
+class TokenEndpoint(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        with TOKENS_LOCK:
+            self.answer(200, dict(ISSUED))
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        one = lambda k: (form.get(k) or [""])[0]
+        client, secret = one("client_id"), one("client_secret")
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            client, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            client, secret = urllib.parse.unquote(client), urllib.parse.unquote(secret)
+        if one("grant_type") != "client_credentials":
+            return self.answer(400, {"error": "unsupported_grant_type"})
+        known = next((v for k, v in OAUTH_CLIENTS.items() if client.startswith(k)), None)
+        if not known or known[0] != secret:
+            return self.answer(401, {
+                "error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+            })
+        token = "at-" + uuid.uuid4().hex
+        with TOKENS_LOCK:
+            ISSUED[client] = ISSUED.get(client, 0) + 1
+            first = ISSUED[client] == 1
+            # stale-*: its first token is known to be bad at the SMTP server.
+            if not (client.startswith("stale-") and first):
+                TOKENS[token] = (client, time.time() + known[1])
+        self.answer(200, {"token_type": "Bearer", "expires_in": known[1], "access_token": token})
+
+
+def start_token_endpoint():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TokenEndpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_address[1]
+
+
+def xoauth2_user(args):
+    """The user of a valid XOAUTH2 initial response, or None."""
+    if len(args) < 2:
+        return None
+    try:
+        fields = base64.b64decode(args[1]).decode().split("\x01")
+    except ValueError:
+        return None
+    user = next((f[5:] for f in fields if f.startswith("user=")), None)
+    bearer = next((f[12:] for f in fields if f.startswith("auth=Bearer ")), None)
+    with TOKENS_LOCK:
+        known = TOKENS.get(bearer)
+    if user and known and known[1] > time.time():
+        return user
+    return None
+
 
 # Logins that are refused the way Microsoft 365 refuses a mailbox with SMTP AUTH turned off.
 SMTP_AUTH_DISABLED = {"smtp-off@example.com"}
@@ -192,6 +283,13 @@ class Handler:
         return f"250 2.0.0 Ok: queued as {queue_id}"
 
 
+    async def auth_XOAUTH2(self, server, args):
+        user = xoauth2_user(args)
+        if user is None:
+            return AuthResult(success=False, handled=False, message="535 5.7.3 Authentication unsuccessful")
+        return AuthResult(success=True, auth_data=user)
+
+
 class CramOnlyHandler(Handler):
     async def auth_CRAM__MD5(self, server, args):
         await server.push("535 5.7.8 CRAM-MD5 is advertised for tests only")
@@ -254,7 +352,7 @@ async def main():
         await listen("ssl_wrongname", smtp(auth_require_tls=False), server_context(*wrong)),
         await listen(
             "cram_only",
-            smtp(CramOnlyHandler(spool), auth_require_tls=False, auth_exclude_mechanism=["LOGIN", "PLAIN"]),
+            smtp(CramOnlyHandler(spool), auth_require_tls=False, auth_exclude_mechanism=["LOGIN", "PLAIN", "XOAUTH2"]),
         ),
     ]
 
@@ -307,6 +405,7 @@ async def main():
     await serve_raw("no_newline", no_newline)
     await serve_raw("ssl_many_lines", many_lines, server_context(*good))
     ports["closed"] = free_port()
+    ports["oauth"] = start_token_endpoint()
 
     print(json.dumps({"ports": ports, "ca_pem": ca_path, "spool": spool}), flush=True)
 

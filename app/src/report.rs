@@ -25,6 +25,12 @@ pub enum Diagnosis {
     AuthRejected,
     /// Authentication None, and the server asks for sign-in (530 and kin).
     AuthRequired,
+    /// OAuth2: the token endpoint could not be reached, or did not answer as one.
+    TokenEndpoint,
+    /// OAuth2: the token endpoint refused the app (client id or secret).
+    OAuthClientRejected,
+    /// OAuth2: the token endpoint refused the request for another reason (scope, consent).
+    OAuthRefused,
     SenderRejected,
     RecipientRejected,
     MessageRejected,
@@ -51,6 +57,9 @@ impl Diagnosis {
             Diagnosis::NoSupportedAuth => "No supported login method",
             Diagnosis::AuthRejected => "Login rejected",
             Diagnosis::AuthRequired => "The server asks for sign-in",
+            Diagnosis::TokenEndpoint => "Token endpoint unreachable",
+            Diagnosis::OAuthClientRejected => "App credentials rejected",
+            Diagnosis::OAuthRefused => "Token refused",
             Diagnosis::SenderRejected => "Sender rejected",
             Diagnosis::RecipientRejected => "Recipient rejected",
             Diagnosis::MessageRejected => "Message rejected",
@@ -76,6 +85,9 @@ impl Diagnosis {
             Diagnosis::NoSupportedAuth => Some(Field::Account),
             Diagnosis::AuthRejected => Some(Field::Password),
             Diagnosis::AuthRequired => Some(Field::Authentication),
+            Diagnosis::TokenEndpoint => Some(Field::OAuthTokenUrl),
+            Diagnosis::OAuthClientRejected => Some(Field::OAuthClientSecret),
+            Diagnosis::OAuthRefused => Some(Field::OAuthScopes),
             Diagnosis::SenderRejected => Some(Field::FromAddress),
             Diagnosis::ReplyTooLong => Some(Field::Host),
             Diagnosis::RecipientRejected | Diagnosis::MessageRejected => None,

@@ -150,3 +150,10 @@ test("Settings › Mail Server with Authentication None (a relay) passes axe-cor
   await expect(page.locator("#authentication-message")).toContainText("submission port");
   await expectNoViolations(page, "Authentication None with a warning");
 });
+
+test("Settings › Mail Server with OAuth2 (Microsoft 365's preset) passes axe-core", async ({ page, fresh }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await page.getByLabel("Provider").selectOption({ label: "Microsoft 365" });
+  await expect(mail.field("Client ID")).toBeVisible();
+  await expectNoViolations(page, "OAuth2");
+});

@@ -5,8 +5,14 @@ import { openHydrated } from "./fixtures";
 export type MailForm = {
   host?: string;
   port?: string | number;
-  /** Authentication: sign in with a password, or none (a relay). Set before account/password. */
-  authentication?: "password" | "none";
+  /** Authentication: a password, OAuth2, or none (a relay). Set before the sign-in fields. */
+  authentication?: "password" | "oauth2" | "none";
+  /** OAuth2 (client credentials). */
+  oauthTenant?: string;
+  oauthClientId?: string;
+  oauthClientSecret?: string;
+  oauthTokenUrl?: string;
+  oauthScopes?: string;
   account?: string;
   password?: string;
   fromAddress?: string;
@@ -126,6 +132,11 @@ export class MailSettingsPage {
       ["password", "Password"],
       ["fromAddress", "Email “From” Address"],
       ["fromName", "Email “From” Name"],
+      ["oauthTenant", "Tenant"],
+      ["oauthClientId", "Client ID"],
+      ["oauthClientSecret", "Client secret"],
+      ["oauthTokenUrl", "Token endpoint"],
+      ["oauthScopes", "Scopes"],
     ];
     for (const [key, label] of text) {
       if (values[key] !== undefined) await this.field(label).fill(String(values[key]));

@@ -105,3 +105,38 @@ test("a relay without sign-in: None hides the account and password, warns on a s
   await expect(page.getByLabel("Authentication", { exact: true })).toHaveValue("none");
   await expect(mail.field("Password")).toBeHidden();
 });
+
+test("OAuth2 as an app: Microsoft 365's preset fills the endpoint, the test signs in with XOAUTH2, the secret stays on the server", async ({ page, fresh, peer }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await page.getByLabel("Provider").selectOption({ label: "Microsoft 365" });
+  await expect(page.getByLabel("Authentication", { exact: true })).toHaveValue("oauth2");
+  await expect(mail.field("Token endpoint")).toHaveValue("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
+  await expect(mail.field("Password")).toBeHidden();
+  await expect(page.getByText("December 2026")).toBeVisible();
+  await mail.fill({
+    host: "localhost",
+    port: peer.ports.plain,
+    encryption: "none",
+    account: "alerts@example.com",
+    fromAddress: "alerts@example.com",
+    oauthTenant: "contoso",
+    oauthClientId: "app-e2e",
+    oauthClientSecret: "app-secret",
+    oauthTokenUrl: `http://127.0.0.1:${peer.ports.oauth}/{tenant}/oauth2/v2.0/token`,
+  });
+  const result = await mail.test();
+  await expect(result.getByRole("heading")).toHaveText("Test email accepted");
+  await expect(result).toContainText("AUTH XOAUTH2 <credentials hidden>");
+  await mail.saveButton.click();
+  await expect(mail.status).toContainText("Saved at");
+  await mail.reload();
+  await expect(mail.field("Client secret")).toHaveValue("");
+  await expect(page.getByText("A client secret is saved. Leave blank to keep it.")).toBeVisible();
+  await expect(mail.field("Client ID")).toHaveValue("app-e2e");
+
+  // A wrong secret: the token step is named, with the field at fault.
+  await mail.fill({ oauthClientSecret: "not-the-secret" });
+  const failed = await mail.test();
+  await expect(failed.getByRole("heading")).toHaveText("Test failed: App credentials rejected");
+  await expect(failed).toContainText("AADSTS7000215");
+});

@@ -17,6 +17,9 @@ pub struct MailSettingsView {
     pub form: MailServerForm,
     /// Whether a password is stored (its value stays on the server).
     pub password_saved: bool,
+    /// Whether an OAuth2 client secret is stored (likewise).
+    #[serde(default)]
+    pub client_secret_saved: bool,
     /// The login the saved password belongs to: a blank password keeps it only for this login.
     pub saved_login: Option<SavedLogin>,
     pub tests: TestHistory,
@@ -88,8 +91,8 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
     if let Some(ca) = &parsed.settings.ca_pem {
         mailer::check_ca_pem(ca.as_str()).map_err(|m| invalid(Field::CaPem, m))?;
     }
-    let saved_password = current.map(|c| c.value.password);
-    let server = MailServer::from_form(parsed, saved_password.as_ref()).ok_or_else(|| {
+    let saved = current.map(|c| c.value);
+    let server = MailServer::from_form(parsed, saved.as_ref()).ok_or_else(|| {
         AppError::internal("testing the mail server failed", "password kept but none stored")
     })?;
     let report = mailer::test_send(&server, &recipient).await;
@@ -155,8 +158,7 @@ mod ssr {
             });
         }
         let parsed = parse(&form, current.as_ref())?;
-        let saved_password = current.as_ref().map(|c| &c.value.password);
-        let server = MailServer::from_form(parsed, saved_password).ok_or_else(|| {
+        let server = MailServer::from_form(parsed, current.as_ref().map(|c| &c.value)).ok_or_else(|| {
             AppError::internal("saving the mail settings failed", "password kept but none stored")
         })?;
         let who = session.admin.clone();
@@ -188,6 +190,7 @@ mod ssr {
             view.saved_at = Some(saved.saved_at);
             view.form = saved.value.settings.to_form();
             view.password_saved = !saved.value.password.is_empty();
+            view.client_secret_saved = !saved.value.client_secret.is_empty();
             view.saved_login = Some(saved.value.settings.login());
         }
         view

@@ -494,6 +494,7 @@ fn judge(
 /// A step's name in an attempt's record.
 fn step_name(step: Step) -> &'static str {
     match step {
+        Step::Token => "token",
         Step::Dns => "dns",
         Step::Connect => "connect",
         Step::Tls => "tls",

@@ -126,6 +126,8 @@ pub fn classify(failure: &SendFailure, step: Step) -> Verdict {
                 | Diagnosis::CertificateExpired
                 | Diagnosis::CertificateWrongName
                 | Diagnosis::ReplyTooLong
+                | Diagnosis::OAuthClientRejected
+                | Diagnosis::OAuthRefused
         ) =>
         {
             Verdict::PauseOutbox
@@ -210,6 +212,9 @@ mod tests {
             (broken(Diagnosis::ConnectionTimedOut), Step::Connect, RETRY),
             (broken(Diagnosis::TlsHandshake), Step::StartTls, RETRY),
             (broken(Diagnosis::DnsLookup), Step::Dns, RETRY),
+            (broken(Diagnosis::TokenEndpoint), Step::Token, RETRY),
+            (broken(Diagnosis::OAuthClientRejected), Step::Token, Verdict::PauseOutbox),
+            (broken(Diagnosis::OAuthRefused), Step::Token, Verdict::PauseOutbox),
             (
                 reply(550, "5.1.1 user unknown", Diagnosis::RecipientRejected),
                 Step::RcptTo,

@@ -10,6 +10,11 @@ pub enum Field {
     Authentication,
     Account,
     Password,
+    OAuthTokenUrl,
+    OAuthTenant,
+    OAuthClientId,
+    OAuthClientSecret,
+    OAuthScopes,
     ServerType,
     FromAddress,
     FromName,
@@ -25,12 +30,17 @@ pub enum Field {
 
 impl Field {
     /// The fields that are settings, in form order.
-    pub const SETTINGS: [Field; 14] = [
+    pub const SETTINGS: [Field; 19] = [
         Field::Host,
         Field::Port,
         Field::Authentication,
         Field::Account,
         Field::Password,
+        Field::OAuthTokenUrl,
+        Field::OAuthTenant,
+        Field::OAuthClientId,
+        Field::OAuthClientSecret,
+        Field::OAuthScopes,
         Field::ServerType,
         Field::FromAddress,
         Field::FromName,
@@ -58,6 +68,11 @@ impl Field {
             Field::Authentication => "authentication",
             Field::Account => "account",
             Field::Password => "password",
+            Field::OAuthTokenUrl => "oauth_token_url",
+            Field::OAuthTenant => "oauth_tenant",
+            Field::OAuthClientId => "oauth_client_id",
+            Field::OAuthClientSecret => "oauth_client_secret",
+            Field::OAuthScopes => "oauth_scopes",
             Field::ServerType => "server_type",
             Field::FromAddress => "from_address",
             Field::FromName => "from_name",
@@ -79,6 +94,11 @@ impl Field {
             Field::Authentication => "Authentication",
             Field::Account => "Email Account",
             Field::Password => "Password",
+            Field::OAuthTokenUrl => "Token endpoint",
+            Field::OAuthTenant => "Tenant",
+            Field::OAuthClientId => "Client ID",
+            Field::OAuthClientSecret => "Client secret",
+            Field::OAuthScopes => "Scopes",
             Field::ServerType => "Server Type",
             Field::FromAddress => "Email \u{201c}From\u{201d} Address",
             Field::FromName => "Email \u{201c}From\u{201d} Name",
@@ -94,7 +114,7 @@ impl Field {
 
     /// Whether the field holds a secret: the change history says only that it changed.
     pub fn is_secret(self) -> bool {
-        matches!(self, Field::Password)
+        matches!(self, Field::Password | Field::OAuthClientSecret)
     }
 }
 
@@ -118,6 +138,13 @@ pub struct MailServerForm {
     pub authentication: String,
     pub account: String,
     pub password: String,
+    /// OAuth2 (client credentials): the token endpoint (may hold `{tenant}`), the tenant, the
+    /// app's client id and secret, and the scopes asked for.
+    pub oauth_token_url: String,
+    pub oauth_tenant: String,
+    pub oauth_client_id: String,
+    pub oauth_client_secret: String,
+    pub oauth_scopes: String,
     pub server_type: String,
     pub from_address: String,
     pub from_name: String,
@@ -138,6 +165,11 @@ impl Default for MailServerForm {
             authentication: super::Authentication::Password.as_str().to_string(),
             account: String::new(),
             password: String::new(),
+            oauth_token_url: String::new(),
+            oauth_tenant: String::new(),
+            oauth_client_id: String::new(),
+            oauth_client_secret: String::new(),
+            oauth_scopes: String::new(),
             server_type: super::ServerType::Smtp.as_str().to_string(),
             from_address: String::new(),
             from_name: String::new(),
@@ -162,6 +194,11 @@ impl MailServerForm {
             Field::Authentication => &form.authentication,
             Field::Account => &form.account,
             Field::Password => &form.password,
+            Field::OAuthTokenUrl => &form.oauth_token_url,
+            Field::OAuthTenant => &form.oauth_tenant,
+            Field::OAuthClientId => &form.oauth_client_id,
+            Field::OAuthClientSecret => &form.oauth_client_secret,
+            Field::OAuthScopes => &form.oauth_scopes,
             Field::ServerType => &form.server_type,
             Field::FromAddress => &form.from_address,
             Field::FromName => &form.from_name,
@@ -181,6 +218,11 @@ impl MailServerForm {
             Field::Authentication => &mut self.authentication,
             Field::Account => &mut self.account,
             Field::Password => &mut self.password,
+            Field::OAuthTokenUrl => &mut self.oauth_token_url,
+            Field::OAuthTenant => &mut self.oauth_tenant,
+            Field::OAuthClientId => &mut self.oauth_client_id,
+            Field::OAuthClientSecret => &mut self.oauth_client_secret,
+            Field::OAuthScopes => &mut self.oauth_scopes,
             Field::ServerType => &mut self.server_type,
             Field::FromAddress => &mut self.from_address,
             Field::FromName => &mut self.from_name,
@@ -261,6 +303,11 @@ mod tests {
             | Field::Authentication
             | Field::Account
             | Field::Password
+            | Field::OAuthTokenUrl
+            | Field::OAuthTenant
+            | Field::OAuthClientId
+            | Field::OAuthClientSecret
+            | Field::OAuthScopes
             | Field::ServerType
             | Field::FromAddress
             | Field::FromName

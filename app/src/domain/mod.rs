@@ -11,6 +11,7 @@ mod address;
 mod admin;
 mod fields;
 mod host;
+mod oauth;
 mod password;
 mod presets;
 mod settings;
@@ -24,6 +25,7 @@ pub use fields::{
     MAX_HOST_CHARS, MAX_PASSWORD_CHARS, MAX_TIMEOUT_SECS,
 };
 pub use host::SmtpHost;
+pub use oauth::{OAuthField, OAuthSettings, OAuthWire, TENANT_SLOT};
 pub use password::{Password, PasswordChoice, SavedLogin};
 pub use presets::{Preset, PRESETS, SES_REGIONS};
 pub use settings::{test_recipient, FieldErrors, MailServer, MailServerSettings, ParsedForm};

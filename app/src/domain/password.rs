@@ -11,6 +11,9 @@ pub struct SavedLogin {
     pub host: String,
     pub port: u16,
     pub account: String,
+    /// With OAuth2: the client id and token endpoint a blank client secret is kept for.
+    #[serde(default)]
+    pub oauth_client: String,
 }
 
 /// The password to use: a new one typed into the form, or the saved one.

@@ -25,7 +25,7 @@ pub const PRESETS: &[Preset] = &[
     Preset { id: "outlook", name: "Outlook.com", host: "smtp-mail.outlook.com", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "Outlook.com: use the full address as the account; with two-step verification, an app password." },
     Preset { id: "m365", name: "Microsoft 365", host: "smtp.office365.com", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Microsoft 365: SMTP AUTH must be enabled for the mailbox, and your tenant may have basic authentication turned off." },
+        hint: "Microsoft 365: sign in with OAuth2 as an app (permission SMTP.SendAsApp, admin consent); Microsoft turns off password sign-in (basic SMTP AUTH) for existing tenants after December 2026." },
     Preset { id: "yahoo", name: "Yahoo", host: "smtp.mail.yahoo.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "Yahoo needs an app password generated under Account security." },
     Preset { id: "163", name: "163.com", host: "smtp.163.com", port: 465, encryption: Encryption::Ssl, account: None,
@@ -75,7 +75,19 @@ pub const SES_REGIONS: &[&str] = &[
     "af-south-1",
 ];
 
+/// Providers whose preset signs in with OAuth2: the token endpoint and scopes.
+const OAUTH: &[(&str, &str, &str)] = &[(
+    "m365",
+    "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+    "https://outlook.office365.com/.default",
+)];
+
 impl Preset {
+    /// The token endpoint and scopes, where this provider signs in with OAuth2.
+    pub fn oauth(&self) -> Option<(&'static str, &'static str)> {
+        OAUTH.iter().find(|(id, ..)| *id == self.id).map(|(_, url, scopes)| (*url, *scopes))
+    }
+
     pub fn by_id(id: &str) -> Option<&'static Preset> {
         PRESETS.iter().find(|p| p.id == id)
     }
@@ -92,6 +104,11 @@ impl Preset {
         (out.starttls, out.ssl) = self.encryption.switches();
         if let Some(account) = self.account {
             out.account = account.to_string();
+        }
+        if let Some((token_url, scopes)) = self.oauth() {
+            out.authentication = super::Authentication::OAuth2.as_str().to_string();
+            out.oauth_token_url = token_url.to_string();
+            out.oauth_scopes = scopes.to_string();
         }
         out
     }
@@ -134,10 +151,14 @@ mod tests {
         assert_eq!(Preset::matching("SMTP.QQ.COM").map(|(p, _)| p.id), Some("qq"));
         assert_eq!(Preset::matching("mail.example.com"), None);
         for p in PRESETS {
+            // What the admin adds to a preset: the login, and for OAuth2 the app.
             let form = MailServerForm {
                 account: "a@example.com".into(),
                 password: "x".into(),
                 from_address: "a@example.com".into(),
+                oauth_tenant: "contoso".into(),
+                oauth_client_id: "app".into(),
+                oauth_client_secret: "s".into(),
                 ..MailServerForm::default()
             };
             let form = p.apply(&form, "us-east-1");
@@ -152,5 +173,17 @@ mod tests {
                 p.id
             );
         }
+    }
+
+    #[test]
+    fn microsoft_365_signs_in_with_oauth2_as_an_app() {
+        let m365 = Preset::by_id("m365").unwrap();
+        let form = m365.apply(&MailServerForm::default(), "");
+        assert_eq!(form.authentication, "oauth2");
+        assert_eq!(form.oauth_token_url, "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
+        assert_eq!(form.oauth_scopes, "https://outlook.office365.com/.default");
+        assert!(m365.hint.contains("December 2026"));
+        let gmail = Preset::by_id("gmail").unwrap().apply(&MailServerForm::default(), "");
+        assert_eq!(gmail.authentication, "password", "Gmail keeps app passwords");
     }
 }

@@ -2,7 +2,7 @@
 //! with their password as the server keeps them.
 
 use super::{
-    Account, Authentication, CaCertificate, DisplayName, EmailAddress, Encryption, Field, MailServerForm, Password,
+    Account, Authentication, CaCertificate, OAuthField, OAuthSettings, OAuthWire, DisplayName, EmailAddress, Encryption, Field, MailServerForm, Password,
     PasswordChoice, Port, SavedLogin, ServerType, SmtpHost, Timeout,
 };
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,9 @@ pub struct MailServerSettings {
     pub authentication: Authentication,
     /// The login; `None` only without sign-in (and then only if left blank).
     pub account: Option<Account>,
+    /// With Authentication OAuth2: where and as which app to get a token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthSettings>,
     pub server_type: ServerType,
     pub from_address: EmailAddress,
     pub from_name: DisplayName,
@@ -38,6 +41,8 @@ pub struct MailServerSettings {
 pub struct ParsedForm {
     pub settings: MailServerSettings,
     pub password: PasswordChoice,
+    /// With OAuth2, the app's client secret (kept like the password).
+    pub client_secret: PasswordChoice,
 }
 
 /// One message per field at fault, in form order.
@@ -82,6 +87,8 @@ impl MailServerSettings {
         let port = errors.push(Field::Port, Port::parse(&form.port));
         let authentication = errors.push(Field::Authentication, Authentication::parse(&form.authentication));
         let signs_in = authentication.is_none_or(Authentication::signs_in);
+        let uses_password = authentication.is_none_or(Authentication::uses_password);
+        let oauth2 = authentication == Some(Authentication::OAuth2);
         let account = errors.push(
             Field::Account,
             if signs_in {
@@ -92,13 +99,44 @@ impl MailServerSettings {
         );
         let password = errors.push(
             Field::Password,
-            if signs_in {
+            if uses_password {
                 PasswordChoice::parse(&form.password, host.as_ref(), port, account.as_ref().and_then(Option::as_ref), saved)
             } else {
-                // Nothing to sign in with: no password is kept.
+                // No password to sign in with: none is kept.
                 Ok(PasswordChoice::New(Password::default()))
             },
         );
+        let (oauth, client_secret) = if oauth2 {
+            let wire = OAuthWire {
+                token_url: form.oauth_token_url.clone(),
+                tenant: form.oauth_tenant.clone(),
+                client_id: form.oauth_client_id.clone(),
+                scopes: form.oauth_scopes.clone(),
+            };
+            let oauth = match OAuthSettings::parse(&wire) {
+                Ok(o) => Some(Some(o)),
+                Err(list) => {
+                    for (field, message) in list {
+                        let field = match field {
+                            OAuthField::TokenUrl => Field::OAuthTokenUrl,
+                            OAuthField::Tenant => Field::OAuthTenant,
+                            OAuthField::ClientId => Field::OAuthClientId,
+                            OAuthField::Scopes => Field::OAuthScopes,
+                        };
+                        errors.0.push((field, message));
+                    }
+                    None
+                }
+            };
+            let client = oauth.as_ref().and_then(Option::as_ref).map(oauth_client);
+            let secret = errors.push(
+                Field::OAuthClientSecret,
+                client_secret_choice(&form.oauth_client_secret, client.as_deref(), saved),
+            );
+            (oauth, secret)
+        } else {
+            (Some(None), Some(PasswordChoice::New(Password::default())))
+        };
         let server_type = errors.push(Field::ServerType, ServerType::parse(&form.server_type));
         let from_address = errors.push(
             Field::FromAddress,
@@ -128,6 +166,7 @@ impl MailServerSettings {
                 port: port?,
                 authentication: authentication?,
                 account: account?,
+                oauth: oauth?,
                 server_type: server_type?,
                 from_address: from_address?,
                 from_name: from_name?,
@@ -141,6 +180,7 @@ impl MailServerSettings {
             Some(ParsedForm {
                 settings,
                 password: password?,
+                client_secret: client_secret?,
             })
         })();
         match parsed {
@@ -155,6 +195,7 @@ impl MailServerSettings {
             host: self.host.as_str().to_string(),
             port: self.port.get(),
             account: self.account_str().to_string(),
+            oauth_client: self.oauth.as_ref().map(oauth_client).unwrap_or_default(),
         }
     }
 
@@ -166,6 +207,7 @@ impl MailServerSettings {
     /// The settings as a form, with the password left blank: it never goes back to the browser.
     pub fn to_form(&self) -> MailServerForm {
         let (starttls, ssl) = self.encryption.switches();
+        let oauth = self.oauth.as_ref().map(OAuthSettings::to_wire).unwrap_or_default();
         let text = |v: Option<&str>| v.unwrap_or_default().to_string();
         MailServerForm {
             host: self.host.as_str().to_string(),
@@ -173,6 +215,11 @@ impl MailServerSettings {
             authentication: self.authentication.as_str().to_string(),
             account: self.account_str().to_string(),
             password: String::new(),
+            oauth_token_url: oauth.token_url,
+            oauth_tenant: oauth.tenant,
+            oauth_client_id: oauth.client_id,
+            oauth_client_secret: String::new(),
+            oauth_scopes: oauth.scopes,
             server_type: self.server_type.as_str().to_string(),
             from_address: self.from_address.as_str().to_string(),
             from_name: self.from_name.as_str().to_string(),
@@ -187,21 +234,50 @@ impl MailServerSettings {
     }
 }
 
-/// Settings and the password to log in with: what is stored, and all a send needs.
+/// What identifies the OAuth2 app a saved client secret belongs to.
+fn oauth_client(o: &OAuthSettings) -> String {
+    format!("{} at {}", o.client_id(), o.token_endpoint())
+}
+
+/// The client secret: typed, or the saved one while the app (client id and endpoint) is the same.
+fn client_secret_choice(input: &str, client: Option<&str>, saved: Option<&SavedLogin>) -> Result<PasswordChoice, String> {
+    if !input.is_empty() {
+        super::at_most(input, super::MAX_PASSWORD_CHARS, "The client secret")?;
+        if input.chars().any(char::is_control) {
+            return Err("The client secret is one line".into());
+        }
+        return Ok(PasswordChoice::New(Password::new(input.to_string())));
+    }
+    match saved {
+        Some(saved) if client.is_some_and(|c| !saved.oauth_client.is_empty() && c == saved.oauth_client) => {
+            Ok(PasswordChoice::KeepSaved)
+        }
+        Some(saved) if !saved.oauth_client.is_empty() => {
+            Err("The client ID or token endpoint changed: enter the client secret for this app".into())
+        }
+        _ => Err("Enter the client secret (the value, not its ID) of the app registration".into()),
+    }
+}
+
+/// Settings and the secrets to sign in with: what is stored, and all a send needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MailServer {
     pub settings: MailServerSettings,
     pub password: Password,
+    /// With OAuth2: the app's client secret (empty otherwise).
+    pub client_secret: Password,
 }
 
 impl MailServer {
-    /// The server a parsed form describes; `saved` is the stored password a blank field keeps.
-    /// `None` when the form keeps a password but none is stored.
-    pub fn from_form(parsed: ParsedForm, saved: Option<&Password>) -> Option<Self> {
-        let password = parsed.password.resolve(saved)?;
+    /// The server a parsed form describes; `saved` is the stored server whose password and
+    /// client secret blank fields keep. `None` when the form keeps a secret but none is stored.
+    pub fn from_form(parsed: ParsedForm, saved: Option<&MailServer>) -> Option<Self> {
+        let password = parsed.password.resolve(saved.map(|s| &s.password))?;
+        let client_secret = parsed.client_secret.resolve(saved.map(|s| &s.client_secret))?;
         Some(Self {
             settings: parsed.settings,
             password,
+            client_secret,
         })
     }
 }
@@ -276,9 +352,21 @@ mod tests {
             reply_to: "also nope".into(),
             ca_pem: "not a certificate".into(),
             skip_verify: false,
+            ..MailServerForm::default()
         };
         let errors = MailServerSettings::parse(&form, None).unwrap_err();
-        for field in Field::SETTINGS.into_iter().filter(|f| *f != Field::SkipVerify) {
+        // The OAuth2 fields are checked only with OAuth2 (below).
+        let oauth = [
+            Field::OAuthTokenUrl,
+            Field::OAuthTenant,
+            Field::OAuthClientId,
+            Field::OAuthClientSecret,
+            Field::OAuthScopes,
+        ];
+        for field in Field::SETTINGS
+            .into_iter()
+            .filter(|f| *f != Field::SkipVerify && !oauth.contains(f))
+        {
             assert!(errors.get(field).is_some(), "no error for {field:?}: {errors:?}");
         }
     }
@@ -312,6 +400,48 @@ mod tests {
         };
         assert!(error_of(&password, Field::Account).contains("Enter the email account"));
         assert!(error_of(&password, Field::Password).contains("Enter the password"));
+    }
+
+    fn oauth_form() -> MailServerForm {
+        MailServerForm {
+            authentication: "oauth2".into(),
+            password: String::new(),
+            oauth_token_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token".into(),
+            oauth_tenant: "contoso.onmicrosoft.com".into(),
+            oauth_client_id: "app-1".into(),
+            oauth_client_secret: "s3cret".into(),
+            oauth_scopes: "https://outlook.office365.com/.default".into(),
+            ..valid_form()
+        }
+    }
+
+    #[test]
+    fn oauth2_needs_the_app_and_keeps_its_secret_like_a_password() {
+        let parsed = MailServerSettings::parse(&oauth_form(), None).unwrap();
+        assert_eq!(parsed.settings.authentication, Authentication::OAuth2);
+        let o = parsed.settings.oauth.clone().unwrap();
+        assert_eq!(o.token_endpoint(), "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+        let server = MailServer::from_form(parsed, None).unwrap();
+        assert_eq!(server.client_secret.expose(), "s3cret");
+        assert_eq!(server.password.expose(), "", "no password with OAuth2");
+        let form = server.settings.to_form();
+        assert_eq!(form.oauth_client_id, "app-1");
+        assert_eq!(form.oauth_client_secret, "", "the secret never goes back");
+
+        // Blank: kept for the same app, asked for again for another.
+        let login = server.settings.login();
+        let blank = MailServerForm { oauth_client_secret: String::new(), ..oauth_form() };
+        let kept = MailServerSettings::parse(&blank, Some(&login)).unwrap();
+        assert_eq!(MailServer::from_form(kept, Some(&server)).unwrap().client_secret.expose(), "s3cret");
+        let other = MailServerForm { oauth_client_id: "app-2".into(), ..blank.clone() };
+        assert!(MailServerSettings::parse(&other, Some(&login)).unwrap_err().get(Field::OAuthClientSecret).unwrap().contains("changed"));
+        assert!(MailServerSettings::parse(&blank, None).unwrap_err().get(Field::OAuthClientSecret).is_some());
+
+        let missing = MailServerForm { oauth_tenant: String::new(), oauth_client_id: String::new(), account: String::new(), ..oauth_form() };
+        let errors = MailServerSettings::parse(&missing, None).unwrap_err();
+        for field in [Field::Account, Field::OAuthTenant, Field::OAuthClientId] {
+            assert!(errors.get(field).is_some(), "{field:?}: {errors:?}");
+        }
     }
 
     #[test]
@@ -449,7 +579,8 @@ mod tests {
     fn every_text_field_has_a_length_limit_and_messages_never_echo_much() {
         let long = "a".repeat(100_000);
         for field in Field::SETTINGS {
-            let mut form = valid_form();
+            // The OAuth2 fields count only with OAuth2.
+            let mut form = if field.id().starts_with("oauth_") { oauth_form() } else { valid_form() };
             if form.text(field).is_none() || matches!(field, Field::FromName) {
                 continue;
             }

@@ -37,17 +37,21 @@ pub enum Authentication {
     /// SMTP AUTH (PLAIN or LOGIN) with Email Account and Password.
     #[default]
     Password,
+    /// OAuth2 (client credentials): an access token from the token endpoint, sent with AUTH
+    /// XOAUTH2 for Email Account.
+    OAuth2,
     /// No sign-in: a relay that accepts this server by its address (often port 25).
     None,
 }
 
 impl Authentication {
-    pub const ALL: [Authentication; 2] = [Authentication::Password, Authentication::None];
+    pub const ALL: [Authentication; 3] = [Authentication::Password, Authentication::OAuth2, Authentication::None];
 
     /// The form's value, and the change history's.
     pub fn as_str(self) -> &'static str {
         match self {
             Authentication::Password => "password",
+            Authentication::OAuth2 => "oauth2",
             Authentication::None => "none",
         }
     }
@@ -55,6 +59,7 @@ impl Authentication {
     pub fn label(self) -> &'static str {
         match self {
             Authentication::Password => "Password",
+            Authentication::OAuth2 => "OAuth2 (an app registration, e.g. Microsoft 365)",
             Authentication::None => "None (a relay that accepts this server without sign-in)",
         }
     }
@@ -63,10 +68,15 @@ impl Authentication {
         Self::ALL
             .into_iter()
             .find(|a| a.as_str() == input.trim())
-            .ok_or_else(|| "Choose Password, or None for a relay without sign-in".into())
+            .ok_or_else(|| "Choose Password, OAuth2, or None for a relay without sign-in".into())
     }
 
+    /// Whether Mailroom signs in at all (with a password or a token).
     pub fn signs_in(self) -> bool {
+        self != Authentication::None
+    }
+
+    pub fn uses_password(self) -> bool {
         self == Authentication::Password
     }
 }

@@ -20,6 +20,7 @@ pub mod table {
 /// What Mailroom was doing at `step`, for "No answer within N seconds while …".
 pub fn doing(step: Step) -> &'static str {
     match step {
+        Step::Token => "getting an OAuth2 token",
         Step::Dns => "looking up the host name",
         Step::Connect => "connecting (a firewall may be dropping the connection)",
         Step::Tls => "setting up encryption",
@@ -99,6 +100,18 @@ pub fn advice(diagnosis: Diagnosis, s: &MailServerSettings, offered: &[String], 
             out.push(table::VERIFY_SERVER.into());
             out.extend(auth_hints(s.host.as_str()));
             out.push(table::THIRD_PARTY.into());
+        }
+        Diagnosis::TokenEndpoint => {
+            out.push("Check the token endpoint: the provider preset fills it (Microsoft 365: https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token, with your tenant ID or domain as Tenant).".into());
+            out.push("This server must reach the provider over HTTPS (port 443): check the firewall and any proxy.".into());
+        }
+        Diagnosis::OAuthClientRejected => {
+            out.push("Check Client ID and Client secret: use the secret\u{2019}s value (shown once when it was created), not its ID, and check that it has not expired (Microsoft Entra admin center \u{203a} App registrations \u{203a} the app \u{203a} Certificates & secrets).".into());
+            out.push("Check Tenant: the app must be registered in that tenant.".into());
+        }
+        Diagnosis::OAuthRefused => {
+            out.push("The app may lack the permission or its consent: for Microsoft 365 grant the application permission SMTP.SendAsApp (Office 365 Exchange Online) with admin consent, and register the app's service principal in Exchange (New-ServicePrincipal, then Add-MailboxPermission for the mailbox).".into());
+            out.push("Check Scopes: Microsoft 365 app-only sign-in uses https://outlook.office365.com/.default.".into());
         }
         Diagnosis::AuthRequired => {
             out.push("This server accepts mail only after sign-in: choose Authentication \u{201c}Password\u{201d} and enter the account and its password.".into());

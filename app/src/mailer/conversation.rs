@@ -10,7 +10,7 @@ use super::{
     transcript::TranscriptCollector,
     Delivered, Mail, Step,
 };
-use crate::domain::{Encryption, MailServer, MailServerSettings};
+use crate::domain::{Authentication, Encryption, MailServer, MailServerSettings};
 use crate::report::Diagnosis;
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart},
@@ -54,6 +54,14 @@ pub(super) async fn open(
     let at = |step: Step| *progress.lock().unwrap_or_else(|p| p.into_inner()) = step;
     let host = s.host.as_str();
     let port = s.port.get();
+
+    // OAuth2: the token first, so no connection idles while the token endpoint answers.
+    let token = if s.authentication == Authentication::OAuth2 {
+        at(Step::Token);
+        Some(super::oauth::access_token(server, false).await?)
+    } else {
+        None
+    };
 
     at(Step::Dns);
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
@@ -127,8 +135,12 @@ pub(super) async fn open(
     at(Step::Auth);
     let info = conn.server_info();
     let offered = collector.offered_mechanisms();
-    let supported = [Mechanism::Plain, Mechanism::Login];
-    if info.get_auth_mechanism(&supported).is_none() {
+    let supported: &[Mechanism] = if token.is_some() {
+        &[Mechanism::Xoauth2]
+    } else {
+        &[Mechanism::Plain, Mechanism::Login]
+    };
+    if info.get_auth_mechanism(supported).is_none() {
         let _ = conn.quit().await;
         return Err(if offered.is_empty() {
             SendFailure::new(
@@ -145,18 +157,34 @@ pub(super) async fn open(
                 ..SendFailure::new(
                     Diagnosis::NoSupportedAuth,
                     format!(
-                        "The server offers only {} for login; Mailroom supports PLAIN and LOGIN.",
-                        offered.join(", ")
+                        "The server offers only {} for login; Mailroom {}.",
+                        offered.join(", "),
+                        if token.is_some() { "signs in with OAuth2 by XOAUTH2" } else { "supports PLAIN and LOGIN" }
                     ),
                 )
             }
         });
     }
-    let credentials = Credentials::new(s.account_str().to_string(), server.password.expose().to_string());
-    conn.auth(&supported, &credentials)
-        .await
-        .map_err(|e| SendFailure::smtp(Diagnosis::AuthRejected, "The login was rejected", &e))?;
-    Ok(conn)
+    let rejected = |e: &lettre::transport::smtp::Error| SendFailure::smtp(Diagnosis::AuthRejected, "The login was rejected", e);
+    let Some(token) = token else {
+        let credentials = Credentials::new(s.account_str().to_string(), server.password.expose().to_string());
+        conn.auth(supported, &credentials).await.map_err(|e| rejected(&e))?;
+        return Ok(conn);
+    };
+    let credentials = Credentials::new(s.account_str().to_string(), token);
+    match conn.auth(supported, &credentials).await {
+        Ok(_) => Ok(conn),
+        // A token the server no longer takes (revoked, or expired early): one fresh token, once.
+        Err(e) if e.status().is_some_and(|c| u16::from(c) == 535) => {
+            at(Step::Token);
+            let fresh = super::oauth::access_token(server, true).await?;
+            at(Step::Auth);
+            let credentials = Credentials::new(s.account_str().to_string(), fresh);
+            conn.auth(supported, &credentials).await.map_err(|e| rejected(&e))?;
+            Ok(conn)
+        }
+        Err(e) => Err(rejected(&e)),
+    }
 }
 
 /// One message through an open session: MAIL FROM, RCPT TO, DATA and the message.

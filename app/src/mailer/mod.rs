@@ -10,6 +10,7 @@ pub mod advice;
 pub mod bodies;
 mod classify;
 mod conversation;
+mod oauth;
 mod probe;
 mod stream;
 mod transcript;
@@ -37,6 +38,8 @@ pub struct Mail {
 /// The steps of a conversation, in order: where a send is while it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
+    /// OAuth2: getting an access token from the token endpoint.
+    Token,
     Dns,
     Connect,
     /// Implicit TLS (SSL): the handshake, the greeting and EHLO.
@@ -60,6 +63,7 @@ impl Step {
     /// What it means when the deadline passes during this step.
     fn diagnosis_on_timeout(self) -> Diagnosis {
         match self {
+            Step::Token => Diagnosis::TokenEndpoint,
             Step::Dns => Diagnosis::DnsLookup,
             Step::Connect => Diagnosis::ConnectionTimedOut,
             Step::Tls | Step::StartTls => Diagnosis::TlsHandshake,

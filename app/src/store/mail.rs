@@ -35,12 +35,18 @@ struct StoredMail {
     #[serde(flatten)]
     settings: MailServerSettings,
     password_sealed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_secret_sealed: Option<String>,
 }
 
 impl SledStore {
     fn decode_mail(&self, bytes: &[u8]) -> Result<Versioned<MailServer>, StoreError> {
         let stored: Versioned<StoredMail> = serde_json::from_slice(bytes)?;
         let password = Password::new(self.secrets.open(&stored.value.password_sealed)?);
+        let client_secret = match &stored.value.client_secret_sealed {
+            Some(sealed) => Password::new(self.secrets.open(sealed)?),
+            None => Password::default(),
+        };
         Ok(Versioned {
             schema: stored.schema,
             version: stored.version,
@@ -48,6 +54,7 @@ impl SledStore {
             value: MailServer {
                 settings: stored.value.settings,
                 password,
+                client_secret,
             },
         })
     }
@@ -60,6 +67,8 @@ impl SledStore {
             value: StoredMail {
                 settings: rec.value.settings.clone(),
                 password_sealed: self.secrets.seal(rec.value.password.expose()),
+                client_secret_sealed: (!rec.value.client_secret.is_empty())
+                    .then(|| self.secrets.seal(rec.value.client_secret.expose())),
             },
         };
         Ok(serde_json::to_vec(&stored)?)

@@ -378,3 +378,74 @@ async fn microsoft_365_with_smtp_auth_off_gets_the_setting_to_change() {
     let said = advice(&report);
     assert!(said.contains("Authenticated SMTP") && said.contains("SmtpClientAuthenticationDisabled"), "{said}");
 }
+
+/// OAuth2 with the peer's token endpoint, as app `client` (see scripts/smtp_peer.py).
+fn oauth(listener: &str, client: &str, secret: &str) -> MailServerForm {
+    MailServerForm {
+        authentication: "oauth2".into(),
+        password: String::new(),
+        oauth_token_url: format!("http://127.0.0.1:{}/{{tenant}}/oauth2/v2.0/token", peer().port("oauth")),
+        oauth_tenant: "contoso.onmicrosoft.com".into(),
+        oauth_client_id: client.into(),
+        oauth_client_secret: secret.into(),
+        oauth_scopes: "https://outlook.office365.com/.default".into(),
+        ..peer_form(listener)
+    }
+}
+
+/// How many tokens the peer's token endpoint issued to `client`.
+async fn tokens_issued(client: &str) -> u64 {
+    let stats: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{}/", peer().port("oauth")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats[client].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn oauth2_client_credentials_sign_in_with_xoauth2_and_reuse_the_token() {
+    let app = spawn_app().await;
+    let report = run(&app, oauth("plain", "app-success", "app-secret"), "ops@example.com").await;
+    assert_outcome(&report, None, 3_000);
+    assert!(
+        report.transcript.iter().any(|l| l.client && l.text == "AUTH XOAUTH2 <credentials hidden>"),
+        "{:?}",
+        report.transcript
+    );
+    let shown = format!("{report:?}");
+    assert!(!shown.contains("at-") && !shown.contains("app-secret"), "no token or secret: {shown}");
+    let again = run(&app, oauth("plain", "app-success", "app-secret"), "ops@example.com").await;
+    assert_outcome(&again, None, 3_000);
+    assert_eq!(tokens_issued("app-success").await, 1, "the token is cached");
+
+    // A token about to expire is fetched anew for each send.
+    for _ in 0..2 {
+        assert_outcome(&run(&app, oauth("plain", "short-lived", "app-secret"), "ops@example.com").await, None, 3_000);
+    }
+    assert_eq!(tokens_issued("short-lived").await, 2);
+}
+
+#[tokio::test]
+async fn oauth2_failures_name_the_token_step_and_a_refused_token_is_fetched_again_once() {
+    let app = spawn_app().await;
+    let wrong = run(&app, oauth("plain", "app-wrong", "not-the-secret"), "ops@example.com").await;
+    assert_outcome(&wrong, Some(Diagnosis::OAuthClientRejected), 3_000);
+    assert_eq!(wrong.field(), Some(Field::OAuthClientSecret));
+    assert!(wrong.summary.contains("AADSTS7000215"), "{wrong:?}");
+    assert!(advice(&wrong).contains("Client secret"), "{wrong:?}");
+
+    let unreachable = MailServerForm {
+        oauth_token_url: format!("http://127.0.0.1:{}/token", peer().port("closed")),
+        ..oauth("plain", "app-x", "app-secret")
+    };
+    let down = run(&app, unreachable, "ops@example.com").await;
+    assert_outcome(&down, Some(Diagnosis::TokenEndpoint), 3_000);
+    assert_eq!(down.field(), Some(Field::OAuthTokenUrl));
+
+    // The server refuses the first token (535): a fresh one, and the send goes through.
+    let stale = run(&app, oauth("plain", "stale-first", "app-secret"), "ops@example.com").await;
+    assert_outcome(&stale, None, 3_000);
+    assert_eq!(tokens_issued("stale-first").await, 2);
+}

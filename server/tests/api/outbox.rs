@@ -273,3 +273,31 @@ async fn a_relay_without_sign_in_delivers_the_outbox_and_one_that_wants_it_pause
     let pause = app.ctx.outbox.paused().expect("a server that wants sign-in pauses the outbox");
     assert!(pause.reason.contains("sign-in"), "{pause:?}");
 }
+
+#[tokio::test]
+async fn the_outbox_signs_in_with_oauth2_and_pauses_when_the_app_is_refused() {
+    let app = spawn_app().await;
+    let token_url = format!("http://127.0.0.1:{}/{{tenant}}/oauth2/v2.0/token", peer().port("oauth"));
+    let oauth = |client: &str, secret: &str| MailServerForm {
+        authentication: "oauth2".into(),
+        password: String::new(),
+        oauth_token_url: token_url.clone(),
+        oauth_tenant: "contoso".into(),
+        oauth_client_id: client.into(),
+        oauth_client_secret: secret.into(),
+        oauth_scopes: "https://outlook.office365.com/.default".into(),
+        ..peer_form("plain")
+    };
+    save_settings(&app, &oauth("app-outbox", "app-secret")).await;
+    app.request_password_reset(ADMIN).await.unwrap();
+    let sent = newest_message(&app, |m| m.state == State::Sent).await;
+    assert_eq!(sent.to, ADMIN);
+
+    save_settings(&app, &oauth("app-outbox-revoked", "old-secret")).await;
+    app.request_password_reset(ADMIN).await.unwrap();
+    let held = newest_message(&app, |m| m.id != sent.id && !m.attempts.is_empty()).await;
+    assert_eq!(held.attempts[0].step, "token");
+    assert_eq!(held.state, State::Deferred, "kept for when the app is fixed");
+    let pause = app.ctx.outbox.paused().expect("a refused app pauses the outbox");
+    assert!(pause.reason.contains("invalid_client"), "{pause:?}");
+}

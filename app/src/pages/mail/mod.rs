@@ -318,12 +318,35 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             <fieldset class="section">
                 <legend>"Authentication"</legend>
                 <AuthenticationChoice state />
-                <div class="login-fields">
+                // Which of these apply follows Authentication, in the stylesheet (`:has()`), so
+                // it works without JavaScript too.
+                <div class="account-field">
                     <TextField state field=Field::Account placeholder="e.g. alerts@example.com" autocomplete="off"
                         required=Signal::derive(move || state.signs_in()) />
+                </div>
+                <div class="password-field">
                     <TextField state field=Field::Password kind="password"
-                        required=Signal::derive(move || state.signs_in() && (!state.password_saved.get() || state.login_changed()))
+                        required=Signal::derive(move || state.uses_password() && (!state.password_saved.get() || state.login_changed()))
                         autocomplete="new-password" hint=Signal::derive(password_hint) />
+                </div>
+                <div class="oauth-fields">
+                    <TextField state field=Field::OAuthTenant placeholder="e.g. contoso.onmicrosoft.com" autocomplete="off"
+                        hint=Signal::stored("The directory (tenant) ID or domain; it goes where the endpoint says {tenant}.") />
+                    <TextField state field=Field::OAuthClientId placeholder="e.g. 0b1c2d3e-…" autocomplete="off"
+                        required=Signal::derive(move || state.uses_oauth()) />
+                    <TextField state field=Field::OAuthClientSecret kind="password" autocomplete="new-password"
+                        required=Signal::derive(move || state.uses_oauth() && !state.client_secret_saved.get())
+                        hint=Signal::derive(move || if state.client_secret_saved.get() {
+                            "A client secret is saved. Leave blank to keep it."
+                        } else {
+                            "The secret's value (shown once when it was created), not its ID."
+                        }) />
+                    <TextField state field=Field::OAuthTokenUrl autocomplete="off"
+                        placeholder="e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+                        required=Signal::derive(move || state.uses_oauth()) />
+                    <TextField state field=Field::OAuthScopes autocomplete="off"
+                        placeholder="e.g. https://outlook.office365.com/.default"
+                        required=Signal::derive(move || state.uses_oauth()) />
                 </div>
             </fieldset>
             <fieldset class="section">

@@ -43,6 +43,8 @@ pub struct FormState {
     pub baseline: RwSignal<MailServerForm>,
     pub saved_login: RwSignal<Option<domain::SavedLogin>>,
     pub password_saved: RwSignal<bool>,
+    /// Whether an OAuth2 client secret is saved.
+    pub client_secret_saved: RwSignal<bool>,
     pub touched: RwSignal<FieldSet>,
     pub submitted: RwSignal<bool>,
     pub encryption_touched: RwSignal<bool>,
@@ -71,6 +73,7 @@ impl FormState {
             baseline: RwSignal::new(current.form.clone()),
             saved_login,
             password_saved: RwSignal::new(current.password_saved),
+            client_secret_saved: RwSignal::new(current.client_secret_saved),
             touched: RwSignal::new(FieldSet::default()),
             submitted: RwSignal::new(submitted),
             encryption_touched: RwSignal::new(false),
@@ -108,6 +111,7 @@ impl FormState {
         self.baseline.set(view.form.clone());
         self.saved_login.set(view.saved_login.clone());
         self.password_saved.set(view.password_saved);
+        self.client_secret_saved.set(view.client_secret_saved);
         self.server_errors.set(FieldErrors::default());
     }
 
@@ -156,9 +160,18 @@ impl FormState {
             || f.account.trim() != saved.account
     }
 
-    /// Whether the form signs in (Authentication: Password): account and password then count.
+    /// Whether the form signs in (Password or OAuth2): the account then counts.
     pub fn signs_in(self) -> bool {
         self.form.read().authentication != domain::Authentication::None.as_str()
+    }
+
+    /// Whether the form signs in with a password (not OAuth2, not None).
+    pub fn uses_password(self) -> bool {
+        self.form.read().authentication == domain::Authentication::Password.as_str()
+    }
+
+    pub fn uses_oauth(self) -> bool {
+        self.form.read().authentication == domain::Authentication::OAuth2.as_str()
     }
 
     pub fn password_present(self) -> bool {
