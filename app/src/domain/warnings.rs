@@ -78,7 +78,11 @@ pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
     if encryption == Some(Encryption::None) && password_present {
         out.push(Warning {
             field: Field::Encryption,
-            message: "Neither STARTTLS nor SSL is on: the password would travel unencrypted".into(),
+            message: if form.authentication == Authentication::OAuth2.as_str() {
+                "Neither STARTTLS nor SSL is on: the access token would travel unencrypted".into()
+            } else {
+                "Neither STARTTLS nor SSL is on: the password would travel unencrypted".into()
+            },
             fix: Some(Fix::UseStartTls),
         });
     }
@@ -185,6 +189,11 @@ mod tests {
             "{w:?}"
         );
         assert!(warnings(&plain, false).is_empty(), "no password, no warning");
+        let token = MailServerForm {
+            authentication: "oauth2".into(),
+            ..plain
+        };
+        assert!(warnings(&token, true).iter().any(|w| w.message.contains("access token would travel")));
     }
 
     #[test]

@@ -295,9 +295,9 @@ pub async fn mail_activity_html(query: ActivityQuery) -> Result<String, AppError
 
 use crate::error::AppError;
 
-/// Refreshes the list every few seconds: the server renders it again and it replaces the old
-/// one, unless the admin is in it (focus inside, or a search being typed); open messages stay
-/// open.
+/// Refreshes the list every few seconds while the tab is visible: the server renders it again
+/// and it replaces the old one, unless the admin is in it (focus inside, or a search being
+/// typed); open messages stay open.
 #[island]
 fn ActivityLive(query: ActivityQuery) -> impl IntoView {
     #[cfg(feature = "hydrate")]
@@ -306,7 +306,8 @@ fn ActivityLive(query: ActivityQuery) -> impl IntoView {
         let busy = StoredValue::new(false);
         set_interval(
             move || {
-                if busy.get_value() {
+                // Nothing to refresh for while the tab is not looked at, or a refresh is under way.
+                if busy.get_value() || document().hidden() {
                     return;
                 }
                 busy.set_value(true);
