@@ -226,9 +226,24 @@ async fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: Bo
     })
 }
 
+/// Whether mail settings are saved: read from storage until they are, then remembered (they
+/// are never removed).
+async fn configured(state: &AppState) -> Result<bool, ApiError> {
+    use std::sync::atomic::Ordering;
+    let api = &state.server.api;
+    if api.configured.load(Ordering::Relaxed) {
+        return Ok(true);
+    }
+    let saved = storage(state, |s| Ok(s.load_mail()?.is_some())).await?;
+    if saved {
+        api.configured.store(true, Ordering::Relaxed);
+    }
+    Ok(saved)
+}
+
 /// Mail cannot go out now: no settings yet, or the outbox paused on them.
-fn refuse_if_not_sending(state: &AppState, configured: bool) -> Result<(), ApiError> {
-    if !configured {
+async fn refuse_if_not_sending(state: &AppState) -> Result<(), ApiError> {
+    if !configured(state).await? {
         return Err(ApiError::wait(
             StatusCode::SERVICE_UNAVAILABLE,
             "No mail server is set up yet: an admin must save Settings › Mail Server first.",
@@ -283,8 +298,7 @@ async fn post_message(
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let request: MessageRequest = json_body(&headers, body).await?;
     let valid = request.validate(&caller.origin()).map_err(ApiError::invalid)?;
-    let configured = storage(&state, |s| Ok(s.load_mail()?.is_some())).await?;
-    refuse_if_not_sending(&state, configured)?;
+    refuse_if_not_sending(&state).await?;
     // Keys are the token's own: another service's key never answers this one.
     let key = valid.idempotency_key.as_ref().map(|k| format!("{}:{k}", caller.0.id));
     let recipients: Vec<String> = valid.messages.iter().map(|m| m.to.clone()).collect();
@@ -392,8 +406,7 @@ async fn post_alert(
 ) -> Result<(StatusCode, Json<AlertAnswer>), ApiError> {
     let request: AlertRequest = json_body(&headers, body).await?;
     let valid = request.validate().map_err(ApiError::invalid)?;
-    let configured = storage(&state, |s| Ok(s.load_mail()?.is_some())).await?;
-    refuse_if_not_sending(&state, configured)?;
+    refuse_if_not_sending(&state).await?;
     let repeat = state.server.api.settings.alert_repeat_secs;
     let origin = caller.origin();
     let now = app::clock::now_unix();

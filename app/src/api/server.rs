@@ -69,6 +69,9 @@ pub struct Api {
     /// Storage work of API requests (durable enqueues): a bounded number at once and waiting,
     /// the rest refused with 503.
     pub work: Gate,
+    /// Set once mail settings are known to be saved (they are never removed), so requests
+    /// need not read them again.
+    pub configured: std::sync::atomic::AtomicBool,
 }
 
 /// Enqueues that write at the same time (they share flushes), and how many more may wait.
@@ -80,6 +83,7 @@ impl Api {
         Self {
             calls: Window::per_minute(settings.requests_per_minute),
             work: Gate::new(API_WRITERS, API_WAITING, std::time::Duration::from_secs(5)),
+            configured: Default::default(),
             settings,
         }
     }
