@@ -100,7 +100,7 @@ pub async fn revoke_api_token(id: u64) -> Result<(), AppError> {
     use crate::api::server::{session, storage};
     let session = session().await?;
     let who = session.admin.clone();
-    let revoked = storage(move |s| s.revoke_token(id, &who, crate::clock::now_unix())).await?;
+    let revoked = storage(move |s| s.revoke_token(id, &who)).await?;
     match revoked {
         Some(t) => {
             tracing::info!(admin = ?session.admin, token = ?t.name, "API token revoked");

@@ -47,7 +47,7 @@ pub trait TokenStore {
     fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 
     /// Removes a token, with its change-history entry; durable. `None`: no such token.
-    fn revoke_token(&self, id: u64, who: &str, now: u64) -> Result<Option<TokenRecord>, StoreError>;
+    fn revoke_token(&self, id: u64, who: &str) -> Result<Option<TokenRecord>, StoreError>;
 
     /// Notes that a token was used (not flushed: a crash may forget a recent use).
     fn touch_token(&self, hash: &str, now: u64) -> Result<(), StoreError>;
@@ -118,7 +118,7 @@ impl TokenStore for SledStore {
             .transpose()?)
     }
 
-    fn revoke_token(&self, id: u64, who: &str, _now: u64) -> Result<Option<TokenRecord>, StoreError> {
+    fn revoke_token(&self, id: u64, who: &str) -> Result<Option<TokenRecord>, StoreError> {
         let mut found = None;
         for kv in self.api_tokens.iter() {
             let (key, bytes) = kv?;
@@ -182,8 +182,8 @@ mod tests {
         store.touch_token("hash-a", 99).unwrap();
         assert_eq!(store.token_by_hash("hash-a").unwrap().unwrap().last_used, Some(99));
 
-        assert_eq!(store.revoke_token(a.id, "admin@example.com", 100).unwrap().unwrap().name, "alerts");
-        assert!(store.revoke_token(a.id, "admin@example.com", 101).unwrap().is_none());
+        assert_eq!(store.revoke_token(a.id, "admin@example.com").unwrap().unwrap().name, "alerts");
+        assert!(store.revoke_token(a.id, "admin@example.com").unwrap().is_none());
         assert!(store.token_by_hash("hash-a").unwrap().is_none());
         let names: Vec<String> = store.tokens().unwrap().into_iter().map(|t| t.name).collect();
         assert_eq!(names, ["billing"]);

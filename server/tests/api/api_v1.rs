@@ -120,7 +120,7 @@ async fn tokens_are_required_revocable_and_see_only_their_own_messages() {
     assert_eq!(reply.status, 404, "another token's message is not shown");
 
     let record = app.store.tokens().unwrap().into_iter().find(|t| t.name == "mine").unwrap();
-    app.store.revoke_token(record.id, "test", 2).unwrap().unwrap();
+    app.store.revoke_token(record.id, "test").unwrap().unwrap();
     let reply = send(&app, &mine, mail(&["a@example.com"])).await;
     assert_eq!(reply.status, 401);
     assert!(reply.json["error"].as_str().unwrap().contains("revoked"));
