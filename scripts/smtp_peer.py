@@ -20,14 +20,21 @@ or SIGTERM arrives.
   closed       a port nobody listens on
   auth_required  answers MAIL FROM before a login with 530 (a submission server)
   flaky        hangs up on its first two connections (a server that is down), then acts as plain
-  oauth        an OAuth2 token endpoint (HTTP, POST /{tenant}/oauth2/v2.0/token, client
-               credentials) whose access tokens the SMTP listeners accept with AUTH XOAUTH2
+  oauth        an OAuth2 authorization server (HTTP): POST /{tenant}/oauth2/v2.0/token with the
+               client_credentials, authorization_code (PKCE S256 checked) and refresh_token
+               grants; GET /{tenant}/oauth2/v2.0/authorize, which approves at once (no login
+               page) and redirects back with a code; POST /revoke (client_id) withdraws every
+               refresh token of a client, as a revoked consent. Its access tokens are accepted
+               by the SMTP listeners with AUTH XOAUTH2 (a mailbox's only for its own account).
 
 OAuth2 clients (any id with these prefixes, so tests can use their own), secret app-secret:
 app-* tokens for an hour; short-* tokens for one second (every send needs a new one); stale-*
-its first token is refused by SMTP with 535, as a token revoked at the server would be. Any
-other client or secret is invalid_client (401, Microsoft's AADSTS7000215 text). GET / answers
-how many tokens each client id was issued.
+its first token is refused by SMTP with 535, as a token revoked at the server would be; deny-*
+the authorization endpoint answers access_denied (the user refused consent). Any other client
+or secret is invalid_client (401, Microsoft's AADSTS7000215 text). A mailbox signs in as the
+login_hint (else mailbox@example.com); the id token names it (email), the refresh token is
+rotated on every use (the old one stays valid, as Microsoft's do). GET / answers how many tokens
+each client id was issued, and "code:ID" / "refresh:ID" how many by each grant.
 
 Accounts: alerts@example.com / correct-password, apikey / correct-password, and
 no-relay@example.com / correct-password, which may log in but not send outside example.com
@@ -43,6 +50,7 @@ message's final dot, without an answer. Accepted messages land in the spool.
 import asyncio
 import base64
 import datetime
+import hashlib
 import http.server
 import threading
 import time
@@ -77,11 +85,31 @@ OAUTH_CLIENTS = {
     "app-": ("app-secret", 3600),
     "short-": ("app-secret", 1),
     "stale-": ("app-secret", 3600),
+    "deny-": ("app-secret", 3600),
 }
-# Access token -> (client id, expiry as time.time()); tokens issued per client.
+# Access token -> (client id, expiry as time.time(), the mailbox or None for an app); tokens
+# issued per client; authorization codes -> (client, redirect_uri, code_challenge, mailbox);
+# refresh tokens -> (client, mailbox).
 TOKENS = {}
 ISSUED = {}
+CODES = {}
+REFRESH = {}
 TOKENS_LOCK = threading.Lock()
+
+
+def known_client(client):
+    return next((v for k, v in OAUTH_CLIENTS.items() if client.startswith(k)), None)
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def id_token(mailbox):
+    """An unsigned id token naming the mailbox (Mailroom reads it from the token endpoint)."""
+    head = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    body = b64url(json.dumps({"iss": "mailroom-test-peer", "email": mailbox, "sub": mailbox}).encode())
+    return f"{head}.{body}."
 
 
 class TokenEndpoint(http.server.BaseHTTPRequestHandler):
@@ -97,34 +125,84 @@ class TokenEndpoint(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
-        with TOKENS_LOCK:
-            self.answer(200, dict(ISSUED))
+        url = urllib.parse.urlsplit(self.path)
+        if not url.path.endswith("/authorize"):
+            with TOKENS_LOCK:
+                return self.answer(200, dict(ISSUED))
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
+        client, redirect = q.get("client_id", ""), q.get("redirect_uri", "")
+        if not known_client(client) or not redirect.startswith("http"):
+            # As providers do: an unknown app or redirect gets an error page, not a redirect.
+            return self.answer(400, {"error": "invalid_request", "error_description": "unknown client or redirect_uri"})
+        if q.get("response_type") != "code" or q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
+            answer = {"error": "invalid_request", "error_description": "code with PKCE S256 expected"}
+        elif client.startswith("deny-"):
+            answer = {"error": "access_denied", "error_description": "The user declined to consent."}
+        else:
+            code = "code-" + uuid.uuid4().hex
+            with TOKENS_LOCK:
+                CODES[code] = (client, redirect, q["code_challenge"], q.get("login_hint") or "mailbox@example.com")
+            answer = {"code": code}
+        answer["state"] = q.get("state", "")
+        self.send_response(302)
+        self.send_header("Location", redirect + ("&" if "?" in redirect else "?") + urllib.parse.urlencode(answer))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         form = urllib.parse.parse_qs(self.rfile.read(length).decode())
         one = lambda k: (form.get(k) or [""])[0]
+        if self.path.endswith("/revoke"):
+            with TOKENS_LOCK:
+                for rt in [rt for rt, (c, _) in REFRESH.items() if c == one("client_id")]:
+                    del REFRESH[rt]
+            return self.answer(200, {})
         client, secret = one("client_id"), one("client_secret")
         auth = self.headers.get("Authorization", "")
         if auth.startswith("Basic "):
             client, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
             client, secret = urllib.parse.unquote(client), urllib.parse.unquote(secret)
-        if one("grant_type") != "client_credentials":
+        grant = one("grant_type")
+        if grant not in ("client_credentials", "authorization_code", "refresh_token"):
             return self.answer(400, {"error": "unsupported_grant_type"})
-        known = next((v for k, v in OAUTH_CLIENTS.items() if client.startswith(k)), None)
+        known = known_client(client)
         if not known or known[0] != secret:
             return self.answer(401, {
                 "error": "invalid_client",
                 "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
             })
-        token = "at-" + uuid.uuid4().hex
+        mailbox, extra = None, {}
         with TOKENS_LOCK:
+            if grant == "authorization_code":
+                found = CODES.pop(one("code"), None)
+                verifier = one("code_verifier").encode()
+                challenge = b64url(hashlib.sha256(verifier).digest())
+                if not found or found[0] != client or found[1] != one("redirect_uri") or found[2] != challenge:
+                    return self.answer(400, {"error": "invalid_grant", "error_description": "code, redirect_uri or code_verifier wrong"})
+                mailbox = found[3]
+                extra["id_token"] = id_token(mailbox)
+            elif grant == "refresh_token":
+                found = REFRESH.get(one("refresh_token"))
+                if not found or found[0] != client:
+                    return self.answer(400, {
+                        "error": "invalid_grant",
+                        "error_description": "AADSTS70000: The provided grant has expired or was revoked.",
+                    })
+                mailbox = found[1]
+            if mailbox:
+                rt = "rt-" + uuid.uuid4().hex
+                REFRESH[rt] = (client, mailbox)
+                extra["refresh_token"] = rt
+                key = ("code:" if grant == "authorization_code" else "refresh:") + client
+                ISSUED[key] = ISSUED.get(key, 0) + 1
+            token = "at-" + uuid.uuid4().hex
             ISSUED[client] = ISSUED.get(client, 0) + 1
             first = ISSUED[client] == 1
             # stale-*: its first token is known to be bad at the SMTP server.
             if not (client.startswith("stale-") and first):
-                TOKENS[token] = (client, time.time() + known[1])
-        self.answer(200, {"token_type": "Bearer", "expires_in": known[1], "access_token": token})
+                TOKENS[token] = (client, time.time() + known[1], mailbox)
+        self.answer(200, {"token_type": "Bearer", "expires_in": known[1], "access_token": token, **extra})
 
 
 def start_token_endpoint():
@@ -145,7 +223,8 @@ def xoauth2_user(args):
     bearer = next((f[12:] for f in fields if f.startswith("auth=Bearer ")), None)
     with TOKENS_LOCK:
         known = TOKENS.get(bearer)
-    if user and known and known[1] > time.time():
+    # A mailbox's token signs in only as that mailbox.
+    if user and known and known[1] > time.time() and known[2] in (None, user):
         return user
     return None
 

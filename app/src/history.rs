@@ -62,6 +62,10 @@ pub enum Change {
     /// An API token was created (the token itself is never stored).
     TokenCreated { name: String },
     TokenRevoked { name: String },
+    /// A mailbox was connected with "Sign in with …" for OAuth2 (its account as the provider
+    /// named it), or disconnected (by an admin, or because the app changed).
+    MailboxConnected { account: String },
+    MailboxDisconnected { account: String },
     /// An entry written before changes were stored as data (schema 2), as it was written then.
     Legacy(String),
 }
@@ -81,6 +85,8 @@ impl Change {
             Change::Unchanged => "saved without changes".to_string(),
             Change::TokenCreated { name } => format!("created the API token \u{201c}{name}\u{201d}"),
             Change::TokenRevoked { name } => format!("revoked the API token \u{201c}{name}\u{201d}"),
+            Change::MailboxConnected { account } => format!("connected the mailbox \u{201c}{account}\u{201d} (OAuth2)"),
+            Change::MailboxDisconnected { account } => format!("disconnected the mailbox \u{201c}{account}\u{201d}"),
             Change::Legacy(text) => text.clone(),
         }
     }

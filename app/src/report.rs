@@ -31,6 +31,8 @@ pub enum Diagnosis {
     OAuthClientRejected,
     /// OAuth2: the token endpoint refused the request for another reason (scope, consent).
     OAuthRefused,
+    /// OAuth2 as a mailbox: none is connected, or its sign-in expired or was revoked.
+    MailboxSignIn,
     SenderRejected,
     RecipientRejected,
     MessageRejected,
@@ -60,6 +62,7 @@ impl Diagnosis {
             Diagnosis::TokenEndpoint => "Token endpoint unreachable",
             Diagnosis::OAuthClientRejected => "App credentials rejected",
             Diagnosis::OAuthRefused => "Token refused",
+            Diagnosis::MailboxSignIn => "Mailbox not signed in",
             Diagnosis::SenderRejected => "Sender rejected",
             Diagnosis::RecipientRejected => "Recipient rejected",
             Diagnosis::MessageRejected => "Message rejected",
@@ -88,6 +91,7 @@ impl Diagnosis {
             Diagnosis::TokenEndpoint => Some(Field::OAuthTokenUrl),
             Diagnosis::OAuthClientRejected => Some(Field::OAuthClientSecret),
             Diagnosis::OAuthRefused => Some(Field::OAuthScopes),
+            Diagnosis::MailboxSignIn => Some(Field::OAuthGrant),
             Diagnosis::SenderRejected => Some(Field::FromAddress),
             Diagnosis::ReplyTooLong => Some(Field::Host),
             Diagnosis::RecipientRejected | Diagnosis::MessageRejected => None,

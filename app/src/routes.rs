@@ -14,6 +14,12 @@ pub const MAIL_ACTIVITY: &str = "/settings/activity";
 /// Settings › API Tokens: the keys of the HTTP API.
 pub const API_TOKENS: &str = "/settings/tokens";
 
+/// "Sign in with …" for OAuth2 as a mailbox: redirects an admin to the provider.
+pub const OAUTH_START: &str = "/oauth/start";
+/// Where an OAuth2 provider sends the browser back after a mailbox signed in (the redirect
+/// URI to register). Served by the server beside the app, without a session (`api::oauth`).
+pub const OAUTH_CALLBACK: &str = "/oauth/callback";
+
 /// Pages anyone may open, without a session.
 pub const PUBLIC_PAGES: [&str; 4] = [LOGIN, SETUP, FORGOT, RESET];
 

@@ -1,7 +1,8 @@
 #![recursion_limit = "256"]
 //! The Mailroom server: the axum router around the Leptos app. Configuration ([`config`]),
 //! asset serving ([`assets`]), the session and origin guard ([`guard`]), error statuses
-//! ([`errors`]), serving with connection limits ([`serve`]) and the command line ([`cli`]) each
+//! ([`errors`]), a mailbox's OAuth2 sign-in ([`oauth`]), serving with connection limits
+//! ([`serve`]) and the command line ([`cli`]) each
 //! have their own module; `main.rs` starts and stops the server.
 
 pub mod api_v1;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod errors;
 pub mod guard;
 pub mod memory;
+pub mod oauth;
 pub mod serve;
 
 pub use config::{Config, ConfigError};
@@ -79,6 +81,7 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
             move || shell(options.clone())
         })
         .merge(assets::routes(&pkg_dir, version.as_deref()))
+        .merge(oauth::guarded_routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(axum::middleware::from_fn(errors::with_status))
@@ -86,6 +89,8 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
         // The HTTP API authorizes with its Bearer token (no cookies, so no cross-site risk) and
         // bounds its own bodies.
         .merge(api_v1::routes())
+        // The provider's redirect back carries no session cookie (SameSite=Strict).
+        .merge(oauth::public_routes())
         .with_state(state)
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(CompressionLayer::new())

@@ -27,6 +27,20 @@ pub struct MailSettingsView {
     pub audit: Vec<AuditLine>,
     /// The admin viewing the page.
     pub admin: String,
+    /// While the saved settings sign in as a mailbox (OAuth2): its sign-in.
+    #[serde(default)]
+    pub mailbox: Option<MailboxView>,
+}
+
+/// A mailbox's OAuth2 sign-in, as the page shows it (never its tokens).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxView {
+    /// "Microsoft", "Google", or "" for another provider.
+    pub provider: String,
+    /// The redirect URI to register with the app.
+    pub redirect_uri: String,
+    /// The connected mailbox: account (as the provider named it), when and by whom.
+    pub connected: Option<(String, String, String)>,
 }
 
 #[server(endpoint = "load_mail_settings", input = super::codec::Json, output = super::codec::Json)]
@@ -103,7 +117,15 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
         "mail server test finished"
     );
     let outcome = TestOutcome::from(&report);
-    ssr::storage(move |s| s.record_test(outcome)).await?;
+    // A provider that rotated the mailbox's refresh token: the store keeps the new one.
+    let rotated = mailer::oauth::take_rotated(&server);
+    ssr::storage(move |s| {
+        if let Some((old, new)) = rotated {
+            s.rotate_refresh_token(&old, new)?;
+        }
+        s.record_test(outcome)
+    })
+    .await?;
     Ok(report)
 }
 
@@ -192,6 +214,25 @@ mod ssr {
             view.password_saved = !saved.value.password.is_empty();
             view.client_secret_saved = !saved.value.client_secret.is_empty();
             view.saved_login = Some(saved.value.settings.login());
+            view.mailbox = saved.value.mailbox_app().map(|_| super::MailboxView {
+                provider: saved
+                    .value
+                    .settings
+                    .oauth
+                    .as_ref()
+                    .and_then(|o| o.authorization_endpoint())
+                    .and_then(|u| crate::domain::ProviderOAuth::by_auth_url(&u))
+                    .map(|p| p.brand.to_string())
+                    .unwrap_or_default(),
+                redirect_uri: current()
+                    .map(|ctx| crate::api::oauth::ssr::redirect_uri(&ctx))
+                    .unwrap_or_default(),
+                connected: saved
+                    .value
+                    .mailbox
+                    .as_ref()
+                    .map(|m| (m.account.clone(), m.connected_at.clone(), m.connected_by.clone())),
+            });
         }
         view
     }

@@ -1,15 +1,17 @@
 //! Server functions, one module per feature: the only way the browser reads or writes anything.
 //! [`mail`]: Settings › Mail Server (load, save, test). [`auth`]: login, logout, first-admin
 //! setup, forgotten password. [`tokens`]: Settings › API Tokens. [`activity`]: Settings › Mail
-//! Activity and the send through the queue. [`server`] (server only) holds what they share.
+//! Activity and the send through the queue. [`oauth`]: a mailbox's OAuth2 sign-in and
+//! disconnect. [`server`] (server only) holds what they share.
 
 pub mod activity;
 pub mod auth;
 pub mod codec;
 pub mod mail;
+pub mod oauth;
 pub mod tokens;
 #[cfg(feature = "ssr")]
 pub mod server;
 
 pub use auth::{Login, Logout, RequestPasswordReset, ResetAnswer, ResetPassword, SetupAdmin};
-pub use mail::{LoadMailSettings, MailSettingsView, SaveMailSettings, SaveMailSettingsForm, TestMailServer};
+pub use mail::{LoadMailSettings, MailSettingsView, MailboxView, SaveMailSettings, SaveMailSettingsForm, TestMailServer};

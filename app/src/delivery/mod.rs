@@ -311,6 +311,10 @@ async fn round(
         .collect();
     outcomes.extend(untouched.into_iter().map(|c| (c.message.id, Outcome::Returned)));
     record(store, outcomes).await?;
+    // A provider that rotated the mailbox's refresh token: the store keeps the new one.
+    if let Some((old, new)) = crate::mailer::oauth::take_rotated(&server) {
+        blocking(store, move |s| s.rotate_refresh_token(&old, new)).await?;
+    }
     Ok(taken)
 }
 

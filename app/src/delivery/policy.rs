@@ -128,6 +128,7 @@ pub fn classify(failure: &SendFailure, step: Step) -> Verdict {
                 | Diagnosis::ReplyTooLong
                 | Diagnosis::OAuthClientRejected
                 | Diagnosis::OAuthRefused
+                | Diagnosis::MailboxSignIn
         ) =>
         {
             Verdict::PauseOutbox
@@ -215,6 +216,7 @@ mod tests {
             (broken(Diagnosis::TokenEndpoint), Step::Token, RETRY),
             (broken(Diagnosis::OAuthClientRejected), Step::Token, Verdict::PauseOutbox),
             (broken(Diagnosis::OAuthRefused), Step::Token, Verdict::PauseOutbox),
+            (broken(Diagnosis::MailboxSignIn), Step::Token, Verdict::PauseOutbox),
             (
                 reply(550, "5.1.1 user unknown", Diagnosis::RecipientRejected),
                 Step::RcptTo,

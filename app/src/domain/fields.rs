@@ -10,7 +10,9 @@ pub enum Field {
     Authentication,
     Account,
     Password,
+    OAuthGrant,
     OAuthTokenUrl,
+    OAuthAuthUrl,
     OAuthTenant,
     OAuthClientId,
     OAuthClientSecret,
@@ -30,13 +32,15 @@ pub enum Field {
 
 impl Field {
     /// The fields that are settings, in form order.
-    pub const SETTINGS: [Field; 19] = [
+    pub const SETTINGS: [Field; 21] = [
         Field::Host,
         Field::Port,
         Field::Authentication,
         Field::Account,
         Field::Password,
+        Field::OAuthGrant,
         Field::OAuthTokenUrl,
+        Field::OAuthAuthUrl,
         Field::OAuthTenant,
         Field::OAuthClientId,
         Field::OAuthClientSecret,
@@ -68,7 +72,9 @@ impl Field {
             Field::Authentication => "authentication",
             Field::Account => "account",
             Field::Password => "password",
+            Field::OAuthGrant => "oauth_grant",
             Field::OAuthTokenUrl => "oauth_token_url",
+            Field::OAuthAuthUrl => "oauth_auth_url",
             Field::OAuthTenant => "oauth_tenant",
             Field::OAuthClientId => "oauth_client_id",
             Field::OAuthClientSecret => "oauth_client_secret",
@@ -94,7 +100,9 @@ impl Field {
             Field::Authentication => "Authentication",
             Field::Account => "Email Account",
             Field::Password => "Password",
+            Field::OAuthGrant => "Sign in as",
             Field::OAuthTokenUrl => "Token endpoint",
+            Field::OAuthAuthUrl => "Authorization endpoint",
             Field::OAuthTenant => "Tenant",
             Field::OAuthClientId => "Client ID",
             Field::OAuthClientSecret => "Client secret",
@@ -138,9 +146,11 @@ pub struct MailServerForm {
     pub authentication: String,
     pub account: String,
     pub password: String,
-    /// OAuth2 (client credentials): the token endpoint (may hold `{tenant}`), the tenant, the
-    /// app's client id and secret, and the scopes asked for.
+    /// OAuth2: whose token ("app" or "mailbox"), the token and authorization endpoints (may
+    /// hold `{tenant}`), the tenant, the app's client id and secret, and the scopes asked for.
+    pub oauth_grant: String,
     pub oauth_token_url: String,
+    pub oauth_auth_url: String,
     pub oauth_tenant: String,
     pub oauth_client_id: String,
     pub oauth_client_secret: String,
@@ -165,7 +175,9 @@ impl Default for MailServerForm {
             authentication: super::Authentication::Password.as_str().to_string(),
             account: String::new(),
             password: String::new(),
+            oauth_grant: super::Grant::App.as_str().to_string(),
             oauth_token_url: String::new(),
+            oauth_auth_url: String::new(),
             oauth_tenant: String::new(),
             oauth_client_id: String::new(),
             oauth_client_secret: String::new(),
@@ -194,7 +206,9 @@ impl MailServerForm {
             Field::Authentication => &form.authentication,
             Field::Account => &form.account,
             Field::Password => &form.password,
+            Field::OAuthGrant => &form.oauth_grant,
             Field::OAuthTokenUrl => &form.oauth_token_url,
+            Field::OAuthAuthUrl => &form.oauth_auth_url,
             Field::OAuthTenant => &form.oauth_tenant,
             Field::OAuthClientId => &form.oauth_client_id,
             Field::OAuthClientSecret => &form.oauth_client_secret,
@@ -218,7 +232,9 @@ impl MailServerForm {
             Field::Authentication => &mut self.authentication,
             Field::Account => &mut self.account,
             Field::Password => &mut self.password,
+            Field::OAuthGrant => &mut self.oauth_grant,
             Field::OAuthTokenUrl => &mut self.oauth_token_url,
+            Field::OAuthAuthUrl => &mut self.oauth_auth_url,
             Field::OAuthTenant => &mut self.oauth_tenant,
             Field::OAuthClientId => &mut self.oauth_client_id,
             Field::OAuthClientSecret => &mut self.oauth_client_secret,
@@ -303,7 +319,9 @@ mod tests {
             | Field::Authentication
             | Field::Account
             | Field::Password
+            | Field::OAuthGrant
             | Field::OAuthTokenUrl
+            | Field::OAuthAuthUrl
             | Field::OAuthTenant
             | Field::OAuthClientId
             | Field::OAuthClientSecret

@@ -25,10 +25,10 @@ pub use fields::{
     MAX_HOST_CHARS, MAX_PASSWORD_CHARS, MAX_TIMEOUT_SECS,
 };
 pub use host::SmtpHost;
-pub use oauth::{OAuthField, OAuthSettings, OAuthWire, TENANT_SLOT};
+pub use oauth::{Grant, Mailbox, OAuthField, OAuthSettings, OAuthWire, TENANT_SLOT};
 pub use password::{Password, PasswordChoice, SavedLogin};
-pub use presets::{Preset, PRESETS, SES_REGIONS};
-pub use settings::{test_recipient, FieldErrors, MailServer, MailServerSettings, ParsedForm};
+pub use presets::{Preset, ProviderOAuth, OAUTH_PROVIDERS, PRESETS, SES_REGIONS};
+pub use settings::{oauth_client, test_recipient, FieldErrors, MailServer, MailServerSettings, ParsedForm};
 pub use transport::{Authentication, CaCertificate, Encryption, Port, ServerType, Timeout};
 pub use warnings::{warnings, Fix, Warning};
 

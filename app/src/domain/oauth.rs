@@ -1,10 +1,26 @@
-//! OAuth2 sign-in (Authentication: OAuth2): the client-credentials grant, as Microsoft 365
-//! offers it for apps sending as a mailbox (SMTP.SendAsApp). The token endpoint, tenant, client
-//! id and scopes are settings; the client secret is a secret like the password (sealed at rest,
-//! never sent back to the browser; a blank field keeps the saved one while the client id and
-//! endpoint are unchanged).
+//! OAuth2 sign-in (Authentication: OAuth2), as one of two grants ([`Grant`]): an app with the
+//! client-credentials grant (Microsoft 365's SMTP.SendAsApp), or a mailbox an admin signed in
+//! with (the authorization-code grant with PKCE, then refresh tokens: Microsoft 365 delegated
+//! SMTP.Send, Google). The endpoints, tenant, client id and scopes are settings; the client
+//! secret is a secret like the password (sealed at rest, never sent back to the browser; a blank
+//! field keeps the saved one while the client id and endpoint are unchanged).
 
+use super::Password;
 use serde::{Deserialize, Serialize};
+
+/// A mailbox an admin connected with "Sign in with …": who it is and the refresh token its
+/// access tokens come from (a secret, sealed at rest).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mailbox {
+    /// The account the provider named (its id token's email), or "" when it named none.
+    pub account: String,
+    /// The app it was connected through (`settings::oauth_client`); another app drops it.
+    pub app: String,
+    /// RFC 3339, UTC.
+    pub connected_at: String,
+    pub connected_by: String,
+    pub refresh_token: Password,
+}
 
 /// The most characters of the client id, tenant and scopes; an endpoint is a URL of at most
 /// 2,000 characters.
@@ -13,11 +29,53 @@ const MAX_URL_CHARS: usize = 2_000;
 /// Where the tenant goes in a token endpoint (Microsoft's URLs carry it).
 pub const TENANT_SLOT: &str = "{tenant}";
 
+/// Whose token signs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Grant {
+    /// The app itself (client credentials): nobody signs in in a browser.
+    #[default]
+    App,
+    /// A mailbox an admin connected with "Sign in with …" (authorization code, refresh token).
+    Mailbox,
+}
+
+impl Grant {
+    pub const ALL: [Grant; 2] = [Grant::App, Grant::Mailbox];
+
+    /// The form's value, and the change history's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::App => "app",
+            Grant::Mailbox => "mailbox",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Grant::App => "The app (client credentials, e.g. Microsoft 365 SMTP.SendAsApp)",
+            Grant::Mailbox => "A mailbox that signs in (Sign in with Microsoft or Google)",
+        }
+    }
+
+    /// A blank choice (records and forms from before it) is the app.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        match input.trim() {
+            "" => Ok(Grant::App),
+            other => Self::ALL
+                .into_iter()
+                .find(|g| g.as_str() == other)
+                .ok_or_else(|| "Choose the app or a mailbox that signs in".into()),
+        }
+    }
+}
+
 /// The OAuth2 settings that passed every rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "OAuthWire", into = "OAuthWire")]
 pub struct OAuthSettings {
+    grant: Grant,
     token_url: String,
+    auth_url: Option<String>,
     tenant: Option<String>,
     client_id: String,
     scopes: String,
@@ -26,7 +84,13 @@ pub struct OAuthSettings {
 /// The form's OAuth2 fields as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthWire {
+    /// "app" or "mailbox" ([`Grant`]); blank in records from before the choice.
+    #[serde(default)]
+    pub grant: String,
     pub token_url: String,
+    /// The authorization endpoint (a mailbox signs in there); may hold `{tenant}` too.
+    #[serde(default)]
+    pub auth_url: String,
     pub tenant: String,
     pub client_id: String,
     pub scopes: String,
@@ -35,33 +99,49 @@ pub struct OAuthWire {
 /// Which field a message is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OAuthField {
+    Grant,
     TokenUrl,
+    AuthUrl,
     Tenant,
     ClientId,
     Scopes,
+}
+
+/// An endpoint: https, or http on this machine only (the test peer, a local gateway).
+fn endpoint_ok(url: &str) -> bool {
+    url.len() <= MAX_URL_CHARS
+        && (url.starts_with("https://") || url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost"))
+        && url.len() > "https://".len()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 impl OAuthSettings {
     /// Checks the fields; one message per field at fault.
     pub fn parse(w: &OAuthWire) -> Result<Self, Vec<(OAuthField, String)>> {
         let mut errors = Vec::new();
+        let grant = Grant::parse(&w.grant).map_err(|m| errors.push((OAuthField::Grant, m))).unwrap_or_default();
         let token_url = w.token_url.trim();
-        let url_ok = token_url.len() <= MAX_URL_CHARS
-            && (token_url.starts_with("https://")
-                || token_url.starts_with("http://127.0.0.1")
-                || token_url.starts_with("http://localhost"))
-            && token_url.len() > "https://".len()
-            && !token_url.chars().any(|c| c.is_whitespace() || c.is_control());
         if token_url.is_empty() {
             errors.push((OAuthField::TokenUrl, "Enter the token endpoint (the provider preset fills it)".into()));
-        } else if !url_ok {
+        } else if !endpoint_ok(token_url) {
             errors.push((
                 OAuthField::TokenUrl,
                 "The token endpoint is an https:// address (http:// only on this machine)".into(),
             ));
         }
+        // The authorization endpoint counts only for a mailbox (it is kept otherwise, unchecked
+        // unless filled, so switching back and forth loses nothing).
+        let auth_url = w.auth_url.trim();
+        if auth_url.is_empty() && grant == Grant::Mailbox {
+            errors.push((OAuthField::AuthUrl, "Enter the authorization endpoint (the provider preset fills it)".into()));
+        } else if !auth_url.is_empty() && !endpoint_ok(auth_url) {
+            errors.push((
+                OAuthField::AuthUrl,
+                "The authorization endpoint is an https:// address (http:// only on this machine)".into(),
+            ));
+        }
         let tenant = w.tenant.trim();
-        let needs_tenant = token_url.contains(TENANT_SLOT);
+        let needs_tenant = token_url.contains(TENANT_SLOT) || (grant == Grant::Mailbox && auth_url.contains(TENANT_SLOT));
         if tenant.is_empty() && needs_tenant {
             errors.push((
                 OAuthField::Tenant,
@@ -88,17 +168,31 @@ impl OAuthSettings {
             return Err(errors);
         }
         Ok(Self {
+            grant,
             token_url: token_url.to_string(),
+            auth_url: (!auth_url.is_empty()).then(|| auth_url.to_string()),
             tenant: (!tenant.is_empty()).then(|| tenant.to_string()),
             client_id: client_id.to_string(),
             scopes,
         })
     }
 
+    fn with_tenant(&self, url: &str) -> String {
+        url.replace(TENANT_SLOT, self.tenant.as_deref().unwrap_or("common"))
+    }
+
     /// The token endpoint with the tenant in its place.
     pub fn token_endpoint(&self) -> String {
-        self.token_url
-            .replace(TENANT_SLOT, self.tenant.as_deref().unwrap_or("common"))
+        self.with_tenant(&self.token_url)
+    }
+
+    /// The authorization endpoint with the tenant in its place (set for a mailbox).
+    pub fn authorization_endpoint(&self) -> Option<String> {
+        self.auth_url.as_deref().map(|u| self.with_tenant(u))
+    }
+
+    pub fn grant(&self) -> Grant {
+        self.grant
     }
 
     pub fn client_id(&self) -> &str {
@@ -111,7 +205,9 @@ impl OAuthSettings {
 
     pub fn to_wire(&self) -> OAuthWire {
         OAuthWire {
+            grant: self.grant.as_str().to_string(),
             token_url: self.token_url.clone(),
+            auth_url: self.auth_url.clone().unwrap_or_default(),
             tenant: self.tenant.clone().unwrap_or_default(),
             client_id: self.client_id.clone(),
             scopes: self.scopes.clone(),
@@ -138,6 +234,8 @@ mod tests {
 
     fn wire(token_url: &str, tenant: &str) -> OAuthWire {
         OAuthWire {
+            grant: String::new(),
+            auth_url: String::new(),
             token_url: token_url.into(),
             tenant: tenant.into(),
             client_id: "0b1c2d3e-app".into(),
@@ -171,5 +269,31 @@ mod tests {
         assert!(serde_json::from_value::<OAuthSettings>(ok).is_ok());
         let bad = serde_json::json!({"token_url": "ftp://x", "tenant": "", "client_id": "a", "scopes": "s"});
         assert!(serde_json::from_value::<OAuthSettings>(bad).is_err());
+        // Records from before the grant choice are the app's.
+        let old = serde_json::json!({"token_url": "https://t.example/token", "tenant": "", "client_id": "a", "scopes": "s"});
+        assert_eq!(serde_json::from_value::<OAuthSettings>(old).unwrap().grant(), Grant::App);
+    }
+
+    #[test]
+    fn a_mailbox_needs_the_authorization_endpoint_with_its_tenant() {
+        let m365 = |tenant: &str, auth: &str| OAuthWire {
+            grant: "mailbox".into(),
+            token_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token".into(),
+            auth_url: auth.into(),
+            ..wire("", tenant)
+        };
+        let auth = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize";
+        let s = OAuthSettings::parse(&m365("contoso", auth)).unwrap();
+        assert_eq!(s.grant(), Grant::Mailbox);
+        assert_eq!(
+            s.authorization_endpoint().as_deref(),
+            Some("https://login.microsoftonline.com/contoso/oauth2/v2.0/authorize")
+        );
+        let fields = |w: OAuthWire| OAuthSettings::parse(&w).unwrap_err().into_iter().map(|e| e.0).collect::<Vec<_>>();
+        assert_eq!(fields(m365("contoso", "")), [OAuthField::AuthUrl]);
+        assert_eq!(fields(m365("contoso", "http://evil.example/authorize")), [OAuthField::AuthUrl]);
+        assert_eq!(fields(OAuthWire { grant: "robot".into(), ..m365("contoso", auth) }), [OAuthField::Grant]);
+        // The app ignores a blank authorization endpoint.
+        assert!(OAuthSettings::parse(&OAuthWire { grant: "app".into(), ..m365("contoso", "") }).is_ok());
     }
 }

@@ -1,6 +1,6 @@
 //! The provider catalogue offered above the form: host, port and encryption per provider.
 
-use super::{Encryption, MailServerForm};
+use super::{Encryption, Grant, MailServerForm};
 
 /// A provider's well-known settings, offered above the form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,11 +21,11 @@ const AUTH_CODE_HINT: &str =
 
 pub const PRESETS: &[Preset] = &[
     Preset { id: "gmail", name: "Gmail", host: "smtp.gmail.com", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Gmail needs an app password (Google Account \u{203a} Security \u{203a} App passwords); the normal password is refused." },
+        hint: "Gmail: sign in with Google (OAuth2; an OAuth client of type Web application in Google Cloud, with this server's redirect URI), or choose Password with an app password; Google refuses the normal password for third-party apps since May 2025." },
     Preset { id: "outlook", name: "Outlook.com", host: "smtp-mail.outlook.com", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "Outlook.com: use the full address as the account; with two-step verification, an app password." },
     Preset { id: "m365", name: "Microsoft 365", host: "smtp.office365.com", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Microsoft 365: sign in with OAuth2 as an app (permission SMTP.SendAsApp, admin consent); Microsoft turns off password sign-in (basic SMTP AUTH) for existing tenants after December 2026." },
+        hint: "Microsoft 365: OAuth2 as an app (permission SMTP.SendAsApp, admin consent) or as a mailbox that signs in (delegated SMTP.Send); Microsoft turns off password sign-in (basic SMTP AUTH) for existing tenants after December 2026." },
     Preset { id: "yahoo", name: "Yahoo", host: "smtp.mail.yahoo.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "Yahoo needs an app password generated under Account security." },
     Preset { id: "163", name: "163.com", host: "smtp.163.com", port: 465, encryption: Encryption::Ssl, account: None,
@@ -75,17 +75,76 @@ pub const SES_REGIONS: &[&str] = &[
     "af-south-1",
 ];
 
-/// Providers whose preset signs in with OAuth2: the token endpoint and scopes.
-const OAUTH: &[(&str, &str, &str)] = &[(
-    "m365",
-    "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-    "https://outlook.office365.com/.default",
-)];
+/// How a provider signs in with OAuth2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProviderOAuth {
+    pub preset: &'static str,
+    /// "Sign in with …".
+    pub brand: &'static str,
+    /// What the preset chooses.
+    pub grant: Grant,
+    pub token_url: &'static str,
+    pub auth_url: &'static str,
+    /// The scopes for an app (client credentials), where the provider has them.
+    pub app_scopes: Option<&'static str>,
+    pub mailbox_scopes: &'static str,
+}
+
+/// Providers whose preset signs in with OAuth2.
+pub const OAUTH_PROVIDERS: &[ProviderOAuth] = &[
+    ProviderOAuth {
+        preset: "m365",
+        brand: "Microsoft",
+        grant: Grant::App,
+        token_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+        auth_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
+        app_scopes: Some("https://outlook.office365.com/.default"),
+        mailbox_scopes: "https://outlook.office.com/SMTP.Send offline_access",
+    },
+    ProviderOAuth {
+        preset: "gmail",
+        brand: "Google",
+        grant: Grant::Mailbox,
+        token_url: "https://oauth2.googleapis.com/token",
+        auth_url: "https://accounts.google.com/o/oauth2/v2/auth",
+        app_scopes: None,
+        mailbox_scopes: "https://mail.google.com/",
+    },
+];
+
+impl ProviderOAuth {
+    /// The provider whose token endpoint this is.
+    pub fn by_token_url(url: &str) -> Option<&'static ProviderOAuth> {
+        OAUTH_PROVIDERS.iter().find(|p| p.token_url == url.trim())
+    }
+
+    /// The provider whose authorization endpoint this is (the tenant filled in or not).
+    pub fn by_auth_url(url: &str) -> Option<&'static ProviderOAuth> {
+        let origin = |u: &str| u.split('/').take(3).collect::<Vec<_>>().join("/");
+        OAUTH_PROVIDERS.iter().find(|p| origin(p.auth_url) == origin(url.trim()))
+    }
+
+    pub fn scopes(&self, grant: Grant) -> Option<&'static str> {
+        match grant {
+            Grant::App => self.app_scopes,
+            Grant::Mailbox => Some(self.mailbox_scopes),
+        }
+    }
+
+    /// Scopes for `grant` after a switch of the grant: the provider's, when the scopes were
+    /// blank or the provider's for the other grant (typed scopes stay).
+    pub fn switched_scopes(form: &MailServerForm, grant: Grant) -> Option<&'static str> {
+        let provider = Self::by_token_url(&form.oauth_token_url)?;
+        let typed = form.oauth_scopes.trim();
+        let preset_filled = typed.is_empty() || Grant::ALL.iter().any(|g| provider.scopes(*g) == Some(typed));
+        preset_filled.then(|| provider.scopes(grant)).flatten()
+    }
+}
 
 impl Preset {
-    /// The token endpoint and scopes, where this provider signs in with OAuth2.
-    pub fn oauth(&self) -> Option<(&'static str, &'static str)> {
-        OAUTH.iter().find(|(id, ..)| *id == self.id).map(|(_, url, scopes)| (*url, *scopes))
+    /// How this provider signs in with OAuth2, where its preset does.
+    pub fn oauth(&self) -> Option<&'static ProviderOAuth> {
+        OAUTH_PROVIDERS.iter().find(|p| p.preset == self.id)
     }
 
     pub fn by_id(id: &str) -> Option<&'static Preset> {
@@ -105,10 +164,12 @@ impl Preset {
         if let Some(account) = self.account {
             out.account = account.to_string();
         }
-        if let Some((token_url, scopes)) = self.oauth() {
+        if let Some(o) = self.oauth() {
             out.authentication = super::Authentication::OAuth2.as_str().to_string();
-            out.oauth_token_url = token_url.to_string();
-            out.oauth_scopes = scopes.to_string();
+            out.oauth_grant = o.grant.as_str().to_string();
+            out.oauth_token_url = o.token_url.to_string();
+            out.oauth_auth_url = o.auth_url.to_string();
+            out.oauth_scopes = o.scopes(o.grant).unwrap_or_default().to_string();
         }
         out
     }
@@ -183,7 +244,31 @@ mod tests {
         assert_eq!(form.oauth_token_url, "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
         assert_eq!(form.oauth_scopes, "https://outlook.office365.com/.default");
         assert!(m365.hint.contains("December 2026"));
+        assert_eq!(form.oauth_grant, "app");
+        assert_eq!(form.oauth_auth_url, "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize");
+        // Switching to a mailbox swaps the preset's scopes, but never typed ones.
+        assert_eq!(
+            ProviderOAuth::switched_scopes(&form, Grant::Mailbox),
+            Some("https://outlook.office.com/SMTP.Send offline_access")
+        );
+        let typed = MailServerForm { oauth_scopes: "custom".into(), ..form.clone() };
+        assert_eq!(ProviderOAuth::switched_scopes(&typed, Grant::Mailbox), None);
+    }
+
+    #[test]
+    fn gmail_signs_in_with_google_as_a_mailbox() {
         let gmail = Preset::by_id("gmail").unwrap().apply(&MailServerForm::default(), "");
-        assert_eq!(gmail.authentication, "password", "Gmail keeps app passwords");
+        assert_eq!((gmail.authentication.as_str(), gmail.oauth_grant.as_str()), ("oauth2", "mailbox"));
+        assert_eq!(gmail.oauth_token_url, "https://oauth2.googleapis.com/token");
+        assert_eq!(gmail.oauth_auth_url, "https://accounts.google.com/o/oauth2/v2/auth");
+        assert_eq!(gmail.oauth_scopes, "https://mail.google.com/");
+        assert_eq!(ProviderOAuth::by_auth_url("https://accounts.google.com/o/oauth2/v2/auth").map(|p| p.brand), Some("Google"));
+        assert_eq!(
+            ProviderOAuth::by_auth_url("https://login.microsoftonline.com/contoso/oauth2/v2.0/authorize").map(|p| p.brand),
+            Some("Microsoft")
+        );
+        assert_eq!(ProviderOAuth::by_auth_url("http://127.0.0.1:9/authorize"), None);
+        // Google has no app grant for Gmail: switching keeps the scopes typed.
+        assert_eq!(ProviderOAuth::switched_scopes(&gmail, Grant::App), None);
     }
 }

@@ -2,7 +2,7 @@
 //! with their password as the server keeps them.
 
 use super::{
-    Account, Authentication, CaCertificate, OAuthField, OAuthSettings, OAuthWire, DisplayName, EmailAddress, Encryption, Field, MailServerForm, Password,
+    Account, Authentication, CaCertificate, Mailbox, OAuthField, OAuthSettings, OAuthWire, DisplayName, EmailAddress, Encryption, Field, MailServerForm, Password,
     PasswordChoice, Port, SavedLogin, ServerType, SmtpHost, Timeout,
 };
 use serde::{Deserialize, Serialize};
@@ -108,7 +108,9 @@ impl MailServerSettings {
         );
         let (oauth, client_secret) = if oauth2 {
             let wire = OAuthWire {
+                grant: form.oauth_grant.clone(),
                 token_url: form.oauth_token_url.clone(),
+                auth_url: form.oauth_auth_url.clone(),
                 tenant: form.oauth_tenant.clone(),
                 client_id: form.oauth_client_id.clone(),
                 scopes: form.oauth_scopes.clone(),
@@ -118,7 +120,9 @@ impl MailServerSettings {
                 Err(list) => {
                     for (field, message) in list {
                         let field = match field {
+                            OAuthField::Grant => Field::OAuthGrant,
                             OAuthField::TokenUrl => Field::OAuthTokenUrl,
+                            OAuthField::AuthUrl => Field::OAuthAuthUrl,
                             OAuthField::Tenant => Field::OAuthTenant,
                             OAuthField::ClientId => Field::OAuthClientId,
                             OAuthField::Scopes => Field::OAuthScopes,
@@ -215,7 +219,9 @@ impl MailServerSettings {
             authentication: self.authentication.as_str().to_string(),
             account: self.account_str().to_string(),
             password: String::new(),
+            oauth_grant: if oauth.grant.is_empty() { super::Grant::App.as_str().to_string() } else { oauth.grant },
             oauth_token_url: oauth.token_url,
+            oauth_auth_url: oauth.auth_url,
             oauth_tenant: oauth.tenant,
             oauth_client_id: oauth.client_id,
             oauth_client_secret: String::new(),
@@ -234,8 +240,8 @@ impl MailServerSettings {
     }
 }
 
-/// What identifies the OAuth2 app a saved client secret belongs to.
-fn oauth_client(o: &OAuthSettings) -> String {
+/// What identifies the OAuth2 app a saved client secret (and a connected mailbox) belongs to.
+pub fn oauth_client(o: &OAuthSettings) -> String {
     format!("{} at {}", o.client_id(), o.token_endpoint())
 }
 
@@ -266,19 +272,35 @@ pub struct MailServer {
     pub password: Password,
     /// With OAuth2: the app's client secret (empty otherwise).
     pub client_secret: Password,
+    /// With OAuth2 as a mailbox: the mailbox an admin connected, if any.
+    pub mailbox: Option<Mailbox>,
 }
 
 impl MailServer {
     /// The server a parsed form describes; `saved` is the stored server whose password and
-    /// client secret blank fields keep. `None` when the form keeps a secret but none is stored.
+    /// client secret blank fields keep, and whose connected mailbox stays while the settings
+    /// still sign in as a mailbox of the same app. `None` when the form keeps a secret but none
+    /// is stored.
     pub fn from_form(parsed: ParsedForm, saved: Option<&MailServer>) -> Option<Self> {
         let password = parsed.password.resolve(saved.map(|s| &s.password))?;
         let client_secret = parsed.client_secret.resolve(saved.map(|s| &s.client_secret))?;
-        Some(Self {
+        let mut server = Self {
             settings: parsed.settings,
             password,
             client_secret,
-        })
+            mailbox: saved.and_then(|s| s.mailbox.clone()),
+        };
+        if server.mailbox.as_ref().is_some_and(|m| Some(&m.app) != server.mailbox_app().as_ref()) {
+            server.mailbox = None;
+        }
+        Some(server)
+    }
+
+    /// The app a mailbox signs in through, when the settings sign in as a mailbox.
+    pub fn mailbox_app(&self) -> Option<String> {
+        let o = self.settings.oauth.as_ref()?;
+        (self.settings.authentication == Authentication::OAuth2 && o.grant() == super::Grant::Mailbox)
+            .then(|| oauth_client(o))
     }
 }
 
@@ -357,7 +379,9 @@ mod tests {
         let errors = MailServerSettings::parse(&form, None).unwrap_err();
         // The OAuth2 fields are checked only with OAuth2 (below).
         let oauth = [
+            Field::OAuthGrant,
             Field::OAuthTokenUrl,
+            Field::OAuthAuthUrl,
             Field::OAuthTenant,
             Field::OAuthClientId,
             Field::OAuthClientSecret,

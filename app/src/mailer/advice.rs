@@ -109,6 +109,14 @@ pub fn advice(diagnosis: Diagnosis, s: &MailServerSettings, offered: &[String], 
             out.push("Check Client ID and Client secret: use the secret\u{2019}s value (shown once when it was created), not its ID, and check that it has not expired (Microsoft Entra admin center \u{203a} App registrations \u{203a} the app \u{203a} Certificates & secrets).".into());
             out.push("Check Tenant: the app must be registered in that tenant.".into());
         }
+        Diagnosis::OAuthRefused if s.oauth.as_ref().is_some_and(|o| o.grant() == crate::domain::Grant::Mailbox) => {
+            out.push("The provider refused the mailbox's sign-in: check that the app may ask for the scopes (Microsoft 365: the delegated permission SMTP.Send; Google: https://mail.google.com/ on the OAuth consent screen) and that the mailbox consented.".into());
+            out.push("Check Scopes: the provider preset fills them for a mailbox; offline access is asked for by Mailroom.".into());
+        }
+        Diagnosis::MailboxSignIn => {
+            out.push("Connect the mailbox: save the settings, then use \u{201c}Sign in\u{201d} under Connected mailbox, below the form, and sign in as the Email Account.".into());
+            out.push("A connection that worked before ends when the mailbox's password changes, consent is revoked, or it goes unused for 90 days (Microsoft) or 6 months (Google): sign in again.".into());
+        }
         Diagnosis::OAuthRefused => {
             out.push("The app may lack the permission or its consent: for Microsoft 365 grant the application permission SMTP.SendAsApp (Office 365 Exchange Online) with admin consent, and register the app's service principal in Exchange (New-ServicePrincipal, then Add-MailboxPermission for the mailbox).".into());
             out.push("Check Scopes: Microsoft 365 app-only sign-in uses https://outlook.office365.com/.default.".into());

@@ -10,7 +10,7 @@ pub mod advice;
 pub mod bodies;
 mod classify;
 mod conversation;
-mod oauth;
+pub mod oauth;
 mod probe;
 mod stream;
 mod transcript;

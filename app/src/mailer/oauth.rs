@@ -1,12 +1,21 @@
-//! OAuth2 access tokens for AUTH XOAUTH2 (client credentials), from the token endpoint with the
-//! `oauth2` crate, cached until a minute before they expire. A token the mail server refuses
-//! is fetched again once ([`access_token`] with `fresh`).
+//! OAuth2 for AUTH XOAUTH2, with the `oauth2` crate: access tokens for an app (client
+//! credentials) or a connected mailbox (its refresh token), cached until a minute before they
+//! expire; and the mailbox's sign-in (the authorization-code grant with PKCE). A token the mail
+//! server refuses is fetched again once ([`access_token`] with `fresh`).
 
 use super::SendFailure;
-use crate::domain::MailServer;
+use crate::domain::{Grant, MailServer, OAuthSettings, Password};
 use crate::report::Diagnosis;
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
-use oauth2::{AuthType, ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl};
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -16,33 +25,127 @@ use std::time::{Duration, Instant};
 const MARGIN: Duration = Duration::from_secs(60);
 /// A token without `expires_in` is kept this long.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
-/// Tokens kept at most (one per app and secret; old ones are dropped when full).
+/// Tokens (and rotated refresh tokens) kept at most; old ones are dropped when full.
 const MAX_CACHED: usize = 16;
+/// How long a token request may take when no settings say (the sign-in's code exchange).
+const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Tokens by app: the SHA-256 of endpoint, client id, secret and scopes.
+/// The id token beside the access token (OpenID Connect), which names the mailbox.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct IdTokenField {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+impl ExtraTokenFields for IdTokenField {}
+
+type Answer = StandardTokenResponse<IdTokenField, BasicTokenType>;
+type Client<HasAuthUrl, HasTokenUrl> = oauth2::Client<
+    BasicErrorResponse,
+    Answer,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    HasAuthUrl,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    HasTokenUrl,
+>;
+
+/// Access tokens by app (and mailbox): the SHA-256 of endpoint, client id, secret, scopes and
+/// refresh token.
 static CACHE: LazyLock<Mutex<HashMap<String, (String, Instant)>>> = LazyLock::new(Default::default);
+/// Refresh tokens a provider rotated, by the SHA-256 of the stored one they replace, until the
+/// store has them ([`take_rotated`]).
+static ROTATED: LazyLock<Mutex<HashMap<String, Password>>> = LazyLock::new(Default::default);
 
-fn cache_key(server: &MailServer) -> Option<String> {
-    let o = server.settings.oauth.as_ref()?;
+fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     let mut h = Sha256::new();
-    for part in [o.token_endpoint().as_str(), o.client_id(), server.client_secret.expose()] {
+    for part in parts {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    for scope in o.scopes() {
-        h.update(scope.as_bytes());
-        h.update([0]);
-    }
-    Some(hex::encode(h.finalize()))
+    hex::encode(h.finalize())
 }
 
-/// An access token for `server`'s app: the cached one, or (when `fresh`, or none is valid) a
-/// new one from the token endpoint.
+fn cache_key(server: &MailServer, o: &OAuthSettings) -> String {
+    let endpoint = o.token_endpoint();
+    let refresh = server.mailbox.as_ref().map_or("", |m| m.refresh_token.expose());
+    digest([endpoint.as_str(), o.client_id(), server.client_secret.expose(), refresh].into_iter().chain(o.scopes()))
+}
+
+fn bounded_insert<V>(map: &mut HashMap<String, V>, key: String, value: V) {
+    if map.len() >= MAX_CACHED && !map.contains_key(&key) {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+/// The mailbox's newest refresh token: a rotated one not yet stored, else the stored one.
+fn refresh_token(stored: &Password) -> Password {
+    let rotated = ROTATED.lock().unwrap_or_else(|p| p.into_inner());
+    rotated.get(&digest([stored.expose()])).cloned().unwrap_or_else(|| stored.clone())
+}
+
+/// A refresh token the provider replaced for `server`'s mailbox: (the stored one, the new
+/// one), for the store to keep. Taken once.
+pub fn take_rotated(server: &MailServer) -> Option<(Password, Password)> {
+    let stored = &server.mailbox.as_ref()?.refresh_token;
+    let new = ROTATED.lock().unwrap_or_else(|p| p.into_inner()).remove(&digest([stored.expose()]))?;
+    Some((stored.clone(), new))
+}
+
+fn http_client(timeout: Duration) -> Result<reqwest::Client, SendFailure> {
+    reqwest::Client::builder()
+        // Token endpoints answer directly; following a redirect could leak the secret.
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .map_err(|e| SendFailure::new(Diagnosis::TokenEndpoint, format!("No HTTP client for the token endpoint: {e}.")))
+}
+
+fn client(o: &OAuthSettings, secret: &Password) -> Result<Client<EndpointNotSet, EndpointSet>, SendFailure> {
+    let endpoint = o.token_endpoint();
+    let token_url = TokenUrl::new(endpoint.clone()).map_err(|e| {
+        SendFailure::new(Diagnosis::TokenEndpoint, format!("The token endpoint {endpoint} is not a URL: {e}."))
+    })?;
+    Ok(Client::new(ClientId::new(o.client_id().to_string()))
+        .set_client_secret(ClientSecret::new(secret.expose().to_string()))
+        .set_auth_type(AuthType::RequestBody)
+        .set_token_uri(token_url))
+}
+
+/// A token endpoint's refusal as a diagnosis.
+fn refused(endpoint: &str, grant: Grant, e: RequestTokenError<oauth2::HttpClientError<reqwest::Error>, BasicErrorResponse>) -> SendFailure {
+    let unreachable = |what: String| SendFailure::new(Diagnosis::TokenEndpoint, what);
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            let described = r.error_description().map(|d| format!(" ({d})")).unwrap_or_default();
+            let diagnosis = match r.error() {
+                BasicErrorResponseType::InvalidClient => Diagnosis::OAuthClientRejected,
+                // The refresh token expired or was revoked (consent withdrawn, password changed).
+                BasicErrorResponseType::InvalidGrant if grant == Grant::Mailbox => Diagnosis::MailboxSignIn,
+                _ => Diagnosis::OAuthRefused,
+            };
+            SendFailure {
+                reply: Some(format!("{}{described}", r.error())),
+                ..SendFailure::new(diagnosis, format!("The token endpoint refused the request: {}{described}.", r.error()))
+            }
+        }
+        RequestTokenError::Request(e) => unreachable(format!("The token endpoint {endpoint} could not be reached: {e}.")),
+        RequestTokenError::Parse(e, _) => unreachable(format!("The token endpoint {endpoint} did not answer with a token: {e}.")),
+        RequestTokenError::Other(e) => unreachable(format!("The token endpoint {endpoint} failed: {e}.")),
+    }
+}
+
+/// An access token for `server`: the cached one, or (when `fresh`, or none is valid) a new
+/// one from the token endpoint, for the app (client credentials) or the connected mailbox (its
+/// refresh token).
 pub async fn access_token(server: &MailServer, fresh: bool) -> Result<String, SendFailure> {
     let Some(o) = server.settings.oauth.as_ref() else {
         return Err(SendFailure::new(Diagnosis::OAuthRefused, "OAuth2 is chosen but not set up."));
     };
-    let key = cache_key(server).unwrap_or_default();
+    let key = cache_key(server, o);
     if !fresh {
         let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((token, until)) = cache.get(&key) {
@@ -52,50 +155,205 @@ pub async fn access_token(server: &MailServer, fresh: bool) -> Result<String, Se
         }
     }
     let endpoint = o.token_endpoint();
-    let unreachable = |what: String| SendFailure::new(Diagnosis::TokenEndpoint, what);
-    let token_url = TokenUrl::new(endpoint.clone()).map_err(|e| unreachable(format!("The token endpoint {endpoint} is not a URL: {e}.")))?;
-    let client = BasicClient::new(ClientId::new(o.client_id().to_string()))
-        .set_client_secret(ClientSecret::new(server.client_secret.expose().to_string()))
-        .set_auth_type(AuthType::RequestBody)
-        .set_token_uri(token_url);
-    let http = reqwest::Client::builder()
-        // Token endpoints answer directly; following a redirect could leak the secret.
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(u64::from(server.settings.timeout.secs())))
-        .build()
-        .map_err(|e| unreachable(format!("No HTTP client for the token endpoint: {e}.")))?;
-    let request = o
-        .scopes()
-        .fold(client.exchange_client_credentials(), |r, s| r.add_scope(Scope::new(s.to_string())));
+    let client = client(o, &server.client_secret)?;
+    let http = http_client(Duration::from_secs(u64::from(server.settings.timeout.secs())))?;
     let started = Instant::now();
-    let answer = request.request_async(&http).await.map_err(|e| match e {
-        RequestTokenError::ServerResponse(r) => {
-            let described = r
-                .error_description()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default();
-            let diagnosis = match r.error() {
-                BasicErrorResponseType::InvalidClient => Diagnosis::OAuthClientRejected,
-                _ => Diagnosis::OAuthRefused,
-            };
-            SendFailure {
-                reply: Some(format!("{}{described}", r.error())),
-                ..SendFailure::new(
-                    diagnosis,
-                    format!("The token endpoint refused the app: {}{described}.", r.error()),
-                )
-            }
+    let answer = match o.grant() {
+        Grant::App => {
+            let request = o
+                .scopes()
+                .fold(client.exchange_client_credentials(), |r, s| r.add_scope(Scope::new(s.to_string())));
+            request.request_async(&http).await
         }
-        RequestTokenError::Request(e) => unreachable(format!("The token endpoint {endpoint} could not be reached: {e}.")),
-        RequestTokenError::Parse(e, _) => unreachable(format!("The token endpoint {endpoint} did not answer with a token: {e}.")),
-        RequestTokenError::Other(e) => unreachable(format!("The token endpoint {endpoint} failed: {e}.")),
-    })?;
+        Grant::Mailbox => {
+            let Some(mailbox) = server.mailbox.as_ref() else {
+                return Err(SendFailure::new(
+                    Diagnosis::MailboxSignIn,
+                    "No mailbox is connected: sign in with the provider first (Connected mailbox, under the form).",
+                ));
+            };
+            let current = RefreshToken::new(refresh_token(&mailbox.refresh_token).expose().to_string());
+            let answer = client.exchange_refresh_token(&current).request_async(&http).await;
+            // A provider that rotates refresh tokens (Microsoft does) sends a new one: it is
+            // used from now on and kept by the store at the caller's next chance.
+            if let Some(new) = answer.as_ref().ok().and_then(|a| a.refresh_token()) {
+                if new.secret() != current.secret() {
+                    let mut rotated = ROTATED.lock().unwrap_or_else(|p| p.into_inner());
+                    bounded_insert(&mut rotated, digest([mailbox.refresh_token.expose()]), Password::new(new.secret().clone()));
+                }
+            }
+            answer
+        }
+    }
+    .map_err(|e| refused(&endpoint, o.grant(), e))?;
     let token = answer.access_token().secret().clone();
     let until = started + answer.expires_in().unwrap_or(DEFAULT_LIFETIME);
     let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    if cache.len() >= MAX_CACHED && !cache.contains_key(&key) {
-        cache.clear();
-    }
-    cache.insert(key, (token.clone(), until));
+    bounded_insert(&mut cache, key, (token.clone(), until));
     Ok(token)
+}
+
+/// A mailbox's sign-in under way: where to send the browser, and what proves the answer.
+pub struct SignIn {
+    pub url: String,
+    /// The `state` the provider sends back (compared in constant time by the caller's lookup).
+    pub state: String,
+    pub verifier: String,
+}
+
+/// The authorization request for `o` (a mailbox): PKCE (S256), the settings' scopes plus
+/// `openid email` (so the answer names the mailbox) and the providers' ways of asking for a
+/// refresh token (`offline_access` for Microsoft, `access_type=offline` for Google, consent
+/// asked again so one always comes). `login_hint` preselects the Email Account.
+pub fn sign_in(o: &OAuthSettings, redirect_uri: &str, login_hint: &str) -> Result<SignIn, String> {
+    let auth = o
+        .authorization_endpoint()
+        .ok_or("Enter the authorization endpoint (the provider preset fills it)")?;
+    let client: Client<EndpointSet, EndpointNotSet> = Client::new(ClientId::new(o.client_id().to_string()))
+        .set_auth_uri(AuthUrl::new(auth).map_err(|e| format!("The authorization endpoint is not a URL: {e}"))?)
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(|e| format!("The redirect URI is not a URL: {e}"))?);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let google = o.authorization_endpoint().is_some_and(|u| u.starts_with("https://accounts.google.com/"));
+    let mut scopes: Vec<&str> = o.scopes().collect();
+    for extra in ["openid", "email"] {
+        if !scopes.contains(&extra) {
+            scopes.push(extra);
+        }
+    }
+    if !google && !scopes.contains(&"offline_access") {
+        scopes.push("offline_access");
+    }
+    let mut request = scopes
+        .into_iter()
+        .fold(client.authorize_url(CsrfToken::new_random), |r, s| r.add_scope(Scope::new(s.to_string())))
+        .set_pkce_challenge(challenge)
+        .add_extra_param("prompt", "consent");
+    if google {
+        request = request.add_extra_param("access_type", "offline");
+    }
+    if !login_hint.is_empty() {
+        request = request.add_extra_param("login_hint", login_hint.to_string());
+    }
+    let (url, state) = request.url();
+    Ok(SignIn {
+        url: url.to_string(),
+        state: state.secret().clone(),
+        verifier: verifier.secret().clone(),
+    })
+}
+
+/// What a finished sign-in brings: the refresh token and the account the provider named.
+pub struct Connected {
+    pub refresh_token: Password,
+    pub account: String,
+}
+
+/// Exchanges the authorization `code` for tokens (with the PKCE `verifier`), for the app in
+/// `o` with `secret`.
+pub async fn finish_sign_in(
+    o: &OAuthSettings,
+    secret: &Password,
+    redirect_uri: &str,
+    code: &str,
+    verifier: &str,
+) -> Result<Connected, SendFailure> {
+    let endpoint = o.token_endpoint();
+    let redirect = RedirectUrl::new(redirect_uri.to_string())
+        .map_err(|e| SendFailure::new(Diagnosis::TokenEndpoint, format!("The redirect URI is not a URL: {e}.")))?;
+    let client = client(o, secret)?.set_redirect_uri(redirect);
+    let answer = client
+        .exchange_code(AuthorizationCode::new(code.to_string()))
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_string()))
+        .request_async(&http_client(SIGN_IN_TIMEOUT)?)
+        .await
+        .map_err(|e| refused(&endpoint, Grant::App, e))?;
+    let Some(refresh) = answer.refresh_token() else {
+        return Err(SendFailure::new(
+            Diagnosis::OAuthRefused,
+            "The provider signed in but sent no refresh token: Mailroom could not send later. Check that the scopes allow offline access.",
+        ));
+    };
+    // The id token came straight from the token endpoint over TLS, which OpenID Connect
+    // accepts in place of checking its signature (Core 1.0, 3.1.3.7); only its name is read.
+    let account = answer.extra_fields().id_token.as_deref().and_then(id_token_account).unwrap_or_default();
+    Ok(Connected {
+        refresh_token: Password::new(refresh.secret().clone()),
+        account,
+    })
+}
+
+/// The account an id token names: its `email`, else `preferred_username` (Microsoft), else
+/// `upn`. Never panics on any input.
+pub fn id_token_account(id_token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    ["email", "preferred_username", "upn"]
+        .iter()
+        .find_map(|k| claims.get(*k).and_then(|v| v.as_str()))
+        .map(|s| s.chars().filter(|c| !c.is_control()).take(254).collect())
+        .filter(|s: &String| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: serde_json::Value) -> String {
+        use base64::Engine;
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}.sig", e.encode(b"{\"alg\":\"none\"}"), e.encode(claims.to_string()))
+    }
+
+    #[test]
+    fn the_id_token_names_the_mailbox() {
+        assert_eq!(id_token_account(&jwt(serde_json::json!({"email": "a@example.com"}))).as_deref(), Some("a@example.com"));
+        let ms = jwt(serde_json::json!({"preferred_username": "b@contoso.com", "name": "B"}));
+        assert_eq!(id_token_account(&ms).as_deref(), Some("b@contoso.com"));
+        for bad in ["", "a", "a.b.c", "a.!!!.c", &jwt(serde_json::json!({"sub": "x"})), &jwt(serde_json::json!({"email": 5}))] {
+            assert_eq!(id_token_account(bad), None, "{bad}");
+        }
+        let control = jwt(serde_json::json!({"email": "a@example.com\r\nBcc: x"}));
+        assert_eq!(id_token_account(&control).as_deref(), Some("a@example.comBcc: x"));
+    }
+
+    #[test]
+    fn the_sign_in_asks_for_a_refresh_token_with_pkce() {
+        let wire = crate::domain::OAuthWire {
+            grant: "mailbox".into(),
+            token_url: "https://oauth2.googleapis.com/token".into(),
+            auth_url: "https://accounts.google.com/o/oauth2/v2/auth".into(),
+            tenant: String::new(),
+            client_id: "app-1".into(),
+            scopes: "https://mail.google.com/".into(),
+        };
+        let google = OAuthSettings::parse(&wire).unwrap();
+        let s = sign_in(&google, "https://mailroom.example/oauth/callback", "a@example.com").unwrap();
+        let url = url::Url::parse(&s.url).unwrap();
+        let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["state"], s.state);
+        assert_eq!(q["scope"], "https://mail.google.com/ openid email");
+        assert_eq!((q["access_type"].as_str(), q["prompt"].as_str()), ("offline", "consent"));
+        assert_eq!(q["login_hint"], "a@example.com");
+        assert_eq!(q["redirect_uri"], "https://mailroom.example/oauth/callback");
+        assert!(s.verifier.len() >= 43);
+        let m365 = OAuthSettings::parse(&crate::domain::OAuthWire {
+            token_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token".into(),
+            auth_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize".into(),
+            tenant: "contoso".into(),
+            scopes: "https://outlook.office.com/SMTP.Send offline_access".into(),
+            ..wire
+        })
+        .unwrap();
+        let url = url::Url::parse(&sign_in(&m365, "https://m.example/cb", "").unwrap().url).unwrap();
+        assert!(url.as_str().starts_with("https://login.microsoftonline.com/contoso/oauth2/v2.0/authorize?"));
+        let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["scope"], "https://outlook.office.com/SMTP.Send offline_access openid email");
+        assert!(!q.contains_key("access_type") && !q.contains_key("login_hint"));
+    }
 }

@@ -1,6 +1,7 @@
 pub mod activity;
 pub mod auth;
 pub mod mail;
+pub mod oauth;
 pub mod tokens;
 
 use auth::error_line;

@@ -56,6 +56,14 @@ pub fn changes(old: Option<&MailServer>, new: &MailServer) -> Vec<Change> {
             }
         })
         .collect();
+    let account = |m: Option<&crate::domain::Mailbox>| m.map(|m| (m.account.clone(), m.refresh_token.clone()));
+    match (account(old.mailbox.as_ref()), account(new.mailbox.as_ref())) {
+        (before, after) if before == after => {}
+        (before, after) => {
+            out.extend(before.map(|(account, _)| Change::MailboxDisconnected { account }));
+            out.extend(after.map(|(account, _)| Change::MailboxConnected { account }));
+        }
+    }
     if out.is_empty() {
         out.push(Change::Unchanged);
     }

@@ -5,7 +5,7 @@ use super::{
     migrations::{MAIL_KEY, SCHEMA_VERSION, TESTS_KEY},
     tx_error, SledStore, StoreError, Versioned,
 };
-use crate::domain::{MailServer, MailServerSettings, Password};
+use crate::domain::{Mailbox, MailServer, MailServerSettings, Password};
 use crate::history::{AuditEntry, TestHistory, TestOutcome};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
@@ -23,6 +23,20 @@ pub trait MailSettingsStore {
         who: &str,
     ) -> Result<Versioned<MailServer>, StoreError>;
 
+    /// Connects `mailbox` to the saved settings as a new version (with its change-history
+    /// entry), if they still sign in as a mailbox of the app it signed in through; a
+    /// [`StoreError::Conflict`] if they no longer do. Flushed.
+    fn connect_mailbox(&self, mailbox: Mailbox, who: &str) -> Result<Versioned<MailServer>, StoreError>;
+
+    /// Disconnects the connected mailbox as a new version (with its change-history entry);
+    /// `None` when none was connected. Flushed.
+    fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError>;
+
+    /// Replaces the connected mailbox's refresh token `old` with `new` (a provider that rotates
+    /// them), keeping the version: not a change of the settings. False when `old` is no longer
+    /// the stored one. Flushed.
+    fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError>;
+
     fn load_tests(&self) -> Result<TestHistory, StoreError>;
 
     /// Records a test's outcome (flushed before returning).
@@ -37,15 +51,79 @@ struct StoredMail {
     password_sealed: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_secret_sealed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mailbox: Option<StoredMailbox>,
+}
+
+/// A connected mailbox as it sits in sled: its refresh token only sealed.
+#[derive(Serialize, Deserialize)]
+struct StoredMailbox {
+    account: String,
+    app: String,
+    connected_at: String,
+    connected_by: String,
+    refresh_token_sealed: String,
 }
 
 impl SledStore {
+    /// Writes what `next` makes of the current record (nothing when it answers `None`) as the
+    /// next version, with its change-history entry, in one transaction; then flushes.
+    fn update_mail(
+        &self,
+        who: &str,
+        next: impl Fn(Option<&Versioned<MailServer>>) -> Result<Option<MailServer>, StoreError>,
+    ) -> Result<Option<Versioned<MailServer>>, StoreError> {
+        use sled::transaction::ConflictableTransactionError::Abort;
+        let audit_id = self.db.generate_id()?;
+        let record = (&self.settings, &self.audit)
+            .transaction(|(settings, audit)| {
+                let current = match settings.get(MAIL_KEY)? {
+                    Some(bytes) => Some(self.decode_mail(&bytes).map_err(Abort)?),
+                    None => None,
+                };
+                let Some(value) = next(current.as_ref()).map_err(Abort)? else {
+                    return Ok(None);
+                };
+                let record = Versioned {
+                    schema: SCHEMA_VERSION,
+                    version: current.as_ref().map_or(0, |c| c.version) + 1,
+                    saved_at: crate::clock::now_rfc3339(),
+                    value,
+                };
+                settings.insert(MAIL_KEY, self.encode_mail(&record).map_err(Abort)?)?;
+                let entry = AuditEntry {
+                    who: who.to_string(),
+                    at: record.saved_at.clone(),
+                    changes: changes(current.as_ref().map(|c| &c.value), &record.value),
+                };
+                let entry = serde_json::to_vec(&entry).map_err(|e| Abort(StoreError::Corrupt(e)))?;
+                audit.insert(&audit_id.to_be_bytes(), entry)?;
+                Ok(Some(record))
+            })
+            .map_err(tx_error)?;
+        if record.is_some() {
+            self.prune_audit()?;
+            self.sync()?;
+        }
+        Ok(record)
+    }
+
     fn decode_mail(&self, bytes: &[u8]) -> Result<Versioned<MailServer>, StoreError> {
         let stored: Versioned<StoredMail> = serde_json::from_slice(bytes)?;
         let password = Password::new(self.secrets.open(&stored.value.password_sealed)?);
         let client_secret = match &stored.value.client_secret_sealed {
             Some(sealed) => Password::new(self.secrets.open(sealed)?),
             None => Password::default(),
+        };
+        let mailbox = match stored.value.mailbox {
+            Some(m) => Some(Mailbox {
+                refresh_token: Password::new(self.secrets.open(&m.refresh_token_sealed)?),
+                account: m.account,
+                app: m.app,
+                connected_at: m.connected_at,
+                connected_by: m.connected_by,
+            }),
+            None => None,
         };
         Ok(Versioned {
             schema: stored.schema,
@@ -55,6 +133,7 @@ impl SledStore {
                 settings: stored.value.settings,
                 password,
                 client_secret,
+                mailbox,
             },
         })
     }
@@ -69,6 +148,13 @@ impl SledStore {
                 password_sealed: self.secrets.seal(rec.value.password.expose()),
                 client_secret_sealed: (!rec.value.client_secret.is_empty())
                     .then(|| self.secrets.seal(rec.value.client_secret.expose())),
+                mailbox: rec.value.mailbox.as_ref().map(|m| StoredMailbox {
+                    account: m.account.clone(),
+                    app: m.app.clone(),
+                    connected_at: m.connected_at.clone(),
+                    connected_by: m.connected_by.clone(),
+                    refresh_token_sealed: self.secrets.seal(m.refresh_token.expose()),
+                }),
             },
         };
         Ok(serde_json::to_vec(&stored)?)
@@ -89,43 +175,59 @@ impl MailSettingsStore for SledStore {
         value: MailServer,
         who: &str,
     ) -> Result<Versioned<MailServer>, StoreError> {
+        let written = self.update_mail(who, |current| {
+            let (version, saved_at) = current.map_or((0, String::new()), |c| (c.version, c.saved_at.clone()));
+            if version != expected {
+                return Err(StoreError::Conflict { current: version, saved_at });
+            }
+            Ok(Some(value.clone()))
+        })?;
+        // `next` always writes; `None` cannot come back.
+        written.ok_or(StoreError::Conflict { current: expected, saved_at: String::new() })
+    }
+
+    fn connect_mailbox(&self, mailbox: Mailbox, who: &str) -> Result<Versioned<MailServer>, StoreError> {
+        let written = self.update_mail(who, |current| {
+            let conflict = || StoreError::Conflict {
+                current: current.map_or(0, |c| c.version),
+                saved_at: current.map(|c| c.saved_at.clone()).unwrap_or_default(),
+            };
+            let current = current.ok_or_else(conflict)?;
+            if current.value.mailbox_app().as_ref() != Some(&mailbox.app) {
+                return Err(conflict());
+            }
+            Ok(Some(MailServer { mailbox: Some(mailbox.clone()), ..current.value.clone() }))
+        })?;
+        written.ok_or(StoreError::Conflict { current: 0, saved_at: String::new() })
+    }
+
+    fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError> {
+        self.update_mail(who, |current| {
+            Ok(current
+                .filter(|c| c.value.mailbox.is_some())
+                .map(|c| MailServer { mailbox: None, ..c.value.clone() }))
+        })
+    }
+
+    fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError> {
         use sled::transaction::ConflictableTransactionError::Abort;
-        let audit_id = self.db.generate_id()?;
-        let record = (&self.settings, &self.audit)
-            .transaction(|(settings, audit)| {
-                let current = match settings.get(MAIL_KEY)? {
-                    Some(bytes) => Some(self.decode_mail(&bytes).map_err(Abort)?),
-                    None => None,
-                };
-                let (version, saved_at) = current
-                    .as_ref()
-                    .map_or((0, String::new()), |c| (c.version, c.saved_at.clone()));
-                if version != expected {
-                    return Err(Abort(StoreError::Conflict {
-                        current: version,
-                        saved_at,
-                    }));
+        let rotated = self
+            .settings
+            .transaction(|settings| {
+                let Some(bytes) = settings.get(MAIL_KEY)? else { return Ok(false) };
+                let mut record = self.decode_mail(&bytes).map_err(Abort)?;
+                match record.value.mailbox.as_mut() {
+                    Some(m) if &m.refresh_token == old => m.refresh_token = new.clone(),
+                    _ => return Ok(false),
                 }
-                let record = Versioned {
-                    schema: SCHEMA_VERSION,
-                    version: version + 1,
-                    saved_at: crate::clock::now_rfc3339(),
-                    value: value.clone(),
-                };
                 settings.insert(MAIL_KEY, self.encode_mail(&record).map_err(Abort)?)?;
-                let entry = AuditEntry {
-                    who: who.to_string(),
-                    at: record.saved_at.clone(),
-                    changes: changes(current.as_ref().map(|c| &c.value), &record.value),
-                };
-                let entry = serde_json::to_vec(&entry).map_err(|e| Abort(StoreError::Corrupt(e)))?;
-                audit.insert(&audit_id.to_be_bytes(), entry)?;
-                Ok(record)
+                Ok(true)
             })
             .map_err(tx_error)?;
-        self.prune_audit()?;
-        self.sync()?;
-        Ok(record)
+        if rotated {
+            self.sync()?;
+        }
+        Ok(rotated)
     }
 
     fn load_tests(&self) -> Result<TestHistory, StoreError> {
@@ -152,7 +254,7 @@ impl MailSettingsStore for SledStore {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::super::{test_store::*, AuditStore};
+    use super::super::{audit::changes, test_store::*, AuditStore};
     use super::*;
     use crate::domain::{test_forms::valid_form, MailServerForm};
     use crate::secrets::SecretBox;
@@ -198,6 +300,76 @@ pub(crate) mod tests {
         assert!(!String::from_utf8_lossy(&raw).contains("secret-Pa55"));
         let wrong = open_with(dir.path(), SecretBox::from_key([4; 32])).unwrap();
         assert!(matches!(wrong.load_mail(), Err(StoreError::Secret(_))));
+    }
+
+    /// Saved settings that sign in as a mailbox of app "app-1".
+    fn mailbox_server() -> MailServer {
+        let form = MailServerForm {
+            authentication: "oauth2".into(),
+            oauth_grant: "mailbox".into(),
+            oauth_token_url: "https://oauth2.googleapis.com/token".into(),
+            oauth_auth_url: "https://accounts.google.com/o/oauth2/v2/auth".into(),
+            oauth_client_id: "app-1".into(),
+            oauth_client_secret: "client-s3cret".into(),
+            oauth_scopes: "https://mail.google.com/".into(),
+            ..valid_form()
+        };
+        MailServer::from_form(MailServerSettings::parse(&form, None).unwrap(), None).unwrap()
+    }
+
+    fn mailbox(app: String, refresh: &str) -> Mailbox {
+        Mailbox {
+            account: "alerts@example.com".into(),
+            app,
+            connected_at: "2026-11-27T10:00:00Z".into(),
+            connected_by: "admin@example.com".into(),
+            refresh_token: Password::new(refresh.into()),
+        }
+    }
+
+    #[test]
+    fn a_connected_mailbox_is_a_version_sealed_audited_rotated_and_disconnected() {
+        use crate::history::Change;
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let app = mailbox_server().mailbox_app().unwrap();
+        assert!(matches!(store.connect_mailbox(mailbox(app.clone(), "rt-1"), "a"), Err(StoreError::Conflict { .. })), "nothing saved");
+        store.save_mail(0, mailbox_server(), "admin@example.com").unwrap();
+        assert!(
+            matches!(store.connect_mailbox(mailbox("other app".into(), "rt-1"), "a"), Err(StoreError::Conflict { .. })),
+            "another app"
+        );
+        let connected = store.connect_mailbox(mailbox(app.clone(), "rt-1"), "admin@example.com").unwrap();
+        assert_eq!(connected.version, 2);
+        assert_eq!(store.recent_audit(1).unwrap()[0].changes, vec![Change::MailboxConnected { account: "alerts@example.com".into() }]);
+        let raw = String::from_utf8_lossy(&store.settings.get(MAIL_KEY).unwrap().unwrap()).to_string();
+        assert!(!raw.contains("rt-1") && !raw.contains("client-s3cret"), "secrets sealed: {raw}");
+
+        // A rotated refresh token replaces the stored one without a new version or entry.
+        assert!(!store.rotate_refresh_token(&Password::new("rt-0".into()), Password::new("rt-2".into())).unwrap());
+        assert!(store.rotate_refresh_token(&Password::new("rt-1".into()), Password::new("rt-2".into())).unwrap());
+        let loaded = store.load_mail().unwrap().unwrap();
+        assert_eq!((loaded.version, loaded.value.mailbox.unwrap().refresh_token.expose()), (2, "rt-2"));
+        assert_eq!(store.recent_audit(10).unwrap().len(), 2);
+
+        // A save of the same app keeps the mailbox; another app drops it, in the history.
+        let same = MailServer::from_form(
+            MailServerSettings::parse(&mailbox_server().settings.to_form(), Some(&loaded.value.settings.login())).unwrap(),
+            Some(&store.load_mail().unwrap().unwrap().value),
+        )
+        .unwrap();
+        assert!(same.mailbox.is_some());
+        let mut other = mailbox_server().settings.to_form();
+        other.oauth_client_id = "app-2".into();
+        other.oauth_client_secret = "x".into();
+        let other = MailServer::from_form(MailServerSettings::parse(&other, None).unwrap(), Some(&same)).unwrap();
+        assert_eq!(other.mailbox, None);
+        assert!(changes(Some(&same), &other).contains(&Change::MailboxDisconnected { account: "alerts@example.com".into() }));
+
+        let gone = store.disconnect_mailbox("admin@example.com").unwrap().unwrap();
+        assert_eq!((gone.version, gone.value.mailbox), (3, None));
+        assert_eq!(store.recent_audit(1).unwrap()[0].changes, vec![Change::MailboxDisconnected { account: "alerts@example.com".into() }]);
+        assert!(store.disconnect_mailbox("a").unwrap().is_none(), "nothing to disconnect: no version");
     }
 
     #[test]

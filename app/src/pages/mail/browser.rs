@@ -37,6 +37,20 @@ pub fn focus(selector: &'static str) {
     let _ = selector;
 }
 
+/// Whether a submit went to a button's own `formaction` (Sign in, Disconnect): the browser
+/// posts it as a page, not the island's save.
+pub fn submitted_elsewhere(ev: &leptos::ev::SubmitEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        ev.submitter().is_some_and(|b| b.has_attribute("formaction"))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
+}
+
 /// The CSS selector of a field's control.
 pub fn field_selector(field: Field) -> &'static str {
     match field {
@@ -45,7 +59,9 @@ pub fn field_selector(field: Field) -> &'static str {
         Field::Authentication => "#authentication",
         Field::Account => "#account",
         Field::Password => "#password",
+        Field::OAuthGrant => "#oauth_grant",
         Field::OAuthTokenUrl => "#oauth_token_url",
+        Field::OAuthAuthUrl => "#oauth_auth_url",
         Field::OAuthTenant => "#oauth_tenant",
         Field::OAuthClientId => "#oauth_client_id",
         Field::OAuthClientSecret => "#oauth_client_secret",

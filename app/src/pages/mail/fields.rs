@@ -6,18 +6,23 @@ use super::state::FormState;
 use crate::domain::{self, Field, Preset, PRESETS, SES_REGIONS};
 use leptos::prelude::*;
 
-/// Authentication: Password, or None for a relay. Without sign-in the account and password
-/// fields are hidden by the stylesheet (`:has()`), so this works without JavaScript too.
+/// A choice of a few values (Authentication, OAuth2's Sign in as). The fields a choice makes
+/// irrelevant are hidden by the stylesheet (`:has()` on the chosen option), so this works
+/// without JavaScript too. `on_change` runs after the form took the new value.
 #[component]
-pub fn AuthenticationChoice(state: FormState) -> impl IntoView {
-    let field = Field::Authentication;
-    let current = state.form.read_untracked().authentication.clone();
-    let options = domain::Authentication::ALL
+pub fn ChoiceField(
+    state: FormState,
+    field: Field,
+    /// (value, label) pairs.
+    options: Vec<(&'static str, &'static str)>,
+    #[prop(optional)] hint: &'static str,
+    #[prop(optional)] on_change: Option<Callback<String>>,
+) -> impl IntoView {
+    let id = field.id();
+    let current = state.form.read_untracked().text(field).unwrap_or_default().to_string();
+    let options = options
         .into_iter()
-        .map(|a| {
-            let value = a.as_str();
-            view! { <option value=value selected=current == value>{a.label()}</option> }
-        })
+        .map(|(value, label)| view! { <option value=value selected=current == value>{label}</option> })
         .collect_view();
     let warnings = move || {
         domain::warnings(&state.form.read(), state.password_present())
@@ -26,20 +31,26 @@ pub fn AuthenticationChoice(state: FormState) -> impl IntoView {
             .map(|w| w.message)
             .collect::<Vec<_>>()
     };
+    let message_id = format!("{id}-message");
+    let hint_id = format!("{id}-hint");
     view! {
         <div class="field">
-            <label for=field.id()>{field.label()}</label>
-            <select id=field.id() name=format!("form[{}]", field.id()) aria-describedby="authentication-message"
-                prop:value=move || state.form.read().authentication.clone()
+            <label for=id>{field.label()}</label>
+            <select id=id name=format!("form[{id}]") aria-describedby=format!("{message_id} {hint_id}")
+                prop:value=move || state.form.read().text(field).unwrap_or_default().to_string()
                 on:change=move |ev| {
                     let value = event_target_value(&ev);
-                    state.edit(field, |f| f.set_text(field, value));
+                    state.edit(field, |f| f.set_text(field, value.clone()));
+                    if let Some(cb) = on_change {
+                        cb.run(value);
+                    }
                 }>
                 {options}
             </select>
-            <p class="warning" id="authentication-message">
+            <p class="warning" id=message_id>
                 {move || warnings().into_iter().next().map(|m| format!("Warning: {m}"))}
             </p>
+            <p class="hint" id=hint_id>{hint}</p>
         </div>
     }
 }

@@ -18,7 +18,7 @@ use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm};
 use crate::error::AppError;
 use crate::history::{AuditLine, TestOutcome};
 use crate::report::TestReport;
-use fields::{AuthenticationChoice, CaField, EncryptionSwitches, PresetPicker, SkipVerifySwitch, TextField};
+use fields::{CaField, ChoiceField, EncryptionSwitches, PresetPicker, SkipVerifySwitch, TextField};
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use result::{error_view, TestResult, TestedStatus};
@@ -224,6 +224,10 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
         }
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        // Sign in and Disconnect post the form to their own server functions, as pages.
+        if browser::submitted_elsewhere(&ev) {
+            return;
+        }
         ev.prevent_default();
         try_save();
     };
@@ -317,7 +321,8 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             </fieldset>
             <fieldset class="section">
                 <legend>"Authentication"</legend>
-                <AuthenticationChoice state />
+                <ChoiceField state field=Field::Authentication
+                    options=domain::Authentication::ALL.iter().map(|a| (a.as_str(), a.label())).collect() />
                 // Which of these apply follows Authentication, in the stylesheet (`:has()`), so
                 // it works without JavaScript too.
                 <div class="account-field">
@@ -330,7 +335,10 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                         autocomplete="new-password" hint=Signal::derive(password_hint) />
                 </div>
                 <div class="oauth-fields">
-                    <TextField state field=Field::OAuthTenant placeholder="e.g. contoso.onmicrosoft.com" autocomplete="off"
+                    <ChoiceField state field=Field::OAuthGrant
+                        options=domain::Grant::ALL.iter().map(|g| (g.as_str(), g.label())).collect()
+                        hint="A mailbox signs in once in the browser: save, then use Sign in under Connected mailbox, below the form."
+                        on_change=Callback::new(move |grant: String| grant_changed(state, &grant)) /> placeholder="e.g. contoso.onmicrosoft.com" autocomplete="off"
                         hint=Signal::stored("The directory (tenant) ID or domain; it goes where the endpoint says {tenant}.") />
                     <TextField state field=Field::OAuthClientId placeholder="e.g. 0b1c2d3e-…" autocomplete="off"
                         required=Signal::derive(move || state.uses_oauth()) />
@@ -344,6 +352,12 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                     <TextField state field=Field::OAuthTokenUrl autocomplete="off"
                         placeholder="e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
                         required=Signal::derive(move || state.uses_oauth()) />
+                    <div class="mailbox-only">
+                        <TextField state field=Field::OAuthAuthUrl autocomplete="off"
+                            placeholder="e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize"
+                            required=Signal::derive(move || state.uses_oauth() && state.form.read().oauth_grant == domain::Grant::Mailbox.as_str()) />
+                        <ConnectedMailbox state />
+                    </div>
                     <TextField state field=Field::OAuthScopes autocomplete="off"
                         placeholder="e.g. https://outlook.office365.com/.default"
                         required=Signal::derive(move || state.uses_oauth()) />
@@ -522,6 +536,64 @@ fn port_changed(state: FormState) {
             port.get(),
             usual.describe()
         )));
+    }
+}
+
+/// OAuth2 as a mailbox: which mailbox is connected, "Sign in with …" (a link: the provider's
+/// pages, then back) and Disconnect (posts the form to its own server function, `formaction`).
+/// The sign-in uses the saved settings.
+#[component]
+fn ConnectedMailbox(state: FormState) -> impl IntoView {
+    use crate::api::oauth::DisconnectMailbox;
+    let status = move || match state.mailbox.get() {
+        None => view! {
+            <p class="muted">"Save the settings with Sign in as a mailbox, then sign in here."</p>
+        }
+        .into_any(),
+        Some(m) => {
+            let brand = if m.provider.is_empty() { "the provider".to_string() } else { m.provider.clone() };
+            let connected = m.connected.clone().map(|(account, at, by)| {
+                let account = if account.is_empty() { "a mailbox (the provider did not name it)".to_string() } else { account };
+                view! {
+                    <p class="ok" data-testid="connected-mailbox">
+                        "Connected: " <strong>{account}</strong> ", by " {by} " " <Time at />
+                    </p>
+                    <button type="submit" class="secondary" formaction=DisconnectMailbox::url() formmethod="post" formnovalidate>
+                        "Disconnect"
+                    </button>
+                }
+            });
+            let none = m.connected.is_none().then(|| view! {
+                <p class="warning" data-testid="no-mailbox">"No mailbox connected: Mailroom cannot send until one signs in."</p>
+            });
+            view! {
+                {connected}
+                {none}
+                <a class="button" id="mailbox-sign-in" href=crate::routes::OAUTH_START>{format!("Sign in with {brand}")}</a>
+                <Show when=move || state.dirty()>
+                    <p class="muted">"The sign-in uses the saved settings: save your changes first."</p>
+                </Show>
+                <p class="hint">
+                    "Register this redirect URI with the app: " <code>{m.redirect_uri.clone()}</code>
+                </p>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <div class="connected-mailbox" role="group" aria-labelledby="mailbox-heading">
+            <h3 id="mailbox-heading">"Connected mailbox"</h3>
+            {status}
+        </div>
+    }
+}
+
+/// OAuth2's "Sign in as" changed: the provider's scopes for it, unless scopes were typed.
+fn grant_changed(state: FormState, grant: &str) {
+    let Ok(grant) = domain::Grant::parse(grant) else { return };
+    let scopes = domain::ProviderOAuth::switched_scopes(&state.form.read_untracked(), grant);
+    if let Some(scopes) = scopes {
+        state.edit(Field::OAuthScopes, |f| f.oauth_scopes = scopes.to_string());
     }
 }
 

@@ -1,6 +1,6 @@
 //! The settings form's state, shared by its parts. Every member is a signal, so it is `Copy`.
 
-use crate::api::MailSettingsView;
+use crate::api::{MailSettingsView, MailboxView};
 use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm, MailServerSettings};
 use leptos::prelude::*;
 
@@ -45,6 +45,8 @@ pub struct FormState {
     pub password_saved: RwSignal<bool>,
     /// Whether an OAuth2 client secret is saved.
     pub client_secret_saved: RwSignal<bool>,
+    /// While the saved settings sign in as a mailbox: its sign-in and connection.
+    pub mailbox: RwSignal<Option<MailboxView>>,
     pub touched: RwSignal<FieldSet>,
     pub submitted: RwSignal<bool>,
     pub encryption_touched: RwSignal<bool>,
@@ -74,6 +76,7 @@ impl FormState {
             saved_login,
             password_saved: RwSignal::new(current.password_saved),
             client_secret_saved: RwSignal::new(current.client_secret_saved),
+            mailbox: RwSignal::new(current.mailbox.clone()),
             touched: RwSignal::new(FieldSet::default()),
             submitted: RwSignal::new(submitted),
             encryption_touched: RwSignal::new(false),
@@ -112,6 +115,7 @@ impl FormState {
         self.saved_login.set(view.saved_login.clone());
         self.password_saved.set(view.password_saved);
         self.client_secret_saved.set(view.client_secret_saved);
+        self.mailbox.set(view.mailbox.clone());
         self.server_errors.set(FieldErrors::default());
     }
 

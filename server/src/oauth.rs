@@ -1,0 +1,78 @@
+//! A mailbox's OAuth2 sign-in as HTTP routes (the work is in `app::api::oauth`):
+//! [`routes::OAUTH_START`] behind the session guard redirects an admin to the provider;
+//! [`routes::OAUTH_CALLBACK`], without one (the provider's redirect carries no SameSite=Strict
+//! cookie; its single-use `state` names the admin), connects the mailbox and answers a page.
+
+use crate::AppState;
+use app::api::oauth::ssr::{finish, start, Callback, Outcome};
+use app::{pages::oauth::sign_in_page, routes};
+use axum::{
+    extract::{Query, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::get,
+    Router,
+};
+
+/// Styles only from this site; no script, no frames, no forms.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The routes behind the session guard.
+pub fn guarded_routes() -> Router<AppState> {
+    Router::new().route(routes::OAUTH_START, get(sign_in))
+}
+
+/// The routes anyone may reach.
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route(routes::OAUTH_CALLBACK, get(callback))
+}
+
+fn page(state: &AppState, outcome: &Outcome) -> Response {
+    let status = match outcome {
+        Outcome::Connected { .. } => StatusCode::OK,
+        Outcome::Failed { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+    };
+    let css = format!("/{}/main.css", state.leptos_options.site_pkg_dir);
+    (
+        status,
+        [(header::CONTENT_SECURITY_POLICY, PAGE_POLICY), (header::CACHE_CONTROL, "no-store")],
+        Html(sign_in_page(outcome, &css)),
+    )
+        .into_response()
+}
+
+/// "Sign in with …": the guard let only a session through; a link from another site is
+/// refused too (SameSite=Strict already keeps the cookie from such a request).
+async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let failed = |status: u16, message: String| page(&state, &Outcome::Failed { status, message });
+    if headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site") {
+        return failed(403, "A sign-in starts from Settings \u{203a} Mail Server on this site.".into());
+    }
+    let store = state.server.store.clone();
+    let session = app::auth::session_id_from_headers(&headers);
+    let admin = tokio::task::spawn_blocking(move || {
+        session.and_then(|id| app::auth::check_session(store.as_ref(), &id, app::clock::now_unix()).ok().flatten())
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(admin) = admin else {
+        return Redirect::to(routes::LOGIN).into_response();
+    };
+    match start(&state.server, &admin).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => {
+            let mut response = failed(e.status(), e.to_string());
+            if let Some(secs) = e.retry_after() {
+                response.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            }
+            response
+        }
+    }
+}
+
+/// The provider's redirect back: `state` and `code`, or `error`.
+async fn callback(State(state): State<AppState>, Query(query): Query<Callback>) -> Response {
+    let outcome = finish(&state.server, query).await;
+    page(&state, &outcome)
+}
