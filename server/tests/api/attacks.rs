@@ -130,6 +130,29 @@ impl Noise {
     }
 }
 
+/// The OAuth2 callback is open to anyone (the provider's redirect brings no session): any query
+/// gets a page with a status that is not 500, and no sign-in is connected by guessing.
+#[tokio::test]
+async fn the_sign_in_callback_takes_any_query_without_a_500() {
+    let app = spawn_app_logged_out().await;
+    let parts = ["state", "code", "error", "error_description", "state[]", "%ff", "", "=", "&"];
+    let long = "a".repeat(4000);
+    let values = ["", "x", "%00", "%0d%0a", "%ff%fe", "\u{1F600}", "<script>", long.as_str()];
+    let mut noise = Noise(0x2545f4914f6cdd1d);
+    let outsider = reqwest::Client::new();
+    for _ in 0..200 {
+        let query: Vec<String> = (0..1 + noise.next() % 4)
+            .map(|_| format!("{}={}", noise.pick(&parts), noise.pick(&values)))
+            .collect();
+        let url = format!("{}/oauth/callback?{}", app.url, query.join("&"));
+        let res = outsider.get(&url).send().await.unwrap();
+        let status = res.status().as_u16();
+        assert!(status == 400 || status == 403, "{url}: {status}");
+        let page = res.text().await.unwrap();
+        assert!(!page.contains("<script>"), "escaped: {url}");
+    }
+}
+
 #[tokio::test]
 async fn malformed_requests_never_get_a_500() {
     let app = spawn_app().await;

@@ -25,8 +25,9 @@ use std::{net::SocketAddr, sync::Arc};
 pub const ADMIN: &str = "admin@example.com";
 
 /// Every server function's path.
-pub const SERVER_FUNCTIONS: [&str; 19] = [
+pub const SERVER_FUNCTIONS: [&str; 20] = [
     "/api/queue_test_mail",
+    "/api/disconnect_mailbox",
     "/api/api_tokens",
     "/api/create_api_token",
     "/api/revoke_api_token",

@@ -7,6 +7,7 @@ mod auth;
 mod foundation;
 mod helpers;
 mod mail_test;
+mod oauth_mailbox;
 mod outbox;
 mod pages;
 mod security;
