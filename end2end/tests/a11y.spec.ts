@@ -157,3 +157,17 @@ test("Settings › Mail Server with OAuth2 (Microsoft 365's preset) passes axe-c
   await expect(mail.field("Client ID")).toBeVisible();
   await expectNoViolations(page, "OAuth2");
 });
+
+test("a mailbox's sign-in passes axe-core: the page it ends on, and the settings with the connected mailbox", async ({ page, fresh, peer }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await page.getByLabel("Provider").selectOption({ label: "Gmail" });
+  await expect(page.getByText("Save the settings with Sign in as a mailbox, then sign in here.")).toBeVisible();
+  await expectNoViolations(page, "OAuth2 as a mailbox, not saved");
+  await mail.connectMailbox(peer.ports.plain, peer.ports.oauth, "app-a11y-mailbox");
+  await expectNoViolations(page, "the sign-in's end page");
+  await page.getByRole("link", { name: "Back to Settings › Mail Server" }).click();
+  await expect(page.getByTestId("connected-mailbox")).toBeVisible();
+  await expectNoViolations(page, "a connected mailbox");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectNoViolations(page, "a connected mailbox at 390 px");
+});

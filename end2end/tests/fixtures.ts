@@ -44,10 +44,13 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
       page.on("console", (m) => {
         if (m.type() !== "error") return;
-        // A server function's refusal (wrong password, conflict) is an answer the page shows and
-        // the test asserts; Chromium still logs its non-2xx status. Nothing else is excused.
+        // A server function's refusal (wrong password, conflict), or a sign-in the provider
+        // refused, is an answer the page shows and the test asserts; Chromium still logs its
+        // non-2xx status. Nothing else is excused.
+        const url = m.location().url;
         const expectedRefusal =
-          m.location().url.includes("/api/") && m.text().startsWith("Failed to load resource: the server responded with a status of");
+          (url.includes("/api/") || url.includes("/oauth/callback")) &&
+          m.text().startsWith("Failed to load resource: the server responded with a status of");
         if (!expectedRefusal) errors.push(`console: ${m.text()} (${m.location().url})`);
       });
       await use(errors);

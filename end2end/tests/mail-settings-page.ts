@@ -7,7 +7,9 @@ export type MailForm = {
   port?: string | number;
   /** Authentication: a password, OAuth2, or none (a relay). Set before the sign-in fields. */
   authentication?: "password" | "oauth2" | "none";
-  /** OAuth2 (client credentials). */
+  /** OAuth2: the app itself (client credentials) or a mailbox that signs in. */
+  oauthGrant?: "app" | "mailbox";
+  oauthAuthUrl?: string;
   oauthTenant?: string;
   oauthClientId?: string;
   oauthClientSecret?: string;
@@ -125,6 +127,7 @@ export class MailSettingsPage {
   /** Fills the fields given (others are left as they are). */
   async fill(values: MailForm) {
     if (values.authentication !== undefined) await this.page.getByLabel("Authentication", { exact: true }).selectOption(values.authentication);
+    if (values.oauthGrant !== undefined) await this.page.getByLabel("Sign in as", { exact: true }).selectOption(values.oauthGrant);
     const text: [keyof MailForm, string][] = [
       ["host", "Host Name (SMTP)"],
       ["port", "Port"],
@@ -136,6 +139,7 @@ export class MailSettingsPage {
       ["oauthClientId", "Client ID"],
       ["oauthClientSecret", "Client secret"],
       ["oauthTokenUrl", "Token endpoint"],
+      ["oauthAuthUrl", "Authorization endpoint"],
       ["oauthScopes", "Scopes"],
     ];
     for (const [key, label] of text) {
@@ -182,6 +186,31 @@ export class MailSettingsPage {
   async saveExpectingRefusal() {
     await this.saveButton.click();
     await this.page.getByRole("button", { name: "Save without testing" }).click();
+  }
+
+  /**
+   * Gmail's preset pointed at the test peer (SMTP listener `smtpPort`, OAuth2 server
+   * `oauthPort`) as app `clientId`, saved; then "Sign in with …" through the browser: the
+   * peer approves at once and sends the browser back to the page that says so.
+   */
+  async connectMailbox(smtpPort: number, oauthPort: number, clientId: string) {
+    await this.page.getByLabel("Provider").selectOption({ label: "Gmail" });
+    const endpoint = `http://127.0.0.1:${oauthPort}/google`;
+    await this.fill({
+      host: "localhost",
+      port: smtpPort,
+      encryption: "none",
+      account: "alerts@example.com",
+      fromAddress: "alerts@example.com",
+      oauthClientId: clientId,
+      oauthClientSecret: "app-secret",
+      oauthTokenUrl: `${endpoint}/token`,
+      oauthAuthUrl: `${endpoint}/authorize`,
+    });
+    await this.save();
+    await expect(this.page.getByTestId("no-mailbox")).toBeVisible();
+    await this.page.getByRole("link", { name: "Sign in with the provider" }).click();
+    await expect(this.page.getByRole("heading", { level: 1 })).toHaveText("Mailbox connected");
   }
 
   /** Clicks "Test Email Server" and waits for the result card. */

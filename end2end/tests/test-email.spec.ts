@@ -140,3 +140,57 @@ test("OAuth2 as an app: Microsoft 365's preset fills the endpoint, the test sign
   await expect(failed.getByRole("heading")).toHaveText("Test failed: App credentials rejected");
   await expect(failed).toContainText("AADSTS7000215");
 });
+
+test("OAuth2 as a mailbox: Gmail's preset, Sign in through the browser, the connected account, a test, disconnect", async ({ page, fresh, peer }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await page.getByLabel("Provider").selectOption({ label: "Gmail" });
+  await expect(page.getByLabel("Authentication", { exact: true })).toHaveValue("oauth2");
+  await expect(page.getByLabel("Sign in as", { exact: true })).toHaveValue("mailbox");
+  await expect(mail.field("Authorization endpoint")).toHaveValue("https://accounts.google.com/o/oauth2/v2/auth");
+  await expect(mail.field("Scopes")).toHaveValue("https://mail.google.com/");
+  await expect(page.getByText("Save the settings with Sign in as a mailbox, then sign in here.")).toBeVisible();
+  // The app grant hides the authorization endpoint; back to the mailbox shows it again.
+  await mail.fill({ oauthGrant: "app" });
+  await expect(mail.field("Authorization endpoint")).toBeHidden();
+  await mail.fill({ oauthGrant: "mailbox" });
+
+  await mail.connectMailbox(peer.ports.plain, peer.ports.oauth, "app-e2e-mailbox");
+  await expect(page.locator("main")).toContainText("alerts@example.com is connected");
+  await page.getByRole("link", { name: "Back to Settings › Mail Server" }).click();
+  await expect(page.getByTestId("connected-mailbox")).toContainText("Connected: alerts@example.com");
+  await expect(page.locator(".audit-list li").first()).toContainText("connected the mailbox “alerts@example.com” (OAuth2)");
+  await expect(page.getByText(`${fresh.url}/oauth/callback`)).toBeVisible();
+
+  // The hydrated page tests with the refresh token: XOAUTH2 as the mailbox.
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  const result = await mail.test();
+  await expect(result.getByRole("heading")).toHaveText("Test email accepted");
+  await expect(result).toContainText("AUTH XOAUTH2 <credentials hidden>");
+
+  await page.getByRole("button", { name: "Disconnect" }).click();
+  await expect(page.getByTestId("no-mailbox")).toBeVisible();
+  await expect(page.locator(".audit-list li").first()).toContainText("disconnected the mailbox “alerts@example.com”");
+});
+
+test("OAuth2 as a mailbox: a refused consent says so and connects nothing", async ({ page, fresh, peer }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await page.getByLabel("Provider").selectOption({ label: "Gmail" });
+  const endpoint = `http://127.0.0.1:${peer.ports.oauth}/google`;
+  await mail.fill({
+    host: "localhost",
+    port: peer.ports.plain,
+    encryption: "none",
+    account: "alerts@example.com",
+    fromAddress: "alerts@example.com",
+    oauthClientId: "deny-e2e",
+    oauthClientSecret: "app-secret",
+    oauthTokenUrl: `${endpoint}/token`,
+    oauthAuthUrl: `${endpoint}/authorize`,
+  });
+  await mail.save();
+  await page.getByRole("link", { name: "Sign in with the provider" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("The mailbox was not connected");
+  await expect(page.getByRole("alert")).toContainText("access_denied");
+  await page.getByRole("link", { name: "Back to Settings › Mail Server" }).click();
+  await expect(page.getByTestId("no-mailbox")).toBeVisible();
+});

@@ -1,6 +1,7 @@
 pub mod activity;
 pub mod auth;
 pub mod mail;
+#[cfg(feature = "ssr")]
 pub mod oauth;
 pub mod tokens;
 

@@ -1,14 +1,12 @@
 //! The page a mailbox's OAuth2 sign-in ends on ([`crate::routes::OAUTH_CALLBACK`]): rendered
 //! by the server outside the app (the provider's redirect brings no session cookie), with a
-//! link back to the settings, which the browser follows with the session again.
+//! link back to the settings, which the browser follows with the session again. Server only.
 
-#[cfg(feature = "ssr")]
 use crate::api::oauth::ssr::Outcome;
 use leptos::prelude::*;
 
 /// The whole HTML document for `outcome`, styled by the stylesheet at `css`; every value is
 /// escaped by the view.
-#[cfg(feature = "ssr")]
 pub fn sign_in_page(outcome: &Outcome, css: &str) -> String {
     let (title, body) = match outcome {
         Outcome::Connected { account } => {

@@ -338,7 +338,8 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                     <ChoiceField state field=Field::OAuthGrant
                         options=domain::Grant::ALL.iter().map(|g| (g.as_str(), g.label())).collect()
                         hint="A mailbox signs in once in the browser: save, then use Sign in under Connected mailbox, below the form."
-                        on_change=Callback::new(move |grant: String| grant_changed(state, &grant)) /> placeholder="e.g. contoso.onmicrosoft.com" autocomplete="off"
+                        on_change=Callback::new(move |grant: String| grant_changed(state, &grant)) />
+                    <TextField state field=Field::OAuthTenant placeholder="e.g. contoso.onmicrosoft.com" autocomplete="off"
                         hint=Signal::stored("The directory (tenant) ID or domain; it goes where the endpoint says {tenant}.") />
                     <TextField state field=Field::OAuthClientId placeholder="e.g. 0b1c2d3e-…" autocomplete="off"
                         required=Signal::derive(move || state.uses_oauth()) />
