@@ -163,7 +163,13 @@ test("OAuth2 as a mailbox: Gmail's preset, Sign in through the browser, the conn
 
   // The hydrated page tests with the refresh token: XOAUTH2 as the mailbox.
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  // XOAUTH2 signs in as Email Account: another account is warned of at once.
+  await mail.fill({ account: "someone-else@example.com" });
+  await expect(page.getByTestId("mailbox-mismatch")).toContainText("differs from the connected mailbox alerts@example.com");
+  await mail.fill({ account: "alerts@example.com" });
+  await expect(page.getByTestId("mailbox-mismatch")).toBeHidden();
   const result = await mail.test();
+  await expect(result).toContainText("# OAuth2: new access token for the mailbox alerts@example.com");
   await expect(result.getByRole("heading")).toHaveText("Test email accepted");
   await expect(result).toContainText("AUTH XOAUTH2 <credentials hidden>");
 

@@ -58,7 +58,9 @@ pub(super) async fn open(
     // OAuth2: the token first, so no connection idles while the token endpoint answers.
     let token = if s.authentication == Authentication::OAuth2 {
         at(Step::Token);
-        Some(super::oauth::access_token(server, false).await?)
+        let token = super::oauth::access_token(server, false).await?;
+        collector.note(&token.note);
+        Some(token.secret)
     } else {
         None
     };
@@ -178,8 +180,9 @@ pub(super) async fn open(
         Err(e) if e.status().is_some_and(|c| u16::from(c) == 535) => {
             at(Step::Token);
             let fresh = super::oauth::access_token(server, true).await?;
+            collector.note(&fresh.note);
             at(Step::Auth);
-            let credentials = Credentials::new(s.account_str().to_string(), fresh);
+            let credentials = Credentials::new(s.account_str().to_string(), fresh.secret);
             conn.auth(supported, &credentials).await.map_err(|e| rejected(&e))?;
             Ok(conn)
         }

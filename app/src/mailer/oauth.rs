@@ -138,10 +138,25 @@ fn refused(endpoint: &str, grant: Grant, e: RequestTokenError<oauth2::HttpClient
     }
 }
 
+/// An access token, and a line for the transcript saying where it came from (never the token).
+pub struct AccessToken {
+    pub secret: String,
+    pub note: String,
+}
+
+/// Whose token it is, in words.
+fn whose(server: &MailServer, o: &OAuthSettings) -> String {
+    match (o.grant(), server.mailbox.as_ref()) {
+        (Grant::App, _) => "the app".to_string(),
+        (Grant::Mailbox, Some(m)) if !m.account.is_empty() => format!("the mailbox {}", m.account),
+        (Grant::Mailbox, _) => "the connected mailbox".to_string(),
+    }
+}
+
 /// An access token for `server`: the cached one, or (when `fresh`, or none is valid) a new
 /// one from the token endpoint, for the app (client credentials) or the connected mailbox (its
 /// refresh token).
-pub async fn access_token(server: &MailServer, fresh: bool) -> Result<String, SendFailure> {
+pub async fn access_token(server: &MailServer, fresh: bool) -> Result<AccessToken, SendFailure> {
     let Some(o) = server.settings.oauth.as_ref() else {
         return Err(SendFailure::new(Diagnosis::OAuthRefused, "OAuth2 is chosen but not set up."));
     };
@@ -149,8 +164,16 @@ pub async fn access_token(server: &MailServer, fresh: bool) -> Result<String, Se
     if !fresh {
         let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((token, until)) = cache.get(&key) {
-            if Instant::now() + MARGIN < *until {
-                return Ok(token.clone());
+            let now = Instant::now();
+            if now + MARGIN < *until {
+                return Ok(AccessToken {
+                    secret: token.clone(),
+                    note: format!(
+                        "OAuth2: access token for {} from the cache, valid {} more min",
+                        whose(server, o),
+                        until.duration_since(now).as_secs() / 60
+                    ),
+                });
             }
         }
     }
@@ -190,7 +213,18 @@ pub async fn access_token(server: &MailServer, fresh: bool) -> Result<String, Se
     let until = started + answer.expires_in().unwrap_or(DEFAULT_LIFETIME);
     let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
     bounded_insert(&mut cache, key, (token.clone(), until));
-    Ok(token)
+    let how = match o.grant() {
+        Grant::App => "client credentials",
+        Grant::Mailbox => "refresh token",
+    };
+    Ok(AccessToken {
+        note: format!(
+            "OAuth2: new access token for {} from {endpoint} ({how}), valid {} min",
+            whose(server, o),
+            until.saturating_duration_since(Instant::now()).as_secs() / 60
+        ),
+        secret: token,
+    })
 }
 
 /// A mailbox's sign-in under way: where to send the browser, and what proves the answer.

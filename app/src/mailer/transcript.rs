@@ -90,6 +90,12 @@ impl TranscriptCollector {
         self.record(format!("{BODY}{bytes}"));
     }
 
+    /// Notes a step Mailroom took outside the SMTP dialog (getting an OAuth2 token), shown as
+    /// Mailroom's own line starting with "#". Never a secret.
+    pub(super) fn note(&self, text: &str) {
+        self.record(format!("{NOTE}{text}"));
+    }
+
     /// Notes the server's answer to the body (read while lettre's events were off).
     pub(super) fn note_reply(&self, reply: &str) {
         self.record(format!("<< {reply}<CRLF>"));
@@ -149,6 +155,8 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CaptureLayer {
 
 /// The raw event [`TranscriptCollector::note_body`] records: the body's size in bytes.
 const BODY: &str = "Body: ";
+/// The raw event [`TranscriptCollector::note`] records.
+const NOTE: &str = "Note: ";
 
 /// Turns lettre's raw events into transcript lines: multi-line replies merged, AUTH payloads and
 /// the message body replaced.
@@ -158,7 +166,12 @@ fn redact(raw: &[String]) -> Vec<TranscriptLine> {
     let mut after_data = false;
     let mut last_reply = String::new();
     for event in raw {
-        if let Some(bytes) = event.strip_prefix(BODY) {
+        if let Some(note) = event.strip_prefix(NOTE) {
+            out.push(TranscriptLine {
+                client: true,
+                text: format!("# {note}"),
+            });
+        } else if let Some(bytes) = event.strip_prefix(BODY) {
             last_reply.clear();
             after_data = false;
             out.push(TranscriptLine {

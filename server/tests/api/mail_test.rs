@@ -419,6 +419,7 @@ async fn oauth2_client_credentials_sign_in_with_xoauth2_and_reuse_the_token() {
     let again = run(&app, oauth("plain", "app-success", "app-secret"), "ops@example.com").await;
     assert_outcome(&again, None, 3_000);
     assert_eq!(tokens_issued("app-success").await, 1, "the token is cached");
+    assert!(again.transcript[0].text.starts_with("# OAuth2: access token for the app from the cache"), "{:?}", again.transcript[0]);
 
     // A token about to expire is fetched anew for each send.
     for _ in 0..2 {

@@ -120,6 +120,12 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
     let report = app.test_mail(&view.form, "ops@example.com").await.unwrap();
     assert_eq!(report.diagnosis, None, "{report:#?}");
     assert!(report.transcript.iter().any(|l| l.client && l.text == "AUTH XOAUTH2 <credentials hidden>"));
+    let noted = &report.transcript[0].text;
+    assert!(
+        noted.starts_with("# OAuth2: new access token for the mailbox alerts@example.com from http://127.0.0.1:")
+            && noted.ends_with("(refresh token), valid 59 min"),
+        "{noted}"
+    );
     assert_eq!(issued("refresh:app-mailbox").await, 1);
     assert_ne!(stored_refresh_token(&app), first, "the rotated refresh token is stored");
 

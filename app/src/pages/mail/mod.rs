@@ -564,11 +564,23 @@ fn ConnectedMailbox(state: FormState) -> impl IntoView {
                     </button>
                 }
             });
+            // XOAUTH2 signs in as Email Account: another account than the one connected fails.
+            let other = m.connected.clone().map(|(account, ..)| account).filter(|a| !a.is_empty()).map(|connected| {
+                let said = format!("Warning: Email Account differs from the connected mailbox {connected}: the server refuses a token for another account. Use {connected}, or sign in as the Email Account.");
+                view! {
+                    <Show when=move || !state.form.read().account.trim().eq_ignore_ascii_case(&connected)>
+                        <p class="warning" data-testid="mailbox-mismatch">
+                            {said.clone()}
+                        </p>
+                    </Show>
+                }
+            });
             let none = m.connected.is_none().then(|| view! {
                 <p class="warning" data-testid="no-mailbox">"No mailbox connected: Mailroom cannot send until one signs in."</p>
             });
             view! {
                 {connected}
+                {other}
                 {none}
                 <a class="button" id="mailbox-sign-in" href=crate::routes::OAUTH_START>{format!("Sign in with {brand}")}</a>
                 <Show when=move || state.dirty()>
