@@ -285,9 +285,8 @@ async fn malformed(server: &Server) {
         "token=&password=x&confirm=y",
         "\u{1F600}=1",
     ];
-    let mut statuses = std::collections::BTreeMap::new();
-    let mut tasks = Vec::new();
-    for i in 0..10_000usize {
+    // 64 in flight at a time.
+    let statuses = in_rounds(10_000, |i| {
         let client = client.clone();
         let url = format!("{}{}", server.url, paths[i % paths.len()]);
         let body = junk[(i / paths.len()) % junk.len()].to_string();
@@ -296,7 +295,7 @@ async fn malformed(server: &Server) {
         } else {
             "application/x-www-form-urlencoded"
         };
-        tasks.push(async move {
+        async move {
             client
                 .post(url)
                 .header("Content-Type", ct)
@@ -306,16 +305,9 @@ async fn malformed(server: &Server) {
                 .await
                 .map(|r| r.status().as_u16())
                 .unwrap_or(0)
-        });
-        if tasks.len() == 64 {
-            for s in futures_join(std::mem::take(&mut tasks)).await {
-                *statuses.entry(s).or_insert(0) += 1;
-            }
         }
-    }
-    for s in futures_join(tasks).await {
-        *statuses.entry(s).or_insert(0) += 1;
-    }
+    })
+    .await;
     println!("  statuses {statuses:?}");
     check(
         !statuses.contains_key(&500) && !statuses.contains_key(&0),
@@ -331,11 +323,9 @@ async fn api_abuse(server: &Server) {
     let url = format!("{}/api/v1/messages", server.url);
     let client = reqwest::Client::new();
     let body = r#"{"to":["ops@example.com"],"subject":"s","text":"t"}"#;
-    let mut statuses = std::collections::BTreeMap::new();
-    let mut round = tokio::task::JoinSet::new();
-    for i in 0..2_000 {
+    let mut statuses = in_rounds(2_000, |i| {
         let (client, url) = (client.clone(), url.clone());
-        round.spawn(async move {
+        async move {
             let res = client
                 .post(url)
                 .bearer_auth(format!("guess-{i:040}"))
@@ -344,16 +334,9 @@ async fn api_abuse(server: &Server) {
                 .send()
                 .await;
             res.map(|r| r.status().as_u16()).unwrap_or(0)
-        });
-        if round.len() == 64 {
-            while let Some(s) = round.join_next().await {
-                *statuses.entry(s.unwrap()).or_insert(0) += 1;
-            }
         }
-    }
-    while let Some(s) = round.join_next().await {
-        *statuses.entry(s.unwrap()).or_insert(0) += 1;
-    }
+    })
+    .await;
     let addr = server.url.trim_start_matches("http://").to_string();
     let started = Instant::now();
     for _ in 0..200 {
@@ -392,13 +375,54 @@ async fn api_abuse(server: &Server) {
     check(peak < 150, "peak RSS under 150 MB");
 }
 
-async fn futures_join<F: std::future::Future<Output = u16>>(tasks: Vec<F>) -> Vec<u16> {
-    let handles: Vec<_> = tasks.into_iter().map(|t| async move { t.await }).collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await);
+/// `n` requests, 64 at a time; how many got each status (0: no answer).
+async fn in_rounds<F, Fut>(n: usize, request: F) -> std::collections::BTreeMap<u16, usize>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = u16> + Send + 'static,
+{
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut round = tokio::task::JoinSet::new();
+    for i in 0..n {
+        round.spawn(request(i));
+        if round.len() == 64 {
+            while let Some(s) = round.join_next().await {
+                *statuses.entry(s.unwrap_or(0)).or_insert(0) += 1;
+            }
+        }
     }
-    out
+    while let Some(s) = round.join_next().await {
+        *statuses.entry(s.unwrap_or(0)).or_insert(0) += 1;
+    }
+    statuses
+}
+
+/// The OAuth2 callback is open to anyone: guessed states, long and broken queries, and sign-ins
+/// started past the bound.
+async fn sign_in_callbacks(server: &Server) {
+    println!("OAuth2 callback: 5,000 guessed states (64 at a time), 500 broken or 4 kB queries:");
+    let (rss_before, _) = server.memory();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut statuses = in_rounds(5_000, |i| {
+        let url = format!("{}/oauth/callback?state=guess-{i:043}&code=c-{i}", server.url);
+        let client = client.clone();
+        async move { client.get(url).send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    })
+    .await;
+    let guessed_ms = started.elapsed().as_secs_f64() * 1000.0 / 5_000.0;
+    let long = "a".repeat(4_000);
+    let queries = ["", "state=", "state=%00%ff", "error=access_denied", "state=a&state=b", "code=x", "%ff=%fe"];
+    for i in 0..500 {
+        let query = if i % 8 == 7 { format!("state={long}&code={long}") } else { queries[i % queries.len()].to_string() };
+        let res = client.get(format!("{}/oauth/callback?{query}", server.url)).send().await;
+        *statuses.entry(res.map(|r| r.status().as_u16()).unwrap_or(0)).or_insert(0) += 1;
+    }
+    let (rss_after, peak) = server.memory();
+    println!("  statuses {statuses:?}; a guessed state answered in {guessed_ms:.2} ms on average (64 at a time); RSS {rss_before} -> {rss_after} MiB (peak {peak} MiB)");
+    check(statuses.get(&400) == Some(&5_500), "every guessed, broken or long query refused (400)");
+    check(!statuses.contains_key(&500) && !statuses.contains_key(&0), "no 500, no dropped connection");
+    check(peak < 150, "peak RSS under 150 MB");
 }
 
 async fn next_fuzz(server: &Server) {
@@ -522,6 +546,7 @@ async fn main() {
     hostile_smtp(&server).await;
     malformed(&server).await;
     api_abuse(&server).await;
+    sign_in_callbacks(&server).await;
     next_fuzz(&Server::start()).await;
     shutdown(server).await;
 }
