@@ -546,57 +546,58 @@ fn port_changed(state: FormState) {
 #[component]
 fn ConnectedMailbox(state: FormState) -> impl IntoView {
     use crate::api::oauth::DisconnectMailbox;
-    let status = move || match state.mailbox.get() {
-        None => view! {
-            <p class="muted">"Save the settings with Sign in as a mailbox, then sign in here."</p>
-        }
-        .into_any(),
-        Some(m) => {
-            let brand = if m.provider.is_empty() { "the provider".to_string() } else { m.provider.clone() };
-            let connected = m.connected.clone().map(|(account, at, by)| {
-                let account = if account.is_empty() { "a mailbox (the provider did not name it)".to_string() } else { account };
-                view! {
-                    <p class="ok" data-testid="connected-mailbox">
-                        "Connected: " <strong>{account}</strong> ", by " {by} " " <Time at />
-                    </p>
-                    <button type="submit" class="secondary" formaction=DisconnectMailbox::url() formmethod="post" formnovalidate>
-                        "Disconnect"
-                    </button>
-                }
-            });
-            // XOAUTH2 signs in as Email Account: another account than the one connected fails.
-            let other = m.connected.clone().map(|(account, ..)| account).filter(|a| !a.is_empty()).map(|connected| {
-                let said = format!("Warning: Email Account differs from the connected mailbox {connected}: the server refuses a token for another account. Use {connected}, or sign in as the Email Account.");
-                view! {
-                    <Show when=move || !state.form.read().account.trim().eq_ignore_ascii_case(&connected)>
-                        <p class="warning" data-testid="mailbox-mismatch">
-                            {said.clone()}
-                        </p>
-                    </Show>
-                }
-            });
-            let none = m.connected.is_none().then(|| view! {
-                <p class="warning" data-testid="no-mailbox">"No mailbox connected: Mailroom cannot send until one signs in."</p>
-            });
-            view! {
-                {connected}
-                {other}
-                {none}
-                <a class="button" id="mailbox-sign-in" href=crate::routes::OAUTH_START>{format!("Sign in with {brand}")}</a>
-                <Show when=move || state.dirty()>
-                    <p class="muted">"The sign-in uses the saved settings: save your changes first."</p>
-                </Show>
-                <p class="hint">
-                    "Register this redirect URI with the app: " <code>{m.redirect_uri.clone()}</code>
-                </p>
-            }
-            .into_any()
-        }
+    // One optional part each (no type-erased branches: they cost the wasm most).
+    let mailbox = move || state.mailbox.get();
+    let unsaved = move || {
+        mailbox()
+            .is_none()
+            .then_some("Save the settings with Sign in as a mailbox, then sign in here.")
     };
+    let connected = move || {
+        mailbox().and_then(|m| m.connected).map(|(account, at, by)| {
+            let account = if account.is_empty() { "a mailbox (the provider did not name it)".to_string() } else { account };
+            view! {
+                <p class="ok" data-testid="connected-mailbox">
+                    "Connected: " <strong>{account}</strong> ", by " {by} " " <Time at />
+                </p>
+                <button type="submit" class="secondary" formaction=DisconnectMailbox::url() formmethod="post" formnovalidate>
+                    "Disconnect"
+                </button>
+            }
+        })
+    };
+    // XOAUTH2 signs in as Email Account: another account than the one connected fails.
+    let mismatch = move || {
+        let (connected, ..) = mailbox()?.connected?;
+        let differs = !connected.is_empty() && !state.form.read().account.trim().eq_ignore_ascii_case(&connected);
+        differs.then(|| format!(
+            "Warning: Email Account differs from the connected mailbox {connected}: the server refuses a token for another account. Use {connected}, or sign in as the Email Account."
+        ))
+    };
+    let none = move || {
+        mailbox()
+            .is_some_and(|m| m.connected.is_none())
+            .then_some("No mailbox connected: Mailroom cannot send until one signs in.")
+    };
+    let sign_in = move || {
+        mailbox().map(|m| {
+            let brand = if m.provider.is_empty() { "the provider".to_string() } else { m.provider };
+            view! {
+                <a class="button" id="mailbox-sign-in" href=crate::routes::OAUTH_START>{format!("Sign in with {brand}")}</a>
+                <p class="hint">"Register this redirect URI with the app: " <code>{m.redirect_uri}</code></p>
+            }
+        })
+    };
+    let dirty = move || (mailbox().is_some() && state.dirty()).then_some("The sign-in uses the saved settings: save your changes first.");
     view! {
         <div class="connected-mailbox" role="group" aria-labelledby="mailbox-heading">
             <h3 id="mailbox-heading">"Connected mailbox"</h3>
-            {status}
+            <p class="muted">{unsaved}</p>
+            {connected}
+            <p class="warning" data-testid="mailbox-mismatch">{mismatch}</p>
+            <p class="warning" data-testid="no-mailbox">{none}</p>
+            {sign_in}
+            <p class="muted">{dirty}</p>
         </div>
     }
 }
