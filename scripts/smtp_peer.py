@@ -183,6 +183,9 @@ class TokenEndpoint(http.server.BaseHTTPRequestHandler):
                 mailbox = found[3]
                 extra["id_token"] = id_token(mailbox)
             elif grant == "refresh_token":
+                if not one("scope"):
+                    # As Microsoft's endpoint: the scopes say which resource the token is for.
+                    return self.answer(400, {"error": "invalid_request", "error_description": "AADSTS90009: scope required"})
                 found = REFRESH.get(one("refresh_token"))
                 if not found or found[0] != client:
                     return self.answer(400, {

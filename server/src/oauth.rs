@@ -7,7 +7,7 @@ use crate::AppState;
 use app::api::oauth::ssr::{finish, start, Callback, Outcome};
 use app::{pages::oauth::sign_in_page, routes};
 use axum::{
-    extract::{Query, State},
+    extract::{rejection::QueryRejection, Query, State},
     http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
@@ -71,8 +71,12 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response 
     }
 }
 
-/// The provider's redirect back: `state` and `code`, or `error`.
-async fn callback(State(state): State<AppState>, Query(query): Query<Callback>) -> Response {
-    let outcome = finish(&state.server, query).await;
+/// The provider's redirect back: `state` and `code`, or `error`. A query that cannot be read
+/// (a part twice, bytes that are not UTF-8) gets the same page as an unknown state.
+async fn callback(State(state): State<AppState>, query: Result<Query<Callback>, QueryRejection>) -> Response {
+    let outcome = match query {
+        Ok(Query(query)) => finish(&state.server, query).await,
+        Err(_) => finish(&state.server, Callback::default()).await,
+    };
     page(&state, &outcome)
 }

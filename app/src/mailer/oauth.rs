@@ -68,10 +68,16 @@ fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     hex::encode(h.finalize())
 }
 
+/// The app and, for a mailbox, which connection: its account and when it was connected (not its
+/// refresh token, which the provider may rotate at every refresh).
 fn cache_key(server: &MailServer, o: &OAuthSettings) -> String {
     let endpoint = o.token_endpoint();
-    let refresh = server.mailbox.as_ref().map_or("", |m| m.refresh_token.expose());
-    digest([endpoint.as_str(), o.client_id(), server.client_secret.expose(), refresh].into_iter().chain(o.scopes()))
+    let (account, connected_at) = server.mailbox.as_ref().map_or(("", ""), |m| (m.account.as_str(), m.connected_at.as_str()));
+    digest(
+        [endpoint.as_str(), o.client_id(), server.client_secret.expose(), account, connected_at]
+            .into_iter()
+            .chain(o.scopes()),
+    )
 }
 
 fn bounded_insert<V>(map: &mut HashMap<String, V>, key: String, value: V) {
@@ -196,7 +202,12 @@ pub async fn access_token(server: &MailServer, fresh: bool) -> Result<AccessToke
                 ));
             };
             let current = RefreshToken::new(refresh_token(&mailbox.refresh_token).expose().to_string());
-            let answer = client.exchange_refresh_token(&current).request_async(&http).await;
+            // With the settings' scopes (a subset of those granted, as RFC 6749 section 6 allows):
+            // Microsoft's endpoint wants them to say which resource the token is for.
+            let request = o
+                .scopes()
+                .fold(client.exchange_refresh_token(&current), |r, s| r.add_scope(Scope::new(s.to_string())));
+            let answer = request.request_async(&http).await;
             // A provider that rotates refresh tokens (Microsoft does) sends a new one: it is
             // used from now on and kept by the store at the caller's next chance.
             if let Some(new) = answer.as_ref().ok().and_then(|a| a.refresh_token()) {

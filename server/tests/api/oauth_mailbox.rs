@@ -128,6 +128,11 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
     );
     assert_eq!(issued("refresh:app-mailbox").await, 1);
     assert_ne!(stored_refresh_token(&app), first, "the rotated refresh token is stored");
+    // The token is kept for the connection, not for its (rotated) refresh token.
+    let again = app.test_mail(&view.form, "ops@example.com").await.unwrap();
+    assert_eq!(again.diagnosis, None, "{again:#?}");
+    assert!(again.transcript[0].text.contains("from the cache"), "{:?}", again.transcript[0]);
+    assert_eq!(issued("refresh:app-mailbox").await, 1);
 
     // Disconnect: forgotten, in the history, and sends name the missing sign-in again.
     app.call(DisconnectMailbox {}).await.unwrap();
