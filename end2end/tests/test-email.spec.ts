@@ -1,4 +1,4 @@
-import { test, expect } from "./fixtures";
+import { test, expect, logIn } from "./fixtures";
 import { MailSettingsPage, PASSWORD } from "./mail-settings-page";
 
 
@@ -199,4 +199,38 @@ test("OAuth2 as a mailbox: a refused consent says so and connects nothing", asyn
   await expect(page.getByRole("alert")).toContainText("access_denied");
   await page.getByRole("link", { name: "Back to Settings › Mail Server" }).click();
   await expect(page.getByTestId("no-mailbox")).toBeVisible();
+});
+
+test("OAuth2 as a mailbox without JavaScript: save, sign in, the connected mailbox, disconnect", async ({ browser, fresh, peer }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const mail = new MailSettingsPage(await context.newPage(), fresh.url);
+  const page = mail.page;
+  await page.goto(mail.url);
+  await logIn(page);
+  await page.waitForURL(/\/settings\/mail$/);
+  const endpoint = `http://127.0.0.1:${peer.ports.oauth}/google`;
+  await mail.fill({
+    host: "localhost",
+    port: peer.ports.plain,
+    authentication: "oauth2",
+    oauthGrant: "mailbox",
+    account: "alerts@example.com",
+    fromAddress: "alerts@example.com",
+    oauthClientId: "app-nojs-mailbox",
+    oauthClientSecret: "app-secret",
+    oauthTokenUrl: `${endpoint}/token`,
+    oauthAuthUrl: `${endpoint}/authorize`,
+    oauthScopes: "https://mail.google.com/",
+  });
+  await expect(mail.field("Password")).toBeHidden();
+  await mail.saveButton.click();
+  await expect(page.getByTestId("no-mailbox")).toBeVisible();
+  await page.getByRole("link", { name: "Sign in with the provider" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Mailbox connected");
+  await page.getByRole("link", { name: "Back to Settings › Mail Server" }).click();
+  await expect(page.getByTestId("connected-mailbox")).toContainText("Connected: alerts@example.com");
+  await page.getByRole("button", { name: "Disconnect" }).click();
+  await expect(page.getByTestId("no-mailbox")).toBeVisible();
+  await expect(page.getByTestId("connected-mailbox")).toHaveCount(0);
+  await context.close();
 });
