@@ -35,7 +35,10 @@ fn page(state: &AppState, outcome: &Outcome) -> Response {
     let css = format!("/{}/main.css", state.leptos_options.site_pkg_dir);
     (
         status,
-        [(header::CONTENT_SECURITY_POLICY, PAGE_POLICY), (header::CACHE_CONTROL, "no-store")],
+        [
+            (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
         Html(sign_in_page(outcome, &css)),
     )
         .into_response()
@@ -45,13 +48,23 @@ fn page(state: &AppState, outcome: &Outcome) -> Response {
 /// refused too (SameSite=Strict already keeps the cookie from such a request).
 async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let failed = |status: u16, message: String| page(&state, &Outcome::Failed { status, message });
-    if headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site") {
-        return failed(403, "A sign-in starts from Settings \u{203a} Mail Server on this site.".into());
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return failed(
+            403,
+            "A sign-in starts from Settings \u{203a} Mail Server on this site.".into(),
+        );
     }
     let store = state.server.store.clone();
     let session = app::auth::session_id_from_headers(&headers);
     let admin = tokio::task::spawn_blocking(move || {
-        session.and_then(|id| app::auth::check_session(store.as_ref(), &id, app::clock::now_unix()).ok().flatten())
+        session.and_then(|id| {
+            app::auth::check_session(store.as_ref(), &id, app::clock::now_unix())
+                .ok()
+                .flatten()
+        })
     })
     .await
     .ok()

@@ -3,11 +3,12 @@
 //!
 //! "Sign in with …" is a link to [`crate::routes::OAUTH_START`] (a page behind the session,
 //! [`ssr::start`]), which redirects to the provider: a link, because a form's redirect to
-//! another site is refused by the pages' `form-action 'self'`. The provider sends the browser back to [`crate::routes::OAUTH_CALLBACK`] from its own
-//! site, so the SameSite=Strict session cookie does not come along: the sign-in is bound
-//! instead to a single-use `state` (256 random bits, kept here only as its SHA-256, for ten
-//! minutes) that names the admin who started it and the app it started for. The callback
-//! ([`ssr::finish`]) answers a page that links back to the settings.
+//! another site is refused by the pages' `form-action 'self'`. The provider sends the browser
+//! back to [`crate::routes::OAUTH_CALLBACK`] from its own site, so the SameSite=Strict session
+//! cookie does not come along: the sign-in is bound instead to a single-use `state` (256 random
+//! bits, kept here only as its SHA-256, for ten minutes) that names the admin who started it
+//! and the app it started for. The callback ([`ssr::finish`]) answers a page that links back to
+//! the settings.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -48,7 +49,12 @@ pub mod ssr {
 
     impl Pending {
         pub fn new(admin: String, app: String, verifier: String) -> Self {
-            Self { admin, app, verifier, started: Instant::now() }
+            Self {
+                admin,
+                app,
+                verifier,
+                started: Instant::now(),
+            }
         }
     }
 
@@ -63,7 +69,8 @@ pub mod ssr {
         /// Refused with the seconds until one expires when [`MAX_PENDING`] are under way.
         pub fn start(&mut self, state: &str, pending: Pending) -> Result<(), u64> {
             let now = pending.started;
-            self.by_state.retain(|_, p| now.duration_since(p.started) < SIGN_IN_TTL && p.admin != pending.admin);
+            self.by_state
+                .retain(|_, p| now.duration_since(p.started) < SIGN_IN_TTL && p.admin != pending.admin);
             if self.by_state.len() >= MAX_PENDING {
                 let oldest = self.by_state.values().map(|p| p.started).min().unwrap_or(now);
                 let left = SIGN_IN_TTL.saturating_sub(now.duration_since(oldest));
@@ -89,18 +96,24 @@ pub mod ssr {
             .await
             .map_err(|e| AppError::internal("a storage task failed", e))??;
         let refused = |m: &str| AppError::Refused(m.into());
-        let saved = saved.ok_or_else(|| refused("Save the mail settings first: the sign-in uses the saved app."))?;
-        let (Some(app), Some(oauth)) = (saved.value.mailbox_app(), saved.value.settings.oauth.as_ref()) else {
+        let saved =
+            saved.ok_or_else(|| refused("Save the mail settings first: the sign-in uses the saved app."))?;
+        let (Some(app), Some(oauth)) = (saved.value.mailbox_app(), saved.value.settings.oauth.as_ref())
+        else {
             return Err(refused(
                 "The saved settings do not sign in as a mailbox: choose Authentication OAuth2 and Sign in as a mailbox, save, then sign in.",
             ));
         };
-        let sign_in = crate::mailer::oauth::sign_in(oauth, &redirect_uri(ctx), saved.value.settings.account_str())
-            .map_err(AppError::Refused)?;
+        let sign_in =
+            crate::mailer::oauth::sign_in(oauth, &redirect_uri(ctx), saved.value.settings.account_str())
+                .map_err(AppError::Refused)?;
         ctx.sign_ins
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .start(&sign_in.state, Pending::new(admin.to_string(), app, sign_in.verifier))
+            .start(
+                &sign_in.state,
+                Pending::new(admin.to_string(), app, sign_in.verifier),
+            )
             .map_err(|retry_after_secs| AppError::RateLimited {
                 limit: MAX_PENDING as u32,
                 retry_after_secs,
@@ -111,7 +124,11 @@ pub mod ssr {
 
     /// Where the provider sends the browser back: registered with the app as its redirect URI.
     pub fn redirect_uri(ctx: &ServerContext) -> String {
-        format!("{}{}", ctx.public_url.trim_end_matches('/'), crate::routes::OAUTH_CALLBACK)
+        format!(
+            "{}{}",
+            ctx.public_url.trim_end_matches('/'),
+            crate::routes::OAUTH_CALLBACK
+        )
     }
 
     /// The callback's query as the provider sends it.
@@ -133,7 +150,10 @@ pub mod ssr {
     }
 
     fn failed(status: u16, message: impl Into<String>) -> Outcome {
-        Outcome::Failed { status, message: message.into() }
+        Outcome::Failed {
+            status,
+            message: message.into(),
+        }
     }
 
     /// Finishes a sign-in: checks `state`, exchanges the code for a refresh token and connects
@@ -141,7 +161,10 @@ pub mod ssr {
     /// who started it). Never needs the session.
     pub async fn finish(ctx: &ServerContext, callback: Callback) -> Outcome {
         let pending = callback.state.as_deref().and_then(|state| {
-            ctx.sign_ins.lock().unwrap_or_else(|p| p.into_inner()).take(state, Instant::now())
+            ctx.sign_ins
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(state, Instant::now())
         });
         let Some(pending) = pending else {
             return failed(
@@ -150,16 +173,26 @@ pub mod ssr {
             );
         };
         if let Some(error) = callback.error.as_deref() {
-            let described = callback.error_description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+            let described = callback
+                .error_description
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
             let advice = if error == "access_denied" {
                 "The sign-in was cancelled or consent was refused: sign in again and accept the permissions Mailroom asks for, or ask an administrator to consent for the organisation."
             } else {
                 "Check the app registration: the redirect URI shown on the settings page must be registered, and the app must be allowed to ask for the scopes."
             };
-            return failed(403, format!("The provider did not connect the mailbox: {error}{described}. {advice}"));
+            return failed(
+                403,
+                format!("The provider did not connect the mailbox: {error}{described}. {advice}"),
+            );
         }
         let Some(code) = callback.code.filter(|c| !c.is_empty()) else {
-            return failed(400, "The provider sent neither a code nor an error. Start the sign-in again.");
+            return failed(
+                400,
+                "The provider sent neither a code nor an error. Start the sign-in again.",
+            );
         };
         let saved = {
             let store = ctx.store.clone();
@@ -167,7 +200,12 @@ pub mod ssr {
         };
         let saved = match saved {
             Ok(Ok(Some(saved))) => saved,
-            Ok(Ok(None)) => return failed(409, "The mail settings were removed while signing in. Save them, then sign in again."),
+            Ok(Ok(None)) => {
+                return failed(
+                    409,
+                    "The mail settings were removed while signing in. Save them, then sign in again.",
+                )
+            }
             Ok(Err(e)) => return store_failed(e),
             Err(e) => return store_failed(e),
         };
@@ -221,7 +259,10 @@ pub mod ssr {
 
     fn store_failed(e: impl std::fmt::Display) -> Outcome {
         tracing::error!(error = %e, "mailbox sign-in: storage failed");
-        failed(500, "The connection could not be stored; the server log has the details.")
+        failed(
+            500,
+            "The connection could not be stored; the server log has the details.",
+        )
     }
 
     #[cfg(test)]
@@ -231,11 +272,17 @@ pub mod ssr {
         #[test]
         fn a_state_is_taken_once_and_each_admin_has_one_sign_in() {
             let mut p = PendingSignIns::default();
-            p.start("s1", Pending::new("a".into(), "app".into(), "v".into())).unwrap();
-            p.start("s2", Pending::new("b".into(), "app".into(), "v".into())).unwrap();
-            p.start("s3", Pending::new("a".into(), "app".into(), "v".into())).unwrap();
+            p.start("s1", Pending::new("a".into(), "app".into(), "v".into()))
+                .unwrap();
+            p.start("s2", Pending::new("b".into(), "app".into(), "v".into()))
+                .unwrap();
+            p.start("s3", Pending::new("a".into(), "app".into(), "v".into()))
+                .unwrap();
             let now = Instant::now();
-            assert!(p.take("s1", now).is_none(), "replaced by the same admin's newer sign-in");
+            assert!(
+                p.take("s1", now).is_none(),
+                "replaced by the same admin's newer sign-in"
+            );
             assert_eq!(p.take("s2", now).map(|x| x.admin).as_deref(), Some("b"));
             assert!(p.take("s2", now).is_none(), "single use");
             assert!(p.take("s3", now + SIGN_IN_TTL).is_none(), "expired");
@@ -246,7 +293,11 @@ pub mod ssr {
         fn sign_ins_under_way_are_bounded() {
             let mut p = PendingSignIns::default();
             for i in 0..MAX_PENDING {
-                p.start(&format!("s{i}"), Pending::new(format!("admin{i}"), "app".into(), "v".into())).unwrap();
+                p.start(
+                    &format!("s{i}"),
+                    Pending::new(format!("admin{i}"), "app".into(), "v".into()),
+                )
+                .unwrap();
             }
             let refused = p.start("one more", Pending::new("late".into(), "app".into(), "v".into()));
             assert!(matches!(refused, Err(secs) if secs > 0 && secs <= SIGN_IN_TTL.as_secs()));

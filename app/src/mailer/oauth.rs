@@ -7,13 +7,13 @@ use super::SendFailure;
 use crate::domain::{Grant, MailServer, OAuthSettings, Password};
 use crate::report::Diagnosis;
 use oauth2::basic::{
-    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
-    BasicTokenType,
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
-    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -72,11 +72,20 @@ fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
 /// refresh token, which the provider may rotate at every refresh).
 fn cache_key(server: &MailServer, o: &OAuthSettings) -> String {
     let endpoint = o.token_endpoint();
-    let (account, connected_at) = server.mailbox.as_ref().map_or(("", ""), |m| (m.account.as_str(), m.connected_at.as_str()));
+    let (account, connected_at) = server
+        .mailbox
+        .as_ref()
+        .map_or(("", ""), |m| (m.account.as_str(), m.connected_at.as_str()));
     digest(
-        [endpoint.as_str(), o.client_id(), server.client_secret.expose(), account, connected_at]
-            .into_iter()
-            .chain(o.scopes()),
+        [
+            endpoint.as_str(),
+            o.client_id(),
+            server.client_secret.expose(),
+            account,
+            connected_at,
+        ]
+        .into_iter()
+        .chain(o.scopes()),
     )
 }
 
@@ -90,14 +99,20 @@ fn bounded_insert<V>(map: &mut HashMap<String, V>, key: String, value: V) {
 /// The mailbox's newest refresh token: a rotated one not yet stored, else the stored one.
 fn refresh_token(stored: &Password) -> Password {
     let rotated = ROTATED.lock().unwrap_or_else(|p| p.into_inner());
-    rotated.get(&digest([stored.expose()])).cloned().unwrap_or_else(|| stored.clone())
+    rotated
+        .get(&digest([stored.expose()]))
+        .cloned()
+        .unwrap_or_else(|| stored.clone())
 }
 
 /// A refresh token the provider replaced for `server`'s mailbox: (the stored one, the new
 /// one), for the store to keep. Taken once.
 pub fn take_rotated(server: &MailServer) -> Option<(Password, Password)> {
     let stored = &server.mailbox.as_ref()?.refresh_token;
-    let new = ROTATED.lock().unwrap_or_else(|p| p.into_inner()).remove(&digest([stored.expose()]))?;
+    let new = ROTATED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&digest([stored.expose()]))?;
     Some((stored.clone(), new))
 }
 
@@ -107,13 +122,21 @@ fn http_client(timeout: Duration) -> Result<reqwest::Client, SendFailure> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .build()
-        .map_err(|e| SendFailure::new(Diagnosis::TokenEndpoint, format!("No HTTP client for the token endpoint: {e}.")))
+        .map_err(|e| {
+            SendFailure::new(
+                Diagnosis::TokenEndpoint,
+                format!("No HTTP client for the token endpoint: {e}."),
+            )
+        })
 }
 
 fn client(o: &OAuthSettings, secret: &Password) -> Result<Client<EndpointNotSet, EndpointSet>, SendFailure> {
     let endpoint = o.token_endpoint();
     let token_url = TokenUrl::new(endpoint.clone()).map_err(|e| {
-        SendFailure::new(Diagnosis::TokenEndpoint, format!("The token endpoint {endpoint} is not a URL: {e}."))
+        SendFailure::new(
+            Diagnosis::TokenEndpoint,
+            format!("The token endpoint {endpoint} is not a URL: {e}."),
+        )
     })?;
     Ok(Client::new(ClientId::new(o.client_id().to_string()))
         .set_client_secret(ClientSecret::new(secret.expose().to_string()))
@@ -122,11 +145,18 @@ fn client(o: &OAuthSettings, secret: &Password) -> Result<Client<EndpointNotSet,
 }
 
 /// A token endpoint's refusal as a diagnosis.
-fn refused(endpoint: &str, grant: Grant, e: RequestTokenError<oauth2::HttpClientError<reqwest::Error>, BasicErrorResponse>) -> SendFailure {
+fn refused(
+    endpoint: &str,
+    grant: Grant,
+    e: RequestTokenError<oauth2::HttpClientError<reqwest::Error>, BasicErrorResponse>,
+) -> SendFailure {
     let unreachable = |what: String| SendFailure::new(Diagnosis::TokenEndpoint, what);
     match e {
         RequestTokenError::ServerResponse(r) => {
-            let described = r.error_description().map(|d| format!(" ({d})")).unwrap_or_default();
+            let described = r
+                .error_description()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
             let diagnosis = match r.error() {
                 BasicErrorResponseType::InvalidClient => Diagnosis::OAuthClientRejected,
                 // The refresh token expired or was revoked (consent withdrawn, password changed).
@@ -135,11 +165,21 @@ fn refused(endpoint: &str, grant: Grant, e: RequestTokenError<oauth2::HttpClient
             };
             SendFailure {
                 reply: Some(format!("{}{described}", r.error())),
-                ..SendFailure::new(diagnosis, format!("The token endpoint refused the request: {}{described}.", r.error()))
+                ..SendFailure::new(
+                    diagnosis,
+                    format!(
+                        "The token endpoint refused the request: {}{described}.",
+                        r.error()
+                    ),
+                )
             }
         }
-        RequestTokenError::Request(e) => unreachable(format!("The token endpoint {endpoint} could not be reached: {e}.")),
-        RequestTokenError::Parse(e, _) => unreachable(format!("The token endpoint {endpoint} did not answer with a token: {e}.")),
+        RequestTokenError::Request(e) => unreachable(format!(
+            "The token endpoint {endpoint} could not be reached: {e}."
+        )),
+        RequestTokenError::Parse(e, _) => unreachable(format!(
+            "The token endpoint {endpoint} did not answer with a token: {e}."
+        )),
         RequestTokenError::Other(e) => unreachable(format!("The token endpoint {endpoint} failed: {e}.")),
     }
 }
@@ -164,7 +204,10 @@ fn whose(server: &MailServer, o: &OAuthSettings) -> String {
 /// refresh token).
 pub async fn access_token(server: &MailServer, fresh: bool) -> Result<AccessToken, SendFailure> {
     let Some(o) = server.settings.oauth.as_ref() else {
-        return Err(SendFailure::new(Diagnosis::OAuthRefused, "OAuth2 is chosen but not set up."));
+        return Err(SendFailure::new(
+            Diagnosis::OAuthRefused,
+            "OAuth2 is chosen but not set up.",
+        ));
     };
     let key = cache_key(server, o);
     if !fresh {
@@ -255,10 +298,17 @@ pub fn sign_in(o: &OAuthSettings, redirect_uri: &str, login_hint: &str) -> Resul
         .authorization_endpoint()
         .ok_or("Enter the authorization endpoint (the provider preset fills it)")?;
     let client: Client<EndpointSet, EndpointNotSet> = Client::new(ClientId::new(o.client_id().to_string()))
-        .set_auth_uri(AuthUrl::new(auth).map_err(|e| format!("The authorization endpoint is not a URL: {e}"))?)
-        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(|e| format!("The redirect URI is not a URL: {e}"))?);
+        .set_auth_uri(
+            AuthUrl::new(auth).map_err(|e| format!("The authorization endpoint is not a URL: {e}"))?,
+        )
+        .set_redirect_uri(
+            RedirectUrl::new(redirect_uri.to_string())
+                .map_err(|e| format!("The redirect URI is not a URL: {e}"))?,
+        );
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let google = o.authorization_endpoint().is_some_and(|u| u.starts_with("https://accounts.google.com/"));
+    let google = o
+        .authorization_endpoint()
+        .is_some_and(|u| u.starts_with("https://accounts.google.com/"));
     let mut scopes: Vec<&str> = o.scopes().collect();
     for extra in ["openid", "email"] {
         if !scopes.contains(&extra) {
@@ -270,7 +320,9 @@ pub fn sign_in(o: &OAuthSettings, redirect_uri: &str, login_hint: &str) -> Resul
     }
     let mut request = scopes
         .into_iter()
-        .fold(client.authorize_url(CsrfToken::new_random), |r, s| r.add_scope(Scope::new(s.to_string())))
+        .fold(client.authorize_url(CsrfToken::new_random), |r, s| {
+            r.add_scope(Scope::new(s.to_string()))
+        })
         .set_pkce_challenge(challenge)
         .add_extra_param("prompt", "consent");
     if google {
@@ -303,8 +355,12 @@ pub async fn finish_sign_in(
     verifier: &str,
 ) -> Result<Connected, SendFailure> {
     let endpoint = o.token_endpoint();
-    let redirect = RedirectUrl::new(redirect_uri.to_string())
-        .map_err(|e| SendFailure::new(Diagnosis::TokenEndpoint, format!("The redirect URI is not a URL: {e}.")))?;
+    let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|e| {
+        SendFailure::new(
+            Diagnosis::TokenEndpoint,
+            format!("The redirect URI is not a URL: {e}."),
+        )
+    })?;
     let client = client(o, secret)?.set_redirect_uri(redirect);
     let answer = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
@@ -320,7 +376,12 @@ pub async fn finish_sign_in(
     };
     // The id token came straight from the token endpoint over TLS, which OpenID Connect
     // accepts in place of checking its signature (Core 1.0, 3.1.3.7); only its name is read.
-    let account = answer.extra_fields().id_token.as_deref().and_then(id_token_account).unwrap_or_default();
+    let account = answer
+        .extra_fields()
+        .id_token
+        .as_deref()
+        .and_then(id_token_account)
+        .unwrap_or_default();
     Ok(Connected {
         refresh_token: Password::new(refresh.secret().clone()),
         account,
@@ -350,15 +411,29 @@ mod tests {
     fn jwt(claims: serde_json::Value) -> String {
         use base64::Engine;
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.sig", e.encode(b"{\"alg\":\"none\"}"), e.encode(claims.to_string()))
+        format!(
+            "{}.{}.sig",
+            e.encode(b"{\"alg\":\"none\"}"),
+            e.encode(claims.to_string())
+        )
     }
 
     #[test]
     fn the_id_token_names_the_mailbox() {
-        assert_eq!(id_token_account(&jwt(serde_json::json!({"email": "a@example.com"}))).as_deref(), Some("a@example.com"));
+        assert_eq!(
+            id_token_account(&jwt(serde_json::json!({"email": "a@example.com"}))).as_deref(),
+            Some("a@example.com")
+        );
         let ms = jwt(serde_json::json!({"preferred_username": "b@contoso.com", "name": "B"}));
         assert_eq!(id_token_account(&ms).as_deref(), Some("b@contoso.com"));
-        for bad in ["", "a", "a.b.c", "a.!!!.c", &jwt(serde_json::json!({"sub": "x"})), &jwt(serde_json::json!({"email": 5}))] {
+        for bad in [
+            "",
+            "a",
+            "a.b.c",
+            "a.!!!.c",
+            &jwt(serde_json::json!({"sub": "x"})),
+            &jwt(serde_json::json!({"email": 5})),
+        ] {
             assert_eq!(id_token_account(bad), None, "{bad}");
         }
         let control = jwt(serde_json::json!({"email": "a@example.com\r\nBcc: x"}));
@@ -376,14 +451,22 @@ mod tests {
             scopes: "https://mail.google.com/".into(),
         };
         let google = OAuthSettings::parse(&wire).unwrap();
-        let s = sign_in(&google, "https://mailroom.example/oauth/callback", "a@example.com").unwrap();
+        let s = sign_in(
+            &google,
+            "https://mailroom.example/oauth/callback",
+            "a@example.com",
+        )
+        .unwrap();
         let url = url::Url::parse(&s.url).unwrap();
         let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["code_challenge_method"], "S256");
         assert_eq!(q["state"], s.state);
         assert_eq!(q["scope"], "https://mail.google.com/ openid email");
-        assert_eq!((q["access_type"].as_str(), q["prompt"].as_str()), ("offline", "consent"));
+        assert_eq!(
+            (q["access_type"].as_str(), q["prompt"].as_str()),
+            ("offline", "consent")
+        );
         assert_eq!(q["login_hint"], "a@example.com");
         assert_eq!(q["redirect_uri"], "https://mailroom.example/oauth/callback");
         assert!(s.verifier.len() >= 43);
@@ -396,9 +479,14 @@ mod tests {
         })
         .unwrap();
         let url = url::Url::parse(&sign_in(&m365, "https://m.example/cb", "").unwrap().url).unwrap();
-        assert!(url.as_str().starts_with("https://login.microsoftonline.com/contoso/oauth2/v2.0/authorize?"));
+        assert!(url
+            .as_str()
+            .starts_with("https://login.microsoftonline.com/contoso/oauth2/v2.0/authorize?"));
         let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
-        assert_eq!(q["scope"], "https://outlook.office.com/SMTP.Send offline_access openid email");
+        assert_eq!(
+            q["scope"],
+            "https://outlook.office.com/SMTP.Send offline_access openid email"
+        );
         assert!(!q.contains_key("access_type") && !q.contains_key("login_hint"));
     }
 }

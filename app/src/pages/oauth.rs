@@ -10,7 +10,11 @@ use leptos::prelude::*;
 pub fn sign_in_page(outcome: &Outcome, css: &str) -> String {
     let (title, body) = match outcome {
         Outcome::Connected { account } => {
-            let named = if account.is_empty() { "The mailbox".to_string() } else { account.clone() };
+            let named = if account.is_empty() {
+                "The mailbox".to_string()
+            } else {
+                account.clone()
+            };
             (
                 "Mailbox connected",
                 view! {

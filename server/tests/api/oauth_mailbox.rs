@@ -5,7 +5,7 @@
 
 use crate::helpers::{peer, peer_form, save_settings, spawn_app, until, TestApp};
 use app::{
-    api::{oauth::DisconnectMailbox, activity::QueueTestMail},
+    api::{activity::QueueTestMail, oauth::DisconnectMailbox},
     domain::{Field, MailServerForm},
     report::Diagnosis,
     store::{AuditStore, MailSettingsStore},
@@ -30,7 +30,10 @@ fn mailbox_form(client: &str) -> MailServerForm {
 
 /// A browser without this site's cookies: how the provider's redirect back arrives.
 fn cross_site_browser() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// What one redirect answered: status and Location.
@@ -40,19 +43,30 @@ async fn get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> (
         request = request.header(*k, *v);
     }
     let res = request.send().await.unwrap();
-    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
     (res.status().as_u16(), location, res.text().await.unwrap())
 }
 
 /// "Sign in with …" as the browser runs it: the app's redirect to the provider, the provider's
 /// redirect back, and the callback; returns the callback's status, page and URL.
 async fn sign_in(app: &TestApp) -> (u16, String, String) {
-    let (status, provider, body) =
-        get(&app.client, &format!("{}/oauth/start", app.url), &[("sec-fetch-site", "same-origin")]).await;
+    let (status, provider, body) = get(
+        &app.client,
+        &format!("{}/oauth/start", app.url),
+        &[("sec-fetch-site", "same-origin")],
+    )
+    .await;
     assert_eq!(status, 303, "{body}");
     let (status, callback, body) = get(&cross_site_browser(), &provider, &[]).await;
     assert_eq!(status, 302, "the peer approves at once: {body}");
-    assert!(callback.starts_with(&format!("{}/oauth/callback?", app.url)), "{callback}");
+    assert!(
+        callback.starts_with(&format!("{}/oauth/callback?", app.url)),
+        "{callback}"
+    );
     let (status, _, page) = get(&cross_site_browser(), &callback, &[]).await;
     (status, page, callback)
 }
@@ -70,7 +84,13 @@ async fn issued(key: &str) -> u64 {
 
 fn stored_refresh_token(app: &TestApp) -> String {
     let saved = app.store.load_mail().unwrap().unwrap();
-    saved.value.mailbox.expect("a mailbox is connected").refresh_token.expose().to_string()
+    saved
+        .value
+        .mailbox
+        .expect("a mailbox is connected")
+        .refresh_token
+        .expose()
+        .to_string()
 }
 
 #[tokio::test]
@@ -89,17 +109,34 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
     assert!(report.advice.join(" ").contains("Sign in"), "{:?}", report.advice);
 
     // The redirect to the provider carries PKCE, the state, the login hint and offline access.
-    let (_, provider, _) = get(&app.client, &format!("{}/oauth/start", app.url), &[("sec-fetch-site", "same-origin")]).await;
-    let query: std::collections::HashMap<String, String> =
-        url::Url::parse(&provider).unwrap().query_pairs().into_owned().collect();
-    assert!(provider.contains("/contoso/oauth2/v2.0/authorize?"), "tenant filled in: {provider}");
+    let (_, provider, _) = get(
+        &app.client,
+        &format!("{}/oauth/start", app.url),
+        &[("sec-fetch-site", "same-origin")],
+    )
+    .await;
+    let query: std::collections::HashMap<String, String> = url::Url::parse(&provider)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert!(
+        provider.contains("/contoso/oauth2/v2.0/authorize?"),
+        "tenant filled in: {provider}"
+    );
     assert_eq!(query["code_challenge_method"], "S256");
     assert_eq!(query["login_hint"], "alerts@example.com");
-    assert!(query["scope"].contains("offline_access") && query["scope"].contains("openid"), "{query:?}");
+    assert!(
+        query["scope"].contains("offline_access") && query["scope"].contains("openid"),
+        "{query:?}"
+    );
 
     let (status, page, callback) = sign_in(&app).await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("alerts@example.com</strong> is connected"), "{page}");
+    assert!(
+        page.contains("alerts@example.com</strong> is connected"),
+        "{page}"
+    );
     assert!(page.contains("href=\"/settings/mail\""), "a link back: {page}");
     let (again, _, used) = get(&cross_site_browser(), &callback, &[]).await;
     assert_eq!(again, 400, "a state is used once: {used}");
@@ -107,31 +144,55 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
 
     let view = app.load().await.unwrap();
     let (account, _, by) = view.mailbox.clone().unwrap().connected.expect("connected");
-    assert_eq!((account.as_str(), by.as_str()), ("alerts@example.com", crate::helpers::ADMIN));
+    assert_eq!(
+        (account.as_str(), by.as_str()),
+        ("alerts@example.com", crate::helpers::ADMIN)
+    );
     assert_eq!(view.version, 2, "connecting is a version of its own");
     let history = app.store.recent_audit(1).unwrap()[0].changes[0].describe();
-    assert_eq!(history, "connected the mailbox \u{201c}alerts@example.com\u{201d} (OAuth2)");
+    assert_eq!(
+        history,
+        "connected the mailbox \u{201c}alerts@example.com\u{201d} (OAuth2)"
+    );
     let first = stored_refresh_token(&app);
     let page = app.page("/settings/mail").await;
-    assert!(page.contains("Sign in with") && page.contains("alerts@example.com"), "the page shows the mailbox");
-    assert!(!page.contains(&first) && !page.contains("app-secret"), "no token or secret on the page");
+    assert!(
+        page.contains("Sign in with") && page.contains("alerts@example.com"),
+        "the page shows the mailbox"
+    );
+    assert!(
+        !page.contains(&first) && !page.contains("app-secret"),
+        "no token or secret on the page"
+    );
 
     // A send gets an access token with the refresh token and signs in as the mailbox.
     let report = app.test_mail(&view.form, "ops@example.com").await.unwrap();
     assert_eq!(report.diagnosis, None, "{report:#?}");
-    assert!(report.transcript.iter().any(|l| l.client && l.text == "AUTH XOAUTH2 <credentials hidden>"));
+    assert!(report
+        .transcript
+        .iter()
+        .any(|l| l.client && l.text == "AUTH XOAUTH2 <credentials hidden>"));
     let noted = &report.transcript[0].text;
     assert!(
-        noted.starts_with("# OAuth2: new access token for the mailbox alerts@example.com from http://127.0.0.1:")
-            && noted.ends_with("(refresh token), valid 59 min"),
+        noted.starts_with(
+            "# OAuth2: new access token for the mailbox alerts@example.com from http://127.0.0.1:"
+        ) && noted.ends_with("(refresh token), valid 59 min"),
         "{noted}"
     );
     assert_eq!(issued("refresh:app-mailbox").await, 1);
-    assert_ne!(stored_refresh_token(&app), first, "the rotated refresh token is stored");
+    assert_ne!(
+        stored_refresh_token(&app),
+        first,
+        "the rotated refresh token is stored"
+    );
     // The token is kept for the connection, not for its (rotated) refresh token.
     let again = app.test_mail(&view.form, "ops@example.com").await.unwrap();
     assert_eq!(again.diagnosis, None, "{again:#?}");
-    assert!(again.transcript[0].text.contains("from the cache"), "{:?}", again.transcript[0]);
+    assert!(
+        again.transcript[0].text.contains("from the cache"),
+        "{:?}",
+        again.transcript[0]
+    );
     assert_eq!(issued("refresh:app-mailbox").await, 1);
 
     // Disconnect: forgotten, in the history, and sends name the missing sign-in again.
@@ -139,7 +200,10 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
     let view = app.load().await.unwrap();
     assert_eq!(view.mailbox.unwrap().connected, None);
     let history = app.store.recent_audit(1).unwrap()[0].changes[0].describe();
-    assert_eq!(history, "disconnected the mailbox \u{201c}alerts@example.com\u{201d}");
+    assert_eq!(
+        history,
+        "disconnected the mailbox \u{201c}alerts@example.com\u{201d}"
+    );
     let report = app.test_mail(&view.form, "ops@example.com").await.unwrap();
     assert_eq!(report.diagnosis, Some(Diagnosis::MailboxSignIn));
 }
@@ -152,9 +216,16 @@ async fn expired_tokens_are_refreshed_and_a_revoked_consent_pauses_the_outbox_un
     assert_eq!(sign_in(&app).await.0, 200);
     let form = app.load().await.unwrap().form;
     for _ in 0..2 {
-        assert_eq!(app.test_mail(&form, "ops@example.com").await.unwrap().diagnosis, None);
+        assert_eq!(
+            app.test_mail(&form, "ops@example.com").await.unwrap().diagnosis,
+            None
+        );
     }
-    assert_eq!(issued("refresh:short-mailbox").await, 2, "an expired token is fetched again");
+    assert_eq!(
+        issued("refresh:short-mailbox").await,
+        2,
+        "an expired token is fetched again"
+    );
 
     // The mailbox's owner withdraws consent: the provider refuses the refresh token.
     reqwest::Client::new()
@@ -193,7 +264,11 @@ async fn every_refusal_of_a_sign_in_says_what_to_do() {
 
     // No session: to the login page. From another site: refused.
     let (status, location, _) = get(&cross_site_browser(), &start, &[]).await;
-    assert_eq!((status, location.starts_with("/login")), (303, true), "{location}");
+    assert_eq!(
+        (status, location.starts_with("/login")),
+        (303, true),
+        "{location}"
+    );
     save_settings(&app, &mailbox_form("deny-mailbox")).await;
     let (status, _, _) = get(&app.client, &start, &[("sec-fetch-site", "cross-site")]).await;
     assert_eq!(status, 403);
@@ -201,11 +276,19 @@ async fn every_refusal_of_a_sign_in_says_what_to_do() {
     // The mailbox refuses consent.
     let (status, page, _) = sign_in(&app).await;
     assert_eq!(status, 403, "{page}");
-    assert!(page.contains("access_denied") && page.contains("consent"), "{page}");
+    assert!(
+        page.contains("access_denied") && page.contains("consent"),
+        "{page}"
+    );
 
     // A callback that no sign-in started, or without its parts.
     for query in ["", "?state=made-up&code=x", "?state=%00%ff&code=", "?error=x"] {
-        let (status, _, page) = get(&cross_site_browser(), &format!("{}/oauth/callback{query}", app.url), &[]).await;
+        let (status, _, page) = get(
+            &cross_site_browser(),
+            &format!("{}/oauth/callback{query}", app.url),
+            &[],
+        )
+        .await;
         assert_eq!(status, 400, "{query}: {page}");
         assert!(page.contains("Start it again"), "{page}");
     }
