@@ -56,9 +56,12 @@ pub fn changes(old: Option<&MailServer>, new: &MailServer) -> Vec<Change> {
             }
         })
         .collect();
-    let account = |m: Option<&crate::domain::Mailbox>| m.map(|m| (m.account.clone(), m.refresh_token.clone()));
-    match (account(old.mailbox.as_ref()), account(new.mailbox.as_ref())) {
+    // A connection is its account and when it was made (its refresh token may rotate); signing
+    // in again as the same account is one "connected".
+    let connection = |m: Option<&crate::domain::Mailbox>| m.map(|m| (m.account.clone(), m.connected_at.clone()));
+    match (connection(old.mailbox.as_ref()), connection(new.mailbox.as_ref())) {
         (before, after) if before == after => {}
+        (Some((before, _)), Some((account, _))) if before == account => out.push(Change::MailboxConnected { account }),
         (before, after) => {
             out.extend(before.map(|(account, _)| Change::MailboxDisconnected { account }));
             out.extend(after.map(|(account, _)| Change::MailboxConnected { account }));

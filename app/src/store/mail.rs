@@ -180,7 +180,15 @@ impl MailSettingsStore for SledStore {
             if version != expected {
                 return Err(StoreError::Conflict { current: version, saved_at });
             }
-            Ok(Some(value.clone()))
+            // The same connection keeps the stored refresh token: a rotation may have replaced
+            // it after this value was built from an older load.
+            let mut value = value.clone();
+            if let (Some(new), Some(stored)) = (value.mailbox.as_mut(), current.and_then(|c| c.value.mailbox.as_ref())) {
+                if (&new.app, &new.account, &new.connected_at) == (&stored.app, &stored.account, &stored.connected_at) {
+                    new.refresh_token = stored.refresh_token.clone();
+                }
+            }
+            Ok(Some(value))
         })?;
         // `next` always writes; `None` cannot come back.
         written.ok_or(StoreError::Conflict { current: expected, saved_at: String::new() })
@@ -349,8 +357,16 @@ pub(crate) mod tests {
         assert!(!store.rotate_refresh_token(&Password::new("rt-0".into()), Password::new("rt-2".into())).unwrap());
         assert!(store.rotate_refresh_token(&Password::new("rt-1".into()), Password::new("rt-2".into())).unwrap());
         let loaded = store.load_mail().unwrap().unwrap();
-        assert_eq!((loaded.version, loaded.value.mailbox.unwrap().refresh_token.expose()), (2, "rt-2"));
+        assert_eq!((loaded.version, loaded.value.mailbox.as_ref().unwrap().refresh_token.expose()), (2, "rt-2"));
         assert_eq!(store.recent_audit(10).unwrap().len(), 2);
+
+        // A save built before that rotation keeps the stored (newer) token.
+        let mut stale = loaded.value.clone();
+        stale.mailbox.as_mut().unwrap().refresh_token = Password::new("rt-1".into());
+        let saved = store.save_mail(2, stale, "admin@example.com").unwrap();
+        assert_eq!((saved.version, saved.value.mailbox.unwrap().refresh_token.expose()), (3, "rt-2"));
+        assert_eq!(store.load_mail().unwrap().unwrap().value.mailbox.unwrap().refresh_token.expose(), "rt-2");
+        let loaded = store.load_mail().unwrap().unwrap();
 
         // A save of the same app keeps the mailbox; another app drops it, in the history.
         let same = MailServer::from_form(
@@ -366,8 +382,16 @@ pub(crate) mod tests {
         assert_eq!(other.mailbox, None);
         assert!(changes(Some(&same), &other).contains(&Change::MailboxDisconnected { account: "alerts@example.com".into() }));
 
+        // Signing in again as the same account is one "connected", whatever the token.
+        let mut again = same.clone();
+        again.mailbox = Some(Mailbox { connected_at: "2026-11-28T09:00:00Z".into(), ..mailbox(app.clone(), "rt-9") });
+        assert_eq!(changes(Some(&same), &again), vec![Change::MailboxConnected { account: "alerts@example.com".into() }]);
+        let mut rotated = same.clone();
+        rotated.mailbox.as_mut().unwrap().refresh_token = Password::new("rt-10".into());
+        assert_eq!(changes(Some(&same), &rotated), vec![Change::Unchanged], "a rotation is no change");
+
         let gone = store.disconnect_mailbox("admin@example.com").unwrap().unwrap();
-        assert_eq!((gone.version, gone.value.mailbox), (3, None));
+        assert_eq!((gone.version, gone.value.mailbox), (4, None));
         assert_eq!(store.recent_audit(1).unwrap()[0].changes, vec![Change::MailboxDisconnected { account: "alerts@example.com".into() }]);
         assert!(store.disconnect_mailbox("a").unwrap().is_none(), "nothing to disconnect: no version");
     }
