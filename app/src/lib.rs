@@ -60,23 +60,39 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             resp.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
-    let css = format!("/{}/main.css", options.site_pkg_dir);
+    let css = stylesheet_href(&options);
     // For the pages with islands, which add their own `<HydrationScripts>`.
     provide_context(options.clone());
     view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <link rel="icon" href="data:," />
-                <link rel="stylesheet" href=css />
+            <DocumentHead css>
                 <MetaTags />
-            </head>
+            </DocumentHead>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Where the stylesheet is served (its URL carries the build's version).
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    format!("/{}/main.css", options.site_pkg_dir)
+}
+
+/// Every document's `<head>`: encoding, viewport, no favicon request, the stylesheet, then
+/// `children` (the page's title).
+#[component]
+pub fn DocumentHead(css: String, children: Children) -> impl IntoView {
+    view! {
+        <head>
+            <meta charset="utf-8" />
+            <meta name="viewport" content="width=device-width, initial-scale=1" />
+            <link rel="icon" href="data:," />
+            <link rel="stylesheet" href=css />
+            {children()}
+        </head>
     }
 }
 

@@ -1,4 +1,4 @@
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type Page } from "@playwright/test";
 import { MailroomServer, ADMIN_EMAIL, ADMIN_PASSWORD } from "./server";
 import { SmtpPeer } from "./smtp-peer";
 
@@ -69,6 +69,19 @@ export async function logIn(page: Page, password = ADMIN_PASSWORD) {
   await page.getByLabel("Email").fill(ADMIN_EMAIL);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Log in" }).click();
+}
+
+/**
+ * A browser context with JavaScript off, logged in, on Settings › Mail Server of the server at
+ * `serverUrl`. The caller closes the context.
+ */
+export async function pageWithoutScript(browser: Browser, serverUrl: string) {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${serverUrl}/settings/mail`);
+  await logIn(page);
+  await page.waitForURL(/\/settings\/mail$/);
+  return { context, page };
 }
 
 /**

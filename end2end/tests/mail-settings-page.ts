@@ -41,6 +41,28 @@ export const VALID: MailForm = {
 };
 
 /**
+ * OAuth2 as the mailbox alerts@example.com through the test peer: SMTP listener `smtpPort`,
+ * its OAuth2 server on `oauthPort` (Google-like endpoints), app `clientId`.
+ */
+export function mailboxForm(smtpPort: number, oauthPort: number, clientId: string): MailForm {
+  const endpoint = `http://127.0.0.1:${oauthPort}/google`;
+  return {
+    host: "localhost",
+    port: smtpPort,
+    encryption: "none",
+    authentication: "oauth2",
+    oauthGrant: "mailbox",
+    account: "alerts@example.com",
+    fromAddress: "alerts@example.com",
+    oauthClientId: clientId,
+    oauthClientSecret: "app-secret",
+    oauthTokenUrl: `${endpoint}/token`,
+    oauthAuthUrl: `${endpoint}/authorize`,
+    oauthScopes: "https://mail.google.com/",
+  };
+}
+
+/**
  * The page object of Settings › Mail Server: every spec fills, saves and tests the form through
  * these methods, by label and role, as an admin would.
  */
@@ -189,28 +211,22 @@ export class MailSettingsPage {
   }
 
   /**
-   * Gmail's preset pointed at the test peer (SMTP listener `smtpPort`, OAuth2 server
-   * `oauthPort`) as app `clientId`, saved; then "Sign in with …" through the browser: the
-   * peer approves at once and sends the browser back to the page that says so.
+   * Gmail's preset with {@link mailboxForm}, saved; then "Sign in with …" through the browser:
+   * the peer answers at once (approves, or refuses consent for a deny-* client) and sends the
+   * browser back to the page titled `outcome`.
    */
-  async connectMailbox(smtpPort: number, oauthPort: number, clientId: string) {
+  async connectMailbox(smtpPort: number, oauthPort: number, clientId: string, outcome = "Mailbox connected") {
     await this.page.getByLabel("Provider").selectOption({ label: "Gmail" });
-    const endpoint = `http://127.0.0.1:${oauthPort}/google`;
-    await this.fill({
-      host: "localhost",
-      port: smtpPort,
-      encryption: "none",
-      account: "alerts@example.com",
-      fromAddress: "alerts@example.com",
-      oauthClientId: clientId,
-      oauthClientSecret: "app-secret",
-      oauthTokenUrl: `${endpoint}/token`,
-      oauthAuthUrl: `${endpoint}/authorize`,
-    });
+    await this.fill(mailboxForm(smtpPort, oauthPort, clientId));
     await this.save();
     await expect(this.page.getByTestId("no-mailbox")).toBeVisible();
+    await this.signInWithProvider(outcome);
+  }
+
+  /** Follows "Sign in with the provider" to the page the sign-in ends on, titled `outcome`. */
+  async signInWithProvider(outcome: string) {
     await this.page.getByRole("link", { name: "Sign in with the provider" }).click();
-    await expect(this.page.getByRole("heading", { level: 1 })).toHaveText("Mailbox connected");
+    await expect(this.page.getByRole("heading", { level: 1 })).toHaveText(outcome);
   }
 
   /** Clicks "Test Email Server" and waits for the result card. */

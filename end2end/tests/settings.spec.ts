@@ -1,4 +1,4 @@
-import { test, expect, logIn } from "./fixtures";
+import { test, expect, pageWithoutScript } from "./fixtures";
 import { MailSettingsPage, PASSWORD, VALID } from "./mail-settings-page";
 
 // `fresh`: each test gets its own server and data dir, so saves do not leak between tests.
@@ -176,12 +176,8 @@ it("leaving with unsaved changes asks for confirmation", async ({ page, fresh })
 });
 
 it("without JavaScript the form saves and shows server-side errors with the values kept", async ({ browser, fresh }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const mail = new MailSettingsPage(await context.newPage(), fresh.url);
-  const page = mail.page;
-  await page.goto(mail.url);
-  await logIn(page);
-  await page.waitForURL(/\/settings\/mail$/);
+  const { context, page } = await pageWithoutScript(browser, fresh.url);
+  const mail = new MailSettingsPage(page, fresh.url);
   await mail.fill({ ...VALID, host: "smtp.nojs.example", port: "abc" });
   await mail.saveButton.click();
   await expect(page.locator("#port-message")).toContainText("whole number");

@@ -1,5 +1,5 @@
-import { test, expect, logIn } from "./fixtures";
-import { MailSettingsPage, PASSWORD } from "./mail-settings-page";
+import { test, expect, pageWithoutScript } from "./fixtures";
+import { MailSettingsPage, PASSWORD, mailboxForm } from "./mail-settings-page";
 
 
 test("a successful test shows the server's reply and is remembered", async ({ page, fresh, peer }) => {
@@ -180,53 +180,20 @@ test("OAuth2 as a mailbox: Gmail's preset, Sign in through the browser, the conn
 
 test("OAuth2 as a mailbox: a refused consent says so and connects nothing", async ({ page, fresh, peer }) => {
   const mail = await new MailSettingsPage(page, fresh.url).open();
-  await page.getByLabel("Provider").selectOption({ label: "Gmail" });
-  const endpoint = `http://127.0.0.1:${peer.ports.oauth}/google`;
-  await mail.fill({
-    host: "localhost",
-    port: peer.ports.plain,
-    encryption: "none",
-    account: "alerts@example.com",
-    fromAddress: "alerts@example.com",
-    oauthClientId: "deny-e2e",
-    oauthClientSecret: "app-secret",
-    oauthTokenUrl: `${endpoint}/token`,
-    oauthAuthUrl: `${endpoint}/authorize`,
-  });
-  await mail.save();
-  await page.getByRole("link", { name: "Sign in with the provider" }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("The mailbox was not connected");
+  await mail.connectMailbox(peer.ports.plain, peer.ports.oauth, "deny-e2e", "The mailbox was not connected");
   await expect(page.getByRole("alert")).toContainText("access_denied");
   await page.getByRole("link", { name: "Back to Settings › Mail Server" }).click();
   await expect(page.getByTestId("no-mailbox")).toBeVisible();
 });
 
 test("OAuth2 as a mailbox without JavaScript: save, sign in, the connected mailbox, disconnect", async ({ browser, fresh, peer }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const mail = new MailSettingsPage(await context.newPage(), fresh.url);
-  const page = mail.page;
-  await page.goto(mail.url);
-  await logIn(page);
-  await page.waitForURL(/\/settings\/mail$/);
-  const endpoint = `http://127.0.0.1:${peer.ports.oauth}/google`;
-  await mail.fill({
-    host: "localhost",
-    port: peer.ports.plain,
-    authentication: "oauth2",
-    oauthGrant: "mailbox",
-    account: "alerts@example.com",
-    fromAddress: "alerts@example.com",
-    oauthClientId: "app-nojs-mailbox",
-    oauthClientSecret: "app-secret",
-    oauthTokenUrl: `${endpoint}/token`,
-    oauthAuthUrl: `${endpoint}/authorize`,
-    oauthScopes: "https://mail.google.com/",
-  });
+  const { context, page } = await pageWithoutScript(browser, fresh.url);
+  const mail = new MailSettingsPage(page, fresh.url);
+  await mail.fill(mailboxForm(peer.ports.plain, peer.ports.oauth, "app-nojs-mailbox"));
   await expect(mail.field("Password")).toBeHidden();
   await mail.saveButton.click();
   await expect(page.getByTestId("no-mailbox")).toBeVisible();
-  await page.getByRole("link", { name: "Sign in with the provider" }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Mailbox connected");
+  await mail.signInWithProvider("Mailbox connected");
   await page.getByRole("link", { name: "Back to Settings › Mail Server" }).click();
   await expect(page.getByTestId("connected-mailbox")).toContainText("Connected: alerts@example.com");
   await page.getByRole("button", { name: "Disconnect" }).click();

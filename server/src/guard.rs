@@ -40,11 +40,5 @@ pub async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next
 
 async fn has_session(state: &AppState, session_id: Option<String>) -> bool {
     let Some(id) = session_id else { return false };
-    let store = state.server.store.clone();
-    tokio::task::spawn_blocking(move || app::auth::check_session(store.as_ref(), &id, app::clock::now_unix()))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .flatten()
-        .is_some()
+    state.server.session_admin(id).await.is_some()
 }

@@ -32,7 +32,7 @@ fn page(state: &AppState, outcome: &Outcome) -> Response {
         Outcome::Connected { .. } => StatusCode::OK,
         Outcome::Failed { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
     };
-    let css = format!("/{}/main.css", state.leptos_options.site_pkg_dir);
+    let css = app::stylesheet_href(&state.leptos_options);
     (
         status,
         [
@@ -57,18 +57,10 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response 
             "A sign-in starts from Settings \u{203a} Mail Server on this site.".into(),
         );
     }
-    let store = state.server.store.clone();
-    let session = app::auth::session_id_from_headers(&headers);
-    let admin = tokio::task::spawn_blocking(move || {
-        session.and_then(|id| {
-            app::auth::check_session(store.as_ref(), &id, app::clock::now_unix())
-                .ok()
-                .flatten()
-        })
-    })
-    .await
-    .ok()
-    .flatten();
+    let admin = match app::auth::session_id_from_headers(&headers) {
+        Some(id) => state.server.session_admin(id).await,
+        None => None,
+    };
     let Some(admin) = admin else {
         return Redirect::to(routes::LOGIN).into_response();
     };

@@ -91,10 +91,7 @@ pub mod ssr {
     /// Starts a sign-in for `admin` with the saved settings' mailbox: the provider's URL to
     /// send the browser to.
     pub async fn start(ctx: &ServerContext, admin: &str) -> Result<String, AppError> {
-        let store = ctx.store.clone();
-        let saved = tokio::task::spawn_blocking(move || store.load_mail())
-            .await
-            .map_err(|e| AppError::internal("a storage task failed", e))??;
+        let saved = ctx.storage(|s| s.load_mail()).await?;
         let refused = |m: &str| AppError::Refused(m.into());
         let saved =
             saved.ok_or_else(|| refused("Save the mail settings first: the sign-in uses the saved app."))?;
@@ -194,29 +191,21 @@ pub mod ssr {
                 "The provider sent neither a code nor an error. Start the sign-in again.",
             );
         };
-        let saved = {
-            let store = ctx.store.clone();
-            tokio::task::spawn_blocking(move || store.load_mail()).await
-        };
-        let saved = match saved {
-            Ok(Ok(Some(saved))) => saved,
-            Ok(Ok(None)) => {
-                return failed(
-                    409,
-                    "The mail settings were removed while signing in. Save them, then sign in again.",
-                )
-            }
-            Ok(Err(e)) => return store_failed(e),
-            Err(e) => return store_failed(e),
-        };
-        let (Some(oauth), true) = (
-            saved.value.settings.oauth.as_ref(),
-            saved.value.mailbox_app().as_ref() == Some(&pending.app),
-        ) else {
-            return failed(
+        let changed = || {
+            failed(
                 409,
                 "The mail settings changed while signing in (another app, or no longer a mailbox). Sign in again from Settings \u{203a} Mail Server.",
-            );
+            )
+        };
+        let saved = match ctx.storage(|s| s.load_mail()).await {
+            Ok(saved) => saved,
+            Err(e) => return failed(e.status(), e.to_string()),
+        };
+        let Some((saved, oauth)) = saved.as_ref().and_then(|saved| {
+            let oauth = saved.value.settings.oauth.as_ref()?;
+            (saved.value.mailbox_app().as_ref() == Some(&pending.app)).then_some((saved, oauth))
+        }) else {
+            return changed();
         };
         let connected = crate::mailer::oauth::finish_sign_in(
             oauth,
@@ -241,28 +230,16 @@ pub mod ssr {
             refresh_token: connected.refresh_token,
         };
         let account = mailbox.account.clone();
-        let store = ctx.store.clone();
         let admin = pending.admin.clone();
-        match tokio::task::spawn_blocking(move || store.connect_mailbox(mailbox, &admin)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(crate::store::StoreError::Conflict { .. })) => {
-                return failed(409, "The mail settings changed while signing in. Sign in again from Settings \u{203a} Mail Server.")
-            }
-            Ok(Err(e)) => return store_failed(e),
-            Err(e) => return store_failed(e),
+        match ctx.storage(move |s| s.connect_mailbox(mailbox, &admin)).await {
+            Ok(_) => {}
+            Err(AppError::Conflict { .. }) => return changed(),
+            Err(e) => return failed(e.status(), e.to_string()),
         }
         tracing::info!(admin = ?pending.admin, account = ?account, "mailbox connected");
         // A paused outbox tries again with the new version of the settings.
         ctx.outbox.wake();
         Outcome::Connected { account }
-    }
-
-    fn store_failed(e: impl std::fmt::Display) -> Outcome {
-        tracing::error!(error = %e, "mailbox sign-in: storage failed");
-        failed(
-            500,
-            "The connection could not be stored; the server log has the details.",
-        )
     }
 
     #[cfg(test)]

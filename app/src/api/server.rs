@@ -182,11 +182,27 @@ pub fn current() -> Result<ServerContext, AppError> {
 pub async fn storage<T: Send + 'static>(
     f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, AppError> {
-    let store = current()?.store;
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
-        .await
-        .map_err(|e| AppError::internal("a storage task failed", e))?
-        .map_err(AppError::from)
+    current()?.storage(f).await
+}
+
+impl ServerContext {
+    /// [`storage`] for code that holds the context itself (routes outside the Leptos app).
+    pub async fn storage<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| AppError::internal("a storage task failed", e))?
+            .map_err(AppError::from)
+    }
+
+    /// The admin whose session `id` is, while it is valid (looked up off the async runtime).
+    pub async fn session_admin(&self, id: String) -> Option<String> {
+        let now = crate::clock::now_unix();
+        self.storage(move |s| crate::auth::check_session(s, &id, now)).await.ok().flatten()
+    }
 }
 
 /// Runs work that hashes a password (and may use storage) through the hashing gate: bounded

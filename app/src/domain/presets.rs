@@ -118,10 +118,13 @@ impl ProviderOAuth {
         OAUTH_PROVIDERS.iter().find(|p| p.token_url == url.trim())
     }
 
-    /// The provider whose authorization endpoint this is (the tenant filled in or not).
+    /// The provider whose authorization endpoint this is (the tenant filled in or not), by
+    /// origin. Off the browser only (the `url` crate; the page gets the name from the server).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn by_auth_url(url: &str) -> Option<&'static ProviderOAuth> {
-        let origin = |u: &str| u.split('/').take(3).collect::<Vec<_>>().join("/");
-        OAUTH_PROVIDERS.iter().find(|p| origin(p.auth_url) == origin(url.trim()))
+        let origin = |u: &str| url::Url::parse(u.trim()).ok().map(|u| u.origin());
+        let origin_of_url = origin(url)?;
+        OAUTH_PROVIDERS.iter().find(|p| origin(p.auth_url).as_ref() == Some(&origin_of_url))
     }
 
     pub fn scopes(&self, grant: Grant) -> Option<&'static str> {

@@ -10,11 +10,19 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-/// A centred card without the admin menu.
+/// A centred card without the admin menu, with the page's title.
 #[component]
 fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=format!("{title} · Mailroom") />
+        <Card title children />
+    }
+}
+
+/// The card itself, also for pages rendered outside the app (a mailbox's sign-in).
+#[component]
+pub(crate) fn Card(title: &'static str, children: Children) -> impl IntoView {
+    view! {
         <main class="auth-page">
             <div class="auth-card">
                 <p class="brand-dark">"Mailroom"</p>

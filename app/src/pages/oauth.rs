@@ -34,22 +34,14 @@ pub fn sign_in_page(outcome: &Outcome, css: &str) -> String {
     view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
+            <crate::DocumentHead css>
                 <title>{format!("{title} · Mailroom")}</title>
-                <link rel="icon" href="data:," />
-                <link rel="stylesheet" href=css />
-            </head>
+            </crate::DocumentHead>
             <body>
-                <main class="auth-page">
-                    <div class="auth-card">
-                        <p class="brand-dark">"Mailroom"</p>
-                        <h1>{title}</h1>
-                        {body}
-                        <p><a href=crate::routes::MAIL_SETTINGS>"Back to Settings \u{203a} Mail Server"</a></p>
-                    </div>
-                </main>
+                <super::auth::Card title>
+                    {body}
+                    <p><a href=crate::routes::MAIL_SETTINGS>"Back to Settings \u{203a} Mail Server"</a></p>
+                </super::auth::Card>
             </body>
         </html>
     }

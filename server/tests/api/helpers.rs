@@ -448,6 +448,18 @@ impl Peer {
         self.ports[listener].to_string()
     }
 
+    /// How many tokens the peer's OAuth2 server issued under `key`: a client id, or
+    /// "code:ID" / "refresh:ID" for those of one grant.
+    pub async fn tokens_issued(&self, key: &str) -> u64 {
+        let stats: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{}/", self.port("oauth")))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stats[key].as_u64().unwrap_or(0)
+    }
+
     /// The message the peer queued under `queue_id`.
     pub fn message(&self, queue_id: &str) -> String {
         std::fs::read_to_string(self.spool.join(format!("{queue_id}.eml"))).unwrap()

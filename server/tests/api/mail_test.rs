@@ -393,16 +393,6 @@ fn oauth(listener: &str, client: &str, secret: &str) -> MailServerForm {
     }
 }
 
-/// How many tokens the peer's token endpoint issued to `client`.
-async fn tokens_issued(client: &str) -> u64 {
-    let stats: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{}/", peer().port("oauth")))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    stats[client].as_u64().unwrap_or(0)
-}
 
 #[tokio::test]
 async fn oauth2_client_credentials_sign_in_with_xoauth2_and_reuse_the_token() {
@@ -418,14 +408,14 @@ async fn oauth2_client_credentials_sign_in_with_xoauth2_and_reuse_the_token() {
     assert!(!shown.contains("at-") && !shown.contains("app-secret"), "no token or secret: {shown}");
     let again = run(&app, oauth("plain", "app-success", "app-secret"), "ops@example.com").await;
     assert_outcome(&again, None, 3_000);
-    assert_eq!(tokens_issued("app-success").await, 1, "the token is cached");
+    assert_eq!(peer().tokens_issued("app-success").await, 1, "the token is cached");
     assert!(again.transcript[0].text.starts_with("# OAuth2: access token for the app from the cache"), "{:?}", again.transcript[0]);
 
     // A token about to expire is fetched anew for each send.
     for _ in 0..2 {
         assert_outcome(&run(&app, oauth("plain", "short-lived", "app-secret"), "ops@example.com").await, None, 3_000);
     }
-    assert_eq!(tokens_issued("short-lived").await, 2);
+    assert_eq!(peer().tokens_issued("short-lived").await, 2);
 }
 
 #[tokio::test]
@@ -448,5 +438,5 @@ async fn oauth2_failures_name_the_token_step_and_a_refused_token_is_fetched_agai
     // The server refuses the first token (535): a fresh one, and the send goes through.
     let stale = run(&app, oauth("plain", "stale-first", "app-secret"), "ops@example.com").await;
     assert_outcome(&stale, None, 3_000);
-    assert_eq!(tokens_issued("stale-first").await, 2);
+    assert_eq!(peer().tokens_issued("stale-first").await, 2);
 }

@@ -71,16 +71,6 @@ async fn sign_in(app: &TestApp) -> (u16, String, String) {
     (status, page, callback)
 }
 
-/// How many tokens the peer issued under `key` ("code:ID", "refresh:ID", or the client id).
-async fn issued(key: &str) -> u64 {
-    let stats: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{}/", peer().port("oauth")))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    stats[key].as_u64().unwrap_or(0)
-}
 
 fn stored_refresh_token(app: &TestApp) -> String {
     let saved = app.store.load_mail().unwrap().unwrap();
@@ -179,7 +169,7 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
         ) && noted.ends_with("(refresh token), valid 59 min"),
         "{noted}"
     );
-    assert_eq!(issued("refresh:app-mailbox").await, 1);
+    assert_eq!(peer().tokens_issued("refresh:app-mailbox").await, 1);
     assert_ne!(
         stored_refresh_token(&app),
         first,
@@ -193,7 +183,7 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
         "{:?}",
         again.transcript[0]
     );
-    assert_eq!(issued("refresh:app-mailbox").await, 1);
+    assert_eq!(peer().tokens_issued("refresh:app-mailbox").await, 1);
 
     // Disconnect: forgotten, in the history, and sends name the missing sign-in again.
     app.call(DisconnectMailbox {}).await.unwrap();
@@ -222,7 +212,7 @@ async fn expired_tokens_are_refreshed_and_a_revoked_consent_pauses_the_outbox_un
         );
     }
     assert_eq!(
-        issued("refresh:short-mailbox").await,
+        peer().tokens_issued("refresh:short-mailbox").await,
         2,
         "an expired token is fetched again"
     );
