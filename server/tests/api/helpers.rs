@@ -56,6 +56,28 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub ctx: ServerContext,
     pub dir: tempfile::TempDir,
+    _turn: Turn,
+}
+
+/// Memory is measured for the whole test process, so a test that measures it runs its app
+/// alone: it waits until the other tests' apps have ended, and new ones wait for it.
+static TURNS: std::sync::LazyLock<Arc<tokio::sync::RwLock<()>>> = std::sync::LazyLock::new(Default::default);
+
+/// Held by a [`TestApp`] while it lives; never read.
+#[allow(dead_code)]
+enum Turn {
+    Shared(tokio::sync::OwnedRwLockReadGuard<()>),
+    Alone(tokio::sync::OwnedRwLockWriteGuard<()>),
+}
+
+impl Turn {
+    async fn take(alone: bool) -> Self {
+        if alone {
+            Turn::Alone(TURNS.clone().write_owned().await)
+        } else {
+            Turn::Shared(TURNS.clone().read_owned().await)
+        }
+    }
 }
 
 /// An answer as it came over the wire, for tests about statuses and headers.
@@ -79,6 +101,16 @@ pub async fn spawn_app_logged_out() -> TestApp {
     spawn_bare(true).await
 }
 
+/// [`spawn_app`] (`logged_in`) or [`spawn_app_logged_out`], while no other test's app runs: for
+/// tests that measure this process's memory.
+pub async fn spawn_alone(logged_in: bool) -> TestApp {
+    let app = spawn_configured(true, Default::default(), Default::default(), true).await;
+    if logged_in {
+        app.login(ADMIN, ADMIN_PASSWORD).await.expect("the test admin logs in");
+    }
+    app
+}
+
 /// The app, with or without the admin [`ADMIN`]; the client has no session.
 pub async fn spawn_bare(with_admin: bool) -> TestApp {
     spawn_with(with_admin, server::serve::HttpLimits::default()).await
@@ -86,13 +118,13 @@ pub async fn spawn_bare(with_admin: bool) -> TestApp {
 
 /// The app served with `limits` (short timeouts for the tests of slow clients).
 pub async fn spawn_with(with_admin: bool, limits: server::serve::HttpLimits) -> TestApp {
-    spawn_configured(with_admin, limits, app::api::server::ApiSettings::default()).await
+    spawn_configured(with_admin, limits, app::api::server::ApiSettings::default(), false).await
 }
 
 /// The app with an admin and a logged-in client, with the HTTP API's (and the banner's) `api`
 /// settings.
 pub async fn spawn_app_with_api(api: app::api::server::ApiSettings) -> TestApp {
-    let app = spawn_configured(true, server::serve::HttpLimits::default(), api).await;
+    let app = spawn_configured(true, server::serve::HttpLimits::default(), api, false).await;
     app.login(ADMIN, ADMIN_PASSWORD).await.expect("the test admin logs in");
     app
 }
@@ -101,7 +133,9 @@ async fn spawn_configured(
     with_admin: bool,
     limits: server::serve::HttpLimits,
     api: app::api::server::ApiSettings,
+    alone: bool,
 ) -> TestApp {
+    let turn = Turn::take(alone).await;
     let dir = tempfile::tempdir().unwrap();
     let secrets = SecretBox::load_or_create(dir.path(), None).unwrap();
     let store = Arc::new(SledStore::open(dir.path(), secrets.clone()).unwrap());
@@ -137,6 +171,7 @@ async fn spawn_configured(
         store,
         ctx,
         dir,
+        _turn: turn,
     }
 }
 
