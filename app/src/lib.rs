@@ -3,6 +3,10 @@
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser's wasm. Pages are
 //! rendered on the server only; the browser runs islands (`#[island]`): today the settings form.
 
+// The settings page's view type, awaited whole in its page's `Suspend`, is deeper than the
+// default limit lets the compiler lay out.
+#![recursion_limit = "256"]
+
 // Shared by the browser and the server.
 pub mod api;
 pub mod domain;

@@ -34,6 +34,12 @@ use tower_http::{
     timeout::RequestBodyTimeoutLayer, trace::TraceLayer,
 };
 
+/// sled logs one TRACE line from a closure that runs while a thread's locals are torn down
+/// (crossbeam's epoch handle); the fmt layer's own thread-local buffer is gone by then, and its
+/// panic there would abort the process. So sled never logs below DEBUG, whatever `RUST_LOG` says:
+/// a directive added to every log filter.
+pub const QUIET_SLED: &str = "sled=debug";
+
 /// The largest request body: a settings form with a CA certificate is far below it.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// A request body must keep coming: at most this long between its parts.

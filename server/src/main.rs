@@ -19,7 +19,11 @@ fn main() -> ExitCode {
     // Logs and errors go to stderr: stdout carries only what a command prints (a new token).
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info"))
+                .add_directive(server::QUIET_SLED.parse().expect("a valid directive")),
+        )
         .init();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] => serve(),

@@ -244,9 +244,23 @@ async fn round(
     if allowed.messages == 0 {
         return Ok(0);
     }
-    let claimed = blocking(store, move |s| s.claim(now, allowed.messages, allowed.lowest)).await?;
+    // The settings are read again after the claim: a message queued after a save must not go
+    // out with the settings from before it (this round's), so then the claim is given back and
+    // the next round starts at once with the new ones.
+    let version = settings.version;
+    let (claimed, current) = blocking(store, move |s| {
+        let claimed = s.claim(now, allowed.messages, allowed.lowest)?;
+        let current = if claimed.is_empty() { version } else { s.load_mail()?.map_or(0, |m| m.version) };
+        Ok((claimed, current))
+    })
+    .await?;
     if claimed.is_empty() {
         return Ok(0);
+    }
+    if current != version {
+        let taken = claimed.len();
+        record(store, claimed.iter().map(|c| (c.message.id, Outcome::Returned)).collect()).await?;
+        return Ok(taken);
     }
     shared
         .budget

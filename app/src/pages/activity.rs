@@ -32,13 +32,6 @@ pub fn MailActivityPage() -> impl IntoView {
         ServerAction::<RetryFailedMessages>::new().value().get_untracked().and_then(Result::err),
     ];
     let error = errors.into_iter().flatten().next();
-    let data = Resource::new(
-        {
-            let query = query.clone();
-            move || query.clone()
-        },
-        mail_activity,
-    );
     let options = use_context::<LeptosOptions>();
     let live_query = query.clone();
     view! {
@@ -49,23 +42,18 @@ pub fn MailActivityPage() -> impl IntoView {
         </p>
         {error.map(|e| view! { <p class="error" role="alert" id="form-error">{e.to_string()}</p> })}
         <ActivityLive query=live_query />
-        <Suspense fallback=|| view! { <p class="muted">"Loading messages…"</p> }>
-            {move || {
-                let query = query.clone();
-                Suspend::new(async move {
-                    match data.await {
-                        Ok(view) => view! {
-                            <div id="activity"><ActivityList view query open /></div>
-                        }
-                        .into_any(),
-                        Err(e) => view! {
-                            <p class="error" role="alert">"The messages could not be loaded: " {e.to_string()}</p>
-                        }
-                        .into_any(),
-                    }
-                })
-            }}
-        </Suspense>
+        {Suspend::new(async move {
+            match mail_activity(query.clone()).await {
+                Ok(view) => view! {
+                    <div id="activity"><ActivityList view query open /></div>
+                }
+                .into_any(),
+                Err(e) => view! {
+                    <p class="error" role="alert">"The messages could not be loaded: " {e.to_string()}</p>
+                }
+                .into_any(),
+            }
+        })}
         {options.map(|options| view! { <HydrationScripts options islands=true /> })}
     }
 }

@@ -1,3 +1,9 @@
+//! The pages. Each admin page renders on the server only (its interactive parts are islands)
+//! and loads its data in one top-level `Suspend` that awaits the server function itself: no
+//! `Resource` in a `<Suspense>`, whose task tracking (leptos 0.8.23) now and then misses the
+//! wake-up when many renders run at once and leaves the page unfinished forever; a page that
+//! is never hydrated has no use for a resource's serialized value anyway.
+
 pub mod activity;
 pub mod auth;
 pub mod mail;

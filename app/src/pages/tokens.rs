@@ -11,7 +11,6 @@ use leptos_meta::Title;
 pub fn ApiTokensPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let data = Resource::new(|| (), |_| api_tokens());
     let create_error = create.value().get_untracked().and_then(Result::err);
     let revoke_error = revoke.value().get_untracked().and_then(Result::err);
     view! {
@@ -22,19 +21,15 @@ pub fn ApiTokensPage() -> impl IntoView {
             <a href="/api/v1/openapi.json">"its description"</a>
             "), each with its own token. Name a token after the service that uses it; revoke it when that service no longer needs it."
         </p>
-        <Suspense fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
-            {move || {
-                let (create_error, revoke_error) = (create_error.clone(), revoke_error.clone());
-                Suspend::new(async move {
-                match data.await {
-                    Ok(view) => tokens_view(view, create_error, revoke_error).into_any(),
-                    Err(e) => view! {
-                        <p class="error" role="alert">"The tokens could not be loaded: " {e.to_string()}</p>
-                    }
-                    .into_any(),
+        {Suspend::new(async move {
+            match api_tokens().await {
+                Ok(view) => tokens_view(view, create_error, revoke_error).into_any(),
+                Err(e) => view! {
+                    <p class="error" role="alert">"The tokens could not be loaded: " {e.to_string()}</p>
                 }
-            })}}
-        </Suspense>
+                .into_any(),
+            }
+        })}
     }
 }
 

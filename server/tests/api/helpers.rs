@@ -72,7 +72,7 @@ enum Turn {
 
 impl Turn {
     async fn take(alone: bool) -> Self {
-        if alone {
+        if alone && std::env::var("NO_TURN").is_err() {
             Turn::Alone(TURNS.clone().write_owned().await)
         } else {
             Turn::Shared(TURNS.clone().read_owned().await)
@@ -196,6 +196,7 @@ pub fn client(url: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
+        .timeout(Duration::from_secs(20))
         .default_headers(headers)
         .build()
         .unwrap()

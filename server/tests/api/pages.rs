@@ -154,7 +154,14 @@ async fn deliveries_failing_past_the_alarm_put_a_banner_on_every_admin_page_unti
     }
     // Fixed settings: the deferred message goes out and the banner leaves.
     save_settings(&app, &peer_form("plain")).await;
-    app.call(RetryMessage { id }).await.unwrap();
+    // The worker may already be trying it again with the new settings.
+    match app.call(RetryMessage { id }).await {
+        Ok(_) => {}
+        Err(e) => assert!(
+            matches!(e, AppError::Refused(ref m) if m.contains("is sending") || m.contains("is sent")),
+            "{e:?}"
+        ),
+    }
     newest_message(&app, |m| m.id == id && m.state == State::Sent).await;
     assert!(!app.page("/settings/mail").await.contains("Mail is failing"));
 }

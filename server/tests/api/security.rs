@@ -56,7 +56,7 @@ fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
         let writer = buf.clone();
         let make = move || LogWriter(writer.clone());
         tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+            .with_env_filter(tracing_subscriber::EnvFilter::new(format!("trace,{}", server::QUIET_SLED)))
             .with_ansi(false)
             .with_writer(make)
             .init();

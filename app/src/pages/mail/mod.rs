@@ -29,7 +29,6 @@ pub fn MailServerPage() -> impl IntoView {
     // A save without JavaScript that failed: the server function redirected here with the
     // submitted form and its errors in the URL, which this action reads on the server.
     let save = ServerAction::<SaveMailSettingsForm>::new();
-    let settings = Resource::new(|| (), |_| load_mail_settings());
     let options = use_context::<LeptosOptions>();
     view! {
         <Title text="Mail Server · Settings · Mailroom" />
@@ -37,25 +36,23 @@ pub fn MailServerPage() -> impl IntoView {
         <p class="lead">
             "The SMTP server Mailroom uses to send alert notifications and forgotten-password emails."
         </p>
-        <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
-            {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(current) => {
-                        let (initial, server_errors) = match save.value().get_untracked() {
-                            Some(Err(AppError::Invalid { errors, submitted })) => {
-                                (submitted.unwrap_or_else(|| current.form.clone()), errors)
-                            }
-                            _ => (current.form.clone(), FieldErrors::default()),
-                        };
-                        view! { <MailForm current initial server_errors /> }.into_any()
-                    }
-                    Err(e) => view! {
-                        <p class="error" role="alert">"The settings could not be loaded: " {e.to_string()}</p>
-                    }
-                    .into_any(),
+        {Suspend::new(async move {
+            match load_mail_settings().await {
+                Ok(current) => {
+                    let (initial, server_errors) = match save.value().get_untracked() {
+                        Some(Err(AppError::Invalid { errors, submitted })) => {
+                            (submitted.unwrap_or_else(|| current.form.clone()), errors)
+                        }
+                        _ => (current.form.clone(), FieldErrors::default()),
+                    };
+                    view! { <MailForm current initial server_errors /> }.into_any()
                 }
-            })}
-        </Suspense>
+                Err(e) => view! {
+                    <p class="error" role="alert">"The settings could not be loaded: " {e.to_string()}</p>
+                }
+                .into_any(),
+            }
+        })}
         <QueueTest />
         {options.map(|options| view! { <HydrationScripts options islands=true /> })}
     }
