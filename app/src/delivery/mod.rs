@@ -207,7 +207,8 @@ async fn run(store: SharedStore, config: WorkerConfig, shared: Arc<Shared>) {
     }
 }
 
-/// One round: takes what is due and sends it. Returns how many messages it took.
+/// One round: takes what is due and sends it. Returns how many messages it took (also those
+/// it gave back for newer settings: the next round starts at once).
 async fn round(
     store: &SharedStore,
     config: &WorkerConfig,
@@ -244,23 +245,14 @@ async fn round(
     if allowed.messages == 0 {
         return Ok(0);
     }
-    // The settings are read again after the claim: a message queued after a save must not go
-    // out with the settings from before it (this round's), so then the claim is given back and
-    // the next round starts at once with the new ones.
     let version = settings.version;
-    let (claimed, current) = blocking(store, move |s| {
-        let claimed = s.claim(now, allowed.messages, allowed.lowest)?;
-        let current = if claimed.is_empty() { version } else { s.load_mail()?.map_or(0, |m| m.version) };
-        Ok((claimed, current))
-    })
-    .await?;
+    let claim = blocking(store, move |s| claim_for(s, version, now, allowed.messages, allowed.lowest));
+    let claimed = match claim.await? {
+        Claim::Taken(claimed) => claimed,
+        Claim::GivenBack(taken) => return Ok(taken),
+    };
     if claimed.is_empty() {
         return Ok(0);
-    }
-    if current != version {
-        let taken = claimed.len();
-        record(store, claimed.iter().map(|c| (c.message.id, Outcome::Returned)).collect()).await?;
-        return Ok(taken);
     }
     shared
         .budget
@@ -330,6 +322,32 @@ async fn round(
         blocking(store, move |s| s.rotate_refresh_token(&old, new)).await?;
     }
     Ok(taken)
+}
+
+/// What [`claim_for`] did.
+enum Claim {
+    Taken(Vec<Claimed>),
+    /// The settings changed since the round read them: this many went back untouched.
+    GivenBack(usize),
+}
+
+/// Claims what is due for the settings of `version`. A message queued after a save must not go
+/// out with the settings from before it, so the settings are read again after the claim: if
+/// they changed, the claim is given back.
+fn claim_for(
+    s: &dyn crate::store::Store,
+    version: u64,
+    now: u64,
+    max: usize,
+    lowest: crate::outbox::Priority,
+) -> Result<Claim, StoreError> {
+    let claimed = s.claim(now, max, lowest)?;
+    if claimed.is_empty() || s.load_mail()?.is_some_and(|m| m.version == version) {
+        return Ok(Claim::Taken(claimed));
+    }
+    let taken = claimed.len();
+    s.finish_all(claimed.iter().map(|c| (c.message.id, Outcome::Returned)).collect())?;
+    Ok(Claim::GivenBack(taken))
 }
 
 /// Writes outcomes and flushes them together (group commit).
@@ -524,5 +542,43 @@ fn step_name(step: Step) -> &'static str {
         Step::RcptTo => "rcpt to",
         Step::Data => "data",
         Step::Body => "message",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{test_forms::valid_form, MailServer, MailServerSettings};
+    use crate::outbox::{Priority, State};
+    use crate::store::{test_store::open, MailBody, MailSettingsStore, NewMessage, OutboxStore};
+
+    const NOW: u64 = 1_800_000_000;
+
+    #[test]
+    fn a_claim_made_with_settings_older_than_the_saved_ones_is_given_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let server = || MailServer::from_form(MailServerSettings::parse(&valid_form(), None).unwrap(), None).unwrap();
+        let first = store.save_mail(0, server(), "admin@example.com").unwrap();
+        // A round read version 1; meanwhile the settings were saved again and a message queued.
+        let second = store.save_mail(first.version, server(), "admin@example.com").unwrap();
+        let message = NewMessage {
+            origin: Default::default(),
+            to: "a@example.com".into(),
+            subject: "s".into(),
+            body: MailBody { text: "t".into(), html: None },
+            priority: Priority::Normal,
+            expires_at: None,
+        };
+        let id = store.enqueue(vec![message], None, NOW).unwrap().ids()[0];
+
+        assert!(matches!(claim_for(&store, first.version, NOW, 10, Priority::Normal).unwrap(), Claim::GivenBack(1)));
+        let back = store.message(id).unwrap().unwrap();
+        assert_eq!((back.state, back.attempts.len()), (State::Queued, 0), "given back untouched");
+
+        let Claim::Taken(claimed) = claim_for(&store, second.version, NOW, 10, Priority::Normal).unwrap() else {
+            panic!("the current settings take it");
+        };
+        assert_eq!(claimed.iter().map(|c| c.message.id).collect::<Vec<_>>(), vec![id]);
     }
 }
