@@ -36,9 +36,14 @@ use tower_http::{
 
 /// sled logs one TRACE line from a closure that runs while a thread's locals are torn down
 /// (crossbeam's epoch handle); the fmt layer's own thread-local buffer is gone by then, and its
-/// panic there would abort the process. So sled never logs below DEBUG, whatever `RUST_LOG` says:
-/// a directive added to every log filter.
-pub const QUIET_SLED: &str = "sled=debug";
+/// panic there would abort the process. This filter, beside `RUST_LOG`'s, keeps sled at DEBUG
+/// at most, whatever `RUST_LOG` asks, and lets everything else through.
+pub fn quiet_sled() -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::LevelFilter;
+    tracing_subscriber::filter::Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_target("sled", LevelFilter::DEBUG)
+}
 
 /// The largest request body: a settings form with a CA certificate is far below it.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

@@ -7,7 +7,7 @@ use app::{
 };
 use server::{cli, router, Config};
 use std::{process::ExitCode, sync::Arc};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
 fn main() -> ExitCode {
     server::memory::limit_malloc_arenas();
@@ -17,13 +17,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     // Logs and errors go to stderr: stdout carries only what a command prints (a new token).
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info"))
-                .add_directive(server::QUIET_SLED.parse().expect("a valid directive")),
-        )
+    tracing_subscriber::registry()
+        .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with(server::quiet_sled())
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .init();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] => serve(),

@@ -7,6 +7,7 @@ use app::{
     store::{MailSettingsStore, Store},
 };
 use std::sync::{Arc, Mutex, OnceLock};
+use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
 #[tokio::test]
 async fn the_smtp_password_is_in_no_database_file() {
@@ -55,10 +56,9 @@ fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
         let buf = Arc::new(Mutex::new(Vec::new()));
         let writer = buf.clone();
         let make = move || LogWriter(writer.clone());
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(format!("trace,{}", server::QUIET_SLED)))
-            .with_ansi(false)
-            .with_writer(make)
+        tracing_subscriber::registry()
+            .with(server::quiet_sled())
+            .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(make))
             .init();
         buf
     })
