@@ -548,9 +548,9 @@ fn step_name(step: Step) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{test_forms::valid_form, MailServer, MailServerSettings};
     use crate::outbox::{Priority, State};
-    use crate::store::{test_store::open, MailBody, MailSettingsStore, NewMessage, OutboxStore};
+    use crate::store::test_store::{message, open, server};
+    use crate::store::{MailSettingsStore, OutboxStore};
 
     const NOW: u64 = 1_800_000_000;
 
@@ -558,19 +558,11 @@ mod tests {
     fn a_claim_made_with_settings_older_than_the_saved_ones_is_given_back() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
-        let server = || MailServer::from_form(MailServerSettings::parse(&valid_form(), None).unwrap(), None).unwrap();
-        let first = store.save_mail(0, server(), "admin@example.com").unwrap();
+        let first = store.save_mail(0, server("smtp.example.com"), "admin@example.com").unwrap();
         // A round read version 1; meanwhile the settings were saved again and a message queued.
-        let second = store.save_mail(first.version, server(), "admin@example.com").unwrap();
-        let message = NewMessage {
-            origin: Default::default(),
-            to: "a@example.com".into(),
-            subject: "s".into(),
-            body: MailBody { text: "t".into(), html: None },
-            priority: Priority::Normal,
-            expires_at: None,
-        };
-        let id = store.enqueue(vec![message], None, NOW).unwrap().ids()[0];
+        let second = store.save_mail(first.version, server("smtp.example.com"), "admin@example.com").unwrap();
+        let queued = message("a@example.com", Priority::Normal);
+        let id = store.enqueue(vec![queued], None, NOW).unwrap().ids()[0];
 
         assert!(matches!(claim_for(&store, first.version, NOW, 10, Priority::Normal).unwrap(), Claim::GivenBack(1)));
         let back = store.message(id).unwrap().unwrap();

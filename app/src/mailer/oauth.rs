@@ -122,22 +122,18 @@ fn http_client(timeout: Duration) -> Result<reqwest::Client, SendFailure> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .build()
-        .map_err(|e| {
-            SendFailure::new(
-                Diagnosis::TokenEndpoint,
-                format!("No HTTP client for the token endpoint: {e}."),
-            )
-        })
+        .map_err(|e| endpoint_failure(format!("No HTTP client for the token endpoint: {e}.")))
+}
+
+/// A failure to reach or even address the token endpoint (retried by the outbox).
+fn endpoint_failure(what: String) -> SendFailure {
+    SendFailure::new(Diagnosis::TokenEndpoint, what)
 }
 
 fn client(o: &OAuthSettings, secret: &Password) -> Result<Client<EndpointNotSet, EndpointSet>, SendFailure> {
     let endpoint = o.token_endpoint();
-    let token_url = TokenUrl::new(endpoint.clone()).map_err(|e| {
-        SendFailure::new(
-            Diagnosis::TokenEndpoint,
-            format!("The token endpoint {endpoint} is not a URL: {e}."),
-        )
-    })?;
+    let token_url = TokenUrl::new(endpoint.clone())
+        .map_err(|e| endpoint_failure(format!("The token endpoint {endpoint} is not a URL: {e}.")))?;
     Ok(Client::new(ClientId::new(o.client_id().to_string()))
         .set_client_secret(ClientSecret::new(secret.expose().to_string()))
         .set_auth_type(AuthType::RequestBody)
@@ -150,7 +146,6 @@ fn refused(
     grant: Grant,
     e: RequestTokenError<oauth2::HttpClientError<reqwest::Error>, BasicErrorResponse>,
 ) -> SendFailure {
-    let unreachable = |what: String| SendFailure::new(Diagnosis::TokenEndpoint, what);
     match e {
         RequestTokenError::ServerResponse(r) => {
             let described = r
@@ -174,13 +169,13 @@ fn refused(
                 )
             }
         }
-        RequestTokenError::Request(e) => unreachable(format!(
+        RequestTokenError::Request(e) => endpoint_failure(format!(
             "The token endpoint {endpoint} could not be reached: {e}."
         )),
-        RequestTokenError::Parse(e, _) => unreachable(format!(
+        RequestTokenError::Parse(e, _) => endpoint_failure(format!(
             "The token endpoint {endpoint} did not answer with a token: {e}."
         )),
-        RequestTokenError::Other(e) => unreachable(format!("The token endpoint {endpoint} failed: {e}.")),
+        RequestTokenError::Other(e) => endpoint_failure(format!("The token endpoint {endpoint} failed: {e}.")),
     }
 }
 
@@ -355,12 +350,8 @@ pub async fn finish_sign_in(
     verifier: &str,
 ) -> Result<Connected, SendFailure> {
     let endpoint = o.token_endpoint();
-    let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|e| {
-        SendFailure::new(
-            Diagnosis::TokenEndpoint,
-            format!("The redirect URI is not a URL: {e}."),
-        )
-    })?;
+    let redirect = RedirectUrl::new(redirect_uri.to_string())
+        .map_err(|e| endpoint_failure(format!("The redirect URI is not a URL: {e}.")))?;
     let client = client(o, secret)?.set_redirect_uri(redirect);
     let answer = client
         .exchange_code(AuthorizationCode::new(code.to_string()))

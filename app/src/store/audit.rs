@@ -75,7 +75,7 @@ pub fn changes(old: Option<&MailServer>, new: &MailServer) -> Vec<Change> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{mail::tests::server, test_store::open, MailSettingsStore};
+    use super::super::{test_store::{open, server}, MailSettingsStore};
     use super::*;
     use crate::domain::Password;
 

@@ -267,16 +267,6 @@ pub(crate) mod tests {
     use crate::domain::{test_forms::valid_form, MailServerForm};
     use crate::secrets::SecretBox;
 
-    /// A valid server record for `host`, password "secret-Pa55".
-    pub fn server(host: &str) -> MailServer {
-        let form = MailServerForm {
-            host: host.into(),
-            password: "secret-Pa55".into(),
-            ..valid_form()
-        };
-        let parsed = MailServerSettings::parse(&form, None).unwrap();
-        MailServer::from_form(parsed, None).unwrap()
-    }
 
     #[test]
     fn save_then_load_round_trips_and_survives_reopen() {

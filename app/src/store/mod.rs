@@ -236,6 +236,33 @@ pub(crate) mod test_store {
         SecretBox::from_key([3; 32])
     }
 
+    /// A valid server record for `host`, password "secret-Pa55".
+    pub fn server(host: &str) -> crate::domain::MailServer {
+        use crate::domain::{test_forms::valid_form, MailServer, MailServerForm, MailServerSettings};
+        let form = MailServerForm {
+            host: host.into(),
+            password: "secret-Pa55".into(),
+            ..valid_form()
+        };
+        let parsed = MailServerSettings::parse(&form, None).unwrap();
+        MailServer::from_form(parsed, None).unwrap()
+    }
+
+    /// A message to `to` with `priority`, its subject and text naming the recipient.
+    pub fn message(to: &str, priority: crate::outbox::Priority) -> NewMessage {
+        NewMessage {
+            origin: Default::default(),
+            to: to.into(),
+            subject: format!("to {to}"),
+            body: MailBody {
+                text: format!("hello {to}"),
+                html: None,
+            },
+            priority,
+            expires_at: None,
+        }
+    }
+
     /// Opens the store in `dir`. A database this test just dropped may still be locked for a
     /// moment (sled's flusher thread lets go of the file after the `Db`): wait for that, within
     /// a bound.

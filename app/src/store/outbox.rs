@@ -553,24 +553,11 @@ impl OutboxStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{test_store::open, Store};
+    use super::super::{test_store::{message as new, open}, Store};
     use super::*;
 
     const NOW: u64 = 1_800_000_000;
 
-    fn new(to: &str, priority: Priority) -> NewMessage {
-        NewMessage {
-            origin: Default::default(),
-            to: to.into(),
-            subject: format!("to {to}"),
-            body: MailBody {
-                text: format!("hello {to}"),
-                html: None,
-            },
-            priority,
-            expires_at: None,
-        }
-    }
 
     fn attempt(code: u16) -> Attempt {
         Attempt {
