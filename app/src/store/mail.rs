@@ -261,7 +261,7 @@ impl MailSettingsStore for SledStore {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::super::{audit::changes, test_store::*, AuditStore};
     use super::*;
     use crate::domain::{test_forms::valid_form, MailServerForm};
