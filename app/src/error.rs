@@ -44,6 +44,13 @@ pub enum AppError {
     /// queueing without bound.
     #[error("The server is busy: try again in {retry_after_secs} seconds.")]
     Overloaded { retry_after_secs: u64 },
+    /// The disk holding the data is nearly full: nothing was written (507). Reads, logins and
+    /// sending go on.
+    #[error("{message}")]
+    InsufficientStorage { message: String, retry_after_secs: u64 },
+    /// Refused for a while for the reason given (the outbox at its bound): nothing was written.
+    #[error("{message}")]
+    Unavailable { message: String, retry_after_secs: u64 },
     /// The request could not be read (malformed arguments, wrong method).
     #[error("The request could not be read: {0}")]
     BadRequest(String),
@@ -106,7 +113,8 @@ impl AppError {
             AppError::Conflict { .. } => 409,
             AppError::TooLarge => 413,
             AppError::TooManyAttempts { .. } | AppError::RateLimited { .. } => 429,
-            AppError::Overloaded { .. } => 503,
+            AppError::Overloaded { .. } | AppError::Unavailable { .. } => 503,
+            AppError::InsufficientStorage { .. } => 507,
             AppError::Internal(_) | AppError::Transport(_) => 500,
         }
     }
@@ -116,7 +124,9 @@ impl AppError {
         match self {
             AppError::TooManyAttempts { retry_after_secs }
             | AppError::RateLimited { retry_after_secs, .. }
-            | AppError::Overloaded { retry_after_secs } => Some(*retry_after_secs),
+            | AppError::Overloaded { retry_after_secs }
+            | AppError::InsufficientStorage { retry_after_secs, .. }
+            | AppError::Unavailable { retry_after_secs, .. } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -171,18 +181,45 @@ mod tests {
     }
 }
 
+/// How long a client is asked to wait when writes are refused for space or a full outbox.
+#[cfg(feature = "ssr")]
+pub const STORAGE_RETRY_SECS: u64 = 60;
+
 /// Storage errors become app errors here and nowhere else: a version conflict is the admin's to
-/// resolve; anything else is logged and reported as internal.
+/// resolve; a disk near full or a full outbox is a wait with its reason; anything else is
+/// logged and reported as internal.
 #[cfg(feature = "ssr")]
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
         match e {
-            crate::store::StoreError::Conflict { current, saved_at } => AppError::Conflict {
+            StoreError::Conflict { current, saved_at } => AppError::Conflict {
                 current,
                 saved_at,
                 newer: None,
             },
+            e @ StoreError::NoSpace { .. } => {
+                tracing::warn!("a write was refused: {e}");
+                AppError::InsufficientStorage {
+                    message: capitalized(&e.to_string()),
+                    retry_after_secs: STORAGE_RETRY_SECS,
+                }
+            }
+            e @ StoreError::OutboxFull { .. } => AppError::Unavailable {
+                message: capitalized(&e.to_string()),
+                retry_after_secs: STORAGE_RETRY_SECS,
+            },
             other => AppError::internal("storage failed", other),
         }
+    }
+}
+
+/// A storage error's text as a sentence.
+#[cfg(feature = "ssr")]
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
     }
 }

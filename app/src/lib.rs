@@ -150,6 +150,10 @@ fn health_banner() -> impl IntoView {
                 "Mail delivery is paused",
                 format!("The mail server refused Mailroom: {reason}. Nothing is sent until the settings are fixed and saved, or delivery is resumed in Mail Activity."),
             ),
+            api::activity::Health::DiskLow { reason } => (
+                "The disk is nearly full: new mail and changes are refused",
+                format!("{reason} Mail already queued is still sent, and logins and pages still work."),
+            ),
             api::activity::Health::Failing { since, last } => (
                 "Mail is failing to go out",
                 format!("Every delivery since {} UTC has failed; the last: {last}.", since.replace('T', " ").trim_end_matches('Z')),

@@ -90,6 +90,21 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "The server failed; the error is in its log.")
     }
 
+    /// A storage refusal as its status: the disk near full is 507, the outbox at its bound
+    /// 503, both with `Retry-After`; anything else is a fault.
+    fn from_store(e: app::store::StoreError) -> Self {
+        match app::error::AppError::from(e) {
+            app::error::AppError::Internal(what) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, what),
+            refused => Self {
+                retry_after: refused.retry_after(),
+                ..Self::new(
+                    StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    refused.to_string(),
+                )
+            },
+        }
+    }
+
     fn busy() -> Self {
         Self::wait(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -271,7 +286,7 @@ async fn storage<T: Send + 'static>(
     let store = state.server.store.clone();
     match state.server.api.work.run(move || work(store.as_ref())).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(ApiError::internal(e)),
+        Ok(Err(e)) => Err(ApiError::from_store(e)),
         Err(GateError::Busy) => Err(ApiError::busy()),
         Err(GateError::Failed) => Err(ApiError::internal("storage work panicked")),
     }

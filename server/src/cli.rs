@@ -45,6 +45,13 @@ ENVIRONMENT:
                                       this long at the earliest (default: 240).
     MAILROOM_OUTBOX_ALARM_MINUTES     Deliveries failing this long put a banner on every
                                       admin page (default: 15).
+    MAILROOM_OUTBOX_MAX_QUEUED_MB     The most mail waiting to be sent, in MiB (default:
+                                      1024); beyond it new mail is refused with 503.
+    MAILROOM_DISK_RESERVE_MB          Free space kept on the data directory's disk, in MiB
+                                      (default: 256, or 5% of a smaller disk, at least 4).
+                                      Below it new data is refused (507) while sending,
+                                      logins and reads go on, and the database is not
+                                      opened at start.
     RUST_LOG             Log filter (default: info).
 
 When no admin exists, the server prints a one-time setup link at start.
@@ -68,12 +75,17 @@ pub enum OpenError {
 /// Opens the data directory's key and database, creating both on first use.
 pub fn open_store(config: &Config) -> Result<(SledStore, SecretBox), OpenError> {
     let dir = config.data_dir.display().to_string();
+    // Before anything is written (the directory, the key, the database).
+    app::store::Space::new(&config.data_dir, config.store.reserve)
+        .map_err(StoreError::from)
+        .and_then(|space| space.check_open())
+        .map_err(|source| OpenError::Store { dir: dir.clone(), source })?;
     std::fs::create_dir_all(&config.data_dir).map_err(|source| OpenError::DataDir {
         dir: dir.clone(),
         source,
     })?;
     let secrets = SecretBox::load_or_create(&config.data_dir, config.secret_key.as_deref())?;
-    let store = SledStore::open(&config.data_dir, secrets.clone()).map_err(|e| match e {
+    let store = SledStore::open_with(&config.data_dir, secrets.clone(), config.store).map_err(|e| match e {
         e @ StoreError::Locked { .. } => OpenError::Locked(e),
         source => OpenError::Store { dir, source },
     })?;

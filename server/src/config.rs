@@ -21,7 +21,12 @@ pub struct Config {
     pub secret_key: Option<String>,
     pub outbox: OutboxConfig,
     pub api: app::api::server::ApiSettings,
+    /// The disk reserve and the bound on queued mail (`MAILROOM_DISK_RESERVE_MB`,
+    /// `MAILROOM_OUTBOX_MAX_QUEUED_MB`).
+    pub store: app::store::StoreOptions,
 }
+
+const MB: u64 = 1024 * 1024;
 
 /// The outbox's settings (`MAILROOM_OUTBOX_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +134,19 @@ impl Config {
                     alert_repeat_secs: number(&var, "MAILROOM_ALERT_REPEAT_MINUTES", d.alert_repeat_secs / 60, 1, 7 * 24 * 60)? * 60,
                     failing_alarm_secs: number(&var, "MAILROOM_OUTBOX_ALARM_MINUTES", d.failing_alarm_secs / 60, 1, 24 * 60)? * 60,
                 }
+            },
+            store: app::store::StoreOptions {
+                reserve: match var("MAILROOM_DISK_RESERVE_MB") {
+                    None => app::store::Reserve::Default,
+                    Some(_) => app::store::Reserve::Bytes(number(&var, "MAILROOM_DISK_RESERVE_MB", 0, 1, 1 << 20)? * MB),
+                },
+                max_queued_bytes: number(
+                    &var,
+                    "MAILROOM_OUTBOX_MAX_QUEUED_MB",
+                    app::store::DEFAULT_MAX_QUEUED_BYTES / MB,
+                    1,
+                    1 << 20,
+                )? * MB,
             },
             outbox: {
                 let d = OutboxConfig::default();

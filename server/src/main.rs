@@ -22,6 +22,16 @@ fn main() -> ExitCode {
         .with(server::quiet_sled())
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .init();
+    // A database that failed a write is in an unknown state and sled may hang on it: stop at
+    // once, loudly. What was acknowledged is already on the disk.
+    app::store::space::on_write_failure(|cause| {
+        tracing::error!(
+            "the database failed to write ({cause}); Mailroom stops now instead of going on with \
+             its database in an unknown state. Everything it acknowledged is on the disk. Free \
+             space on the data directory's disk, then start it again"
+        );
+        std::process::exit(74);
+    });
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] => serve(),
         ["admin", "create", "--email", email] => cli::admin_create(email),

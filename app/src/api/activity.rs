@@ -26,6 +26,9 @@ pub enum Health {
     Paused { reason: String },
     /// Deliveries have failed since `since` (RFC 3339), longer than the alarm threshold.
     Failing { since: String, last: String },
+    /// The disk holding the data is nearly full: new mail, saves and tokens are refused;
+    /// what is queued still goes out.
+    DiskLow { reason: String },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +165,11 @@ pub mod ssr {
     /// Why mail is not going out, if it is not (none while it goes, or has failed for less than
     /// the alarm threshold).
     pub fn health(ctx: &ServerContext) -> Option<Health> {
+        if let Some(refusal) = ctx.store.refusing_writes() {
+            return Some(Health::DiskLow {
+                reason: crate::error::capitalized(&refusal.to_string()),
+            });
+        }
         if let Some(pause) = ctx.outbox.paused() {
             return Some(Health::Paused { reason: pause.reason });
         }

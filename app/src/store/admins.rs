@@ -1,5 +1,6 @@
 //! Admin accounts, keyed by lower-case email address.
 
+use super::space::Need;
 use super::{SledStore, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,7 @@ impl AdminStore for SledStore {
     }
 
     fn put_admin(&self, admin: AdminRecord) -> Result<(), StoreError> {
+        self.space.admit(Need::Grow)?;
         self.admins
             .insert(admin.email.to_lowercase(), serde_json::to_vec(&admin)?)?;
         self.sync()?;

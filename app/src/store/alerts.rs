@@ -2,6 +2,7 @@
 //! when the recipient was last mailed about it. What to do with an alert is decided in
 //! [`crate::alerts`]; this only keeps the state.
 
+use super::space::Need;
 use super::{SledStore, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,7 @@ impl AlertStore for SledStore {
     }
 
     fn remember_alert(&self, key: &str, recipient: &str, memory: AlertMemory) -> Result<(), StoreError> {
+        self.space.admit(Need::Grow)?;
         self.alerts
             .insert(memory_key(key, recipient), serde_json::to_vec(&memory)?)?;
         Ok(())

@@ -1,5 +1,6 @@
 //! The mail settings (one versioned record, its password sealed) and the test history.
 
+use super::space::Need;
 use super::{
     audit::changes,
     migrations::{MAIL_KEY, SCHEMA_VERSION, TESTS_KEY},
@@ -73,6 +74,7 @@ impl SledStore {
         who: &str,
         next: impl Fn(Option<&Versioned<MailServer>>) -> Result<Option<MailServer>, StoreError>,
     ) -> Result<Option<Versioned<MailServer>>, StoreError> {
+        self.space.admit(Need::Grow)?;
         use sled::transaction::ConflictableTransactionError::Abort;
         let audit_id = self.db.generate_id()?;
         let record = (&self.settings, &self.audit)
@@ -218,6 +220,7 @@ impl MailSettingsStore for SledStore {
     }
 
     fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError> {
+        self.space.admit(Need::Upkeep)?;
         use sled::transaction::ConflictableTransactionError::Abort;
         let rotated = self
             .settings
@@ -246,6 +249,7 @@ impl MailSettingsStore for SledStore {
     }
 
     fn record_test(&self, outcome: TestOutcome) -> Result<TestHistory, StoreError> {
+        self.space.admit(Need::Grow)?;
         let mut history = self.load_tests()?;
         history.record(outcome);
         let record = Versioned {

@@ -15,6 +15,7 @@ mod mail;
 pub mod migrations;
 mod outbox;
 mod sessions;
+pub mod space;
 mod tokens;
 
 pub use admins::{AdminRecord, AdminStore};
@@ -25,6 +26,8 @@ pub use migrations::SCHEMA_VERSION;
 pub use outbox::{Claimed, Enqueued, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
 pub use sessions::{ResetRecord, SessionRecord, SessionStore};
 pub use tokens::{TokenRecord, TokenRefusal, TokenStore, MAX_TOKENS};
+
+pub use space::{Need, Reserve, Space};
 
 use crate::secrets::{SecretBox, SecretError};
 use serde::{Deserialize, Serialize};
@@ -41,18 +44,38 @@ pub enum StoreError {
     #[error("stored record is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
     #[error("database error: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
     #[error("{0}")]
     Secret(#[from] SecretError),
     #[error("writing the database to disk failed: {0}")]
     Io(#[from] std::io::Error),
+    /// Less than the reserve is free on the data directory's filesystem: nothing was written.
+    #[error("the disk holding the data directory has {} free, less than the {} Mailroom keeps free so that its database stays intact; nothing was written. Free space on that disk (or lower MAILROOM_DISK_RESERVE_MB)", space::megabytes(*.available), space::megabytes(*.reserve))]
+    NoSpace { available: u64, reserve: u64 },
+    /// The same, found before opening the database (which writes to it): it was not opened.
+    #[error("the disk holding the data directory has {} free; Mailroom needs {} free to open its database without risk to it, so it did not open it (nothing was written). Free at least {} on that disk (or lower MAILROOM_DISK_RESERVE_MB), then start again", space::megabytes(*.available), space::megabytes(*.reserve), space::megabytes(.reserve.saturating_sub(*.available)))]
+    NoSpaceToOpen { available: u64, reserve: u64 },
+    /// The outbox holds as many bytes waiting to be sent as it may: nothing was queued.
+    #[error("the outbox already holds {} of mail waiting to be sent, its limit (MAILROOM_OUTBOX_MAX_QUEUED_MB); nothing was queued. Try again once it has drained", space::megabytes(*.limit))]
+    OutboxFull { queued: u64, limit: u64 },
+}
+
+/// sled's errors; an I/O failure among them is the database failing to write, which the
+/// process does not go on from ([`space::on_write_failure`]).
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        if matches!(e, sled::Error::Io(_) | sled::Error::Corruption { .. } | sled::Error::ReportableBug(_)) {
+            space::write_failed(&e);
+        }
+        StoreError::Sled(e)
+    }
 }
 
 /// A sled transaction's error as a [`StoreError`]: the abort's own, or sled's.
 pub(crate) fn tx_error(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
     match e {
         sled::transaction::TransactionError::Abort(e) => e,
-        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+        sled::transaction::TransactionError::Storage(e) => e.into(),
     }
 }
 
@@ -80,6 +103,9 @@ pub trait Store:
 {
     /// Flushes everything written so far.
     fn flush(&self) -> Result<(), StoreError>;
+
+    /// Why new data is refused now, if it is (the disk below its reserve): for the banner.
+    fn refusing_writes(&self) -> Option<StoreError>;
 }
 
 pub type SharedStore = Arc<dyn Store>;
@@ -104,6 +130,34 @@ pub struct SledStore {
     log: std::fs::File,
     /// Shares one flush among writers waiting at the same time.
     commits: GroupCommit,
+    /// Free space against the reserve, checked before each write.
+    space: Space,
+    /// Bytes of sealed bodies of the messages waiting to be sent (queued, deferred, sending):
+    /// counted from the database at open, then kept with each change (this process alone
+    /// writes the database).
+    queued_bytes: std::sync::atomic::AtomicU64,
+    max_queued_bytes: u64,
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Free space kept on the data directory's filesystem (`MAILROOM_DISK_RESERVE_MB`).
+    pub reserve: Reserve,
+    /// The most bytes of mail waiting to be sent (`MAILROOM_OUTBOX_MAX_QUEUED_MB`).
+    pub max_queued_bytes: u64,
+}
+
+/// The default bound on mail waiting to be sent: 1 GiB.
+pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 1024 * 1024 * 1024;
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            reserve: Reserve::Default,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+        }
+    }
 }
 
 /// Group commit: a writer takes a ticket after its write; one flush covers every ticket taken
@@ -142,6 +196,14 @@ const ALERTS_TREE: &str = "alerts";
 impl SledStore {
     /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
     pub fn open(dir: &Path, secrets: SecretBox) -> Result<Self, StoreError> {
+        Self::open_with(dir, secrets, StoreOptions::default())
+    }
+
+    /// [`Self::open`] with a disk reserve and a bound on queued mail. With less than the reserve
+    /// free it opens nothing and writes nothing ([`StoreError::NoSpaceToOpen`]).
+    pub fn open_with(dir: &Path, secrets: SecretBox, options: StoreOptions) -> Result<Self, StoreError> {
+        let space = Space::new(dir, options.reserve)?;
+        space.check_open()?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_BYTES)
@@ -176,8 +238,12 @@ impl SledStore {
             alerts: db.open_tree(ALERTS_TREE)?,
             db,
             secrets,
+            space,
+            queued_bytes: Default::default(),
+            max_queued_bytes: options.max_queued_bytes,
         };
         migrations::migrate(&store)?;
+        store.count_queued_bytes()?;
         Ok(store)
     }
 }
@@ -217,14 +283,23 @@ impl SledStore {
 
     fn flush_now(&self) -> Result<(), StoreError> {
         self.db.flush()?;
-        self.log.sync_data()?;
+        self.log.sync_data().inspect_err(|e| space::write_failed(e))?;
         Ok(())
+    }
+
+    /// The free space against the reserve (for the pages' banner and Mail Activity).
+    pub fn space(&self) -> &Space {
+        &self.space
     }
 }
 
 impl Store for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.sync()
+    }
+
+    fn refusing_writes(&self) -> Option<StoreError> {
+        self.space.admit(Need::Grow).err()
     }
 }
 

@@ -7,11 +7,13 @@
 //! ORDER BY priority, not_before FOR UPDATE SKIP LOCKED LIMIT $n) RETURNING …`, so several app
 //! instances can share one outbox; on sled one process owns the database.
 
+use super::space::Need;
 use super::{tx_error, SledStore, StoreError};
 use crate::outbox::{Attempt, Message, MessageFilter, MessageId, MessagePage, Priority, Retry, State};
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError::Abort;
 use sled::Transactional;
+use std::sync::atomic::Ordering;
 
 /// How long an idempotency key answers with the messages it first created.
 pub const IDEMPOTENCY_SECS: u64 = 24 * 60 * 60;
@@ -144,6 +146,10 @@ pub trait OutboxStore {
 /// The most records one listing looks at (bounds the time a search takes).
 pub const MAX_SCAN: usize = 20_000;
 
+fn body_len(body: Option<sled::IVec>) -> u64 {
+    body.map_or(0, |b| b.len() as u64)
+}
+
 fn id_key(id: MessageId) -> [u8; 8] {
     id.to_be_bytes()
 }
@@ -192,6 +198,36 @@ impl SledStore {
         Ok(serde_json::from_str(&self.secrets.open(text)?)?)
     }
 
+    /// Counts the bytes waiting to be sent from the records (at open).
+    pub(super) fn count_queued_bytes(&self) -> Result<(), StoreError> {
+        let mut total = 0;
+        for entry in self.outbox.iter() {
+            let (key, bytes) = entry?;
+            if decode::<Message>(&bytes)?.state.pending() {
+                total += body_len(self.outbox_bodies.get(key)?);
+            }
+        }
+        self.queued_bytes.store(total, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Counts `bytes` more waiting to be sent, unless that passes the bound.
+    fn take_queued_bytes(&self, bytes: u64) -> Result<(), StoreError> {
+        let limit = self.max_queued_bytes;
+        self.queued_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
+                queued.checked_add(bytes).filter(|total| *total <= limit)
+            })
+            .map(drop)
+            .map_err(|queued| StoreError::OutboxFull { queued, limit })
+    }
+
+    fn give_queued_bytes(&self, bytes: u64) {
+        let _ = self
+            .queued_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| Some(queued.saturating_sub(bytes)));
+    }
+
     fn load_message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
         self.outbox.get(id_key(id))?.map(|b| decode(&b)).transpose()
     }
@@ -204,6 +240,7 @@ impl OutboxStore for SledStore {
         idempotency_key: Option<&str>,
         now: u64,
     ) -> Result<Enqueued, StoreError> {
+        self.space.admit(Need::Grow)?;
         let mut records = Vec::with_capacity(messages.len());
         for m in messages {
             let record = Message {
@@ -221,6 +258,8 @@ impl OutboxStore for SledStore {
             };
             records.push((encode(&record)?, self.seal_body(&m.body)?, record));
         }
+        let bytes: u64 = records.iter().map(|(_, body, _)| body.len() as u64).sum();
+        self.take_queued_bytes(bytes)?;
         let ids: Vec<MessageId> = records.iter().map(|(_, _, r)| r.id).collect();
         let key_record = encode(&KeyRecord {
             ids: ids.clone(),
@@ -249,14 +288,17 @@ impl OutboxStore for SledStore {
                 }
                 Ok(Enqueued::New(ids.clone()))
             })
-            .map_err(tx_error)?;
-        if matches!(done, Enqueued::New(_)) {
-            self.sync()?;
+            .map_err(tx_error)
+            .inspect_err(|_| self.give_queued_bytes(bytes))?;
+        match done {
+            Enqueued::New(_) => self.sync()?,
+            Enqueued::Existing(_) => self.give_queued_bytes(bytes),
         }
         Ok(done)
     }
 
     fn claim(&self, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
+        self.space.admit(Need::Upkeep)?;
         // The due entries, most urgent first; then one transaction takes them all.
         let mut due = Vec::new();
         'priorities: for priority in Priority::ALL.into_iter().filter(|p| *p <= lowest) {
@@ -283,6 +325,7 @@ impl OutboxStore for SledStore {
         )
             .transaction(|(outbox, queue, inflight, bodies)| {
                 let mut taken = Vec::with_capacity(due.len());
+                let mut expired_bytes = 0;
                 for key in &due {
                     // Gone meanwhile (cancelled): nothing to take.
                     if queue.remove(&**key)?.is_none() {
@@ -295,7 +338,7 @@ impl OutboxStore for SledStore {
                     let mut m: Message = abort(decode(&bytes))?;
                     if m.expires_at.is_some_and(|at| at <= now) {
                         m.state = State::Expired;
-                        bodies.remove(&id_key(id))?;
+                        expired_bytes += body_len(bodies.remove(&id_key(id))?);
                         outbox.insert(&id_key(id), abort(encode(&m))?)?;
                         continue;
                     }
@@ -305,9 +348,11 @@ impl OutboxStore for SledStore {
                     let body = bodies.get(id_key(id))?;
                     taken.push((m, body));
                 }
-                Ok(taken)
+                Ok((taken, expired_bytes))
             })
             .map_err(tx_error)?;
+        let (taken, expired_bytes) = taken;
+        self.give_queued_bytes(expired_bytes);
         taken
             .into_iter()
             .map(|(message, body)| {
@@ -328,8 +373,10 @@ impl OutboxStore for SledStore {
     }
 
     fn finish_all(&self, outcomes: Vec<(MessageId, Outcome)>) -> Result<(), StoreError> {
-        (&self.outbox, &self.outbox_queue, &self.outbox_inflight)
-            .transaction(|(outbox, queue, inflight)| {
+        self.space.admit(Need::Upkeep)?;
+        let done_bytes = (&self.outbox, &self.outbox_queue, &self.outbox_inflight, &self.outbox_bodies)
+            .transaction(|(outbox, queue, inflight, bodies)| {
+                let mut done_bytes = 0;
                 for (id, outcome) in &outcomes {
                     let id = *id;
                     let Some(bytes) = outbox.get(id_key(id))? else {
@@ -382,11 +429,16 @@ impl OutboxStore for SledStore {
                             queue.insert(&queue_key(&m), &[])?;
                         }
                     }
+                    if !m.state.pending() {
+                        done_bytes += body_len(bodies.get(id_key(id))?);
+                    }
                     outbox.insert(&id_key(id), abort(encode(&m))?)?;
                 }
-                Ok(())
+                Ok(done_bytes)
             })
-            .map_err(tx_error)
+            .map_err(tx_error)?;
+        self.give_queued_bytes(done_bytes);
+        Ok(())
     }
 
     fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
@@ -441,10 +493,11 @@ impl OutboxStore for SledStore {
     }
 
     fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError> {
+        self.space.admit(Need::Upkeep)?;
         let answer = (&self.outbox, &self.outbox_queue, &self.outbox_bodies)
             .transaction(|(outbox, queue, bodies)| {
                 let Some(bytes) = outbox.get(id_key(id))? else {
-                    return Ok(Retry::NotFound);
+                    return Ok((Retry::NotFound, 0));
                 };
                 let mut m: Message = abort(decode(&bytes))?;
                 match m.state {
@@ -452,19 +505,24 @@ impl OutboxStore for SledStore {
                     State::Deferred => {
                         queue.remove(&queue_key(&m))?;
                     }
-                    other => return Ok(Retry::NotRetryable(other)),
+                    other => return Ok((Retry::NotRetryable(other), 0)),
                 }
-                if bodies.get(id_key(id))?.is_none() {
-                    return Ok(Retry::NoBody);
-                }
+                let Some(body) = bodies.get(id_key(id))? else {
+                    return Ok((Retry::NoBody, 0));
+                };
+                let back_bytes = if m.state.pending() { 0 } else { body.len() as u64 };
                 m.state = State::Queued;
                 m.not_before = now;
                 queue.insert(&queue_key(&m), &[])?;
                 outbox.insert(&id_key(id), abort(encode(&m))?)?;
-                Ok(Retry::Queued)
+                Ok((Retry::Queued, back_bytes))
             })
             .map_err(tx_error)?;
+        let (answer, back_bytes) = answer;
         if answer == Retry::Queued {
+            // Mail going back to the queue counts again; over the bound it still goes (it was
+            // accepted once), and new mail waits until the queue drains.
+            self.queued_bytes.fetch_add(back_bytes, Ordering::Relaxed);
             self.sync()?;
         }
         Ok(answer)
@@ -488,6 +546,7 @@ impl OutboxStore for SledStore {
     }
 
     fn requeue_in_flight(&self) -> Result<usize, StoreError> {
+        self.space.admit(Need::Upkeep)?;
         let mut n = 0;
         for entry in self.outbox_inflight.iter() {
             let (key, _) = entry?;
@@ -502,26 +561,28 @@ impl OutboxStore for SledStore {
     }
 
     fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
+        self.space.admit(Need::Upkeep)?;
         let cancelled = (&self.outbox, &self.outbox_queue, &self.outbox_bodies)
             .transaction(|(outbox, queue, bodies)| {
                 let Some(bytes) = outbox.get(id_key(id))? else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 let mut m: Message = abort(decode(&bytes))?;
                 if !matches!(m.state, State::Queued | State::Deferred) {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 queue.remove(&queue_key(&m))?;
-                bodies.remove(&id_key(id))?;
+                let freed = body_len(bodies.remove(&id_key(id))?);
                 m.state = State::Cancelled;
                 outbox.insert(&id_key(id), abort(encode(&m))?)?;
-                Ok(true)
+                Ok(Some(freed))
             })
             .map_err(tx_error)?;
-        if cancelled {
+        if let Some(freed) = cancelled {
+            self.give_queued_bytes(freed);
             self.sync()?;
         }
-        Ok(cancelled)
+        Ok(cancelled.is_some())
     }
 
     fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError> {

@@ -1,5 +1,6 @@
 //! Login sessions and password-reset tokens, each stored under the SHA-256 of its secret.
 
+use super::space::Need;
 use super::{SledStore, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,7 @@ pub trait SessionStore {
 
 impl SessionStore for SledStore {
     fn put_session(&self, id_hash: &str, session: &SessionRecord) -> Result<(), StoreError> {
+        self.space.admit(Need::Upkeep)?;
         self.sessions.insert(id_hash, serde_json::to_vec(session)?)?;
         Ok(())
     }
@@ -51,12 +53,14 @@ impl SessionStore for SledStore {
     }
 
     fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        self.space.admit(Need::Upkeep)?;
         self.sessions.remove(id_hash)?;
         self.sync()?;
         Ok(())
     }
 
     fn delete_sessions_of(&self, email: &str) -> Result<usize, StoreError> {
+        self.space.admit(Need::Upkeep)?;
         let mut batch = sled::Batch::default();
         let mut n = 0;
         for kv in self.sessions.iter() {
@@ -73,12 +77,14 @@ impl SessionStore for SledStore {
     }
 
     fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError> {
+        self.space.admit(Need::Grow)?;
         self.resets.insert(token_hash, serde_json::to_vec(reset)?)?;
         self.sync()?;
         Ok(())
     }
 
     fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
+        self.space.admit(Need::Upkeep)?;
         let taken = self
             .resets
             .remove(token_hash)?

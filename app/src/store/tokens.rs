@@ -2,6 +2,7 @@
 //! secret (the token itself is shown once, when it is created). Creating and revoking one are
 //! written to the change history in the same transaction.
 
+use super::space::Need;
 use super::{tx_error, SledStore, StoreError};
 use crate::history::{AuditEntry, Change};
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,7 @@ impl TokenStore for SledStore {
         who: &str,
         now: u64,
     ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
+        self.space.admit(Need::Grow)?;
         let record = TokenRecord {
             id: self.db.generate_id()?,
             name: name.to_string(),
@@ -119,6 +121,7 @@ impl TokenStore for SledStore {
     }
 
     fn revoke_token(&self, id: u64, who: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.space.admit(Need::Upkeep)?;
         let mut found = None;
         for kv in self.api_tokens.iter() {
             let (key, bytes) = kv?;
@@ -152,6 +155,7 @@ impl TokenStore for SledStore {
     }
 
     fn touch_token(&self, hash: &str, now: u64) -> Result<(), StoreError> {
+        self.space.admit(Need::Upkeep)?;
         self.api_tokens.fetch_and_update(hash.as_bytes(), |old| {
             let mut t: TokenRecord = serde_json::from_slice(old?).ok()?;
             t.last_used = Some(now);
