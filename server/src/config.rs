@@ -138,7 +138,7 @@ impl Config {
             store: app::store::StoreOptions {
                 reserve: match var("MAILROOM_DISK_RESERVE_MB") {
                     None => app::store::Reserve::Default,
-                    Some(_) => app::store::Reserve::Bytes(number(&var, "MAILROOM_DISK_RESERVE_MB", 0, 1, 1 << 20)? * MB),
+                    Some(_) => app::store::Reserve::Bytes(number(&var, "MAILROOM_DISK_RESERVE_MB", 0, 0, 1 << 20)? * MB),
                 },
                 max_queued_bytes: number(
                     &var,

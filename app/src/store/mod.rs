@@ -53,8 +53,8 @@ pub enum StoreError {
     #[error("the disk holding the data directory has {} free, less than the {} Mailroom keeps free so that its database stays intact; nothing was written. Free space on that disk (or lower MAILROOM_DISK_RESERVE_MB)", space::megabytes(*.available), space::megabytes(*.reserve))]
     NoSpace { available: u64, reserve: u64 },
     /// The same, found before opening the database (which writes to it): it was not opened.
-    #[error("the disk holding the data directory has {} free; Mailroom needs {} free to open its database without risk to it, so it did not open it (nothing was written). Free at least {} on that disk (or lower MAILROOM_DISK_RESERVE_MB), then start again", space::megabytes(*.available), space::megabytes(*.reserve), space::megabytes(.reserve.saturating_sub(*.available)))]
-    NoSpaceToOpen { available: u64, reserve: u64 },
+    #[error("the disk holding the data directory has {} free; Mailroom needs {} free to open its database without risk to it, so it did not open it (nothing was written). Free at least {} on that disk (or lower MAILROOM_DISK_RESERVE_MB), then start again", space::megabytes(*.available), space::megabytes(*.needed), space::megabytes(.needed.saturating_sub(*.available)))]
+    NoSpaceToOpen { available: u64, needed: u64 },
     /// The outbox holds as many bytes waiting to be sent as it may: nothing was queued.
     #[error("the outbox already holds {} of mail waiting to be sent, its limit (MAILROOM_OUTBOX_MAX_QUEUED_MB); nothing was queued. Try again once it has drained", space::megabytes(*.limit))]
     OutboxFull { queued: u64, limit: u64 },

@@ -9,8 +9,9 @@
 //!   a cancellation, the purge that frees space) go on into the reserve's first three quarters
 //!   ([`Need::Upkeep`]), so sending, logging in and cleaning up continue while nothing new comes
 //!   in;
-//! - the database is not opened at all with less than the reserve free ([`Space::check_open`]):
-//!   opening writes to it.
+//! - the database is not opened at all with less than that quarter free ([`Space::check_open`]):
+//!   opening writes to it. With more, a restart of a Mailroom that reached its reserve starts,
+//!   sends what is queued and lets admins log in, while new data is still refused.
 //!
 //! Should a write fail anyway (something else filled the disk faster than the checks saw it),
 //! the process reports it and stops ([`on_write_failure`]) instead of going on with a database
@@ -93,14 +94,18 @@ impl Space {
         statvfs(&self.dir).map(|(free, _)| free)
     }
 
-    /// Whether a write of this kind may go ahead now.
-    pub fn admit(&self, need: Need) -> Result<(), StoreError> {
-        let floor = match need {
+    /// The free bytes a write of this kind needs.
+    fn floor(&self, need: Need) -> u64 {
+        match need {
             Need::Grow => self.reserve,
             Need::Upkeep => self.reserve / 4,
-        };
+        }
+    }
+
+    /// Whether a write of this kind may go ahead now.
+    pub fn admit(&self, need: Need) -> Result<(), StoreError> {
         let available = self.available()?;
-        if available < floor {
+        if available < self.floor(need) {
             return Err(StoreError::NoSpace {
                 available,
                 reserve: self.reserve,
@@ -109,12 +114,14 @@ impl Space {
         Ok(())
     }
 
-    /// Before the database is opened (which writes to it): the whole reserve must be free.
+    /// Before the database is opened (which writes to it): what upkeep needs must be free.
     pub fn check_open(&self) -> Result<(), StoreError> {
-        self.admit(Need::Grow).map_err(|e| match e {
-            StoreError::NoSpace { available, reserve } => StoreError::NoSpaceToOpen { available, reserve },
-            other => other,
-        })
+        let available = self.available()?;
+        let needed = self.floor(Need::Upkeep);
+        if available < needed {
+            return Err(StoreError::NoSpaceToOpen { available, needed });
+        }
+        Ok(())
     }
 
     /// Whether new data is refused now (for the pages' banner): the bytes free, if so.
@@ -172,12 +179,14 @@ mod tests {
             }
             other => panic!("expected NoSpace, got {other:?}"),
         }
-        assert!(matches!(tight.check_open(), Err(StoreError::NoSpaceToOpen { .. })));
+        let refused = Space::new(dir.path(), Reserve::Bytes(free.saturating_mul(8) + 1)).unwrap();
+        assert!(matches!(refused.check_open(), Err(StoreError::NoSpaceToOpen { .. })));
         assert!(tight.low().is_some());
         // Upkeep goes on into the reserve's first three quarters.
         let upkeep = Space::new(dir.path(), Reserve::Bytes(free + free / 2)).unwrap();
         assert!(upkeep.admit(Need::Grow).is_err());
         assert!(upkeep.admit(Need::Upkeep).is_ok());
+        assert!(upkeep.check_open().is_ok());
     }
 
     #[test]
