@@ -631,6 +631,59 @@ mod tests {
         }
     }
 
+    #[test]
+    fn queued_bytes_are_bounded_and_counted_again_after_a_reopen() {
+        use super::super::{test_store::secrets, StoreOptions};
+        let dir = tempfile::tempdir().unwrap();
+        let big = |to: &str| {
+            let mut m = new(to, Priority::Normal);
+            m.body.text = "x".repeat(100_000);
+            m
+        };
+        let options = StoreOptions {
+            max_queued_bytes: 350_000,
+            ..StoreOptions::default()
+        };
+        let open_bounded = || SledStore::open_with(dir.path(), secrets(), options).unwrap();
+        let ids = {
+            let store = open_bounded();
+            let mut ids = Vec::new();
+            loop {
+                match store.enqueue(vec![big(&format!("r{}@example.com", ids.len()))], None, NOW) {
+                    Ok(done) => ids.extend_from_slice(done.ids()),
+                    Err(StoreError::OutboxFull { queued, limit }) => {
+                        assert_eq!(limit, 350_000);
+                        assert!(queued > 200_000 && queued <= limit, "{queued}");
+                        break;
+                    }
+                    Err(other) => panic!("{other}"),
+                }
+                assert!(ids.len() < 10, "the bound never held");
+            }
+            assert!(ids.len() >= 2, "{ids:?}");
+            // Cancelling one makes room for one more.
+            assert!(store.cancel(ids[0]).unwrap());
+            ids.extend_from_slice(store.enqueue(vec![big("again@example.com")], None, NOW).unwrap().ids());
+            assert!(matches!(store.enqueue(vec![big("x@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
+            ids
+        };
+        // Counted from the records at open: still full; sending one makes room.
+        let store = open_bounded();
+        assert!(matches!(store.enqueue(vec![big("y@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
+        let claimed = store.claim(NOW, 1, Priority::Normal).unwrap();
+        assert_eq!(claimed.len(), 1);
+        store.finish(claimed[0].message.id, Outcome::Sent(attempt(250))).unwrap();
+        assert!(store.enqueue(vec![big("z@example.com")], None, NOW).is_ok());
+        assert!(matches!(store.enqueue(vec![big("w@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
+        // A failed message put back by "Retry now" counts again (over the bound: it was
+        // accepted once), so new mail still waits.
+        let claimed = store.claim(NOW, 1, Priority::Normal).unwrap();
+        store.finish(claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
+        assert_eq!(store.retry_now(claimed[0].message.id, NOW).unwrap(), Retry::Queued);
+        assert!(matches!(store.enqueue(vec![big("v@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
+        assert_eq!(ids.len(), 3, "two sealed bodies of 100 kB fit in 350 kB: {ids:?}");
+    }
+
     fn claimed_to(claimed: &[Claimed]) -> Vec<&str> {
         claimed.iter().map(|c| c.message.to.as_str()).collect()
     }
