@@ -31,6 +31,12 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Self::start_with(|_| {}, None)
+    }
+
+    /// [`Self::start`] with `prepare` run on the data directory before the server starts, and
+    /// at most `open_files` files open (soft and hard limit) if given.
+    fn start_with(prepare: impl FnOnce(&std::path::Path), open_files: Option<u64>) -> Server {
         let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/mailroom");
         let dir = tempfile::tempdir().unwrap();
         let mut create = Command::new(bin)
@@ -49,7 +55,16 @@ impl Server {
             .unwrap();
         assert!(token.status.success());
         let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
-        let mut child = Command::new(bin)
+        prepare(dir.path());
+        let mut command = match open_files {
+            None => Command::new(bin),
+            Some(n) => {
+                let mut sh = Command::new("sh");
+                sh.args(["-c", &format!("ulimit -n {n} && exec \"$0\""), bin]);
+                sh
+            }
+        };
+        let mut child = command
             .env("MAILROOM_DATA_DIR", dir.path())
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "warn,mailroom=info")
@@ -225,6 +240,38 @@ async fn idle_sockets(server: &Server) {
     );
     check(answered == 5, "5 of 5 answered");
     drop(idle);
+}
+
+/// The file-descriptor attack: the server may open 256 files; 300 sockets from 30 addresses
+/// (250 silent, 50 with half a request), then 5 normal requests, each within 1 s.
+async fn open_files(server: &Server) {
+    use tokio::io::AsyncWriteExt;
+    println!("open files limited to 256; 300 sockets from 30 addresses (250 idle, 50 half requests), then 5 normal requests:");
+    let addr: std::net::SocketAddr = server.url.trim_start_matches("http://").parse().unwrap();
+    let mut held = Vec::new();
+    for i in 0..300u32 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((Ipv4Addr::new(127, 80, 0, (i % 30 + 1) as u8), 0).into()).unwrap();
+        let mut stream = socket.connect(addr).await.unwrap();
+        if i % 6 == 0 {
+            stream.write_all(b"GET /login HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        }
+        held.push(stream);
+    }
+    let client = server.client();
+    let mut answered = 0;
+    let mut worst = Duration::ZERO;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let res = tokio::time::timeout(Duration::from_secs(1), client.get(format!("{}/login", server.url)).send()).await;
+        if matches!(res, Ok(Ok(r)) if r.status() == 200) {
+            answered += 1;
+        }
+        worst = worst.max(started.elapsed());
+    }
+    println!("  {answered} of 5 answered within 1 s, slowest {:.1} ms", worst.as_secs_f64() * 1e3);
+    check(answered == 5, "5 of 5 answered within 1 s");
+    drop(held);
 }
 
 async fn hostile_smtp(server: &Server) {
@@ -536,17 +583,95 @@ async fn shutdown(server: Server) {
     );
 }
 
+/// Mail settings saved in the database in `dir`, pointing at a port nobody listens on.
+fn save_mail_settings(dir: &std::path::Path) {
+    use app::domain::{MailServer, MailServerSettings};
+    use app::store::MailSettingsStore;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = app::store::SledStore::open(dir, app::secrets::SecretBox::load_or_create(dir, None).unwrap()).unwrap();
+    let form = MailServerForm {
+        port: closed.to_string(),
+        ..peer_form("plain")
+    };
+    let parsed = MailServerSettings::parse(&form, None).unwrap();
+    store.save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN).unwrap();
+}
+
+/// "Forgot password?" for the admin and for an unknown address, 100 of each, alternately, each
+/// from its own address (the per-address limit): the answers' times must not tell them apart.
+async fn reset_timing(server: &Server) {
+    println!("forgotten-password requests: 100 for the admin, 100 for an unknown address, alternately:");
+    let path = app::api::RequestPasswordReset::PATH;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..200u32 {
+        let from = IpAddr::V4(Ipv4Addr::new(127, 60, (i / 250) as u8, (i % 250 + 1) as u8));
+        let email = if i % 2 == 0 { ADMIN } else { "nobody@example.com" };
+        let body = format!("email={}", email.replace('@', "%40"));
+        let started = Instant::now();
+        let (status, _) = post_from(&server.url, from, path, &body).await;
+        let took = started.elapsed().as_secs_f64() * 1e3;
+        assert_eq!(status, 200, "request {i}");
+        if i % 2 == 0 { known.push(took) } else { unknown.push(took) }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (known_median, unknown_median) = (median(&mut known), median(&mut unknown));
+    let slower = known.iter().filter(|t| **t > unknown_median).count();
+    let gap = (known_median - unknown_median).abs() / known_median.max(unknown_median);
+    println!(
+        "  median {known_median:.3} ms for the admin, {unknown_median:.3} ms for an unknown address ({:.1} % apart); \
+         {slower} of 100 admin requests slower than the unknown median",
+        gap * 100.0
+    );
+    check(gap <= 0.05, "medians within 5 %");
+    check((25..=75).contains(&slower), "no separation (25 to 75 of 100 admin requests above the other median)");
+}
+
+/// `cargo bench --bench attack -- NAME…` runs only the attacks whose names contain one of the
+/// words (cargo passes `--bench` itself); without words, every one.
+fn chosen(name: &str) -> bool {
+    let words: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    words.is_empty() || words.iter().any(|w| name.contains(w.as_str()))
+}
+
 #[tokio::main]
 async fn main() {
     helpers::peer();
     let server = Server::start();
-    parallel_logins(&server).await;
-    login_burst(&Server::start()).await;
-    idle_sockets(&server).await;
-    hostile_smtp(&server).await;
-    malformed(&server).await;
-    api_abuse(&server).await;
-    sign_in_callbacks(&server).await;
-    next_fuzz(&Server::start()).await;
-    shutdown(server).await;
+    if chosen("parallel_logins") {
+        parallel_logins(&server).await;
+    }
+    if chosen("login_burst") {
+        login_burst(&Server::start()).await;
+    }
+    if chosen("idle_sockets") {
+        idle_sockets(&server).await;
+    }
+    if chosen("open_files") {
+        open_files(&Server::start_with(|_| {}, Some(256))).await;
+    }
+    if chosen("hostile_smtp") {
+        hostile_smtp(&server).await;
+    }
+    if chosen("malformed") {
+        malformed(&server).await;
+    }
+    if chosen("api_abuse") {
+        api_abuse(&server).await;
+    }
+    if chosen("sign_in_callbacks") {
+        sign_in_callbacks(&server).await;
+    }
+    if chosen("next_fuzz") {
+        next_fuzz(&Server::start()).await;
+    }
+    if chosen("reset_timing") {
+        reset_timing(&Server::start_with(save_mail_settings, None)).await;
+    }
+    if chosen("shutdown") {
+        shutdown(server).await;
+    }
 }

@@ -88,10 +88,16 @@ async fn run() -> Result<(), String> {
     }
     server::spawn_housekeeping(store.clone(), config.outbox.clone());
     let app = router(&config, ctx);
+    let open_files = server::serve::raise_open_files_limit();
+    let limits = server::serve::HttpLimits {
+        max_connections: server::serve::connection_cap(open_files),
+        ..server::serve::HttpLimits::default()
+    };
+    tracing::info!(open_files, max_connections = limits.max_connections, "connection cap");
     server::serve::serve(
         listener,
         app,
-        server::serve::HttpLimits::default(),
+        limits,
         shutdown_signal(),
     )
     .await;

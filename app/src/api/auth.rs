@@ -189,8 +189,10 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     let minutes = auth::RESET_TOKEN_TTL_SECS / 60;
     let answer = ResetAnswer::OnItsWay.said();
     // The same work whether or not the account exists, so the answer's timing tells nothing: a
-    // token is made and stored either way (one for an unknown account can never be used, as
-    // `reset_password` finds no admin, and is purged when it expires).
+    // token is made and stored either way, in the same single write as the mail when there is
+    // one (a token for an unknown account can never be used, as `reset_password` finds no
+    // admin, and is purged when it expires); the mail is written either way and dropped for an
+    // unknown account.
     let token = auth::random_token();
     let expires_at = clock::now_unix() + auth::RESET_TOKEN_TTL_SECS;
     let record = ResetRecord {
@@ -198,13 +200,6 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         expires_at,
     };
     let hash = auth::token_hash(&token);
-    ssr::storage(move |s| s.put_reset(&hash, &record)).await?;
-    let Some(to) = admin.map(|a| a.email) else {
-        tracing::info!(account = ?email, "password reset requested for an unknown account");
-        // The flush an enqueue would have cost, so the answer's timing tells nothing.
-        ssr::storage(|s| s.flush()).await?;
-        return Ok(answer);
-    };
     let link = format!(
         "{}{}?token={token}",
         ctx.public_url.trim_end_matches('/'),
@@ -213,8 +208,8 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     let mail = mailer::bodies::password_reset(&email, &link, minutes);
     // Through the outbox, first in line, sealed at rest, and of no use (so expired, not sent)
     // once the token is.
-    let message = NewMessage {
-        to,
+    let message = admin.map(|a| NewMessage {
+        to: a.email,
         subject: mail.subject,
         body: MailBody {
             text: mail.text,
@@ -223,11 +218,15 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         priority: Priority::Security,
         expires_at: Some(expires_at),
         origin: crate::outbox::Origin::PasswordReset,
-    };
+    });
     let now = clock::now_unix();
-    let queued = ssr::storage(move |s| s.enqueue(vec![message], None, now)).await?;
-    ctx.outbox.wake();
-    tracing::info!(account = ?email, message = ?queued.ids(), "password reset mail queued");
+    match ssr::storage(move |s| s.enqueue_reset(&hash, &record, message, now)).await? {
+        Some(id) => {
+            ctx.outbox.wake();
+            tracing::info!(account = ?email, message = id, "password reset mail queued");
+        }
+        None => tracing::info!(account = ?email, "password reset requested for an unknown account"),
+    }
     Ok(answer)
 }
 

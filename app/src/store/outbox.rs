@@ -8,7 +8,7 @@
 //! instances can share one outbox; on sled one process owns the database.
 
 use super::space::Need;
-use super::{tx_error, SledStore, StoreError};
+use super::{tx_error, ResetRecord, SledStore, StoreError};
 use crate::outbox::{Attempt, Message, MessageFilter, MessageId, MessagePage, Priority, Retry, State};
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError::Abort;
@@ -92,6 +92,17 @@ pub trait OutboxStore {
         idempotency_key: Option<&str>,
         now: u64,
     ) -> Result<Enqueued, StoreError>;
+
+    /// A password reset: the token's record and, for an account that exists, its mail, in one
+    /// transaction and one flush, so the work (and the answer's time) is the same either way.
+    /// Returns the mail's id.
+    fn enqueue_reset(
+        &self,
+        token_hash: &str,
+        reset: &ResetRecord,
+        mail: Option<NewMessage>,
+        now: u64,
+    ) -> Result<Option<MessageId>, StoreError>;
 
     /// Takes up to `max` messages that are due at `now`, of priority `lowest` or higher,
     /// highest priority first and, within a priority, the longest due first, and marks them
@@ -198,6 +209,29 @@ impl SledStore {
         Ok(serde_json::from_str(&self.secrets.open(text)?)?)
     }
 
+    /// A new message's record, encoded and with its sealed body.
+    fn new_record(
+        &self,
+        m: NewMessage,
+        idempotency_key: Option<&str>,
+        now: u64,
+    ) -> Result<(Vec<u8>, Vec<u8>, Message), StoreError> {
+        let record = Message {
+            id: self.db.generate_id()?,
+            to: m.to,
+            subject: m.subject,
+            priority: m.priority,
+            state: State::Queued,
+            created_at: now,
+            not_before: now,
+            expires_at: m.expires_at,
+            idempotency_key: idempotency_key.map(str::to_string),
+            attempts: Vec::new(),
+            origin: m.origin,
+        };
+        Ok((encode(&record)?, self.seal_body(&m.body)?, record))
+    }
+
     /// Counts the bytes waiting to be sent from the records (at open).
     pub(super) fn count_queued_bytes(&self) -> Result<(), StoreError> {
         let mut total = 0;
@@ -241,23 +275,10 @@ impl OutboxStore for SledStore {
         now: u64,
     ) -> Result<Enqueued, StoreError> {
         self.space.admit(Need::Grow)?;
-        let mut records = Vec::with_capacity(messages.len());
-        for m in messages {
-            let record = Message {
-                id: self.db.generate_id()?,
-                to: m.to,
-                subject: m.subject,
-                priority: m.priority,
-                state: State::Queued,
-                created_at: now,
-                not_before: now,
-                expires_at: m.expires_at,
-                idempotency_key: idempotency_key.map(str::to_string),
-                attempts: Vec::new(),
-                origin: m.origin,
-            };
-            records.push((encode(&record)?, self.seal_body(&m.body)?, record));
-        }
+        let records = messages
+            .into_iter()
+            .map(|m| self.new_record(m, idempotency_key, now))
+            .collect::<Result<Vec<_>, _>>()?;
         let bytes: u64 = records.iter().map(|(_, body, _)| body.len() as u64).sum();
         self.take_queued_bytes(bytes)?;
         let ids: Vec<MessageId> = records.iter().map(|(_, _, r)| r.id).collect();
@@ -295,6 +316,34 @@ impl OutboxStore for SledStore {
             Enqueued::Existing(_) => self.give_queued_bytes(bytes),
         }
         Ok(done)
+    }
+
+    fn enqueue_reset(
+        &self,
+        token_hash: &str,
+        reset: &ResetRecord,
+        mail: Option<NewMessage>,
+        now: u64,
+    ) -> Result<Option<MessageId>, StoreError> {
+        self.space.admit(Need::Grow)?;
+        let reset = encode(reset)?;
+        let record = mail.map(|m| self.new_record(m, None, now)).transpose()?;
+        let bytes = record.as_ref().map_or(0, |(_, body, _)| body.len() as u64);
+        self.take_queued_bytes(bytes)?;
+        (&self.resets, &self.outbox, &self.outbox_bodies, &self.outbox_queue)
+            .transaction(|(resets, outbox, bodies, queue)| {
+                resets.insert(token_hash.as_bytes(), reset.as_slice())?;
+                if let Some((record, body, m)) = &record {
+                    outbox.insert(&id_key(m.id), record.as_slice())?;
+                    bodies.insert(&id_key(m.id), body.as_slice())?;
+                    queue.insert(&queue_key(m), &[])?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)
+            .inspect_err(|_| self.give_queued_bytes(bytes))?;
+        self.sync()?;
+        Ok(record.map(|(_, _, m)| m.id))
     }
 
     fn claim(&self, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
