@@ -3,52 +3,14 @@
 //! message in the database afterwards (several rounds, each killed at another moment); stopped
 //! with SIGTERM while a send hangs, it ends within the outbox's grace and the message is kept.
 
-use app::{
-    auth,
-    domain::{EmailAddress, MailServer, MailServerForm, MailServerSettings},
-    secrets::SecretBox,
-    store::{MailSettingsStore, OutboxStore, SledStore},
-};
+mod prepared;
+
+use app::store::OutboxStore;
+use prepared::{closed_port, open, prepare, ADMIN};
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const ADMIN: &str = "admin@example.com";
-
-fn open(dir: &std::path::Path) -> SledStore {
-    SledStore::open(dir, SecretBox::load_or_create(dir, None).unwrap()).unwrap()
-}
-
-/// An admin, and mail settings pointing at a port nobody listens on (messages stay queued).
-fn prepare(dir: &std::path::Path) {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    prepare_with_port(dir, closed);
-}
-
-/// An admin, and mail settings pointing at `port` on loopback.
-fn prepare_with_port(dir: &std::path::Path, port: u16) {
-    let store = open(dir);
-    let admin = EmailAddress::parse(ADMIN).unwrap();
-    auth::set_admin_password(&store, &admin, "a long admin password").unwrap();
-    let form = MailServerForm {
-        host: "localhost".into(),
-        port: port.to_string(),
-        account: "alerts@example.com".into(),
-        password: "secret-password".into(),
-        from_address: "alerts@example.com".into(),
-        timeout: "30".into(),
-        ..MailServerForm::default()
-    };
-    let parsed = MailServerSettings::parse(&form, None).unwrap();
-    store
-        .save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN)
-        .unwrap();
-}
 
 /// Starts the server on a free port and returns it with its URL once it listens.
 fn start(dir: &std::path::Path) -> (Child, String) {
@@ -95,7 +57,7 @@ async fn request_reset(url: String, from: IpAddr) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_acknowledged_message_is_lost_to_a_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    prepare(dir.path());
+    drop(prepare(dir.path(), closed_port()));
     let mut acknowledged = 0usize;
     for round in 0u8..4 {
         let (mut child, url) = start(dir.path());
@@ -144,7 +106,7 @@ async fn sigterm_ends_a_hanging_send_within_the_grace_and_keeps_the_message() {
     // A mail server that accepts connections and never says a word.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    prepare_with_port(dir.path(), silent.local_addr().unwrap().port());
+    drop(prepare(dir.path(), silent.local_addr().unwrap().port()));
     let (mut child, url) = start(dir.path());
     assert!(request_reset(url, IpAddr::V4(Ipv4Addr::new(127, 20, 0, 1))).await);
     // The send is under way once the worker connects.

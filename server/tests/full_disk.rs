@@ -5,19 +5,19 @@
 //! the admin and the token are there. With the reserve turned off, the write that fails stops
 //! the process at once (no hang), and the database still opens with everything acknowledged.
 
+mod prepared;
+
 use app::{
     auth,
-    domain::{EmailAddress, MailServer, MailServerForm, MailServerSettings},
-    secrets::SecretBox,
-    store::{AdminStore, MailSettingsStore, OutboxStore, SledStore, TokenStore},
+    store::{AdminStore, MailSettingsStore, OutboxStore, TokenStore},
 };
+use prepared::{closed_port, open, ADMIN};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const ADMIN: &str = "admin@example.com";
 
 /// A tmpfs of `mb` MiB, unmounted when dropped.
 struct SmallDisk {
@@ -69,29 +69,10 @@ impl Drop for SmallDisk {
     }
 }
 
-fn open(dir: &Path) -> SledStore {
-    std::fs::create_dir_all(dir).unwrap();
-    SledStore::open(dir, SecretBox::load_or_create(dir, None).unwrap()).unwrap()
-}
-
 /// An admin, mail settings pointing at a port nobody listens on (messages stay queued), and an
 /// API token, which it returns.
 fn prepare(dir: &Path) -> String {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let store = open(dir);
-    let admin = EmailAddress::parse(ADMIN).unwrap();
-    auth::set_admin_password(&store, &admin, "a long admin password").unwrap();
-    let form = MailServerForm {
-        host: "localhost".into(),
-        port: closed.to_string(),
-        account: "alerts@example.com".into(),
-        password: "secret-password".into(),
-        from_address: "alerts@example.com".into(),
-        timeout: "30".into(),
-        ..MailServerForm::default()
-    };
-    let parsed = MailServerSettings::parse(&form, None).unwrap();
-    store.save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN).unwrap();
+    let store = prepared::prepare(dir, closed_port());
     let (token, _) = auth::create_api_token(&store, "filler", ADMIN).unwrap().unwrap();
     token
 }
