@@ -29,9 +29,13 @@ pub enum AppError {
     /// No valid session: log in first. Carries no data.
     #[error("Your session has ended: log in again.")]
     NotAuthenticated,
-    /// Wrong email or password (never says which).
+    /// Wrong email or password (never says which). `email` is what was typed, so the login
+    /// page (which has no script) can keep it in the field.
     #[error("Wrong email or password.")]
-    LoginFailed,
+    LoginFailed {
+        #[serde(default)]
+        email: String,
+    },
     #[error("Too many failed logins: wait {retry_after_secs} seconds, then try again.")]
     TooManyAttempts { retry_after_secs: u64 },
     /// Refused for a reason the message gives (a cross-site request, a used setup link).
@@ -108,7 +112,7 @@ impl AppError {
         match self {
             AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::Refused(_) => 400,
             AppError::NotFound(_) => 404,
-            AppError::NotAuthenticated | AppError::LoginFailed => 401,
+            AppError::NotAuthenticated | AppError::LoginFailed { .. } => 401,
             AppError::Forbidden(_) => 403,
             AppError::Conflict { .. } => 409,
             AppError::TooLarge => 413,

@@ -111,7 +111,8 @@ pub fn App() -> impl IntoView {
                 <Route path=const { segment(routes::LOGIN) } view=pages::auth::LoginPage />
                 <Route path=const { segment(routes::SETUP) } view=pages::auth::SetupPage />
                 <Route path=const { segment(routes::FORGOT) } view=pages::auth::ForgotPage />
-                <Route path=const { segment(routes::RESET) } view=pages::auth::ResetPage />
+                // Async: the page checks its link before answering, and loads no script.
+                <Route path=const { segment(routes::RESET) } view=pages::auth::ResetPage ssr=SsrMode::Async />
                 // Async: the server waits for the settings before answering, so the form is in
                 // the HTML itself and works without JavaScript.
                 <Route

@@ -1,4 +1,4 @@
-import { test, expect, logIn, ADMIN_EMAIL, ADMIN_PASSWORD } from "./fixtures";
+import { test, expect, logIn, expectNoViolations, ADMIN_EMAIL, ADMIN_PASSWORD } from "./fixtures";
 import type { SmtpPeer } from "./smtp-peer";
 import { MailSettingsPage } from "./mail-settings-page";
 import { readdirSync, readFileSync } from "node:fs";
@@ -16,6 +16,9 @@ test("log in, reach Settings › Mail Server from the menu, log out", async ({ p
   await expect(page.locator("#form-error")).toHaveText("Wrong email or password.");
   await expect(page.getByLabel("Email")).toBeFocused();
   await expect(page.getByLabel("Email")).toHaveAttribute("aria-describedby", "form-error");
+  // What was typed stays: only the password is asked for again.
+  await expect(page.getByLabel("Email")).toHaveValue(ADMIN_EMAIL);
+  await expect(page.getByLabel("Password")).toHaveValue("");
   await logIn(page);
   await expect(page).toHaveURL(/\/settings\/mail$/);
   await page.getByRole("navigation", { name: "Main menu" }).getByRole("link", { name: "Mail Server" }).click();
@@ -62,6 +65,13 @@ test("forgotten password: the mail's link sets a new password that logs in", asy
   const link = /https?:\/\/\S+\/reset\?token=[A-Za-z0-9_-]+/.exec(mail!)![0];
 
   await page.goto(link);
+  await expectNoViolations(page, "reset");
+  // A typo does not use the link up.
+  await page.getByLabel("New password", { exact: true }).fill("a long enough password");
+  await page.getByLabel("Repeat the new password").fill("another long password");
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page.locator("#form-error")).toBeVisible();
+  await expectNoViolations(page, "reset with an error");
   await page.getByLabel("New password", { exact: true }).fill("a brand new password");
   await page.getByLabel("Repeat the new password").fill("a brand new password");
   await page.getByRole("button", { name: "Set new password" }).click();
@@ -73,13 +83,11 @@ test("forgotten password: the mail's link sets a new password that logs in", asy
   await logIn(page, "a brand new password");
   await expect(page).toHaveURL(/\/settings\/mail$/);
 
-  // The link worked once.
+  // The link worked once: opened again, it says so at once, with no form, and offers a new one.
   await page.goto(link);
-  await page.getByLabel("New password", { exact: true }).fill("yet another password");
-  await page.getByLabel("Repeat the new password").fill("yet another password");
-  await page.getByRole("button", { name: "Set new password" }).click();
-  await expect(page.locator(".error")).toHaveCount(1);
-  await expect(page.locator("#form-error")).toContainText("already used");
+  await expect(page.getByRole("alert")).toContainText("This reset link has already been used or has expired");
+  await expect(page.getByLabel("New password", { exact: true })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Ask for a new link" })).toHaveAttribute("href", "/forgot");
   await page.getByRole("link", { name: "Back to log in" }).click();
   await expect(page).toHaveURL(/\/login$/);
 });

@@ -1,6 +1,7 @@
 import { test as base, expect, type Browser, type Page } from "@playwright/test";
 import { MailroomServer, ADMIN_EMAIL, ADMIN_PASSWORD } from "./server";
 import { SmtpPeer } from "./smtp-peer";
+import AxeBuilder from "@axe-core/playwright";
 
 type WorkerFixtures = { server: MailroomServer; peer: SmtpPeer };
 type TestFixtures = { pageErrors: string[]; fresh: MailroomServer };
@@ -95,4 +96,14 @@ export async function openHydrated(page: Page, url: string) {
     await page.waitForURL((u) => u.pathname === new URL(url).pathname);
   }
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** WCAG 2.0, 2.1 and 2.2, levels A and AA: every rule axe-core has for them. */
+export const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"];
+
+/** Runs axe-core on the page as it is and fails with each violation's rule and elements. */
+export async function expectNoViolations(page: Page, state: string) {
+  const { violations } = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  const found = violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(found, `axe violations on ${state}`).toEqual([]);
 }

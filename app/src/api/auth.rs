@@ -44,7 +44,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let ok = checked.inspect_err(|_| limits.logins.undo(&keys))?;
     if !ok {
         tracing::warn!(account = ?email, known_device = device.is_some(), "failed login");
-        return Err(AppError::LoginFailed);
+        return Err(AppError::LoginFailed { email });
     }
     limits.logins.succeeded(&keys);
     ssr::start_session(&ctx, email.clone()).await?;
@@ -237,6 +237,16 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
 /// The least time a reset request's answer takes, whether or not the account exists.
 #[cfg(feature = "ssr")]
 const RESET_ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Whether a reset link still works (not used, not expired): the reset page asks when it opens,
+/// so a dead link says so before a password is typed. Reads only.
+#[server(endpoint = "reset_link_valid", output = super::codec::Json)]
+pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
+    let hash = crate::auth::token_hash(token.trim());
+    let now = crate::clock::now_unix();
+    let found = ssr::storage(move |s| s.get_reset(&hash)).await?;
+    Ok(found.is_some_and(|r| r.expires_at > now))
+}
 
 /// Sets a new password with a reset token; ends every session of the account.
 #[server(endpoint = "reset_password", output = super::codec::Json)]

@@ -3,7 +3,7 @@
 //! error comes back in the URL after the redirect and is rendered once, above the button, with
 //! focus on the field to correct.
 
-use crate::api::{Login, RequestPasswordReset, ResetAnswer, ResetPassword, SetupAdmin};
+use crate::api::{reset_link_valid, Login, RequestPasswordReset, ResetAnswer, ResetPassword, SetupAdmin};
 use crate::error::AppError;
 use crate::{domain, routes};
 use leptos::prelude::*;
@@ -68,6 +68,10 @@ pub fn LoginPage() -> impl IntoView {
         .is_some_and(|r| r == "done");
     let error = login.value().get_untracked().and_then(Result::err);
     let failed = error.is_some();
+    let typed = match &error {
+        Some(AppError::LoginFailed { email }) => email.clone(),
+        _ => String::new(),
+    };
     view! {
         <AuthCard title="Log in">
             {reset_done.then(|| view! {
@@ -78,7 +82,7 @@ pub fn LoginPage() -> impl IntoView {
                 <div class="field">
                     <label for="email">"Email"</label>
                     <input id="email" name="email" type="email" autocomplete="username" required
-                        autofocus=failed aria-describedby=failed.then_some("form-error") />
+                        value=typed autofocus=failed aria-describedby=failed.then_some("form-error") />
                 </div>
                 <div class="field">
                     <label for="password">"Password"</label>
@@ -204,13 +208,30 @@ pub fn ResetPage() -> impl IntoView {
     let failed = error.is_some();
     view! {
         <AuthCard title="Choose a new password">
-            <ActionForm action=reset attr:class="auth-form">
-                <input type="hidden" name="token" value=token />
-                <NewPasswordFields failed />
-                {error_line(error)}
-                <button type="submit">"Set new password"</button>
-            </ActionForm>
-            <p class="links"><a href=routes::FORGOT>"Ask for a new link"</a></p>
+            {Suspend::new(async move {
+                // A dead link says so at once: no form to fill in for nothing.
+                let valid = reset_link_valid(token.clone()).await;
+                match valid {
+                    Ok(false) => view! {
+                        <p class="error" role="alert" id="link-dead">
+                            "This reset link has already been used or has expired (a link works once, for "
+                            {crate::api::RESET_LINK_MINUTES} " minutes)."
+                        </p>
+                        <p class="links"><a href=routes::FORGOT>"Ask for a new link"</a></p>
+                    }
+                    .into_any(),
+                    _ => view! {
+                        <ActionForm action=reset attr:class="auth-form">
+                            <input type="hidden" name="token" value=token />
+                            <NewPasswordFields failed />
+                            {error_line(error)}
+                            <button type="submit">"Set new password"</button>
+                        </ActionForm>
+                        <p class="links"><a href=routes::FORGOT>"Ask for a new link"</a></p>
+                    }
+                    .into_any(),
+                }
+            })}
             {back_to_login()}
         </AuthCard>
     }

@@ -31,6 +31,8 @@ pub trait SessionStore {
     fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError>;
     /// Removes and returns the token's record: a token works once.
     fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError>;
+    /// The token's record, left in place (the reset page checks its link when it opens).
+    fn get_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError>;
 
     /// Removes sessions that `expired` says are over and reset tokens past their time (Unix
     /// seconds `now`). Returns how many records went.
@@ -92,6 +94,14 @@ impl SessionStore for SledStore {
             .transpose()?;
         self.sync()?;
         Ok(taken)
+    }
+
+    fn get_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
+        self.resets
+            .get(token_hash)?
+            .map(|b| serde_json::from_slice(&b))
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     fn purge_expired(&self, now: u64, expired: &dyn Fn(&SessionRecord) -> bool) -> Result<usize, StoreError> {

@@ -148,11 +148,11 @@ async fn login_logout_and_generic_failures() {
     let app = spawn_app_logged_out().await;
     assert_eq!(
         app.login(ADMIN, "not-the-password").await,
-        Err(AppError::LoginFailed)
+        Err(AppError::LoginFailed { email: ADMIN.into() })
     );
     assert_eq!(
         app.login("nobody@example.com", "not-the-password").await,
-        Err(AppError::LoginFailed),
+        Err(AppError::LoginFailed { email: "nobody@example.com".into() }),
         "the answer must not reveal whether the account exists"
     );
     app.login(ADMIN, ADMIN_PASSWORD).await.unwrap();
@@ -194,7 +194,7 @@ async fn the_session_cookie_is_http_only_and_same_site_strict() {
 async fn repeated_failures_back_off_even_for_the_right_password() {
     let app = spawn_app_logged_out().await;
     for _ in 0..FREE_FAILURES {
-        assert_eq!(app.login(ADMIN, "wrong-wrong").await, Err(AppError::LoginFailed));
+        assert_eq!(app.login(ADMIN, "wrong-wrong").await, Err(AppError::LoginFailed { email: ADMIN.into() }));
     }
     let right = app.login(ADMIN, ADMIN_PASSWORD).await;
     assert!(
@@ -265,6 +265,9 @@ async fn forgotten_password_mail_reset_link_single_use_and_other_sessions_end() 
     let token = link.split("token=").nth(1).unwrap().trim().to_string();
     assert!(app.store.get_session(&token).unwrap().is_none());
 
+    // The page checks its link when it opens: a working one shows the form.
+    let page = app.page(&format!("{}?token={token}", routes::RESET)).await;
+    assert!(page.contains("<form") && !page.contains("link-dead"), "{page}");
     let too_short = app.reset_password(&token, "short").await;
     assert!(
         matches!(&too_short, Err(AppError::Invalid { errors, .. }) if errors.0[0].1.contains("at least")),
@@ -277,9 +280,17 @@ async fn forgotten_password_mail_reset_link_single_use_and_other_sessions_end() 
         "a token works once: {again:?}"
     );
 
+    // Used up: the page says so, with a link to ask for a new one, and no form.
+    for dead in [token.as_str(), "never-issued"] {
+        let page = app.page(&format!("{}?token={dead}", routes::RESET)).await;
+        assert!(page.contains("already been used or has expired"), "{page}");
+        assert!(page.contains(&format!("href=\"{}\"", routes::FORGOT)), "{page}");
+        assert!(!page.contains("<form"), "no form for a dead link: {page}");
+    }
+
     // The reset ended the session the test client had.
     assert_eq!(app.load().await, Err(AppError::NotAuthenticated));
-    assert_eq!(app.login(ADMIN, ADMIN_PASSWORD).await, Err(AppError::LoginFailed));
+    assert_eq!(app.login(ADMIN, ADMIN_PASSWORD).await, Err(AppError::LoginFailed { email: ADMIN.into() }));
     app.login(ADMIN, "brand new password").await.unwrap();
 }
 
@@ -316,6 +327,27 @@ async fn the_setup_page_shows_its_form_only_for_the_valid_token() {
     let html = app.page(&format!("/setup?token={token}")).await;
     assert!(html.contains("<form"), "{html}");
     assert!(!html.contains("This setup link is not valid"));
+}
+
+/// Without script a failed login comes back to the login page with the email still typed.
+#[tokio::test]
+async fn a_failed_login_keeps_the_email() {
+    let app = spawn_app_logged_out().await;
+    let res = app
+        .client
+        .post(format!("{}{}", app.url, <app::api::Login as leptos::server_fn::ServerFn>::PATH))
+        .header("Accept", "text/html")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Referer", format!("{}{}", app.url, routes::LOGIN))
+        .body("email=Admin%40Example.com&password=wrong-password-1")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let location = res.headers()["location"].to_str().unwrap();
+    let html = app.page(location.trim_start_matches(app.url.as_str())).await;
+    assert!(html.contains("Wrong email or password."), "{location}: {html}");
+    assert!(html.contains(r#"value="admin@example.com""#), "the email stays in its field: {html}");
 }
 
 /// Without script the forgot page's form posts, and the answer comes back in the URL.
