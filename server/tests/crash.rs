@@ -3,37 +3,20 @@
 //! message in the database afterwards (several rounds, each killed at another moment); stopped
 //! with SIGTERM while a send hangs, it ends within the outbox's grace and the message is kept.
 
+// Shared with full_disk.rs, which uses more of it.
+#[allow(dead_code)]
 mod prepared;
 
 use app::store::OutboxStore;
 use prepared::{closed_port, open, prepare, ADMIN};
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// Starts the server on a free port and returns it with its URL once it listens.
 fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
-        .env("MAILROOM_DATA_DIR", dir)
-        .env("MAILROOM_OUTBOX_STOP_GRACE_SECS", "1")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("the server printed its address").unwrap();
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    // Keep reading its log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let (server, url) = prepared::start(dir, &[]).unwrap_or_else(|(status, log)| panic!("{status}: {log}"));
+    (server.child, url)
 }
 
 /// One reset request from its own loopback address (the per-address rate limit).

@@ -11,12 +11,11 @@ use app::{
     auth,
     store::{AdminStore, MailSettingsStore, OutboxStore, TokenStore},
 };
-use prepared::{closed_port, open, ADMIN};
-use std::io::{BufRead, BufReader, Write};
+use prepared::{closed_port, open, Server, ADMIN};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
 
 
 /// A tmpfs of `mb` MiB, unmounted when dropped.
@@ -77,75 +76,15 @@ fn prepare(dir: &Path) -> String {
     token
 }
 
-/// The server's process, its log so far, and its URL once it listens.
-struct Server {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-/// Starts the server with `reserve_mb`; `Ok` with its URL once it listens, `Err` with its exit
-/// status and log if it exits first.
+/// Starts the server with `reserve_mb`.
 fn start(dir: &Path, reserve_mb: u64) -> Result<(Server, String), (ExitStatus, String)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
-        .env("MAILROOM_DATA_DIR", dir)
-        .env("MAILROOM_DISK_RESERVE_MB", reserve_mb.to_string())
-        .env("MAILROOM_OUTBOX_STOP_GRACE_SECS", "1")
-        .env("MAILROOM_API_REQUESTS_PER_MINUTE", "100000")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                log.lock().unwrap().push(line.clone());
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    break rest.split_whitespace().next().unwrap().to_string();
-                }
-            }
-            _ => {
-                let status = child.wait().unwrap();
-                return Err((status, log.lock().unwrap().join("\n")));
-            }
-        }
-    };
-    let kept = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            kept.lock().unwrap().push(line);
-        }
-    });
-    Ok((Server { child, log }, url))
-}
-
-impl Server {
-    fn stop(mut self) -> ExitStatus {
-        let term = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(term.success());
-        self.child.wait().unwrap()
-    }
-
-    /// Waits for the process to end by itself, within `limit`.
-    fn exits_within(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        None
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
+    prepared::start(
+        dir,
+        &[
+            ("MAILROOM_DISK_RESERVE_MB", &reserve_mb.to_string()),
+            ("MAILROOM_API_REQUESTS_PER_MINUTE", "100000"),
+        ],
+    )
 }
 
 /// Every file under `dir` with its bytes, to see that nothing was written.

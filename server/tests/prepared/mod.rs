@@ -7,7 +7,11 @@ use app::{
     secrets::SecretBox,
     store::{MailSettingsStore, SledStore},
 };
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub const ADMIN: &str = "admin@example.com";
 
@@ -40,3 +44,75 @@ pub fn prepare(dir: &Path, port: u16) -> SledStore {
     store.save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN).unwrap();
     store
 }
+
+/// The server's process and its log so far.
+pub struct Server {
+    pub child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+/// Starts the real binary on a free port with the data in `dir` and `env` besides; `Ok` with its
+/// URL once it listens, `Err` with its exit status and log if it exits first. Its log is read
+/// all along, so it never blocks on a full pipe.
+pub fn start(dir: &Path, env: &[(&str, &str)]) -> Result<(Server, String), (ExitStatus, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .env("MAILROOM_DATA_DIR", dir)
+        .env("MAILROOM_OUTBOX_STOP_GRACE_SECS", "1")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                log.lock().unwrap().push(line.clone());
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    break rest.split_whitespace().next().unwrap().to_string();
+                }
+            }
+            _ => {
+                let status = child.wait().unwrap();
+                return Err((status, log.lock().unwrap().join("\n")));
+            }
+        }
+    };
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    Ok((Server { child, log }, url))
+}
+
+impl Server {
+    pub fn stop(mut self) -> ExitStatus {
+        let term = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(term.success());
+        self.child.wait().unwrap()
+    }
+
+    /// Waits for the process to end by itself, within `limit`.
+    pub fn exits_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        None
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
