@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
-
 /// A tmpfs of `mb` MiB, unmounted when dropped.
 struct SmallDisk {
     dir: tempfile::TempDir,
@@ -106,7 +105,10 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
 }
 
 /// Posts 100 KB messages until one is refused; returns the acknowledged ids and the refusal.
@@ -141,7 +143,10 @@ async fn fill_through_api(url: &str, token: &str) -> (Vec<u64>, Option<reqwest::
 fn everything_is_there(dir: &Path, ids: &[u64]) {
     let store = open(dir);
     for id in ids {
-        let m = store.message(*id).unwrap().unwrap_or_else(|| panic!("message {id} lost"));
+        let m = store
+            .message(*id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("message {id} lost"));
         assert!(m.state.pending(), "message {id}: {m:?}");
     }
     assert!(store.load_mail().unwrap().is_some(), "the settings are there");
@@ -162,9 +167,19 @@ async fn a_full_disk_refuses_new_mail_and_loses_nothing() {
     assert!(refusal.headers().contains_key("retry-after"));
     let error: serde_json::Value = refusal.json().await.unwrap();
     let said = error["error"].as_str().unwrap();
-    assert!(said.contains("free") && said.contains("nothing was written"), "{said}");
-    assert!(ids.len() >= 50, "only {} messages of 100 KB before the reserve", ids.len());
-    println!("{} messages of 100 KB acknowledged before the 8 MiB reserve", ids.len());
+    assert!(
+        said.contains("free") && said.contains("nothing was written"),
+        "{said}"
+    );
+    assert!(
+        ids.len() >= 50,
+        "only {} messages of 100 KB before the reserve",
+        ids.len()
+    );
+    println!(
+        "{} messages of 100 KB acknowledged before the 8 MiB reserve",
+        ids.len()
+    );
 
     // Reads and logins go on.
     let page = client().get(format!("{url}/login")).send().await.unwrap();
@@ -186,8 +201,14 @@ async fn a_full_disk_refuses_new_mail_and_loses_nothing() {
         Ok((server, _)) => panic!("started on a full disk: {}", server.log()),
     };
     assert!(!status.success());
-    assert!(log.contains("did not open it") && log.contains("Free at least"), "{log}");
-    assert!(snapshot(&dir) == before, "a refused start changed the data directory");
+    assert!(
+        log.contains("did not open it") && log.contains("Free at least"),
+        "{log}"
+    );
+    assert!(
+        snapshot(&dir) == before,
+        "a refused start changed the data directory"
+    );
 
     // Space freed: everything acknowledged is there, and the server starts and serves it (the
     // disk is still at its reserve: new mail is still refused, and the pages say why).
@@ -222,7 +243,11 @@ async fn a_failed_write_stops_the_process_and_the_database_still_opens() {
         .exits_within(Duration::from_secs(20))
         .unwrap_or_else(|| panic!("the server went on after a failed write: {}", server.log()));
     assert_eq!(status.code(), Some(74), "{}", server.log());
-    assert!(server.log().contains("the database failed to write"), "{}", server.log());
+    assert!(
+        server.log().contains("the database failed to write"),
+        "{}",
+        server.log()
+    );
     println!("{} messages acknowledged before the write that failed", ids.len());
 
     // With room again, the database opens with every acknowledged message.

@@ -180,7 +180,10 @@ mod tests {
             other => panic!("expected NoSpace, got {other:?}"),
         }
         let refused = Space::new(dir.path(), Reserve::Bytes(free.saturating_mul(8) + 1)).unwrap();
-        assert!(matches!(refused.check_open(), Err(StoreError::NoSpaceToOpen { .. })));
+        assert!(matches!(
+            refused.check_open(),
+            Err(StoreError::NoSpaceToOpen { .. })
+        ));
         assert!(tight.low().is_some());
         // Upkeep goes on into the reserve's first three quarters.
         let upkeep = Space::new(dir.path(), Reserve::Bytes(free + free / 2)).unwrap();

@@ -23,7 +23,11 @@ pub fn open(dir: &Path) -> SledStore {
 
 /// A loopback port nobody listens on (mail sent there stays queued).
 pub fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// An admin, and mail settings pointing at `port` on loopback; the store, still open.
@@ -41,7 +45,9 @@ pub fn prepare(dir: &Path, port: u16) -> SledStore {
         ..MailServerForm::default()
     };
     let parsed = MailServerSettings::parse(&form, None).unwrap();
-    store.save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN).unwrap();
+    store
+        .save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN)
+        .unwrap();
     store
 }
 
@@ -93,7 +99,10 @@ pub fn start(dir: &Path, env: &[(&str, &str)]) -> Result<(Server, String), (Exit
 
 impl Server {
     pub fn stop(mut self) -> ExitStatus {
-        let term = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let term = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(term.success());
         self.child.wait().unwrap()
     }
@@ -115,4 +124,3 @@ impl Server {
         self.log.lock().unwrap().join("\n")
     }
 }
-
