@@ -94,10 +94,6 @@ pub fn LoginPage() -> impl IntoView {
             <p class="links">
                 <a href=routes::FORGOT>"Forgot password?"</a>
             </p>
-            <p class="muted small">
-                "First time here? Open the setup link the server printed at start, or run "
-                <code>"mailroom admin create --email ADDRESS"</code> " on the server."
-            </p>
         </AuthCard>
     }
 }
