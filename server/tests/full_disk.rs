@@ -234,20 +234,15 @@ async fn a_failed_write_stops_the_process_and_the_database_still_opens() {
     let token = prepare(&dir);
 
     // No reserve: the disk really fills, and a write fails.
-    let (mut server, url) = start(&dir, 0).map_err(|(s, log)| format!("{s}: {log}")).unwrap();
+    let (server, url) = start(&dir, 0).map_err(|(s, log)| format!("{s}: {log}")).unwrap();
     let (ids, refusal) = fill_through_api(&url, &token).await;
     if let Some(r) = refusal {
         assert_ne!(r.status(), 202);
     }
-    let status = server
-        .exits_within(Duration::from_secs(20))
-        .unwrap_or_else(|| panic!("the server went on after a failed write: {}", server.log()));
-    assert_eq!(status.code(), Some(74), "{}", server.log());
-    assert!(
-        server.log().contains("the database failed to write"),
-        "{}",
-        server.log()
-    );
+    let (status, log) = server.exits_within(Duration::from_secs(20));
+    let status = status.unwrap_or_else(|| panic!("the server went on after a failed write: {log}"));
+    assert_eq!(status.code(), Some(74), "{log}");
+    assert!(log.contains("the database failed to write"), "{log}");
     println!("{} messages acknowledged before the write that failed", ids.len());
 
     // With room again, the database opens with every acknowledged message.

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const ADMIN: &str = "admin@example.com";
 
@@ -107,17 +107,22 @@ impl Server {
         self.child.wait().unwrap()
     }
 
-    /// Waits for the process to end by itself, within `limit`.
-    pub fn exits_within(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
+    /// Waits for the process to end by itself, within `limit`: its exit status and its log, or
+    /// `None` with the log (the process is then killed).
+    pub fn exits_within(self, limit: Duration) -> (Option<ExitStatus>, String) {
+        let Server { mut child, log } = self;
+        let pid = child.id().to_string();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let _ = tx.send(child.wait().unwrap());
+        });
+        let status = rx.recv_timeout(limit).ok();
+        if status.is_none() {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
         }
-        let _ = self.child.kill();
-        None
+        let _ = waiter.join();
+        let log = log.lock().unwrap().join("\n");
+        (status, log)
     }
 
     pub fn log(&self) -> String {
