@@ -45,7 +45,8 @@ use routes::{segment, two_segments};
 
 /// The HTML document around the app; rendered on the server only. Sets the page's
 /// Content-Security-Policy with this render's nonce (the island script carries it). A page with
-/// islands includes `<HydrationScripts islands=true/>` itself; the others load no script at all.
+/// islands includes `<HydrationScripts islands=true/>` itself; the admin pages load the page
+/// script ([`AdminLayout`]); the pages without a session load no script at all.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Islands mode: nothing outside an island carries hydration markers.
     if let Some(context) = Owner::current_shared_context() {
@@ -149,15 +150,15 @@ fn health_banner() -> impl IntoView {
         let (title, detail) = match h {
             api::activity::Health::Paused { reason } => (
                 "Mail delivery is paused",
-                format!("The mail server refused Mailroom: {reason}. Nothing is sent until the settings are fixed and saved, or delivery is resumed in Mail Activity."),
+                view! { {format!("The mail server refused Mailroom: {}. Nothing is sent until the settings are fixed and saved, or delivery is resumed in Mail Activity.", reason.trim_end_matches('.'))} }.into_any(),
             ),
             api::activity::Health::DiskLow { reason } => (
                 "The disk is nearly full: new mail and changes are refused",
-                format!("{reason} Mail already queued is still sent, and logins and pages still work."),
+                view! { {format!("{reason} Mail already queued is still sent, and logins and pages still work.")} }.into_any(),
             ),
             api::activity::Health::Failing { since, last } => (
                 "Mail is failing to go out",
-                format!("Every delivery since {} UTC has failed; the last: {last}.", since.replace('T', " ").trim_end_matches('Z')),
+                view! { "Every delivery since " <pages::Time at=since /> {format!(" has failed; the last: {last}.")} }.into_any(),
             ),
         };
         view! {
@@ -175,12 +176,13 @@ fn health_banner() -> impl IntoView {
 }
 
 /// The admin panel: the left-hand menu (Settings › Mail Server, Mail Activity, API Tokens),
-/// the health banner and "Log out". Plain links and a plain form: nothing here runs in the
-/// browser.
+/// the health banner and "Log out". Plain links and a plain form; the page script
+/// (`frontend/page.js`: local times, Copy buttons) beside them.
 #[component]
 fn AdminLayout(children: Children) -> impl IntoView {
     use leptos::server_fn::ServerFn;
     let logout = <api::Logout as ServerFn>::url();
+    let page_script = use_context::<LeptosOptions>().map(|o| format!("/{}/page.js", o.site_pkg_dir));
     view! {
         <div class="layout">
             <nav class="sidebar" aria-label="Main menu">
@@ -210,5 +212,6 @@ fn AdminLayout(children: Children) -> impl IntoView {
                 {children()}
             </main>
         </div>
+        {page_script.map(|src| view! { <script type="module" src=src></script> })}
     }
 }

@@ -48,13 +48,14 @@ pub enum State {
 
 impl State {
     /// The states Mail Activity lists by, in its order.
-    pub const SHOWN: [State; 6] = [
+    pub const SHOWN: [State; 7] = [
         State::Queued,
         State::Sent,
         State::Deferred,
         State::Failed,
         State::Uncertain,
         State::Expired,
+        State::Cancelled,
     ];
 
     /// The state as the page and the API name it.
@@ -72,8 +73,7 @@ impl State {
     }
 
     pub fn from_name(name: &str) -> Option<State> {
-        [State::Sending, State::Cancelled]
-            .into_iter()
+        std::iter::once(State::Sending)
             .chain(State::SHOWN)
             .find(|s| s.name() == name)
     }
@@ -132,6 +132,34 @@ impl Origin {
 }
 
 impl Attempt {
+    /// What a refusal means, in the admin's words, from its enhanced status code (RFC 3463) or,
+    /// without one, its reply code: `None` for an acceptance or a code with nothing to add.
+    pub fn explanation(&self) -> Option<&'static str> {
+        let enhanced = self.enhanced_status.as_deref().unwrap_or("");
+        let detail = enhanced.split_once('.').map_or("", |(_, rest)| rest);
+        let permanent = enhanced.starts_with('5') || self.code.is_some_and(|c| c / 100 == 5);
+        Some(match (detail, self.code) {
+            ("1.1", _) => "The recipient\u{2019}s mailbox does not exist at that server: check the address for a typo. Sending it again will not help.",
+            ("1.2", _) => "The recipient\u{2019}s domain does not exist or takes no mail: check the part after the @.",
+            ("1.3", _) | (_, Some(501 | 553)) if self.step == "rcpt to" => "The server finds the recipient\u{2019}s address malformed: check it.",
+            ("1.0" | "1.3" | "1.7" | "1.8", _) | (_, Some(553)) if self.step == "mail from" => {
+                "The server refuses the sender: set Email \u{201c}From\u{201d} Address to the account\u{2019}s own address (or one it may send as)."
+            }
+            ("2.1", _) => "The recipient\u{2019}s mailbox is disabled or not accepting mail.",
+            ("2.2", _) => "The recipient\u{2019}s mailbox is full.",
+            ("2.3" | "3.4", _) | (_, Some(552)) => "The message is larger than the server accepts.",
+            ("7.139", _) => "SMTP sign-in (SMTP AUTH) is turned off for this mailbox or tenant: an administrator of the mail service has to turn it on, or use OAuth2.",
+            ("7.8" | "7.9", _) | (_, Some(535)) => "The mail server refused the login: check Email Account and Password (many providers want an app password or authorization code).",
+            ("7.0", _) | (_, Some(530)) if self.step == "mail from" => "The server wants a login before it takes mail: set Email Account and Password.",
+            ("7.1", _) if self.step == "rcpt to" => "The server refuses to pass the mail on (relaying denied): this account may not send to that recipient, or it needs to log in first.",
+            ("7.1", _) => "The server refuses the message by its policy (sender, recipient or content).",
+            ("7.26" | "7.27" | "7.25" | "7.23" | "7.7", _) => "The receiving side found the sender\u{2019}s domain unauthenticated (SPF, DKIM or DMARC): the From address\u{2019}s domain has to allow this server.",
+            ("4.1" | "4.2" | "4.6", _) | (_, Some(421)) if !permanent => "The server could not be reached or closed the connection: a temporary problem, Mailroom tries again.",
+            _ if self.code.is_some_and(|c| c / 100 == 4) || enhanced.starts_with('4') => "A temporary refusal: Mailroom tries again later by itself.",
+            _ => return None,
+        })
+    }
+
     /// The receiving server's id for the message, where its answer names one the known ways:
     /// Postfix and most servers ("queued as 4C1F2"), Gmail ("OK 1700000000 x12si… - gsmtp"),
     /// Amazon SES ("Ok 0100018bd…-000000"), Microsoft 365 ("Queued mail for delivery … <id>" or
@@ -219,12 +247,41 @@ pub enum Retry {
     NotRetryable(State),
     /// Its text was removed (retention): there is nothing to send.
     NoBody,
+    /// Cancelled, and now past its `expires_at`: too late to undo.
+    Expired,
     NotFound,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refusal(step: &str, code: u16, enhanced: Option<&str>) -> Attempt {
+        Attempt {
+            at: String::new(),
+            step: step.into(),
+            code: Some(code),
+            enhanced_status: enhanced.map(str::to_string),
+            text: String::new(),
+            transcript: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn refusals_are_explained_by_their_enhanced_code_then_their_reply_code() {
+        let unknown = refusal("rcpt to", 550, Some("5.1.1")).explanation().unwrap();
+        assert!(unknown.contains("does not exist"), "{unknown}");
+        let relay = refusal("rcpt to", 550, Some("5.7.1")).explanation().unwrap();
+        assert!(relay.contains("relaying denied"), "{relay}");
+        let login = refusal("login", 535, None).explanation().unwrap();
+        assert!(login.contains("Email Account and Password"), "{login}");
+        let sender = refusal("mail from", 553, None).explanation().unwrap();
+        assert!(sender.contains("From"), "{sender}");
+        let later = refusal("rcpt to", 451, Some("4.3.0")).explanation().unwrap();
+        assert!(later.contains("tries again"), "{later}");
+        assert_eq!(refusal("sent", 250, Some("2.0.0")).explanation(), None);
+        assert_eq!(refusal("data", 554, None).explanation(), None);
+    }
 
     fn sent(text: &str) -> Attempt {
         Attempt {

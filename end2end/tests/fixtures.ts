@@ -8,7 +8,8 @@ type TestFixtures = { pageErrors: string[]; fresh: MailroomServer };
 
 /**
  * `server`: one real release server per worker with its own temporary data dir.
- * `fresh`: a server of the test's own (nothing saved by other tests).
+ * `fresh`: a server of the test's own (nothing saved by other tests), stopped after the test's
+ * page has left it.
  * `peer`: the real SMTP server on loopback (scripts/smtp_peer.py), one per worker.
  * `pageErrors`: every uncaught page error and console error of the test's page; the test fails
  * when any occurred (hydration failures are otherwise silent).
@@ -24,10 +25,13 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: "worker" },
   ],
-  fresh: async ({}, use) => {
+  fresh: async ({ page }, use) => {
     const dir = MailroomServer.tempDataDir();
     const server = await MailroomServer.start(dir);
     await use(server);
+    // The test's page leaves first: a page still open (Mail Activity refreshes itself) would
+    // meet the stopped server.
+    await page.goto("about:blank");
     await server.stop();
     MailroomServer.removeDataDir(dir);
   },
@@ -70,6 +74,16 @@ export async function logIn(page: Page, password = ADMIN_PASSWORD) {
   await page.getByLabel("Email").fill(ADMIN_EMAIL);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Log in" }).click();
+}
+
+/** Creates an API token on Settings › API Tokens and returns it (shown once). */
+export async function createToken(page: Page, serverUrl: string, name: string): Promise<string> {
+  await page.goto(`${serverUrl}/settings/tokens`);
+  if (new URL(page.url()).pathname === "/login") await logIn(page);
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Create token" }).click();
+  await expect(page.getByRole("heading", { name: `Token “${name}” created: copy it now` })).toBeVisible();
+  return (await page.locator("#new-token").textContent())!.trim();
 }
 
 /**

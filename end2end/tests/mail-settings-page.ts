@@ -63,6 +63,22 @@ export function mailboxForm(smtpPort: number, oauthPort: number, clientId: strin
 }
 
 /**
+ * The test peer's account that may log in but not send outside its own domain (example.com):
+ * a recipient elsewhere is refused at RCPT TO with 550 5.7.1.
+ */
+export function noRelayForm(plainPort: number): MailForm {
+  return {
+    host: "localhost",
+    port: plainPort,
+    account: "no-relay@example.com",
+    password: "correct-password",
+    fromAddress: "no-relay@example.com",
+    fromName: "Mailroom Alerts",
+    encryption: "none",
+  };
+}
+
+/**
  * The page object of Settings › Mail Server: every spec fills, saves and tests the form through
  * these methods, by label and role, as an admin would.
  */
@@ -129,8 +145,9 @@ export class MailSettingsPage {
     return this.page.getByTestId("test-result");
   }
 
+  /** The one line under the form: this page's test, or the stored history before one. */
   get lastTest() {
-    return this.page.getByTestId("last-test");
+    return this.page.getByTestId("tested-status");
   }
 
   get saveButton() {

@@ -83,6 +83,44 @@ it("provider presets fill host, port and encryption and show the provider's hint
   await expect(mail.field("Host Name (SMTP)")).toHaveValue("email-smtp.eu-west-1.amazonaws.com");
 });
 
+it("OAuth2 says one thing per grant and provider: Tenant only for {tenant}, the redirect URI before saving, Scopes optional where none are needed", async ({ page, fresh }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  const authentication = page.getByLabel("Authentication", { exact: true });
+  const tenant = mail.field("Tenant");
+  const appHint = page.getByText("The app gets its tokens itself");
+  const mailboxHint = page.getByText("A mailbox signs in once in the browser.");
+
+  await page.getByLabel("Provider").selectOption({ label: "Gmail" });
+  await expect(authentication.locator("option:checked")).toHaveText("OAuth2 (Microsoft 365, Google or another provider)");
+  await expect(page.getByText("app registration, e.g. Microsoft 365")).toHaveCount(0);
+  await expect(tenant).toBeHidden();
+  await expect(mailboxHint).toBeVisible();
+  await expect(appHint).toBeHidden();
+  // Nothing is saved yet, and the redirect URI the Gmail hint speaks of is there.
+  await expect(page.locator("#redirect-uri")).toHaveText(`${fresh.url}/oauth/callback`);
+  await expect(page.locator("#preset-hint")).toContainText("the redirect URI shown under Sign in as");
+
+  await mail.fill({ oauthGrant: "app" });
+  await expect(appHint).toBeVisible();
+  await expect(mailboxHint).toBeHidden();
+  await expect(page.locator("#redirect-uri")).toBeHidden();
+
+  await page.getByLabel("Provider").selectOption({ label: "Microsoft 365" });
+  await expect(tenant).toBeVisible();
+  await expect(mail.field("Tenant")).toHaveAttribute("aria-required", "true");
+
+  // Another provider's app: no tenant, and no scopes needed.
+  await mail.fill({ oauthTokenUrl: "https://idp.example.com/oauth2/token", oauthScopes: "" });
+  await expect(tenant).toBeHidden();
+  await expect(mail.field("Scopes")).toHaveAttribute("aria-required", "false");
+  await mail.field("Scopes").blur();
+  await expect(await mail.messageOf("Scopes")).toBeEmpty();
+  await expect(page.locator("#oauth_scopes-hint")).toHaveText("Optional: blank asks for the provider's default.");
+  // Microsoft's endpoint needs them, and the message says which.
+  await mail.fill({ oauthTokenUrl: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token" });
+  await expect(await mail.messageOf("Scopes")).toContainText("Microsoft needs the scopes");
+});
+
 it("save is refused in the browser while fields are wrong, then saves, reloads, and never returns the password", async ({ page, fresh }) => {
   const bodies: string[] = [];
   page.on("response", async (r) => {
@@ -134,6 +172,25 @@ it("changing host asks for the password again instead of reusing the saved one",
   await expect(await mail.messageOf("Password")).toContainText("enter the password for this account again");
   await mail.fill({ host: "smtp.example.com" });
   await expect(await mail.messageOf("Password")).toBeEmpty();
+});
+
+it("changing only the port keeps the saved password, and the encryption it switches is said beside Port", async ({ page, fresh }) => {
+  const mail = await new MailSettingsPage(page, fresh.url).open();
+  await mail.fillValid();
+  await mail.save();
+  await mail.fill({ port: "465" });
+  await mail.field("Port").blur();
+  await expect(await mail.messageOf("Password")).toBeEmpty();
+  await expect(page.getByText("A password is saved. Leave blank to keep it.")).toBeVisible();
+  // The note sits with the Port field and is its description.
+  const note = page.locator("#port-note");
+  await expect(note).toContainText("Port 465 usually means SSL");
+  await expect(mail.field("Port")).toHaveAttribute("aria-describedby", /port-note/);
+  await mail.save();
+  await expect(page.getByTestId("unsaved")).toHaveCount(0);
+  // The save is said once: the status, not also "Last saved" under it.
+  await expect(mail.status).toContainText("(version 2).");
+  await expect(page.getByText(/\(version \d+\)\./)).toHaveCount(1);
 });
 
 it("a save over a newer save says who changed what, and keeps these edits on top of it", async ({ browser, fresh }) => {

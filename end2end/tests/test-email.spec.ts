@@ -9,7 +9,7 @@ test("a successful test shows the server's reply and is remembered", async ({ pa
   await expect(result.getByRole("heading")).toHaveText("Test email accepted");
   await expect(result).toContainText("check the inbox and spam folder");
   await expect(result).toContainText(/Server reply: 250 2\.0\.0 Ok: queued as [0-9A-F]+/);
-  await expect(mail.lastTest).toContainText("Last successful test:");
+  await expect(mail.lastTest).toHaveText(/^\s*✓ These values passed a test at .+\.\s*$/);
   await result.getByText("SMTP transcript").click();
   await expect(result.locator("pre")).toContainText("STARTTLS");
   await expect(result.locator("pre")).toContainText("<credentials hidden>");
@@ -29,6 +29,10 @@ test("a wrong password shows the login stage, the 535 reply, the authentication 
   await expect(result).toContainText("Most likely at fault: Password");
   await expect(page.locator(".field.at-fault")).toContainText("Password");
   await expect(mail.lastTest).toContainText("Last test failed: Login rejected");
+  await expect(mail.lastTest).toContainText("No test has succeeded yet.");
+  // After a reload, the history says it once.
+  await mail.reload();
+  await expect(mail.lastTest).toHaveText(/^\s*Last test failed: Login rejected \(.+\)\.\s+No test has succeeded yet\.\s*$/);
 });
 
 test("SSL on the STARTTLS port is reported as a mode mismatch within two seconds", async ({ page, fresh, peer }) => {
@@ -80,10 +84,20 @@ test("a test refused by the rate limit keeps the last diagnosis and counts down"
     await expect(result.getByRole("heading")).toHaveText("Test failed: Login rejected");
     await expect(mail.testButton).toBeEnabled();
   }
+  await expect(mail.result.getByTestId("stale-result")).toHaveCount(0);
+  // The sixth, with other values: refused; the kept result says it is for the old ones.
+  await mail.fill({ port: 1 });
   await mail.testButton.click();
   await expect(page.getByRole("button", { name: /Test again in \d+ s/ })).toBeDisabled();
   await expect(page.getByText(/At most 5 of these per minute/)).toBeVisible();
   await expect(mail.result.getByRole("heading")).toHaveText("Test failed: Login rejected");
+  const stale = mail.result.getByTestId("stale-result");
+  await expect(stale).toContainText("Old result: for the values at");
+  await expect(stale).toContainText(`Port ${peer.ports.plain}`);
+  await expect(mail.result).toHaveClass(/stale/);
+  // Back to the tested values: the result is current again.
+  await mail.fill({ port: peer.ports.plain });
+  await expect(stale).toHaveCount(0);
 });
 
 test("a relay without sign-in: None hides the account and password, warns on a submission port, and the test goes through", async ({ page, fresh, peer }) => {

@@ -9,7 +9,7 @@ use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 /// The name Trunk gives the front end's files (`frontend.js`, `frontend_bg.wasm`).
 pub const OUTPUT_NAME: &str = "frontend";
 /// Files whose content hash versions the `/pkg/<hash>/` URLs.
-const HASHED_ASSETS: [&str; 3] = ["frontend.js", "frontend_bg.wasm", "main.css"];
+const HASHED_ASSETS: [&str; 4] = ["frontend.js", "frontend_bg.wasm", "main.css", "page.js"];
 
 /// A short content hash of the built front end, or `None` when it has not been built.
 pub fn asset_version(pkg_dir: &Path) -> Option<String> {

@@ -65,6 +65,34 @@ pub async fn mail_activity(query: ActivityQuery) -> Result<ActivityView, AppErro
     })
 }
 
+/// One message as the page's confirmations and notes name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotedMessage {
+    pub id: u64,
+    pub to: String,
+    pub subject: String,
+    pub state: State,
+    /// Cancelled, with its text kept and not expired: "Undo" can queue it again.
+    pub undoable: bool,
+}
+
+/// The message a confirmation or a note on the page is about; `None` if there is none.
+#[server(endpoint = "message_note", output = super::codec::Json)]
+pub async fn message_note(id: u64) -> Result<Option<NotedMessage>, AppError> {
+    let _ = ssr::session().await?;
+    let now = crate::clock::now_unix();
+    let found = ssr::storage(move |s| Ok((s.message(id)?, s.has_body(id)?))).await?;
+    Ok(found.0.map(|m| NotedMessage {
+        undoable: m.state == State::Cancelled && found.1 && m.expires_at.is_none_or(|at| at > now),
+        id: m.id,
+        to: m.to,
+        subject: m.subject,
+        state: m.state,
+    }))
+}
+
+/// Queues a failed, deferred, uncertain or cancelled (the undo) message again, then shows where
+/// it went.
 #[server(endpoint = "retry_message", output = super::codec::Json)]
 pub async fn retry_message(id: u64) -> Result<(), AppError> {
     use crate::outbox::Retry;
@@ -74,8 +102,12 @@ pub async fn retry_message(id: u64) -> Result<(), AppError> {
         Retry::Queued => {
             tracing::info!(admin = ?session.admin, message = id, "message queued again by an admin");
             ssr::current()?.outbox.wake();
+            leptos_axum::redirect(&crate::pages::activity::note_url("retried", id));
             Ok(())
         }
+        Retry::Expired => Err(AppError::Refused(format!(
+            "Message {id} has expired: it is too late to send it, so it stays cancelled."
+        ))),
         Retry::NotRetryable(state) => Err(AppError::Refused(format!(
             "Message {id} is {} and cannot be retried now.",
             state.name()
@@ -92,6 +124,7 @@ pub async fn cancel_message(id: u64) -> Result<(), AppError> {
     let session = ssr::session().await?;
     if ssr::storage(move |s| s.cancel(id)).await? {
         tracing::info!(admin = ?session.admin, message = id, "message cancelled by an admin");
+        leptos_axum::redirect(&crate::pages::activity::note_url("cancelled", id));
         Ok(())
     } else {
         Err(AppError::Refused(format!(

@@ -30,6 +30,10 @@ pub struct MailSettingsView {
     /// While the saved settings sign in as a mailbox (OAuth2): its sign-in.
     #[serde(default)]
     pub mailbox: Option<MailboxView>,
+    /// The redirect URI to register with an OAuth2 app for a mailbox's sign-in (shown before
+    /// anything is saved).
+    #[serde(default)]
+    pub redirect_uri: String,
 }
 
 /// A mailbox's OAuth2 sign-in, as the page shows it (never its tokens).
@@ -37,8 +41,6 @@ pub struct MailSettingsView {
 pub struct MailboxView {
     /// "Microsoft", "Google", or "" for another provider.
     pub provider: String,
-    /// The redirect URI to register with the app.
-    pub redirect_uri: String,
     /// The connected mailbox: account (as the provider named it), when and by whom.
     pub connected: Option<(String, String, String)>,
 }
@@ -205,6 +207,9 @@ mod ssr {
             tests,
             audit,
             admin,
+            redirect_uri: current()
+                .map(|ctx| crate::api::oauth::ssr::redirect_uri(&ctx))
+                .unwrap_or_default(),
             ..MailSettingsView::default()
         };
         if let Some(saved) = saved {
@@ -223,9 +228,6 @@ mod ssr {
                     .and_then(|o| o.authorization_endpoint())
                     .and_then(|u| crate::domain::ProviderOAuth::by_auth_url(&u))
                     .map(|p| p.brand.to_string())
-                    .unwrap_or_default(),
-                redirect_uri: current()
-                    .map(|ctx| crate::api::oauth::ssr::redirect_uri(&ctx))
                     .unwrap_or_default(),
                 connected: saved
                     .value

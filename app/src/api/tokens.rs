@@ -16,12 +16,18 @@ pub struct TokenLine {
     pub last_used: Option<String>,
 }
 
-/// The page's content: the tokens, and the one just created by this session (shown once).
+/// The page's content: the tokens, the one just created by this session (shown once), and the
+/// name of the one this admin just revoked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokensView {
     pub tokens: Vec<TokenLine>,
     pub created: Option<CreatedToken>,
+    pub revoked: Option<String>,
 }
+
+/// How far back in the change history a revocation is looked for, to confirm `?revoked=`.
+#[cfg(feature = "ssr")]
+const REVOKED_WITHIN_ENTRIES: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedToken {
@@ -33,8 +39,11 @@ pub struct CreatedToken {
 #[cfg(feature = "ssr")]
 const SHOW_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// `revoked`: a name from the page's URL after a revocation; answered back only when the change
+/// history shows that this admin revoked that token (a link cannot make the page claim it).
 #[server(endpoint = "api_tokens", output = super::codec::Json)]
-pub async fn api_tokens() -> Result<TokensView, AppError> {
+pub async fn api_tokens(revoked: Option<String>) -> Result<TokensView, AppError> {
+    use crate::history::Change;
     use crate::api::server::{current, session, storage};
     let session = session().await?;
     let ctx = current()?;
@@ -54,7 +63,17 @@ pub async fn api_tokens() -> Result<TokensView, AppError> {
             resp.insert_header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
         }
     }
-    let tokens = storage(|s| s.tokens()).await?;
+    let (tokens, recent) = storage(|s| Ok((s.tokens()?, s.recent_audit(REVOKED_WITHIN_ENTRIES)?))).await?;
+    let revoked = revoked.filter(|name| {
+        !tokens.iter().any(|t| &t.name == name)
+            && recent.iter().any(|entry| {
+                entry.who == session.admin
+                    && entry
+                        .changes
+                        .iter()
+                        .any(|c| matches!(c, Change::TokenRevoked { name: n } if n == name))
+            })
+    });
     let time = |t: u64| crate::clock::rfc3339(t);
     Ok(TokensView {
         tokens: tokens
@@ -68,6 +87,7 @@ pub async fn api_tokens() -> Result<TokensView, AppError> {
             })
             .collect(),
         created,
+        revoked,
     })
 }
 
@@ -104,6 +124,7 @@ pub async fn revoke_api_token(id: u64) -> Result<(), AppError> {
     match revoked {
         Some(t) => {
             tracing::info!(admin = ?session.admin, token = ?t.name, "API token revoked");
+            leptos_axum::redirect(&crate::pages::tokens::revoked_url(&t.name));
             Ok(())
         }
         None => Err(AppError::NotFound("That token does not exist (any more).".into())),

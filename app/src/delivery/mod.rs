@@ -515,7 +515,12 @@ fn judge(
             Outcome::Deferred { attempt, until }
         }
         Verdict::PauseOutbox => {
-            let reason = format!("{} ({})", failure.summary, attempt.text);
+            // The summary names the reply when there was one: said once.
+            let reason = if failure.summary.contains(attempt.text.trim()) {
+                failure.summary.clone()
+            } else {
+                format!("{} ({})", failure.summary, attempt.text)
+            };
             tracing::error!(%reason, "outbox: paused until the mail settings change or an admin resumes it");
             *shared.paused.lock().unwrap_or_else(|p| p.into_inner()) = Some(Pause {
                 reason,

@@ -25,7 +25,7 @@ pub use fields::{
     MAX_HOST_CHARS, MAX_PASSWORD_CHARS, MAX_TIMEOUT_SECS,
 };
 pub use host::SmtpHost;
-pub use oauth::{Grant, Mailbox, OAuthField, OAuthSettings, OAuthWire, TENANT_SLOT};
+pub use oauth::{needs_tenant, Grant, Mailbox, OAuthField, OAuthSettings, OAuthWire, TENANT_SLOT};
 pub use password::{Password, PasswordChoice, SavedLogin};
 pub use presets::{Preset, ProviderOAuth, OAUTH_PROVIDERS, PRESETS, SES_REGIONS};
 pub use settings::{oauth_client, test_recipient, FieldErrors, MailServer, MailServerSettings, ParsedForm};

@@ -69,6 +69,11 @@ impl Grant {
     }
 }
 
+/// Whether the endpoints that `grant` uses hold `{tenant}`, so the Tenant field applies.
+pub fn needs_tenant(grant: Grant, token_url: &str, auth_url: &str) -> bool {
+    token_url.contains(TENANT_SLOT) || (grant == Grant::Mailbox && auth_url.contains(TENANT_SLOT))
+}
+
 /// The OAuth2 settings that passed every rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "OAuthWire", into = "OAuthWire")]
@@ -141,8 +146,7 @@ impl OAuthSettings {
             ));
         }
         let tenant = w.tenant.trim();
-        let needs_tenant = token_url.contains(TENANT_SLOT) || (grant == Grant::Mailbox && auth_url.contains(TENANT_SLOT));
-        if tenant.is_empty() && needs_tenant {
+        if tenant.is_empty() && needs_tenant(grant, token_url, auth_url) {
             errors.push((
                 OAuthField::Tenant,
                 "Enter the tenant (directory) ID or domain, e.g. contoso.onmicrosoft.com".into(),
@@ -158,9 +162,15 @@ impl OAuthSettings {
         } else if client_id.chars().count() > MAX_ID_CHARS || client_id.chars().any(|c| c.is_whitespace() || c.is_control()) {
             errors.push((OAuthField::ClientId, "A client ID has no spaces and at most 200 characters".into()));
         }
+        // Optional (RFC 6749 leaves the scope to the provider), unless the provider is known to
+        // need them: then it says which.
         let scopes = w.scopes.split_whitespace().collect::<Vec<_>>().join(" ");
-        if scopes.is_empty() {
-            errors.push((OAuthField::Scopes, "Enter the scopes to ask for (the provider preset fills them)".into()));
+        let needed = super::ProviderOAuth::by_token_url(token_url).and_then(|p| Some((p.brand, p.scopes(grant)?)));
+        if let (true, Some((brand, needed))) = (scopes.is_empty(), needed) {
+            errors.push((
+                OAuthField::Scopes,
+                format!("{brand} needs the scopes \u{201c}{needed}\u{201d} for this sign-in (its preset fills them)"),
+            ));
         } else if scopes.chars().count() > MAX_ID_CHARS * 5 || scopes.chars().any(char::is_control) {
             errors.push((OAuthField::Scopes, "Scopes are one line, separated by spaces".into()));
         }
@@ -200,7 +210,7 @@ impl OAuthSettings {
     }
 
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scopes.split(' ')
+        self.scopes.split_whitespace()
     }
 
     pub fn to_wire(&self) -> OAuthWire {
@@ -295,5 +305,31 @@ mod tests {
         assert_eq!(fields(OAuthWire { grant: "robot".into(), ..m365("contoso", auth) }), [OAuthField::Grant]);
         // The app ignores a blank authorization endpoint.
         assert!(OAuthSettings::parse(&OAuthWire { grant: "app".into(), ..m365("contoso", "") }).is_ok());
+    }
+
+    #[test]
+    fn scopes_are_optional_unless_the_provider_needs_them() {
+        let blank = |token_url: &str, grant: &str| OAuthWire {
+            grant: grant.into(),
+            auth_url: "https://idp.example/authorize".into(),
+            scopes: "  ".into(),
+            ..wire(token_url, "contoso")
+        };
+        let other = OAuthSettings::parse(&blank("https://idp.example/token", "app")).unwrap();
+        assert_eq!(other.scopes().count(), 0, "no empty scope is asked for");
+        assert!(OAuthSettings::parse(&blank("https://idp.example/token", "mailbox")).is_ok());
+        let m365 = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token";
+        let e = OAuthSettings::parse(&blank(m365, "app")).unwrap_err();
+        assert_eq!(e[0].0, OAuthField::Scopes);
+        assert!(e[0].1.contains("Microsoft needs the scopes") && e[0].1.contains(".default"), "{e:?}");
+    }
+
+    #[test]
+    fn the_tenant_applies_where_an_endpoint_in_use_holds_it() {
+        let slot = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize";
+        assert!(needs_tenant(Grant::App, "https://login.microsoftonline.com/{tenant}/token", ""));
+        assert!(!needs_tenant(Grant::App, "https://oauth2.googleapis.com/token", slot));
+        assert!(needs_tenant(Grant::Mailbox, "https://oauth2.googleapis.com/token", slot));
+        assert!(!needs_tenant(Grant::Mailbox, "https://oauth2.googleapis.com/token", "https://accounts.google.com/o/oauth2/v2/auth"));
     }
 }

@@ -1,6 +1,6 @@
 //! The SMTP password: when a blank field may keep the saved one, and the secret itself.
 
-use super::{Account, Port, SmtpHost};
+use super::{Account, SmtpHost};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -14,6 +14,14 @@ pub struct SavedLogin {
     /// With OAuth2: the client id and token endpoint a blank client secret is kept for.
     #[serde(default)]
     pub oauth_client: String,
+}
+
+impl SavedLogin {
+    /// Whether `host` and `account` are the ones the saved password belongs to. The port and
+    /// the encryption may change: the same account on the same server keeps its password.
+    pub fn same_login(&self, host: Option<&SmtpHost>, account: Option<&Account>) -> bool {
+        host.is_some_and(|h| h.as_str() == self.host) && account.is_some_and(|a| a.as_str() == self.account)
+    }
 }
 
 /// The password to use: a new one typed into the form, or the saved one.
@@ -33,11 +41,10 @@ impl fmt::Debug for PasswordChoice {
 }
 
 impl PasswordChoice {
-    /// A blank password keeps the saved one only while host, port and account are unchanged.
+    /// A blank password keeps the saved one only while host and account are unchanged.
     pub fn parse(
         input: &str,
         host: Option<&SmtpHost>,
-        port: Option<Port>,
         account: Option<&Account>,
         saved: Option<&SavedLogin>,
     ) -> Result<Self, String> {
@@ -51,13 +58,10 @@ impl PasswordChoice {
         match saved {
             None => Err("Enter the password (some providers want an authorization code instead)".into()),
             Some(saved) => {
-                let same = host.is_some_and(|h| h.as_str() == saved.host)
-                    && port.is_some_and(|p| p.get() == saved.port)
-                    && account.is_some_and(|a| a.as_str() == saved.account);
-                if same {
+                if saved.same_login(host, account) {
                     Ok(PasswordChoice::KeepSaved)
                 } else {
-                    Err("The host, port or account changed: enter the password for this account again".into())
+                    Err("The host or account changed: enter the password for this account again".into())
                 }
             }
         }

@@ -21,7 +21,7 @@ const AUTH_CODE_HINT: &str =
 
 pub const PRESETS: &[Preset] = &[
     Preset { id: "gmail", name: "Gmail", host: "smtp.gmail.com", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Gmail: sign in with Google (OAuth2; an OAuth client of type Web application in Google Cloud, with this server's redirect URI), or choose Password with an app password; Google refuses the normal password for third-party apps since May 2025." },
+        hint: "Gmail: sign in with Google as a mailbox (OAuth2: an OAuth client of type Web application in Google Cloud, with the redirect URI shown under Sign in as), or choose Password with an app password; Google refuses the normal password for third-party apps since May 2025." },
     Preset { id: "outlook", name: "Outlook.com", host: "smtp-mail.outlook.com", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "Outlook.com: use the full address as the account; with two-step verification, an app password." },
     Preset { id: "m365", name: "Microsoft 365", host: "smtp.office365.com", port: 587, encryption: Encryption::StartTls, account: None,

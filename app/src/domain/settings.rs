@@ -100,7 +100,7 @@ impl MailServerSettings {
         let password = errors.push(
             Field::Password,
             if uses_password {
-                PasswordChoice::parse(&form.password, host.as_ref(), port, account.as_ref().and_then(Option::as_ref), saved)
+                PasswordChoice::parse(&form.password, host.as_ref(), account.as_ref().and_then(Option::as_ref), saved)
             } else {
                 // No password to sign in with: none is kept.
                 Ok(PasswordChoice::New(Password::default()))
@@ -513,13 +513,17 @@ mod tests {
         let kept = MailServerSettings::parse(&blank, Some(&saved)).unwrap();
         assert_eq!(kept.password, PasswordChoice::KeepSaved);
 
+        // The same account on the same server, on another port or with other encryption.
+        let other_port = MailServerForm {
+            port: "25".into(),
+            ssl: false,
+            ..blank.clone()
+        };
+        assert_eq!(MailServerSettings::parse(&other_port, Some(&saved)).unwrap().password, PasswordChoice::KeepSaved);
+
         for changed in [
             MailServerForm {
                 host: "smtp.126.com".into(),
-                ..blank.clone()
-            },
-            MailServerForm {
-                port: "994".into(),
                 ..blank.clone()
             },
             MailServerForm {

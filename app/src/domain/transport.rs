@@ -59,7 +59,7 @@ impl Authentication {
     pub fn label(self) -> &'static str {
         match self {
             Authentication::Password => "Password",
-            Authentication::OAuth2 => "OAuth2 (an app registration, e.g. Microsoft 365)",
+            Authentication::OAuth2 => "OAuth2 (Microsoft 365, Google or another provider)",
             Authentication::None => "None (a relay that accepts this server without sign-in)",
         }
     }

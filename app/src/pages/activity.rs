@@ -1,14 +1,16 @@
 //! Settings › Mail Activity: every message of the outbox, by state, newest first, searchable
 //! by recipient and subject; each opens (a native `<details>`, no script) to its attempts and
 //! the redacted transcript of its last one. Actions are plain forms: retry now, cancel, retry
-//! all failed, resume a paused outbox. A small island refreshes the list every few seconds.
+//! all failed, resume a paused outbox. Cancelling asks first (`?cancel=ID`); after a cancel or
+//! a retry the page says what happened (`?cancelled=ID`, with an undo; `?retried=ID`, with
+//! where the message went). A small island refreshes the list every few seconds.
 
 use super::Time;
 use crate::api::activity::{
-    mail_activity, ActivityQuery, ActivityView, CancelMessage, Health, ResumeOutbox, RetryFailedMessages,
-    RetryMessage,
+    mail_activity, message_note, ActivityQuery, ActivityView, CancelMessage, Health, NotedMessage, ResumeOutbox,
+    RetryFailedMessages, RetryMessage,
 };
-use crate::outbox::{Message, State};
+use crate::outbox::{Attempt, Message, State};
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::{hooks::use_query_map, params::ParamsMap};
@@ -25,6 +27,14 @@ pub fn MailActivityPage() -> impl IntoView {
         before: params.get("before").and_then(|b| b.parse().ok()),
     };
     let open: Option<u64> = params.get("open").and_then(|o| o.parse().ok());
+    let id_param = |name: &str| params.get(name).and_then(|id| id.parse::<u64>().ok());
+    let note = [
+        ("cancel", Note::ConfirmCancel),
+        ("cancelled", Note::Cancelled),
+        ("retried", Note::Retried),
+    ]
+    .into_iter()
+    .find_map(|(name, kind)| id_param(name).map(|id| (kind, id)));
     // Errors of the forms posted without script come back through the redirect's URL.
     let errors = [
         ServerAction::<RetryMessage>::new().value().get_untracked().and_then(Result::err),
@@ -41,6 +51,9 @@ pub fn MailActivityPage() -> impl IntoView {
             "Every message Mailroom was asked to send (alerts, forgotten-password emails, mail from other services) and what became of it."
         </p>
         {error.map(|e| view! { <p class="error" role="alert" id="form-error">{e.to_string()}</p> })}
+        {note.map(|(kind, id)| Suspend::new(async move {
+            message_note(id).await.ok().flatten().map(|m| note_view(kind, m))
+        }))}
         <ActivityLive query=live_query />
         {Suspend::new(async move {
             match mail_activity(query.clone()).await {
@@ -55,6 +68,79 @@ pub fn MailActivityPage() -> impl IntoView {
             }
         })}
         {options.map(|options| view! { <HydrationScripts options islands=true /> })}
+    }
+}
+
+/// What the top of the page says about one message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Note {
+    /// "Cancel sending…" was clicked: ask first.
+    ConfirmCancel,
+    Cancelled,
+    Retried,
+}
+
+/// The page's URL after an action on message `id` (`kind`: "cancelled" or "retried").
+pub fn note_url(kind: &str, id: u64) -> String {
+    // No fragment: a document with a fragment target skips autofocus, and the note takes it.
+    format!("{}?{kind}={id}&open={id}", crate::routes::MAIL_ACTIVITY)
+}
+
+/// "to … “subject”", as the notes name a message.
+fn named(m: &NotedMessage) -> String {
+    format!("to {} \u{201c}{}\u{201d}", m.to, m.subject)
+}
+
+/// The confirmation before a cancel (focus on the safe choice), or what an action did, in a
+/// status region that takes the focus.
+fn note_view(kind: Note, m: NotedMessage) -> AnyView {
+    let id = m.id.to_string();
+    match kind {
+        // Sent (or failed) since the page was drawn: nothing to ask.
+        Note::ConfirmCancel if !matches!(m.state, State::Queued | State::Deferred) => view! {
+            <p class="done" role="status" id="action-status" tabindex="-1" autofocus>
+                {format!("Message {} is {} now: there is nothing to cancel.", named(&m), state_label(m.state).to_lowercase())}
+            </p>
+        }
+        .into_any(),
+        Note::ConfirmCancel => view! {
+            <section class="confirm" aria-labelledby="confirm-heading" id="action-status">
+                <h2 id="confirm-heading">{format!("Cancel the message {}?", named(&m))}</h2>
+                <p>"It will not be sent. Until it expires it can be queued again from this page."</p>
+                <a class="button" href=format!("{}?open={id}#message-{id}", crate::routes::MAIL_ACTIVITY) autofocus>"Keep it queued"</a>
+                <form method="post" action={<CancelMessage as ServerFn>::url()}>
+                    <input type="hidden" name="id" value=id.clone() />
+                    <button type="submit" class="danger">"Cancel this message"</button>
+                </form>
+            </section>
+        }
+        .into_any(),
+        Note::Cancelled => view! {
+            <div class="done" role="status" id="action-status" tabindex="-1" autofocus>
+                <p>{format!("Message {} cancelled: it will not be sent.", named(&m))}</p>
+                {m.undoable.then(|| view! {
+                    <form method="post" action={<RetryMessage as ServerFn>::url()}>
+                        <input type="hidden" name="id" value=id.clone() />
+                        <button type="submit" class="secondary">"Undo: queue it again"</button>
+                    </form>
+                })}
+            </div>
+        }
+        .into_any(),
+        Note::Retried => {
+            // Where it went: it may already have been sent, or failed again.
+            let shown = State::SHOWN.into_iter().find(|s| m.state.listed_under(*s)).unwrap_or(State::Queued);
+            view! {
+                <div class="done" role="status" id="action-status" tabindex="-1" autofocus>
+                    <p>
+                        {format!("Message {} queued again; it is now under ", named(&m))}
+                        <a href=activity_url(Some(shown), "", None)>{state_label(shown)}</a>
+                        "."
+                    </p>
+                </div>
+            }
+            .into_any()
+        }
     }
 }
 
@@ -170,6 +256,7 @@ pub fn ActivityList(view: ActivityView, query: ActivityQuery, open: Option<u64>)
 #[component]
 fn MessageItem(m: Message, open: bool) -> impl IntoView {
     let last = m.attempts.last().cloned();
+    let explanation = last.as_ref().and_then(Attempt::explanation);
     let summary_reply = last.as_ref().map(|a| {
         let code = a.code.map(|c| format!("{c} ")).unwrap_or_default();
         format!("{code}{}", a.text)
@@ -251,6 +338,7 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                                 <tbody>{attempts}</tbody>
                             </table>
                         </div>
+                        {explanation.map(|e| view! { <p class="explanation"><strong>"What this means: "</strong>{e}</p> })}
                     }
                     .into_any()
                 }}
@@ -263,10 +351,7 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                         </form>
                     })}
                     {cancellable.then(|| view! {
-                        <form method="post" action={<CancelMessage as ServerFn>::url()}>
-                            <input type="hidden" name="id" value=id.to_string() />
-                            <button type="submit" class="secondary">"Cancel"</button>
-                        </form>
+                        <a class="button secondary" href=format!("{}?cancel={id}", crate::routes::MAIL_ACTIVITY)>"Cancel sending\u{2026}"</a>
                     })}
                 </div>
             </details>

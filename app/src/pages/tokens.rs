@@ -1,11 +1,14 @@
 //! Settings › API Tokens: the keys other services use for the HTTP API (`/api/v1`). Rendered on
-//! the server with plain forms: no script. A new token is shown once, right after it is made.
+//! the server with plain forms (the page's script only adds the Copy button). A new token is
+//! shown once, right after it is made. Revoking asks first (`?revoke=ID`, naming what stops
+//! working) and says afterwards what happened (`?revoked=NAME`, confirmed by the history).
 
 use super::{error_line, Time};
 use crate::api::tokens::{api_tokens, CreateApiToken, RevokeApiToken, TokensView};
 use crate::error::AppError;
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
+use leptos_router::{hooks::use_query_map, params::ParamsMap};
 
 #[component]
 pub fn ApiTokensPage() -> impl IntoView {
@@ -13,6 +16,9 @@ pub fn ApiTokensPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeApiToken>::new();
     let create_error = create.value().get_untracked().and_then(Result::err);
     let revoke_error = revoke.value().get_untracked().and_then(Result::err);
+    let params = use_query_map().get_untracked();
+    let confirm: Option<u64> = params.get("revoke").and_then(|id| id.parse().ok());
+    let revoked = params.get("revoked");
     view! {
         <Title text="API Tokens · Settings · Mailroom" />
         <h1>"API Tokens"</h1>
@@ -22,8 +28,8 @@ pub fn ApiTokensPage() -> impl IntoView {
             "), each with its own token. Name a token after the service that uses it; revoke it when that service no longer needs it."
         </p>
         {Suspend::new(async move {
-            match api_tokens().await {
-                Ok(view) => tokens_view(view, create_error, revoke_error).into_any(),
+            match api_tokens(revoked).await {
+                Ok(view) => tokens_view(view, confirm, create_error, revoke_error).into_any(),
                 Err(e) => view! {
                     <p class="error" role="alert">"The tokens could not be loaded: " {e.to_string()}</p>
                 }
@@ -33,8 +39,45 @@ pub fn ApiTokensPage() -> impl IntoView {
     }
 }
 
-fn tokens_view(view: TokensView, create_error: Option<AppError>, revoke_error: Option<AppError>) -> impl IntoView {
+/// The page's URL after a token was revoked.
+pub fn revoked_url(name: &str) -> String {
+    let mut params = ParamsMap::new();
+    params.insert("revoked", name.to_string());
+    format!("{}{}", crate::routes::API_TOKENS, params.to_query_string())
+}
+
+fn tokens_view(
+    view: TokensView,
+    confirm: Option<u64>,
+    create_error: Option<AppError>,
+    revoke_error: Option<AppError>,
+) -> impl IntoView {
     let failed = create_error.is_some();
+    let revoke_url = <RevokeApiToken as ServerFn>::url();
+    // "Revoke …" asks first, naming what stops working; the safe choice has the focus (so the
+    // URL has no fragment: a document with a fragment target skips autofocus).
+    let confirmation = confirm.and_then(|id| view.tokens.iter().find(|t| t.id == id)).map(|t| {
+        let name = t.name.clone();
+        view! {
+            <section class="confirm" aria-labelledby="confirm-heading" id="confirm-revoke">
+                <h2 id="confirm-heading">{format!("Revoke the token \u{201c}{name}\u{201d}?")}</h2>
+                <p>{format!(
+                    "Services using \u{201c}{name}\u{201d} will get 401 from their next request: their mail and alerts are refused until they are given a new token. This cannot be undone."
+                )}</p>
+                <a class="button" href=crate::routes::API_TOKENS autofocus>"Keep the token"</a>
+                <form method="post" action=revoke_url>
+                    <input type="hidden" name="id" value=t.id.to_string() />
+                    <button type="submit" class="danger">{format!("Revoke \u{201c}{name}\u{201d}")}</button>
+                </form>
+            </section>
+        }
+    });
+    // After a revocation: what happened, where focus lands.
+    let revoked = view.revoked.map(|name| view! {
+        <p class="done" role="status" id="action-status" tabindex="-1" autofocus>
+            {format!("Token \u{201c}{name}\u{201d} revoked. Services using it now get 401.")}
+        </p>
+    });
     let created = view.created.map(|c| {
         let example = format!(
             "curl -X POST {}/api/v1/messages -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"to\":[\"ops@example.com\"],\"subject\":\"Hello\",\"text\":\"It works.\"}}'",
@@ -47,14 +90,18 @@ fn tokens_view(view: TokensView, create_error: Option<AppError>, revoke_error: O
                     {format!("Token \u{201c}{}\u{201d} created: copy it now", c.name)}
                 </h2>
                 <p>"It is shown only this once; Mailroom keeps only a hash of it. If it is lost, revoke it and create another."</p>
-                <p><code id="new-token" class="token">{c.token}</code></p>
+                <p class="token-line">
+                    <code id="new-token" class="token">{c.token}</code>
+                    // Shown by the page's script, which copies and says so in the status beside it.
+                    <button type="button" class="secondary copy" data-copy="new-token" hidden>"Copy"</button>
+                    <span class="small" role="status" id="new-token-copied"></span>
+                </p>
                 <p class="small">"For example:"</p>
                 <pre class="small">{example}</pre>
             </section>
         }
     });
     let empty = view.tokens.is_empty();
-    let revoke_url = <RevokeApiToken as ServerFn>::url();
     let rows = view
         .tokens
         .into_iter()
@@ -69,16 +116,15 @@ fn tokens_view(view: TokensView, create_error: Option<AppError>, revoke_error: O
                         None => view! { <span class="muted">"never"</span> }.into_any(),
                     }}</td>
                     <td>
-                        <form method="post" action=revoke_url>
-                            <input type="hidden" name="id" value=t.id.to_string() />
-                            <button type="submit" class="secondary" aria-label=label>"Revoke"</button>
-                        </form>
+                        <a class="button secondary" href=format!("{}?revoke={}", crate::routes::API_TOKENS, t.id) aria-label=label>"Revoke\u{2026}"</a>
                     </td>
                 </tr>
             }
         })
         .collect_view();
     view! {
+        {revoked}
+        {confirmation}
         {created}
         <form method="post" action={<CreateApiToken as ServerFn>::url()} class="settings-form inline-form">
             <div class="field">

@@ -118,6 +118,9 @@ pub trait OutboxStore {
 
     fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
 
+    /// Whether the message's text is still kept (it goes with the retention period).
+    fn has_body(&self, id: MessageId) -> Result<bool, StoreError>;
+
     /// The newest `limit` messages, newest first.
     fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError>;
 
@@ -131,8 +134,9 @@ pub trait OutboxStore {
         limit: usize,
     ) -> Result<MessagePage, StoreError>;
 
-    /// Puts a failed, deferred or uncertain message back in the queue, due at `now`
-    /// (its attempts kept); durable.
+    /// Puts a failed, deferred, uncertain or cancelled message back in the queue, due at `now`
+    /// (its attempts kept); durable. A cancelled one only before its `expires_at` (the undo of
+    /// [`Self::cancel`]).
     fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError>;
 
     /// [`Self::retry_now`] for every failed message that still has its text. Returns how many.
@@ -145,7 +149,9 @@ pub trait OutboxStore {
     /// (delivery is at least once). Returns how many.
     fn requeue_in_flight(&self) -> Result<usize, StoreError>;
 
-    /// Cancels a queued or deferred message. False if it was not waiting (sending, or final).
+    /// Cancels a queued or deferred message, keeping its text until the retention period ends
+    /// so that it can be queued again ([`Self::retry_now`]). False if it was not waiting
+    /// (sending, or final).
     fn cancel(&self, id: MessageId) -> Result<bool, StoreError>;
 
     /// Drops the bodies of final messages created before `bodies_before`, the records (and
@@ -494,6 +500,10 @@ impl OutboxStore for SledStore {
         self.load_message(id)
     }
 
+    fn has_body(&self, id: MessageId) -> Result<bool, StoreError> {
+        Ok(self.outbox_bodies.contains_key(id_key(id))?)
+    }
+
     fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError> {
         let mut counts: Vec<(State, usize)> = Vec::new();
         for entry in self.outbox.iter() {
@@ -551,6 +561,10 @@ impl OutboxStore for SledStore {
                 let mut m: Message = abort(decode(&bytes))?;
                 match m.state {
                     State::Failed | State::Uncertain => {}
+                    State::Cancelled if m.expires_at.is_some_and(|at| at <= now) => {
+                        return Ok((Retry::Expired, 0));
+                    }
+                    State::Cancelled => {}
                     State::Deferred => {
                         queue.remove(&queue_key(&m))?;
                     }
@@ -621,7 +635,8 @@ impl OutboxStore for SledStore {
                     return Ok(None);
                 }
                 queue.remove(&queue_key(&m))?;
-                let freed = body_len(bodies.remove(&id_key(id))?);
+                // No longer queued, so no longer counted; kept for an undo.
+                let freed = body_len(bodies.get(id_key(id))?);
                 m.state = State::Cancelled;
                 outbox.insert(&id_key(id), abort(encode(&m))?)?;
                 Ok(Some(freed))
@@ -990,6 +1005,23 @@ mod tests {
         );
         assert!(!store.cancel(ids[1]).unwrap(), "sending: too late");
         assert!(!store.cancel(ids[0]).unwrap(), "already cancelled");
+        // Undone: queued again with its text, and claimed.
+        assert_eq!(store.retry_now(ids[0], NOW).unwrap(), Retry::Queued);
+        let again = store.claim(NOW, 10, Priority::Normal).unwrap();
+        assert_eq!(claimed_to(&again), ["a"]);
+    }
+
+    #[test]
+    fn a_cancelled_message_cannot_be_queued_again_once_it_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut reset = new("a", Priority::Security);
+        reset.expires_at = Some(NOW + 60);
+        let id = store.enqueue(vec![reset], None, NOW).unwrap().ids()[0];
+        assert!(store.cancel(id).unwrap());
+        assert_eq!(store.retry_now(id, NOW + 60).unwrap(), Retry::Expired);
+        assert_eq!(store.message(id).unwrap().unwrap().state, State::Cancelled);
+        assert_eq!(store.retry_now(id, NOW + 59).unwrap(), Retry::Queued);
     }
 
     #[test]
@@ -1043,6 +1075,7 @@ mod tests {
 
         store.finish(ids[0], Outcome::Failed(attempt(550))).unwrap();
         store.purge_outbox(NOW + 1, 0).unwrap();
+        assert!(!store.has_body(ids[0]).unwrap());
         assert_eq!(store.retry_now(ids[0], NOW).unwrap(), Retry::NoBody);
     }
 

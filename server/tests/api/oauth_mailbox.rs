@@ -90,7 +90,7 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
     let view = app.load().await.unwrap();
     let mailbox = view.mailbox.clone().expect("the page offers the sign-in");
     assert_eq!(mailbox.connected, None);
-    assert_eq!(mailbox.redirect_uri, format!("{}/oauth/callback", app.url));
+    assert_eq!(view.redirect_uri, format!("{}/oauth/callback", app.url));
 
     // Before any sign-in a send names the missing connection and the field.
     let report = app.test_mail(&view.form, "ops@example.com").await.unwrap();

@@ -50,6 +50,9 @@ async fn a_refused_sender_pauses_the_outbox_until_the_settings_change() {
         pause.reason.contains("553") || pause.reason.contains("sender"),
         "{pause:?}"
     );
+    // The server's reply is said once.
+    let reply = held.attempts[0].text.trim();
+    assert_eq!(pause.reason.matches(reply).count(), 1, "{pause:?}");
 
     // The fixed settings resume the outbox and the message goes out.
     save_settings(&app, &peer_form("plain")).await;

@@ -3,7 +3,7 @@
 
 use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, spawn_app_with_api, until, ADMIN};
 use app::api::activity::{
-    ActivityQuery, CancelMessage, MailActivity, QueueTestMail, RetryFailedMessages, RetryMessage,
+    ActivityQuery, CancelMessage, MailActivity, MessageNote, QueueTestMail, RetryFailedMessages, RetryMessage,
 };
 use app::api::tokens::{ApiTokens, CreateApiToken, RevokeApiToken};
 use app::error::AppError;
@@ -14,11 +14,11 @@ use app::store::{AuditStore, OutboxStore};
 async fn a_new_token_is_shown_once_to_its_session_and_revoking_it_is_audited() {
     let app = spawn_app().await;
     app.call(CreateApiToken { name: "grafana".into() }).await.unwrap();
-    let first = app.call(ApiTokens {}).await.unwrap();
+    let first = app.call(ApiTokens { revoked: None }).await.unwrap();
     let created = first.created.expect("shown right after");
     assert_eq!(created.name, "grafana");
     assert_eq!(first.tokens.len(), 1);
-    let again = app.call(ApiTokens {}).await.unwrap();
+    let again = app.call(ApiTokens { revoked: None }).await.unwrap();
     assert!(again.created.is_none(), "shown once");
 
     // The token works on the API.
@@ -33,6 +33,10 @@ async fn a_new_token_is_shown_once_to_its_session_and_revoking_it_is_audited() {
     let id = first.tokens[0].id;
     app.call(RevokeApiToken { id }).await.unwrap();
     assert!(matches!(app.call(RevokeApiToken { id }).await, Err(AppError::NotFound(_))));
+    // The page says so only for a revocation the history confirms.
+    let after = |name: &str| ApiTokens { revoked: Some(name.into()) };
+    assert_eq!(app.call(after("grafana")).await.unwrap().revoked.as_deref(), Some("grafana"));
+    assert_eq!(app.call(after("backup")).await.unwrap().revoked, None);
     assert_eq!(app.api("GET", "/api/v1/messages/1", Some(&created.token), None).await.status, 401);
     let history: Vec<String> = app
         .store
@@ -164,4 +168,39 @@ async fn deliveries_failing_past_the_alarm_put_a_banner_on_every_admin_page_unti
     }
     newest_message(&app, |m| m.id == id && m.state == State::Sent).await;
     assert!(!app.page("/settings/mail").await.contains("Mail is failing"));
+}
+
+#[tokio::test]
+async fn a_cancelled_message_keeps_its_text_and_can_be_queued_again_and_the_page_says_so() {
+    let app = spawn_app().await;
+    // Nobody listens there: the message waits, deferred.
+    save_settings(&app, &peer_form("closed")).await;
+    let id = app.call(QueueTestMail {}).await.unwrap();
+    until(&app.ctx.outbox, "a deferred try", || {
+        app.store.message(id).unwrap().filter(|m| m.state == State::Deferred)
+    })
+    .await;
+    let confirm = app.page(&format!("/settings/activity?cancel={id}")).await;
+    assert!(confirm.contains("Cancel the message to admin@example.com"), "{confirm}");
+    assert!(confirm.contains("Keep it queued"));
+
+    app.call(CancelMessage { id }).await.unwrap();
+    assert_eq!(app.store.message(id).unwrap().unwrap().state, State::Cancelled);
+    let note = app.call(MessageNote { id }).await.unwrap().expect("the message");
+    assert!(note.undoable, "{note:?}");
+    let page = app.page(&format!("/settings/activity?cancelled={id}")).await;
+    assert!(page.contains("cancelled: it will not be sent."), "{page}");
+    assert!(page.contains("Undo: queue it again"));
+    // Asking to cancel it again says there is nothing to cancel.
+    let again = app.page(&format!("/settings/activity?cancel={id}")).await;
+    assert!(again.contains("is cancelled now: there is nothing to cancel."), "{again}");
+
+    // Undo: back in the queue with its text.
+    app.call(RetryMessage { id }).await.unwrap();
+    let back = app.store.message(id).unwrap().unwrap();
+    assert!(back.state.pending(), "{back:?}");
+    assert!(app.store.has_body(id).unwrap());
+    let page = app.page(&format!("/settings/activity?retried={id}")).await;
+    assert!(page.contains("queued again; it is now under"), "{page}");
+    assert_eq!(app.call(MessageNote { id: 424242 }).await.unwrap(), None);
 }

@@ -148,41 +148,13 @@ pub fn utc_time(rfc3339: &str) -> String {
     }
 }
 
-/// The time in the browser's language and time zone, e.g. "27 Nov 2026, 10:32:03 CET".
-fn local_time(rfc3339: &str) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsValue;
-        let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
-        if date.get_time().is_nan() {
-            return None;
-        }
-        let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
-        let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"long".into());
-        let language = window().navigator().language().unwrap_or_else(|| "en".into());
-        Some(date.to_locale_string(&language, &options).into())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = rfc3339;
-        None
-    }
-}
-
-/// A time: UTC in the server's HTML, the browser's local time once the island runs, and the
-/// UTC time on hover.
+/// A time: UTC in the server's HTML, shown in the browser's language and time zone by the
+/// page's script (`frontend/page.js`, for every page alike), the UTC time on hover.
 #[component]
 pub fn Time(#[prop(into)] at: String) -> impl IntoView {
     let utc = utc_time(&at);
-    let local = RwSignal::new(None::<String>);
-    let shown = at.clone();
-    Effect::new(move |_| local.set(local_time(&shown)));
-    let text = {
-        let utc = utc.clone();
-        move || local.get().unwrap_or_else(|| utc.clone())
-    };
-    view! { <time datetime=at title=utc>{text}</time> }
+    let title = utc.clone();
+    view! { <time class="local" datetime=at title=title>{utc}</time> }
 }
 
 /// Counts `secs` down to zero, a second at a time.

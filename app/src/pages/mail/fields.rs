@@ -65,6 +65,9 @@ pub fn TextField(
     #[prop(optional)] inputmode: Option<&'static str>,
     #[prop(optional, into)] hint: Option<Signal<&'static str>>,
     #[prop(optional)] on_change: Option<Callback<()>>,
+    /// What the form changed by itself because of this field, said beside it.
+    #[prop(optional)]
+    note: Option<RwSignal<Option<String>>>,
     /// Marked as required (a signal: the password is required only while none is saved).
     #[prop(optional, into)]
     required: Option<Signal<bool>>,
@@ -86,7 +89,12 @@ pub fn TextField(
             .filter(|w| w.field == field)
             .collect::<Vec<_>>()
     };
-    let described_by = format!("{message_id} {hint_id}");
+    let note_id = format!("{id}-note");
+    let described_by = if note.is_some() {
+        format!("{message_id} {note_id} {hint_id}")
+    } else {
+        format!("{message_id} {hint_id}")
+    };
     let at_fault = move || state.fault.get() == Some(field);
     view! {
         <div class="field" class:at-fault=at_fault>
@@ -121,6 +129,7 @@ pub fn TextField(
             <Show when=at_fault>
                 <p class="fault-note">"The last test points here."</p>
             </Show>
+            {note.map(|note| view! { <p class="note" id=note_id aria-live="polite">{move || note.get()}</p> })}
             <WarningList warnings=Signal::derive(warnings) state />
             <p class="hint" id=hint_id>{move || hint.map(|h| h.get())}</p>
         </div>
@@ -132,6 +141,7 @@ pub fn apply_fix(state: FormState, fix: domain::Fix) {
     state.form.update(|f| *f = fix.apply(f));
     state.encryption_touched.set(true);
     state.auto_note.set(None);
+    state.port_note.set(None);
     let field = match fix {
         domain::Fix::UseSsl => Field::Encryption,
         domain::Fix::UseStartTls => Field::Encryption,
@@ -189,6 +199,7 @@ pub fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoV
             "starttls" => (f.starttls, f.ssl) = (on, f.ssl && !on),
             _ => (f.starttls, f.ssl) = (f.starttls && !on, on),
         });
+        state.port_note.set(None);
         state.auto_note.set((on && other_was_on).then(|| {
             let turned_off = if which == "starttls" { "SSL" } else { "STARTTLS" };
             format!("STARTTLS and SSL cannot both be on, so {turned_off} is now off.")
@@ -239,6 +250,7 @@ pub fn PresetPicker(state: FormState) -> impl IntoView {
                 .form
                 .update(|f| *f = preset.apply(f, region.get_untracked()));
             state.auto_note.set(None);
+            state.port_note.set(None);
         }
     };
     view! {

@@ -113,7 +113,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
     let note = RwSignal::new(None::<String>);
     // The last report stays in view when the next test is refused by the rate limit, and the
     // button counts down until tests are allowed again.
-    let last_report = RwSignal::new(None::<TestReport>);
+    let last_report = RwSignal::new(None::<(TestReport, MailServerForm)>);
     let wait_secs = RwSignal::new(0u64);
 
     // The first field at fault gets focus (opening "Advanced" if it is there).
@@ -121,6 +121,13 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
 
     Effect::new(move |_| match save.value().get() {
         Some(Ok(view)) => {
+            // The saved form (a kept password now blank) is still the one the last report was for.
+            let before = state.form.get_untracked();
+            last_report.update(|r| {
+                if let Some((_, form)) = r.as_mut().filter(|(_, form)| *form == before) {
+                    *form = view.form.clone();
+                }
+            });
             if saving_tested.get_value() {
                 state.tested.update(|t| {
                     if let Some(t) = t {
@@ -149,15 +156,14 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
         Some(Ok(report)) => {
             state.fault.set(report.field());
             history.update(|h| h.record(TestOutcome::from(&report)));
+            let form = testing.get_value().unwrap_or_else(|| state.form.get_untracked());
             if report.success() {
-                if let Some(form) = testing.get_value() {
-                    state.tested.set(Some(Tested {
-                        form,
-                        at: report.finished_at.clone(),
-                    }));
-                }
+                state.tested.set(Some(Tested {
+                    form: form.clone(),
+                    at: report.finished_at.clone(),
+                }));
             }
-            last_report.set(Some(report));
+            last_report.set(Some((report, form)));
             browser::focus("#test-result-heading");
         }
         Some(Err(AppError::RateLimited { retry_after_secs, .. })) => {
@@ -217,7 +223,8 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             save_now();
         } else {
             confirm.set(true);
-            browser::focus("#confirm-save");
+            // The safe choice first.
+            browser::focus("#confirm-test");
         }
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -259,10 +266,13 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
     let answer = move || (!save.pending().get()).then(|| save.value().get()).flatten();
     let noted = move || note.get().map(|n| view! { <p class="note">{n}</p> });
     let saved = move || {
-        answer().and_then(Result::ok).filter(|_| !state.dirty()).map(
-            |view| view! { <p class="ok">"Saved at " <Time at=view.saved_at.unwrap_or_default() /> "."</p> },
-        )
+        answer().and_then(Result::ok).filter(|_| !state.dirty()).map(|view| {
+            let version = format!(" (version {}).", view.version);
+            view! { <p class="ok">"Saved at " <Time at=view.saved_at.unwrap_or_default() /> {version}</p> }
+        })
     };
+    // "Last saved" below says it only while the status above does not.
+    let just_saved = move || !state.dirty() && matches!(answer(), Some(Ok(_)));
     let conflict = move || {
         answer()
             .and_then(|a| match a {
@@ -308,7 +318,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                 <PresetPicker state />
                 <TextField state field=Field::Host placeholder="e.g. smtp.example.com" autocomplete="off" required=true />
                 <TextField state field=Field::Port placeholder="e.g. 587" autocomplete="off" inputmode="numeric" required=true
-                    on_change=Callback::new(move |()| port_changed(state)) />
+                    on_change=Callback::new(move |()| port_changed(state)) note=state.port_note />
                 <div class="field">
                     <label for="server_type">{Field::ServerType.label()}</label>
                     <select id="server_type" name="form[server_type]">
@@ -334,10 +344,21 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                 <div class="oauth-fields">
                     <ChoiceField state field=Field::OAuthGrant
                         options=domain::Grant::ALL.iter().map(|g| (g.as_str(), g.label())).collect()
-                        hint="A mailbox signs in once in the browser: save, then use Sign in under Connected mailbox, below the form."
                         on_change=Callback::new(move |grant: String| grant_changed(state, &grant)) />
-                    <TextField state field=Field::OAuthTenant placeholder="e.g. contoso.onmicrosoft.com" autocomplete="off"
-                        hint=Signal::stored("The directory (tenant) ID or domain; it goes where the endpoint says {tenant}.") />
+                    // Which of these apply follows Sign in as, in the stylesheet (works without script).
+                    <p class="hint app-only">
+                        "The app gets its tokens itself, with its client ID and secret (client credentials): nobody signs in in the browser."
+                    </p>
+                    <p class="hint mailbox-only">
+                        "A mailbox signs in once in the browser. Register this redirect URI with the app, save, then use Sign in under Connected mailbox: "
+                        <code id="redirect-uri">{current.redirect_uri.clone()}</code>
+                    </p>
+                    // Only where an endpoint in use has {tenant} in it (Microsoft's).
+                    <div class="tenant-field" hidden=move || !state.needs_tenant()>
+                        <TextField state field=Field::OAuthTenant placeholder="e.g. contoso.onmicrosoft.com" autocomplete="off"
+                            required=Signal::derive(move || state.uses_oauth() && state.needs_tenant())
+                            hint=Signal::stored("The directory (tenant) ID or domain; it goes where the endpoint says {tenant}.") />
+                    </div>
                     <TextField state field=Field::OAuthClientId placeholder="e.g. 0b1c2d3e-…" autocomplete="off"
                         required=Signal::derive(move || state.uses_oauth()) />
                     <TextField state field=Field::OAuthClientSecret kind="password" autocomplete="new-password"
@@ -358,7 +379,12 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                     </div>
                     <TextField state field=Field::OAuthScopes autocomplete="off"
                         placeholder="e.g. https://outlook.office365.com/.default"
-                        required=Signal::derive(move || state.uses_oauth()) />
+                        required=Signal::derive(move || state.uses_oauth() && state.scopes_needed().is_some())
+                        hint=Signal::derive(move || if state.scopes_needed().is_some() {
+                            "This provider needs the scopes its preset fills in."
+                        } else {
+                            "Optional: blank asks for the provider's default."
+                        }) />
                 </div>
             </fieldset>
             <fieldset class="section">
@@ -415,7 +441,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                     <p id="confirm-text">
                         "These values have not passed a test: alert and password-reset mail may fail with them."
                     </p>
-                    <button type="button" class="secondary" on:click=move |_| run_test()>"Test Email Server first"</button>
+                    <button type="button" class="secondary" id="confirm-test" on:click=move |_| run_test()>"Test Email Server first"</button>
                     <button type="button" id="confirm-save" on:click=move |_| save_now()>"Save without testing"</button>
                 </div>
             </Show>
@@ -428,7 +454,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             <p class="visually-hidden" aria-live="polite">{move || state.announcement.get()}</p>
             <TestedStatus state history />
             <p class="muted">
-                {move || saved_at.get().map(|t| view! {
+                {move || saved_at.get().filter(|_| !just_saved()).map(|t| view! {
                     "Last saved " <Time at=t /> {format!(" (version {}).", version.get())}
                 })}
             </p>
@@ -529,8 +555,9 @@ fn port_changed(state: FormState) {
     };
     if current != Some(usual) {
         state.set_encryption(usual);
-        state.auto_note.set(Some(format!(
-            "Port {} usually means {}, so it is now on. Change it below if your server differs.",
+        state.auto_note.set(None);
+        state.port_note.set(Some(format!(
+            "Port {} usually means {}, so it is now on under Encryption. Change it there if your server differs.",
             port.get(),
             usual.describe()
         )));
@@ -581,7 +608,6 @@ fn ConnectedMailbox(state: FormState) -> impl IntoView {
             let brand = if m.provider.is_empty() { "the provider".to_string() } else { m.provider };
             view! {
                 <a class="button" id="mailbox-sign-in" href=crate::routes::OAUTH_START>{format!("Sign in with {brand}")}</a>
-                <p class="hint">"Register this redirect URI with the app: " <code>{m.redirect_uri}</code></p>
             }
         })
     };

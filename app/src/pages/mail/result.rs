@@ -5,7 +5,7 @@ use super::browser::{self, Time};
 use super::fields::apply_fix;
 use super::state::FormState;
 use crate::api::TestMailServer;
-use crate::domain;
+use crate::domain::{self, Field, MailServerForm};
 use crate::error::AppError;
 use crate::history::TestHistory;
 use crate::report::TestReport;
@@ -24,7 +24,8 @@ pub fn error_view(e: AppError) -> impl IntoView {
     view! { <p class="error">{text} {login}</p> }
 }
 
-/// Whether the values in the form passed a test on this page, and the stored test history.
+/// One line: whether the values in the form passed a test on this page or, before any did,
+/// what the stored test history says (the last test, the last success).
 #[component]
 pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>) -> impl IntoView {
     // One view whatever the case (no type-erased branches: each costs the wasm several KB).
@@ -37,51 +38,39 @@ pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>) -> impl In
                 Some(t.at),
                 ": test again before saving.",
             ),
-            (None, _) => (
-                "",
-                "These values have not been tested on this page yet.",
-                None,
-                "",
-            ),
+            (None, _) => ("", "", None, ""),
         };
         view! { <span class=class>{before} {at.map(|at| view! { <Time at /> })} {after}</span> }
     };
     let stored = move || {
-        let h = history.get();
-        {
-            let success = h.last_success.clone().map(|t| {
-                view! { "Last successful test: " <Time at=t.finished_at /> {format!(" ({}).", t.server)} }
-            });
-            let failed = h.last.clone().and_then(|t| {
-                let d = t.diagnosis?;
-                Some(view! { {format!(" Last test failed: {} (", d.title())} <Time at=t.finished_at /> ")." })
-            });
-            let none = (success.is_none() && failed.is_none()).then_some("Not tested yet.");
-            let no_success = (success.is_none() && failed.is_some()).then_some("No successful test yet.");
-            view! { {none} {no_success} {success} {failed} }
+        if state.tested.read().is_some() {
+            return None;
         }
+        let h = history.get();
+        let failed = h.last.clone().and_then(|t| {
+            let d = t.diagnosis?;
+            Some(view! { {format!("Last test failed: {} (", d.title())} <Time at=t.finished_at /> ")." })
+        });
+        let success = h.last_success.clone().map(|t| {
+            let before = if failed.is_some() { " Last successful test: " } else { "Last successful test: " };
+            view! { {before} <Time at=t.finished_at /> {format!(" ({}).", t.server)} }
+        });
+        let none = (success.is_none() && failed.is_none()).then_some("Not tested yet.");
+        let no_success = (success.is_none() && failed.is_some()).then_some(" No test has succeeded yet.");
+        Some(view! { {none} {failed} {no_success} {success} })
     };
-    view! {
-        <p class="muted" data-testid="tested-status">{this_page}</p>
-        <p class="muted" data-testid="last-test">{stored}</p>
-    }
+    view! { <p class="muted" data-testid="tested-status">{this_page} {stored}</p> }
 }
 
-/// The outcome of "Test Email Server", or its progress. Refused by the rate limit, the last
-/// report stays in view (the button counts down).
+/// The outcome of "Test Email Server", or its progress. The last report stays in view (also
+/// when the next test is refused by the rate limit, while the button counts down); once the form
+/// holds other values it says so.
 #[component]
 pub fn TestResult(
     test: ServerAction<TestMailServer>,
     state: FormState,
-    last_report: RwSignal<Option<TestReport>>,
+    last_report: RwSignal<Option<(TestReport, MailServerForm)>>,
 ) -> impl IntoView {
-    let kept = move || {
-        let limited = matches!(test.value().get(), Some(Err(AppError::RateLimited { .. })));
-        limited
-            .then(|| last_report.get())
-            .flatten()
-            .map(|report| view! { <ReportView report state /> })
-    };
     let progress = move || {
         test.pending().get().then(|| {
             let (server, secs) = {
@@ -99,22 +88,58 @@ pub fn TestResult(
         })
     };
     let answer = move || (!test.pending().get()).then(|| test.value().get()).flatten();
+    let refused = move || answer().and_then(Result::err);
     let report = move || {
-        answer()
-            .and_then(Result::ok)
-            .map(|report| view! { <ReportView report state /> })
+        let shown = !test.pending().get()
+            && refused().is_none_or(|e| matches!(e, AppError::RateLimited { .. }));
+        shown
+            .then(|| last_report.get())
+            .flatten()
+            .map(|(report, tested)| view! { <ReportView report tested state /> })
     };
-    let refused = move || answer().and_then(Result::err).map(error_view);
     view! {
         {progress}
+        {move || refused().map(error_view)}
         {report}
-        {refused}
-        {kept}
     }
 }
 
+/// The fields whose values differ from `then`, with the values they had (secrets named only):
+/// "Port 1, Password".
+fn changed_since(then: &MailServerForm, now: &MailServerForm) -> String {
+    Field::SETTINGS
+        .into_iter()
+        .filter(|f| then.value(*f) != now.value(*f))
+        .map(|f| {
+            let old = then.value(f);
+            if f.is_secret() || old.is_empty() {
+                f.label().to_string()
+            } else {
+                format!("{} {old}", f.label())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[component]
-fn ReportView(report: TestReport, state: FormState) -> impl IntoView {
+fn ReportView(report: TestReport, tested: MailServerForm, state: FormState) -> impl IntoView {
+    // Once the form holds other values: an old result, for the values it names.
+    let finished = report.finished_at.clone();
+    let old = Memo::new(move |_| {
+        let changed = changed_since(&tested, &state.form.read());
+        (!changed.is_empty()).then_some(changed)
+    });
+    let stale = move || {
+        old.get().map(|changed| {
+            view! {
+                <p class="stale-note" data-testid="stale-result">
+                    <strong>"Old result: "</strong>
+                    "for the values at " <Time at=finished.clone() /> {format!(" ({changed}). The form holds other values now: test again.")}
+                </p>
+            }
+        })
+    };
     let reply = match (report.code, &report.server_reply) {
         (Some(c), Some(r)) => Some(format!("{c} {r}")),
         (Some(c), None) => Some(c.to_string()),
@@ -155,8 +180,9 @@ fn ReportView(report: TestReport, state: FormState) -> impl IntoView {
     );
     let advice = report.advice.clone();
     view! {
-        <section class=class aria-labelledby="test-result-heading" data-testid="test-result">
+        <section class=class class:stale=move || old.get().is_some() aria-labelledby="test-result-heading" data-testid="test-result">
             <h2 id="test-result-heading" tabindex="-1">{heading}</h2>
+            {stale}
             <p>{report.summary.clone()}</p>
             {reply.map(|r| view! { <p class="reply">"Server reply: " <code>{r}</code></p> })}
             {at_fault.map(|f| view! {
@@ -175,7 +201,7 @@ fn ReportView(report: TestReport, state: FormState) -> impl IntoView {
                     " then test again."
                 </p>
             })}
-            {success.then(|| view! {
+            {move || (success && old.get().is_none()).then(|| view! {
                 <p><button type="submit">"Save these settings"</button></p>
             })}
             {(!advice.is_empty())

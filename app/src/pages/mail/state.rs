@@ -52,6 +52,8 @@ pub struct FormState {
     pub encryption_touched: RwSignal<bool>,
     /// What the form changed by itself (encryption after a port change), said aloud.
     pub auto_note: RwSignal<Option<String>>,
+    /// The encryption a new port switched to, said beside Port.
+    pub port_note: RwSignal<Option<String>>,
     pub server_errors: RwSignal<FieldErrors>,
     pub errors: Memo<FieldErrors>,
     /// "Send test to": not a setting, only the test's recipient.
@@ -81,6 +83,7 @@ impl FormState {
             submitted: RwSignal::new(submitted),
             encryption_touched: RwSignal::new(false),
             auto_note: RwSignal::new(None),
+            port_note: RwSignal::new(None),
             server_errors: RwSignal::new(server_errors),
             errors: Memo::new(move |_| {
                 MailServerSettings::parse(&form.read(), saved_login.read().as_ref())
@@ -110,6 +113,7 @@ impl FormState {
             self.touched.update(|t| t.clear());
             self.submitted.set(false);
             self.auto_note.set(None);
+            self.port_note.set(None);
         }
         self.baseline.set(view.form.clone());
         self.saved_login.set(view.saved_login.clone());
@@ -148,20 +152,30 @@ impl FormState {
             .is_some_and(|t| *self.form.read() == t.form)
     }
 
-    /// True when a password is saved but host, port or account no longer match it.
+    /// True when a password is saved but host or account no longer match it.
     pub fn login_changed(self) -> bool {
         let saved = self.saved_login.read();
         let Some(saved) = saved.as_ref() else {
             return false;
         };
         let f = self.form.read();
-        domain::SmtpHost::parse(&f.host)
-            .map(|h| h.as_str().to_string())
-            .ok()
-            .as_deref()
-            != Some(saved.host.as_str())
-            || domain::Port::parse(&f.port).map(|p| p.get()).ok() != Some(saved.port)
-            || f.account.trim() != saved.account
+        let host = domain::SmtpHost::parse(&f.host).ok();
+        let account = domain::Account::parse(&f.account).ok();
+        !saved.same_login(host.as_ref(), account.as_ref())
+    }
+
+    /// Whether an OAuth2 endpoint in use holds `{tenant}`: the Tenant field applies.
+    pub fn needs_tenant(self) -> bool {
+        let f = self.form.read();
+        let grant = domain::Grant::parse(&f.oauth_grant).unwrap_or_default();
+        domain::needs_tenant(grant, &f.oauth_token_url, &f.oauth_auth_url)
+    }
+
+    /// The scopes the provider of the token endpoint needs for this sign-in, if it is known to.
+    pub fn scopes_needed(self) -> Option<&'static str> {
+        let f = self.form.read();
+        let grant = domain::Grant::parse(&f.oauth_grant).unwrap_or_default();
+        domain::ProviderOAuth::by_token_url(&f.oauth_token_url)?.scopes(grant)
     }
 
     /// Whether the form signs in (Password or OAuth2): the account then counts.
