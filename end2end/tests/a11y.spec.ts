@@ -65,8 +65,11 @@ test("Settings › Mail Server passes axe-core in every state", async ({ page, f
   await expect(failed.getByRole("heading")).toHaveText("Test failed: Login rejected");
   await failed.getByText("SMTP transcript").click();
   await expectNoViolations(page, "settings with a failed test and its transcript");
+  await mail.fill({ port: 1 });
+  await expect(failed.getByTestId("stale-result")).toBeVisible();
+  await expectNoViolations(page, "settings with an old test result");
 
-  await mail.fill({ password: "correct-password" });
+  await mail.fill({ port: peer.ports.plain, password: "correct-password" });
   const passed = await mail.test();
   await expect(passed.getByRole("heading")).toHaveText("Test email accepted");
   await passed.getByRole("button", { name: "Save these settings" }).click();
@@ -118,16 +121,38 @@ test("API Tokens, Mail Activity (a failed message open) and the health banner pa
   await page.setViewportSize({ width: 390, height: 844 });
   await expectNoViolations(page, "Mail Activity at 390 px");
   await page.setViewportSize({ width: 1280, height: 800 });
+  // The confirmations and what the page says after an action.
+  await page.goto(`${fresh.url}/settings/tokens`);
+  await page.getByRole("link", { name: "Revoke grafana" }).click();
+  await expect(page.getByRole("region", { name: "Revoke the token “grafana”?" })).toBeVisible();
+  await expectNoViolations(page, "API Tokens, asking before a revoke");
+  await page.getByRole("button", { name: "Revoke “grafana”" }).click();
+  await expect(page.locator("#action-status")).toContainText("revoked");
+  await expectNoViolations(page, "API Tokens, a token just revoked");
+  await page.goto(`${fresh.url}/settings/activity?retried=${failed.id}`);
+  await expect(page.locator("#action-status")).toContainText("queued again");
+  await expectNoViolations(page, "Mail Activity, after a retry");
+  await page.goto(`${fresh.url}/settings/activity?cancel=${failed.id}`);
+  await expect(page.locator("#action-status")).toContainText("nothing to cancel");
+  await expectNoViolations(page, "Mail Activity, nothing to cancel");
 
   const wrong = await MailSettingsPage.forPeer(page, fresh.url, peer.ports.plain, "wrong-password", "none");
   await wrong.save();
   await page.getByRole("button", { name: "Send a test through the queue" }).click();
+  await expect(page).toHaveURL(/open=\d+/);
+  const held = new URL(page.url()).searchParams.get("open")!;
   const banner = page.getByRole("region", { name: "Mail delivery is paused" });
   await expect(async () => {
     await page.reload();
     await expect(banner).toBeVisible({ timeout: 1000 });
   }).toPass();
   await expectNoViolations(page, "Mail Activity with the health banner");
+  // The held message: asking before a cancel, then the note with its undo.
+  await page.goto(`${fresh.url}/settings/activity?cancel=${held}`);
+  await expectNoViolations(page, "Mail Activity, asking before a cancel");
+  await page.getByRole("button", { name: "Cancel this message" }).click();
+  await expect(page.getByRole("button", { name: "Undo: queue it again" })).toBeVisible();
+  await expectNoViolations(page, "Mail Activity, a message just cancelled");
 });
 
 test("Settings › Mail Server with Authentication None (a relay) passes axe-core", async ({ page, fresh }) => {

@@ -276,7 +276,7 @@ async fn blank_password_keeps_the_saved_one_while_the_login_is_unchanged() {
 }
 
 #[tokio::test]
-async fn blank_password_is_refused_when_host_port_or_account_changed() {
+async fn blank_password_is_refused_when_host_or_account_changed_and_kept_for_another_port() {
     let app = spawn_app().await;
     app.save(0, &valid_form()).await.unwrap();
     let blank = MailServerForm {
@@ -286,10 +286,6 @@ async fn blank_password_is_refused_when_host_port_or_account_changed() {
     for changed in [
         MailServerForm {
             host: "smtp.other.example".into(),
-            ..blank.clone()
-        },
-        MailServerForm {
-            port: "2525".into(),
             ..blank.clone()
         },
         MailServerForm {
@@ -307,6 +303,15 @@ async fn blank_password_is_refused_when_host_port_or_account_changed() {
         (v.version, v.value.settings.host.as_str()),
         (1, "smtp.example.com")
     );
+    // The same account on the same server, on another port: the saved password stays.
+    let other_port = MailServerForm {
+        port: "2525".into(),
+        ..blank.clone()
+    };
+    app.save(1, &other_port).await.unwrap();
+    let v = app.store.load_mail().unwrap().unwrap();
+    assert_eq!((v.version, v.value.settings.port.get()), (2, 2525));
+    assert_eq!(v.value.password.expose(), valid_form().password);
 }
 
 #[tokio::test]

@@ -452,7 +452,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             </div>
             <div class="live" aria-live="polite"><TestResult test state last_report /></div>
             <p class="visually-hidden" aria-live="polite">{move || state.announcement.get()}</p>
-            <TestedStatus state history />
+            <TestedStatus state history shown_report=Signal::derive(move || last_report.read().is_some()) />
             <p class="muted">
                 {move || saved_at.get().filter(|_| !just_saved()).map(|t| view! {
                     "Last saved " <Time at=t /> {format!(" (version {}).", version.get())}

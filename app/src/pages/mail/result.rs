@@ -25,9 +25,10 @@ pub fn error_view(e: AppError) -> impl IntoView {
 }
 
 /// One line: whether the values in the form passed a test on this page or, before any did,
-/// what the stored test history says (the last test, the last success).
+/// what the stored test history says (the last test, unless its card is in view; the last
+/// success).
 #[component]
-pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>) -> impl IntoView {
+pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>, shown_report: Signal<bool>) -> impl IntoView {
     // One view whatever the case (no type-erased branches: each costs the wasm several KB).
     let this_page = move || {
         let (class, before, at, after) = match (state.tested.get(), state.tested_now()) {
@@ -47,7 +48,7 @@ pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>) -> impl In
             return None;
         }
         let h = history.get();
-        let failed = h.last.clone().and_then(|t| {
+        let failed = h.last.clone().filter(|_| !shown_report.get()).and_then(|t| {
             let d = t.diagnosis?;
             Some(view! { {format!("Last test failed: {} (", d.title())} <Time at=t.finished_at /> ")." })
         });
@@ -55,8 +56,9 @@ pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>) -> impl In
             let before = if failed.is_some() { " Last successful test: " } else { "Last successful test: " };
             view! { {before} <Time at=t.finished_at /> {format!(" ({}).", t.server)} }
         });
-        let none = (success.is_none() && failed.is_none()).then_some("Not tested yet.");
-        let no_success = (success.is_none() && failed.is_some()).then_some(" No test has succeeded yet.");
+        let tried = h.last.is_some();
+        let none = (!tried).then_some("Not tested yet.");
+        let no_success = (success.is_none() && tried).then_some(" No test has succeeded yet.");
         Some(view! { {none} {failed} {no_success} {success} })
     };
     view! { <p class="muted" data-testid="tested-status">{this_page} {stored}</p> }
