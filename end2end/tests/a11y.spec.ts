@@ -117,6 +117,8 @@ test("API Tokens, Mail Activity (a failed message open) and the health banner pa
   await page.goto(`${fresh.url}/settings/activity`);
   await expect(page.locator(`#message-${failed.id} .state`)).toHaveText("Failed");
   await page.locator(`#message-${failed.id} summary`).click();
+  // 550 5.1.1, explained as the test explains it.
+  await expect(page.locator(`#message-${failed.id} .explanation`)).toContainText("mailbox does not exist at that server");
   await expectNoViolations(page, "Mail Activity, a failed message open");
   await page.setViewportSize({ width: 390, height: 844 });
   await expectNoViolations(page, "Mail Activity at 390 px");
