@@ -7,14 +7,13 @@
 // default limit lets the compiler lay out.
 #![recursion_limit = "256"]
 
+// The domain rules and shared records, from their own crate (no Leptos): `app/domain/`.
+pub use domain::{self, history, outbox, report};
+
 // Shared by the browser and the server.
 pub mod api;
-pub mod domain;
 pub mod error;
-pub mod history;
-pub mod outbox;
 pub mod pages;
-pub mod report;
 pub mod routes;
 
 // Server only.

@@ -1,4 +1,6 @@
-//! The mail server settings' rules, written once.
+//! Mailroom's domain: the mail server settings' rules, written once, and the records the browser
+//! and the server share (a test's report, the change history, the outbox's messages). No
+//! Leptos, no storage, no network: compiled into the wasm and used by the server.
 //!
 //! The browser runs these functions on every keystroke for instant feedback; the server runs them
 //! again as the authority before anything is stored. Every input with rules is a type with a
@@ -6,6 +8,10 @@
 //! same `parse` (`#[serde(try_from = ...)]`), so no value that `parse` refuses can be built.
 //! [`MailServerSettings::parse`] turns the whole form into typed settings or into one message
 //! per field at fault. Warnings (legal but probably wrong) are separate and never block saving.
+
+pub mod history;
+pub mod outbox;
+pub mod report;
 
 mod address;
 mod admin;
@@ -92,8 +98,9 @@ macro_rules! parsed_string {
 }
 use parsed_string;
 
-#[cfg(test)]
-pub(crate) mod test_forms {
+/// Forms for tests, here and in the crates that use these rules.
+#[doc(hidden)]
+pub mod test_forms {
     use super::MailServerForm;
 
     /// A complete, valid form (163.com over SSL).

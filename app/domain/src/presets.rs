@@ -193,7 +193,7 @@ impl Preset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{warnings, Field, MailServerSettings};
+    use crate::{warnings, Field, MailServerSettings};
 
     #[test]
     fn presets_fill_host_port_encryption_and_are_recognised_again() {

@@ -128,10 +128,10 @@ pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::CaCertificate;
+    use crate::CaCertificate;
 
     fn valid_form() -> MailServerForm {
-        crate::domain::test_forms::valid_form()
+        crate::test_forms::valid_form()
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What the page shows of the past: the last tests and the change history. Stored as data
 //! (no sentences): the page words it.
 
-use crate::domain::Field;
+use crate::Field;
 use crate::report::{Diagnosis, TestReport};
 use serde::{Deserialize, Serialize};
 

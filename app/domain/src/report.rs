@@ -2,7 +2,7 @@
 //! the field most likely at fault, advice, and the redacted transcript. Filled by the server
 //! (`mailer`), shown by the page.
 
-use crate::domain::{Encryption, Field};
+use crate::{Encryption, Field};
 use serde::{Deserialize, Serialize};
 
 /// Why a send failed, in the order the conversation could fail.
@@ -101,8 +101,8 @@ impl Diagnosis {
 
 impl Diagnosis {
     /// The one-click change that answers this failure for `form`, if there is one.
-    pub fn fix(self, form: &crate::domain::MailServerForm) -> Option<crate::domain::Fix> {
-        use crate::domain::Fix;
+    pub fn fix(self, form: &crate::MailServerForm) -> Option<crate::Fix> {
+        use crate::Fix;
         let fix = match self {
             Diagnosis::SslOnPlainPort => Fix::UseStartTls,
             Diagnosis::PlainOnSslPort => Fix::UseSsl,
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_fix_is_offered_only_where_it_changes_the_form() {
-        use crate::domain::{Fix, MailServerForm};
+        use crate::{Fix, MailServerForm};
         let form = MailServerForm {
             account: "a@example.com".into(),
             from_address: "b@example.com".into(),

@@ -1,6 +1,6 @@
 //! The outbox's records: the system's own mail (password resets, alerts), one message per
 //! recipient, and what became of each. Shared with the browser, which shows them; stored behind
-//! [`crate::store::OutboxStore`] and delivered by the outbox worker (server only).
+//! the app's `store::OutboxStore` and delivered by the outbox worker (server only).
 
 use serde::{Deserialize, Serialize};
 

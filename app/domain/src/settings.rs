@@ -319,8 +319,8 @@ pub fn test_recipient(form: &MailServerForm, send_to: &str) -> Result<EmailAddre
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::test_forms::valid_form;
-    use crate::domain::DEFAULT_TIMEOUT_SECS;
+    use crate::test_forms::valid_form;
+    use crate::DEFAULT_TIMEOUT_SECS;
     use proptest::prelude::*;
 
     fn error_of(form: &MailServerForm, field: Field) -> String {
