@@ -34,7 +34,7 @@ server:
 
 # app and server together: app's server-side code is compiled with `ssr` only (never `hydrate`).
 test-rust:
-	cargo test -p domain -p app -p server
+	cargo test -p domain -p engine -p app -p server
 
 test-e2e:
 	cd end2end && npx playwright test

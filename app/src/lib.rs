@@ -16,23 +16,12 @@ pub mod error;
 pub mod pages;
 pub mod routes;
 
-// Server only.
+// Server only: the engine, from its own crate (no Leptos): `server/engine/`; and the HTTP API's
+// mail, which renders alert mails with Leptos.
 #[cfg(feature = "ssr")]
-pub mod auth;
-#[cfg(feature = "ssr")]
-pub mod clock;
-#[cfg(feature = "ssr")]
-pub mod delivery;
-#[cfg(feature = "ssr")]
-pub mod mailer;
+pub use engine::{auth, clock, delivery, mailer, ratelimit, secrets, store};
 #[cfg(feature = "ssr")]
 pub mod notify;
-#[cfg(feature = "ssr")]
-pub mod ratelimit;
-#[cfg(feature = "ssr")]
-pub mod secrets;
-#[cfg(feature = "ssr")]
-pub mod store;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};

@@ -3,6 +3,9 @@
 
 pub const MIN_ADMIN_PASSWORD_CHARS: usize = 10;
 
+/// How long a password-reset link works.
+pub const RESET_LINK_MINUTES: u64 = 30;
+
 /// At least [`MIN_ADMIN_PASSWORD_CHARS`] characters, not the email address, typed twice alike.
 pub fn admin_password(password: &str, confirm: &str, email: &str) -> Result<(), String> {
     super::at_most(password, super::MAX_PASSWORD_CHARS, "The password")?;

@@ -158,8 +158,7 @@ impl std::fmt::Display for ResetAnswer {
     }
 }
 
-/// How long a reset link works.
-pub const RESET_LINK_MINUTES: u64 = 30;
+pub use crate::domain::RESET_LINK_MINUTES;
 
 /// "Forgot password?": mails a single-use reset link valid for 30 minutes. The answer is the same
 /// whether or not the account exists; it differs only when no mail server is configured.

@@ -20,7 +20,7 @@ pub const SESSION_COOKIE: &str = "mailroom_session";
 pub const IDLE_TIMEOUT_SECS: u64 = 30 * 60;
 /// A session ends this long after login, used or not.
 pub const ABSOLUTE_TIMEOUT_SECS: u64 = 12 * 60 * 60;
-pub const RESET_TOKEN_TTL_SECS: u64 = crate::api::auth::RESET_LINK_MINUTES * 60;
+pub const RESET_TOKEN_TTL_SECS: u64 = crate::domain::RESET_LINK_MINUTES * 60;
 
 thread_local! {
     /// Each thread's argon2 working memory (19 MiB with the default parameters), allocated once
