@@ -318,8 +318,8 @@ async fn post_message(
     let key = valid.idempotency_key.as_ref().map(|k| format!("{}:{k}", caller.0.id));
     let recipients: Vec<String> = valid.messages.iter().map(|m| m.to.clone()).collect();
     let now = app::clock::now_unix();
-    let enqueued = storage(&state, move |s| s.enqueue(valid.messages, key.as_deref(), now)).await?;
-    state.server.outbox.wake();
+    let outbox = state.server.outbox.clone();
+    let enqueued = storage(&state, move |s| outbox.submit_in(s, valid.messages, key.as_deref(), now)).await?;
     let (replayed, ids) = match enqueued {
         Enqueued::New(ids) => (false, ids),
         Enqueued::Existing(ids) => (true, ids),

@@ -98,10 +98,9 @@ pub async fn retry_message(id: u64) -> Result<(), AppError> {
     use crate::outbox::Retry;
     let session = ssr::session().await?;
     let now = crate::clock::now_unix();
-    match ssr::storage(move |s| s.retry_now(id, now)).await? {
+    match ssr::current()?.outbox.retry(id, now).await? {
         Retry::Queued => {
             tracing::info!(admin = ?session.admin, message = id, "message queued again by an admin");
-            ssr::current()?.outbox.wake();
             leptos_axum::redirect(&crate::pages::activity::note_url("retried", id));
             Ok(())
         }
@@ -122,7 +121,7 @@ pub async fn retry_message(id: u64) -> Result<(), AppError> {
 #[server(endpoint = "cancel_message", output = super::codec::Json)]
 pub async fn cancel_message(id: u64) -> Result<(), AppError> {
     let session = ssr::session().await?;
-    if ssr::storage(move |s| s.cancel(id)).await? {
+    if ssr::current()?.outbox.cancel(id).await? {
         tracing::info!(admin = ?session.admin, message = id, "message cancelled by an admin");
         leptos_axum::redirect(&crate::pages::activity::note_url("cancelled", id));
         Ok(())
@@ -137,9 +136,8 @@ pub async fn cancel_message(id: u64) -> Result<(), AppError> {
 pub async fn retry_failed_messages() -> Result<usize, AppError> {
     let session = ssr::session().await?;
     let now = crate::clock::now_unix();
-    let n = ssr::storage(move |s| s.retry_failed(now)).await?;
+    let n = ssr::current()?.outbox.retry_failed(now).await?;
     tracing::info!(admin = ?session.admin, messages = n, "failed messages queued again by an admin");
-    ssr::current()?.outbox.wake();
     Ok(n)
 }
 
@@ -179,13 +177,14 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
         },
     };
     let now = crate::clock::now_unix();
-    let id = ssr::storage(move |s| s.enqueue(vec![message], None, now))
+    let id = ssr::current()?
+        .outbox
+        .submit(vec![message], None, now)
         .await?
         .ids()
         .first()
         .copied()
         .unwrap_or_default();
-    ssr::current()?.outbox.wake();
     leptos_axum::redirect(&format!("{}?open={id}#message-{id}", crate::routes::MAIL_ACTIVITY));
     Ok(id)
 }

@@ -220,11 +220,8 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         origin: crate::outbox::Origin::PasswordReset,
     });
     let now = clock::now_unix();
-    match ssr::storage(move |s| s.enqueue_reset(&hash, &record, message, now)).await? {
-        Some(id) => {
-            ctx.outbox.wake();
-            tracing::info!(account = ?email, message = id, "password reset mail queued");
-        }
+    match ctx.outbox.request_reset(hash, record, message, now).await? {
+        Some(id) => tracing::info!(account = ?email, message = id, "password reset mail queued"),
         None => tracing::info!(account = ?email, "password reset requested for an unknown account"),
     }
     // What is left of a difference (the mail's bytes in the flush) disappears under a floor on

@@ -13,8 +13,8 @@ pub mod budget;
 pub mod policy;
 
 use crate::mailer::{self, Mail, Step};
-use crate::outbox::Attempt;
-use crate::store::{Claimed, Outcome, SharedStore, StoreError};
+use crate::outbox::{Attempt, MessageId, Retry};
+use crate::store::{Claimed, Enqueued, NewMessage, Outcome, ResetRecord, SharedStore, Store, StoreError};
 use policy::{RetrySchedule, Verdict};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -87,9 +87,13 @@ struct Shared {
     rounds: tokio::sync::watch::Sender<u64>,
 }
 
-/// The handle on the outbox worker: wake it after an enqueue, read or lift its pause, stop it.
+/// The outbox's front door and the handle on its worker: mail goes in through [`Self::submit`]
+/// (or [`Self::request_reset`]), an admin's actions through [`Self::retry`],
+/// [`Self::retry_failed`], [`Self::cancel`] and [`Self::resume`]; each wakes the worker when
+/// it gave it work. Also: its pause and health, and stopping it.
 #[derive(Clone)]
 pub struct Outbox {
+    store: SharedStore,
     shared: Arc<Shared>,
     done: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
@@ -98,11 +102,80 @@ impl Outbox {
     /// Starts the worker on the current tokio runtime.
     pub fn start(store: SharedStore, config: WorkerConfig) -> Self {
         let shared = Arc::new(Shared::default());
-        let task = tokio::spawn(run(store, config, shared.clone()));
+        let task = tokio::spawn(run(store.clone(), config, shared.clone()));
         Self {
+            store,
             shared,
             done: Arc::new(tokio::sync::Mutex::new(Some(task))),
         }
+    }
+
+    /// Queues `messages` (all or none, durable on return) and wakes the worker. With an
+    /// idempotency key seen before, nothing new is queued: the answer names the earlier messages.
+    pub async fn submit(
+        &self,
+        messages: Vec<NewMessage>,
+        idempotency_key: Option<String>,
+        now: u64,
+    ) -> Result<Enqueued, StoreError> {
+        let outbox = self.clone();
+        blocking(&self.store, move |s| outbox.submit_in(s, messages, idempotency_key.as_deref(), now)).await
+    }
+
+    /// [`Self::submit`] for a caller already off the async runtime, with the store it holds
+    /// (the HTTP API runs its storage work behind its own bound).
+    pub fn submit_in(
+        &self,
+        store: &dyn Store,
+        messages: Vec<NewMessage>,
+        idempotency_key: Option<&str>,
+        now: u64,
+    ) -> Result<Enqueued, StoreError> {
+        let enqueued = store.enqueue(messages, idempotency_key, now)?;
+        if matches!(enqueued, Enqueued::New(_)) {
+            self.wake();
+        }
+        Ok(enqueued)
+    }
+
+    /// A password reset: the token's record and, for an account that exists, its mail (first in
+    /// line), in one durable step; wakes the worker for the mail. Returns the mail's id.
+    pub async fn request_reset(
+        &self,
+        token_hash: String,
+        reset: ResetRecord,
+        mail: Option<NewMessage>,
+        now: u64,
+    ) -> Result<Option<MessageId>, StoreError> {
+        let id = blocking(&self.store, move |s| s.enqueue_reset(&token_hash, &reset, mail, now)).await?;
+        if id.is_some() {
+            self.wake();
+        }
+        Ok(id)
+    }
+
+    /// Puts a failed, deferred, uncertain or cancelled message back in the queue, due now.
+    pub async fn retry(&self, id: MessageId, now: u64) -> Result<Retry, StoreError> {
+        let answer = blocking(&self.store, move |s| s.retry_now(id, now)).await?;
+        if answer == Retry::Queued {
+            self.wake();
+        }
+        Ok(answer)
+    }
+
+    /// [`Self::retry`] for every failed message that still has its text; how many went back.
+    pub async fn retry_failed(&self, now: u64) -> Result<usize, StoreError> {
+        let n = blocking(&self.store, move |s| s.retry_failed(now)).await?;
+        if n > 0 {
+            self.wake();
+        }
+        Ok(n)
+    }
+
+    /// Cancels a queued or deferred message (its text kept for an undo). False if it was not
+    /// waiting.
+    pub async fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
+        blocking(&self.store, move |s| s.cancel(id)).await
     }
 
     /// Changes after each round of the worker (whatever it did): a waiter checks the outbox
@@ -111,7 +184,8 @@ impl Outbox {
         self.shared.rounds.subscribe()
     }
 
-    /// Something was enqueued: look now rather than at the next poll.
+    /// Look now rather than at the next poll (the settings changed, a mailbox connected; the
+    /// front door's methods call it themselves).
     pub fn wake(&self) {
         self.shared.wake.notify_one();
     }
@@ -553,11 +627,79 @@ fn step_name(step: Step) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbox::{Priority, State};
+    use crate::outbox::{Message, Priority, State};
     use crate::store::test_store::{message, open, server};
     use crate::store::{MailSettingsStore, OutboxStore};
 
     const NOW: u64 = 1_800_000_000;
+
+    /// Settings for a port on this machine where nothing listens (every try is deferred).
+    fn closed_server() -> crate::domain::MailServer {
+        use crate::domain::{test_forms::valid_form, MailServer, MailServerForm, MailServerSettings};
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let form = MailServerForm {
+            host: "localhost".into(),
+            port: port.to_string(),
+            ssl: false,
+            starttls: false,
+            ..valid_form()
+        };
+        MailServer::from_form(MailServerSettings::parse(&form, None).unwrap(), None).unwrap()
+    }
+
+    /// Waits, round by round of the worker, until `found` finds what it looks for.
+    async fn after_rounds(
+        rounds: &mut tokio::sync::watch::Receiver<u64>,
+        mut found: impl FnMut() -> Option<Message>,
+    ) -> Message {
+        loop {
+            if let Some(m) = found() {
+                return m;
+            }
+            tokio::time::timeout(Duration::from_secs(10), rounds.changed())
+                .await
+                .expect("the worker never came round")
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn the_front_door_queues_and_wakes_the_worker_which_otherwise_sleeps() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: SharedStore = Arc::new(open(dir.path()));
+        store.save_mail(0, closed_server(), "admin@example.com").unwrap();
+        // Without a wake-up the worker would not look again for an hour.
+        let config = WorkerConfig {
+            idle_poll: Duration::from_secs(3600),
+            ..WorkerConfig::default()
+        };
+        let outbox = Outbox::start(store.clone(), config);
+        let mut rounds = outbox.rounds();
+        // Its first round found nothing; now it sleeps.
+        tokio::time::timeout(Duration::from_secs(10), rounds.changed()).await.unwrap().unwrap();
+        let now = crate::clock::now_unix();
+        let mail = || vec![message("a@example.com", Priority::Normal)];
+        let id = outbox.submit(mail(), Some("k".into()), now).await.unwrap().ids()[0];
+        let tried = after_rounds(&mut rounds, || {
+            store.message(id).unwrap().filter(|m| m.state == State::Deferred)
+        })
+        .await;
+        assert_eq!(tried.attempts.len(), 1);
+        // The same key: nothing new.
+        let again = outbox.submit(mail(), Some("k".into()), now).await.unwrap();
+        assert!(matches!(again, Enqueued::Existing(ref ids) if ids == &[id]), "{again:?}");
+
+        // An admin cancels it, then queues it again: tried again at once.
+        assert!(outbox.cancel(id).await.unwrap());
+        assert_eq!(store.message(id).unwrap().unwrap().state, State::Cancelled);
+        assert_eq!(outbox.retry(id, now).await.unwrap(), Retry::Queued);
+        let retried = after_rounds(&mut rounds, || {
+            store.message(id).unwrap().filter(|m| m.state == State::Deferred && m.attempts.len() == 2)
+        })
+        .await;
+        assert_eq!(retried.id, id);
+        outbox.stop().await;
+    }
 
     #[test]
     fn a_claim_made_with_settings_older_than_the_saved_ones_is_given_back() {
