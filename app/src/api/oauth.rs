@@ -6,8 +6,8 @@
 //! another site is refused by the pages' `form-action 'self'`. The provider sends the browser
 //! back to [`crate::routes::OAUTH_CALLBACK`] from its own site, so the SameSite=Strict session
 //! cookie does not come along: the sign-in is bound instead to a single-use `state` (256 random
-//! bits, kept here only as its SHA-256, for ten minutes) that names the admin who started it
-//! and the app it started for. The callback ([`ssr::finish`]) answers a page that links back to
+//! bits, kept in the store only as its SHA-256, for ten minutes, so any instance may take the
+//! callback) that names the admin who started it and the app it started for. The callback ([`ssr::finish`]) answers a page that links back to
 //! the settings.
 
 use crate::error::AppError;
@@ -31,62 +31,7 @@ pub mod ssr {
     use crate::api::server::ServerContext;
     use crate::domain::Mailbox;
     use crate::error::AppError;
-    use std::collections::HashMap;
-    use std::time::{Duration, Instant};
-
-    /// How long a sign-in may take in the provider's pages.
-    pub const SIGN_IN_TTL: Duration = Duration::from_secs(10 * 60);
-    /// Sign-ins under way at most (admins start one at a time; more is an attack or a loop).
-    pub const MAX_PENDING: usize = 32;
-
-    /// A sign-in under way.
-    pub struct Pending {
-        admin: String,
-        app: String,
-        verifier: String,
-        started: Instant,
-    }
-
-    impl Pending {
-        pub fn new(admin: String, app: String, verifier: String) -> Self {
-            Self {
-                admin,
-                app,
-                verifier,
-                started: Instant::now(),
-            }
-        }
-    }
-
-    /// Sign-ins under way, by the SHA-256 of their `state`.
-    #[derive(Default)]
-    pub struct PendingSignIns {
-        by_state: HashMap<String, Pending>,
-    }
-
-    impl PendingSignIns {
-        /// Keeps `pending` under `state`; a newer sign-in of the same admin replaces theirs.
-        /// Refused with the seconds until one expires when [`MAX_PENDING`] are under way.
-        pub fn start(&mut self, state: &str, pending: Pending) -> Result<(), u64> {
-            let now = pending.started;
-            self.by_state
-                .retain(|_, p| now.duration_since(p.started) < SIGN_IN_TTL && p.admin != pending.admin);
-            if self.by_state.len() >= MAX_PENDING {
-                let oldest = self.by_state.values().map(|p| p.started).min().unwrap_or(now);
-                let left = SIGN_IN_TTL.saturating_sub(now.duration_since(oldest));
-                return Err(left.as_secs().max(1));
-            }
-            self.by_state.insert(crate::auth::token_hash(state), pending);
-            Ok(())
-        }
-
-        /// The sign-in `state` names, once, if it has not expired.
-        pub fn take(&mut self, state: &str, now: Instant) -> Option<Pending> {
-            self.by_state
-                .remove(&crate::auth::token_hash(state))
-                .filter(|p| now.duration_since(p.started) < SIGN_IN_TTL)
-        }
-    }
+    use crate::store::{SignInRecord, MAX_PENDING_SIGN_INS};
 
     /// Starts a sign-in for `admin` with the saved settings' mailbox: the provider's URL to
     /// send the browser to.
@@ -104,15 +49,18 @@ pub mod ssr {
         let sign_in =
             crate::mailer::oauth::sign_in(oauth, &redirect_uri(ctx), saved.value.settings.account_str())
                 .map_err(AppError::Refused)?;
-        ctx.sign_ins
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .start(
-                &sign_in.state,
-                Pending::new(admin.to_string(), app, sign_in.verifier),
-            )
+        // In the store: the provider's callback may reach another instance.
+        let hash = crate::auth::token_hash(&sign_in.state);
+        let record = SignInRecord {
+            admin: admin.to_string(),
+            app,
+            verifier: sign_in.verifier,
+            started_at: crate::clock::now_unix(),
+        };
+        ctx.storage(move |s| s.start_sign_in(&hash, &record))
+            .await?
             .map_err(|retry_after_secs| AppError::RateLimited {
-                limit: MAX_PENDING as u32,
+                limit: MAX_PENDING_SIGN_INS as u32,
                 retry_after_secs,
             })?;
         tracing::info!(admin = ?admin, "mailbox sign-in started");
@@ -157,12 +105,17 @@ pub mod ssr {
     /// the mailbox to the saved settings (a new version, in the change history, for the admin
     /// who started it). Never needs the session.
     pub async fn finish(ctx: &ServerContext, callback: Callback) -> Outcome {
-        let pending = callback.state.as_deref().and_then(|state| {
-            ctx.sign_ins
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(state, Instant::now())
-        });
+        let pending = match callback.state.as_deref() {
+            Some(state) => {
+                let hash = crate::auth::token_hash(state);
+                let now = crate::clock::now_unix();
+                match ctx.storage(move |s| s.take_sign_in(&hash, now)).await {
+                    Ok(found) => found,
+                    Err(e) => return failed(e.status(), e.to_string()),
+                }
+            }
+            None => None,
+        };
         let Some(pending) = pending else {
             return failed(
                 400,
@@ -240,44 +193,5 @@ pub mod ssr {
         // A paused outbox tries again with the new version of the settings.
         ctx.outbox.wake();
         Outcome::Connected { account }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn a_state_is_taken_once_and_each_admin_has_one_sign_in() {
-            let mut p = PendingSignIns::default();
-            p.start("s1", Pending::new("a".into(), "app".into(), "v".into()))
-                .unwrap();
-            p.start("s2", Pending::new("b".into(), "app".into(), "v".into()))
-                .unwrap();
-            p.start("s3", Pending::new("a".into(), "app".into(), "v".into()))
-                .unwrap();
-            let now = Instant::now();
-            assert!(
-                p.take("s1", now).is_none(),
-                "replaced by the same admin's newer sign-in"
-            );
-            assert_eq!(p.take("s2", now).map(|x| x.admin).as_deref(), Some("b"));
-            assert!(p.take("s2", now).is_none(), "single use");
-            assert!(p.take("s3", now + SIGN_IN_TTL).is_none(), "expired");
-            assert!(p.take("", now).is_none());
-        }
-
-        #[test]
-        fn sign_ins_under_way_are_bounded() {
-            let mut p = PendingSignIns::default();
-            for i in 0..MAX_PENDING {
-                p.start(
-                    &format!("s{i}"),
-                    Pending::new(format!("admin{i}"), "app".into(), "v".into()),
-                )
-                .unwrap();
-            }
-            let refused = p.start("one more", Pending::new("late".into(), "app".into(), "v".into()));
-            assert!(matches!(refused, Err(secs) if secs > 0 && secs <= SIGN_IN_TTL.as_secs()));
-        }
     }
 }

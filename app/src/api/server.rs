@@ -37,8 +37,6 @@ pub struct ServerContext {
     /// A token just created, shown once on the next render of the API Tokens page for the
     /// session that created it (kept in memory only, for a minute).
     pub new_tokens: Arc<Mutex<Vec<NewToken>>>,
-    /// Mailbox sign-ins under way (`api::oauth`), in memory only.
-    pub sign_ins: Arc<Mutex<crate::api::oauth::ssr::PendingSignIns>>,
 }
 
 /// The HTTP API's settings (`MAILROOM_API_*`, `MAILROOM_ALERT_REPEAT_MINUTES`,
@@ -141,7 +139,6 @@ impl ServerContext {
             outbox,
             api: Arc::new(Api::new(ApiSettings::default())),
             new_tokens: Default::default(),
-            sign_ins: Default::default(),
         }
     }
 

@@ -1,7 +1,8 @@
 //! Durable storage (server only), behind narrow traits, one per family of records: mail
 //! settings and test history ([`MailSettingsStore`]), the change history ([`AuditStore`]),
 //! admins ([`AdminStore`]), sessions and reset tokens ([`SessionStore`]), the system's own mail
-//! ([`OutboxStore`]), API tokens ([`TokenStore`]), alerts' storm control ([`AlertStore`]). The traits speak only
+//! ([`OutboxStore`]), API tokens ([`TokenStore`]), alerts' storm control ([`AlertStore`]),
+//! OAuth2 sign-ins under way ([`SignInStore`]). The traits speak only
 //! of the app's own types, so a PostgreSQL backend can implement them beside [`SledStore`].
 //!
 //! The sled backend keeps one tree per family plus a `meta` tree holding the schema version;
@@ -15,6 +16,7 @@ mod mail;
 pub mod migrations;
 mod outbox;
 mod sessions;
+mod sign_ins;
 pub mod space;
 mod tokens;
 
@@ -25,6 +27,7 @@ pub use mail::MailSettingsStore;
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{Claimed, Enqueued, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
 pub use sessions::{ResetRecord, SessionRecord, SessionStore};
+pub use sign_ins::{SignInRecord, SignInStore, MAX_PENDING as MAX_PENDING_SIGN_INS, SIGN_IN_TTL_SECS};
 pub use tokens::{TokenRecord, TokenRefusal, TokenStore, MAX_TOKENS};
 
 pub use space::{Need, Reserve, Space};
@@ -98,6 +101,7 @@ pub trait Store:
     + OutboxStore
     + TokenStore
     + AlertStore
+    + SignInStore
     + Send
     + Sync
 {
@@ -125,6 +129,7 @@ pub struct SledStore {
     outbox_inflight: sled::Tree,
     api_tokens: sled::Tree,
     alerts: sled::Tree,
+    sign_ins: sled::Tree,
     secrets: SecretBox,
     /// sled's log file, for `fdatasync` (see [`SledStore::sync`]).
     log: std::fs::File,
@@ -192,6 +197,7 @@ const OUTBOX_KEYS_TREE: &str = "outbox_keys";
 const OUTBOX_INFLIGHT_TREE: &str = "outbox_inflight";
 const API_TOKENS_TREE: &str = "api_tokens";
 const ALERTS_TREE: &str = "alerts";
+const SIGN_INS_TREE: &str = "oauth_sign_ins";
 
 impl SledStore {
     /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
@@ -236,6 +242,7 @@ impl SledStore {
             outbox_inflight: db.open_tree(OUTBOX_INFLIGHT_TREE)?,
             api_tokens: db.open_tree(API_TOKENS_TREE)?,
             alerts: db.open_tree(ALERTS_TREE)?,
+            sign_ins: db.open_tree(SIGN_INS_TREE)?,
             db,
             secrets,
             space,
