@@ -98,7 +98,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <AdminLayout><pages::NotFound /></AdminLayout> }>
                 <Route path=const { segment(routes::LOGIN) } view=pages::auth::LoginPage />
-                <Route path=const { segment(routes::SETUP) } view=pages::auth::SetupPage />
+                // Async: the page checks its link in the store before answering.
+                <Route path=const { segment(routes::SETUP) } view=pages::auth::SetupPage ssr=SsrMode::Async />
                 <Route path=const { segment(routes::FORGOT) } view=pages::auth::ForgotPage />
                 // Async: the page checks its link before answering, and loads no script.
                 <Route path=const { segment(routes::RESET) } view=pages::auth::ResetPage ssr=SsrMode::Async />

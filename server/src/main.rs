@@ -79,7 +79,15 @@ async fn run() -> Result<(), String> {
     let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone()).with_api(config.api.clone());
     if store.admin_count().map_err(|e| e.to_string())? == 0 {
         let token = auth::random_token();
-        ctx.set_setup_token(Some(auth::token_hash(&token)));
+        // In the store: the link works on every instance, and after a restart.
+        app::store::OnceStore::put_once(
+            store.as_ref(),
+            app::store::Once::SetupLink,
+            &auth::token_hash(&token),
+            "",
+            None,
+        )
+        .map_err(|e| e.to_string())?;
         tracing::info!(
             "no admin account yet: open {public_url}{}?token={token} to create the first one \
              (works once; or run `mailroom admin create --email ADDRESS`)",

@@ -80,7 +80,7 @@ pub async fn setup_admin(
 ) -> Result<(), AppError> {
     use crate::{auth, domain::Field};
     let ctx = ssr::current()?;
-    if !ctx.setup_token_valid(&token) {
+    if !setup_link_valid(token).await? {
         return Err(AppError::Forbidden(
             "This setup link is not valid (an admin may already exist). Log in instead.".into(),
         ));
@@ -102,7 +102,8 @@ pub async fn setup_admin(
             "An admin already exists. Log in instead.".into(),
         ));
     }
-    ctx.set_setup_token(None);
+    // Every setup link goes (one per start without an admin).
+    ssr::storage(|s| s.clear_once(crate::store::Once::SetupLink)).await?;
     let email = address.as_str().to_lowercase();
     ssr::start_session(&ctx, email.clone()).await?;
     tracing::info!(account = ?email, "first admin created through the setup link");
@@ -236,6 +237,17 @@ const RESET_ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis
 
 /// Whether a reset link still works (not used, not expired): the reset page asks when it opens,
 /// so a dead link says so before a password is typed. Reads only.
+/// Whether `token` is a setup link's (printed at a start without an admin, on any instance),
+/// while no admin exists.
+#[server(endpoint = "setup_link_valid", output = super::codec::Json)]
+pub async fn setup_link_valid(token: String) -> Result<bool, AppError> {
+    use crate::store::Once;
+    let hash = crate::auth::token_hash(token.trim());
+    let now = crate::clock::now_unix();
+    let (admins, link) = ssr::storage(move |s| Ok((s.admin_count()?, s.peek_once(Once::SetupLink, &hash, now)?))).await?;
+    Ok(admins == 0 && link.is_some())
+}
+
 #[server(endpoint = "reset_link_valid", output = super::codec::Json)]
 pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
     let hash = crate::auth::token_hash(token.trim());

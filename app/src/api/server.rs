@@ -10,7 +10,7 @@ use crate::{
     store::{SharedStore, Store, StoreError},
 };
 use leptos::prelude::use_context;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Tests per minute allowed for one admin session.
 pub const TESTS_PER_MINUTE: u32 = 5;
@@ -24,8 +24,6 @@ pub struct ServerContext {
     /// Seals device cookies (the same key as the secrets at rest).
     pub secrets: SecretBox,
     pub limits: Arc<Limits>,
-    /// SHA-256 of the one-time setup token, while no admin exists.
-    pub setup_token: Arc<Mutex<Option<String>>>,
     /// How admins reach this server (reset links), e.g. http://127.0.0.1:3000.
     pub public_url: String,
     /// The origins server functions answer (`auth::allowed_origins`).
@@ -34,9 +32,6 @@ pub struct ServerContext {
     pub outbox: crate::delivery::Outbox,
     /// The HTTP API's settings and limits.
     pub api: Arc<Api>,
-    /// A token just created, shown once on the next render of the API Tokens page for the
-    /// session that created it (kept in memory only, for a minute).
-    pub new_tokens: Arc<Mutex<Vec<NewToken>>>,
 }
 
 /// The HTTP API's settings (`MAILROOM_API_*`, `MAILROOM_ALERT_REPEAT_MINUTES`,
@@ -89,16 +84,6 @@ impl Api {
     }
 }
 
-/// A token waiting to be shown once.
-#[derive(Clone)]
-pub struct NewToken {
-    /// SHA-256 of the session that created it.
-    pub session: String,
-    pub name: String,
-    pub token: String,
-    pub until: std::time::Instant,
-}
-
 /// The rate limits of the server functions.
 pub struct Limits {
     /// "Test Email Server", per admin account.
@@ -133,12 +118,10 @@ impl ServerContext {
                 logins: Backoff::default(),
                 hashing: Gate::per_core(HASHES_WAITING, HASH_WAIT),
             }),
-            setup_token: Default::default(),
             origins: Arc::new(crate::auth::allowed_origins(&public_url)),
             public_url,
             outbox,
             api: Arc::new(Api::new(ApiSettings::default())),
-            new_tokens: Default::default(),
         }
     }
 
@@ -151,20 +134,6 @@ impl ServerContext {
     /// Cookies get the Secure flag when admins reach the server over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
-    }
-
-    /// The setup token's hash, if setup is still open.
-    pub fn setup_token(&self) -> Option<String> {
-        self.setup_token.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Whether `token` is the setup link's token (and setup is still open).
-    pub fn setup_token_valid(&self, token: &str) -> bool {
-        self.setup_token().as_deref() == Some(crate::auth::token_hash(token.trim()).as_str())
-    }
-
-    pub fn set_setup_token(&self, hash: Option<String>) {
-        *self.setup_token.lock().unwrap_or_else(|p| p.into_inner()) = hash;
     }
 }
 

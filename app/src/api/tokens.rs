@@ -35,28 +35,24 @@ pub struct CreatedToken {
     pub token: String,
 }
 
-/// How long a created token waits, in memory only, for the page to show it.
+/// How long a created token waits, sealed in the store, for the page to show it.
 #[cfg(feature = "ssr")]
-const SHOW_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+const SHOW_WITHIN_SECS: u64 = 60;
 
 /// `revoked`: a name from the page's URL after a revocation; answered back only when the change
 /// history shows that this admin revoked that token (a link cannot make the page claim it).
 #[server(endpoint = "api_tokens", output = super::codec::Json)]
 pub async fn api_tokens(revoked: Option<String>) -> Result<TokensView, AppError> {
+    use crate::api::server::{session, storage};
     use crate::history::Change;
-    use crate::api::server::{current, session, storage};
+    use crate::store::Once;
     let session = session().await?;
-    let ctx = current()?;
-    let created = {
-        let mut waiting = ctx.new_tokens.lock().unwrap_or_else(|p| p.into_inner());
-        let now = std::time::Instant::now();
-        waiting.retain(|t| t.until > now);
-        let at = waiting.iter().position(|t| t.session == session.key);
-        at.map(|i| waiting.remove(i)).map(|t| CreatedToken {
-            name: t.name,
-            token: t.token,
-        })
-    };
+    // The one this session created, once, from whichever instance answers.
+    let key = session.key.clone();
+    let now = crate::clock::now_unix();
+    let created = storage(move |s| s.take_once(Once::CreatedToken, &key, now))
+        .await?
+        .and_then(|json| serde_json::from_str::<CreatedToken>(&json).ok());
     if created.is_some() {
         // The page carries a secret: no cache may keep it.
         if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
@@ -94,24 +90,29 @@ pub async fn api_tokens(revoked: Option<String>) -> Result<TokensView, AppError>
 /// Creates a token; the page shows it once, right after this redirects back.
 #[server(endpoint = "create_api_token", output = super::codec::Json)]
 pub async fn create_api_token(name: String) -> Result<(), AppError> {
-    use crate::api::server::{current, session, storage, NewToken};
+    use crate::api::server::{session, storage};
+    use crate::store::Once;
     let session = session().await?;
-    let ctx = current()?;
     let who = session.admin.clone();
-    let (token, record) = storage(move |s| crate::auth::create_api_token(s, &name, &who))
-        .await?
-        .map_err(AppError::Refused)?;
-    tracing::info!(admin = ?session.admin, token = ?record.name, "API token created");
-    let mut waiting = ctx.new_tokens.lock().unwrap_or_else(|p| p.into_inner());
-    // One waiting token per session: a second creation replaces the first on the page (both
-    // exist; the first can be revoked).
-    waiting.retain(|t| t.session != session.key);
-    waiting.push(NewToken {
-        session: session.key,
-        name: record.name,
-        token,
-        until: std::time::Instant::now() + SHOW_WITHIN,
-    });
+    let key = session.key.clone();
+    let until = crate::clock::now_unix() + SHOW_WITHIN_SECS;
+    let name = storage(move |s| {
+        let (token, record) = match crate::auth::create_api_token(s, &name, &who)? {
+            Ok(made) => made,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        // One waiting token per session: a second creation replaces the first on the page
+        // (both exist; the first can be revoked).
+        let shown = serde_json::to_string(&CreatedToken {
+            name: record.name.clone(),
+            token,
+        })?;
+        s.put_once(Once::CreatedToken, &key, &shown, Some(until))?;
+        Ok(Ok(record.name))
+    })
+    .await?
+    .map_err(AppError::Refused)?;
+    tracing::info!(admin = ?session.admin, token = ?name, "API token created");
     Ok(())
 }
 

@@ -125,15 +125,13 @@ pub fn SetupPage() -> impl IntoView {
     let token = use_query_map()
         .with_untracked(|q| q.get("token"))
         .unwrap_or_default();
-    #[cfg(feature = "ssr")]
-    let valid = crate::api::server::current().is_ok_and(|ctx| ctx.setup_token_valid(&token));
-    #[cfg(not(feature = "ssr"))]
-    let valid = false;
     let error = setup.value().get_untracked().and_then(Result::err);
     let failed = error.is_some();
     view! {
         <AuthCard title="Create the first admin">
-            {if valid {
+            {Suspend::new(async move {
+            // Checked in the store: a link printed by any instance works on every one.
+            if crate::api::setup_link_valid(token.clone()).await.unwrap_or(false) {
                 view! {
                     <p class="muted">"This link works once. The account you create here can log in afterwards."</p>
                     <ActionForm action=setup attr:class="auth-form">
@@ -151,16 +149,16 @@ pub fn SetupPage() -> impl IntoView {
             } else {
                 view! {
                     <p class="error" data-testid="setup-invalid">
-                        "This setup link is not valid: it was already used, the server has restarted since, \
-                         or an admin already exists."
+                        "This setup link is not valid: it was already used, or an admin already exists."
                     </p>
                     <p>
-                        "Use the link the server printed in its log when it last started without an admin, \
+                        "Use the link the server printed in its log when it started without an admin, \
                          or run " <code>"mailroom admin create --email ADDRESS"</code> " on the server."
                     </p>
                 }
                 .into_any()
-            }}
+            }
+            })}
             {back_to_login()}
         </AuthCard>
     }

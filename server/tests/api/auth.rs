@@ -10,7 +10,7 @@ use app::{
     error::AppError,
     ratelimit::FREE_FAILURES,
     routes,
-    store::{AdminStore, MailSettingsStore, ResetRecord, SessionStore},
+    store::{AdminStore, MailSettingsStore, Once, OnceStore, ResetRecord, SessionStore},
 };
 
 /// Posts a server function's arguments with a client that has no cookies, and `origin`.
@@ -213,7 +213,10 @@ async fn repeated_failures_back_off_even_for_the_right_password() {
 async fn the_setup_link_works_once_and_only_with_its_token() {
     let app = spawn_bare(false).await;
     let token = auth::random_token();
-    app.ctx.set_setup_token(Some(auth::token_hash(&token)));
+    // As the server's start puts it (and another instance's start may put another one).
+    app.store.put_once(Once::SetupLink, &auth::token_hash(&token), "", None).unwrap();
+    let other = auth::random_token();
+    app.store.put_once(Once::SetupLink, &auth::token_hash(&other), "", None).unwrap();
     let wrong = app
         .setup_admin("not-the-token", "first@example.com", "a long password")
         .await;
@@ -234,6 +237,9 @@ async fn the_setup_link_works_once_and_only_with_its_token() {
         "the link works once: {again:?}"
     );
     assert!(app.store.get_admin("second@example.com").unwrap().is_none());
+    // Every link went with the first admin.
+    let other_instance = app.setup_admin(&other, "third@example.com", "a long password").await;
+    assert!(matches!(other_instance, Err(AppError::Forbidden(_))), "{other_instance:?}");
 }
 
 #[tokio::test]
@@ -318,7 +324,7 @@ async fn an_expired_reset_token_is_refused() {
 async fn the_setup_page_shows_its_form_only_for_the_valid_token() {
     let app = spawn_bare(false).await;
     let token = auth::random_token();
-    app.ctx.set_setup_token(Some(auth::token_hash(&token)));
+    app.store.put_once(Once::SetupLink, &auth::token_hash(&token), "", None).unwrap();
     for path in ["/setup".to_string(), "/setup?token=not-the-token".to_string()] {
         let html = app.page(&path).await;
         assert!(html.contains("This setup link is not valid"), "{path}: {html}");

@@ -25,8 +25,11 @@ use std::{net::SocketAddr, sync::Arc};
 pub const ADMIN: &str = "admin@example.com";
 
 /// Every server function's path.
-pub const SERVER_FUNCTIONS: [&str; 20] = [
+pub const SERVER_FUNCTIONS: [&str; 23] = [
     "/api/queue_test_mail",
+    "/api/message_note",
+    "/api/reset_link_valid",
+    "/api/setup_link_valid",
     "/api/disconnect_mailbox",
     "/api/api_tokens",
     "/api/create_api_token",

@@ -2,7 +2,7 @@
 //! settings and test history ([`MailSettingsStore`]), the change history ([`AuditStore`]),
 //! admins ([`AdminStore`]), sessions and reset tokens ([`SessionStore`]), the system's own mail
 //! ([`OutboxStore`]), API tokens ([`TokenStore`]), alerts' storm control ([`AlertStore`]),
-//! OAuth2 sign-ins under way ([`SignInStore`]). The traits speak only
+//! OAuth2 sign-ins under way ([`SignInStore`]), secrets used or shown once ([`OnceStore`]). The traits speak only
 //! of the app's own types, so a PostgreSQL backend can implement them beside [`SledStore`].
 //!
 //! The sled backend keeps one tree per family plus a `meta` tree holding the schema version;
@@ -14,6 +14,7 @@ mod alerts;
 mod audit;
 mod mail;
 pub mod migrations;
+mod once;
 mod outbox;
 mod sessions;
 mod sign_ins;
@@ -25,6 +26,7 @@ pub use alerts::{AlertMemory, AlertStore};
 pub use audit::{changes, AuditStore};
 pub use mail::MailSettingsStore;
 pub use migrations::SCHEMA_VERSION;
+pub use once::{Once, OnceStore};
 pub use outbox::{Claimed, Enqueued, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
 pub use sessions::{ResetRecord, SessionRecord, SessionStore};
 pub use sign_ins::{SignInRecord, SignInStore, MAX_PENDING as MAX_PENDING_SIGN_INS, SIGN_IN_TTL_SECS};
@@ -102,6 +104,7 @@ pub trait Store:
     + TokenStore
     + AlertStore
     + SignInStore
+    + OnceStore
     + Send
     + Sync
 {
@@ -130,6 +133,7 @@ pub struct SledStore {
     api_tokens: sled::Tree,
     alerts: sled::Tree,
     sign_ins: sled::Tree,
+    once: sled::Tree,
     secrets: SecretBox,
     /// sled's log file, for `fdatasync` (see [`SledStore::sync`]).
     log: std::fs::File,
@@ -198,6 +202,7 @@ const OUTBOX_INFLIGHT_TREE: &str = "outbox_inflight";
 const API_TOKENS_TREE: &str = "api_tokens";
 const ALERTS_TREE: &str = "alerts";
 const SIGN_INS_TREE: &str = "oauth_sign_ins";
+const ONCE_TREE: &str = "once";
 
 impl SledStore {
     /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
@@ -243,6 +248,7 @@ impl SledStore {
             api_tokens: db.open_tree(API_TOKENS_TREE)?,
             alerts: db.open_tree(ALERTS_TREE)?,
             sign_ins: db.open_tree(SIGN_INS_TREE)?,
+            once: db.open_tree(ONCE_TREE)?,
             db,
             secrets,
             space,

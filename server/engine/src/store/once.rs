@@ -1,0 +1,153 @@
+//! Secrets meant to be used once or shown once, kept in the store so that every instance sees
+//! the same: the first admin's setup links, and a newly created API token waiting for the page
+//! of the session that created it. Each sealed, under a key of its kind, with an optional
+//! expiry; expired ones are never answered and go at the next write of their kind.
+
+use super::space::Need;
+use super::{SledStore, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// What a one-time secret is for: its kind is the first byte of its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Once {
+    /// The first admin's setup link, under the SHA-256 of its token (the value is empty). One
+    /// per start without an admin; all go when the first admin is created.
+    SetupLink,
+    /// A created API token, under the SHA-256 of the session that created it, until its page
+    /// shows it.
+    CreatedToken,
+}
+
+impl Once {
+    fn prefix(self) -> u8 {
+        match self {
+            Once::SetupLink => b's',
+            Once::CreatedToken => b't',
+        }
+    }
+
+    fn key(self, key: &str) -> Vec<u8> {
+        [&[self.prefix()], key.as_bytes()].concat()
+    }
+}
+
+pub trait OnceStore {
+    /// Keeps `secret` under `key` (replacing what was there), until `expires_at` (Unix
+    /// seconds) if given; durable on return.
+    fn put_once(&self, kind: Once, key: &str, secret: &str, expires_at: Option<u64>) -> Result<(), StoreError>;
+
+    /// The secret under `key`, if it has not expired at `now`, leaving it there.
+    fn peek_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError>;
+
+    /// The secret under `key`, once (it is removed), if it has not expired at `now`.
+    fn take_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError>;
+
+    /// Removes every secret of `kind`; how many went.
+    fn clear_once(&self, kind: Once) -> Result<usize, StoreError>;
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    sealed: String,
+    expires_at: Option<u64>,
+}
+
+impl Stored {
+    fn live(&self, now: u64) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+impl SledStore {
+    fn open_once(&self, bytes: &[u8], now: u64) -> Result<Option<String>, StoreError> {
+        let s: Stored = serde_json::from_slice(bytes)?;
+        if !s.live(now) {
+            return Ok(None);
+        }
+        Ok(Some(self.secrets.open(&s.sealed)?))
+    }
+}
+
+impl OnceStore for SledStore {
+    fn put_once(&self, kind: Once, key: &str, secret: &str, expires_at: Option<u64>) -> Result<(), StoreError> {
+        self.space.admit(Need::Grow)?;
+        let now = crate::clock::now_unix();
+        for kv in self.once.scan_prefix([kind.prefix()]) {
+            let (k, bytes) = kv?;
+            if !serde_json::from_slice::<Stored>(&bytes)?.live(now) {
+                self.once.remove(k)?;
+            }
+        }
+        let stored = Stored {
+            sealed: self.secrets.seal(secret),
+            expires_at,
+        };
+        self.once.insert(kind.key(key), serde_json::to_vec(&stored)?)?;
+        self.sync()
+    }
+
+    fn peek_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError> {
+        match self.once.get(kind.key(key))? {
+            Some(bytes) => self.open_once(&bytes, now),
+            None => Ok(None),
+        }
+    }
+
+    fn take_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError> {
+        self.space.admit(Need::Upkeep)?;
+        // The removal is the single use: whoever removes it has it.
+        let Some(bytes) = self.once.remove(kind.key(key))? else {
+            return Ok(None);
+        };
+        self.sync()?;
+        self.open_once(&bytes, now)
+    }
+
+    fn clear_once(&self, kind: Once) -> Result<usize, StoreError> {
+        self.space.admit(Need::Upkeep)?;
+        let mut n = 0;
+        for kv in self.once.scan_prefix([kind.prefix()]) {
+            self.once.remove(kv?.0)?;
+            n += 1;
+        }
+        self.sync()?;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_store::open;
+    use super::*;
+
+    #[test]
+    fn a_secret_is_sealed_kept_per_kind_taken_once_and_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let now = crate::clock::now_unix();
+        store.put_once(Once::CreatedToken, "session-a", "the-token", Some(now + 60)).unwrap();
+        let raw = store.once.get(Once::CreatedToken.key("session-a")).unwrap().unwrap();
+        assert!(!String::from_utf8_lossy(&raw).contains("the-token"), "sealed");
+        assert_eq!(store.peek_once(Once::SetupLink, "session-a", now).unwrap(), None, "another kind");
+        assert_eq!(store.peek_once(Once::CreatedToken, "session-a", now).unwrap().as_deref(), Some("the-token"));
+        assert_eq!(store.peek_once(Once::CreatedToken, "session-a", now + 60).unwrap(), None, "expired");
+        assert_eq!(store.take_once(Once::CreatedToken, "session-a", now).unwrap().as_deref(), Some("the-token"));
+        assert_eq!(store.take_once(Once::CreatedToken, "session-a", now).unwrap(), None, "once");
+    }
+
+    #[test]
+    fn setup_links_outlive_a_restart_until_they_are_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path());
+            store.put_once(Once::SetupLink, "first start", "", None).unwrap();
+            store.put_once(Once::SetupLink, "second start", "", None).unwrap();
+            store.put_once(Once::CreatedToken, "s", "t", None).unwrap();
+        }
+        let store = open(dir.path());
+        assert_eq!(store.peek_once(Once::SetupLink, "first start", u64::MAX - 1).unwrap().as_deref(), Some(""));
+        assert_eq!(store.clear_once(Once::SetupLink).unwrap(), 2);
+        assert_eq!(store.peek_once(Once::SetupLink, "second start", 0).unwrap(), None);
+        assert_eq!(store.peek_once(Once::CreatedToken, "s", 0).unwrap().as_deref(), Some("t"), "other kinds stay");
+    }
+}
