@@ -34,7 +34,13 @@ impl Once {
 pub trait OnceStore {
     /// Keeps `secret` under `key` (replacing what was there), until `expires_at` (Unix
     /// seconds) if given; durable on return.
-    fn put_once(&self, kind: Once, key: &str, secret: &str, expires_at: Option<u64>) -> Result<(), StoreError>;
+    fn put_once(
+        &self,
+        kind: Once,
+        key: &str,
+        secret: &str,
+        expires_at: Option<u64>,
+    ) -> Result<(), StoreError>;
 
     /// The secret under `key`, if it has not expired at `now`, leaving it there.
     fn peek_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError>;
@@ -69,7 +75,13 @@ impl SledStore {
 }
 
 impl OnceStore for SledStore {
-    fn put_once(&self, kind: Once, key: &str, secret: &str, expires_at: Option<u64>) -> Result<(), StoreError> {
+    fn put_once(
+        &self,
+        kind: Once,
+        key: &str,
+        secret: &str,
+        expires_at: Option<u64>,
+    ) -> Result<(), StoreError> {
         self.space.admit(Need::Grow)?;
         let now = crate::clock::now_unix();
         for kv in self.once.scan_prefix([kind.prefix()]) {
@@ -125,14 +137,46 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
         let now = crate::clock::now_unix();
-        store.put_once(Once::CreatedToken, "session-a", "the-token", Some(now + 60)).unwrap();
-        let raw = store.once.get(Once::CreatedToken.key("session-a")).unwrap().unwrap();
+        store
+            .put_once(Once::CreatedToken, "session-a", "the-token", Some(now + 60))
+            .unwrap();
+        let raw = store
+            .once
+            .get(Once::CreatedToken.key("session-a"))
+            .unwrap()
+            .unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains("the-token"), "sealed");
-        assert_eq!(store.peek_once(Once::SetupLink, "session-a", now).unwrap(), None, "another kind");
-        assert_eq!(store.peek_once(Once::CreatedToken, "session-a", now).unwrap().as_deref(), Some("the-token"));
-        assert_eq!(store.peek_once(Once::CreatedToken, "session-a", now + 60).unwrap(), None, "expired");
-        assert_eq!(store.take_once(Once::CreatedToken, "session-a", now).unwrap().as_deref(), Some("the-token"));
-        assert_eq!(store.take_once(Once::CreatedToken, "session-a", now).unwrap(), None, "once");
+        assert_eq!(
+            store.peek_once(Once::SetupLink, "session-a", now).unwrap(),
+            None,
+            "another kind"
+        );
+        assert_eq!(
+            store
+                .peek_once(Once::CreatedToken, "session-a", now)
+                .unwrap()
+                .as_deref(),
+            Some("the-token")
+        );
+        assert_eq!(
+            store
+                .peek_once(Once::CreatedToken, "session-a", now + 60)
+                .unwrap(),
+            None,
+            "expired"
+        );
+        assert_eq!(
+            store
+                .take_once(Once::CreatedToken, "session-a", now)
+                .unwrap()
+                .as_deref(),
+            Some("the-token")
+        );
+        assert_eq!(
+            store.take_once(Once::CreatedToken, "session-a", now).unwrap(),
+            None,
+            "once"
+        );
     }
 
     #[test]
@@ -145,9 +189,19 @@ mod tests {
             store.put_once(Once::CreatedToken, "s", "t", None).unwrap();
         }
         let store = open(dir.path());
-        assert_eq!(store.peek_once(Once::SetupLink, "first start", u64::MAX - 1).unwrap().as_deref(), Some(""));
+        assert_eq!(
+            store
+                .peek_once(Once::SetupLink, "first start", u64::MAX - 1)
+                .unwrap()
+                .as_deref(),
+            Some("")
+        );
         assert_eq!(store.clear_once(Once::SetupLink).unwrap(), 2);
         assert_eq!(store.peek_once(Once::SetupLink, "second start", 0).unwrap(), None);
-        assert_eq!(store.peek_once(Once::CreatedToken, "s", 0).unwrap().as_deref(), Some("t"), "other kinds stay");
+        assert_eq!(
+            store.peek_once(Once::CreatedToken, "s", 0).unwrap().as_deref(),
+            Some("t"),
+            "other kinds stay"
+        );
     }
 }

@@ -73,7 +73,8 @@ impl SignInStore for SledStore {
             verifier: self.secrets.seal(&record.verifier),
             started_at: record.started_at,
         };
-        self.sign_ins.insert(state_hash.as_bytes(), serde_json::to_vec(&stored)?)?;
+        self.sign_ins
+            .insert(state_hash.as_bytes(), serde_json::to_vec(&stored)?)?;
         self.sync()?;
         Ok(Ok(()))
     }
@@ -121,10 +122,18 @@ mod tests {
         store.start_sign_in("s1", &record("a", NOW)).unwrap().unwrap();
         store.start_sign_in("s2", &record("b", NOW)).unwrap().unwrap();
         store.start_sign_in("s3", &record("a", NOW + 1)).unwrap().unwrap();
-        assert_eq!(store.take_sign_in("s1", NOW + 2).unwrap(), None, "replaced by a's newer one");
+        assert_eq!(
+            store.take_sign_in("s1", NOW + 2).unwrap(),
+            None,
+            "replaced by a's newer one"
+        );
         assert_eq!(store.take_sign_in("s2", NOW + 2).unwrap(), Some(record("b", NOW)));
         assert_eq!(store.take_sign_in("s2", NOW + 2).unwrap(), None, "single use");
-        assert_eq!(store.take_sign_in("s3", NOW + 1 + SIGN_IN_TTL_SECS).unwrap(), None, "expired");
+        assert_eq!(
+            store.take_sign_in("s3", NOW + 1 + SIGN_IN_TTL_SECS).unwrap(),
+            None,
+            "expired"
+        );
         assert_eq!(store.take_sign_in("", NOW).unwrap(), None);
     }
 
@@ -146,11 +155,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
         for i in 0..MAX_PENDING {
-            store.start_sign_in(&format!("s{i}"), &record(&format!("admin{i}"), NOW + i as u64)).unwrap().unwrap();
+            store
+                .start_sign_in(&format!("s{i}"), &record(&format!("admin{i}"), NOW + i as u64))
+                .unwrap()
+                .unwrap();
         }
         let refused = store.start_sign_in("late", &record("late", NOW + 100)).unwrap();
-        assert_eq!(refused, Err(SIGN_IN_TTL_SECS - 100), "until the first one expires");
+        assert_eq!(
+            refused,
+            Err(SIGN_IN_TTL_SECS - 100),
+            "until the first one expires"
+        );
         // Once that one has expired there is room again.
-        assert_eq!(store.start_sign_in("late", &record("late", NOW + SIGN_IN_TTL_SECS)).unwrap(), Ok(()));
+        assert_eq!(
+            store
+                .start_sign_in("late", &record("late", NOW + SIGN_IN_TTL_SECS))
+                .unwrap(),
+            Ok(())
+        );
     }
 }
