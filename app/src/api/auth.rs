@@ -24,11 +24,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             format!("ip:{}", ssr::address_key(ssr::client_ip().await?)),
         ],
     };
-    let now = std::time::Instant::now();
-    let limits = ctx.limits.clone();
-    limits
-        .logins
-        .attempt(&keys, now)
+    // The back-off's counters are in the store: every instance counts the same failures.
+    let now_ms = crate::clock::now_unix_ms();
+    let counted = keys.clone();
+    ssr::storage(move |s| s.backoff_attempt(&counted, now_ms))
+        .await?
         .map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
     let who = email.clone();
     let checked = ssr::hashing(move |s| {
@@ -41,12 +41,19 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         })
     })
     .await;
-    let ok = checked.inspect_err(|_| limits.logins.undo(&keys))?;
+    let ok = match checked {
+        Ok(ok) => ok,
+        Err(e) => {
+            let undone = keys.clone();
+            let _ = ssr::storage(move |s| s.backoff_undo(&undone)).await;
+            return Err(e);
+        }
+    };
     if !ok {
         tracing::warn!(account = ?email, known_device = device.is_some(), "failed login");
         return Err(AppError::LoginFailed { email });
     }
-    limits.logins.succeeded(&keys);
+    ssr::storage(move |s| s.backoff_succeeded(&keys)).await?;
     ssr::start_session(&ctx, email.clone()).await?;
     if device.is_none() {
         ssr::set_cookie(auth::device_cookie(&email, &ctx.secrets, ctx.secure_cookies()));

@@ -4,7 +4,7 @@
 
 use crate::{
     error::AppError,
-    ratelimit::{Backoff, Gate, GateError, Window},
+    ratelimit::{Gate, GateError, Window},
     routes,
     secrets::SecretBox,
     store::{SharedStore, Store, StoreError},
@@ -90,9 +90,6 @@ pub struct Limits {
     pub tests: Window,
     /// Reset mails, per client address.
     pub resets: Window,
-    /// Login attempts: per known device, or per account and per client address for clients
-    /// that never logged in (see `api::auth::login`).
-    pub logins: Backoff,
     /// Password hashing: one at a time per core, a few waiting, the rest refused (503).
     pub hashing: Gate,
 }
@@ -115,7 +112,6 @@ impl ServerContext {
             limits: Arc::new(Limits {
                 tests: Window::per_minute(TESTS_PER_MINUTE),
                 resets: Window::per_minute(RESETS_PER_MINUTE),
-                logins: Backoff::default(),
                 hashing: Gate::per_core(HASHES_WAITING, HASH_WAIT),
             }),
             origins: Arc::new(crate::auth::allowed_origins(&public_url)),

@@ -1,5 +1,5 @@
-//! The one clock (server only): wall time as Unix seconds and as RFC 3339. Rate limits use
-//! `std::time::Instant`, passed in so their tests can move time.
+//! The one clock (server only): wall time as Unix seconds (and milliseconds) and as RFC 3339.
+//! The rate windows use `std::time::Instant`, passed in so their tests can move time.
 
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> u64 {
@@ -7,6 +7,13 @@ pub fn now_unix() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// Unix milliseconds now (the login back-off's finer clock).
+pub fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The current time as RFC 3339, UTC.

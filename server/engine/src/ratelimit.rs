@@ -1,6 +1,6 @@
 //! Rate and load limits (server only), all in one place: a sliding one-minute window per key
-//! (tests per admin, reset mails per client address), exponential back-off after repeated
-//! failures (logins), and a gate that bounds how much slow work (password hashing) runs and
+//! (tests per admin, reset mails per client address), the rule of the exponential back-off
+//! after repeated failed logins (its counters are in the store), and a gate that bounds how much slow work (password hashing) runs and
 //! waits at once. Each keeps bounded memory: keys are capped in length and in number. Time is
 //! passed in, so tests can move it.
 
@@ -15,7 +15,7 @@ pub const MAX_KEYS: usize = 10_000;
 /// Longer keys are cut (an e-mail address has at most 254 characters).
 const MAX_KEY_CHARS: usize = 256;
 
-fn capped(key: &str) -> String {
+pub fn capped(key: &str) -> String {
     key.chars().take(MAX_KEY_CHARS).collect()
 }
 
@@ -81,81 +81,14 @@ impl Window {
 pub const FREE_FAILURES: u32 = 5;
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 /// A key with no failure for this long starts afresh.
-const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
+pub const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
 
-/// Failures per key with exponential back-off after [`FREE_FAILURES`]: 1 s, 2 s, 4 s … up to
-/// 15 minutes.
-#[derive(Default)]
-pub struct Backoff {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Backoff {
-    /// One attempt for `keys`. Refused with the seconds to wait if any key must still wait;
-    /// otherwise counted as a failure at once, in the same step as the check, so attempts made
-    /// in parallel cannot all slip past it. [`Backoff::succeeded`] takes it back.
-    pub fn attempt(&self, keys: &[String], now: Instant) -> Result<(), u64> {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = keys
-            .iter()
-            .filter_map(|k| map.get(&capped(k)))
-            .filter_map(|(count, last)| {
-                let until = *last + Self::delay(*count)?;
-                (until > now).then(|| secs_ceil(until - now))
-            })
-            .max();
-        if let Some(wait) = wait {
-            return Err(wait);
-        }
-        for k in keys {
-            let k = capped(k);
-            if map.len() >= MAX_KEYS && !map.contains_key(&k) {
-                map.retain(|_, (_, last)| now.duration_since(*last) < FORGET_AFTER);
-                if map.len() >= MAX_KEYS {
-                    let stalest = map
-                        .iter()
-                        .min_by_key(|(_, (_, last))| *last)
-                        .map(|(k, _)| k.clone());
-                    map.remove(&stalest.unwrap_or_default());
-                }
-            }
-            let entry = map.entry(k).or_insert((0, now));
-            if now.duration_since(entry.1) >= FORGET_AFTER {
-                entry.0 = 0;
-            }
-            entry.0 += 1;
-            entry.1 = now;
-        }
-        Ok(())
-    }
-
-    /// Takes back an attempt that was never judged (the server was too busy to check it).
-    pub fn undo(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for k in keys {
-            if let Some(entry) = map.get_mut(&capped(k)) {
-                entry.0 = entry.0.saturating_sub(1);
-            }
-        }
-    }
-
-    /// The attempt succeeded: forget the keys' failures.
-    pub fn succeeded(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for k in keys {
-            map.remove(&capped(k));
-        }
-    }
-
-    fn delay(failures: u32) -> Option<Duration> {
-        let over = failures.checked_sub(FREE_FAILURES)?;
-        Some(Duration::from_secs(1u64 << over.min(10)).min(MAX_BACKOFF))
-    }
-
-    #[cfg(test)]
-    fn keys(&self) -> usize {
-        self.failures.lock().unwrap().len()
-    }
+/// The login back-off's rule (its counters are in the store, shared by every instance:
+/// `store::BackoffStore`): after [`FREE_FAILURES`] failures, a wait of 1 s, 2 s, 4 s … up to
+/// 15 minutes since the last one.
+pub fn backoff_delay(failures: u32) -> Option<Duration> {
+    let over = failures.checked_sub(FREE_FAILURES)?;
+    Some(Duration::from_secs(1u64 << over.min(10)).min(MAX_BACKOFF))
 }
 
 /// Why the gate did not run the work.
@@ -280,50 +213,11 @@ mod tests {
     }
 
     #[test]
-    fn backoff_counts_the_attempt_before_it_is_checked() {
-        let t = Backoff::default();
-        let keys = vec!["account:a@example.com".to_string()];
-        let start = Instant::now();
-        // A burst: every attempt is counted when it is let through, so only the free ones pass.
-        let passed = (0..100).filter(|_| t.attempt(&keys, start).is_ok()).count();
-        assert_eq!(passed, FREE_FAILURES as usize);
-        assert_eq!(t.attempt(&keys, start), Err(1));
-        assert_eq!(
-            t.attempt(&keys, start + Duration::from_millis(400)),
-            Err(1),
-            "0.6 s rounded up"
-        );
-        assert!(t.attempt(&keys, start + Duration::from_secs(1)).is_ok());
-        assert_eq!(t.attempt(&keys, start + Duration::from_secs(1)), Err(2));
-        t.succeeded(&keys);
-        assert!(t.attempt(&keys, start).is_ok());
-    }
-
-    #[test]
-    fn backoff_never_exceeds_fifteen_minutes_and_forgets() {
-        assert_eq!(Backoff::delay(FREE_FAILURES + 40), Some(MAX_BACKOFF));
-        assert_eq!(Backoff::delay(FREE_FAILURES - 1), None);
-        let t = Backoff::default();
-        let keys = vec!["k".to_string()];
-        let start = Instant::now();
-        while t.attempt(&keys, start).is_ok() {}
-        assert!(
-            t.attempt(&keys, start + FORGET_AFTER).is_ok(),
-            "an hour later the key starts afresh"
-        );
-    }
-
-    #[test]
-    fn backoff_keys_are_bounded_in_number_and_length() {
-        let t = Backoff::default();
-        let now = Instant::now();
-        for i in 0..MAX_KEYS + 100 {
-            t.attempt(&[format!("account:{i}{}", "@".repeat(2_000_000 / MAX_KEYS))], now)
-                .unwrap();
-        }
-        assert!(t.keys() <= MAX_KEYS);
-        let longest = t.failures.lock().unwrap().keys().map(|k| k.len()).max().unwrap();
-        assert!(longest <= MAX_KEY_CHARS * 4);
+    fn backoff_starts_after_the_free_failures_and_never_exceeds_fifteen_minutes() {
+        assert_eq!(backoff_delay(FREE_FAILURES - 1), None);
+        assert_eq!(backoff_delay(FREE_FAILURES), Some(Duration::from_secs(1)));
+        assert_eq!(backoff_delay(FREE_FAILURES + 1), Some(Duration::from_secs(2)));
+        assert_eq!(backoff_delay(FREE_FAILURES + 40), Some(MAX_BACKOFF));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

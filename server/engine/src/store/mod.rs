@@ -2,7 +2,8 @@
 //! settings and test history ([`MailSettingsStore`]), the change history ([`AuditStore`]),
 //! admins ([`AdminStore`]), sessions and reset tokens ([`SessionStore`]), the system's own mail
 //! ([`OutboxStore`]), API tokens ([`TokenStore`]), alerts' storm control ([`AlertStore`]),
-//! OAuth2 sign-ins under way ([`SignInStore`]), secrets used or shown once ([`OnceStore`]). The traits speak only
+//! OAuth2 sign-ins under way ([`SignInStore`]), secrets used or shown once ([`OnceStore`]), the
+//! login back-off's counters ([`BackoffStore`]). The traits speak only
 //! of the app's own types, so a PostgreSQL backend can implement them beside [`SledStore`].
 //!
 //! The sled backend keeps one tree per family plus a `meta` tree holding the schema version;
@@ -11,6 +12,7 @@
 
 mod admins;
 mod alerts;
+mod backoff;
 mod audit;
 mod mail;
 pub mod migrations;
@@ -23,6 +25,7 @@ mod tokens;
 
 pub use admins::{AdminRecord, AdminStore};
 pub use alerts::{AlertMemory, AlertStore};
+pub use backoff::BackoffStore;
 pub use audit::{changes, AuditStore};
 pub use mail::MailSettingsStore;
 pub use migrations::SCHEMA_VERSION;
@@ -105,6 +108,7 @@ pub trait Store:
     + AlertStore
     + SignInStore
     + OnceStore
+    + BackoffStore
     + Send
     + Sync
 {
@@ -134,6 +138,9 @@ pub struct SledStore {
     alerts: sled::Tree,
     sign_ins: sled::Tree,
     once: sled::Tree,
+    backoff: sled::Tree,
+    /// Keys in `backoff`: counted at open, then kept with each change.
+    backoff_keys: std::sync::atomic::AtomicUsize,
     secrets: SecretBox,
     /// sled's log file, for `fdatasync` (see [`SledStore::sync`]).
     log: std::fs::File,
@@ -203,6 +210,7 @@ const API_TOKENS_TREE: &str = "api_tokens";
 const ALERTS_TREE: &str = "alerts";
 const SIGN_INS_TREE: &str = "oauth_sign_ins";
 const ONCE_TREE: &str = "once";
+const BACKOFF_TREE: &str = "login_backoff";
 
 impl SledStore {
     /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
@@ -249,6 +257,8 @@ impl SledStore {
             alerts: db.open_tree(ALERTS_TREE)?,
             sign_ins: db.open_tree(SIGN_INS_TREE)?,
             once: db.open_tree(ONCE_TREE)?,
+            backoff: db.open_tree(BACKOFF_TREE)?,
+            backoff_keys: Default::default(),
             db,
             secrets,
             space,
@@ -257,6 +267,7 @@ impl SledStore {
         };
         migrations::migrate(&store)?;
         store.count_queued_bytes()?;
+        store.backoff_keys.store(store.backoff.len(), std::sync::atomic::Ordering::Relaxed);
         Ok(store)
     }
 }
