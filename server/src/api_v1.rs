@@ -430,11 +430,9 @@ async fn post_alert(
         state: valid.alert.state,
         results: Vec::new(),
     };
-    let results = storage(&state, move |s| notify::queue_alert(s, &valid, &origin, repeat, now)).await?;
+    let outbox = state.server.outbox.clone();
+    let results = storage(&state, move |s| notify::queue_alert(&outbox, s, &valid, &origin, repeat, now)).await?;
     let queued = results.iter().any(|r| matches!(r, notify::AlertAction::Queued { .. }));
-    if queued {
-        state.server.outbox.wake();
-    }
     let status = if queued { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, Json(AlertAnswer { results, ..answer })))
 }

@@ -146,7 +146,7 @@ pub async fn retry_failed_messages() -> Result<usize, AppError> {
 pub async fn resume_outbox() -> Result<(), AppError> {
     let session = ssr::session().await?;
     tracing::info!(admin = ?session.admin, "outbox resumed by an admin");
-    ssr::current()?.outbox.resume();
+    ssr::current()?.outbox.resume().await?;
     Ok(())
 }
 

@@ -111,7 +111,7 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
     let server = MailServer::from_form(parsed, saved.as_ref()).ok_or_else(|| {
         AppError::internal("testing the mail server failed", "password kept but none stored")
     })?;
-    let report = mailer::test_send(&server, &recipient).await;
+    let report = mailer::test_send(&server, &recipient, &ssr::current()?.outbox.tokens()).await;
     tracing::info!(
         server = %report.server,
         diagnosis = ?report.diagnosis,
@@ -119,15 +119,7 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
         "mail server test finished"
     );
     let outcome = TestOutcome::from(&report);
-    // A provider that rotated the mailbox's refresh token: the store keeps the new one.
-    let rotated = mailer::oauth::take_rotated(&server);
-    ssr::storage(move |s| {
-        if let Some((old, new)) = rotated {
-            s.rotate_refresh_token(&old, new)?;
-        }
-        s.record_test(outcome)
-    })
-    .await?;
+    ssr::storage(move |s| s.record_test(outcome)).await?;
     Ok(report)
 }
 

@@ -1,14 +1,14 @@
 //! Mail the rest of the system asks for (server only): plain messages and alerts, as the HTTP
 //! API (`/api/v1`) receives them. The requests' rules are the settings page's (addresses, no
 //! line breaks in headers, lengths); an alert becomes a rendered mail ([`render`]) and passes
-//! storm control ([`storm`]) per recipient. Everything lands in the outbox.
+//! storm control ([`crate::delivery::storm`]) per recipient. Everything lands in the outbox.
 
 pub mod render;
-pub mod storm;
 
 use crate::domain::EmailAddress;
 use crate::outbox::{MessageId, Origin, Priority};
-use crate::store::{AlertMemory, Enqueued, MailBody, NewMessage, Store, StoreError};
+use crate::delivery::{storm::Decision, Outbox};
+use crate::store::{AlertBatch, AlertFate, MailBody, NewMessage, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// The most recipients one request may name.
@@ -295,44 +295,22 @@ pub enum AlertAction {
     },
 }
 
-/// Serializes alerts, so two requests for the same key cannot both decide to mail.
-static ALERTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// Passes an alert through storm control for each recipient and queues the mails it allows
-/// (durable before it returns). `repeat_secs`: how often a firing alert is mailed again.
+/// (durable before it returns; the decision and the mails are one step of the store's, so two
+/// requests for the same alert cannot both mail). `repeat_secs`: how often a firing alert is
+/// mailed again.
 pub fn queue_alert(
+    outbox: &Outbox,
     store: &dyn Store,
     alert: &ValidAlert,
     origin: &Origin,
     repeat_secs: u64,
     now: u64,
 ) -> Result<Vec<AlertAction>, StoreError> {
-    let _one_at_a_time = ALERTS.lock().unwrap_or_else(|p| p.into_inner());
     let a = &alert.alert;
-    let firing = a.state == AlertState::Firing;
-    let mut actions = Vec::new();
-    let mut to_mail = Vec::new();
-    for to in &alert.recipients {
-        let memory = store.alert_memory(&a.alert_key, to)?;
-        match storm::decide(memory, firing, repeat_secs, now) {
-            storm::Decision::Mail => to_mail.push(to.clone()),
-            storm::Decision::Wait { until } => actions.push(AlertAction::Suppressed {
-                to: to.clone(),
-                until: Some(crate::clock::rfc3339(until)),
-                reason: "still firing; mailed again once the repeat interval has passed".into(),
-            }),
-            storm::Decision::NotFiring => actions.push(AlertAction::Suppressed {
-                to: to.clone(),
-                until: None,
-                reason: "not firing: nothing to resolve for this recipient".into(),
-            }),
-        }
-    }
-    if to_mail.is_empty() {
-        return Ok(actions);
-    }
     let mail = render::alert_mail(a, repeat_secs);
-    let messages = to_mail
+    let messages = alert
+        .recipients
         .iter()
         .map(|to| NewMessage {
             to: to.clone(),
@@ -346,20 +324,31 @@ pub fn queue_alert(
             origin: origin.clone(),
         })
         .collect();
-    for to in &to_mail {
-        store.remember_alert(&a.alert_key, to, AlertMemory { firing, mailed_at: now })?;
-    }
-    // The enqueue's flush makes the memory durable with the messages.
-    let ids = match store.enqueue(messages, None, now)? {
-        Enqueued::New(ids) | Enqueued::Existing(ids) => ids,
+    let batch = AlertBatch {
+        key: a.alert_key.clone(),
+        firing: a.state == AlertState::Firing,
+        repeat_secs,
+        messages,
     };
-    actions.extend(
-        to_mail
-            .into_iter()
-            .zip(ids)
-            .map(|(to, id)| AlertAction::Queued { to, id }),
-    );
-    Ok(actions)
+    let fates = outbox.queue_alert_in(store, batch, now)?;
+    Ok(alert
+        .recipients
+        .iter()
+        .zip(fates)
+        .map(|(to, fate)| match fate {
+            AlertFate::Queued(id) => AlertAction::Queued { to: to.clone(), id },
+            AlertFate::Held(Decision::Wait { until }) => AlertAction::Suppressed {
+                to: to.clone(),
+                until: Some(crate::clock::rfc3339(until)),
+                reason: "still firing; mailed again once the repeat interval has passed".into(),
+            },
+            AlertFate::Held(_) => AlertAction::Suppressed {
+                to: to.clone(),
+                until: None,
+                reason: "not firing: nothing to resolve for this recipient".into(),
+            },
+        })
+        .collect())
 }
 
 #[cfg(test)]

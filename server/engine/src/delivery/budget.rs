@@ -44,26 +44,36 @@ pub struct Allowance {
     pub lowest: Priority,
 }
 
-/// The sends of the last day, to check the limits against. Bounded by the limits themselves.
-#[derive(Debug, Default)]
+/// The sends of the last day, to check the limits against: kept in the outbox's control record
+/// (every instance counts against the same limits, and a restart forgets nothing). The last
+/// minute by the second, the rest of the day by the minute, so it stays small (at most about
+/// 1,500 entries) however much is sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Budget {
-    sent: VecDeque<u64>,
+    /// (Unix seconds, messages), oldest first. An entry older than a minute stands for its
+    /// whole minute and carries the latest second in it, so it leaves the day no earlier than
+    /// its last send.
+    sent: VecDeque<(u64, u32)>,
 }
 
 impl Budget {
     /// What may go at `now` under `limits`, at most `max` messages.
-    pub fn allowance(&mut self, now: u64, limits: SendLimits, max: usize) -> Allowance {
-        while self.sent.front().is_some_and(|t| *t + DAY <= now) {
-            self.sent.pop_front();
-        }
+    pub fn allowance(&self, now: u64, limits: SendLimits, max: usize) -> Allowance {
+        let within = |secs: u64| -> usize {
+            self.sent
+                .iter()
+                .rev()
+                .take_while(|(t, _)| *t + secs > now)
+                .map(|(_, n)| *n as usize)
+                .sum()
+        };
         let mut messages = max;
         if let Some(per_minute) = limits.per_minute {
-            let last_minute = self.sent.iter().rev().take_while(|t| **t + MINUTE > now).count();
-            messages = messages.min((per_minute as usize).saturating_sub(last_minute));
+            messages = messages.min((per_minute as usize).saturating_sub(within(MINUTE)));
         }
         let mut lowest = Priority::Normal;
         if let Some(per_day) = limits.per_day {
-            let today = self.sent.len();
+            let today = within(DAY);
             let reserve = (per_day * SECURITY_RESERVE_PERCENT).div_ceil(100) as usize;
             let open = (per_day as usize).saturating_sub(reserve);
             if today >= open {
@@ -78,7 +88,26 @@ impl Budget {
 
     /// `n` messages were sent (or tried) at `now`.
     pub fn record(&mut self, now: u64, n: usize) {
-        self.sent.extend(std::iter::repeat_n(now, n));
+        while self.sent.front().is_some_and(|(t, _)| *t + DAY <= now) {
+            self.sent.pop_front();
+        }
+        // Entries older than a minute merge into one per minute.
+        let mut merged: VecDeque<(u64, u32)> = VecDeque::with_capacity(self.sent.len() + 1);
+        for (t, count) in self.sent.drain(..) {
+            match merged.back_mut() {
+                Some((last, c)) if *last / MINUTE == t / MINUTE && t + MINUTE <= now => {
+                    *last = (*last).max(t);
+                    *c = c.saturating_add(count);
+                }
+                _ => merged.push_back((t, count)),
+            }
+        }
+        self.sent = merged;
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        match self.sent.back_mut() {
+            Some((t, c)) if *t == now => *c = c.saturating_add(n),
+            _ => self.sent.push_back((now, n)),
+        }
     }
 }
 
@@ -126,6 +155,27 @@ mod tests {
             "the first 28 left the window; 2 of 30 are in it"
         );
         assert_eq!(b.allowance(NOW + 70, limits, 8).messages, 8);
+    }
+
+    #[test]
+    fn a_day_of_sends_stays_small_and_counts_every_message() {
+        let mut b = Budget::default();
+        let limits = SendLimits {
+            per_minute: None,
+            per_day: Some(1_000_000),
+        };
+        // A send every 7 seconds for a day.
+        for i in 0..(DAY / 7) {
+            b.record(NOW + i * 7, 2);
+        }
+        let end = NOW + (DAY / 7 - 1) * 7;
+        assert!(b.sent.len() <= 1_500, "{} entries", b.sent.len());
+        let spent = (DAY / 7 * 2) as usize;
+        let open = 1_000_000 - 100_000;
+        assert_eq!(b.allowance(end, limits, usize::MAX).messages, open - spent);
+        // An hour after the last send, the first hour's sends (and a little more) have left.
+        let later = b.allowance(end + 3600, limits, usize::MAX).messages;
+        assert!(later > open - spent && later <= open - spent + 2 * 3600 / 7 + 20, "{later}");
     }
 
     #[test]

@@ -2,19 +2,29 @@
 //! sends them through the saved mail settings a few at a time, and records each attempt; what a
 //! failure means is [`policy`]'s.
 //!
-//! Durability: `enqueue` is flushed before it answers; the outcomes of a batch are flushed
+//! Several workers (one per instance) can share one store: each claims with a lease that it
+//! renews while it sends, and a round first rescues the messages of leases that ended (a worker
+//! that died). What they all obey — the pause, the lane's wait for its quota, the failing
+//! streak, the day's sends — is the store's control record, not this process's memory.
+//!
+//! Durability: `enqueue` is durable before it answers; the outcomes of a batch are written
 //! together (group commit). After a crash, messages the worker had taken ("sending") go back to
-//! the queue when it starts again, so delivery is at least once: a message is sent twice only if
-//! the process died after the server took it and before its outcome was flushed, at most the
-//! number in flight. A break after the final dot that the worker sees itself is "uncertain" and
-//! is not sent again by itself.
+//! the queue when their lease is rescued, so delivery is at least once: a message is sent twice
+//! only if the worker died after the server took it and before its outcome was written, at most
+//! the number in flight. A break after the final dot that the worker sees itself is "uncertain"
+//! and is not sent again by itself.
 
 pub mod budget;
 pub mod policy;
+pub mod storm;
 
 use crate::mailer::{self, Mail, Step};
 use crate::outbox::{Attempt, MessageId, Retry};
-use crate::store::{Claimed, Enqueued, NewMessage, Outcome, ResetRecord, SharedStore, Store, StoreError};
+use crate::store::{
+    AlertBatch, AlertFate, Claimed, ControlEvent, ControlEvents, Enqueued, Lease, NewMessage, OutboxControl, Outcome, ResetRecord,
+    SharedStore, Store, StoreError,
+};
+pub use crate::store::{Failing, Pause};
 use policy::{RetrySchedule, Verdict};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,6 +50,9 @@ pub struct WorkerConfig {
     pub stop_grace: Duration,
     /// The mail server's limits; `None`: the provider's, if the settings match a preset.
     pub limits: Option<budget::SendLimits>,
+    /// How long a claim holds its messages without a renewal (renewed every third of it while
+    /// the worker lives); after it, another worker's round rescues them.
+    pub lease: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -50,24 +63,9 @@ impl Default for WorkerConfig {
             idle_poll: Duration::from_secs(1),
             stop_grace: Duration::from_secs(8),
             limits: None,
+            lease: Duration::from_secs(60),
         }
     }
-}
-
-/// Why the outbox is paused, and the settings version it was paused at.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pause {
-    pub reason: String,
-    pub settings_version: u64,
-}
-
-/// Deliveries failing without a success between them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failing {
-    /// Unix seconds: the first failure since the last message sent.
-    pub since: u64,
-    /// The last failure: the step and what the server said.
-    pub last: String,
 }
 
 #[derive(Default)]
@@ -75,16 +73,14 @@ struct Shared {
     wake: Notify,
     stop: Notify,
     stopping: std::sync::atomic::AtomicBool,
-    paused: Mutex<Option<Pause>>,
-    /// Unix seconds until which the mail server's lane waits (its quota or rate limit).
-    throttled_until: Mutex<u64>,
-    /// The sends of the last day, against the mail server's limits.
-    budget: Mutex<budget::Budget>,
-    /// Since when deliveries have been failing (Unix seconds), and the last failure; cleared by
-    /// the next message sent.
-    failing: Mutex<Option<Failing>>,
+    /// This worker's claims' owner: drawn at start, so two instances (or two runs) never hold
+    /// each other's messages.
+    owner: u64,
     /// Counts the worker's rounds: whoever watches the outbox learns when to look again.
     rounds: tokio::sync::watch::Sender<u64>,
+    /// OAuth2's tokens for the worker's sessions (and, through [`Outbox::tokens`], the test
+    /// sends): one access-token cache per process.
+    tokens: Option<mailer::Tokens>,
 }
 
 /// The outbox's front door and the handle on its worker: mail goes in through [`Self::submit`]
@@ -101,7 +97,11 @@ pub struct Outbox {
 impl Outbox {
     /// Starts the worker on the current tokio runtime.
     pub fn start(store: SharedStore, config: WorkerConfig) -> Self {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            owner: rand::random(),
+            tokens: Some(mailer::Tokens::new(store.clone())),
+            ..Shared::default()
+        });
         let task = tokio::spawn(run(store.clone(), config, shared.clone()));
         Self {
             store,
@@ -136,6 +136,22 @@ impl Outbox {
             self.wake();
         }
         Ok(enqueued)
+    }
+
+    /// An alert through storm control, for a caller already off the async runtime (the HTTP
+    /// API's bounded pool): the decision and the mails it allows in one durable step; wakes
+    /// the worker when one was queued. One fate per message, in order.
+    pub fn queue_alert_in(
+        &self,
+        store: &dyn Store,
+        batch: AlertBatch,
+        now: u64,
+    ) -> Result<Vec<AlertFate>, StoreError> {
+        let fates = store.enqueue_alert(batch, now)?;
+        if fates.iter().any(|f| matches!(f, AlertFate::Queued(_))) {
+            self.wake();
+        }
+        Ok(fates)
     }
 
     /// A password reset: the token's record and, for an account that exists, its mail (first in
@@ -190,36 +206,44 @@ impl Outbox {
         self.shared.wake.notify_one();
     }
 
+    /// OAuth2's tokens as the worker uses them: a test send shares its cache and its keeping
+    /// of rotated refresh tokens.
+    pub fn tokens(&self) -> mailer::Tokens {
+        self.shared.tokens.clone().unwrap_or_else(mailer::Tokens::unkept)
+    }
+
+    /// The control record every instance's worker obeys (a quick read of the store).
+    pub fn control(&self) -> Result<OutboxControl, StoreError> {
+        self.store.outbox_control()
+    }
+
     /// Unix seconds until which the mail server's lane waits for its quota (0: not waiting).
     pub fn throttled_until(&self) -> u64 {
-        *self
-            .shared
-            .throttled_until
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.control_or_default().throttled_until
     }
 
     pub fn paused(&self) -> Option<Pause> {
-        self.shared
-            .paused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.control_or_default().paused
     }
 
     /// Whether deliveries have been failing since the last success, since when, and why.
     pub fn failing(&self) -> Option<Failing> {
-        self.shared
-            .failing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.control_or_default().failing
+    }
+
+    /// For the banner and the API's refusal: a store that cannot be read says so elsewhere.
+    fn control_or_default(&self) -> OutboxControl {
+        self.control().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "outbox: reading its control record failed");
+            OutboxControl::default()
+        })
     }
 
     /// An admin lifts the pause (the settings did not change, the server was fixed).
-    pub fn resume(&self) {
-        *self.shared.paused.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    pub async fn resume(&self) -> Result<(), StoreError> {
+        blocking(&self.store, |s| s.change_control(&[ControlEvent::Resumed])).await?;
         self.wake();
+        Ok(())
     }
 
     /// No new sends start; sends under way finish within the grace, then the worker ends.
@@ -232,13 +256,6 @@ impl Outbox {
         if let Some(task) = self.done.lock().await.take() {
             let _ = task.await;
         }
-    }
-}
-
-impl Shared {
-    /// Whether the mail server's lane waits for its quota at `now`.
-    fn lane_waits(&self, now: u64) -> bool {
-        *self.throttled_until.lock().unwrap_or_else(|p| p.into_inner()) > now
     }
 }
 
@@ -258,14 +275,6 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn run(store: SharedStore, config: WorkerConfig, shared: Arc<Shared>) {
-    match blocking(&store, |s| s.requeue_in_flight()).await {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(
-            messages = n,
-            "outbox: messages left sending by the last run go out again"
-        ),
-        Err(e) => tracing::error!(error = %e, "outbox: requeueing the messages in flight failed"),
-    }
     while !stopping(&shared) {
         let worked = match round(&store, &config, &shared).await {
             Ok(n) => n > 0,
@@ -289,38 +298,49 @@ async fn round(
     shared: &Arc<Shared>,
 ) -> Result<usize, StoreError> {
     let now = crate::clock::now_unix();
+    // Messages of a worker that died (its lease ended) go back to the queue first.
+    let rescued = blocking(store, move |s| s.rescue_expired(now)).await?;
+    if rescued > 0 {
+        tracing::warn!(messages = rescued, "outbox: a worker's lease ended; its messages go out again");
+    }
     let Some(settings) = blocking(store, |s| s.load_mail()).await? else {
         return Ok(0);
     };
-    {
-        let mut paused = shared.paused.lock().unwrap_or_else(|p| p.into_inner());
-        match paused.as_ref() {
-            Some(p) if p.settings_version == settings.version => return Ok(0),
-            Some(_) => {
-                tracing::info!("outbox: the mail settings changed; resuming");
-                *paused = None;
-            }
-            None => {}
+    let mut control = blocking(store, |s| s.outbox_control()).await?;
+    if control.paused.is_some() {
+        if control.paused_for(settings.version).is_some() {
+            return Ok(0);
+        }
+        tracing::info!("outbox: the mail settings changed; resuming");
+        let version = settings.version;
+        control = blocking(store, move |s| s.change_control(&[ControlEvent::SettingsChanged { version }])).await?;
+        if control.paused_for(version).is_some() {
+            return Ok(0);
         }
     }
-    if shared.lane_waits(now) {
+    if control.throttled_until > now {
         return Ok(0);
     }
     let limits = config
         .limits
         .unwrap_or_else(|| budget::limits_for(settings.value.settings.host.as_str()));
-    // A batch is many sends, `concurrency` at a time, with one flush for all their outcomes.
+    // A batch is many sends, `concurrency` at a time, with one write for all their outcomes.
     let batch = (config.concurrency.max(1) * BATCH_PER_CONNECTION).min(MAX_BATCH);
-    let allowed = shared
-        .budget
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .allowance(now, limits, batch);
+    let allowed = control.budget.allowance(now, limits, batch);
     if allowed.messages == 0 {
         return Ok(0);
     }
     let version = settings.version;
-    let claim = blocking(store, move |s| claim_for(s, version, now, allowed.messages, allowed.lowest));
+    let lease_secs = config.lease.as_secs().max(3);
+    let lease = Lease {
+        owner: shared.owner,
+        until: now + lease_secs,
+    };
+    // Counted against the limits only while there are limits to count against.
+    let counted = limits != budget::SendLimits::default();
+    let claim = blocking(store, move |s| {
+        claim_for(s, lease, version, now, allowed.messages, allowed.lowest, counted)
+    });
     let claimed = match claim.await? {
         Claim::Taken(claimed) => claimed,
         Claim::GivenBack(taken) => return Ok(taken),
@@ -328,11 +348,6 @@ async fn round(
     if claimed.is_empty() {
         return Ok(0);
     }
-    shared
-        .budget
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .record(now, claimed.len());
     let taken = claimed.len();
     let server = Arc::new(settings.value);
     // `concurrency` connections, each taking the batch's messages one after another through
@@ -344,12 +359,19 @@ async fn round(
     // `FLUSH_EVERY`, so a crash can repeat at most that many sends plus those in flight.
     let (results, mut incoming) = tokio::sync::mpsc::unbounded_channel();
     let mut connections = tokio::task::JoinSet::new();
+    let tokens = shared.tokens.clone().unwrap_or_else(mailer::Tokens::unkept);
     for _ in 0..config.concurrency.max(1).min(taken) {
         let (server, queue, halt, results) = (server.clone(), queue.clone(), halt.clone(), results.clone());
-        connections.spawn(async move { connection(&server, &queue, &halt, &results).await });
+        let tokens = tokens.clone();
+        connections.spawn(async move { connection(&server, &queue, &halt, &results, &tokens).await });
     }
     drop(results);
     let mut outcomes = Vec::with_capacity(FLUSH_EVERY);
+    let mut events = ControlEvents::default();
+    let owner = shared.owner;
+    // The lease is renewed while the batch lasts: three times per lease.
+    let mut renew = tokio::time::interval(Duration::from_secs(lease_secs / 3));
+    renew.tick().await;
     let grace = async {
         shared.stop.notified().await;
         tokio::time::sleep(config.stop_grace).await;
@@ -359,16 +381,28 @@ async fn round(
         tokio::select! {
             next = incoming.recv() => match next {
                 Some((c, result)) => {
-                    outcomes.push(match result {
-                        None => (c.message.id, Outcome::Returned),
-                        Some(result) => judge(&c, result, config, shared, settings.version, now),
-                    });
-                    if outcomes.len() >= FLUSH_EVERY {
-                        record(store, std::mem::take(&mut outcomes)).await?;
+                    let halts = match result {
+                        None => {
+                            outcomes.push((c.message.id, Outcome::Returned));
+                            false
+                        }
+                        Some(result) => {
+                            let (outcome, halts) = judge(&c, result, config, &mut events, settings.version, now);
+                            outcomes.push(outcome);
+                            halts
+                        }
+                    };
+                    // A pause or a wait for the quota is written at once: every worker obeys it.
+                    if halts || outcomes.len() >= FLUSH_EVERY {
+                        record(store, owner, std::mem::take(&mut outcomes), events.take()).await?;
                     }
                 }
                 None => break,
             },
+            _ = renew.tick() => {
+                let lease = Lease { owner, until: crate::clock::now_unix() + lease_secs };
+                blocking(store, move |s| s.renew_leases(lease)).await?;
+            }
             // Stopping, and the grace is over: the sends under way are left (they go out again
             // at the next start); the messages not started go back to the queue now.
             _ = &mut grace => {
@@ -381,7 +415,7 @@ async fn round(
     while let Ok((c, result)) = incoming.try_recv() {
         outcomes.push(match result {
             None => (c.message.id, Outcome::Returned),
-            Some(result) => judge(&c, result, config, shared, settings.version, now),
+            Some(result) => judge(&c, result, config, &mut events, settings.version, now).0,
         });
     }
     let untouched: Vec<Claimed> = queue
@@ -390,11 +424,7 @@ async fn round(
         .drain(..)
         .collect();
     outcomes.extend(untouched.into_iter().map(|c| (c.message.id, Outcome::Returned)));
-    record(store, outcomes).await?;
-    // A provider that rotated the mailbox's refresh token: the store keeps the new one.
-    if let Some((old, new)) = crate::mailer::oauth::take_rotated(&server) {
-        blocking(store, move |s| s.rotate_refresh_token(&old, new)).await?;
-    }
+    record(store, owner, outcomes, events.take()).await?;
     Ok(taken)
 }
 
@@ -407,33 +437,56 @@ enum Claim {
 
 /// Claims what is due for the settings of `version`. A message queued after a save must not go
 /// out with the settings from before it, so the settings are read again after the claim: if
-/// they changed, the claim is given back.
+/// they changed, the claim is given back. `counted`: the claim counts against the mail
+/// server's limits (written at once, so every worker sees it).
 fn claim_for(
     s: &dyn crate::store::Store,
+    lease: Lease,
     version: u64,
     now: u64,
     max: usize,
     lowest: crate::outbox::Priority,
+    counted: bool,
 ) -> Result<Claim, StoreError> {
-    let claimed = s.claim(now, max, lowest)?;
-    if claimed.is_empty() || s.load_mail()?.is_some_and(|m| m.version == version) {
+    let claimed = s.claim(lease, now, max, lowest)?;
+    if claimed.is_empty() {
+        return Ok(Claim::Taken(claimed));
+    }
+    if s.load_mail()?.is_some_and(|m| m.version == version) {
+        if counted {
+            s.change_control(&[ControlEvent::Claimed {
+                at: now,
+                messages: claimed.len(),
+            }])?;
+        }
         return Ok(Claim::Taken(claimed));
     }
     let taken = claimed.len();
-    s.finish_all(claimed.iter().map(|c| (c.message.id, Outcome::Returned)).collect())?;
+    let returned = claimed.iter().map(|c| (c.message.id, Outcome::Returned)).collect();
+    s.finish_all(lease.owner, returned, &[])?;
     Ok(Claim::GivenBack(taken))
 }
 
-/// Writes outcomes and flushes them together (group commit).
+/// Writes outcomes and the control record's changes together, durable on return (group
+/// commit).
 async fn record(
     store: &SharedStore,
+    owner: u64,
     outcomes: Vec<(crate::outbox::MessageId, Outcome)>,
+    events: Vec<ControlEvent>,
 ) -> Result<(), StoreError> {
-    blocking(store, move |s| {
-        s.finish_all(outcomes)?;
-        s.flush()
-    })
-    .await
+    if outcomes.is_empty() && events.is_empty() {
+        return Ok(());
+    }
+    let expected = outcomes.len();
+    let recorded = blocking(store, move |s| s.finish_all(owner, outcomes, &events)).await?;
+    if recorded < expected {
+        tracing::warn!(
+            lost = expected - recorded,
+            "outbox: outcomes of messages whose lease ended were not recorded (another worker has them)"
+        );
+    }
+    Ok(())
 }
 
 /// How a send ended, before judging it, and its conversation (redacted).
@@ -449,6 +502,7 @@ async fn connection(
     queue: &Mutex<std::collections::VecDeque<Claimed>>,
     halt: &std::sync::atomic::AtomicBool,
     results: &tokio::sync::mpsc::UnboundedSender<(Claimed, Option<SendResult>)>,
+    tokens: &mailer::Tokens,
 ) {
     let mut session: Option<mailer::Session> = None;
     loop {
@@ -458,7 +512,7 @@ async fn connection(
             let _ = results.send((c, None));
             continue;
         }
-        let result = send(server, &mut session, &c).await;
+        let result = send(server, &mut session, &c, tokens).await;
         if let (Err((failure, step)), _) = &result {
             // No later message starts with settings or a quota that this verdict stops for.
             if matches!(
@@ -481,6 +535,7 @@ async fn send(
     server: &crate::domain::MailServer,
     session: &mut Option<mailer::Session>,
     c: &Claimed,
+    tokens: &mailer::Tokens,
 ) -> SendResult {
     let to = match c.message.to.parse::<lettre::Address>() {
         Ok(to) => to,
@@ -499,7 +554,7 @@ async fn send(
     };
     let mut open = match session.take() {
         Some(open) => open,
-        None => match mailer::Session::open(server).await {
+        None => match mailer::Session::open(server, tokens).await {
             Ok(open) => open,
             Err(failed) => {
                 let (failure, step, transcript) = *failed;
@@ -519,25 +574,24 @@ async fn send(
     (result, transcript)
 }
 
-/// The outcome to record for a finished send; pauses the outbox or the lane when the verdict
-/// says so.
+/// The outcome to record for a finished send, and its changes to the control record; true
+/// when the verdict pauses the outbox or the lane (to be written at once).
 fn judge(
     c: &Claimed,
     result: SendResult,
     config: &WorkerConfig,
-    shared: &Shared,
+    events: &mut ControlEvents,
     settings_version: u64,
     now: u64,
-) -> (crate::outbox::MessageId, Outcome) {
+) -> ((crate::outbox::MessageId, Outcome), bool) {
     let id = c.message.id;
     let at = crate::clock::now_rfc3339();
     let (result, transcript) = result;
-    let mut failing = shared.failing.lock().unwrap_or_else(|p| p.into_inner());
     let (failure, step) = match result {
         Ok(delivered) => {
-            *failing = None;
+            events.push(ControlEvent::Sent);
             let text = delivered.reply;
-            return (
+            let sent = (
                 id,
                 Outcome::Sent(Attempt {
                     at,
@@ -548,6 +602,7 @@ fn judge(
                     transcript,
                 }),
             );
+            return (sent, false);
         }
         Err(failed) => failed,
     };
@@ -561,11 +616,8 @@ fn judge(
         transcript,
     };
     let last = format!("{}: {}", step_name(step), attempt.text);
-    match failing.as_mut() {
-        Some(f) => f.last = last,
-        None => *failing = Some(Failing { since: now, last }),
-    }
-    drop(failing);
+    events.push(ControlEvent::Failed { at: now, last });
+    let mut halts = false;
     let failures = c.message.attempts.len() as u32 + 1;
     let outcome = match policy::classify(&failure, step) {
         Verdict::Fail => Outcome::Failed(attempt),
@@ -583,8 +635,8 @@ fn judge(
         }
         Verdict::Throttled { secs } => {
             let until = now + secs;
-            let mut lane = shared.throttled_until.lock().unwrap_or_else(|p| p.into_inner());
-            *lane = (*lane).max(until);
+            events.push(ControlEvent::Throttled { until });
+            halts = true;
             tracing::warn!(secs, reply = %attempt.text, "outbox: the mail server's limit is reached; waiting");
             Outcome::Deferred { attempt, until }
         }
@@ -596,14 +648,15 @@ fn judge(
                 format!("{} ({})", failure.summary, attempt.text)
             };
             tracing::error!(%reason, "outbox: paused until the mail settings change or an admin resumes it");
-            *shared.paused.lock().unwrap_or_else(|p| p.into_inner()) = Some(Pause {
+            events.push(ControlEvent::Paused(Pause {
                 reason,
                 settings_version,
-            });
+            }));
+            halts = true;
             Outcome::Held(attempt)
         }
     };
-    (id, outcome)
+    ((id, outcome), halts)
 }
 
 /// A step's name in an attempt's record.
@@ -629,9 +682,10 @@ mod tests {
     use super::*;
     use crate::outbox::{Message, Priority, State};
     use crate::store::test_store::{message, open, server};
-    use crate::store::{MailSettingsStore, OutboxStore};
+    use crate::store::{ControlStore, MailSettingsStore, OutboxStore};
 
     const NOW: u64 = 1_800_000_000;
+    const LEASE: Lease = Lease { owner: 1, until: NOW + 60 };
 
     /// Settings for a port on this machine where nothing listens (every try is deferred).
     fn closed_server() -> crate::domain::MailServer {
@@ -701,6 +755,84 @@ mod tests {
         outbox.stop().await;
     }
 
+    /// A worker that looks again every 50 ms, with a store holding settings for a closed port.
+    async fn worker(dir: &std::path::Path) -> (SharedStore, Outbox) {
+        let store: SharedStore = Arc::new(open(dir));
+        store.save_mail(0, closed_server(), "admin@example.com").unwrap();
+        let config = WorkerConfig {
+            idle_poll: Duration::from_millis(50),
+            ..WorkerConfig::default()
+        };
+        let outbox = Outbox::start(store.clone(), config);
+        (store, outbox)
+    }
+
+    /// Lets the worker come round `n` times.
+    async fn rounds_pass(outbox: &Outbox, n: u64) {
+        let mut rounds = outbox.rounds();
+        let start = *rounds.borrow_and_update();
+        while *rounds.borrow_and_update() < start + n {
+            tokio::time::timeout(Duration::from_secs(10), rounds.changed()).await.unwrap().unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pause_or_a_wait_written_by_another_instance_holds_this_worker_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, outbox) = worker(dir.path()).await;
+        let version = store.load_mail().unwrap().unwrap().version;
+        // Another instance's worker paused the outbox on these settings.
+        store
+            .change_control(&[ControlEvent::Paused(Pause {
+                reason: "The login was rejected (535)".into(),
+                settings_version: version,
+            })])
+            .unwrap();
+        let now = crate::clock::now_unix();
+        let id = outbox.submit(vec![message("a@example.com", Priority::Normal)], None, now).await.unwrap().ids()[0];
+        rounds_pass(&outbox, 3).await;
+        assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued, "not taken while paused");
+        assert_eq!(outbox.paused().map(|p| p.settings_version), Some(version));
+
+        // Lifted (here, or on any instance): this worker goes on; then a wait for the quota,
+        // written elsewhere, holds it again.
+        outbox.resume().await.unwrap();
+        let mut rounds = outbox.rounds();
+        let tried = after_rounds(&mut rounds, || store.message(id).unwrap().filter(|m| m.state == State::Deferred)).await;
+        assert_eq!(tried.attempts.len(), 1);
+        store
+            .change_control(&[ControlEvent::Throttled { until: now + 3600 }])
+            .unwrap();
+        assert_eq!(outbox.retry(id, now).await.unwrap(), Retry::Queued);
+        rounds_pass(&outbox, 3).await;
+        assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued, "the lane waits");
+        assert!(outbox.failing().is_some(), "the failure is on record for every instance");
+        outbox.stop().await;
+    }
+
+    #[tokio::test]
+    async fn messages_held_by_a_worker_that_died_are_rescued_when_its_lease_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, outbox) = worker(dir.path()).await;
+        outbox.stop().await;
+        let now = crate::clock::now_unix();
+        let id = store.enqueue(vec![message("a@example.com", Priority::Normal)], None, now).unwrap().ids()[0];
+        // Another instance claims it with a lease of one second, then dies.
+        let dead = Lease { owner: 999, until: now + 1 };
+        assert_eq!(store.claim(dead, now, 10, Priority::Normal).unwrap().len(), 1);
+        let outbox = Outbox::start(store.clone(), WorkerConfig { idle_poll: Duration::from_millis(50), ..WorkerConfig::default() });
+        rounds_pass(&outbox, 1).await;
+        let held = store.message(id).unwrap().unwrap();
+        assert!(held.state == State::Sending || crate::clock::now_unix() > now + 1, "held while the lease lasts: {held:?}");
+        let mut rounds = outbox.rounds();
+        let tried = after_rounds(&mut rounds, || store.message(id).unwrap().filter(|m| m.state == State::Deferred)).await;
+        assert_eq!(tried.attempts.len(), 1, "rescued and tried once");
+        // The dead worker's late outcome is not recorded over it.
+        let late = store.finish_all(999, vec![(id, Outcome::Returned)], &[]).unwrap();
+        assert_eq!(late, 0);
+        outbox.stop().await;
+    }
+
     #[test]
     fn a_claim_made_with_settings_older_than_the_saved_ones_is_given_back() {
         let dir = tempfile::tempdir().unwrap();
@@ -711,11 +843,11 @@ mod tests {
         let queued = message("a@example.com", Priority::Normal);
         let id = store.enqueue(vec![queued], None, NOW).unwrap().ids()[0];
 
-        assert!(matches!(claim_for(&store, first.version, NOW, 10, Priority::Normal).unwrap(), Claim::GivenBack(1)));
+        assert!(matches!(claim_for(&store, LEASE, first.version, NOW, 10, Priority::Normal, false).unwrap(), Claim::GivenBack(1)));
         let back = store.message(id).unwrap().unwrap();
         assert_eq!((back.state, back.attempts.len()), (State::Queued, 0), "given back untouched");
 
-        let Claim::Taken(claimed) = claim_for(&store, second.version, NOW, 10, Priority::Normal).unwrap() else {
+        let Claim::Taken(claimed) = claim_for(&store, LEASE, second.version, NOW, 10, Priority::Normal, false).unwrap() else {
             panic!("the current settings take it");
         };
         assert_eq!(claimed.iter().map(|c| c.message.id).collect::<Vec<_>>(), vec![id]);

@@ -36,8 +36,9 @@ pub(super) async fn converse(
     mail: &Mail,
     progress: Arc<Mutex<Step>>,
     collector: TranscriptCollector,
+    tokens: &super::oauth::Tokens,
 ) -> Result<Delivered, SendFailure> {
-    let mut conn = open(server, &progress, &collector).await?;
+    let mut conn = open(server, &progress, &collector, tokens).await?;
     let delivered = transact(&mut conn, server, recipient, mail, &progress, &collector).await?;
     let _ = conn.quit().await;
     Ok(delivered)
@@ -49,6 +50,7 @@ pub(super) async fn open(
     server: &MailServer,
     progress: &Arc<Mutex<Step>>,
     collector: &TranscriptCollector,
+    tokens: &super::oauth::Tokens,
 ) -> Result<AsyncSmtpConnection, SendFailure> {
     let s = &server.settings;
     let at = |step: Step| *progress.lock().unwrap_or_else(|p| p.into_inner()) = step;
@@ -58,7 +60,7 @@ pub(super) async fn open(
     // OAuth2: the token first, so no connection idles while the token endpoint answers.
     let token = if s.authentication == Authentication::OAuth2 {
         at(Step::Token);
-        let token = super::oauth::access_token(server, false).await?;
+        let token = super::oauth::access_token(server, false, tokens).await?;
         collector.note(&token.note);
         Some(token.secret)
     } else {
@@ -179,7 +181,7 @@ pub(super) async fn open(
         // A token the server no longer takes (revoked, or expired early): one fresh token, once.
         Err(e) if e.status().is_some_and(|c| u16::from(c) == 535) => {
             at(Step::Token);
-            let fresh = super::oauth::access_token(server, true).await?;
+            let fresh = super::oauth::access_token(server, true, tokens).await?;
             collector.note(&fresh.note);
             at(Step::Auth);
             let credentials = Credentials::new(s.account_str().to_string(), fresh.secret);

@@ -16,6 +16,7 @@ mod stream;
 mod transcript;
 
 pub use classify::{enhanced_status, SendFailure};
+pub use oauth::Tokens;
 
 use crate::domain::MailServer;
 use crate::report::{Diagnosis, TestReport};
@@ -86,8 +87,8 @@ pub struct Delivered {
 
 /// Sends `mail` to `to` through `server`. Never panics, never exceeds the settings' timeout
 /// (plus a few milliseconds).
-pub async fn send(server: &MailServer, to: &Address, mail: &Mail) -> Result<Delivered, SendFailure> {
-    run(server, to, mail).await.result
+pub async fn send(server: &MailServer, to: &Address, mail: &Mail, tokens: &Tokens) -> Result<Delivered, SendFailure> {
+    run(server, to, mail, tokens).await.result
 }
 
 /// A session kept open for several messages (the outbox's): one connection, TLS and login for
@@ -106,11 +107,11 @@ pub type OpenFailure = (SendFailure, Step, Vec<crate::report::TranscriptLine>);
 
 impl Session {
     /// Connects and logs in.
-    pub async fn open(server: &MailServer) -> Result<Self, Box<OpenFailure>> {
+    pub async fn open(server: &MailServer, tokens: &Tokens) -> Result<Self, Box<OpenFailure>> {
         let progress = Arc::new(Mutex::new(Step::Dns));
         let collector = TranscriptCollector::default();
         let dispatch = collector.subscriber();
-        let opening = conversation::open(server, &progress, &collector).with_subscriber(dispatch.clone());
+        let opening = conversation::open(server, &progress, &collector, tokens).with_subscriber(dispatch.clone());
         let failed = |(f, step): (SendFailure, Step)| Box::new((f, step, collector.take()));
         match tokio::time::timeout(deadline(server), opening).await {
             Ok(Ok(conn)) => Ok(Self {
@@ -177,9 +178,9 @@ fn timed_out(server: &MailServer, step: Step) -> (SendFailure, Step) {
 }
 
 /// Sends the test mail to `to` and reports what happened, with advice and the transcript.
-pub async fn test_send(server: &MailServer, to: &Address) -> TestReport {
+pub async fn test_send(server: &MailServer, to: &Address, tokens: &Tokens) -> TestReport {
     let s = &server.settings;
-    let run = run(server, to, &bodies::test_mail(s)).await;
+    let run = run(server, to, &bodies::test_mail(s), tokens).await;
     let base = TestReport {
         diagnosis: None,
         summary: String::new(),
@@ -230,13 +231,13 @@ struct Run {
     elapsed_ms: u64,
 }
 
-async fn run(server: &MailServer, to: &Address, mail: &Mail) -> Run {
+async fn run(server: &MailServer, to: &Address, mail: &Mail, tokens: &Tokens) -> Run {
     let started = Instant::now();
     let deadline = Duration::from_secs(u64::from(server.settings.timeout.secs()));
     let progress = Arc::new(Mutex::new(Step::Dns));
     let collector = TranscriptCollector::default();
 
-    let conversation = conversation::converse(server, to, mail, progress.clone(), collector.clone())
+    let conversation = conversation::converse(server, to, mail, progress.clone(), collector.clone(), tokens)
         .with_subscriber(collector.subscriber());
     let result = match tokio::time::timeout(deadline, conversation).await {
         Ok(result) => result,

@@ -18,14 +18,15 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use crate::store::SharedStore;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A token is used until this long before it expires.
 const MARGIN: Duration = Duration::from_secs(60);
 /// A token without `expires_in` is kept this long.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
-/// Tokens (and rotated refresh tokens) kept at most; old ones are dropped when full.
+/// Access tokens kept at most; all are dropped when full.
 const MAX_CACHED: usize = 16;
 /// How long a token request may take when no settings say (the sign-in's code exchange).
 const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -52,12 +53,70 @@ type Client<HasAuthUrl, HasTokenUrl> = oauth2::Client<
     HasTokenUrl,
 >;
 
-/// Access tokens by app (and mailbox): the SHA-256 of endpoint, client id, secret, scopes and
-/// refresh token.
-static CACHE: LazyLock<Mutex<HashMap<String, (String, Instant)>>> = LazyLock::new(Default::default);
-/// Refresh tokens a provider rotated, by the SHA-256 of the stored one they replace, until the
-/// store has them ([`take_rotated`]).
-static ROTATED: LazyLock<Mutex<HashMap<String, Password>>> = LazyLock::new(Default::default);
+/// OAuth2's tokens in one process. Access tokens are cached until a minute before they expire,
+/// by app (and mailbox): the SHA-256 of endpoint, client id, secret, scopes and connection. The
+/// cache is this process's alone (another instance fetches its own: one token request more,
+/// nothing else). The connected mailbox's refresh token is not: it is read from the store
+/// before each refresh, and one the provider rotates is stored at once (compare-and-swap on the
+/// one it replaces), so no instance, and no later start, refreshes with a token the provider
+/// has replaced.
+#[derive(Clone)]
+pub struct Tokens {
+    cache: Arc<Mutex<HashMap<String, (String, Instant)>>>,
+    store: Option<SharedStore>,
+}
+
+impl Tokens {
+    pub fn new(store: SharedStore) -> Self {
+        Self {
+            cache: Default::default(),
+            store: Some(store),
+        }
+    }
+
+    /// Without a store (a benchmark's or a unit test's sends): a rotated refresh token is used
+    /// for this process's cached access token and not kept.
+    pub fn unkept() -> Self {
+        Self {
+            cache: Default::default(),
+            store: None,
+        }
+    }
+
+    /// The connection's newest refresh token: the stored one if the store still holds the same
+    /// connection (another instance may have rotated it), else the settings'.
+    async fn refresh_token(&self, server: &MailServer) -> Option<Password> {
+        let mailbox = server.mailbox.as_ref()?;
+        let Some(store) = self.store.clone() else {
+            return Some(mailbox.refresh_token.clone());
+        };
+        let saved = tokio::task::spawn_blocking(move || store.load_mail()).await;
+        let stored = match saved {
+            Ok(Ok(Some(saved))) => saved.value.mailbox.filter(|m| {
+                m.account == mailbox.account && m.connected_at == mailbox.connected_at
+            }),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "oauth: reading the stored refresh token failed; using the settings' one");
+                None
+            }
+            _ => None,
+        };
+        Some(stored.map_or_else(|| mailbox.refresh_token.clone(), |m| m.refresh_token))
+    }
+
+    /// The provider replaced `old` with `new`: stored before anything else uses it.
+    async fn rotated(&self, old: Password, new: Password) {
+        let Some(store) = self.store.clone() else { return };
+        match tokio::task::spawn_blocking(move || store.rotate_refresh_token(&old, new)).await {
+            Ok(Ok(true)) => tracing::info!("oauth: the provider rotated the mailbox's refresh token; stored"),
+            Ok(Ok(false)) => tracing::warn!(
+                "oauth: the provider rotated the mailbox's refresh token, but the stored one had changed meanwhile (reconnected, or rotated by another instance); kept the stored one"
+            ),
+            Ok(Err(e)) => tracing::error!(error = %e, "oauth: storing the rotated refresh token failed"),
+            Err(e) => tracing::error!(error = %e, "oauth: storing the rotated refresh token failed"),
+        }
+    }
+}
 
 fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     let mut h = Sha256::new();
@@ -94,26 +153,6 @@ fn bounded_insert<V>(map: &mut HashMap<String, V>, key: String, value: V) {
         map.clear();
     }
     map.insert(key, value);
-}
-
-/// The mailbox's newest refresh token: a rotated one not yet stored, else the stored one.
-fn refresh_token(stored: &Password) -> Password {
-    let rotated = ROTATED.lock().unwrap_or_else(|p| p.into_inner());
-    rotated
-        .get(&digest([stored.expose()]))
-        .cloned()
-        .unwrap_or_else(|| stored.clone())
-}
-
-/// A refresh token the provider replaced for `server`'s mailbox: (the stored one, the new
-/// one), for the store to keep. Taken once.
-pub fn take_rotated(server: &MailServer) -> Option<(Password, Password)> {
-    let stored = &server.mailbox.as_ref()?.refresh_token;
-    let new = ROTATED
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&digest([stored.expose()]))?;
-    Some((stored.clone(), new))
 }
 
 fn http_client(timeout: Duration) -> Result<reqwest::Client, SendFailure> {
@@ -197,7 +236,7 @@ fn whose(server: &MailServer, o: &OAuthSettings) -> String {
 /// An access token for `server`: the cached one, or (when `fresh`, or none is valid) a new
 /// one from the token endpoint, for the app (client credentials) or the connected mailbox (its
 /// refresh token).
-pub async fn access_token(server: &MailServer, fresh: bool) -> Result<AccessToken, SendFailure> {
+pub async fn access_token(server: &MailServer, fresh: bool, tokens: &Tokens) -> Result<AccessToken, SendFailure> {
     let Some(o) = server.settings.oauth.as_ref() else {
         return Err(SendFailure::new(
             Diagnosis::OAuthRefused,
@@ -206,7 +245,7 @@ pub async fn access_token(server: &MailServer, fresh: bool) -> Result<AccessToke
     };
     let key = cache_key(server, o);
     if !fresh {
-        let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        let cache = tokens.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((token, until)) = cache.get(&key) {
             let now = Instant::now();
             if now + MARGIN < *until {
@@ -233,25 +272,24 @@ pub async fn access_token(server: &MailServer, fresh: bool) -> Result<AccessToke
             request.request_async(&http).await
         }
         Grant::Mailbox => {
-            let Some(mailbox) = server.mailbox.as_ref() else {
+            let Some(stored) = tokens.refresh_token(server).await else {
                 return Err(SendFailure::new(
                     Diagnosis::MailboxSignIn,
                     "No mailbox is connected: sign in with the provider first (Connected mailbox, under the form).",
                 ));
             };
-            let current = RefreshToken::new(refresh_token(&mailbox.refresh_token).expose().to_string());
+            let current = RefreshToken::new(stored.expose().to_string());
             // With the settings' scopes (a subset of those granted, as RFC 6749 section 6 allows):
             // Microsoft's endpoint wants them to say which resource the token is for.
             let request = o
                 .scopes()
                 .fold(client.exchange_refresh_token(&current), |r, s| r.add_scope(Scope::new(s.to_string())));
             let answer = request.request_async(&http).await;
-            // A provider that rotates refresh tokens (Microsoft does) sends a new one: it is
-            // used from now on and kept by the store at the caller's next chance.
+            // A provider that rotates refresh tokens (Microsoft does) sends a new one: stored
+            // at once, before the access token is used.
             if let Some(new) = answer.as_ref().ok().and_then(|a| a.refresh_token()) {
                 if new.secret() != current.secret() {
-                    let mut rotated = ROTATED.lock().unwrap_or_else(|p| p.into_inner());
-                    bounded_insert(&mut rotated, digest([mailbox.refresh_token.expose()]), Password::new(new.secret().clone()));
+                    tokens.rotated(stored, Password::new(new.secret().clone())).await;
                 }
             }
             answer
@@ -260,7 +298,7 @@ pub async fn access_token(server: &MailServer, fresh: bool) -> Result<AccessToke
     .map_err(|e| refused(&endpoint, o.grant(), e))?;
     let token = answer.access_token().secret().clone();
     let until = started + answer.expires_in().unwrap_or(DEFAULT_LIFETIME);
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut cache = tokens.cache.lock().unwrap_or_else(|p| p.into_inner());
     bounded_insert(&mut cache, key, (token.clone(), until));
     let how = match o.grant() {
         Grant::App => "client credentials",

@@ -1,9 +1,11 @@
 //! Storm control's memory: for each alert key and recipient, whether the alert is firing and
-//! when the recipient was last mailed about it. What to do with an alert is decided in
-//! [`crate::alerts`]; this only keeps the state.
+//! when the recipient was last mailed about it; and queueing an alert, whose decision
+//! ([`crate::delivery::storm::decide`]) and mails are one transaction with that memory, so two
+//! requests for the same alert on two instances cannot both mail.
 
-use super::space::Need;
-use super::{SledStore, StoreError};
+use super::{NewMessage, SledStore, StoreError};
+use crate::delivery::storm::Decision;
+use crate::outbox::MessageId;
 use serde::{Deserialize, Serialize};
 
 /// What a recipient last heard about an alert.
@@ -14,17 +16,38 @@ pub struct AlertMemory {
     pub mailed_at: u64,
 }
 
+/// An alert for its recipients, to pass through storm control.
+#[derive(Clone, Debug)]
+pub struct AlertBatch {
+    pub key: String,
+    pub firing: bool,
+    /// How often a firing alert is mailed again (seconds).
+    pub repeat_secs: u64,
+    /// One per recipient (its `to`), in the request's order.
+    pub messages: Vec<NewMessage>,
+}
+
+/// What storm control did with one recipient's message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertFate {
+    Queued(MessageId),
+    /// Not queued: the decision says why (never [`Decision::Mail`]).
+    Held(Decision),
+}
+
 pub trait AlertStore {
     fn alert_memory(&self, key: &str, recipient: &str) -> Result<Option<AlertMemory>, StoreError>;
 
-    /// Not flushed by itself: the enqueue that follows it flushes both.
-    fn remember_alert(&self, key: &str, recipient: &str, memory: AlertMemory) -> Result<(), StoreError>;
+    /// Decides, for each recipient, from its memory of the alert, and queues the mails the
+    /// decision allows with the memory they leave, in one transaction; durable on return. One
+    /// fate per message, in order.
+    fn enqueue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError>;
 
     /// Forgets alerts last mailed before `before` that are not firing. Returns how many.
     fn purge_alerts(&self, before: u64) -> Result<usize, StoreError>;
 }
 
-fn memory_key(key: &str, recipient: &str) -> Vec<u8> {
+pub(super) fn memory_key(key: &str, recipient: &str) -> Vec<u8> {
     // A NUL cannot occur in either (both are checked for control characters).
     [key.as_bytes(), &[0], recipient.to_ascii_lowercase().as_bytes()].concat()
 }
@@ -38,11 +61,8 @@ impl AlertStore for SledStore {
             .transpose()?)
     }
 
-    fn remember_alert(&self, key: &str, recipient: &str, memory: AlertMemory) -> Result<(), StoreError> {
-        self.space.admit(Need::Grow)?;
-        self.alerts
-            .insert(memory_key(key, recipient), serde_json::to_vec(&memory)?)?;
-        Ok(())
+    fn enqueue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError> {
+        self.enqueue_alert_in(batch, now)
     }
 
     fn purge_alerts(&self, before: u64) -> Result<usize, StoreError> {
@@ -61,22 +81,61 @@ impl AlertStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_store::open;
+    use super::super::test_store::{message, open};
+    use super::super::OutboxStore;
     use super::*;
+    use crate::outbox::{Priority, State};
+
+    const HOUR: u64 = 3600;
+
+    fn alert(firing: bool, to: &[&str]) -> AlertBatch {
+        AlertBatch {
+            key: "disk".into(),
+            firing,
+            repeat_secs: 4 * HOUR,
+            messages: to.iter().map(|t| message(t, Priority::Alert)).collect(),
+        }
+    }
 
     #[test]
-    fn memory_is_per_key_and_recipient_and_resolved_ones_are_purged() {
+    fn storm_control_and_its_mails_are_one_step_per_recipient() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
-        let firing = AlertMemory { firing: true, mailed_at: 10 };
-        store.remember_alert("disk", "Ops@Example.com", firing).unwrap();
-        assert_eq!(store.alert_memory("disk", "ops@example.com").unwrap(), Some(firing));
-        assert_eq!(store.alert_memory("disk", "dev@example.com").unwrap(), None);
-        assert_eq!(store.alert_memory("cpu", "ops@example.com").unwrap(), None);
-        store
-            .remember_alert("cpu", "ops@example.com", AlertMemory { firing: false, mailed_at: 10 })
-            .unwrap();
-        assert_eq!(store.purge_alerts(20).unwrap(), 1);
-        assert_eq!(store.alert_memory("disk", "ops@example.com").unwrap(), Some(firing));
+        let fates = store.enqueue_alert(alert(true, &["ops@example.com"]), 10).unwrap();
+        let [AlertFate::Queued(id)] = fates[..] else { panic!("{fates:?}") };
+        assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued);
+        assert_eq!(store.alert_memory("disk", "Ops@Example.com").unwrap(), Some(AlertMemory { firing: true, mailed_at: 10 }));
+
+        // Still firing: held for the ops, mailed to someone new; then resolved for both.
+        let fates = store.enqueue_alert(alert(true, &["ops@example.com", "dev@example.com"]), 20).unwrap();
+        assert_eq!(fates[0], AlertFate::Held(Decision::Wait { until: 10 + 4 * HOUR }));
+        assert!(matches!(fates[1], AlertFate::Queued(_)));
+        let fates = store.enqueue_alert(alert(false, &["ops@example.com", "dev@example.com", "new@example.com"]), 30).unwrap();
+        assert!(matches!(fates[..2], [AlertFate::Queued(_), AlertFate::Queued(_)]), "{fates:?}");
+        assert_eq!(fates[2], AlertFate::Held(Decision::NotFiring));
+        assert_eq!(store.recent_messages(10).unwrap().len(), 4);
+
+        assert_eq!(store.purge_alerts(31).unwrap(), 2, "resolved ones are forgotten");
+        assert_eq!(store.alert_memory("disk", "ops@example.com").unwrap(), None);
+    }
+
+    #[test]
+    fn the_same_alert_from_many_requests_at_once_is_mailed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(open(dir.path()));
+        let queued: usize = std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..8)
+                .map(|_| {
+                    let store = store.clone();
+                    scope.spawn(move || {
+                        let fates = store.enqueue_alert(alert(true, &["ops@example.com"]), 10).unwrap();
+                        fates.iter().filter(|f| matches!(f, AlertFate::Queued(_))).count()
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).sum()
+        });
+        assert_eq!(queued, 1);
+        assert_eq!(store.recent_messages(10).unwrap().len(), 1);
     }
 }

@@ -3,7 +3,7 @@
 //! admins ([`AdminStore`]), sessions and reset tokens ([`SessionStore`]), the system's own mail
 //! ([`OutboxStore`]), API tokens ([`TokenStore`]), alerts' storm control ([`AlertStore`]),
 //! OAuth2 sign-ins under way ([`SignInStore`]), secrets used or shown once ([`OnceStore`]), the
-//! login back-off's counters ([`BackoffStore`]). The traits speak only
+//! login back-off's counters ([`BackoffStore`]), the outbox's control record ([`ControlStore`]). The traits speak only
 //! of the app's own types, so a PostgreSQL backend can implement them beside [`SledStore`].
 //!
 //! The sled backend keeps one tree per family plus a `meta` tree holding the schema version;
@@ -14,6 +14,7 @@ mod admins;
 mod alerts;
 mod backoff;
 mod audit;
+mod control;
 mod mail;
 pub mod migrations;
 mod once;
@@ -24,13 +25,14 @@ pub mod space;
 mod tokens;
 
 pub use admins::{AdminRecord, AdminStore};
-pub use alerts::{AlertMemory, AlertStore};
+pub use alerts::{AlertBatch, AlertFate, AlertMemory, AlertStore};
 pub use backoff::BackoffStore;
 pub use audit::{changes, AuditStore};
+pub use control::{ControlEvent, ControlEvents, ControlStore, Failing, OutboxControl, Pause};
 pub use mail::MailSettingsStore;
 pub use migrations::SCHEMA_VERSION;
 pub use once::{Once, OnceStore};
-pub use outbox::{Claimed, Enqueued, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
+pub use outbox::{Claimed, Enqueued, Lease, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
 pub use sessions::{ResetRecord, SessionRecord, SessionStore};
 pub use sign_ins::{SignInRecord, SignInStore, MAX_PENDING as MAX_PENDING_SIGN_INS, SIGN_IN_TTL_SECS};
 pub use tokens::{TokenRecord, TokenRefusal, TokenStore, MAX_TOKENS};
@@ -109,6 +111,7 @@ pub trait Store:
     + SignInStore
     + OnceStore
     + BackoffStore
+    + ControlStore
     + Send
     + Sync
 {
@@ -139,6 +142,7 @@ pub struct SledStore {
     sign_ins: sled::Tree,
     once: sled::Tree,
     backoff: sled::Tree,
+    control: sled::Tree,
     /// Keys in `backoff`: counted at open, then kept with each change.
     backoff_keys: std::sync::atomic::AtomicUsize,
     secrets: SecretBox,
@@ -211,6 +215,7 @@ const ALERTS_TREE: &str = "alerts";
 const SIGN_INS_TREE: &str = "oauth_sign_ins";
 const ONCE_TREE: &str = "once";
 const BACKOFF_TREE: &str = "login_backoff";
+const CONTROL_TREE: &str = "outbox_control";
 
 impl SledStore {
     /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
@@ -258,6 +263,7 @@ impl SledStore {
             sign_ins: db.open_tree(SIGN_INS_TREE)?,
             once: db.open_tree(ONCE_TREE)?,
             backoff: db.open_tree(BACKOFF_TREE)?,
+            control: db.open_tree(CONTROL_TREE)?,
             backoff_keys: Default::default(),
             db,
             secrets,
@@ -267,6 +273,13 @@ impl SledStore {
         };
         migrations::migrate(&store)?;
         store.count_queued_bytes()?;
+        // sled's lock makes this process the database's only user: every lease held now is a
+        // dead process's, so its messages go back to the queue at once rather than when the
+        // lease runs out (a shared backend rescues by the lease's age alone).
+        let rescued = store.rescue_expired(u64::MAX)?;
+        if rescued > 0 {
+            tracing::warn!(messages = rescued, "outbox: messages the last run was sending go out again");
+        }
         store.backoff_keys.store(store.backoff.len(), std::sync::atomic::Ordering::Relaxed);
         Ok(store)
     }

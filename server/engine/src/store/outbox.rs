@@ -55,6 +55,33 @@ impl Enqueued {
     }
 }
 
+/// A claim's hold on its messages: which worker holds them (a number it drew at start) and
+/// until when (Unix seconds). A worker that lives renews it ([`OutboxStore::renew_leases`]); the
+/// messages of one that died go back to the queue once it ends ([`OutboxStore::rescue_expired`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: u64,
+    pub until: u64,
+}
+
+impl Lease {
+    fn encode(self) -> [u8; 16] {
+        let mut b = [0; 16];
+        b[..8].copy_from_slice(&self.owner.to_be_bytes());
+        b[8..].copy_from_slice(&self.until.to_be_bytes());
+        b
+    }
+
+    /// A lease as stored; an entry from before leases (empty) has ended.
+    fn decode(b: &[u8]) -> Self {
+        let half = |r: std::ops::Range<usize>| b.get(r).and_then(|x| x.try_into().ok()).map_or(0, u64::from_be_bytes);
+        Lease {
+            owner: half(0..8),
+            until: half(8..16),
+        }
+    }
+}
+
 /// A message the worker took, with its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claimed {
@@ -106,15 +133,28 @@ pub trait OutboxStore {
 
     /// Takes up to `max` messages that are due at `now`, of priority `lowest` or higher,
     /// highest priority first and, within a priority, the longest due first, and marks them
-    /// sending. A due message past its `expires_at` is marked expired instead of taken.
-    fn claim(&self, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError>;
+    /// sending, held by `lease`. A due message past its `expires_at` is marked expired instead
+    /// of taken.
+    fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError>;
 
-    /// Records how a claimed message's attempt ended. Not flushed by itself: the worker flushes
-    /// a batch of outcomes at once ([`super::Store::flush`]).
-    fn finish(&self, id: MessageId, outcome: Outcome) -> Result<(), StoreError>;
+    /// Records how claimed messages' attempts ended, with the changes they make to the
+    /// outbox's control record, all or none; durable on return. Only messages `owner` still
+    /// holds are recorded: one whose lease ended and was rescued belongs to whoever took it
+    /// since. Returns how many were recorded.
+    fn finish_all(
+        &self,
+        owner: u64,
+        outcomes: Vec<(MessageId, Outcome)>,
+        control: &[super::ControlEvent],
+    ) -> Result<usize, StoreError>;
 
-    /// [`Self::finish`] for many messages, all or none.
-    fn finish_all(&self, outcomes: Vec<(MessageId, Outcome)>) -> Result<(), StoreError>;
+    /// Every message `lease.owner` holds is held until `lease.until`. Returns how many.
+    fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError>;
+
+    /// Messages whose lease ended before `now` (their worker died or lost its way) go back to
+    /// the queue, due at once, their attempts kept: delivery is at least once. Durable on
+    /// return. Returns how many.
+    fn rescue_expired(&self, now: u64) -> Result<usize, StoreError>;
 
     fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
 
@@ -144,10 +184,6 @@ pub trait OutboxStore {
 
     /// How many messages are in each state.
     fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError>;
-
-    /// After a restart: every message left in "sending" goes back to the queue, due at once
-    /// (delivery is at least once). Returns how many.
-    fn requeue_in_flight(&self) -> Result<usize, StoreError>;
 
     /// Cancels a queued or deferred message, keeping its text until the retention period ends
     /// so that it can be queued again ([`Self::retry_now`]). False if it was not waiting
@@ -268,6 +304,61 @@ impl SledStore {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| Some(queued.saturating_sub(bytes)));
     }
 
+    /// [`super::AlertStore::enqueue_alert`]: the memory, the decision and the mails in one
+    /// transaction (sled retries it when another touched the same keys).
+    pub(super) fn enqueue_alert_in(
+        &self,
+        batch: super::AlertBatch,
+        now: u64,
+    ) -> Result<Vec<super::AlertFate>, StoreError> {
+        use crate::delivery::storm::{decide, Decision};
+        self.space.admit(Need::Grow)?;
+        let records = batch
+            .messages
+            .into_iter()
+            .map(|m| self.new_record(m, None, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let bytes: u64 = records.iter().map(|(_, body, _)| body.len() as u64).sum();
+        self.take_queued_bytes(bytes)?;
+        let memory = encode(&super::AlertMemory {
+            firing: batch.firing,
+            mailed_at: now,
+        })?;
+        let fates = (&self.alerts, &self.outbox, &self.outbox_bodies, &self.outbox_queue)
+            .transaction(|(alerts, outbox, bodies, queue)| {
+                let mut fates = Vec::with_capacity(records.len());
+                for (record, body, m) in &records {
+                    let key = super::alerts::memory_key(&batch.key, &m.to);
+                    let known = alerts.get(&key)?.map(|b| decode(&b)).transpose();
+                    match decide(abort(known)?, batch.firing, batch.repeat_secs, now) {
+                        Decision::Mail => {
+                            alerts.insert(key, memory.as_slice())?;
+                            outbox.insert(&id_key(m.id), record.as_slice())?;
+                            bodies.insert(&id_key(m.id), body.as_slice())?;
+                            queue.insert(&queue_key(m), &[])?;
+                            fates.push(super::AlertFate::Queued(m.id));
+                        }
+                        held => fates.push(super::AlertFate::Held(held)),
+                    }
+                }
+                Ok(fates)
+            })
+            .map_err(tx_error)
+            .inspect_err(|_| self.give_queued_bytes(bytes))?;
+        // The bodies of the mails held back were never stored.
+        let held: u64 = records
+            .iter()
+            .zip(&fates)
+            .filter(|(_, f)| matches!(f, super::AlertFate::Held(_)))
+            .map(|((_, body, _), _)| body.len() as u64)
+            .sum();
+        self.give_queued_bytes(held);
+        if held < bytes {
+            self.sync()?;
+        }
+        Ok(fates)
+    }
+
     fn load_message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
         self.outbox.get(id_key(id))?.map(|b| decode(&b)).transpose()
     }
@@ -352,7 +443,7 @@ impl OutboxStore for SledStore {
         Ok(record.map(|(_, _, m)| m.id))
     }
 
-    fn claim(&self, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
+    fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
         self.space.admit(Need::Upkeep)?;
         // The due entries, most urgent first; then one transaction takes them all.
         let mut due = Vec::new();
@@ -399,7 +490,7 @@ impl OutboxStore for SledStore {
                     }
                     m.state = State::Sending;
                     outbox.insert(&id_key(id), abort(encode(&m))?)?;
-                    inflight.insert(&id_key(id), &[])?;
+                    inflight.insert(&id_key(id), &lease.encode())?;
                     let body = bodies.get(id_key(id))?;
                     taken.push((m, body));
                 }
@@ -423,22 +514,38 @@ impl OutboxStore for SledStore {
             .collect()
     }
 
-    fn finish(&self, id: MessageId, outcome: Outcome) -> Result<(), StoreError> {
-        self.finish_all(vec![(id, outcome)])
-    }
-
-    fn finish_all(&self, outcomes: Vec<(MessageId, Outcome)>) -> Result<(), StoreError> {
+    fn finish_all(
+        &self,
+        owner: u64,
+        outcomes: Vec<(MessageId, Outcome)>,
+        control: &[super::ControlEvent],
+    ) -> Result<usize, StoreError> {
         self.space.admit(Need::Upkeep)?;
-        let done_bytes = (&self.outbox, &self.outbox_queue, &self.outbox_inflight, &self.outbox_bodies)
-            .transaction(|(outbox, queue, inflight, bodies)| {
+        let trees = (
+            &self.outbox,
+            &self.outbox_queue,
+            &self.outbox_inflight,
+            &self.outbox_bodies,
+            &self.control,
+        );
+        let (done_bytes, recorded) = trees
+            .transaction(|(outbox, queue, inflight, bodies, control_tree)| {
+                Self::apply_control(control_tree, control)?;
                 let mut done_bytes = 0;
+                let mut recorded = 0;
                 for (id, outcome) in &outcomes {
                     let id = *id;
                     let Some(bytes) = outbox.get(id_key(id))? else {
                         continue;
                     };
+                    // Held by this owner, or its outcome is no longer its to record.
+                    match inflight.get(id_key(id))? {
+                        Some(held) if Lease::decode(&held).owner == owner => {}
+                        _ => continue,
+                    }
                     let mut m: Message = abort(decode(&bytes))?;
                     inflight.remove(&id_key(id))?;
+                    recorded += 1;
                     // The transcript is kept for the last attempt only.
                     if matches!(
                         outcome,
@@ -489,11 +596,33 @@ impl OutboxStore for SledStore {
                     }
                     outbox.insert(&id_key(id), abort(encode(&m))?)?;
                 }
-                Ok(done_bytes)
+                Ok((done_bytes, recorded))
             })
             .map_err(tx_error)?;
         self.give_queued_bytes(done_bytes);
-        Ok(())
+        self.sync()?;
+        Ok(recorded)
+    }
+
+    fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError> {
+        self.space.admit(Need::Upkeep)?;
+        let mut n = 0;
+        for entry in self.outbox_inflight.iter() {
+            let (key, held) = entry?;
+            let old = Lease::decode(&held);
+            if old.owner != lease.owner {
+                continue;
+            }
+            // Only if it is still this owner's (a rescue may have taken it meanwhile).
+            if self
+                .outbox_inflight
+                .compare_and_swap(&key, Some(held), Some(&lease.encode()[..]))?
+                .is_ok()
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
@@ -608,19 +737,23 @@ impl OutboxStore for SledStore {
         Ok(n)
     }
 
-    fn requeue_in_flight(&self) -> Result<usize, StoreError> {
+    fn rescue_expired(&self, now: u64) -> Result<usize, StoreError> {
         self.space.admit(Need::Upkeep)?;
-        let mut n = 0;
+        // By owner, so that each owner's messages go back in one write.
+        let mut ended: std::collections::BTreeMap<u64, Vec<(MessageId, Outcome)>> = Default::default();
         for entry in self.outbox_inflight.iter() {
-            let (key, _) = entry?;
-            let id = u64::from_be_bytes(key.as_ref().try_into().unwrap_or_default());
-            self.finish(id, Outcome::Returned)?;
-            n += 1;
+            let (key, held) = entry?;
+            let lease = Lease::decode(&held);
+            if lease.until < now {
+                let id = u64::from_be_bytes(key.as_ref().try_into().unwrap_or_default());
+                ended.entry(lease.owner).or_default().push((id, Outcome::Returned));
+            }
         }
-        if n > 0 {
-            self.sync()?;
+        let mut rescued = 0;
+        for (owner, returned) in ended {
+            rescued += self.finish_all(owner, returned, &[])?;
         }
-        Ok(n)
+        Ok(rescued)
     }
 
     fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
@@ -681,6 +814,19 @@ mod tests {
     use super::super::{test_store::{message as new, open}, Store};
     use super::*;
 
+    /// The owner these tests' claims are held by.
+    const OWNER: u64 = 7;
+
+    fn claim(store: &SledStore, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
+        store.claim(Lease { owner: OWNER, until: now + 60 }, now, max, lowest)
+    }
+
+    fn finish(store: &SledStore, id: MessageId, outcome: Outcome) -> Result<(), StoreError> {
+        let recorded = store.finish_all(OWNER, vec![(id, outcome)], &[])?;
+        assert_eq!(recorded, 1, "held by this owner");
+        Ok(())
+    }
+
     const NOW: u64 = 1_800_000_000;
 
 
@@ -734,15 +880,15 @@ mod tests {
         // Counted from the records at open: still full; sending one makes room.
         let store = open_bounded();
         assert!(matches!(store.enqueue(vec![big("y@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
-        let claimed = store.claim(NOW, 1, Priority::Normal).unwrap();
+        let claimed = claim(&store, NOW, 1, Priority::Normal).unwrap();
         assert_eq!(claimed.len(), 1);
-        store.finish(claimed[0].message.id, Outcome::Sent(attempt(250))).unwrap();
+        finish(&store, claimed[0].message.id, Outcome::Sent(attempt(250))).unwrap();
         assert!(store.enqueue(vec![big("z@example.com")], None, NOW).is_ok());
         assert!(matches!(store.enqueue(vec![big("w@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
         // A failed message put back by "Retry now" counts again (over the bound: it was
         // accepted once), so new mail still waits.
-        let claimed = store.claim(NOW, 1, Priority::Normal).unwrap();
-        store.finish(claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
+        let claimed = claim(&store, NOW, 1, Priority::Normal).unwrap();
+        finish(&store, claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
         assert_eq!(store.retry_now(claimed[0].message.id, NOW).unwrap(), Retry::Queued);
         assert!(matches!(store.enqueue(vec![big("v@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
         assert_eq!(ids.len(), 3, "two sealed bodies of 100 kB fit in 350 kB: {ids:?}");
@@ -781,7 +927,7 @@ mod tests {
             );
         }
         let store = open(dir.path());
-        let claimed = store.claim(NOW, 10, Priority::Normal).unwrap();
+        let claimed = claim(&store, NOW, 10, Priority::Normal).unwrap();
         assert_eq!(claimed.iter().map(|c| c.message.id).collect::<Vec<_>>(), ids);
         assert_eq!(claimed[0].body.text, format!("Open {link}"));
         assert!(claimed.iter().all(|c| c.message.state == State::Sending));
@@ -816,8 +962,7 @@ mod tests {
             .unwrap();
         assert_eq!(again, Enqueued::Existing(first.ids().to_vec()));
         assert_eq!(
-            store
-                .claim(NOW + IDEMPOTENCY_SECS, 10, Priority::Normal)
+            claim(&store, NOW + IDEMPOTENCY_SECS, 10, Priority::Normal)
                 .unwrap()
                 .len(),
             1,
@@ -850,18 +995,18 @@ mod tests {
         store
             .enqueue(vec![new("security", Priority::Security)], None, NOW + 3)
             .unwrap();
-        let reserved = store.claim(NOW + 3, 10, Priority::Security).unwrap();
+        let reserved = claim(&store, NOW + 3, 10, Priority::Security).unwrap();
         assert_eq!(
             claimed_to(&reserved),
             ["security"],
             "only security mail when asked"
         );
-        let first = store.claim(NOW + 3, 2, Priority::Normal).unwrap();
+        let first = claim(&store, NOW + 3, 2, Priority::Normal).unwrap();
         assert_eq!(claimed_to(&first), ["alert", "normal-old"]);
-        let rest = store.claim(NOW + 3, 10, Priority::Normal).unwrap();
+        let rest = claim(&store, NOW + 3, 10, Priority::Normal).unwrap();
         assert_eq!(claimed_to(&rest), ["normal-new"]);
         assert!(
-            store.claim(NOW + 3, 10, Priority::Normal).unwrap().is_empty(),
+            claim(&store, NOW + 3, 10, Priority::Normal).unwrap().is_empty(),
             "each message is taken once"
         );
         let newest: Vec<String> = store
@@ -881,9 +1026,8 @@ mod tests {
             .enqueue(vec![new("a", Priority::Normal)], None, NOW)
             .unwrap()
             .ids()[0];
-        store.claim(NOW, 1, Priority::Normal).unwrap();
-        store
-            .finish(
+        claim(&store, NOW, 1, Priority::Normal).unwrap();
+        finish(&store, 
                 id,
                 Outcome::Deferred {
                     attempt: attempt(451),
@@ -893,18 +1037,18 @@ mod tests {
             .unwrap();
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Deferred);
         assert!(
-            store.claim(NOW + 59, 10, Priority::Normal).unwrap().is_empty(),
+            claim(&store, NOW + 59, 10, Priority::Normal).unwrap().is_empty(),
             "not before its time"
         );
-        assert_eq!(store.claim(NOW + 60, 10, Priority::Normal).unwrap().len(), 1);
-        store.finish(id, Outcome::Sent(attempt(250))).unwrap();
+        assert_eq!(claim(&store, NOW + 60, 10, Priority::Normal).unwrap().len(), 1);
+        finish(&store, id, Outcome::Sent(attempt(250))).unwrap();
         let m = store.message(id).unwrap().unwrap();
         assert_eq!(m.state, State::Sent);
         assert_eq!(
             m.attempts.iter().map(|a| a.code).collect::<Vec<_>>(),
             [Some(451), Some(250)]
         );
-        assert!(store.claim(NOW + 3600, 10, Priority::Normal).unwrap().is_empty());
+        assert!(claim(&store, NOW + 3600, 10, Priority::Normal).unwrap().is_empty());
     }
 
     #[test]
@@ -920,17 +1064,16 @@ mod tests {
             .unwrap()
             .ids()
             .to_vec();
-        store.claim(NOW, 10, Priority::Normal).unwrap();
-        store.finish(ids[0], Outcome::Failed(attempt(550))).unwrap();
-        store.finish(ids[1], Outcome::Uncertain(attempt(0))).unwrap();
+        claim(&store, NOW, 10, Priority::Normal).unwrap();
+        finish(&store, ids[0], Outcome::Failed(attempt(550))).unwrap();
+        finish(&store, ids[1], Outcome::Uncertain(attempt(0))).unwrap();
         assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Failed);
         assert_eq!(store.message(ids[1]).unwrap().unwrap().state, State::Uncertain);
         let mut counts = store.count_by_state().unwrap();
         counts.sort_by_key(|(s, _)| format!("{s:?}"));
         assert_eq!(counts, [(State::Failed, 1), (State::Uncertain, 1)]);
         assert!(
-            store
-                .claim(NOW + 86_400, 10, Priority::Normal)
+            claim(&store, NOW + 86_400, 10, Priority::Normal)
                 .unwrap()
                 .is_empty(),
             "never sent again by itself"
@@ -944,7 +1087,7 @@ mod tests {
         let mut reset = new("a", Priority::Security);
         reset.expires_at = Some(NOW + 1800);
         let id = store.enqueue(vec![reset], None, NOW).unwrap().ids()[0];
-        assert!(store.claim(NOW + 1800, 10, Priority::Normal).unwrap().is_empty());
+        assert!(claim(&store, NOW + 1800, 10, Priority::Normal).unwrap().is_empty());
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Expired);
         assert!(
             store.outbox_bodies.get(id_key(id)).unwrap().is_none(),
@@ -953,7 +1096,43 @@ mod tests {
     }
 
     #[test]
-    fn messages_left_sending_by_a_crash_go_back_to_the_queue() {
+    fn a_lease_that_ends_gives_its_messages_back_and_its_late_outcome_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let ids = store
+            .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal)], None, NOW)
+            .unwrap()
+            .ids()
+            .to_vec();
+        let first = Lease { owner: 1, until: NOW + 60 };
+        assert_eq!(store.claim(first, NOW, 10, Priority::Normal).unwrap().len(), 2);
+        assert_eq!(store.rescue_expired(NOW + 60).unwrap(), 0, "held until then");
+        // The first worker lives and renews; then it stalls past its lease.
+        assert_eq!(store.renew_leases(Lease { owner: 1, until: NOW + 120 }).unwrap(), 2);
+        assert_eq!(store.renew_leases(Lease { owner: 2, until: NOW + 999 }).unwrap(), 0, "holds nothing");
+        assert_eq!(store.rescue_expired(NOW + 100).unwrap(), 0);
+        assert_eq!(store.rescue_expired(NOW + 121).unwrap(), 2);
+        assert!(ids.iter().all(|id| store.message(*id).unwrap().unwrap().state == State::Queued));
+
+        // A second worker takes them; the first one's outcome comes late and is not recorded.
+        let second = Lease { owner: 2, until: NOW + 200 };
+        assert_eq!(claimed_to(&claim_with(&store, second)), ["a", "b"]);
+        let late = store.finish_all(1, vec![(ids[0], Outcome::Sent(attempt(250)))], &[]).unwrap();
+        assert_eq!(late, 0);
+        assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Sending);
+        let recorded = store
+            .finish_all(2, vec![(ids[0], Outcome::Sent(attempt(250))), (ids[1], Outcome::Sent(attempt(250)))], &[])
+            .unwrap();
+        assert_eq!(recorded, 2);
+        assert!(ids.iter().all(|id| store.message(*id).unwrap().unwrap().state == State::Sent));
+    }
+
+    fn claim_with(store: &SledStore, lease: Lease) -> Vec<Claimed> {
+        store.claim(lease, NOW + 150, 10, Priority::Normal).unwrap()
+    }
+
+    #[test]
+    fn messages_left_sending_by_a_crash_go_back_to_the_queue_when_sled_reopens() {
         let dir = tempfile::tempdir().unwrap();
         let id = {
             let store = open(dir.path());
@@ -961,27 +1140,17 @@ mod tests {
                 .enqueue(vec![new("a", Priority::Normal)], None, NOW)
                 .unwrap()
                 .ids()[0];
-            assert_eq!(store.claim(NOW, 10, Priority::Normal).unwrap().len(), 1);
+            // A long lease: only the reopen can end it early.
+            let lease = Lease { owner: 1, until: u64::MAX - 1 };
+            assert_eq!(store.claim(lease, NOW, 10, Priority::Normal).unwrap().len(), 1);
+            assert!(claim(&store, NOW, 10, Priority::Normal).unwrap().is_empty(), "in flight, not queued");
             store.flush().unwrap();
             id
         };
+        // sled's lock says the process that held it is gone.
         let store = open(dir.path());
-        assert_eq!(store.message(id).unwrap().unwrap().state, State::Sending);
-        assert!(
-            store.claim(NOW, 10, Priority::Normal).unwrap().is_empty(),
-            "in flight, not queued"
-        );
-        assert_eq!(store.requeue_in_flight().unwrap(), 1);
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued);
-        assert_eq!(
-            claimed_to(&store.claim(NOW, 10, Priority::Normal).unwrap()),
-            ["a"]
-        );
-        assert_eq!(
-            store.requeue_in_flight().unwrap(),
-            1,
-            "taken again: in flight again"
-        );
+        assert_eq!(claimed_to(&claim(&store, NOW, 10, Priority::Normal).unwrap()), ["a"]);
     }
 
     #[test]
@@ -1000,14 +1169,14 @@ mod tests {
         assert!(store.cancel(ids[0]).unwrap());
         assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Cancelled);
         assert_eq!(
-            claimed_to(&store.claim(NOW, 10, Priority::Normal).unwrap()),
+            claimed_to(&claim(&store, NOW, 10, Priority::Normal).unwrap()),
             ["b"]
         );
         assert!(!store.cancel(ids[1]).unwrap(), "sending: too late");
         assert!(!store.cancel(ids[0]).unwrap(), "already cancelled");
         // Undone: queued again with its text, and claimed.
         assert_eq!(store.retry_now(ids[0], NOW).unwrap(), Retry::Queued);
-        let again = store.claim(NOW, 10, Priority::Normal).unwrap();
+        let again = claim(&store, NOW, 10, Priority::Normal).unwrap();
         assert_eq!(claimed_to(&again), ["a"]);
     }
 
@@ -1031,8 +1200,8 @@ mod tests {
         let mut batch: Vec<NewMessage> = (0..5).map(|i| new(&format!("user{i}@example.com"), Priority::Normal)).collect();
         batch[3].subject = "Disk full on db-1".into();
         let ids = store.enqueue(batch, None, NOW).unwrap().ids().to_vec();
-        let claimed = store.claim(NOW, 1, Priority::Normal).unwrap();
-        store.finish(claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
+        let claimed = claim(&store, NOW, 1, Priority::Normal).unwrap();
+        finish(&store, claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
 
         let all = MessageFilter::default();
         let page = store.list_messages(&all, None, 2).unwrap();
@@ -1060,9 +1229,9 @@ mod tests {
             .unwrap()
             .ids()
             .to_vec();
-        store.claim(NOW, 2, Priority::Normal).unwrap();
-        store.finish(ids[0], Outcome::Failed(attempt(550))).unwrap();
-        store.finish(ids[1], Outcome::Sent(attempt(250))).unwrap();
+        claim(&store, NOW, 2, Priority::Normal).unwrap();
+        finish(&store, ids[0], Outcome::Failed(attempt(550))).unwrap();
+        finish(&store, ids[1], Outcome::Sent(attempt(250))).unwrap();
 
         assert_eq!(store.retry_now(ids[1], NOW).unwrap(), Retry::NotRetryable(State::Sent));
         assert_eq!(store.retry_now(ids[2], NOW).unwrap(), Retry::NotRetryable(State::Queued));
@@ -1071,9 +1240,9 @@ mod tests {
         let m = store.message(ids[0]).unwrap().unwrap();
         assert_eq!((m.state, m.not_before, m.attempts.len()), (State::Queued, NOW + 5, 1));
         // The longest due first: "c" since NOW, "a" since the retry.
-        assert_eq!(claimed_to(&store.claim(NOW + 5, 10, Priority::Normal).unwrap()), ["c", "a"]);
+        assert_eq!(claimed_to(&claim(&store, NOW + 5, 10, Priority::Normal).unwrap()), ["c", "a"]);
 
-        store.finish(ids[0], Outcome::Failed(attempt(550))).unwrap();
+        finish(&store, ids[0], Outcome::Failed(attempt(550))).unwrap();
         store.purge_outbox(NOW + 1, 0).unwrap();
         assert!(!store.has_body(ids[0]).unwrap());
         assert_eq!(store.retry_now(ids[0], NOW).unwrap(), Retry::NoBody);
@@ -1091,8 +1260,8 @@ mod tests {
             .enqueue(vec![new("waiting", Priority::Normal)], None, NOW)
             .unwrap()
             .ids()[0];
-        store.claim(NOW, 1, Priority::Normal).unwrap();
-        store.finish(sent, Outcome::Sent(attempt(250))).unwrap();
+        claim(&store, NOW, 1, Priority::Normal).unwrap();
+        finish(&store, sent, Outcome::Sent(attempt(250))).unwrap();
 
         assert_eq!(store.purge_outbox(NOW + 1, NOW).unwrap(), 0);
         assert!(

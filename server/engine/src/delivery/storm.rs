@@ -1,5 +1,6 @@
 //! Storm control: while an alert stays firing, each recipient hears of it at most once per
-//! repeat interval, and once more when it resolves.
+//! repeat interval, and once more when it resolves. The rule only: the store applies it in the
+//! transaction that queues the mails ([`crate::store::AlertStore::enqueue_alert`]).
 
 use crate::store::AlertMemory;
 
