@@ -190,8 +190,7 @@ pub mod ssr {
             Err(e) => return failed(e.status(), e.to_string()),
         }
         tracing::info!(admin = ?pending.admin, account = ?account, "mailbox connected");
-        // A paused outbox tries again with the new version of the settings.
-        ctx.outbox.wake();
+        // (A paused outbox tries again with the new version: the store wakes it.)
         Outcome::Connected { account }
     }
 }

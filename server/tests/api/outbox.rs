@@ -56,14 +56,13 @@ async fn a_refused_sender_pauses_the_outbox_until_the_settings_change() {
 
     // The fixed settings resume the outbox and the message goes out.
     save_settings(&app, &peer_form("plain")).await;
-    app.ctx.outbox.wake();
     let sent = newest_message(&app, |m| m.state == State::Sent).await;
     assert_eq!(sent.id, held.id);
     assert_eq!(sent.attempts.len(), 2);
     assert!(app.ctx.outbox.paused().is_none());
 }
 
-/// Queues one message to `to` as the system would and wakes the worker; returns its id.
+/// Queues one message to `to` as the system would (the store wakes the worker); returns its id.
 fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
     let message = NewMessage {
         origin: Default::default(),
@@ -81,7 +80,6 @@ fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
         .enqueue(vec![message], None, app::clock::now_unix())
         .unwrap()
         .ids()[0];
-    app.ctx.outbox.wake();
     id
 }
 
@@ -163,7 +161,6 @@ async fn a_wrong_password_pauses_the_outbox_and_a_quota_pauses_the_lane() {
 
     // Fixed: the outbox resumes; Gmail's daily limit then holds the lane for a day.
     save_settings(&app, &peer_form("plain")).await;
-    app.ctx.outbox.wake();
     message_when(&app, first, |m| m.state == State::Sent).await;
     let quota = enqueue(&app, "quota@example.com", None);
     let m = message_when(&app, quota, |m| !m.attempts.is_empty()).await;
@@ -194,7 +191,6 @@ async fn the_mail_servers_rate_limit_holds_the_rest_back() {
     let ids: Vec<u64> = (0..5)
         .map(|i| enqueue(&app, &format!("limited-{i}@example.com"), None))
         .collect();
-    limited.wake();
     for id in &ids[..2] {
         message_on(&limited, &app, *id, |m| m.state == State::Sent).await;
     }

@@ -70,7 +70,9 @@ impl Default for WorkerConfig {
 
 #[derive(Default)]
 struct Shared {
-    wake: Notify,
+    /// Ends an idle wait (a stop asked for).
+    idle: Notify,
+    /// Starts the grace of the sends under way (a stop asked for).
     stop: Notify,
     stopping: std::sync::atomic::AtomicBool,
     /// This worker's claims' owner: drawn at start, so two instances (or two runs) never hold
@@ -84,9 +86,9 @@ struct Shared {
 }
 
 /// The outbox's front door and the handle on its worker: mail goes in through [`Self::submit`]
-/// (or [`Self::request_reset`]), an admin's actions through [`Self::retry`],
-/// [`Self::retry_failed`], [`Self::cancel`] and [`Self::resume`]; each wakes the worker when
-/// it gave it work. Also: its pause and health, and stopping it.
+/// (or [`Self::request_reset`], [`Self::queue_alert_in`]), an admin's actions through
+/// [`Self::retry`], [`Self::retry_failed`], [`Self::cancel`] and [`Self::resume`]; the store
+/// wakes the workers (every instance's) when a write gave them work ([`Store::wake_ups`]). Also: its pause and health, and stopping it.
 #[derive(Clone)]
 pub struct Outbox {
     store: SharedStore,
@@ -131,11 +133,7 @@ impl Outbox {
         idempotency_key: Option<&str>,
         now: u64,
     ) -> Result<Enqueued, StoreError> {
-        let enqueued = store.enqueue(messages, idempotency_key, now)?;
-        if matches!(enqueued, Enqueued::New(_)) {
-            self.wake();
-        }
-        Ok(enqueued)
+        store.enqueue(messages, idempotency_key, now)
     }
 
     /// An alert through storm control, for a caller already off the async runtime (the HTTP
@@ -147,11 +145,7 @@ impl Outbox {
         batch: AlertBatch,
         now: u64,
     ) -> Result<Vec<AlertFate>, StoreError> {
-        let fates = store.enqueue_alert(batch, now)?;
-        if fates.iter().any(|f| matches!(f, AlertFate::Queued(_))) {
-            self.wake();
-        }
-        Ok(fates)
+        store.enqueue_alert(batch, now)
     }
 
     /// A password reset: the token's record and, for an account that exists, its mail (first in
@@ -163,29 +157,17 @@ impl Outbox {
         mail: Option<NewMessage>,
         now: u64,
     ) -> Result<Option<MessageId>, StoreError> {
-        let id = blocking(&self.store, move |s| s.enqueue_reset(&token_hash, &reset, mail, now)).await?;
-        if id.is_some() {
-            self.wake();
-        }
-        Ok(id)
+        blocking(&self.store, move |s| s.enqueue_reset(&token_hash, &reset, mail, now)).await
     }
 
     /// Puts a failed, deferred, uncertain or cancelled message back in the queue, due now.
     pub async fn retry(&self, id: MessageId, now: u64) -> Result<Retry, StoreError> {
-        let answer = blocking(&self.store, move |s| s.retry_now(id, now)).await?;
-        if answer == Retry::Queued {
-            self.wake();
-        }
-        Ok(answer)
+        blocking(&self.store, move |s| s.retry_now(id, now)).await
     }
 
     /// [`Self::retry`] for every failed message that still has its text; how many went back.
     pub async fn retry_failed(&self, now: u64) -> Result<usize, StoreError> {
-        let n = blocking(&self.store, move |s| s.retry_failed(now)).await?;
-        if n > 0 {
-            self.wake();
-        }
-        Ok(n)
+        blocking(&self.store, move |s| s.retry_failed(now)).await
     }
 
     /// Cancels a queued or deferred message (its text kept for an undo). False if it was not
@@ -198,12 +180,6 @@ impl Outbox {
     /// again when it does.
     pub fn rounds(&self) -> tokio::sync::watch::Receiver<u64> {
         self.shared.rounds.subscribe()
-    }
-
-    /// Look now rather than at the next poll (the settings changed, a mailbox connected; the
-    /// front door's methods call it themselves).
-    pub fn wake(&self) {
-        self.shared.wake.notify_one();
     }
 
     /// OAuth2's tokens as the worker uses them: a test send shares its cache and its keeping
@@ -242,7 +218,6 @@ impl Outbox {
     /// An admin lifts the pause (the settings did not change, the server was fixed).
     pub async fn resume(&self) -> Result<(), StoreError> {
         blocking(&self.store, |s| s.change_control(&[ControlEvent::Resumed])).await?;
-        self.wake();
         Ok(())
     }
 
@@ -252,7 +227,7 @@ impl Outbox {
             .stopping
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.shared.stop.notify_one();
-        self.shared.wake.notify_one();
+        self.shared.idle.notify_one();
         if let Some(task) = self.done.lock().await.take() {
             let _ = task.await;
         }
@@ -275,7 +250,10 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn run(store: SharedStore, config: WorkerConfig, shared: Arc<Shared>) {
+    // The store says when there is work (on any instance, for a shared backend).
+    let mut work = store.wake_ups();
     while !stopping(&shared) {
+        work.borrow_and_update();
         let worked = match round(&store, &config, &shared).await {
             Ok(n) => n > 0,
             Err(e) => {
@@ -285,7 +263,11 @@ async fn run(store: SharedStore, config: WorkerConfig, shared: Arc<Shared>) {
         };
         shared.rounds.send_modify(|n| *n += 1);
         if !worked {
-            let _ = tokio::time::timeout(config.idle_poll, shared.wake.notified()).await;
+            tokio::select! {
+                _ = tokio::time::sleep(config.idle_poll) => {}
+                Ok(()) = work.changed() => {}
+                _ = shared.idle.notified() => {}
+            }
         }
     }
 }
@@ -682,7 +664,7 @@ mod tests {
     use super::*;
     use crate::outbox::{Message, Priority, State};
     use crate::store::test_store::{message, open, server};
-    use crate::store::{ControlStore, MailSettingsStore, OutboxStore};
+    use crate::store::{MailSettingsStore, OutboxStore};
 
     const NOW: u64 = 1_800_000_000;
     const LEASE: Lease = Lease { owner: 1, until: NOW + 60 };
@@ -752,6 +734,10 @@ mod tests {
         })
         .await;
         assert_eq!(retried.id, id);
+
+        // Mail queued by anyone with the store (another instance's front door) wakes it too.
+        let other = store.enqueue(vec![message("b@example.com", Priority::Normal)], None, now).unwrap().ids()[0];
+        after_rounds(&mut rounds, || store.message(other).unwrap().filter(|m| m.state == State::Deferred)).await;
         outbox.stop().await;
     }
 

@@ -165,6 +165,8 @@ impl ControlStore for SledStore {
             })
             .map_err(super::tx_error)?;
         self.sync()?;
+        // A hold lifted (or one that others must now obey): every worker looks again.
+        self.signal_work();
         Ok(record)
     }
 }

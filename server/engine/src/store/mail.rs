@@ -98,7 +98,7 @@ impl SledStore {
                     at: record.saved_at.clone(),
                     changes: changes(current.as_ref().map(|c| &c.value), &record.value),
                 };
-                let entry = serde_json::to_vec(&entry).map_err(|e| Abort(StoreError::Corrupt(e)))?;
+                let entry = serde_json::to_vec(&entry).map_err(|e| Abort(StoreError::from(e)))?;
                 audit.insert(&audit_id.to_be_bytes(), entry)?;
                 Ok(Some(record))
             })
@@ -106,6 +106,8 @@ impl SledStore {
         if record.is_some() {
             self.prune_audit()?;
             self.sync()?;
+            // New settings may lift a pause; queued mail waits for them.
+            self.signal_work();
         }
         Ok(record)
     }

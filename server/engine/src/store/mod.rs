@@ -51,10 +51,12 @@ pub enum StoreError {
     TooNew { found: u32 },
     #[error("version conflict: stored version is {current}")]
     Conflict { current: u64, saved_at: String },
+    /// A stored record that does not decode (any backend).
     #[error("stored record is unreadable: {0}")]
-    Corrupt(#[from] serde_json::Error),
+    Corrupt(String),
+    /// The backend failed (its own words): sled's error, a database connection's.
     #[error("database error: {0}")]
-    Sled(sled::Error),
+    Backend(String),
     #[error("{0}")]
     Secret(#[from] SecretError),
     #[error("writing the database to disk failed: {0}")]
@@ -70,6 +72,12 @@ pub enum StoreError {
     OutboxFull { queued: u64, limit: u64 },
 }
 
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
 /// sled's errors; an I/O failure among them is the database failing to write, which the
 /// process does not go on from ([`space::on_write_failure`]).
 impl From<sled::Error> for StoreError {
@@ -77,7 +85,7 @@ impl From<sled::Error> for StoreError {
         if matches!(e, sled::Error::Io(_) | sled::Error::Corruption { .. } | sled::Error::ReportableBug(_)) {
             space::write_failed(&e);
         }
-        StoreError::Sled(e)
+        StoreError::Backend(e.to_string())
     }
 }
 
@@ -120,6 +128,13 @@ pub trait Store:
 
     /// Why new data is refused now, if it is (the disk below its reserve): for the banner.
     fn refusing_writes(&self) -> Option<StoreError>;
+
+    /// Work for the outbox's workers, as it happens: mail queued or queued again, a hold lifted
+    /// or changed, the settings saved. The value changes at least once after each such write,
+    /// once it is durable. In-process for sled (one process has the database); a shared backend
+    /// relays its own notifications (PostgreSQL's LISTEN/NOTIFY). Workers also poll, so a
+    /// signal lost (a connection that dropped) only delays.
+    fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
 pub type SharedStore = Arc<dyn Store>;
@@ -157,6 +172,8 @@ pub struct SledStore {
     /// writes the database).
     queued_bytes: std::sync::atomic::AtomicU64,
     max_queued_bytes: u64,
+    /// [`Store::wake_ups`]: counts the writes that gave the outbox work.
+    work: tokio::sync::watch::Sender<u64>,
 }
 
 /// How a store is opened.
@@ -242,7 +259,7 @@ impl SledStore {
                         dir: dir.display().to_string(),
                     }
                 }
-                other => StoreError::Sled(other),
+                other => StoreError::Backend(other.to_string()),
             })?;
         let log = std::fs::File::open(dir.join("db"))?;
         let store = Self {
@@ -270,6 +287,7 @@ impl SledStore {
             space,
             queued_bytes: Default::default(),
             max_queued_bytes: options.max_queued_bytes,
+            work: tokio::sync::watch::Sender::new(0),
         };
         migrations::migrate(&store)?;
         store.count_queued_bytes()?;
@@ -324,6 +342,12 @@ impl SledStore {
         Ok(())
     }
 
+    /// Tells the outbox's workers there is work ([`Store::wake_ups`]); after the write is
+    /// durable.
+    pub(crate) fn signal_work(&self) {
+        self.work.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// The free space against the reserve (for the pages' banner and Mail Activity).
     pub fn space(&self) -> &Space {
         &self.space
@@ -337,6 +361,10 @@ impl Store for SledStore {
 
     fn refusing_writes(&self) -> Option<StoreError> {
         self.space.admit(Need::Grow).err()
+    }
+
+    fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.work.subscribe()
     }
 }
 

@@ -244,9 +244,7 @@ impl SledStore {
 
     fn open_body(&self, sealed: &[u8]) -> Result<MailBody, StoreError> {
         let text = std::str::from_utf8(sealed).map_err(|_| {
-            StoreError::Corrupt(<serde_json::Error as serde::de::Error>::custom(
-                "sealed body is not text",
-            ))
+            StoreError::Corrupt("sealed body is not text".into())
         })?;
         Ok(serde_json::from_str(&self.secrets.open(text)?)?)
     }
@@ -355,6 +353,7 @@ impl SledStore {
         self.give_queued_bytes(held);
         if held < bytes {
             self.sync()?;
+            self.signal_work();
         }
         Ok(fates)
     }
@@ -409,7 +408,10 @@ impl OutboxStore for SledStore {
             .map_err(tx_error)
             .inspect_err(|_| self.give_queued_bytes(bytes))?;
         match done {
-            Enqueued::New(_) => self.sync()?,
+            Enqueued::New(_) => {
+                self.sync()?;
+                self.signal_work();
+            }
             Enqueued::Existing(_) => self.give_queued_bytes(bytes),
         }
         Ok(done)
@@ -440,6 +442,9 @@ impl OutboxStore for SledStore {
             .map_err(tx_error)
             .inspect_err(|_| self.give_queued_bytes(bytes))?;
         self.sync()?;
+        if record.is_some() {
+            self.signal_work();
+        }
         Ok(record.map(|(_, _, m)| m.id))
     }
 
@@ -716,6 +721,7 @@ impl OutboxStore for SledStore {
             // accepted once), and new mail waits until the queue drains.
             self.queued_bytes.fetch_add(back_bytes, Ordering::Relaxed);
             self.sync()?;
+            self.signal_work();
         }
         Ok(answer)
     }
@@ -752,6 +758,9 @@ impl OutboxStore for SledStore {
         let mut rescued = 0;
         for (owner, returned) in ended {
             rescued += self.finish_all(owner, returned, &[])?;
+        }
+        if rescued > 0 {
+            self.signal_work();
         }
         Ok(rescued)
     }
@@ -944,6 +953,31 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn writes_that_give_the_outbox_work_wake_its_workers_and_others_do_not() {
+        use super::super::{ControlEvent, ControlStore, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut work = store.wake_ups();
+        let mut woke = || {
+            let changed = work.has_changed().unwrap();
+            work.borrow_and_update();
+            changed
+        };
+        assert!(!woke());
+        let id = store.enqueue(vec![new("a", Priority::Normal)], Some("k"), NOW).unwrap().ids()[0];
+        assert!(woke(), "queued");
+        store.enqueue(vec![new("a", Priority::Normal)], Some("k"), NOW).unwrap();
+        assert!(!woke(), "the same key queues nothing");
+        assert_eq!(claim(&store, NOW, 10, Priority::Normal).unwrap().len(), 1);
+        finish(&store, id, Outcome::Failed(attempt(550))).unwrap();
+        assert!(!woke(), "claims and outcomes are the worker's own");
+        assert_eq!(store.retry_now(id, NOW).unwrap(), Retry::Queued);
+        assert!(woke(), "queued again");
+        store.change_control(&[ControlEvent::Resumed]).unwrap();
+        assert!(woke(), "a hold lifted");
     }
 
     #[test]
