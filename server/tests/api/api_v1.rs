@@ -4,7 +4,6 @@
 use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, until, ApiReply, TestApp};
 use app::domain::MailServerForm;
 use app::outbox::State;
-use app::store::{OutboxStore, TokenStore};
 use serde_json::{json, Value};
 
 fn mail(to: &[&str]) -> Value {

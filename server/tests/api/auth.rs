@@ -10,7 +10,7 @@ use app::{
     error::AppError,
     ratelimit::FREE_FAILURES,
     routes,
-    store::{AdminStore, MailSettingsStore, Once, OnceStore, ResetRecord, SessionStore},
+    store::{Once, ResetRecord},
 };
 
 /// Posts a server function's arguments with a client that has no cookies, and `origin`.

@@ -1,7 +1,7 @@
 //! The foundation: pages render on the server, the router answers, sled is wired in.
 
 use crate::helpers::{spawn_app, valid_form};
-use app::{routes, store::MailSettingsStore};
+use app::routes;
 
 #[tokio::test]
 async fn save_writes_sled_and_load_reads_it_back() {

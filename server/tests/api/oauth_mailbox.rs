@@ -8,7 +8,6 @@ use app::{
     api::{activity::QueueTestMail, oauth::DisconnectMailbox},
     domain::{Field, MailServerForm},
     report::Diagnosis,
-    store::{AuditStore, MailSettingsStore},
 };
 
 /// Settings that sign in as the mailbox alerts@example.com through the peer's app `client`.

@@ -6,7 +6,7 @@ use app::delivery::Outbox;
 use app::{
     domain::MailServerForm,
     outbox::{Message, Priority, State},
-    store::{MailBody, NewMessage, OutboxStore},
+    store::{MailBody, NewMessage},
 };
 
 /// The peer's settings with a password it refuses (535).

@@ -8,7 +8,6 @@ use app::api::activity::{
 use app::api::tokens::{ApiTokens, CreateApiToken, RevokeApiToken};
 use app::error::AppError;
 use app::outbox::{Origin, State};
-use app::store::{AuditStore, OutboxStore};
 
 #[tokio::test]
 async fn a_new_token_is_shown_once_to_its_session_and_revoking_it_is_audited() {

@@ -4,7 +4,6 @@ use crate::helpers::{peer_form, spawn_app, valid_form, ADMIN_PASSWORD};
 use app::{
     domain::MailServerForm,
     report::Diagnosis,
-    store::{MailSettingsStore, Store},
 };
 use std::sync::{Arc, Mutex, OnceLock};
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};

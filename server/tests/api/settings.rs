@@ -5,7 +5,7 @@ use app::{
     domain::{Encryption, Field, MailServerForm},
     error::AppError,
     routes,
-    store::{MailSettingsStore, SCHEMA_VERSION},
+    store::SCHEMA_VERSION,
 };
 use base64::Engine as _;
 
@@ -372,7 +372,7 @@ async fn without_javascript_a_failed_save_redirects_back_with_errors_and_the_for
 
 #[tokio::test]
 async fn the_change_history_names_fields_with_the_page_labels() {
-    use app::{history::Change, store::AuditStore};
+    use app::history::Change;
     let app = spawn_app().await;
     app.save(0, &valid_form()).await.unwrap();
     let changed = MailServerForm {

@@ -175,7 +175,10 @@ mod tests {
         assert_eq!(b.allowance(end, limits, usize::MAX).messages, open - spent);
         // An hour after the last send, the first hour's sends (and a little more) have left.
         let later = b.allowance(end + 3600, limits, usize::MAX).messages;
-        assert!(later > open - spent && later <= open - spent + 2 * 3600 / 7 + 20, "{later}");
+        assert!(
+            later > open - spent && later <= open - spent + 2 * 3600 / 7 + 20,
+            "{later}"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use crate::store::AlertMemory;
 pub enum Decision {
     Mail,
     /// Still firing and mailed recently: not before `until` (Unix seconds).
-    Wait { until: u64 },
+    Wait {
+        until: u64,
+    },
     /// A resolution for an alert this recipient was not told is firing.
     NotFiring,
 }
@@ -38,16 +40,34 @@ mod tests {
     const HOURS_4: u64 = 4 * 3600;
 
     fn firing(at: u64) -> Option<AlertMemory> {
-        Some(AlertMemory { firing: true, mailed_at: at })
+        Some(AlertMemory {
+            firing: true,
+            mailed_at: at,
+        })
     }
 
     #[test]
     fn storm_control() {
-        let resolved = Some(AlertMemory { firing: false, mailed_at: 100 });
+        let resolved = Some(AlertMemory {
+            firing: false,
+            mailed_at: 100,
+        });
         let cases = [
             ("first firing", None, true, 100, Decision::Mail),
-            ("firing again at once", firing(100), true, 101, Decision::Wait { until: 100 + HOURS_4 }),
-            ("still firing after the interval", firing(100), true, 100 + HOURS_4, Decision::Mail),
+            (
+                "firing again at once",
+                firing(100),
+                true,
+                101,
+                Decision::Wait { until: 100 + HOURS_4 },
+            ),
+            (
+                "still firing after the interval",
+                firing(100),
+                true,
+                100 + HOURS_4,
+                Decision::Mail,
+            ),
             ("resolves", firing(100), false, 200, Decision::Mail),
             ("resolves twice", resolved, false, 300, Decision::NotFiring),
             ("resolves, never fired", None, false, 300, Decision::NotFiring),

@@ -81,8 +81,7 @@ impl AlertStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_store::{message, open};
-    use super::super::OutboxStore;
+    use super::super::test_store::{backend, message};
     use super::*;
     use crate::outbox::{Priority, State};
 
@@ -99,19 +98,39 @@ mod tests {
 
     #[test]
     fn storm_control_and_its_mails_are_one_step_per_recipient() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
-        let fates = store.enqueue_alert(alert(true, &["ops@example.com"]), 10).unwrap();
-        let [AlertFate::Queued(id)] = fates[..] else { panic!("{fates:?}") };
+        let b = backend();
+        let store = b.open();
+        let fates = store
+            .enqueue_alert(alert(true, &["ops@example.com"]), 10)
+            .unwrap();
+        let [AlertFate::Queued(id)] = fates[..] else {
+            panic!("{fates:?}")
+        };
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued);
-        assert_eq!(store.alert_memory("disk", "Ops@Example.com").unwrap(), Some(AlertMemory { firing: true, mailed_at: 10 }));
+        assert_eq!(
+            store.alert_memory("disk", "Ops@Example.com").unwrap(),
+            Some(AlertMemory {
+                firing: true,
+                mailed_at: 10
+            })
+        );
 
         // Still firing: held for the ops, mailed to someone new; then resolved for both.
-        let fates = store.enqueue_alert(alert(true, &["ops@example.com", "dev@example.com"]), 20).unwrap();
+        let fates = store
+            .enqueue_alert(alert(true, &["ops@example.com", "dev@example.com"]), 20)
+            .unwrap();
         assert_eq!(fates[0], AlertFate::Held(Decision::Wait { until: 10 + 4 * HOUR }));
         assert!(matches!(fates[1], AlertFate::Queued(_)));
-        let fates = store.enqueue_alert(alert(false, &["ops@example.com", "dev@example.com", "new@example.com"]), 30).unwrap();
-        assert!(matches!(fates[..2], [AlertFate::Queued(_), AlertFate::Queued(_)]), "{fates:?}");
+        let fates = store
+            .enqueue_alert(
+                alert(false, &["ops@example.com", "dev@example.com", "new@example.com"]),
+                30,
+            )
+            .unwrap();
+        assert!(
+            matches!(fates[..2], [AlertFate::Queued(_), AlertFate::Queued(_)]),
+            "{fates:?}"
+        );
         assert_eq!(fates[2], AlertFate::Held(Decision::NotFiring));
         assert_eq!(store.recent_messages(10).unwrap().len(), 4);
 
@@ -121,14 +140,16 @@ mod tests {
 
     #[test]
     fn the_same_alert_from_many_requests_at_once_is_mailed_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = std::sync::Arc::new(open(dir.path()));
+        let b = backend();
+        let store = std::sync::Arc::new(b.open());
         let queued: usize = std::thread::scope(|scope| {
             let runs: Vec<_> = (0..8)
                 .map(|_| {
                     let store = store.clone();
                     scope.spawn(move || {
-                        let fates = store.enqueue_alert(alert(true, &["ops@example.com"]), 10).unwrap();
+                        let fates = store
+                            .enqueue_alert(alert(true, &["ops@example.com"]), 10)
+                            .unwrap();
                         fates.iter().filter(|f| matches!(f, AlertFate::Queued(_))).count()
                     })
                 })

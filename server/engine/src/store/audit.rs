@@ -75,14 +75,14 @@ pub fn changes(old: Option<&MailServer>, new: &MailServer) -> Vec<Change> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{test_store::{open, server}, MailSettingsStore};
+    use super::super::test_store::{backend, server};
     use super::*;
     use crate::domain::Password;
 
     #[test]
     fn audit_records_who_and_what_with_secrets_only_as_changed() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         store
             .save_mail(0, server("a.example"), "first@example.com")
             .unwrap();
@@ -118,8 +118,8 @@ mod tests {
 
     #[test]
     fn the_history_is_bounded() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         for version in 0..(MAX_AUDIT_ENTRIES as u64 + 5) {
             store
                 .save_mail(version, server(&format!("h{version}.example")), "a")

@@ -146,7 +146,7 @@ impl BackoffStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_store::open;
+    use super::super::test_store::{backend, open};
     use super::*;
     use crate::ratelimit::FREE_FAILURES;
 
@@ -154,8 +154,8 @@ mod tests {
 
     #[test]
     fn backoff_counts_the_attempt_before_it_is_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let keys = vec!["account:a@example.com".to_string()];
         // A burst: every attempt is counted when it is let through, so only the free ones pass.
         let passed = (0..100)
@@ -176,13 +176,13 @@ mod tests {
 
     #[test]
     fn backoff_is_kept_across_a_restart_forgets_after_an_hour_and_can_be_undone() {
-        let dir = tempfile::tempdir().unwrap();
+        let b = backend();
         let keys = vec!["ip:192.0.2.1".to_string(), "account:b@example.com".to_string()];
         {
-            let store = open(dir.path());
+            let store = b.open();
             while store.backoff_attempt(&keys, START).unwrap().is_ok() {}
         }
-        let store = open(dir.path());
+        let store = b.open();
         assert!(
             store.backoff_attempt(&keys, START).unwrap().is_err(),
             "another instance, or a restart, sees it"

@@ -62,7 +62,11 @@ impl OutboxControl {
             ControlEvent::Paused(pause) => self.paused = Some(pause.clone()),
             ControlEvent::Resumed => self.paused = None,
             ControlEvent::SettingsChanged { version } => {
-                if self.paused.as_ref().is_some_and(|p| p.settings_version < *version) {
+                if self
+                    .paused
+                    .as_ref()
+                    .is_some_and(|p| p.settings_version < *version)
+                {
                     self.paused = None;
                 }
             }
@@ -84,7 +88,9 @@ impl OutboxControl {
     /// Whether the paused outbox waits for these settings (a pause made with older ones does
     /// not hold them back).
     pub fn paused_for(&self, settings_version: u64) -> Option<&Pause> {
-        self.paused.as_ref().filter(|p| p.settings_version >= settings_version)
+        self.paused
+            .as_ref()
+            .filter(|p| p.settings_version >= settings_version)
     }
 }
 
@@ -138,8 +144,8 @@ impl SledStore {
         if events.is_empty() {
             return Ok(());
         }
-        let mut record =
-            decode(control.get(KEY)?.as_deref()).map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+        let mut record = decode(control.get(KEY)?.as_deref())
+            .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
         for event in events {
             record.apply(event);
         }
@@ -161,7 +167,8 @@ impl ControlStore for SledStore {
             .control
             .transaction(|control| {
                 Self::apply_control(control, events)?;
-                Ok(decode(control.get(KEY)?.as_deref()).map_err(sled::transaction::ConflictableTransactionError::Abort)?)
+                Ok(decode(control.get(KEY)?.as_deref())
+                    .map_err(sled::transaction::ConflictableTransactionError::Abort)?)
             })
             .map_err(super::tx_error)?;
         self.sync()?;
@@ -173,7 +180,7 @@ impl ControlStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_store::open;
+    use super::super::test_store::backend;
     use super::*;
 
     fn pause(version: u64) -> Pause {
@@ -185,23 +192,35 @@ mod tests {
 
     #[test]
     fn the_record_is_shared_through_the_store_and_survives_a_reopen() {
-        let dir = tempfile::tempdir().unwrap();
+        let b = backend();
         {
-            let store = open(dir.path());
+            let store = b.open();
             assert_eq!(store.outbox_control().unwrap(), OutboxControl::default());
             let after = store
                 .change_control(&[
-                    ControlEvent::Failed { at: 10, last: "connect: refused".into() },
-                    ControlEvent::Failed { at: 20, last: "login: 535".into() },
+                    ControlEvent::Failed {
+                        at: 10,
+                        last: "connect: refused".into(),
+                    },
+                    ControlEvent::Failed {
+                        at: 20,
+                        last: "login: 535".into(),
+                    },
                     ControlEvent::Paused(pause(3)),
                     ControlEvent::Throttled { until: 500 },
                     ControlEvent::Throttled { until: 400 },
                 ])
                 .unwrap();
-            assert_eq!(after.failing, Some(Failing { since: 10, last: "login: 535".into() }));
+            assert_eq!(
+                after.failing,
+                Some(Failing {
+                    since: 10,
+                    last: "login: 535".into()
+                })
+            );
             assert_eq!(after.throttled_until, 500, "the latest wait wins");
         }
-        let store = open(dir.path());
+        let store = b.open();
         let control = store.outbox_control().unwrap();
         assert_eq!(control.paused, Some(pause(3)));
         assert_eq!(control.paused_for(3), Some(&pause(3)));
@@ -210,9 +229,13 @@ mod tests {
         // Another instance paused on version 4 meanwhile: a worker that read version 4 as new
         // does not lift it, one that read version 5 does.
         store.change_control(&[ControlEvent::Paused(pause(4))]).unwrap();
-        let kept = store.change_control(&[ControlEvent::SettingsChanged { version: 4 }]).unwrap();
+        let kept = store
+            .change_control(&[ControlEvent::SettingsChanged { version: 4 }])
+            .unwrap();
         assert_eq!(kept.paused, Some(pause(4)));
-        let lifted = store.change_control(&[ControlEvent::SettingsChanged { version: 5 }]).unwrap();
+        let lifted = store
+            .change_control(&[ControlEvent::SettingsChanged { version: 5 }])
+            .unwrap();
         assert_eq!(lifted.paused, None);
 
         let sent = store.change_control(&[ControlEvent::Sent]).unwrap();
@@ -226,7 +249,10 @@ mod tests {
             events.push(ControlEvent::Sent);
         }
         for i in 0..100 {
-            events.push(ControlEvent::Failed { at: 100 + i, last: format!("failure {i}") });
+            events.push(ControlEvent::Failed {
+                at: 100 + i,
+                last: format!("failure {i}"),
+            });
         }
         events.push(ControlEvent::Sent);
         let events = events.take();
@@ -234,7 +260,10 @@ mod tests {
             events,
             [
                 ControlEvent::Sent,
-                ControlEvent::Failed { at: 100, last: "failure 99".into() },
+                ControlEvent::Failed {
+                    at: 100,
+                    last: "failure 99".into()
+                },
                 ControlEvent::Sent
             ]
         );
@@ -242,6 +271,12 @@ mod tests {
         for e in &events[..2] {
             record.apply(e);
         }
-        assert_eq!(record.failing, Some(Failing { since: 100, last: "failure 99".into() }));
+        assert_eq!(
+            record.failing,
+            Some(Failing {
+                since: 100,
+                last: "failure 99".into()
+            })
+        );
     }
 }

@@ -276,9 +276,9 @@ mod tests {
 
     #[test]
     fn save_then_load_round_trips_and_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
+        let b = backend();
         {
-            let store = open(dir.path());
+            let store = b.open();
             assert_eq!(store.load_mail().unwrap(), None);
             let saved = store
                 .save_mail(0, server("smtp.example.com"), "admin@example.com")
@@ -286,7 +286,7 @@ mod tests {
             assert_eq!(saved.version, 1);
             assert_eq!(saved.schema, SCHEMA_VERSION);
         }
-        let store = open(dir.path());
+        let store = b.open();
         let loaded = store.load_mail().unwrap().unwrap();
         assert_eq!(loaded.value, server("smtp.example.com"));
         assert_eq!(loaded.version, 1);
@@ -394,8 +394,8 @@ mod tests {
 
     #[test]
     fn stale_version_is_a_conflict_and_changes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         store.save_mail(0, server("a.example"), "x").unwrap();
         store.save_mail(1, server("b.example"), "x").unwrap();
         let err = store.save_mail(1, server("c.example"), "x").unwrap_err();
@@ -410,8 +410,8 @@ mod tests {
 
     #[test]
     fn test_history_keeps_the_last_and_the_last_success() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let ok = TestOutcome {
             diagnosis: None,
             server: "h:25".into(),
@@ -427,7 +427,7 @@ mod tests {
         assert_eq!((history.last, history.last_success), (Some(failed), Some(ok)));
         drop(store);
         assert_eq!(
-            open(dir.path())
+            b.open()
                 .load_tests()
                 .unwrap()
                 .last_success

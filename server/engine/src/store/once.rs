@@ -129,7 +129,7 @@ impl OnceStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_store::open;
+    use super::super::test_store::{backend, open};
     use super::*;
 
     #[test]
@@ -181,14 +181,14 @@ mod tests {
 
     #[test]
     fn setup_links_outlive_a_restart_until_they_are_cleared() {
-        let dir = tempfile::tempdir().unwrap();
+        let b = backend();
         {
-            let store = open(dir.path());
+            let store = b.open();
             store.put_once(Once::SetupLink, "first start", "", None).unwrap();
             store.put_once(Once::SetupLink, "second start", "", None).unwrap();
             store.put_once(Once::CreatedToken, "s", "t", None).unwrap();
         }
-        let store = open(dir.path());
+        let store = b.open();
         assert_eq!(
             store
                 .peek_once(Once::SetupLink, "first start", u64::MAX - 1)

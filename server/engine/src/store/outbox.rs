@@ -820,17 +820,17 @@ impl OutboxStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{test_store::{message as new, open}, Store};
+    use super::super::{test_store::{backend, message as new, open}, Store};
     use super::*;
 
     /// The owner these tests' claims are held by.
     const OWNER: u64 = 7;
 
-    fn claim(store: &SledStore, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
+    fn claim(store: &dyn Store, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
         store.claim(Lease { owner: OWNER, until: now + 60 }, now, max, lowest)
     }
 
-    fn finish(store: &SledStore, id: MessageId, outcome: Outcome) -> Result<(), StoreError> {
+    fn finish(store: &dyn Store, id: MessageId, outcome: Outcome) -> Result<(), StoreError> {
         let recorded = store.finish_all(OWNER, vec![(id, outcome)], &[])?;
         assert_eq!(recorded, 1, "held by this owner");
         Ok(())
@@ -957,9 +957,9 @@ mod tests {
 
     #[test]
     fn writes_that_give_the_outbox_work_wake_its_workers_and_others_do_not() {
-        use super::super::{ControlEvent, ControlStore, Store};
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        use super::super::ControlEvent;
+        let b = backend();
+        let store = b.open();
         let mut work = store.wake_ups();
         let mut woke = || {
             let changed = work.has_changed().unwrap();
@@ -971,8 +971,8 @@ mod tests {
         assert!(woke(), "queued");
         store.enqueue(vec![new("a", Priority::Normal)], Some("k"), NOW).unwrap();
         assert!(!woke(), "the same key queues nothing");
-        assert_eq!(claim(&store, NOW, 10, Priority::Normal).unwrap().len(), 1);
-        finish(&store, id, Outcome::Failed(attempt(550))).unwrap();
+        assert_eq!(claim(&*store, NOW, 10, Priority::Normal).unwrap().len(), 1);
+        finish(&*store, id, Outcome::Failed(attempt(550))).unwrap();
         assert!(!woke(), "claims and outcomes are the worker's own");
         assert_eq!(store.retry_now(id, NOW).unwrap(), Retry::Queued);
         assert!(woke(), "queued again");
@@ -982,8 +982,8 @@ mod tests {
 
     #[test]
     fn an_idempotency_key_answers_its_first_messages_for_a_day() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let first = store
             .enqueue(vec![new("a@example.com", Priority::Alert)], Some("k1"), NOW)
             .unwrap();
@@ -996,7 +996,7 @@ mod tests {
             .unwrap();
         assert_eq!(again, Enqueued::Existing(first.ids().to_vec()));
         assert_eq!(
-            claim(&store, NOW + IDEMPOTENCY_SECS, 10, Priority::Normal)
+            claim(&*store, NOW + IDEMPOTENCY_SECS, 10, Priority::Normal)
                 .unwrap()
                 .len(),
             1,
@@ -1015,8 +1015,8 @@ mod tests {
 
     #[test]
     fn security_mail_goes_first_then_alerts_then_the_rest_oldest_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         store
             .enqueue(vec![new("normal-old", Priority::Normal)], None, NOW)
             .unwrap();
@@ -1029,18 +1029,18 @@ mod tests {
         store
             .enqueue(vec![new("security", Priority::Security)], None, NOW + 3)
             .unwrap();
-        let reserved = claim(&store, NOW + 3, 10, Priority::Security).unwrap();
+        let reserved = claim(&*store, NOW + 3, 10, Priority::Security).unwrap();
         assert_eq!(
             claimed_to(&reserved),
             ["security"],
             "only security mail when asked"
         );
-        let first = claim(&store, NOW + 3, 2, Priority::Normal).unwrap();
+        let first = claim(&*store, NOW + 3, 2, Priority::Normal).unwrap();
         assert_eq!(claimed_to(&first), ["alert", "normal-old"]);
-        let rest = claim(&store, NOW + 3, 10, Priority::Normal).unwrap();
+        let rest = claim(&*store, NOW + 3, 10, Priority::Normal).unwrap();
         assert_eq!(claimed_to(&rest), ["normal-new"]);
         assert!(
-            claim(&store, NOW + 3, 10, Priority::Normal).unwrap().is_empty(),
+            claim(&*store, NOW + 3, 10, Priority::Normal).unwrap().is_empty(),
             "each message is taken once"
         );
         let newest: Vec<String> = store
@@ -1054,14 +1054,14 @@ mod tests {
 
     #[test]
     fn a_deferred_message_waits_for_its_time_and_keeps_every_attempt() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let id = store
             .enqueue(vec![new("a", Priority::Normal)], None, NOW)
             .unwrap()
             .ids()[0];
-        claim(&store, NOW, 1, Priority::Normal).unwrap();
-        finish(&store, 
+        claim(&*store, NOW, 1, Priority::Normal).unwrap();
+        finish(&*store, 
                 id,
                 Outcome::Deferred {
                     attempt: attempt(451),
@@ -1071,24 +1071,24 @@ mod tests {
             .unwrap();
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Deferred);
         assert!(
-            claim(&store, NOW + 59, 10, Priority::Normal).unwrap().is_empty(),
+            claim(&*store, NOW + 59, 10, Priority::Normal).unwrap().is_empty(),
             "not before its time"
         );
-        assert_eq!(claim(&store, NOW + 60, 10, Priority::Normal).unwrap().len(), 1);
-        finish(&store, id, Outcome::Sent(attempt(250))).unwrap();
+        assert_eq!(claim(&*store, NOW + 60, 10, Priority::Normal).unwrap().len(), 1);
+        finish(&*store, id, Outcome::Sent(attempt(250))).unwrap();
         let m = store.message(id).unwrap().unwrap();
         assert_eq!(m.state, State::Sent);
         assert_eq!(
             m.attempts.iter().map(|a| a.code).collect::<Vec<_>>(),
             [Some(451), Some(250)]
         );
-        assert!(claim(&store, NOW + 3600, 10, Priority::Normal).unwrap().is_empty());
+        assert!(claim(&*store, NOW + 3600, 10, Priority::Normal).unwrap().is_empty());
     }
 
     #[test]
     fn final_outcomes_leave_the_queue() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let ids = store
             .enqueue(
                 vec![new("f", Priority::Normal), new("u", Priority::Normal)],
@@ -1098,16 +1098,16 @@ mod tests {
             .unwrap()
             .ids()
             .to_vec();
-        claim(&store, NOW, 10, Priority::Normal).unwrap();
-        finish(&store, ids[0], Outcome::Failed(attempt(550))).unwrap();
-        finish(&store, ids[1], Outcome::Uncertain(attempt(0))).unwrap();
+        claim(&*store, NOW, 10, Priority::Normal).unwrap();
+        finish(&*store, ids[0], Outcome::Failed(attempt(550))).unwrap();
+        finish(&*store, ids[1], Outcome::Uncertain(attempt(0))).unwrap();
         assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Failed);
         assert_eq!(store.message(ids[1]).unwrap().unwrap().state, State::Uncertain);
         let mut counts = store.count_by_state().unwrap();
         counts.sort_by_key(|(s, _)| format!("{s:?}"));
         assert_eq!(counts, [(State::Failed, 1), (State::Uncertain, 1)]);
         assert!(
-            claim(&store, NOW + 86_400, 10, Priority::Normal)
+            claim(&*store, NOW + 86_400, 10, Priority::Normal)
                 .unwrap()
                 .is_empty(),
             "never sent again by itself"
@@ -1116,23 +1116,23 @@ mod tests {
 
     #[test]
     fn a_message_past_its_time_expires_instead_of_being_sent() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let mut reset = new("a", Priority::Security);
         reset.expires_at = Some(NOW + 1800);
         let id = store.enqueue(vec![reset], None, NOW).unwrap().ids()[0];
-        assert!(claim(&store, NOW + 1800, 10, Priority::Normal).unwrap().is_empty());
+        assert!(claim(&*store, NOW + 1800, 10, Priority::Normal).unwrap().is_empty());
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Expired);
         assert!(
-            store.outbox_bodies.get(id_key(id)).unwrap().is_none(),
+            !store.has_body(id).unwrap(),
             "its body (the link) is gone"
         );
     }
 
     #[test]
     fn a_lease_that_ends_gives_its_messages_back_and_its_late_outcome_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let ids = store
             .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal)], None, NOW)
             .unwrap()
@@ -1150,7 +1150,7 @@ mod tests {
 
         // A second worker takes them; the first one's outcome comes late and is not recorded.
         let second = Lease { owner: 2, until: NOW + 200 };
-        assert_eq!(claimed_to(&claim_with(&store, second)), ["a", "b"]);
+        assert_eq!(claimed_to(&claim_with(&*store, second)), ["a", "b"]);
         let late = store.finish_all(1, vec![(ids[0], Outcome::Sent(attempt(250)))], &[]).unwrap();
         assert_eq!(late, 0);
         assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Sending);
@@ -1161,15 +1161,15 @@ mod tests {
         assert!(ids.iter().all(|id| store.message(*id).unwrap().unwrap().state == State::Sent));
     }
 
-    fn claim_with(store: &SledStore, lease: Lease) -> Vec<Claimed> {
+    fn claim_with(store: &dyn Store, lease: Lease) -> Vec<Claimed> {
         store.claim(lease, NOW + 150, 10, Priority::Normal).unwrap()
     }
 
     #[test]
     fn messages_left_sending_by_a_crash_go_back_to_the_queue_when_sled_reopens() {
-        let dir = tempfile::tempdir().unwrap();
+        let b = backend();
         let id = {
-            let store = open(dir.path());
+            let store = b.open();
             let id = store
                 .enqueue(vec![new("a", Priority::Normal)], None, NOW)
                 .unwrap()
@@ -1177,20 +1177,20 @@ mod tests {
             // A long lease: only the reopen can end it early.
             let lease = Lease { owner: 1, until: u64::MAX - 1 };
             assert_eq!(store.claim(lease, NOW, 10, Priority::Normal).unwrap().len(), 1);
-            assert!(claim(&store, NOW, 10, Priority::Normal).unwrap().is_empty(), "in flight, not queued");
+            assert!(claim(&*store, NOW, 10, Priority::Normal).unwrap().is_empty(), "in flight, not queued");
             store.flush().unwrap();
             id
         };
         // sled's lock says the process that held it is gone.
-        let store = open(dir.path());
+        let store = b.open();
         assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued);
-        assert_eq!(claimed_to(&claim(&store, NOW, 10, Priority::Normal).unwrap()), ["a"]);
+        assert_eq!(claimed_to(&claim(&*store, NOW, 10, Priority::Normal).unwrap()), ["a"]);
     }
 
     #[test]
     fn only_waiting_messages_can_be_cancelled() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let ids = store
             .enqueue(
                 vec![new("a", Priority::Normal), new("b", Priority::Normal)],
@@ -1203,21 +1203,21 @@ mod tests {
         assert!(store.cancel(ids[0]).unwrap());
         assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Cancelled);
         assert_eq!(
-            claimed_to(&claim(&store, NOW, 10, Priority::Normal).unwrap()),
+            claimed_to(&claim(&*store, NOW, 10, Priority::Normal).unwrap()),
             ["b"]
         );
         assert!(!store.cancel(ids[1]).unwrap(), "sending: too late");
         assert!(!store.cancel(ids[0]).unwrap(), "already cancelled");
         // Undone: queued again with its text, and claimed.
         assert_eq!(store.retry_now(ids[0], NOW).unwrap(), Retry::Queued);
-        let again = claim(&store, NOW, 10, Priority::Normal).unwrap();
+        let again = claim(&*store, NOW, 10, Priority::Normal).unwrap();
         assert_eq!(claimed_to(&again), ["a"]);
     }
 
     #[test]
     fn a_cancelled_message_cannot_be_queued_again_once_it_expired() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let mut reset = new("a", Priority::Security);
         reset.expires_at = Some(NOW + 60);
         let id = store.enqueue(vec![reset], None, NOW).unwrap().ids()[0];
@@ -1229,13 +1229,13 @@ mod tests {
 
     #[test]
     fn listing_is_newest_first_filtered_and_paged() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let mut batch: Vec<NewMessage> = (0..5).map(|i| new(&format!("user{i}@example.com"), Priority::Normal)).collect();
         batch[3].subject = "Disk full on db-1".into();
         let ids = store.enqueue(batch, None, NOW).unwrap().ids().to_vec();
-        let claimed = claim(&store, NOW, 1, Priority::Normal).unwrap();
-        finish(&store, claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
+        let claimed = claim(&*store, NOW, 1, Priority::Normal).unwrap();
+        finish(&*store, claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
 
         let all = MessageFilter::default();
         let page = store.list_messages(&all, None, 2).unwrap();
@@ -1256,16 +1256,16 @@ mod tests {
 
     #[test]
     fn failed_messages_can_be_retried_now_and_waiting_or_sent_ones_cannot() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let ids = store
             .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal), new("c", Priority::Normal)], None, NOW)
             .unwrap()
             .ids()
             .to_vec();
-        claim(&store, NOW, 2, Priority::Normal).unwrap();
-        finish(&store, ids[0], Outcome::Failed(attempt(550))).unwrap();
-        finish(&store, ids[1], Outcome::Sent(attempt(250))).unwrap();
+        claim(&*store, NOW, 2, Priority::Normal).unwrap();
+        finish(&*store, ids[0], Outcome::Failed(attempt(550))).unwrap();
+        finish(&*store, ids[1], Outcome::Sent(attempt(250))).unwrap();
 
         assert_eq!(store.retry_now(ids[1], NOW).unwrap(), Retry::NotRetryable(State::Sent));
         assert_eq!(store.retry_now(ids[2], NOW).unwrap(), Retry::NotRetryable(State::Queued));
@@ -1274,9 +1274,9 @@ mod tests {
         let m = store.message(ids[0]).unwrap().unwrap();
         assert_eq!((m.state, m.not_before, m.attempts.len()), (State::Queued, NOW + 5, 1));
         // The longest due first: "c" since NOW, "a" since the retry.
-        assert_eq!(claimed_to(&claim(&store, NOW + 5, 10, Priority::Normal).unwrap()), ["c", "a"]);
+        assert_eq!(claimed_to(&claim(&*store, NOW + 5, 10, Priority::Normal).unwrap()), ["c", "a"]);
 
-        finish(&store, ids[0], Outcome::Failed(attempt(550))).unwrap();
+        finish(&*store, ids[0], Outcome::Failed(attempt(550))).unwrap();
         store.purge_outbox(NOW + 1, 0).unwrap();
         assert!(!store.has_body(ids[0]).unwrap());
         assert_eq!(store.retry_now(ids[0], NOW).unwrap(), Retry::NoBody);
@@ -1284,8 +1284,8 @@ mod tests {
 
     #[test]
     fn purging_drops_old_bodies_first_and_old_records_later() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let sent = store
             .enqueue(vec![new("sent", Priority::Normal)], Some("key"), NOW)
             .unwrap()
@@ -1294,17 +1294,17 @@ mod tests {
             .enqueue(vec![new("waiting", Priority::Normal)], None, NOW)
             .unwrap()
             .ids()[0];
-        claim(&store, NOW, 1, Priority::Normal).unwrap();
-        finish(&store, sent, Outcome::Sent(attempt(250))).unwrap();
+        claim(&*store, NOW, 1, Priority::Normal).unwrap();
+        finish(&*store, sent, Outcome::Sent(attempt(250))).unwrap();
 
         assert_eq!(store.purge_outbox(NOW + 1, NOW).unwrap(), 0);
         assert!(
-            store.outbox_bodies.get(id_key(sent)).unwrap().is_none(),
+            !store.has_body(sent).unwrap(),
             "a sent body goes"
         );
         assert!(store.message(sent).unwrap().is_some(), "its record stays");
         assert!(
-            store.outbox_bodies.get(id_key(waiting)).unwrap().is_some(),
+            store.has_body(waiting).unwrap(),
             "a waiting one stays"
         );
 
@@ -1314,6 +1314,8 @@ mod tests {
             store.message(waiting).unwrap().is_some(),
             "never purged while pending"
         );
-        assert!(store.outbox_keys.get("key").unwrap().is_none());
+        // Its idempotency key went with it: the key queues anew.
+        let again = store.enqueue(vec![new("sent", Priority::Normal)], Some("key"), NOW + 2).unwrap();
+        assert!(matches!(again, Enqueued::New(_)), "{again:?}");
     }
 }

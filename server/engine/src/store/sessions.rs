@@ -128,13 +128,13 @@ impl SessionStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_store::open;
+    use super::super::test_store::backend;
     use super::*;
 
     #[test]
     fn sessions_and_reset_tokens() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let s = SessionRecord {
             email: "A@example.com".into(),
             created_at: 1,
@@ -172,8 +172,8 @@ mod tests {
 
     #[test]
     fn expired_sessions_and_reset_tokens_are_purged() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let old = SessionRecord {
             email: "a@example.com".into(),
             created_at: 1,

@@ -101,7 +101,7 @@ impl SignInStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_store::open;
+    use super::super::test_store::{backend, open};
     use super::*;
 
     const NOW: u64 = 1_800_000_000;
@@ -117,8 +117,8 @@ mod tests {
 
     #[test]
     fn a_sign_in_is_taken_once_each_admin_has_one_and_they_expire() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         store.start_sign_in("s1", &record("a", NOW)).unwrap().unwrap();
         store.start_sign_in("s2", &record("b", NOW)).unwrap().unwrap();
         store.start_sign_in("s3", &record("a", NOW + 1)).unwrap().unwrap();
@@ -152,8 +152,8 @@ mod tests {
 
     #[test]
     fn sign_ins_under_way_are_bounded() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         for i in 0..MAX_PENDING {
             store
                 .start_sign_in(&format!("s{i}"), &record(&format!("admin{i}"), NOW + i as u64))

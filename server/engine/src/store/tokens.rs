@@ -167,13 +167,13 @@ impl TokenStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{test_store::open, AuditStore};
+    use super::super::test_store::backend;
     use super::*;
 
     #[test]
     fn tokens_are_found_by_hash_listed_revoked_and_audited() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         let a = store.create_token("hash-a", "alerts", "admin@example.com", 10).unwrap().unwrap();
         assert_eq!(
             store.create_token("hash-b", "alerts", "admin@example.com", 11).unwrap(),
@@ -210,8 +210,8 @@ mod tests {
 
     #[test]
     fn the_token_count_is_bounded() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+        let b = backend();
+        let store = b.open();
         for i in 0..MAX_TOKENS {
             store.create_token(&format!("h{i}"), &format!("t{i}"), "x", 1).unwrap().unwrap();
         }
