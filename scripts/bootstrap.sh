@@ -85,15 +85,21 @@ if [ $want_test -eq 1 ]; then
   fi
   # swaks: the reference SMTP client the test-send benchmark compares with.
   have swaks || apt_install swaks
-  # 6. The SMTP peer's Python environment (aiosmtpd, cryptography) in target/smtp-venv.
-  venv=target/smtp-venv
-  stamp=$venv/.requirements
-  if [ ! -x $venv/bin/python ] || ! cmp -s scripts/requirements-test.txt "$stamp"; then
-    log "creating $venv for the SMTP test server"
-    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
-    cp scripts/requirements-test.txt "$stamp"
-  fi
+  # 6. Python environments, each pinned by its requirements file and rebuilt when that changes:
+  #    target/smtp-venv (aiosmtpd, cryptography) for the SMTP test server, and
+  #    target/schemathesis-venv for the HTTP API's contract test.
+  python_env() {
+    local venv=$1 requirements=$2 what=$3
+    if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/.requirements"; then
+      log "creating $venv for $what"
+      rm -rf "$venv"
+      python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
+      "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+      cp "$requirements" "$venv/.requirements"
+    fi
+  }
+  python_env target/smtp-venv scripts/requirements-test.txt "the SMTP test server"
+  python_env target/schemathesis-venv scripts/requirements-contract.txt "the HTTP API's contract test"
 fi
 if [ $want_bench -eq 1 ] && ! have smtp-sink; then
   # 8. Postfix's smtp-sink and smtp-source: the outbox drain benchmark's sink and reference.

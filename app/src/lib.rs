@@ -16,12 +16,9 @@ pub mod error;
 pub mod pages;
 pub mod routes;
 
-// Server only: the engine, from its own crate (no Leptos): `server/engine/`; and the HTTP API's
-// mail, which renders alert mails with Leptos.
+// Server only: the engine, from its own crate (no Leptos): `server/engine/`.
 #[cfg(feature = "ssr")]
 pub use engine::{auth, clock, delivery, mailer, ratelimit, secrets, store};
-#[cfg(feature = "ssr")]
-pub mod notify;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};

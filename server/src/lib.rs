@@ -1,11 +1,12 @@
 #![recursion_limit = "256"]
 //! The Mailroom server: the axum router around the Leptos app. Configuration ([`config`]),
 //! asset serving ([`assets`]), the session and origin guard ([`guard`]), error statuses
-//! ([`errors`]), a mailbox's OAuth2 sign-in ([`oauth`]), serving with connection limits
+//! ([`errors`]), the HTTP API for other services ([`api`]), a mailbox's OAuth2 sign-in
+//! ([`oauth`]), serving with connection limits
 //! ([`serve`]) and the command line ([`cli`]) each
 //! have their own module; `main.rs` starts and stops the server.
 
-pub mod api_v1;
+pub mod api;
 pub mod assets;
 pub mod cli;
 pub mod config;
@@ -99,7 +100,7 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // The HTTP API authorizes with its Bearer token (no cookies, so no cross-site risk) and
         // bounds its own bodies.
-        .merge(api_v1::routes())
+        .merge(api::routes())
         // The provider's redirect back carries no session cookie (SameSite=Strict).
         .merge(oauth::public_routes())
         .with_state(state)

@@ -5,6 +5,7 @@ use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, 
 use app::domain::MailServerForm;
 use app::outbox::State;
 use serde_json::{json, Value};
+use server::api::{Accepted, AlertAction, AlertAnswer, ErrorBody, MessageView};
 
 fn mail(to: &[&str]) -> Value {
     json!({ "to": to, "subject": "Nightly backup finished", "text": "All 42 databases were backed up." })
@@ -14,13 +15,13 @@ async fn send(app: &TestApp, token: &str, body: Value) -> ApiReply {
     app.api("POST", "/api/v1/messages", Some(token), Some(body)).await
 }
 
+/// The answer as the API's own type: a field renamed or retyped fails here.
+fn decode<T: serde::de::DeserializeOwned>(reply: &ApiReply) -> T {
+    serde_json::from_value(reply.json.clone()).unwrap_or_else(|e| panic!("{e}: {reply:?}"))
+}
+
 fn ids(reply: &ApiReply) -> Vec<u64> {
-    reply.json["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_u64().unwrap())
-        .collect()
+    decode::<Accepted>(reply).messages.iter().map(|m| m.id).collect()
 }
 
 fn stored(app: &TestApp) -> usize {
@@ -34,10 +35,11 @@ async fn a_message_is_queued_durably_delivered_and_its_state_readable() {
     let token = app.api_token("backup job");
     let reply = send(&app, &token, mail(&["ops@example.com", "dba@example.com"])).await;
     assert_eq!(reply.status, 202, "{reply:?}");
-    assert_eq!(reply.json["replayed"], false);
+    let accepted: Accepted = decode(&reply);
+    assert!(!accepted.replayed);
+    let to: Vec<&str> = accepted.messages.iter().map(|m| m.to.as_str()).collect();
+    assert_eq!(to, ["ops@example.com", "dba@example.com"]);
     let ids = ids(&reply);
-    assert_eq!(ids.len(), 2);
-    assert_eq!(reply.json["messages"][1]["to"], "dba@example.com");
 
     peer().wait_for_mail("All 42 databases were backed up.", "dba@example.com").await;
     until(&app.ctx.outbox, "both sent", || {
@@ -48,10 +50,10 @@ async fn a_message_is_queued_durably_delivered_and_its_state_readable() {
     .await;
     let reply = app.api("GET", &format!("/api/v1/messages/{}", ids[0]), Some(&token), None).await;
     assert_eq!(reply.status, 200, "{reply:?}");
-    assert_eq!(reply.json["state"], "sent");
-    assert_eq!(reply.json["to"], "ops@example.com");
-    assert_eq!(reply.json["attempts"][0]["code"], 250);
-    assert!(reply.json["attempts"][0]["text"].as_str().unwrap().contains("queued as"));
+    let message: MessageView = decode(&reply);
+    assert_eq!((message.state.as_str(), message.to.as_str()), ("sent", "ops@example.com"));
+    assert_eq!(message.attempts[0].code, Some(250));
+    assert!(message.attempts[0].text.contains("queued as"), "{message:?}");
 
     // The token's use is noted for the API Tokens page.
     let noted = app.store.tokens().unwrap().into_iter().find(|t| t.name == "backup job").unwrap();
@@ -70,7 +72,8 @@ async fn bad_requests_name_what_to_fix_and_queue_nothing() {
     )
     .await;
     assert_eq!(reply.status, 400, "{reply:?}");
-    let fields: Vec<&str> = reply.json["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let refused: ErrorBody = decode(&reply);
+    let fields: Vec<&str> = refused.fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["to[1]", "subject"]);
 
     let many: Vec<String> = (0..10_000).map(|i| format!("user{i}@example.com")).collect();
@@ -135,7 +138,7 @@ async fn an_idempotency_key_answers_its_first_messages_for_its_own_token() {
     let again = send(&app, &a, body.clone()).await;
     assert_eq!((first.status, again.status), (202, 202));
     assert_eq!(ids(&first), ids(&again));
-    assert_eq!(again.json["replayed"], true);
+    assert!(decode::<Accepted>(&again).replayed);
     let other = send(&app, &b, body).await;
     assert_ne!(ids(&other), ids(&first), "keys are per token");
     assert_eq!(stored(&app), 2);
@@ -198,20 +201,20 @@ async fn alerts_are_rendered_and_storm_controlled() {
 
     let first = post("firing").await;
     assert_eq!(first.status, 202, "{first:?}");
-    assert_eq!(first.json["results"][0]["action"], "queued");
+    assert!(matches!(&decode::<AlertAnswer>(&first).results[..], [AlertAction::Queued { to, .. }] if to == "oncall@example.com"));
     let text = peer().wait_for_mail("Value: 93.5 (threshold: 90)", "oncall@example.com").await;
     assert!(text.contains("Subject: [FIRING] Disk almost full on db-1"), "{text}");
     assert!(text.contains("multipart/alternative") && text.contains("text/html"), "{text}");
 
     let again = post("firing").await;
     assert_eq!(again.status, 200, "{again:?}");
-    assert_eq!(again.json["results"][0]["action"], "suppressed");
-    assert!(again.json["results"][0]["until"].as_str().is_some(), "{again:?}");
+    assert!(matches!(&decode::<AlertAnswer>(&again).results[..], [AlertAction::Suppressed { until: Some(_), .. }]), "{again:?}");
 
     let resolved = post("resolved").await;
     assert_eq!(resolved.status, 202);
-    assert_eq!(resolved.json["results"][0]["action"], "queued");
-    let resolved_id = resolved.json["results"][0]["id"].as_u64().unwrap();
+    let [AlertAction::Queued { id: resolved_id, .. }] = decode::<AlertAnswer>(&resolved).results[..] else {
+        panic!("the resolution is mailed: {resolved:?}");
+    };
     let m = newest_message(&app, |m| m.id == resolved_id && m.state == State::Sent).await;
     assert_eq!(m.subject, "[RESOLVED] Disk almost full on db-1");
 

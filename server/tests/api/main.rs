@@ -4,6 +4,7 @@
 mod attacks;
 mod api_v1;
 mod auth;
+mod contract;
 mod foundation;
 mod helpers;
 mod mail_test;

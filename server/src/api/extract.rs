@@ -1,0 +1,134 @@
+//! How a request is read: the caller's token from `Authorization` (checked and counted against
+//! its rate before the body is touched), then the body as JSON within [`MAX_BODY_BYTES`].
+
+use super::error::ApiError;
+use crate::AppState;
+use app::outbox::Origin;
+use app::store::TokenRecord;
+use axum::{
+    body::Body,
+    extract::FromRequestParts,
+    http::{header, request::Parts, HeaderMap, StatusCode},
+};
+
+/// The largest request body: a message's text and HTML (256 Ki characters each, most of them
+/// one byte) and its envelope.
+pub const MAX_BODY_BYTES: usize = 640 * 1024;
+/// A token is 43 characters; anything much longer is not one.
+const MAX_TOKEN_CHARS: usize = 256;
+/// Note a token's use at most this often (the write is not flushed, but it is a write).
+const TOUCH_EVERY_SECS: u64 = 60;
+
+/// The token a request came with, checked and counted against its rate.
+pub struct Caller(pub TokenRecord);
+
+impl Caller {
+    pub fn origin(&self) -> Origin {
+        Origin::Token {
+            id: self.0.id,
+            name: self.0.name.clone(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let unauthorized = |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, why);
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            unauthorized("Send the header `Authorization: Bearer TOKEN` (Settings › API Tokens).")
+        })?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
+            .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_CHARS)
+            .ok_or_else(|| unauthorized("The Authorization header must be `Bearer TOKEN`."))?;
+        let hash = app::auth::token_hash(token);
+        let store = state.server.store.clone();
+        let found = tokio::task::spawn_blocking(move || store.token_by_hash(&hash).map(|t| (t, hash)))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::from_store)?;
+        let (Some(record), hash) = found else {
+            return Err(unauthorized(
+                "This token is not known: it was revoked, or mistyped.",
+            ));
+        };
+        let api = &state.server.api;
+        api.calls
+            .check(&record.id.to_string(), std::time::Instant::now())
+            .map_err(|secs| {
+                ApiError::wait(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "This token made {} requests in the last minute, its limit; wait {secs} s.",
+                        api.settings.requests_per_minute
+                    ),
+                    secs,
+                )
+            })?;
+        let now = app::clock::now_unix();
+        if record.last_used.is_none_or(|at| at + TOUCH_EVERY_SECS <= now) {
+            let store = state.server.store.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = store.touch_token(&hash, now) {
+                    tracing::warn!(error = %e, "api: noting a token's use failed");
+                }
+            });
+        }
+        Ok(Caller(record))
+    }
+}
+
+/// The body as JSON of type `T`: declared as JSON, at most [`MAX_BODY_BYTES`], well formed,
+/// without unknown fields.
+pub async fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the body as JSON, with `Content-Type: application/json`.",
+        ));
+    }
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The body may have at most {} KiB.", MAX_BODY_BYTES / 1024),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
+        // A body cut short by its timeout is an error too; only one over the limit is a 413.
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            too_large()
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("The body could not be read: {e}"),
+            )
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("The body is not a valid request for this endpoint: {e}."),
+        )
+    })
+}
