@@ -235,7 +235,43 @@ impl MessageFilter {
 pub struct MessagePage {
     pub messages: Vec<Message>,
     /// Where the next (older) page starts, if there are older messages to look at.
-    pub older: Option<MessageId>,
+    pub older: Option<Cursor>,
+}
+
+/// Where a listing goes on: written by the store that answered the page before and opaque to
+/// everyone else (sled writes an id; another backend may write a time and an id). It travels
+/// in the page's URL, so only short URL-safe texts are cursors.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cursor(String);
+
+impl Cursor {
+    pub const MAX_CHARS: usize = 100;
+
+    /// A cursor from its text: 1 to [`Self::MAX_CHARS`] letters, digits, `-`, `_`, `.` or `~`.
+    pub fn from_text(text: &str) -> Option<Self> {
+        let url_safe = |c: char| c.is_ascii_alphanumeric() || "-_.~".contains(c);
+        (!text.is_empty() && text.len() <= Self::MAX_CHARS && text.chars().all(url_safe))
+            .then(|| Self(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Cursor {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        Self::from_text(&text).ok_or_else(|| format!("not a listing's cursor: {text:?}"))
+    }
+}
+
+impl From<Cursor> for String {
+    fn from(c: Cursor) -> Self {
+        c.0
+    }
 }
 
 /// What "retry now" did.
@@ -255,6 +291,16 @@ pub enum Retry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_are_short_url_safe_texts() {
+        assert_eq!(Cursor::from_text("2000001").map(|c| c.as_str().to_string()), Some("2000001".into()));
+        for bad in ["", "a b", "1&state=x", "é", &"9".repeat(Cursor::MAX_CHARS + 1)] {
+            assert_eq!(Cursor::from_text(bad), None, "{bad:?}");
+        }
+        assert!(serde_json::from_str::<Cursor>("\"x y\"").is_err());
+        assert_eq!(serde_json::from_str::<Cursor>("\"17\"").unwrap(), Cursor::from_text("17").unwrap());
+    }
 
     fn refusal(step: &str, code: u16, enhanced: Option<&str>) -> Attempt {
         Attempt {

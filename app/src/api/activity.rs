@@ -3,19 +3,20 @@
 //! every admin page shows, and "send a test through the queue".
 
 use crate::error::AppError;
-use crate::outbox::{MessagePage, State};
+use crate::outbox::{Cursor, MessagePage, State};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Messages per page.
 pub const PAGE_SIZE: usize = 25;
 
-/// What the page lists: from its URL (`?state=failed&q=disk&before=123`).
+/// What the page lists: from its URL (`?state=failed&q=disk&before=CURSOR`; the cursor is
+/// the store's, from the page before).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityQuery {
     pub state: Option<State>,
     pub q: String,
-    pub before: Option<u64>,
+    pub before: Option<Cursor>,
 }
 
 /// Why mail is not going out, if it is not: shown on every admin page.
@@ -49,7 +50,10 @@ pub async fn mail_activity(query: ActivityQuery) -> Result<ActivityView, AppErro
         search: query.q.trim().chars().take(200).collect(),
     };
     let before = query.before;
-    let (counts, page) = ssr::storage(move |s| Ok((s.count_by_state()?, s.list_messages(&filter, before, PAGE_SIZE)?))).await?;
+    let (counts, page) = ssr::storage(move |s| {
+        Ok((s.count_by_state()?, s.list_messages(&filter, before.as_ref(), PAGE_SIZE)?))
+    })
+    .await?;
     let count = |shown: State| {
         counts
             .iter()

@@ -10,7 +10,7 @@ use crate::api::activity::{
     mail_activity, message_note, ActivityQuery, ActivityView, CancelMessage, Health, NotedMessage, ResumeOutbox,
     RetryFailedMessages, RetryMessage,
 };
-use crate::outbox::{Attempt, Message, State};
+use crate::outbox::{Attempt, Cursor, Message, State};
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::{hooks::use_query_map, params::ParamsMap};
@@ -24,7 +24,7 @@ pub fn MailActivityPage() -> impl IntoView {
     let query = ActivityQuery {
         state: params.get("state").as_deref().and_then(State::from_name),
         q: params.get("q").unwrap_or_default(),
-        before: params.get("before").and_then(|b| b.parse().ok()),
+        before: params.get("before").as_deref().and_then(Cursor::from_text),
     };
     let open: Option<u64> = params.get("open").and_then(|o| o.parse().ok());
     let id_param = |name: &str| params.get(name).and_then(|id| id.parse::<u64>().ok());
@@ -145,7 +145,7 @@ fn note_view(kind: Note, m: NotedMessage) -> AnyView {
 }
 
 /// The page's URL for a state, a search and a page.
-fn activity_url(state: Option<State>, q: &str, before: Option<u64>) -> String {
+fn activity_url(state: Option<State>, q: &str, before: Option<&Cursor>) -> String {
     let mut params = ParamsMap::new();
     if let Some(s) = state {
         params.insert("state", s.name().to_string());
@@ -154,7 +154,7 @@ fn activity_url(state: Option<State>, q: &str, before: Option<u64>) -> String {
         params.insert("q", q.to_string());
     }
     if let Some(b) = before {
-        params.insert("before", b.to_string());
+        params.insert("before", b.as_str().to_string());
     }
     format!("{}{}", crate::routes::MAIL_ACTIVITY, params.to_query_string())
 }
@@ -221,7 +221,7 @@ pub fn ActivityList(view: ActivityView, query: ActivityQuery, open: Option<u64>)
         .map(|_| view! { <a href=activity_url(query.state, &query.q, None)>"Newest messages"</a> });
     let older = page
         .older
-        .map(|b| view! { <a href=activity_url(query.state, &query.q, Some(b))>"Older messages"</a> });
+        .map(|b| view! { <a href=activity_url(query.state, &query.q, Some(&b))>"Older messages"</a> });
     view! {
         <nav aria-label="Messages by state"><ul class="tabs">{tabs}</ul></nav>
         <div class="activity-tools">

@@ -5,7 +5,7 @@
 use crate::clock::now_unix;
 use crate::domain::EmailAddress;
 use crate::secrets::SecretBox;
-use crate::store::{AdminRecord, SessionRecord, Store, StoreError};
+use crate::store::{AdminRecord, SessionLifetime, SessionRecord, Store, StoreError};
 use argon2::{
     password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString},
     Algorithm, Argon2, Block, Params, Version,
@@ -20,6 +20,11 @@ pub const SESSION_COOKIE: &str = "mailroom_session";
 pub const IDLE_TIMEOUT_SECS: u64 = 30 * 60;
 /// A session ends this long after login, used or not.
 pub const ABSOLUTE_TIMEOUT_SECS: u64 = 12 * 60 * 60;
+/// Both, as the store's purge takes them.
+pub const SESSION_LIFETIME: SessionLifetime = SessionLifetime {
+    idle_secs: IDLE_TIMEOUT_SECS,
+    max_secs: ABSOLUTE_TIMEOUT_SECS,
+};
 pub const RESET_TOKEN_TTL_SECS: u64 = crate::domain::RESET_LINK_MINUTES * 60;
 
 thread_local! {
@@ -238,13 +243,12 @@ pub fn device_from_headers(headers: &http::HeaderMap, secrets: &SecretBox, email
 
 /// Whether a session is over at `now`: idle too long, or too old.
 pub fn session_expired(s: &SessionRecord, now: u64) -> bool {
-    now.saturating_sub(s.last_seen) > IDLE_TIMEOUT_SECS
-        || now.saturating_sub(s.created_at) > ABSOLUTE_TIMEOUT_SECS
+    SESSION_LIFETIME.over(s, now)
 }
 
 /// Removes expired sessions and reset tokens (run at start and then periodically).
 pub fn purge_expired(store: &dyn Store, now: u64) -> Result<usize, StoreError> {
-    store.purge_expired(now, &|s| session_expired(s, now))
+    store.purge_expired(now, SESSION_LIFETIME)
 }
 
 /// Starts a session for `email`; returns the id for the cookie.

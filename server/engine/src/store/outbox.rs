@@ -9,7 +9,7 @@
 
 use super::space::Need;
 use super::{tx_error, ResetRecord, SledStore, StoreError};
-use crate::outbox::{Attempt, Message, MessageFilter, MessageId, MessagePage, Priority, Retry, State};
+use crate::outbox::{Attempt, Cursor, Message, MessageFilter, MessageId, MessagePage, Priority, Retry, State};
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError::Abort;
 use sled::Transactional;
@@ -170,7 +170,7 @@ pub trait OutboxStore {
     fn list_messages(
         &self,
         filter: &MessageFilter,
-        before: Option<MessageId>,
+        from: Option<&Cursor>,
         limit: usize,
     ) -> Result<MessagePage, StoreError>;
 
@@ -662,10 +662,12 @@ impl OutboxStore for SledStore {
     fn list_messages(
         &self,
         filter: &MessageFilter,
-        before: Option<MessageId>,
+        from: Option<&Cursor>,
         limit: usize,
     ) -> Result<MessagePage, StoreError> {
-        let range = match before {
+        // sled's cursor: the id the next page starts below. One it did not write (a URL
+        // edited by hand) lists from the newest.
+        let range = match from.and_then(|c| c.as_str().parse::<MessageId>().ok()) {
             Some(id) => self.outbox.range(..id_key(id)),
             None => self.outbox.range::<&[u8], _>(..),
         };
@@ -674,7 +676,7 @@ impl OutboxStore for SledStore {
             let (key, bytes) = entry?;
             let id = u64::from_be_bytes(key.as_ref().try_into().unwrap_or_default());
             if page.messages.len() == limit || scanned == MAX_SCAN {
-                page.older = Some(id + 1);
+                page.older = Cursor::from_text(&(id + 1).to_string());
                 break;
             }
             let m: Message = decode(&bytes)?;
@@ -1241,9 +1243,11 @@ mod tests {
         let page = store.list_messages(&all, None, 2).unwrap();
         let to: Vec<&str> = page.messages.iter().map(|m| m.to.as_str()).collect();
         assert_eq!(to, ["user4@example.com", "user3@example.com"]);
-        let next = store.list_messages(&all, page.older, 10).unwrap();
+        let next = store.list_messages(&all, page.older.as_ref(), 10).unwrap();
         assert_eq!(next.messages.len(), 3);
         assert_eq!(next.older, None);
+        let foreign = Cursor::from_text("not-an-id").unwrap();
+        assert_eq!(store.list_messages(&all, Some(&foreign), 2).unwrap(), page, "a cursor it did not write lists from the newest");
 
         let failed = MessageFilter { state: Some(State::Failed), search: String::new() };
         let page = store.list_messages(&failed, None, 10).unwrap();

@@ -13,6 +13,22 @@ pub struct SessionRecord {
     pub last_seen: u64,
 }
 
+/// How long a session lasts, as data (a backend may turn it into a query): over once unused
+/// for `idle_secs`, or `max_secs` after it started, used or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLifetime {
+    pub idle_secs: u64,
+    pub max_secs: u64,
+}
+
+impl SessionLifetime {
+    /// Whether `session` is over at `now` (Unix seconds).
+    pub fn over(&self, session: &SessionRecord, now: u64) -> bool {
+        now.saturating_sub(session.last_seen) > self.idle_secs
+            || now.saturating_sub(session.created_at) > self.max_secs
+    }
+}
+
 /// A password-reset token, stored under the SHA-256 of the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResetRecord {
@@ -34,9 +50,9 @@ pub trait SessionStore {
     /// The token's record, left in place (the reset page checks its link when it opens).
     fn get_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError>;
 
-    /// Removes sessions that `expired` says are over and reset tokens past their time (Unix
+    /// Removes the sessions over their `lifetime` and the reset tokens past their time (Unix
     /// seconds `now`). Returns how many records went.
-    fn purge_expired(&self, now: u64, expired: &dyn Fn(&SessionRecord) -> bool) -> Result<usize, StoreError>;
+    fn purge_expired(&self, now: u64, lifetime: SessionLifetime) -> Result<usize, StoreError>;
 }
 
 impl SessionStore for SledStore {
@@ -104,12 +120,12 @@ impl SessionStore for SledStore {
             .map_err(StoreError::from)
     }
 
-    fn purge_expired(&self, now: u64, expired: &dyn Fn(&SessionRecord) -> bool) -> Result<usize, StoreError> {
+    fn purge_expired(&self, now: u64, lifetime: SessionLifetime) -> Result<usize, StoreError> {
         let mut purged = 0;
         for kv in self.sessions.iter() {
             let (key, value) = kv?;
             // An unreadable record is as good as expired.
-            if serde_json::from_slice::<SessionRecord>(&value).map_or(true, |s| expired(&s)) {
+            if serde_json::from_slice::<SessionRecord>(&value).map_or(true, |s| lifetime.over(&s, now)) {
                 self.sessions.remove(key)?;
                 purged += 1;
             }
@@ -203,7 +219,11 @@ mod tests {
                 },
             )
             .unwrap();
-        assert_eq!(store.purge_expired(100, &|s| s.last_seen < 50).unwrap(), 2);
+        let lifetime = SessionLifetime {
+            idle_secs: 50,
+            max_secs: 1_000,
+        };
+        assert_eq!(store.purge_expired(100, lifetime).unwrap(), 2);
         assert!(store.get_session("old").unwrap().is_none() && store.get_session("fresh").unwrap().is_some());
         assert!(store.take_reset("gone").unwrap().is_none() && store.take_reset("kept").unwrap().is_some());
     }
