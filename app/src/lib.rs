@@ -124,12 +124,12 @@ pub fn App() -> impl IntoView {
 
 /// While mail is not going out (the outbox paused, or deliveries failing for longer than the
 /// alarm threshold), every admin page says why and links to the settings. Rendered on the
-/// server from the outbox worker's state.
+/// server from the health the guard read for this request ([`api::activity::ssr::HealthNow`]).
 fn health_banner() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let health = api::server::current()
-        .ok()
-        .and_then(|ctx| api::activity::ssr::health(&ctx));
+    let health = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<api::activity::ssr::HealthNow>().cloned())
+        .and_then(|now| now.0);
     #[cfg(not(feature = "ssr"))]
     let health: Option<api::activity::Health> = None;
     health.map(|h| {

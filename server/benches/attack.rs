@@ -594,7 +594,18 @@ fn save_mail_settings(dir: &std::path::Path) {
         ..peer_form("plain")
     };
     let parsed = MailServerSettings::parse(&form, None).unwrap();
-    store.save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN).unwrap();
+    // The server is not running yet: the one write on a thread and runtime of its own (this
+    // is called from within the benchmark's runtime).
+    let server = MailServer::from_form(parsed, None).unwrap();
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(store.save_mail(0, server, ADMIN)).unwrap()
+            })
+            .join()
+            .unwrap()
+    });
 }
 
 /// "Forgot password?" for the admin and for an unknown address, 100 of each, alternately, each

@@ -88,9 +88,9 @@ fn reference_rate(port: u16) -> f64 {
     MESSAGES as f64 / started.elapsed().as_secs_f64()
 }
 
-fn count(store: &SledStore, state: State) -> usize {
+async fn count(store: &SledStore, state: State) -> usize {
     store
-        .count_by_state()
+        .count_by_state().await
         .unwrap()
         .into_iter()
         .find(|(s, _)| *s == state)
@@ -120,7 +120,7 @@ async fn drain() {
     };
     let parsed = MailServerSettings::parse(&form, None).unwrap();
     store
-        .save_mail(0, MailServer::from_form(parsed, None).unwrap(), "bench")
+        .save_mail(0, MailServer::from_form(parsed, None).unwrap(), "bench").await
         .unwrap();
 
     let api = api_phase(store.clone()).await;
@@ -141,7 +141,7 @@ async fn drain() {
                 expires_at: None,
             })
             .collect();
-        store.enqueue(messages, None, app::clock::now_unix()).unwrap();
+        store.enqueue(messages, None, app::clock::now_unix()).await.unwrap();
     }
     let enqueue_rate = (MESSAGES - API_MESSAGES) as f64 / enqueue_started.elapsed().as_secs_f64();
 
@@ -162,7 +162,7 @@ async fn drain() {
     loop {
         rounds.borrow_and_update();
         // One scan of the outbox per round (it competes with the worker for the two cores).
-        let counts = store.count_by_state().unwrap();
+        let counts = store.count_by_state().await.unwrap();
         let of = |state: State| counts.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n);
         rss_peak = rss_peak.max(rss_kib());
         if of(State::Sent) == MESSAGES {
@@ -213,7 +213,7 @@ async fn api_phase(store: Arc<SledStore>) -> ApiFigures {
             requests_per_minute: 1_000_000,
             ..Default::default()
         });
-    let token = app::auth::create_api_token(store.as_ref(), "bench", "bench").unwrap().unwrap().0;
+    let token = app::auth::create_api_token(store.as_ref(), "bench", "bench").await.unwrap().unwrap().0;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = server::Config::from_vars(|k| (k == "LEPTOS_SITE_ADDR").then(|| addr.to_string())).unwrap();
@@ -259,7 +259,7 @@ async fn api_phase(store: Arc<SledStore>) -> ApiFigures {
     let _ = serving.await;
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
-    assert_eq!(count(&store, State::Queued), API_MESSAGES);
+    assert_eq!(count(&store, State::Queued).await, API_MESSAGES);
     ApiFigures {
         rate,
         p50_ms: at(0.5),

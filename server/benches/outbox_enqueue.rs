@@ -32,16 +32,18 @@ fn run(writers: usize) {
     let store = Arc::new(SledStore::open(dir.path(), SecretBox::from_key([7; 32])).unwrap());
     let per_writer = MESSAGES / writers;
     let started = Instant::now();
-    let latencies: Vec<u64> = std::thread::scope(|scope| {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let latencies: Vec<u64> = runtime.block_on(async {
         let handles: Vec<_> = (0..writers)
             .map(|w| {
                 let store = store.clone();
-                scope.spawn(move || {
+                tokio::spawn(async move {
                     let mut micros = Vec::with_capacity(per_writer);
                     for i in 0..per_writer {
                         let t = Instant::now();
                         store
                             .enqueue(vec![message(w * per_writer + i)], None, app::clock::now_unix())
+                            .await
                             .unwrap();
                         micros.push(t.elapsed().as_micros() as u64);
                     }
@@ -49,7 +51,11 @@ fn run(writers: usize) {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(h.await.unwrap());
+        }
+        all
     });
     let secs = started.elapsed().as_secs_f64();
     let mut sorted = latencies;

@@ -1,5 +1,6 @@
 //! The guard in front of every route: server functions answer only same-origin requests, and
-//! every page but the public ones (`app::routes`) needs a session, else it redirects to login.
+//! every page but the public ones (`app::routes`) needs a session, else it redirects to login;
+//! for a page with a session it reads the outbox's health for the page's banner.
 
 use crate::AppState;
 use app::{error::AppError, routes};
@@ -11,7 +12,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-pub async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+pub async fn guard(State(state): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with(routes::API_PREFIX) {
         let h = req.headers();
@@ -30,7 +31,13 @@ pub async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next
         return next.run(req).await;
     }
     let session_id = app::auth::session_id_from_headers(req.headers());
-    if routes::is_public(&path) || has_session(&state, session_id).await {
+    if routes::is_public(&path) {
+        return next.run(req).await;
+    }
+    if has_session(&state, session_id).await {
+        // The admin pages' health banner, read once before the page renders.
+        let health = app::api::activity::ssr::health(&state.server).await;
+        req.extensions_mut().insert(app::api::activity::ssr::HealthNow(health));
         return next.run(req).await;
     }
     let target = req.uri().path_and_query().map_or(path.clone(), |p| p.to_string());

@@ -126,38 +126,37 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// Removes expired sessions and reset tokens, the outbox's old bodies and records (as
-/// configured) and storm control's memory of long-resolved alerts, now and then every ten minutes, off the async runtime, while the server runs.
+/// configured) and storm control's memory of long-resolved alerts, now and then every ten
+/// minutes, while the server runs.
 pub fn spawn_housekeeping(store: app::store::SharedStore, outbox: config::OutboxConfig) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
             every.tick().await;
-            let store = store.clone();
-            let outbox = outbox.clone();
-            let purged = tokio::task::spawn_blocking(move || {
+            let purged = async {
                 let now = app::clock::now_unix();
                 let day = 24 * 60 * 60;
-                let sessions = app::auth::purge_expired(store.as_ref(), now)?;
-                let messages = app::store::OutboxStore::purge_outbox(
-                    store.as_ref(),
-                    now.saturating_sub(outbox.keep_bodies_days * day),
-                    now.saturating_sub(outbox.keep_days * day),
-                )?;
+                let sessions = app::auth::purge_expired(store.as_ref(), now).await?;
+                let messages = store
+                    .purge_outbox(
+                        now.saturating_sub(outbox.keep_bodies_days * day),
+                        now.saturating_sub(outbox.keep_days * day),
+                    )
+                    .await?;
                 // Storm control forgets resolved alerts after the records' retention.
-                app::store::AlertStore::purge_alerts(store.as_ref(), now.saturating_sub(outbox.keep_days * day))?;
+                store.purge_alerts(now.saturating_sub(outbox.keep_days * day)).await?;
                 Ok::<_, app::store::StoreError>((sessions, messages))
-            })
+            }
             .await;
             match purged {
-                Ok(Ok((0, 0))) => {}
-                Ok(Ok((sessions, messages))) => {
+                Ok((0, 0)) => {}
+                Ok((sessions, messages)) => {
                     tracing::info!(
                         sessions,
                         messages,
                         "expired sessions, reset tokens and old messages removed"
                     )
                 }
-                Ok(Err(e)) => tracing::error!(error = %e, "housekeeping failed"),
                 Err(e) => tracing::error!(error = %e, "housekeeping failed"),
             }
         }

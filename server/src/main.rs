@@ -1,10 +1,6 @@
 //! `mailroom`: serves the admin panel, or runs a command (`mailroom --help`).
 
-use app::{
-    api::server::ServerContext,
-    auth,
-    store::{AdminStore, Store},
-};
+use app::{api::server::ServerContext, auth};
 use server::{cli, router, Config};
 use std::{process::ExitCode, sync::Arc};
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
@@ -58,7 +54,7 @@ fn serve() -> Result<(), String> {
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let (store, secrets) = cli::open_store(&config).map_err(|e| e.to_string())?;
-    let store = Arc::new(store);
+    let store: app::store::SharedStore = Arc::new(store);
 
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -77,17 +73,13 @@ async fn run() -> Result<(), String> {
     let public_url = config.public_url_for(local);
     let outbox = app::delivery::Outbox::start(store.clone(), config.outbox.worker());
     let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone()).with_api(config.api.clone());
-    if store.admin_count().map_err(|e| e.to_string())? == 0 {
+    if store.admin_count().await.map_err(|e| e.to_string())? == 0 {
         let token = auth::random_token();
         // In the store: the link works on every instance, and after a restart.
-        app::store::OnceStore::put_once(
-            store.as_ref(),
-            app::store::Once::SetupLink,
-            &auth::token_hash(&token),
-            "",
-            None,
-        )
-        .map_err(|e| e.to_string())?;
+        store
+            .put_once(app::store::Once::SetupLink, &auth::token_hash(&token), "", None)
+            .await
+            .map_err(|e| e.to_string())?;
         tracing::info!(
             "no admin account yet: open {public_url}{}?token={token} to create the first one \
              (works once; or run `mailroom admin create --email ADDRESS`)",
@@ -115,6 +107,7 @@ async fn run() -> Result<(), String> {
 
     store
         .flush()
+        .await
         .map_err(|e| format!("flushing the database at shutdown failed: {e}"))?;
     tracing::info!("stopped; database flushed");
     Ok(())

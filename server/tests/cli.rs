@@ -25,14 +25,14 @@ fn admin_create(dir: &std::path::Path, email: &str, password: &str) -> std::proc
     child.wait_with_output().unwrap()
 }
 
-#[test]
-fn admin_create_reads_the_password_from_stdin_and_stores_only_a_hash() {
+#[tokio::test]
+async fn admin_create_reads_the_password_from_stdin_and_stores_only_a_hash() {
     let dir = tempfile::tempdir().unwrap();
     let out = admin_create(dir.path(), "Ops@Example.com", "a long admin password");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Created admin ops@example.com"));
     let store = SledStore::open(dir.path(), SecretBox::load_or_create(dir.path(), None).unwrap()).unwrap();
-    let admin = store.get_admin("ops@example.com").unwrap().expect("admin stored");
+    let admin = store.get_admin("ops@example.com").await.unwrap().expect("admin stored");
     assert!(admin.password_hash.starts_with("$argon2id$"));
     assert!(auth::verify_password(
         "a long admin password",
@@ -70,8 +70,8 @@ fn token_create(dir: &std::path::Path, name: &str) -> std::process::Output {
         .unwrap()
 }
 
-#[test]
-fn token_create_prints_the_token_alone_and_stores_only_its_hash() {
+#[tokio::test]
+async fn token_create_prints_the_token_alone_and_stores_only_its_hash() {
     let dir = tempfile::tempdir().unwrap();
     let out = token_create(dir.path(), "grafana");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -86,7 +86,7 @@ fn token_create_prints_the_token_alone_and_stores_only_its_hash() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
 
     let store = SledStore::open(dir.path(), SecretBox::load_or_create(dir.path(), None).unwrap()).unwrap();
-    let record = store.token_by_hash(&auth::token_hash(token)).unwrap().expect("stored under its hash");
+    let record = store.token_by_hash(&auth::token_hash(token)).await.unwrap().expect("stored under its hash");
     assert_eq!((record.name.as_str(), record.created_by.as_str()), ("grafana", "command line"));
     let files: Vec<u8> = std::fs::read_dir(dir.path())
         .unwrap()

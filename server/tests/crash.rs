@@ -40,7 +40,7 @@ async fn request_reset(url: String, from: IpAddr) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_acknowledged_message_is_lost_to_a_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    drop(prepare(dir.path(), closed_port()));
+    drop(prepare(dir.path(), closed_port()).await);
     let mut acknowledged = 0usize;
     for round in 0u8..4 {
         let (mut child, url) = start(dir.path());
@@ -75,7 +75,7 @@ async fn no_acknowledged_message_is_lost_to_a_kill_9() {
         }
         assert!(answered >= kill_after, "round {round}: only {answered} answers");
         let store = open(dir.path());
-        let stored = store.recent_messages(usize::MAX).unwrap().len();
+        let stored = store.recent_messages(usize::MAX).await.unwrap().len();
         assert!(
             stored >= acknowledged,
             "round {round}: {acknowledged} enqueues acknowledged, {stored} messages stored"
@@ -89,7 +89,7 @@ async fn sigterm_ends_a_hanging_send_within_the_grace_and_keeps_the_message() {
     // A mail server that accepts connections and never says a word.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    drop(prepare(dir.path(), silent.local_addr().unwrap().port()));
+    drop(prepare(dir.path(), silent.local_addr().unwrap().port()).await);
     let (mut child, url) = start(dir.path());
     assert!(request_reset(url, IpAddr::V4(Ipv4Addr::new(127, 20, 0, 1))).await);
     // The send is under way once the worker connects.
@@ -111,7 +111,7 @@ async fn sigterm_ends_a_hanging_send_within_the_grace_and_keeps_the_message() {
     // One second of grace for the send (the settings' timeout is 30 s), plus the shutdown.
     assert!(took < Duration::from_secs(6), "took {took:?}");
     let store = open(dir.path());
-    let messages = store.recent_messages(10).unwrap();
+    let messages = store.recent_messages(10).await.unwrap();
     assert_eq!(messages.len(), 1);
     assert!(
         messages[0].state.pending(),

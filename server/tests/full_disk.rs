@@ -69,9 +69,9 @@ impl Drop for SmallDisk {
 
 /// An admin, mail settings pointing at a port nobody listens on (messages stay queued), and an
 /// API token, which it returns.
-fn prepare(dir: &Path) -> String {
-    let store = prepared::prepare(dir, closed_port());
-    let (token, _) = auth::create_api_token(&store, "filler", ADMIN).unwrap().unwrap();
+async fn prepare(dir: &Path) -> String {
+    let store = prepared::prepare(dir, closed_port()).await;
+    let (token, _) = auth::create_api_token(&store, "filler", ADMIN).await.unwrap().unwrap();
     token
 }
 
@@ -140,25 +140,25 @@ async fn fill_through_api(url: &str, token: &str) -> (Vec<u64>, Option<reqwest::
 }
 
 /// Everything acknowledged and prepared is in the database.
-fn everything_is_there(dir: &Path, ids: &[u64]) {
+async fn everything_is_there(dir: &Path, ids: &[u64]) {
     let store = open(dir);
     for id in ids {
         let m = store
-            .message(*id)
+            .message(*id).await
             .unwrap()
             .unwrap_or_else(|| panic!("message {id} lost"));
         assert!(m.state.pending(), "message {id}: {m:?}");
     }
-    assert!(store.load_mail().unwrap().is_some(), "the settings are there");
-    assert!(store.get_admin(ADMIN).unwrap().is_some(), "the admin is there");
-    assert_eq!(store.tokens().unwrap().len(), 1, "the token is there");
+    assert!(store.load_mail().await.unwrap().is_some(), "the settings are there");
+    assert!(store.get_admin(ADMIN).await.unwrap().is_some(), "the admin is there");
+    assert_eq!(store.tokens().await.unwrap().len(), 1, "the token is there");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_new_mail_and_loses_nothing() {
     let disk = SmallDisk::mount(48);
     let dir = disk.path().join("data");
-    let token = prepare(&dir);
+    let token = prepare(&dir).await;
 
     let (server, url) = start(&dir, 8).map_err(|(s, log)| format!("{s}: {log}")).unwrap();
     let (ids, refusal) = fill_through_api(&url, &token).await;
@@ -213,7 +213,7 @@ async fn a_full_disk_refuses_new_mail_and_loses_nothing() {
     // Space freed: everything acknowledged is there, and the server starts and serves it (the
     // disk is still at its reserve: new mail is still refused, and the pages say why).
     std::fs::remove_file(ballast).unwrap();
-    everything_is_there(&dir, &ids);
+    everything_is_there(&dir, &ids).await;
     let (server, url) = start(&dir, 8).map_err(|(s, log)| format!("{s}: {log}")).unwrap();
     let (more, refusal) = fill_through_api(&url, &token).await;
     assert!(more.is_empty() && refusal.is_some_and(|r| r.status() == 507));
@@ -231,7 +231,7 @@ async fn a_full_disk_refuses_new_mail_and_loses_nothing() {
 async fn a_failed_write_stops_the_process_and_the_database_still_opens() {
     let disk = SmallDisk::mount(32);
     let dir = disk.path().join("data");
-    let token = prepare(&dir);
+    let token = prepare(&dir).await;
 
     // No reserve: the disk really fills, and a write fails.
     let (server, url) = start(&dir, 0).map_err(|(s, log)| format!("{s}: {log}")).unwrap();
@@ -247,5 +247,5 @@ async fn a_failed_write_stops_the_process_and_the_database_still_opens() {
 
     // With room again, the database opens with every acknowledged message.
     disk.resize(64);
-    everything_is_there(&dir, &ids);
+    everything_is_there(&dir, &ids).await;
 }

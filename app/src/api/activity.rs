@@ -50,10 +50,11 @@ pub async fn mail_activity(query: ActivityQuery) -> Result<ActivityView, AppErro
         search: query.q.trim().chars().take(200).collect(),
     };
     let before = query.before;
-    let (counts, page) = ssr::storage(move |s| {
-        Ok((s.count_by_state()?, s.list_messages(&filter, before.as_ref(), PAGE_SIZE)?))
-    })
-    .await?;
+    let store = ssr::store()?;
+    let (counts, page) = (
+        store.count_by_state().await?,
+        store.list_messages(&filter, before.as_ref(), PAGE_SIZE).await?,
+    );
     let count = |shown: State| {
         counts
             .iter()
@@ -65,7 +66,7 @@ pub async fn mail_activity(query: ActivityQuery) -> Result<ActivityView, AppErro
         counts: State::SHOWN.into_iter().map(|s| (s, count(s))).collect(),
         total: counts.iter().map(|(_, n)| n).sum(),
         page,
-        health: ssr::health(&ssr::current()?),
+        health: ssr::health(&ssr::current()?).await,
     })
 }
 
@@ -85,7 +86,8 @@ pub struct NotedMessage {
 pub async fn message_note(id: u64) -> Result<Option<NotedMessage>, AppError> {
     let _ = ssr::session().await?;
     let now = crate::clock::now_unix();
-    let found = ssr::storage(move |s| Ok((s.message(id)?, s.has_body(id)?))).await?;
+    let store = ssr::store()?;
+    let found = (store.message(id).await?, store.has_body(id).await?);
     Ok(found.0.map(|m| NotedMessage {
         undoable: m.state == State::Cancelled && found.1 && m.expires_at.is_none_or(|at| at > now),
         id: m.id,
@@ -161,7 +163,7 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
     use crate::outbox::{Origin, Priority};
     use crate::store::{MailBody, NewMessage};
     let session = ssr::session().await?;
-    let Some(saved) = ssr::storage(|s| s.load_mail()).await? else {
+    let Some(saved) = ssr::store()?.load_mail().await? else {
         return Err(AppError::Refused(
             "Save the mail settings first: the queue sends with the saved settings.".into(),
         ));
@@ -196,20 +198,32 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::Health;
-    pub use crate::api::server::{current, session, storage, ServerContext};
+    pub use crate::api::server::{current, session, store, ServerContext};
+
+    /// The health of this request's moment, read by the server's guard before an admin page
+    /// renders (the banner is drawn from it without a store call of its own).
+    #[derive(Clone, Debug)]
+    pub struct HealthNow(pub Option<Health>);
 
     /// Why mail is not going out, if it is not (none while it goes, or has failed for less than
     /// the alarm threshold).
-    pub fn health(ctx: &ServerContext) -> Option<Health> {
+    pub async fn health(ctx: &ServerContext) -> Option<Health> {
         if let Some(refusal) = ctx.store.refusing_writes() {
             return Some(Health::DiskLow {
                 reason: crate::error::capitalized(&refusal.to_string()),
             });
         }
-        if let Some(pause) = ctx.outbox.paused() {
+        let control = match ctx.outbox.control().await {
+            Ok(control) => control,
+            Err(e) => {
+                tracing::error!(error = %e, "outbox: reading its control record failed");
+                return None;
+            }
+        };
+        if let Some(pause) = control.paused {
             return Some(Health::Paused { reason: pause.reason });
         }
-        let failing = ctx.outbox.failing()?;
+        let failing = control.failing?;
         let now = crate::clock::now_unix();
         (now >= failing.since + ctx.api.settings.failing_alarm_secs).then(|| Health::Failing {
             since: crate::clock::rfc3339(failing.since),

@@ -26,26 +26,28 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     };
     // The back-off's counters are in the store: every instance counts the same failures.
     let now_ms = crate::clock::now_unix_ms();
-    let counted = keys.clone();
-    ssr::storage(move |s| s.backoff_attempt(&counted, now_ms))
+    let store = &ctx.store;
+    store
+        .backoff_attempt(&keys, now_ms)
         .await?
         .map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
-    let who = email.clone();
-    let checked = ssr::hashing(move |s| {
-        Ok(match s.get_admin(&who)? {
-            Some(admin) => auth::verify_password(&password, &admin.password_hash),
-            None => {
-                auth::verify_dummy(&password);
-                false
-            }
-        })
-    })
-    .await;
+    let checked = match store.get_admin(&email).await {
+        Ok(admin) => {
+            ssr::hashing(move || match admin {
+                Some(admin) => auth::verify_password(&password, &admin.password_hash),
+                None => {
+                    auth::verify_dummy(&password);
+                    false
+                }
+            })
+            .await
+        }
+        Err(e) => Err(e.into()),
+    };
     let ok = match checked {
         Ok(ok) => ok,
         Err(e) => {
-            let undone = keys.clone();
-            let _ = ssr::storage(move |s| s.backoff_undo(&undone)).await;
+            let _ = store.backoff_undo(&keys).await;
             return Err(e);
         }
     };
@@ -53,7 +55,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         tracing::warn!(account = ?email, known_device = device.is_some(), "failed login");
         return Err(AppError::LoginFailed { email });
     }
-    ssr::storage(move |s| s.backoff_succeeded(&keys)).await?;
+    store.backoff_succeeded(&keys).await?;
     ssr::start_session(&ctx, email.clone()).await?;
     if device.is_none() {
         ssr::set_cookie(auth::device_cookie(&email, &ctx.secrets, ctx.secure_cookies()));
@@ -70,7 +72,7 @@ pub async fn logout() -> Result<(), AppError> {
     let id =
         use_context::<http::request::Parts>().and_then(|parts| auth::session_id_from_headers(&parts.headers));
     if let Some(id) = id {
-        ssr::storage(move |s| s.delete_session(&auth::token_hash(&id))).await?;
+        ctx.store.delete_session(&auth::token_hash(&id)).await?;
     }
     ssr::set_cookie(auth::clear_session_cookie(ctx.secure_cookies()));
     leptos_axum::redirect(crate::routes::LOGIN);
@@ -96,21 +98,20 @@ pub async fn setup_admin(
         crate::domain::EmailAddress::parse(&email).map_err(|m| AppError::invalid(Field::Account, m))?;
     crate::domain::admin_password(&password, &confirm, address.as_str())
         .map_err(|m| AppError::invalid(Field::Password, m))?;
-    let who = address.clone();
-    let created = ssr::hashing(move |s| {
-        if s.admin_count()? > 0 {
-            return Ok(false);
-        }
-        auth::set_admin_password(s, &who, &password).map(|_| true)
-    })
-    .await?;
+    let created = if ctx.store.admin_count().await? > 0 {
+        false
+    } else {
+        let hash = ssr::hashing(move || auth::hash_password(&password)).await?;
+        auth::set_admin_password(ctx.store.as_ref(), &address, hash).await?;
+        true
+    };
     if !created {
         return Err(AppError::Forbidden(
             "An admin already exists. Log in instead.".into(),
         ));
     }
     // Every setup link goes (one per start without an admin).
-    ssr::storage(|s| s.clear_once(crate::store::Once::SetupLink)).await?;
+    ctx.store.clear_once(crate::store::Once::SetupLink).await?;
     let email = address.as_str().to_lowercase();
     ssr::start_session(&ctx, email.clone()).await?;
     tracing::info!(account = ?email, "first admin created through the setup link");
@@ -189,8 +190,7 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
             retry_after_secs,
         })?;
     let email = ssr::normalized_email(&email);
-    let who = email.clone();
-    let (mail, admin) = ssr::storage(move |s| Ok((s.load_mail()?, s.get_admin(&who)?))).await?;
+    let (mail, admin) = (ctx.store.load_mail().await?, ctx.store.get_admin(&email).await?);
     if mail.is_none() {
         return Ok(ResetAnswer::NoMailServer.said());
     }
@@ -251,7 +251,8 @@ pub async fn setup_link_valid(token: String) -> Result<bool, AppError> {
     use crate::store::Once;
     let hash = crate::auth::token_hash(token.trim());
     let now = crate::clock::now_unix();
-    let (admins, link) = ssr::storage(move |s| Ok((s.admin_count()?, s.peek_once(Once::SetupLink, &hash, now)?))).await?;
+    let store = ssr::store()?;
+    let (admins, link) = (store.admin_count().await?, store.peek_once(Once::SetupLink, &hash, now).await?);
     Ok(admins == 0 && link.is_some())
 }
 
@@ -259,7 +260,7 @@ pub async fn setup_link_valid(token: String) -> Result<bool, AppError> {
 pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
     let hash = crate::auth::token_hash(token.trim());
     let now = crate::clock::now_unix();
-    let found = ssr::storage(move |s| s.get_reset(&hash)).await?;
+    let found = ssr::store()?.get_reset(&hash).await?;
     Ok(found.is_some_and(|r| r.expires_at > now))
 }
 
@@ -268,8 +269,8 @@ pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
 pub async fn reset_password(token: String, password: String, confirm: String) -> Result<(), AppError> {
     use crate::{auth, clock, domain};
     let hash = auth::token_hash(token.trim());
-    let key = hash.clone();
-    let taken = ssr::storage(move |s| s.take_reset(&key)).await?;
+    let store = ssr::store()?;
+    let taken = store.take_reset(&hash).await?;
     let invalid = || {
         AppError::Forbidden("This reset link is invalid, expired or already used: ask for a new one.".into())
     };
@@ -279,16 +280,14 @@ pub async fn reset_password(token: String, password: String, confirm: String) ->
     let address = domain::EmailAddress::parse(&reset.email).map_err(|_| invalid())?;
     if let Err(m) = domain::admin_password(&password, &confirm, address.as_str()) {
         // A typo does not use the link up: put the token back for another try.
-        ssr::storage(move |s| s.put_reset(&hash, &reset)).await?;
+        store.put_reset(&hash, &reset).await?;
         return Err(AppError::invalid(domain::Field::Password, m));
     }
-    let who = address.clone();
-    let set = ssr::hashing(move |s| match s.get_admin(who.as_str())? {
-        Some(_) => auth::set_admin_password(s, &who, &password).map(Some),
-        None => Ok(None),
-    })
-    .await?
-    .ok_or_else(invalid)?;
+    if store.get_admin(address.as_str()).await?.is_none() {
+        return Err(invalid());
+    }
+    let hash = ssr::hashing(move || auth::hash_password(&password)).await?;
+    let set = auth::set_admin_password(store.as_ref(), &address, hash).await?;
     tracing::info!(account = ?address, result = ?set, "admin password reset");
     leptos_axum::redirect(&format!("{}?reset=done", crate::routes::LOGIN));
     Ok(())
@@ -297,7 +296,7 @@ pub async fn reset_password(token: String, password: String, confirm: String) ->
 #[cfg(feature = "ssr")]
 mod ssr {
     pub use crate::api::server::{
-        client_ip, current, hashing, headers, safe_next, set_cookie, storage, ServerContext,
+        client_ip, current, hashing, headers, safe_next, set_cookie, store, ServerContext,
     };
     use crate::{auth, error::AppError};
 
@@ -321,7 +320,7 @@ mod ssr {
 
     /// Starts a session for `email` and sets its cookie.
     pub async fn start_session(ctx: &ServerContext, email: String) -> Result<(), AppError> {
-        let id = storage(move |s| auth::start_session(s, &email)).await?;
+        let id = auth::start_session(ctx.store.as_ref(), &email).await?;
         set_cookie(auth::session_cookie(&id, ctx.secure_cookies()));
         Ok(())
     }

@@ -48,8 +48,7 @@ pub struct MailboxView {
 #[server(endpoint = "load_mail_settings", input = super::codec::Json, output = super::codec::Json)]
 pub async fn load_mail_settings() -> Result<MailSettingsView, AppError> {
     let session = ssr::session().await?;
-    let (saved, tests, audit) =
-        ssr::storage(|s| Ok((s.load_mail()?, s.load_tests()?, s.recent_audit(ssr::AUDIT_SHOWN)?))).await?;
+    let (saved, tests, audit) = ssr::page_records().await?;
     Ok(ssr::view(session.admin, saved, tests, audit))
 }
 
@@ -98,7 +97,8 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
             retry_after_secs,
         })?;
 
-    let current = ssr::storage(|s| s.load_mail()).await?;
+    let store = ssr::store()?;
+    let current = store.load_mail().await?;
     let parsed = ssr::parse(&form, current.as_ref())?;
     let invalid = |field, message| AppError::invalid_form(FieldErrors::one(field, message), &form);
     let recipient = test_recipient(&form, &send_to)
@@ -119,14 +119,14 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
         "mail server test finished"
     );
     let outcome = TestOutcome::from(&report);
-    ssr::storage(move |s| s.record_test(outcome)).await?;
+    store.record_test(outcome).await?;
     Ok(report)
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::MailSettingsView;
-    pub use crate::api::server::{current, session, storage};
+    pub use crate::api::server::{current, session, store};
     use crate::domain::{MailServer, MailServerForm, MailServerSettings, ParsedForm};
     use crate::error::AppError;
     use crate::history::{AuditEntry, AuditLine, TestHistory};
@@ -145,8 +145,7 @@ mod ssr {
             Err(AppError::Conflict {
                 current, saved_at, ..
             }) => {
-                let (saved, tests, audit) =
-                    storage(|s| Ok((s.load_mail()?, s.load_tests()?, s.recent_audit(AUDIT_SHOWN)?))).await?;
+                let (saved, tests, audit) = page_records().await?;
                 Err(AppError::Conflict {
                     current,
                     saved_at,
@@ -162,7 +161,8 @@ mod ssr {
         version: u64,
         form: MailServerForm,
     ) -> Result<MailSettingsView, AppError> {
-        let current = storage(|s| s.load_mail()).await?;
+        let store = store()?;
+        let current = store.load_mail().await?;
         let (stored, saved_at) = current
             .as_ref()
             .map_or((0, None), |c| (c.version, Some(&c.saved_at)));
@@ -177,14 +177,17 @@ mod ssr {
         let server = MailServer::from_form(parsed, current.as_ref().map(|c| &c.value)).ok_or_else(|| {
             AppError::internal("saving the mail settings failed", "password kept but none stored")
         })?;
-        let who = session.admin.clone();
-        let (saved, tests, audit) = storage(move |s| {
-            let saved = s.save_mail(version, server, &who)?;
-            Ok((saved, s.load_tests()?, s.recent_audit(AUDIT_SHOWN)?))
-        })
-        .await?;
+        let saved = store.save_mail(version, server, &session.admin).await?;
+        let (tests, audit) = (store.load_tests().await?, store.recent_audit(AUDIT_SHOWN).await?);
         tracing::info!(version = saved.version, host = %saved.value.settings.host, admin = ?session.admin, "mail settings saved");
         Ok(view(session.admin, Some(saved), tests, audit))
+    }
+
+    /// What the page shows from the store: the settings (if any), the test history and the
+    /// latest saves.
+    pub async fn page_records() -> Result<(Option<Versioned<MailServer>>, TestHistory, Vec<AuditEntry>), AppError> {
+        let store = store()?;
+        Ok((store.load_mail().await?, store.load_tests().await?, store.recent_audit(AUDIT_SHOWN).await?))
     }
 
     /// The page's view of the stored settings (if any), test history and latest saves.

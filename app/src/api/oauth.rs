@@ -17,10 +17,9 @@ use leptos::prelude::*;
 /// consent stays until the mailbox's owner removes it there).
 #[server(endpoint = "disconnect_mailbox", output = super::codec::Json)]
 pub async fn disconnect_mailbox() -> Result<(), AppError> {
-    use crate::api::server::{session, storage};
+    use crate::api::server::{session, store};
     let session = session().await?;
-    let who = session.admin.clone();
-    storage(move |s| s.disconnect_mailbox(&who)).await?;
+    store()?.disconnect_mailbox(&session.admin).await?;
     tracing::info!(admin = ?session.admin, "mailbox disconnected");
     leptos_axum::redirect(crate::routes::MAIL_SETTINGS);
     Ok(())
@@ -36,7 +35,7 @@ pub mod ssr {
     /// Starts a sign-in for `admin` with the saved settings' mailbox: the provider's URL to
     /// send the browser to.
     pub async fn start(ctx: &ServerContext, admin: &str) -> Result<String, AppError> {
-        let saved = ctx.storage(|s| s.load_mail()).await?;
+        let saved = ctx.store.load_mail().await?;
         let refused = |m: &str| AppError::Refused(m.into());
         let saved =
             saved.ok_or_else(|| refused("Save the mail settings first: the sign-in uses the saved app."))?;
@@ -57,7 +56,8 @@ pub mod ssr {
             verifier: sign_in.verifier,
             started_at: crate::clock::now_unix(),
         };
-        ctx.storage(move |s| s.start_sign_in(&hash, &record))
+        ctx.store
+            .start_sign_in(&hash, &record)
             .await?
             .map_err(|retry_after_secs| AppError::RateLimited {
                 limit: MAX_PENDING_SIGN_INS as u32,
@@ -109,7 +109,7 @@ pub mod ssr {
             Some(state) => {
                 let hash = crate::auth::token_hash(state);
                 let now = crate::clock::now_unix();
-                match ctx.storage(move |s| s.take_sign_in(&hash, now)).await {
+                match ctx.store.take_sign_in(&hash, now).await.map_err(AppError::from) {
                     Ok(found) => found,
                     Err(e) => return failed(e.status(), e.to_string()),
                 }
@@ -150,7 +150,7 @@ pub mod ssr {
                 "The mail settings changed while signing in (another app, or no longer a mailbox). Sign in again from Settings \u{203a} Mail Server.",
             )
         };
-        let saved = match ctx.storage(|s| s.load_mail()).await {
+        let saved = match ctx.store.load_mail().await.map_err(AppError::from) {
             Ok(saved) => saved,
             Err(e) => return failed(e.status(), e.to_string()),
         };
@@ -183,8 +183,7 @@ pub mod ssr {
             refresh_token: connected.refresh_token,
         };
         let account = mailbox.account.clone();
-        let admin = pending.admin.clone();
-        match ctx.storage(move |s| s.connect_mailbox(mailbox, &admin)).await {
+        match ctx.store.connect_mailbox(mailbox, &pending.admin).await.map_err(AppError::from) {
             Ok(_) => {}
             Err(AppError::Conflict { .. }) => return changed(),
             Err(e) => return failed(e.status(), e.to_string()),

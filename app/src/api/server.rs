@@ -4,10 +4,10 @@
 
 use crate::{
     error::AppError,
-    ratelimit::{Gate, GateError, Window},
+    ratelimit::{Bound, Gate, GateError, Window},
     routes,
     secrets::SecretBox,
-    store::{SharedStore, Store, StoreError},
+    store::SharedStore,
 };
 use leptos::prelude::use_context;
 use std::sync::Arc;
@@ -63,7 +63,7 @@ pub struct Api {
     pub calls: Window,
     /// Storage work of API requests (durable enqueues): a bounded number at once and waiting,
     /// the rest refused with 503.
-    pub work: Gate,
+    pub work: Bound,
     /// Set once mail settings are known to be saved (they are never removed), so requests
     /// need not read them again.
     pub configured: std::sync::atomic::AtomicBool,
@@ -77,7 +77,7 @@ impl Api {
     pub fn new(settings: ApiSettings) -> Self {
         Self {
             calls: Window::per_minute(settings.requests_per_minute),
-            work: Gate::new(API_WRITERS, API_WAITING, std::time::Duration::from_secs(5)),
+            work: Bound::new(API_WRITERS, API_WAITING, std::time::Duration::from_secs(5)),
             configured: Default::default(),
             settings,
         }
@@ -139,43 +139,25 @@ pub fn current() -> Result<ServerContext, AppError> {
         .ok_or_else(|| AppError::internal("server context missing", "ServerContext not provided"))
 }
 
-/// Runs blocking storage work (and anything else slow, like password hashing) off the async
-/// runtime. Storage errors become their [`AppError`] in one place (`From<StoreError>`).
-pub async fn storage<T: Send + 'static>(
-    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, AppError> {
-    current()?.storage(f).await
+/// The store of this request's server. Its methods are async and do their own blocking work
+/// off the runtime; its errors become their [`AppError`] with `?` (`From<StoreError>`).
+pub fn store() -> Result<SharedStore, AppError> {
+    Ok(current()?.store)
 }
 
 impl ServerContext {
-    /// [`storage`] for code that holds the context itself (routes outside the Leptos app).
-    pub async fn storage<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, AppError> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(|e| AppError::internal("a storage task failed", e))?
-            .map_err(AppError::from)
-    }
-
-    /// The admin whose session `id` is, while it is valid (looked up off the async runtime).
+    /// The admin whose session `id` is, while it is valid.
     pub async fn session_admin(&self, id: String) -> Option<String> {
         let now = crate::clock::now_unix();
-        self.storage(move |s| crate::auth::check_session(s, &id, now)).await.ok().flatten()
+        crate::auth::check_session(self.store.as_ref(), &id, now).await.ok().flatten()
     }
 }
 
-/// Runs work that hashes a password (and may use storage) through the hashing gate: bounded
-/// concurrency, bounded wait, refused with 503 beyond.
-pub async fn hashing<T: Send + 'static>(
-    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, AppError> {
-    let ctx = current()?;
-    let store = ctx.store.clone();
-    match ctx.limits.hashing.run(move || f(store.as_ref())).await {
-        Ok(result) => result.map_err(AppError::from),
+/// Runs password hashing or checking through the hashing gate: bounded concurrency, bounded
+/// wait, refused with 503 beyond. Storage is read before and written after, outside the gate.
+pub async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    match current()?.limits.hashing.run(work).await {
+        Ok(result) => Ok(result),
         Err(GateError::Busy) => Err(AppError::Overloaded { retry_after_secs: 1 }),
         Err(GateError::Failed) => Err(AppError::internal(
             "password hashing failed",
@@ -197,7 +179,7 @@ pub async fn session() -> Result<Session, AppError> {
     let parts = use_context::<http::request::Parts>().ok_or(AppError::NotAuthenticated)?;
     let id = crate::auth::session_id_from_headers(&parts.headers).ok_or(AppError::NotAuthenticated)?;
     let key = crate::auth::token_hash(&id);
-    let admin = storage(move |s| crate::auth::check_session(s, &id, crate::clock::now_unix()))
+    let admin = crate::auth::check_session(store()?.as_ref(), &id, crate::clock::now_unix())
         .await?
         .ok_or(AppError::NotAuthenticated)?;
     Ok(Session { admin, key })

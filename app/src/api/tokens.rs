@@ -43,14 +43,15 @@ const SHOW_WITHIN_SECS: u64 = 60;
 /// history shows that this admin revoked that token (a link cannot make the page claim it).
 #[server(endpoint = "api_tokens", output = super::codec::Json)]
 pub async fn api_tokens(revoked: Option<String>) -> Result<TokensView, AppError> {
-    use crate::api::server::{session, storage};
+    use crate::api::server::{session, store};
     use crate::history::Change;
     use crate::store::Once;
     let session = session().await?;
     // The one this session created, once, from whichever instance answers.
-    let key = session.key.clone();
+    let store = store()?;
     let now = crate::clock::now_unix();
-    let created = storage(move |s| s.take_once(Once::CreatedToken, &key, now))
+    let created = store
+        .take_once(Once::CreatedToken, &session.key, now)
         .await?
         .and_then(|json| serde_json::from_str::<CreatedToken>(&json).ok());
     if created.is_some() {
@@ -59,7 +60,7 @@ pub async fn api_tokens(revoked: Option<String>) -> Result<TokensView, AppError>
             resp.insert_header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
         }
     }
-    let (tokens, recent) = storage(|s| Ok((s.tokens()?, s.recent_audit(REVOKED_WITHIN_ENTRIES)?))).await?;
+    let (tokens, recent) = (store.tokens().await?, store.recent_audit(REVOKED_WITHIN_ENTRIES).await?);
     let revoked = revoked.filter(|name| {
         !tokens.iter().any(|t| &t.name == name)
             && recent.iter().any(|entry| {
@@ -90,38 +91,32 @@ pub async fn api_tokens(revoked: Option<String>) -> Result<TokensView, AppError>
 /// Creates a token; the page shows it once, right after this redirects back.
 #[server(endpoint = "create_api_token", output = super::codec::Json)]
 pub async fn create_api_token(name: String) -> Result<(), AppError> {
-    use crate::api::server::{session, storage};
+    use crate::api::server::{session, store};
     use crate::store::Once;
     let session = session().await?;
-    let who = session.admin.clone();
-    let key = session.key.clone();
+    let store = store()?;
     let until = crate::clock::now_unix() + SHOW_WITHIN_SECS;
-    let name = storage(move |s| {
-        let (token, record) = match crate::auth::create_api_token(s, &name, &who)? {
-            Ok(made) => made,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
-        // One waiting token per session: a second creation replaces the first on the page
-        // (both exist; the first can be revoked).
-        let shown = serde_json::to_string(&CreatedToken {
-            name: record.name.clone(),
-            token,
-        })?;
-        s.put_once(Once::CreatedToken, &key, &shown, Some(until))?;
-        Ok(Ok(record.name))
+    let (token, record) = crate::auth::create_api_token(store.as_ref(), &name, &session.admin)
+        .await?
+        .map_err(AppError::Refused)?;
+    // One waiting token per session: a second creation replaces the first on the page (both
+    // exist; the first can be revoked).
+    let shown = serde_json::to_string(&CreatedToken {
+        name: record.name.clone(),
+        token,
     })
-    .await?
-    .map_err(AppError::Refused)?;
+    .map_err(|e| AppError::internal("keeping the new token for its page failed", e))?;
+    store.put_once(Once::CreatedToken, &session.key, &shown, Some(until)).await?;
+    let name = record.name;
     tracing::info!(admin = ?session.admin, token = ?name, "API token created");
     Ok(())
 }
 
 #[server(endpoint = "revoke_api_token", output = super::codec::Json)]
 pub async fn revoke_api_token(id: u64) -> Result<(), AppError> {
-    use crate::api::server::{session, storage};
+    use crate::api::server::{session, store};
     let session = session().await?;
-    let who = session.admin.clone();
-    let revoked = storage(move |s| s.revoke_token(id, &who)).await?;
+    let revoked = store()?.revoke_token(id, &session.admin).await?;
     match revoked {
         Some(t) => {
             tracing::info!(admin = ?session.admin, token = ?t.name, "API token revoked");

@@ -102,26 +102,27 @@ pub enum PasswordSet {
 
 /// The one way an admin's password is set (setup, reset by mail, `mailroom admin create`):
 /// creates the admin or replaces the password, and ends every session of an existing admin.
-/// Hashing is deliberately slow: call this off the async runtime (a blocking task or the CLI).
-pub fn set_admin_password(
+/// `password_hash` is [`hash_password`]'s, deliberately slow: the caller computes it off the
+/// async runtime (the hashing gate, or the CLI).
+pub async fn set_admin_password(
     store: &dyn Store,
     email: &EmailAddress,
-    password: &str,
+    password_hash: String,
 ) -> Result<PasswordSet, StoreError> {
     let email = email.as_str().to_lowercase();
-    let existing = store.get_admin(&email)?;
+    let existing = store.get_admin(&email).await?;
     let created_at = existing
         .as_ref()
         .map_or_else(crate::clock::now_rfc3339, |a| a.created_at.clone());
     store.put_admin(AdminRecord {
         email: email.clone(),
-        password_hash: hash_password(password),
+        password_hash,
         created_at,
-    })?;
+    }).await?;
     Ok(match existing {
         None => PasswordSet::Created,
         Some(_) => PasswordSet::Changed {
-            sessions_ended: store.delete_sessions_of(&email)?,
+            sessions_ended: store.delete_sessions_of(&email).await?,
         },
     })
 }
@@ -147,7 +148,7 @@ pub fn token_hash(token: &str) -> String {
 
 /// Creates an API token named `name` (checked by [`crate::domain::token_name`]) on behalf of
 /// `who`: the token itself (shown once, never stored) and its record; or why not.
-pub fn create_api_token(
+pub async fn create_api_token(
     store: &dyn Store,
     name: &str,
     who: &str,
@@ -158,7 +159,7 @@ pub fn create_api_token(
     };
     let token = random_token();
     Ok(
-        match store.create_token(&token_hash(&token), &name, who, crate::clock::now_unix())? {
+        match store.create_token(&token_hash(&token), &name, who, crate::clock::now_unix()).await? {
             Ok(record) => Ok((token, record)),
             Err(crate::store::TokenRefusal::NameTaken) => Err(format!(
                 "A token named \u{201c}{name}\u{201d} exists; revoke it first or choose another name"
@@ -247,12 +248,12 @@ pub fn session_expired(s: &SessionRecord, now: u64) -> bool {
 }
 
 /// Removes expired sessions and reset tokens (run at start and then periodically).
-pub fn purge_expired(store: &dyn Store, now: u64) -> Result<usize, StoreError> {
-    store.purge_expired(now, SESSION_LIFETIME)
+pub async fn purge_expired(store: &dyn Store, now: u64) -> Result<usize, StoreError> {
+    store.purge_expired(now, SESSION_LIFETIME).await
 }
 
 /// Starts a session for `email`; returns the id for the cookie.
-pub fn start_session(store: &dyn Store, email: &str) -> Result<String, StoreError> {
+pub async fn start_session(store: &dyn Store, email: &str) -> Result<String, StoreError> {
     let id = random_token();
     let now = now_unix();
     store.put_session(
@@ -262,28 +263,28 @@ pub fn start_session(store: &dyn Store, email: &str) -> Result<String, StoreErro
             created_at: now,
             last_seen: now,
         },
-    )?;
+    ).await?;
     Ok(id)
 }
 
 /// The admin a session id belongs to, if the session is still valid at `now`. Expired sessions
 /// are removed; a valid one has its idle clock restarted (written at most once a minute).
-pub fn check_session(store: &dyn Store, id: &str, now: u64) -> Result<Option<String>, StoreError> {
+pub async fn check_session(store: &dyn Store, id: &str, now: u64) -> Result<Option<String>, StoreError> {
     let key = token_hash(id);
-    let Some(mut s) = store.get_session(&key)? else {
+    let Some(mut s) = store.get_session(&key).await? else {
         return Ok(None);
     };
     if session_expired(&s, now) {
-        store.delete_session(&key)?;
+        store.delete_session(&key).await?;
         return Ok(None);
     }
     // The account may have been removed since.
-    if store.get_admin(&s.email)?.is_none() {
+    if store.get_admin(&s.email).await?.is_none() {
         return Ok(None);
     }
     if now.saturating_sub(s.last_seen) >= 60 {
         s.last_seen = now;
-        store.put_session(&key, &s)?;
+        store.put_session(&key, &s).await?;
     }
     Ok(Some(s.email))
 }
@@ -323,8 +324,8 @@ pub fn same_origin(origin: Option<&str>, sec_fetch_site: Option<&str>, allowed: 
 mod tests {
     use super::*;
 
-    #[test]
-    fn hashes_agree_with_the_argon2_crates_own() {
+    #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crates_own() {
         use argon2::password_hash::{PasswordHasher, PasswordVerifier};
         let theirs = Argon2::default()
             .hash_password(b"a password", &SaltString::generate(&mut OsRng))
@@ -340,8 +341,8 @@ mod tests {
         assert!(Argon2::default().verify_password(b"a password", &parsed).is_ok());
     }
 
-    #[test]
-    fn hashing_reuses_its_memory() {
+    #[tokio::test]
+    async fn hashing_reuses_its_memory() {
         let phc = hash_password("x");
         let memory = || BLOCKS.with_borrow(|b| (b.as_ptr() as usize, b.capacity()));
         let first = memory();
@@ -356,8 +357,8 @@ mod tests {
         assert_eq!(memory(), first, "no hash allocated its own memory");
     }
 
-    #[test]
-    fn argon2id_hashes_verify_and_are_salted() {
+    #[tokio::test]
+    async fn argon2id_hashes_verify_and_are_salted() {
         let a = hash_password("correct horse battery");
         assert!(a.starts_with("$argon2id$"));
         assert_ne!(a, hash_password("correct horse battery"));
@@ -366,8 +367,8 @@ mod tests {
         assert!(!verify_password("x", "not a hash"));
     }
 
-    #[test]
-    fn tokens_are_256_bits_and_stored_hashed() {
+    #[tokio::test]
+    async fn tokens_are_256_bits_and_stored_hashed() {
         let t = random_token();
         assert_eq!(URL_SAFE_NO_PAD.decode(&t).unwrap().len(), 32);
         assert_ne!(t, random_token());
@@ -375,8 +376,8 @@ mod tests {
         assert_ne!(token_hash(&t), t);
     }
 
-    #[test]
-    fn cookie_flags() {
+    #[tokio::test]
+    async fn cookie_flags() {
         let c = session_cookie("abc", false);
         assert!(
             c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"),
@@ -388,8 +389,8 @@ mod tests {
         assert_eq!(session_id_from_headers(&headers).as_deref(), Some("xyz"));
     }
 
-    #[test]
-    fn sessions_expire_when_idle_or_old_and_are_refreshed_when_used() {
+    #[tokio::test]
+    async fn sessions_expire_when_idle_or_old_and_are_refreshed_when_used() {
         use crate::store::{AdminStore, SessionStore, SledStore};
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path(), crate::secrets::SecretBox::from_key([5; 32])).unwrap();
@@ -398,48 +399,48 @@ mod tests {
                 email: "a@example.com".into(),
                 password_hash: "x".into(),
                 created_at: "t".into(),
-            })
+            }).await
             .unwrap();
-        let id = start_session(&store, "a@example.com").unwrap();
-        let t0 = store.get_session(&token_hash(&id)).unwrap().unwrap().created_at;
+        let id = start_session(&store, "a@example.com").await.unwrap();
+        let t0 = store.get_session(&token_hash(&id)).await.unwrap().unwrap().created_at;
         assert_eq!(
-            check_session(&store, &id, t0 + 60).unwrap().as_deref(),
+            check_session(&store, &id, t0 + 60).await.unwrap().as_deref(),
             Some("a@example.com")
         );
         // Used at t0+60, so idle time counts from there.
-        assert!(check_session(&store, &id, t0 + 60 + IDLE_TIMEOUT_SECS)
+        assert!(check_session(&store, &id, t0 + 60 + IDLE_TIMEOUT_SECS).await
             .unwrap()
             .is_some());
         assert!(
-            check_session(&store, &id, t0 + 60 + 2 * IDLE_TIMEOUT_SECS + 1)
+            check_session(&store, &id, t0 + 60 + 2 * IDLE_TIMEOUT_SECS + 1).await
                 .unwrap()
                 .is_none(),
             "idle expiry"
         );
         assert!(
-            store.get_session(&token_hash(&id)).unwrap().is_none(),
+            store.get_session(&token_hash(&id)).await.unwrap().is_none(),
             "expired sessions are removed"
         );
 
         // Kept busy, a session still ends at the absolute limit.
-        let id = start_session(&store, "a@example.com").unwrap();
-        let t0 = store.get_session(&token_hash(&id)).unwrap().unwrap().created_at;
+        let id = start_session(&store, "a@example.com").await.unwrap();
+        let t0 = store.get_session(&token_hash(&id)).await.unwrap().unwrap().created_at;
         let mut t = t0;
         while t + IDLE_TIMEOUT_SECS / 2 <= t0 + ABSOLUTE_TIMEOUT_SECS {
             t += IDLE_TIMEOUT_SECS / 2;
-            assert!(check_session(&store, &id, t).unwrap().is_some());
+            assert!(check_session(&store, &id, t).await.unwrap().is_some());
         }
         assert!(
-            check_session(&store, &id, t0 + ABSOLUTE_TIMEOUT_SECS + 1)
+            check_session(&store, &id, t0 + ABSOLUTE_TIMEOUT_SECS + 1).await
                 .unwrap()
                 .is_none(),
             "absolute expiry"
         );
-        assert!(check_session(&store, "not-a-session", t0).unwrap().is_none());
+        assert!(check_session(&store, "not-a-session", t0).await.unwrap().is_none());
     }
 
-    #[test]
-    fn same_origin_rule() {
+    #[tokio::test]
+    async fn same_origin_rule() {
         let allowed = allowed_origins("http://127.0.0.1:3000");
         assert!(same_origin(Some("http://127.0.0.1:3000"), None, &allowed));
         assert!(
@@ -467,29 +468,29 @@ mod tests {
         assert!(!same_origin(Some("http://localhost"), None, &public));
     }
 
-    #[test]
-    fn setting_a_password_creates_the_admin_or_replaces_it_and_ends_its_sessions() {
+    #[tokio::test]
+    async fn setting_a_password_creates_the_admin_or_replaces_it_and_ends_its_sessions() {
         use crate::store::{AdminStore, SledStore};
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path(), crate::secrets::SecretBox::from_key([6; 32])).unwrap();
         let email = EmailAddress::parse("Ops@Example.com").unwrap();
         assert_eq!(
-            set_admin_password(&store, &email, "first password").unwrap(),
+            set_admin_password(&store, &email, hash_password("first password")).await.unwrap(),
             PasswordSet::Created
         );
-        let created = store.get_admin("ops@example.com").unwrap().unwrap();
+        let created = store.get_admin("ops@example.com").await.unwrap().unwrap();
         assert!(verify_password("first password", &created.password_hash));
-        start_session(&store, "ops@example.com").unwrap();
-        start_session(&store, "ops@example.com").unwrap();
-        let changed = set_admin_password(&store, &email, "second password").unwrap();
+        start_session(&store, "ops@example.com").await.unwrap();
+        start_session(&store, "ops@example.com").await.unwrap();
+        let changed = set_admin_password(&store, &email, hash_password("second password")).await.unwrap();
         assert_eq!(changed, PasswordSet::Changed { sessions_ended: 2 });
-        let after = store.get_admin("ops@example.com").unwrap().unwrap();
+        let after = store.get_admin("ops@example.com").await.unwrap().unwrap();
         assert!(verify_password("second password", &after.password_hash));
         assert_eq!(after.created_at, created.created_at, "creation time kept");
     }
 
-    #[test]
-    fn device_cookies_are_sealed_bound_to_their_account_and_sent_only_to_login() {
+    #[tokio::test]
+    async fn device_cookies_are_sealed_bound_to_their_account_and_sent_only_to_login() {
         let secrets = SecretBox::from_key([9; 32]);
         let set = device_cookie("Ops@Example.com", &secrets, false);
         assert!(

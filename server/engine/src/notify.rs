@@ -2,7 +2,7 @@
 //! becomes a mail, a subject such as `[FIRING] Disk almost full`, with the same content as
 //! plain text and as HTML (every value escaped by `html-escape`), and one outbox message per
 //! recipient in an [`AlertBatch`] that storm control decides on
-//! ([`crate::delivery::Outbox::queue_alert_in`]).
+//! ([`crate::delivery::Outbox::queue_alert`]).
 
 use crate::mailer::Mail;
 use crate::outbox::{Origin, Priority};

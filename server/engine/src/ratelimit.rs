@@ -1,7 +1,8 @@
 //! Rate and load limits (server only), all in one place: a sliding one-minute window per key
 //! (tests per admin, reset mails per client address), the rule of the exponential back-off
-//! after repeated failed logins (its counters are in the store), and a gate that bounds how much slow work (password hashing) runs and
-//! waits at once. Each keeps bounded memory: keys are capped in length and in number. Time is
+//! after repeated failed logins (its counters are in the store), a gate that bounds how much
+//! slow work (password hashing) runs and waits at once, and a bound on async work (the HTTP
+//! API's writes). Each keeps bounded memory: keys are capped in length and in number. Time is
 //! passed in, so tests can move it.
 
 use std::{
@@ -176,6 +177,54 @@ impl Gate {
     }
 }
 
+/// Bounded concurrency for async work (the HTTP API's durable writes): `permits` at once, at
+/// most `max_waiting` waiting, each at most `max_wait`; the rest refused at once
+/// ([`GateError::Busy`]). A waiter that goes away (its client hung up) stops counting.
+pub struct Bound {
+    permits: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+    max_wait: Duration,
+}
+
+impl Bound {
+    pub fn new(permits: usize, max_waiting: usize, max_wait: Duration) -> Self {
+        Self {
+            permits: tokio::sync::Semaphore::new(permits.max(1)),
+            waiting: Default::default(),
+            max_waiting,
+            max_wait,
+        }
+    }
+
+    pub async fn run<T>(&self, work: impl std::future::Future<Output = T>) -> Result<T, GateError> {
+        let _permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => {
+                use std::sync::atomic::Ordering::SeqCst;
+                /// Counts one waiter while it lives.
+                struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+                impl Drop for Waiting<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, SeqCst);
+                    }
+                }
+                let waiting = Waiting(&self.waiting);
+                if self.waiting.fetch_add(1, SeqCst) >= self.max_waiting {
+                    return Err(GateError::Busy);
+                }
+                let permit = tokio::time::timeout(self.max_wait, self.permits.acquire()).await;
+                drop(waiting);
+                match permit {
+                    Ok(Ok(permit)) => permit,
+                    _ => return Err(GateError::Busy),
+                }
+            }
+        };
+        Ok(work.await)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +322,30 @@ mod tests {
         assert_eq!(gate.run(|| ()).await, Ok(()), "fresh work runs");
         assert_eq!(gate.run(|| panic!("boom")).await, Err(GateError::Failed));
         assert_eq!(gate.run(|| 7).await, Ok(7), "the worker survives a panic");
+    }
+
+    #[tokio::test]
+    async fn a_bound_runs_its_permits_lets_some_wait_and_refuses_the_rest() {
+        let bound = Arc::new(Bound::new(1, 1, Duration::from_secs(5)));
+        let (release, hold) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn({
+            let bound = bound.clone();
+            async move { bound.run(async { hold.await.ok() }).await }
+        });
+        while bound.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiter = tokio::spawn({
+            let bound = bound.clone();
+            async move { bound.run(async { 2 }).await }
+        });
+        while bound.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(bound.run(async { 3 }).await, Err(GateError::Busy), "no room to wait");
+        release.send(()).unwrap();
+        assert_eq!(running.await.unwrap(), Ok(Some(())));
+        assert_eq!(waiter.await.unwrap(), Ok(2));
+        assert_eq!(bound.waiting.load(Ordering::SeqCst), 0);
     }
 }

@@ -7,7 +7,7 @@ use super::{
     extract::{json_body, Caller},
     refuse_if_not_sending,
     rules::{self, Check},
-    storage,
+    bounded,
 };
 use crate::AppState;
 use app::delivery::storm::Decision;
@@ -203,8 +203,7 @@ pub async fn post_alert(
     let repeat = state.server.api.settings.alert_repeat_secs;
     let batch = valid.alert.batch(&valid.recipients, &caller.origin(), repeat);
     let now = app::clock::now_unix();
-    let outbox = state.server.outbox.clone();
-    let fates = storage(&state, move |s| outbox.queue_alert_in(s, batch, now)).await?;
+    let fates = bounded(&state, state.server.outbox.queue_alert(batch, now)).await?;
     let results: Vec<AlertAction> = valid
         .recipients
         .into_iter()

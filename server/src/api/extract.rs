@@ -48,12 +48,8 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_CHARS)
             .ok_or_else(|| unauthorized("The Authorization header must be `Bearer TOKEN`."))?;
         let hash = app::auth::token_hash(token);
-        let store = state.server.store.clone();
-        let found = tokio::task::spawn_blocking(move || store.token_by_hash(&hash).map(|t| (t, hash)))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::from_store)?;
-        let (Some(record), hash) = found else {
+        let found = state.server.store.token_by_hash(&hash).await.map_err(ApiError::from_store)?;
+        let Some(record) = found else {
             return Err(unauthorized(
                 "This token is not known: it was revoked, or mistyped.",
             ));
@@ -73,9 +69,10 @@ impl FromRequestParts<AppState> for Caller {
             })?;
         let now = app::clock::now_unix();
         if record.last_used.is_none_or(|at| at + TOUCH_EVERY_SECS <= now) {
+            // Not awaited: the request does not wait for this note.
             let store = state.server.store.clone();
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = store.touch_token(&hash, now) {
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_token(&hash, now).await {
                     tracing::warn!(error = %e, "api: noting a token's use failed");
                 }
             });

@@ -6,7 +6,7 @@ use super::{
     extract::{json_body, Caller},
     refuse_if_not_sending,
     rules::{self, Check},
-    storage,
+    bounded,
 };
 use crate::AppState;
 use app::outbox::{Message, MessageId, Origin, Priority, State as MessageState};
@@ -230,11 +230,7 @@ pub async fn post_message(
         .map(|k| format!("{}:{k}", caller.0.id));
     let recipients: Vec<String> = valid.messages.iter().map(|m| m.to.clone()).collect();
     let now = app::clock::now_unix();
-    let outbox = state.server.outbox.clone();
-    let enqueued = storage(&state, move |s| {
-        outbox.submit_in(s, valid.messages, key.as_deref(), now)
-    })
-    .await?;
+    let enqueued = bounded(&state, state.server.outbox.submit(valid.messages, key, now)).await?;
     let replayed = matches!(enqueued, Enqueued::Existing(_));
     let messages = match enqueued {
         Enqueued::New(ids) => ids
@@ -244,13 +240,13 @@ pub async fn post_message(
             .collect(),
         // The first request's recipients, from the records.
         Enqueued::Existing(ids) => {
-            storage(&state, move |s| {
-                ids.iter()
-                    .map(|id| Ok(s.message(*id)?.map(|m| QueuedMessage { id: *id, to: m.to })))
-                    .filter_map(Result::transpose)
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await?
+            let mut messages = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(m) = bounded(&state, state.server.store.message(id)).await? {
+                    messages.push(QueuedMessage { id, to: m.to });
+                }
+            }
+            messages
         }
     };
     Ok((StatusCode::ACCEPTED, Json(Accepted { messages, replayed })))
@@ -285,7 +281,7 @@ pub async fn get_message(
             "A message id is a whole number, as POST /api/v1/messages answered it.",
         )
     })?;
-    let message = storage(&state, move |s| s.message(id)).await?;
+    let message = bounded(&state, state.server.store.message(id)).await?;
     // A token sees the messages it asked for, no others (not even that they exist).
     match message {
         Some(m) if matches!(&m.origin, Origin::Token { id, .. } if *id == caller.0.id) => Ok(Json(m.into())),

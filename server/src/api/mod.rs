@@ -54,7 +54,7 @@ async fn configured(state: &AppState) -> Result<bool, ApiError> {
     if api.configured.load(Ordering::Relaxed) {
         return Ok(true);
     }
-    let saved = storage(state, |s| Ok(s.load_mail()?.is_some())).await?;
+    let saved = bounded(state, state.server.store.load_mail()).await?.is_some();
     if saved {
         api.configured.store(true, Ordering::Relaxed);
     }
@@ -70,7 +70,7 @@ async fn refuse_if_not_sending(state: &AppState) -> Result<(), ApiError> {
             60,
         ));
     }
-    if let Some(pause) = state.server.outbox.paused() {
+    if let Some(pause) = state.server.outbox.paused().await {
         return Err(ApiError::wait(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
@@ -83,17 +83,16 @@ async fn refuse_if_not_sending(state: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Runs storage work on the API's bounded pool.
-async fn storage<T: Send + 'static>(
+/// Runs a store call within the API's bound on storage work at once (503 beyond).
+async fn bounded<T>(
     state: &AppState,
-    work: impl FnOnce(&dyn app::store::Store) -> Result<T, app::store::StoreError> + Send + 'static,
+    work: impl std::future::Future<Output = Result<T, app::store::StoreError>>,
 ) -> Result<T, ApiError> {
-    let store = state.server.store.clone();
-    match state.server.api.work.run(move || work(store.as_ref())).await {
+    match state.server.api.work.run(work).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(ApiError::from_store(e)),
         Err(GateError::Busy) => Err(ApiError::busy()),
-        Err(GateError::Failed) => Err(ApiError::internal("storage work panicked")),
+        Err(GateError::Failed) => Err(ApiError::internal("storage work failed")),
     }
 }
 

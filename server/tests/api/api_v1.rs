@@ -24,8 +24,8 @@ fn ids(reply: &ApiReply) -> Vec<u64> {
     decode::<Accepted>(reply).messages.iter().map(|m| m.id).collect()
 }
 
-fn stored(app: &TestApp) -> usize {
-    app.store.count_by_state().unwrap().iter().map(|(_, n)| n).sum()
+async fn stored(app: &TestApp) -> usize {
+    app.store.count_by_state().await.unwrap().iter().map(|(_, n)| n).sum()
 }
 
 #[tokio::test]
@@ -42,10 +42,15 @@ async fn a_message_is_queued_durably_delivered_and_its_state_readable() {
     let ids = ids(&reply);
 
     peer().wait_for_mail("All 42 databases were backed up.", "dba@example.com").await;
-    until(&app.ctx.outbox, "both sent", || {
-        ids.iter()
-            .all(|id| app.store.message(*id).unwrap().unwrap().state == State::Sent)
-            .then_some(())
+    let ids = &ids;
+    let app = &app;
+    until(&app.ctx.outbox, "both sent", || async move {
+        for id in ids {
+            if app.store.message(*id).await.unwrap().unwrap().state != State::Sent {
+                return None;
+            }
+        }
+        Some(())
     })
     .await;
     let reply = app.api("GET", &format!("/api/v1/messages/{}", ids[0]), Some(&token), None).await;
@@ -56,7 +61,7 @@ async fn a_message_is_queued_durably_delivered_and_its_state_readable() {
     assert!(message.attempts[0].text.contains("queued as"), "{message:?}");
 
     // The token's use is noted for the API Tokens page.
-    let noted = app.store.tokens().unwrap().into_iter().find(|t| t.name == "backup job").unwrap();
+    let noted = app.store.tokens().await.unwrap().into_iter().find(|t| t.name == "backup job").unwrap();
     assert!(noted.last_used.is_some());
 }
 
@@ -104,7 +109,7 @@ async fn bad_requests_name_what_to_fix_and_queue_nothing() {
     assert_eq!(reply.status, 400);
     let reply = app.api("GET", "/api/v1/nothing", Some(&token), None).await;
     assert_eq!(reply.status, 404);
-    assert_eq!(stored(&app), 0, "nothing half-saved");
+    assert_eq!(stored(&app).await, 0, "nothing half-saved");
 }
 
 #[tokio::test]
@@ -121,8 +126,8 @@ async fn tokens_are_required_revocable_and_see_only_their_own_messages() {
     let reply = app.api("GET", &format!("/api/v1/messages/{id}"), Some(&other), None).await;
     assert_eq!(reply.status, 404, "another token's message is not shown");
 
-    let record = app.store.tokens().unwrap().into_iter().find(|t| t.name == "mine").unwrap();
-    app.store.revoke_token(record.id, "test").unwrap().unwrap();
+    let record = app.store.tokens().await.unwrap().into_iter().find(|t| t.name == "mine").unwrap();
+    app.store.revoke_token(record.id, "test").await.unwrap().unwrap();
     let reply = send(&app, &mine, mail(&["a@example.com"])).await;
     assert_eq!(reply.status, 401);
     assert!(reply.json["error"].as_str().unwrap().contains("revoked"));
@@ -141,7 +146,7 @@ async fn an_idempotency_key_answers_its_first_messages_for_its_own_token() {
     assert!(decode::<Accepted>(&again).replayed);
     let other = send(&app, &b, body).await;
     assert_ne!(ids(&other), ids(&first), "keys are per token");
-    assert_eq!(stored(&app), 2);
+    assert_eq!(stored(&app).await, 2);
 }
 
 #[tokio::test]

@@ -60,7 +60,7 @@ async fn every_server_function_refuses_without_a_session_and_returns_no_data() {
         assert_eq!(error, AppError::NotAuthenticated, "{path} leaked data");
     }
     assert_eq!(
-        app.store.load_mail().unwrap().unwrap().version,
+        app.store.load_mail().await.unwrap().unwrap().version,
         1,
         "nothing saved without a session"
     );
@@ -184,10 +184,10 @@ async fn the_session_cookie_is_http_only_and_same_site_strict() {
         .next()
         .unwrap();
     assert!(
-        app.store.get_session(id).unwrap().is_none(),
+        app.store.get_session(id).await.unwrap().is_none(),
         "the session id itself must not be stored"
     );
-    assert!(app.store.get_session(&auth::token_hash(id)).unwrap().is_some());
+    assert!(app.store.get_session(&auth::token_hash(id)).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -214,19 +214,19 @@ async fn the_setup_link_works_once_and_only_with_its_token() {
     let app = spawn_bare(false).await;
     let token = auth::random_token();
     // As the server's start puts it (and another instance's start may put another one).
-    app.store.put_once(Once::SetupLink, &auth::token_hash(&token), "", None).unwrap();
+    app.store.put_once(Once::SetupLink, &auth::token_hash(&token), "", None).await.unwrap();
     let other = auth::random_token();
-    app.store.put_once(Once::SetupLink, &auth::token_hash(&other), "", None).unwrap();
+    app.store.put_once(Once::SetupLink, &auth::token_hash(&other), "", None).await.unwrap();
     let wrong = app
         .setup_admin("not-the-token", "first@example.com", "a long password")
         .await;
     assert!(matches!(wrong, Err(AppError::Forbidden(_))), "{wrong:?}");
-    assert_eq!(app.store.admin_count().unwrap(), 0);
+    assert_eq!(app.store.admin_count().await.unwrap(), 0);
 
     app.setup_admin(&token, "First@Example.com", "a long password")
         .await
         .unwrap();
-    assert!(app.store.get_admin("first@example.com").unwrap().is_some());
+    assert!(app.store.get_admin("first@example.com").await.unwrap().is_some());
     assert!(app.load().await.is_ok(), "setup logs the new admin in");
 
     let again = app
@@ -236,7 +236,7 @@ async fn the_setup_link_works_once_and_only_with_its_token() {
         matches!(again, Err(AppError::Forbidden(_))),
         "the link works once: {again:?}"
     );
-    assert!(app.store.get_admin("second@example.com").unwrap().is_none());
+    assert!(app.store.get_admin("second@example.com").await.unwrap().is_none());
     // Every link went with the first admin.
     let other_instance = app.setup_admin(&other, "third@example.com", "a long password").await;
     assert!(matches!(other_instance, Err(AppError::Forbidden(_))), "{other_instance:?}");
@@ -269,7 +269,7 @@ async fn forgotten_password_mail_reset_link_single_use_and_other_sessions_end() 
         .expect("link in mail")
         .to_string();
     let token = link.split("token=").nth(1).unwrap().trim().to_string();
-    assert!(app.store.get_session(&token).unwrap().is_none());
+    assert!(app.store.get_session(&token).await.unwrap().is_none());
 
     // The page checks its link when it opens: a working one shows the form.
     let page = app.page(&format!("{}?token={token}", routes::RESET)).await;
@@ -308,7 +308,7 @@ async fn an_expired_reset_token_is_refused() {
         email: ADMIN.into(),
         expires_at: clock::now_unix() - 1,
     };
-    app.store.put_reset(&auth::token_hash(&token), &expired).unwrap();
+    app.store.put_reset(&auth::token_hash(&token), &expired).await.unwrap();
     let r = app.reset_password(&token, "brand new password").await;
     assert!(
         matches!(&r, Err(AppError::Forbidden(m)) if m.contains("expired")),
@@ -316,7 +316,7 @@ async fn an_expired_reset_token_is_refused() {
     );
     assert!(auth::verify_password(
         ADMIN_PASSWORD,
-        &app.store.get_admin(ADMIN).unwrap().unwrap().password_hash
+        &app.store.get_admin(ADMIN).await.unwrap().unwrap().password_hash
     ));
 }
 
@@ -324,7 +324,7 @@ async fn an_expired_reset_token_is_refused() {
 async fn the_setup_page_shows_its_form_only_for_the_valid_token() {
     let app = spawn_bare(false).await;
     let token = auth::random_token();
-    app.store.put_once(Once::SetupLink, &auth::token_hash(&token), "", None).unwrap();
+    app.store.put_once(Once::SetupLink, &auth::token_hash(&token), "", None).await.unwrap();
     for path in ["/setup".to_string(), "/setup?token=not-the-token".to_string()] {
         let html = app.page(&path).await;
         assert!(html.contains("This setup link is not valid"), "{path}: {html}");

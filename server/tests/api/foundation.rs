@@ -12,7 +12,7 @@ async fn save_writes_sled_and_load_reads_it_back() {
     assert_eq!(saved.version, 1);
 
     // Straight from the database, not through the server's answer.
-    let stored = app.store.load_mail().unwrap().expect("record in sled");
+    let stored = app.store.load_mail().await.unwrap().expect("record in sled");
     assert_eq!(stored.value.settings.host.as_str(), "smtp.example.com");
     assert_eq!(stored.version, 1);
 

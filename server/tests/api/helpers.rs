@@ -156,8 +156,9 @@ async fn spawn_configured(
         auth::set_admin_password(
             store.as_ref(),
             &EmailAddress::parse(ADMIN).unwrap(),
-            ADMIN_PASSWORD,
+            auth::hash_password(ADMIN_PASSWORD),
         )
+        .await
         .unwrap();
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -553,12 +554,16 @@ pub fn peer_form(listener: &str) -> MailServerForm {
 
 /// Waits until `check` finds what it looks for, checking again after each round of `outbox`'s
 /// worker (bounded: 15 s).
-pub async fn until<T>(outbox: &app::delivery::Outbox, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+pub async fn until<T, F: std::future::Future<Output = Option<T>>>(
+    outbox: &app::delivery::Outbox,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
     let mut rounds = outbox.rounds();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         rounds.borrow_and_update();
-        if let Some(found) = check() {
+        if let Some(found) = check().await {
             return found;
         }
         tokio::time::timeout_at(deadline, rounds.changed())
@@ -570,15 +575,16 @@ pub async fn until<T>(outbox: &app::delivery::Outbox, what: &str, mut check: imp
 
 /// Waits until the newest message satisfies `done`, and returns it.
 pub async fn newest_message(app: &TestApp, done: impl Fn(&Message) -> bool) -> Message {
-    until(&app.ctx.outbox, "the newest message", || {
-        app.store.recent_messages(1).unwrap().pop().filter(|m| done(m))
+    let done = &done;
+    until(&app.ctx.outbox, "the newest message", || async move {
+        app.store.recent_messages(1).await.unwrap().pop().filter(|m| done(m))
     })
     .await
 }
 
 /// Saves `form` over whatever version is stored.
 pub async fn save_settings(app: &TestApp, form: &MailServerForm) {
-    let version = app.store.load_mail().unwrap().map_or(0, |v| v.version);
+    let version = app.store.load_mail().await.unwrap().map_or(0, |v| v.version);
     app.save(version, form).await.unwrap();
 }
 
@@ -587,7 +593,16 @@ impl TestApp {
     /// A new API token named `name`, as `mailroom token create` makes one.
     pub fn api_token(&self, name: &str) -> String {
         let token = app::auth::random_token();
-        app::store::TokenStore::create_token(self.store.as_ref(), &app::auth::token_hash(&token), name, "test", 1)
+        let hash = app::auth::token_hash(&token);
+        let store = self.store.clone();
+        let name = name.to_string();
+        // On a thread of its own: a test's runtime may have one thread, busy with this call.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(store.create_token(&hash, &name, "test", 1))
+        })
+        .join()
+        .unwrap()
             .unwrap()
             .unwrap();
         token

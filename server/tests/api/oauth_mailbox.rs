@@ -71,8 +71,8 @@ async fn sign_in(app: &TestApp) -> (u16, String, String) {
 }
 
 
-fn stored_refresh_token(app: &TestApp) -> String {
-    let saved = app.store.load_mail().unwrap().unwrap();
+async fn stored_refresh_token(app: &TestApp) -> String {
+    let saved = app.store.load_mail().await.unwrap().unwrap();
     saved
         .value
         .mailbox
@@ -138,12 +138,12 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
         ("alerts@example.com", crate::helpers::ADMIN)
     );
     assert_eq!(view.version, 2, "connecting is a version of its own");
-    let history = app.store.recent_audit(1).unwrap()[0].changes[0].describe();
+    let history = app.store.recent_audit(1).await.unwrap()[0].changes[0].describe();
     assert_eq!(
         history,
         "connected the mailbox \u{201c}alerts@example.com\u{201d} (OAuth2)"
     );
-    let first = stored_refresh_token(&app);
+    let first = stored_refresh_token(&app).await;
     let page = app.page("/settings/mail").await;
     assert!(
         page.contains("Sign in with") && page.contains("alerts@example.com"),
@@ -170,7 +170,7 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
     );
     assert_eq!(peer().tokens_issued("refresh:app-mailbox").await, 1);
     assert_ne!(
-        stored_refresh_token(&app),
+        stored_refresh_token(&app).await,
         first,
         "the rotated refresh token is stored"
     );
@@ -188,7 +188,7 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
     app.call(DisconnectMailbox {}).await.unwrap();
     let view = app.load().await.unwrap();
     assert_eq!(view.mailbox.unwrap().connected, None);
-    let history = app.store.recent_audit(1).unwrap()[0].changes[0].describe();
+    let history = app.store.recent_audit(1).await.unwrap()[0].changes[0].describe();
     assert_eq!(
         history,
         "disconnected the mailbox \u{201c}alerts@example.com\u{201d}"
@@ -233,7 +233,7 @@ async fn expired_tokens_are_refreshed_and_a_revoked_consent_pauses_the_outbox_un
     assert!(paused.reason.contains("AADSTS70000"), "{}", paused.reason);
     assert_eq!(sign_in(&app).await.0, 200);
     crate::helpers::newest_message(&app, |m| m.state == app::outbox::State::Sent).await;
-    assert!(app.ctx.outbox.paused().is_none());
+    assert!(app.ctx.outbox.paused().await.is_none());
 }
 
 #[tokio::test]

@@ -45,7 +45,7 @@ async fn a_refused_sender_pauses_the_outbox_until_the_settings_change() {
     assert_eq!(held.state, State::Deferred, "kept, not failed: {held:?}");
     assert_eq!(held.attempts[0].code, Some(553));
     assert_eq!(held.attempts[0].step, "mail from");
-    let pause = app.ctx.outbox.paused().expect("paused");
+    let pause = app.ctx.outbox.paused().await.expect("paused");
     assert!(
         pause.reason.contains("553") || pause.reason.contains("sender"),
         "{pause:?}"
@@ -59,11 +59,11 @@ async fn a_refused_sender_pauses_the_outbox_until_the_settings_change() {
     let sent = newest_message(&app, |m| m.state == State::Sent).await;
     assert_eq!(sent.id, held.id);
     assert_eq!(sent.attempts.len(), 2);
-    assert!(app.ctx.outbox.paused().is_none());
+    assert!(app.ctx.outbox.paused().await.is_none());
 }
 
 /// Queues one message to `to` as the system would (the store wakes the worker); returns its id.
-fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
+async fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
     let message = NewMessage {
         origin: Default::default(),
         to: to.into(),
@@ -77,7 +77,7 @@ fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
     };
     let id = app
         .store
-        .enqueue(vec![message], None, app::clock::now_unix())
+        .enqueue(vec![message], None, app::clock::now_unix()).await
         .unwrap()
         .ids()[0];
     id
@@ -90,8 +90,9 @@ async fn message_when(app: &TestApp, id: u64, done: impl Fn(&Message) -> bool) -
 
 /// [`message_when`], as `outbox`'s worker delivers it.
 async fn message_on(outbox: &Outbox, app: &TestApp, id: u64, done: impl Fn(&Message) -> bool) -> Message {
-    until(outbox, &format!("message {id}"), || {
-        Some(app.store.message(id).unwrap().expect("stored")).filter(|m| done(m))
+    let done = &done;
+    until(outbox, &format!("message {id}"), || async move {
+        Some(app.store.message(id).await.unwrap().expect("stored")).filter(|m| done(m))
     })
     .await
 }
@@ -107,7 +108,7 @@ async fn each_answer_of_the_server_ends_in_its_state() {
         ("drop-after-dot@example.com", State::Uncertain, None, "message"),
     ];
     for (to, state, code, step) in cases {
-        let id = enqueue(&app, to, None);
+        let id = enqueue(&app, to, None).await;
         let m = message_when(&app, id, |m| !m.state.pending()).await;
         assert_eq!(m.state, state, "{to}: {m:?}");
         let attempt = &m.attempts[0];
@@ -118,7 +119,7 @@ async fn each_answer_of_the_server_ends_in_its_state() {
         );
     }
     // A message past its time is not sent.
-    let id = enqueue(&app, "late@example.com", Some(app::clock::now_unix()));
+    let id = enqueue(&app, "late@example.com", Some(app::clock::now_unix())).await;
     let m = message_when(&app, id, |m| !m.state.pending()).await;
     assert_eq!((m.state, m.attempts.len()), (State::Expired, 0));
 }
@@ -127,7 +128,7 @@ async fn each_answer_of_the_server_ends_in_its_state() {
 async fn a_temporary_refusal_is_retried_and_then_sent() {
     let app = spawn_app().await;
     save_settings(&app, &peer_form("plain")).await;
-    let id = enqueue(&app, "defer-once-retry@example.com", None);
+    let id = enqueue(&app, "defer-once-retry@example.com", None).await;
     let deferred = message_when(&app, id, |m| !m.attempts.is_empty()).await;
     assert_eq!(deferred.attempts[0].code, Some(451));
     let sent = message_when(&app, id, |m| m.state == State::Sent).await;
@@ -139,7 +140,7 @@ async fn a_temporary_refusal_is_retried_and_then_sent() {
 async fn a_server_that_cannot_be_reached_defers_the_message() {
     let app = spawn_app().await;
     save_settings(&app, &peer_form("closed")).await;
-    let id = enqueue(&app, "ops@example.com", None);
+    let id = enqueue(&app, "ops@example.com", None).await;
     let m = message_when(&app, id, |m| !m.attempts.is_empty()).await;
     assert_eq!(m.state, State::Deferred, "{m:?}");
     assert_eq!(m.attempts[0].step, "connect");
@@ -150,25 +151,25 @@ async fn a_server_that_cannot_be_reached_defers_the_message() {
 async fn a_wrong_password_pauses_the_outbox_and_a_quota_pauses_the_lane() {
     let app = spawn_app().await;
     save_settings(&app, &wrong_password()).await;
-    let first = enqueue(&app, "ops@example.com", None);
+    let first = enqueue(&app, "ops@example.com", None).await;
     let held = message_when(&app, first, |m| !m.attempts.is_empty()).await;
     assert_eq!(
         (held.attempts[0].code, held.attempts[0].step.as_str()),
         (Some(535), "login")
     );
     assert_eq!(held.state, State::Deferred);
-    assert!(app.ctx.outbox.paused().is_some());
+    assert!(app.ctx.outbox.paused().await.is_some());
 
     // Fixed: the outbox resumes; Gmail's daily limit then holds the lane for a day.
     save_settings(&app, &peer_form("plain")).await;
     message_when(&app, first, |m| m.state == State::Sent).await;
-    let quota = enqueue(&app, "quota@example.com", None);
+    let quota = enqueue(&app, "quota@example.com", None).await;
     let m = message_when(&app, quota, |m| !m.attempts.is_empty()).await;
     assert_eq!(m.state, State::Deferred);
     assert_eq!(m.attempts[0].enhanced_status.as_deref(), Some("5.4.5"));
     let day = 24 * 60 * 60;
     assert!(m.not_before >= m.created_at + day - 5, "{m:?}");
-    assert!(app.ctx.outbox.throttled_until() >= m.not_before);
+    assert!(app.ctx.outbox.throttled_until().await >= m.not_before);
 }
 
 #[tokio::test]
@@ -188,14 +189,15 @@ async fn the_mail_servers_rate_limit_holds_the_rest_back() {
             ..crate::helpers::fast_outbox()
         },
     );
-    let ids: Vec<u64> = (0..5)
-        .map(|i| enqueue(&app, &format!("limited-{i}@example.com"), None))
-        .collect();
+    let mut ids: Vec<u64> = Vec::new();
+    for i in 0..5 {
+        ids.push(enqueue(&app, &format!("limited-{i}@example.com"), None).await);
+    }
     for id in &ids[..2] {
         message_on(&limited, &app, *id, |m| m.state == State::Sent).await;
     }
     for id in &ids[2..] {
-        let m = app.store.message(*id).unwrap().unwrap();
+        let m = app.store.message(*id).await.unwrap().unwrap();
         assert_eq!((m.state, m.attempts.len()), (State::Queued, 0), "{m:?}");
     }
     limited.stop().await;
@@ -205,7 +207,7 @@ async fn the_mail_servers_rate_limit_holds_the_rest_back() {
 async fn a_server_that_is_down_and_comes_back_gets_the_message() {
     let app = spawn_app().await;
     save_settings(&app, &peer_form("flaky")).await;
-    let id = enqueue(&app, "ops@example.com", None);
+    let id = enqueue(&app, "ops@example.com", None).await;
     let sent = message_when(&app, id, |m| m.state == State::Sent).await;
     assert!(sent.attempts.len() >= 2, "{:?}", sent.attempts);
     let first = &sent.attempts[0];
@@ -222,17 +224,19 @@ async fn a_server_that_is_down_and_comes_back_gets_the_message() {
 async fn a_wrong_password_is_not_tried_for_every_queued_message() {
     let app = spawn_app().await;
     save_settings(&app, &wrong_password()).await;
-    let ids: Vec<u64> = (0..20)
-        .map(|i| enqueue(&app, &format!("queued-{i}@example.com"), None))
-        .collect();
+    let mut ids: Vec<u64> = Vec::new();
+    for i in 0..20 {
+        ids.push(enqueue(&app, &format!("queued-{i}@example.com"), None).await);
+    }
     let outbox = &app.ctx.outbox;
     until(outbox, "the pause", || outbox.paused()).await;
     // The batch's outcomes written: no message left sending.
-    let messages = until(outbox, "the batch's outcomes", || {
-        let messages: Vec<Message> = ids
-            .iter()
-            .map(|id| app.store.message(*id).unwrap().unwrap())
-            .collect();
+    let (app, ids) = (&app, &ids);
+    let messages = until(outbox, "the batch's outcomes", || async move {
+        let mut messages: Vec<Message> = Vec::new();
+        for id in ids {
+            messages.push(app.store.message(*id).await.unwrap().unwrap());
+        }
         messages
             .iter()
             .all(|m| m.state != State::Sending)
@@ -269,7 +273,7 @@ async fn a_relay_without_sign_in_delivers_the_outbox_and_one_that_wants_it_pause
     app.request_password_reset(ADMIN).await.unwrap();
     let held = newest_message(&app, |m| m.id != sent.id && !m.attempts.is_empty()).await;
     assert_eq!(held.attempts[0].code, Some(530));
-    let pause = app.ctx.outbox.paused().expect("a server that wants sign-in pauses the outbox");
+    let pause = app.ctx.outbox.paused().await.expect("a server that wants sign-in pauses the outbox");
     assert!(pause.reason.contains("sign-in"), "{pause:?}");
 }
 
@@ -297,6 +301,6 @@ async fn the_outbox_signs_in_with_oauth2_and_pauses_when_the_app_is_refused() {
     let held = newest_message(&app, |m| m.id != sent.id && !m.attempts.is_empty()).await;
     assert_eq!(held.attempts[0].step, "token");
     assert_eq!(held.state, State::Deferred, "kept for when the app is fixed");
-    let pause = app.ctx.outbox.paused().expect("a refused app pauses the outbox");
+    let pause = app.ctx.outbox.paused().await.expect("a refused app pauses the outbox");
     assert!(pause.reason.contains("invalid_client"), "{pause:?}");
 }

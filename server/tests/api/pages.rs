@@ -39,7 +39,7 @@ async fn a_new_token_is_shown_once_to_its_session_and_revoking_it_is_audited() {
     assert_eq!(app.api("GET", "/api/v1/messages/1", Some(&created.token), None).await.status, 401);
     let history: Vec<String> = app
         .store
-        .recent_audit(5)
+        .recent_audit(5).await
         .unwrap()
         .into_iter()
         .flat_map(|e| e.changes.into_iter().map(|c| c.describe()))
@@ -104,8 +104,9 @@ async fn failed_messages_are_retried_all_at_once_and_a_queued_one_can_be_cancell
         )
         .await;
     assert_eq!(reply.status, 202);
-    until(&app.ctx.outbox, "both failed", || {
-        (app.store.count_by_state().unwrap() == vec![(State::Failed, 2)]).then_some(())
+    let app = &app;
+    until(&app.ctx.outbox, "both failed", || async move {
+        (app.store.count_by_state().await.unwrap() == vec![(State::Failed, 2)]).then_some(())
     })
     .await;
     let failed = app
@@ -120,8 +121,9 @@ async fn failed_messages_are_retried_all_at_once_and_a_queued_one_can_be_cancell
     assert!(page.contains("550 5.1.1"));
     assert!(!page.contains("correct-password") && !page.contains("Y29ycmVjdC1wYXNzd29yZA"), "no password, plain or base64");
     assert_eq!(app.call(RetryFailedMessages {}).await.unwrap(), 2);
-    until(&app.ctx.outbox, "both tried twice", || {
-        let page = app.store.recent_messages(2).unwrap();
+    let app = &app;
+    until(&app.ctx.outbox, "both tried twice", || async move {
+        let page = app.store.recent_messages(2).await.unwrap();
         page.iter().all(|m| m.state == State::Failed && m.attempts.len() == 2).then_some(())
     })
     .await;
@@ -131,7 +133,7 @@ async fn failed_messages_are_retried_all_at_once_and_a_queued_one_can_be_cancell
     let queued = app.call(QueueTestMail {}).await.unwrap();
     let cancelled = app.call(CancelMessage { id: queued }).await;
     match cancelled {
-        Ok(()) => assert_eq!(app.store.message(queued).unwrap().unwrap().state, State::Cancelled),
+        Ok(()) => assert_eq!(app.store.message(queued).await.unwrap().unwrap().state, State::Cancelled),
         Err(e) => assert!(matches!(e, AppError::Refused(ref m) if m.contains("not waiting")), "{e:?}"),
     }
 }
@@ -146,8 +148,9 @@ async fn deliveries_failing_past_the_alarm_put_a_banner_on_every_admin_page_unti
     // Nobody listens there: each try is deferred.
     save_settings(&app, &peer_form("closed")).await;
     let id = app.call(QueueTestMail {}).await.unwrap();
-    until(&app.ctx.outbox, "a failed try", || {
-        app.store.message(id).unwrap().filter(|m| !m.attempts.is_empty())
+    let app = &app;
+    until(&app.ctx.outbox, "a failed try", || async move {
+        app.store.message(id).await.unwrap().filter(|m| !m.attempts.is_empty())
     })
     .await;
     for path in ["/settings/mail", "/settings/activity", "/settings/tokens"] {
@@ -175,8 +178,9 @@ async fn a_cancelled_message_keeps_its_text_and_can_be_queued_again_and_the_page
     // Nobody listens there: the message waits, deferred.
     save_settings(&app, &peer_form("closed")).await;
     let id = app.call(QueueTestMail {}).await.unwrap();
-    until(&app.ctx.outbox, "a deferred try", || {
-        app.store.message(id).unwrap().filter(|m| m.state == State::Deferred)
+    let app = &app;
+    until(&app.ctx.outbox, "a deferred try", || async move {
+        app.store.message(id).await.unwrap().filter(|m| m.state == State::Deferred)
     })
     .await;
     let confirm = app.page(&format!("/settings/activity?cancel={id}")).await;
@@ -184,7 +188,7 @@ async fn a_cancelled_message_keeps_its_text_and_can_be_queued_again_and_the_page
     assert!(confirm.contains("Keep it queued"));
 
     app.call(CancelMessage { id }).await.unwrap();
-    assert_eq!(app.store.message(id).unwrap().unwrap().state, State::Cancelled);
+    assert_eq!(app.store.message(id).await.unwrap().unwrap().state, State::Cancelled);
     let note = app.call(MessageNote { id }).await.unwrap().expect("the message");
     assert!(note.undoable, "{note:?}");
     let page = app.page(&format!("/settings/activity?cancelled={id}")).await;
@@ -196,9 +200,9 @@ async fn a_cancelled_message_keeps_its_text_and_can_be_queued_again_and_the_page
 
     // Undo: back in the queue with its text.
     app.call(RetryMessage { id }).await.unwrap();
-    let back = app.store.message(id).unwrap().unwrap();
+    let back = app.store.message(id).await.unwrap().unwrap();
     assert!(back.state.pending(), "{back:?}");
-    assert!(app.store.has_body(id).unwrap());
+    assert!(app.store.has_body(id).await.unwrap());
     let page = app.page(&format!("/settings/activity?retried={id}")).await;
     assert!(page.contains("queued again; it is now under"), "{page}");
     assert_eq!(app.call(MessageNote { id: 424242 }).await.unwrap(), None);

@@ -21,7 +21,7 @@ async fn the_smtp_password_is_in_no_database_file() {
     )
     .await
     .unwrap();
-    app.store.flush().unwrap();
+    app.store.flush().await.unwrap();
     let mut scanned = 0;
     let mut stack = vec![app.dir.path().to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -43,7 +43,7 @@ async fn the_smtp_password_is_in_no_database_file() {
     assert!(scanned > 0, "nothing scanned");
     // …and the server still knows it.
     assert_eq!(
-        app.store.load_mail().unwrap().unwrap().value.password.expose(),
+        app.store.load_mail().await.unwrap().unwrap().value.password.expose(),
         secret
     );
 }

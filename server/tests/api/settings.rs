@@ -30,7 +30,7 @@ async fn a_valid_save_stores_every_field_and_returns_no_password() {
         "password in the save answer"
     );
 
-    let rec = app.store.load_mail().unwrap().unwrap();
+    let rec = app.store.load_mail().await.unwrap().unwrap();
     assert_eq!(rec.schema, SCHEMA_VERSION);
     let (s, password) = (&rec.value.settings, &rec.value.password);
     assert_eq!(
@@ -167,7 +167,7 @@ async fn each_invalid_field_is_reported_on_that_field_and_nothing_is_saved() {
         );
     }
     assert_eq!(
-        app.store.load_mail().unwrap(),
+        app.store.load_mail().await.unwrap(),
         None,
         "an invalid form saved something"
     );
@@ -215,7 +215,7 @@ async fn a_save_over_a_newer_version_is_a_conflict() {
     assert!(!serde_json::to_string(&newer).unwrap().contains(PASSWORD));
     assert_eq!(
         app.store
-            .load_mail()
+            .load_mail().await
             .unwrap()
             .unwrap()
             .value
@@ -268,7 +268,7 @@ async fn blank_password_keeps_the_saved_one_while_the_login_is_unchanged() {
         ..valid_form()
     };
     app.save(1, &form).await.unwrap();
-    let v = app.store.load_mail().unwrap().unwrap().value;
+    let v = app.store.load_mail().await.unwrap().unwrap().value;
     assert_eq!(
         (v.password.expose(), v.settings.from_name.as_str()),
         (PASSWORD, "Renamed")
@@ -298,7 +298,7 @@ async fn blank_password_is_refused_when_host_or_account_changed_and_kept_for_ano
         };
         assert_eq!(errors.first(), Some(Field::Password), "{changed:?}: {errors:?}");
     }
-    let v = app.store.load_mail().unwrap().unwrap();
+    let v = app.store.load_mail().await.unwrap().unwrap();
     assert_eq!(
         (v.version, v.value.settings.host.as_str()),
         (1, "smtp.example.com")
@@ -309,7 +309,7 @@ async fn blank_password_is_refused_when_host_or_account_changed_and_kept_for_ano
         ..blank.clone()
     };
     app.save(1, &other_port).await.unwrap();
-    let v = app.store.load_mail().unwrap().unwrap();
+    let v = app.store.load_mail().await.unwrap().unwrap();
     assert_eq!((v.version, v.value.settings.port.get()), (2, 2525));
     assert_eq!(v.value.password.expose(), valid_form().password);
 }
@@ -382,7 +382,7 @@ async fn the_change_history_names_fields_with_the_page_labels() {
     };
     let view = app.save(1, &changed).await.unwrap();
     // Stored as data…
-    let stored = app.store.recent_audit(5).unwrap();
+    let stored = app.store.recent_audit(5).await.unwrap();
     let port = Change::Set {
         field: Field::Port,
         from: "587".into(),

@@ -31,10 +31,10 @@ pub fn closed_port() -> u16 {
 }
 
 /// An admin, and mail settings pointing at `port` on loopback; the store, still open.
-pub fn prepare(dir: &Path, port: u16) -> SledStore {
+pub async fn prepare(dir: &Path, port: u16) -> SledStore {
     let store = open(dir);
     let admin = EmailAddress::parse(ADMIN).unwrap();
-    auth::set_admin_password(&store, &admin, "a long admin password").unwrap();
+    auth::set_admin_password(&store, &admin, auth::hash_password("a long admin password")).await.unwrap();
     let form = MailServerForm {
         host: "localhost".into(),
         port: port.to_string(),
@@ -46,7 +46,7 @@ pub fn prepare(dir: &Path, port: u16) -> SledStore {
     };
     let parsed = MailServerSettings::parse(&form, None).unwrap();
     store
-        .save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN)
+        .save_mail(0, MailServer::from_form(parsed, None).unwrap(), ADMIN).await
         .unwrap();
     store
 }

@@ -117,15 +117,15 @@ mod tests {
 
     const NOW: u64 = 1_800_000_000;
 
-    #[test]
-    fn the_presets_carry_their_providers_limits() {
+    #[tokio::test]
+    async fn the_presets_carry_their_providers_limits() {
         assert_eq!(limits_for("smtp.office365.com").per_minute, Some(30));
         assert_eq!(limits_for("smtp.gmail.com").per_day, Some(500));
         assert_eq!(limits_for("mail.example.com"), SendLimits::default());
     }
 
-    #[test]
-    fn no_limits_let_everything_go() {
+    #[tokio::test]
+    async fn no_limits_let_everything_go() {
         let mut b = Budget::default();
         b.record(NOW, 10_000);
         let a = b.allowance(NOW, SendLimits::default(), 8);
@@ -138,8 +138,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn thirty_a_minute() {
+    #[tokio::test]
+    async fn thirty_a_minute() {
         let mut b = Budget::default();
         let limits = SendLimits {
             per_minute: Some(30),
@@ -157,8 +157,8 @@ mod tests {
         assert_eq!(b.allowance(NOW + 70, limits, 8).messages, 8);
     }
 
-    #[test]
-    fn a_day_of_sends_stays_small_and_counts_every_message() {
+    #[tokio::test]
+    async fn a_day_of_sends_stays_small_and_counts_every_message() {
         let mut b = Budget::default();
         let limits = SendLimits {
             per_minute: None,
@@ -181,8 +181,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_last_tenth_of_the_day_is_kept_for_security_mail() {
+    #[tokio::test]
+    async fn the_last_tenth_of_the_day_is_kept_for_security_mail() {
         let mut b = Budget::default();
         let limits = SendLimits {
             per_minute: None,

@@ -22,7 +22,7 @@ use crate::mailer::{self, Mail, Step};
 use crate::outbox::{Attempt, MessageId, Retry};
 use crate::store::{
     AlertBatch, AlertFate, Claimed, ControlEvent, ControlEvents, Enqueued, Lease, NewMessage, OutboxControl, Outcome, ResetRecord,
-    SharedStore, Store, StoreError,
+    SharedStore, StoreError,
 };
 pub use crate::store::{Failing, Pause};
 use policy::{RetrySchedule, Verdict};
@@ -86,7 +86,7 @@ struct Shared {
 }
 
 /// The outbox's front door and the handle on its worker: mail goes in through [`Self::submit`]
-/// (or [`Self::request_reset`], [`Self::queue_alert_in`]), an admin's actions through
+/// (or [`Self::request_reset`], [`Self::queue_alert`]), an admin's actions through
 /// [`Self::retry`], [`Self::retry_failed`], [`Self::cancel`] and [`Self::resume`]; the store
 /// wakes the workers (every instance's) when a write gave them work ([`Store::wake_ups`]). Also: its pause and health, and stopping it.
 #[derive(Clone)]
@@ -120,32 +120,13 @@ impl Outbox {
         idempotency_key: Option<String>,
         now: u64,
     ) -> Result<Enqueued, StoreError> {
-        let outbox = self.clone();
-        blocking(&self.store, move |s| outbox.submit_in(s, messages, idempotency_key.as_deref(), now)).await
+        self.store.enqueue(messages, idempotency_key.as_deref(), now).await
     }
 
-    /// [`Self::submit`] for a caller already off the async runtime, with the store it holds
-    /// (the HTTP API runs its storage work behind its own bound).
-    pub fn submit_in(
-        &self,
-        store: &dyn Store,
-        messages: Vec<NewMessage>,
-        idempotency_key: Option<&str>,
-        now: u64,
-    ) -> Result<Enqueued, StoreError> {
-        store.enqueue(messages, idempotency_key, now)
-    }
-
-    /// An alert through storm control, for a caller already off the async runtime (the HTTP
-    /// API's bounded pool): the decision and the mails it allows in one durable step; wakes
-    /// the worker when one was queued. One fate per message, in order.
-    pub fn queue_alert_in(
-        &self,
-        store: &dyn Store,
-        batch: AlertBatch,
-        now: u64,
-    ) -> Result<Vec<AlertFate>, StoreError> {
-        store.enqueue_alert(batch, now)
+    /// An alert through storm control: the decision and the mails it allows in one durable
+    /// step; the store wakes the worker when one was queued. One fate per message, in order.
+    pub async fn queue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError> {
+        self.store.enqueue_alert(batch, now).await
     }
 
     /// A password reset: the token's record and, for an account that exists, its mail (first in
@@ -157,23 +138,23 @@ impl Outbox {
         mail: Option<NewMessage>,
         now: u64,
     ) -> Result<Option<MessageId>, StoreError> {
-        blocking(&self.store, move |s| s.enqueue_reset(&token_hash, &reset, mail, now)).await
+        self.store.enqueue_reset(&token_hash, &reset, mail, now).await
     }
 
     /// Puts a failed, deferred, uncertain or cancelled message back in the queue, due now.
     pub async fn retry(&self, id: MessageId, now: u64) -> Result<Retry, StoreError> {
-        blocking(&self.store, move |s| s.retry_now(id, now)).await
+        self.store.retry_now(id, now).await
     }
 
     /// [`Self::retry`] for every failed message that still has its text; how many went back.
     pub async fn retry_failed(&self, now: u64) -> Result<usize, StoreError> {
-        blocking(&self.store, move |s| s.retry_failed(now)).await
+        self.store.retry_failed(now).await
     }
 
     /// Cancels a queued or deferred message (its text kept for an undo). False if it was not
     /// waiting.
     pub async fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
-        blocking(&self.store, move |s| s.cancel(id)).await
+        self.store.cancel(id).await
     }
 
     /// Changes after each round of the worker (whatever it did): a waiter checks the outbox
@@ -188,28 +169,28 @@ impl Outbox {
         self.shared.tokens.clone().unwrap_or_else(mailer::Tokens::unkept)
     }
 
-    /// The control record every instance's worker obeys (a quick read of the store).
-    pub fn control(&self) -> Result<OutboxControl, StoreError> {
-        self.store.outbox_control()
+    /// The control record every instance's worker obeys.
+    pub async fn control(&self) -> Result<OutboxControl, StoreError> {
+        self.store.outbox_control().await
     }
 
     /// Unix seconds until which the mail server's lane waits for its quota (0: not waiting).
-    pub fn throttled_until(&self) -> u64 {
-        self.control_or_default().throttled_until
+    pub async fn throttled_until(&self) -> u64 {
+        self.control_or_default().await.throttled_until
     }
 
-    pub fn paused(&self) -> Option<Pause> {
-        self.control_or_default().paused
+    pub async fn paused(&self) -> Option<Pause> {
+        self.control_or_default().await.paused
     }
 
     /// Whether deliveries have been failing since the last success, since when, and why.
-    pub fn failing(&self) -> Option<Failing> {
-        self.control_or_default().failing
+    pub async fn failing(&self) -> Option<Failing> {
+        self.control_or_default().await.failing
     }
 
     /// For the banner and the API's refusal: a store that cannot be read says so elsewhere.
-    fn control_or_default(&self) -> OutboxControl {
-        self.control().unwrap_or_else(|e| {
+    async fn control_or_default(&self) -> OutboxControl {
+        self.control().await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "outbox: reading its control record failed");
             OutboxControl::default()
         })
@@ -217,7 +198,7 @@ impl Outbox {
 
     /// An admin lifts the pause (the settings did not change, the server was fixed).
     pub async fn resume(&self) -> Result<(), StoreError> {
-        blocking(&self.store, |s| s.change_control(&[ControlEvent::Resumed])).await?;
+        self.store.change_control(&[ControlEvent::Resumed]).await?;
         Ok(())
     }
 
@@ -236,17 +217,6 @@ impl Outbox {
 
 fn stopping(shared: &Shared) -> bool {
     shared.stopping.load(std::sync::atomic::Ordering::SeqCst)
-}
-
-/// Runs blocking storage work off the async runtime.
-async fn blocking<T: Send + 'static>(
-    store: &SharedStore,
-    f: impl FnOnce(&dyn crate::store::Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
-        .await
-        .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(e.to_string()))))
 }
 
 async fn run(store: SharedStore, config: WorkerConfig, shared: Arc<Shared>) {
@@ -281,21 +251,21 @@ async fn round(
 ) -> Result<usize, StoreError> {
     let now = crate::clock::now_unix();
     // Messages of a worker that died (its lease ended) go back to the queue first.
-    let rescued = blocking(store, move |s| s.rescue_expired(now)).await?;
+    let rescued = store.rescue_expired(now).await?;
     if rescued > 0 {
         tracing::warn!(messages = rescued, "outbox: a worker's lease ended; its messages go out again");
     }
-    let Some(settings) = blocking(store, |s| s.load_mail()).await? else {
+    let Some(settings) = store.load_mail().await? else {
         return Ok(0);
     };
-    let mut control = blocking(store, |s| s.outbox_control()).await?;
+    let mut control = store.outbox_control().await?;
     if control.paused.is_some() {
         if control.paused_for(settings.version).is_some() {
             return Ok(0);
         }
         tracing::info!("outbox: the mail settings changed; resuming");
         let version = settings.version;
-        control = blocking(store, move |s| s.change_control(&[ControlEvent::SettingsChanged { version }])).await?;
+        control = store.change_control(&[ControlEvent::SettingsChanged { version }]).await?;
         if control.paused_for(version).is_some() {
             return Ok(0);
         }
@@ -320,9 +290,7 @@ async fn round(
     };
     // Counted against the limits only while there are limits to count against.
     let counted = limits != budget::SendLimits::default();
-    let claim = blocking(store, move |s| {
-        claim_for(s, lease, version, now, allowed.messages, allowed.lowest, counted)
-    });
+    let claim = claim_for(store.as_ref(), lease, version, now, allowed.messages, allowed.lowest, counted);
     let claimed = match claim.await? {
         Claim::Taken(claimed) => claimed,
         Claim::GivenBack(taken) => return Ok(taken),
@@ -383,7 +351,7 @@ async fn round(
             },
             _ = renew.tick() => {
                 let lease = Lease { owner, until: crate::clock::now_unix() + lease_secs };
-                blocking(store, move |s| s.renew_leases(lease)).await?;
+                store.renew_leases(lease).await?;
             }
             // Stopping, and the grace is over: the sends under way are left (they go out again
             // at the next start); the messages not started go back to the queue now.
@@ -421,7 +389,7 @@ enum Claim {
 /// out with the settings from before it, so the settings are read again after the claim: if
 /// they changed, the claim is given back. `counted`: the claim counts against the mail
 /// server's limits (written at once, so every worker sees it).
-fn claim_for(
+async fn claim_for(
     s: &dyn crate::store::Store,
     lease: Lease,
     version: u64,
@@ -430,22 +398,23 @@ fn claim_for(
     lowest: crate::outbox::Priority,
     counted: bool,
 ) -> Result<Claim, StoreError> {
-    let claimed = s.claim(lease, now, max, lowest)?;
+    let claimed = s.claim(lease, now, max, lowest).await?;
     if claimed.is_empty() {
         return Ok(Claim::Taken(claimed));
     }
-    if s.load_mail()?.is_some_and(|m| m.version == version) {
+    if s.load_mail().await?.is_some_and(|m| m.version == version) {
         if counted {
             s.change_control(&[ControlEvent::Claimed {
                 at: now,
                 messages: claimed.len(),
-            }])?;
+            }])
+            .await?;
         }
         return Ok(Claim::Taken(claimed));
     }
     let taken = claimed.len();
     let returned = claimed.iter().map(|c| (c.message.id, Outcome::Returned)).collect();
-    s.finish_all(lease.owner, returned, &[])?;
+    s.finish_all(lease.owner, returned, &[]).await?;
     Ok(Claim::GivenBack(taken))
 }
 
@@ -461,7 +430,7 @@ async fn record(
         return Ok(());
     }
     let expected = outcomes.len();
-    let recorded = blocking(store, move |s| s.finish_all(owner, outcomes, &events)).await?;
+    let recorded = store.finish_all(owner, outcomes, &events).await?;
     if recorded < expected {
         tracing::warn!(
             lost = expected - recorded,
@@ -684,12 +653,12 @@ mod tests {
     }
 
     /// Waits, round by round of the worker, until `found` finds what it looks for.
-    async fn after_rounds(
+    async fn after_rounds<F: std::future::Future<Output = Option<Message>>>(
         rounds: &mut tokio::sync::watch::Receiver<u64>,
-        mut found: impl FnMut() -> Option<Message>,
+        mut found: impl FnMut() -> F,
     ) -> Message {
         loop {
-            if let Some(m) = found() {
+            if let Some(m) = found().await {
                 return m;
             }
             tokio::time::timeout(Duration::from_secs(10), rounds.changed())
@@ -703,7 +672,7 @@ mod tests {
     async fn the_front_door_queues_and_wakes_the_worker_which_otherwise_sleeps() {
         let dir = tempfile::tempdir().unwrap();
         let store: SharedStore = Arc::new(open(dir.path()));
-        store.save_mail(0, closed_server(), "admin@example.com").unwrap();
+        store.save_mail(0, closed_server(), "admin@example.com").await.unwrap();
         // Without a wake-up the worker would not look again for an hour.
         let config = WorkerConfig {
             idle_poll: Duration::from_secs(3600),
@@ -716,8 +685,8 @@ mod tests {
         let now = crate::clock::now_unix();
         let mail = || vec![message("a@example.com", Priority::Normal)];
         let id = outbox.submit(mail(), Some("k".into()), now).await.unwrap().ids()[0];
-        let tried = after_rounds(&mut rounds, || {
-            store.message(id).unwrap().filter(|m| m.state == State::Deferred)
+        let tried = after_rounds(&mut rounds, || async {
+            store.message(id).await.unwrap().filter(|m| m.state == State::Deferred)
         })
         .await;
         assert_eq!(tried.attempts.len(), 1);
@@ -727,24 +696,24 @@ mod tests {
 
         // An admin cancels it, then queues it again: tried again at once.
         assert!(outbox.cancel(id).await.unwrap());
-        assert_eq!(store.message(id).unwrap().unwrap().state, State::Cancelled);
+        assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Cancelled);
         assert_eq!(outbox.retry(id, now).await.unwrap(), Retry::Queued);
-        let retried = after_rounds(&mut rounds, || {
-            store.message(id).unwrap().filter(|m| m.state == State::Deferred && m.attempts.len() == 2)
+        let retried = after_rounds(&mut rounds, || async {
+            store.message(id).await.unwrap().filter(|m| m.state == State::Deferred && m.attempts.len() == 2)
         })
         .await;
         assert_eq!(retried.id, id);
 
         // Mail queued by anyone with the store (another instance's front door) wakes it too.
-        let other = store.enqueue(vec![message("b@example.com", Priority::Normal)], None, now).unwrap().ids()[0];
-        after_rounds(&mut rounds, || store.message(other).unwrap().filter(|m| m.state == State::Deferred)).await;
+        let other = store.enqueue(vec![message("b@example.com", Priority::Normal)], None, now).await.unwrap().ids()[0];
+        after_rounds(&mut rounds, || async { store.message(other).await.unwrap().filter(|m| m.state == State::Deferred) }).await;
         outbox.stop().await;
     }
 
     /// A worker that looks again every 50 ms, with a store holding settings for a closed port.
     async fn worker(dir: &std::path::Path) -> (SharedStore, Outbox) {
         let store: SharedStore = Arc::new(open(dir));
-        store.save_mail(0, closed_server(), "admin@example.com").unwrap();
+        store.save_mail(0, closed_server(), "admin@example.com").await.unwrap();
         let config = WorkerConfig {
             idle_poll: Duration::from_millis(50),
             ..WorkerConfig::default()
@@ -766,33 +735,33 @@ mod tests {
     async fn a_pause_or_a_wait_written_by_another_instance_holds_this_worker_too() {
         let dir = tempfile::tempdir().unwrap();
         let (store, outbox) = worker(dir.path()).await;
-        let version = store.load_mail().unwrap().unwrap().version;
+        let version = store.load_mail().await.unwrap().unwrap().version;
         // Another instance's worker paused the outbox on these settings.
         store
             .change_control(&[ControlEvent::Paused(Pause {
                 reason: "The login was rejected (535)".into(),
                 settings_version: version,
-            })])
+            })]).await
             .unwrap();
         let now = crate::clock::now_unix();
         let id = outbox.submit(vec![message("a@example.com", Priority::Normal)], None, now).await.unwrap().ids()[0];
         rounds_pass(&outbox, 3).await;
-        assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued, "not taken while paused");
-        assert_eq!(outbox.paused().map(|p| p.settings_version), Some(version));
+        assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Queued, "not taken while paused");
+        assert_eq!(outbox.paused().await.map(|p| p.settings_version), Some(version));
 
         // Lifted (here, or on any instance): this worker goes on; then a wait for the quota,
         // written elsewhere, holds it again.
         outbox.resume().await.unwrap();
         let mut rounds = outbox.rounds();
-        let tried = after_rounds(&mut rounds, || store.message(id).unwrap().filter(|m| m.state == State::Deferred)).await;
+        let tried = after_rounds(&mut rounds, || async { store.message(id).await.unwrap().filter(|m| m.state == State::Deferred) }).await;
         assert_eq!(tried.attempts.len(), 1);
         store
-            .change_control(&[ControlEvent::Throttled { until: now + 3600 }])
+            .change_control(&[ControlEvent::Throttled { until: now + 3600 }]).await
             .unwrap();
         assert_eq!(outbox.retry(id, now).await.unwrap(), Retry::Queued);
         rounds_pass(&outbox, 3).await;
-        assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued, "the lane waits");
-        assert!(outbox.failing().is_some(), "the failure is on record for every instance");
+        assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Queued, "the lane waits");
+        assert!(outbox.failing().await.is_some(), "the failure is on record for every instance");
         outbox.stop().await;
     }
 
@@ -802,38 +771,38 @@ mod tests {
         let (store, outbox) = worker(dir.path()).await;
         outbox.stop().await;
         let now = crate::clock::now_unix();
-        let id = store.enqueue(vec![message("a@example.com", Priority::Normal)], None, now).unwrap().ids()[0];
+        let id = store.enqueue(vec![message("a@example.com", Priority::Normal)], None, now).await.unwrap().ids()[0];
         // Another instance claims it with a lease of one second, then dies.
         let dead = Lease { owner: 999, until: now + 1 };
-        assert_eq!(store.claim(dead, now, 10, Priority::Normal).unwrap().len(), 1);
+        assert_eq!(store.claim(dead, now, 10, Priority::Normal).await.unwrap().len(), 1);
         let outbox = Outbox::start(store.clone(), WorkerConfig { idle_poll: Duration::from_millis(50), ..WorkerConfig::default() });
         rounds_pass(&outbox, 1).await;
-        let held = store.message(id).unwrap().unwrap();
+        let held = store.message(id).await.unwrap().unwrap();
         assert!(held.state == State::Sending || crate::clock::now_unix() > now + 1, "held while the lease lasts: {held:?}");
         let mut rounds = outbox.rounds();
-        let tried = after_rounds(&mut rounds, || store.message(id).unwrap().filter(|m| m.state == State::Deferred)).await;
+        let tried = after_rounds(&mut rounds, || async { store.message(id).await.unwrap().filter(|m| m.state == State::Deferred) }).await;
         assert_eq!(tried.attempts.len(), 1, "rescued and tried once");
         // The dead worker's late outcome is not recorded over it.
-        let late = store.finish_all(999, vec![(id, Outcome::Returned)], &[]).unwrap();
+        let late = store.finish_all(999, vec![(id, Outcome::Returned)], &[]).await.unwrap();
         assert_eq!(late, 0);
         outbox.stop().await;
     }
 
-    #[test]
-    fn a_claim_made_with_settings_older_than_the_saved_ones_is_given_back() {
+    #[tokio::test]
+    async fn a_claim_made_with_settings_older_than_the_saved_ones_is_given_back() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
-        let first = store.save_mail(0, server("smtp.example.com"), "admin@example.com").unwrap();
+        let first = store.save_mail(0, server("smtp.example.com"), "admin@example.com").await.unwrap();
         // A round read version 1; meanwhile the settings were saved again and a message queued.
-        let second = store.save_mail(first.version, server("smtp.example.com"), "admin@example.com").unwrap();
+        let second = store.save_mail(first.version, server("smtp.example.com"), "admin@example.com").await.unwrap();
         let queued = message("a@example.com", Priority::Normal);
-        let id = store.enqueue(vec![queued], None, NOW).unwrap().ids()[0];
+        let id = store.enqueue(vec![queued], None, NOW).await.unwrap().ids()[0];
 
-        assert!(matches!(claim_for(&store, LEASE, first.version, NOW, 10, Priority::Normal, false).unwrap(), Claim::GivenBack(1)));
-        let back = store.message(id).unwrap().unwrap();
+        assert!(matches!(claim_for(&store, LEASE, first.version, NOW, 10, Priority::Normal, false).await.unwrap(), Claim::GivenBack(1)));
+        let back = store.message(id).await.unwrap().unwrap();
         assert_eq!((back.state, back.attempts.len()), (State::Queued, 0), "given back untouched");
 
-        let Claim::Taken(claimed) = claim_for(&store, LEASE, second.version, NOW, 10, Priority::Normal, false).unwrap() else {
+        let Claim::Taken(claimed) = claim_for(&store, LEASE, second.version, NOW, 10, Priority::Normal, false).await.unwrap() else {
             panic!("the current settings take it");
         };
         assert_eq!(claimed.iter().map(|c| c.message.id).collect::<Vec<_>>(), vec![id]);

@@ -196,8 +196,8 @@ mod tests {
     const RETRY: Verdict = Verdict::Retry { after_secs: None };
 
     /// The classification table, a row each.
-    #[test]
-    fn every_row_of_the_table() {
+    #[tokio::test]
+    async fn every_row_of_the_table() {
         let rows: Vec<(SendFailure, Step, Verdict)> = vec![
             (
                 reply(451, "4.3.0 try again later", Diagnosis::MessageRejected),
@@ -320,8 +320,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_wait_doubles_from_a_minute_to_an_hour_with_jitter_and_gives_up_after_a_day() {
+    #[tokio::test]
+    async fn the_wait_doubles_from_a_minute_to_an_hour_with_jitter_and_gives_up_after_a_day() {
         let s = RetrySchedule::default();
         let waits: Vec<u64> = (1..=8).map(|n| s.wait_secs(n, 0.5)).collect();
         assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3600, 3600]);

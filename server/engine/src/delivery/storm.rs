@@ -46,8 +46,8 @@ mod tests {
         })
     }
 
-    #[test]
-    fn storm_control() {
+    #[tokio::test]
+    async fn storm_control() {
         let resolved = Some(AlertMemory {
             firing: false,
             mailed_at: 100,

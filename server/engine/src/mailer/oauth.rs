@@ -90,16 +90,15 @@ impl Tokens {
         let Some(store) = self.store.clone() else {
             return Some(mailbox.refresh_token.clone());
         };
-        let saved = tokio::task::spawn_blocking(move || store.load_mail()).await;
-        let stored = match saved {
-            Ok(Ok(Some(saved))) => saved.value.mailbox.filter(|m| {
+        let stored = match store.load_mail().await {
+            Ok(Some(saved)) => saved.value.mailbox.filter(|m| {
                 m.account == mailbox.account && m.connected_at == mailbox.connected_at
             }),
-            Ok(Err(e)) => {
+            Ok(None) => None,
+            Err(e) => {
                 tracing::warn!(error = %e, "oauth: reading the stored refresh token failed; using the settings' one");
                 None
             }
-            _ => None,
         };
         Some(stored.map_or_else(|| mailbox.refresh_token.clone(), |m| m.refresh_token))
     }
@@ -107,12 +106,11 @@ impl Tokens {
     /// The provider replaced `old` with `new`: stored before anything else uses it.
     async fn rotated(&self, old: Password, new: Password) {
         let Some(store) = self.store.clone() else { return };
-        match tokio::task::spawn_blocking(move || store.rotate_refresh_token(&old, new)).await {
-            Ok(Ok(true)) => tracing::info!("oauth: the provider rotated the mailbox's refresh token; stored"),
-            Ok(Ok(false)) => tracing::warn!(
+        match store.rotate_refresh_token(&old, new).await {
+            Ok(true) => tracing::info!("oauth: the provider rotated the mailbox's refresh token; stored"),
+            Ok(false) => tracing::warn!(
                 "oauth: the provider rotated the mailbox's refresh token, but the stored one had changed meanwhile (reconnected, or rotated by another instance); kept the stored one"
             ),
-            Ok(Err(e)) => tracing::error!(error = %e, "oauth: storing the rotated refresh token failed"),
             Err(e) => tracing::error!(error = %e, "oauth: storing the rotated refresh token failed"),
         }
     }
@@ -447,8 +445,8 @@ mod tests {
         )
     }
 
-    #[test]
-    fn the_id_token_names_the_mailbox() {
+    #[tokio::test]
+    async fn the_id_token_names_the_mailbox() {
         assert_eq!(
             id_token_account(&jwt(serde_json::json!({"email": "a@example.com"}))).as_deref(),
             Some("a@example.com")
@@ -469,8 +467,8 @@ mod tests {
         assert_eq!(id_token_account(&control).as_deref(), Some("a@example.comBcc: x"));
     }
 
-    #[test]
-    fn the_sign_in_asks_for_a_refresh_token_with_pkce() {
+    #[tokio::test]
+    async fn the_sign_in_asks_for_a_refresh_token_with_pkce() {
         let wire = crate::domain::OAuthWire {
             grant: "mailbox".into(),
             token_url: "https://oauth2.googleapis.com/token".into(),

@@ -1,7 +1,7 @@
 //! Admin accounts, keyed by lower-case email address.
 
 use super::space::Need;
-use super::{SledStore, StoreError};
+use super::{Sled, SledStore, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// An admin account. The password only as an argon2id PHC string.
@@ -12,19 +12,36 @@ pub struct AdminRecord {
     pub created_at: String,
 }
 
+#[async_trait::async_trait]
 pub trait AdminStore {
-    fn admin_count(&self) -> Result<usize, StoreError>;
-    fn get_admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError>;
+    async fn admin_count(&self) -> Result<usize, StoreError>;
+    async fn get_admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError>;
     /// Creates or replaces an admin (flushed).
-    fn put_admin(&self, admin: AdminRecord) -> Result<(), StoreError>;
+    async fn put_admin(&self, admin: AdminRecord) -> Result<(), StoreError>;
 }
 
+#[async_trait::async_trait]
 impl AdminStore for SledStore {
-    fn admin_count(&self) -> Result<usize, StoreError> {
+    async fn admin_count(&self) -> Result<usize, StoreError> {
+        self.blocking(move |db| db.admin_count()).await
+    }
+
+    async fn get_admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError> {
+        let email = email.to_owned();
+        self.blocking(move |db| db.get_admin(&email)).await
+    }
+
+    async fn put_admin(&self, admin: AdminRecord) -> Result<(), StoreError> {
+        self.blocking(move |db| db.put_admin(admin)).await
+    }
+}
+
+impl Sled {
+    pub(crate) fn admin_count(&self) -> Result<usize, StoreError> {
         Ok(self.admins.len())
     }
 
-    fn get_admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError> {
+    pub(crate) fn get_admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError> {
         Ok(self
             .admins
             .get(email.to_lowercase())?
@@ -32,7 +49,7 @@ impl AdminStore for SledStore {
             .transpose()?)
     }
 
-    fn put_admin(&self, admin: AdminRecord) -> Result<(), StoreError> {
+    pub(crate) fn put_admin(&self, admin: AdminRecord) -> Result<(), StoreError> {
         self.space.admit(Need::Grow)?;
         self.admins
             .insert(admin.email.to_lowercase(), serde_json::to_vec(&admin)?)?;

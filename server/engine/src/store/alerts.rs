@@ -3,7 +3,7 @@
 //! ([`crate::delivery::storm::decide`]) and mails are one transaction with that memory, so two
 //! requests for the same alert on two instances cannot both mail.
 
-use super::{NewMessage, SledStore, StoreError};
+use super::{NewMessage, Sled, SledStore, StoreError};
 use crate::delivery::storm::Decision;
 use crate::outbox::MessageId;
 use serde::{Deserialize, Serialize};
@@ -35,16 +35,34 @@ pub enum AlertFate {
     Held(Decision),
 }
 
+#[async_trait::async_trait]
 pub trait AlertStore {
-    fn alert_memory(&self, key: &str, recipient: &str) -> Result<Option<AlertMemory>, StoreError>;
+    async fn alert_memory(&self, key: &str, recipient: &str) -> Result<Option<AlertMemory>, StoreError>;
 
     /// Decides, for each recipient, from its memory of the alert, and queues the mails the
     /// decision allows with the memory they leave, in one transaction; durable on return. One
     /// fate per message, in order.
-    fn enqueue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError>;
+    async fn enqueue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError>;
 
     /// Forgets alerts last mailed before `before` that are not firing. Returns how many.
-    fn purge_alerts(&self, before: u64) -> Result<usize, StoreError>;
+    async fn purge_alerts(&self, before: u64) -> Result<usize, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl AlertStore for SledStore {
+    async fn alert_memory(&self, key: &str, recipient: &str) -> Result<Option<AlertMemory>, StoreError> {
+        let key = key.to_owned();
+        let recipient = recipient.to_owned();
+        self.blocking(move |db| db.alert_memory(&key, &recipient)).await
+    }
+
+    async fn enqueue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError> {
+        self.blocking(move |db| db.enqueue_alert(batch, now)).await
+    }
+
+    async fn purge_alerts(&self, before: u64) -> Result<usize, StoreError> {
+        self.blocking(move |db| db.purge_alerts(before)).await
+    }
 }
 
 pub(super) fn memory_key(key: &str, recipient: &str) -> Vec<u8> {
@@ -52,8 +70,8 @@ pub(super) fn memory_key(key: &str, recipient: &str) -> Vec<u8> {
     [key.as_bytes(), &[0], recipient.to_ascii_lowercase().as_bytes()].concat()
 }
 
-impl AlertStore for SledStore {
-    fn alert_memory(&self, key: &str, recipient: &str) -> Result<Option<AlertMemory>, StoreError> {
+impl Sled {
+    pub(crate) fn alert_memory(&self, key: &str, recipient: &str) -> Result<Option<AlertMemory>, StoreError> {
         Ok(self
             .alerts
             .get(memory_key(key, recipient))?
@@ -61,11 +79,11 @@ impl AlertStore for SledStore {
             .transpose()?)
     }
 
-    fn enqueue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError> {
+    pub(crate) fn enqueue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError> {
         self.enqueue_alert_in(batch, now)
     }
 
-    fn purge_alerts(&self, before: u64) -> Result<usize, StoreError> {
+    pub(crate) fn purge_alerts(&self, before: u64) -> Result<usize, StoreError> {
         let mut removed = 0;
         for kv in self.alerts.iter() {
             let (key, bytes) = kv?;
@@ -96,19 +114,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn storm_control_and_its_mails_are_one_step_per_recipient() {
+    #[tokio::test]
+    async fn storm_control_and_its_mails_are_one_step_per_recipient() {
         let b = backend();
         let store = b.open();
         let fates = store
-            .enqueue_alert(alert(true, &["ops@example.com"]), 10)
+            .enqueue_alert(alert(true, &["ops@example.com"]), 10).await
             .unwrap();
         let [AlertFate::Queued(id)] = fates[..] else {
             panic!("{fates:?}")
         };
-        assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued);
+        assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Queued);
         assert_eq!(
-            store.alert_memory("disk", "Ops@Example.com").unwrap(),
+            store.alert_memory("disk", "Ops@Example.com").await.unwrap(),
             Some(AlertMemory {
                 firing: true,
                 mailed_at: 10
@@ -117,7 +135,7 @@ mod tests {
 
         // Still firing: held for the ops, mailed to someone new; then resolved for both.
         let fates = store
-            .enqueue_alert(alert(true, &["ops@example.com", "dev@example.com"]), 20)
+            .enqueue_alert(alert(true, &["ops@example.com", "dev@example.com"]), 20).await
             .unwrap();
         assert_eq!(fates[0], AlertFate::Held(Decision::Wait { until: 10 + 4 * HOUR }));
         assert!(matches!(fates[1], AlertFate::Queued(_)));
@@ -125,38 +143,37 @@ mod tests {
             .enqueue_alert(
                 alert(false, &["ops@example.com", "dev@example.com", "new@example.com"]),
                 30,
-            )
+            ).await
             .unwrap();
         assert!(
             matches!(fates[..2], [AlertFate::Queued(_), AlertFate::Queued(_)]),
             "{fates:?}"
         );
         assert_eq!(fates[2], AlertFate::Held(Decision::NotFiring));
-        assert_eq!(store.recent_messages(10).unwrap().len(), 4);
+        assert_eq!(store.recent_messages(10).await.unwrap().len(), 4);
 
-        assert_eq!(store.purge_alerts(31).unwrap(), 2, "resolved ones are forgotten");
-        assert_eq!(store.alert_memory("disk", "ops@example.com").unwrap(), None);
+        assert_eq!(store.purge_alerts(31).await.unwrap(), 2, "resolved ones are forgotten");
+        assert_eq!(store.alert_memory("disk", "ops@example.com").await.unwrap(), None);
     }
 
-    #[test]
-    fn the_same_alert_from_many_requests_at_once_is_mailed_once() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_same_alert_from_many_requests_at_once_is_mailed_once() {
         let b = backend();
-        let store = std::sync::Arc::new(b.open());
-        let queued: usize = std::thread::scope(|scope| {
-            let runs: Vec<_> = (0..8)
-                .map(|_| {
-                    let store = store.clone();
-                    scope.spawn(move || {
-                        let fates = store
-                            .enqueue_alert(alert(true, &["ops@example.com"]), 10)
-                            .unwrap();
-                        fates.iter().filter(|f| matches!(f, AlertFate::Queued(_))).count()
-                    })
+        let store = b.open();
+        let runs: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let fates = store.enqueue_alert(alert(true, &["ops@example.com"]), 10).await.unwrap();
+                    fates.iter().filter(|f| matches!(f, AlertFate::Queued(_))).count()
                 })
-                .collect();
-            runs.into_iter().map(|r| r.join().unwrap()).sum()
-        });
+            })
+            .collect();
+        let mut queued = 0;
+        for run in runs {
+            queued += run.await.unwrap();
+        }
         assert_eq!(queued, 1);
-        assert_eq!(store.recent_messages(10).unwrap().len(), 1);
+        assert_eq!(store.recent_messages(10).await.unwrap().len(), 1);
     }
 }

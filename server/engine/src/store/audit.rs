@@ -1,18 +1,26 @@
 //! The change history: who saved, when, and which settings changed (secrets only as changed).
 
-use super::{SledStore, StoreError};
+use super::{Sled, SledStore, StoreError};
 use crate::domain::{Field, MailServer};
 use crate::history::{AuditEntry, Change};
 
+#[async_trait::async_trait]
 pub trait AuditStore {
     /// The newest `n` entries, newest first.
-    fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError>;
+    async fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl AuditStore for SledStore {
+    async fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.blocking(move |db| db.recent_audit(n)).await
+    }
 }
 
 /// The change history keeps this many saves; older ones are dropped.
 pub const MAX_AUDIT_ENTRIES: usize = 1_000;
 
-impl SledStore {
+impl Sled {
     /// Drops the oldest entries beyond [`MAX_AUDIT_ENTRIES`] (keys are increasing ids).
     pub(super) fn prune_audit(&self) -> Result<(), StoreError> {
         let mut over = self.audit.len().saturating_sub(MAX_AUDIT_ENTRIES);
@@ -23,8 +31,8 @@ impl SledStore {
     }
 }
 
-impl AuditStore for SledStore {
-    fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError> {
+impl Sled {
+    pub(crate) fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit
             .iter()
             .rev()
@@ -79,17 +87,17 @@ mod tests {
     use super::*;
     use crate::domain::Password;
 
-    #[test]
-    fn audit_records_who_and_what_with_secrets_only_as_changed() {
+    #[tokio::test]
+    async fn audit_records_who_and_what_with_secrets_only_as_changed() {
         let b = backend();
         let store = b.open();
         store
-            .save_mail(0, server("a.example"), "first@example.com")
+            .save_mail(0, server("a.example"), "first@example.com").await
             .unwrap();
         let mut next = server("b.example");
         next.password = Password::new("new-secret-9".into());
-        store.save_mail(1, next, "second@example.com").unwrap();
-        let audit = store.recent_audit(20).unwrap();
+        store.save_mail(1, next, "second@example.com").await.unwrap();
+        let audit = store.recent_audit(20).await.unwrap();
         assert_eq!(audit[0].who, "second@example.com", "newest first");
         assert_eq!(
             audit[0].changes,
@@ -108,24 +116,24 @@ mod tests {
         assert_eq!(audit[1].changes, vec![Change::Created]);
     }
 
-    #[test]
-    fn a_save_without_changes_says_so() {
+    #[tokio::test]
+    async fn a_save_without_changes_says_so() {
         assert_eq!(
             changes(Some(&server("a.example")), &server("a.example")),
             vec![Change::Unchanged]
         );
     }
 
-    #[test]
-    fn the_history_is_bounded() {
+    #[tokio::test]
+    async fn the_history_is_bounded() {
         let b = backend();
         let store = b.open();
         for version in 0..(MAX_AUDIT_ENTRIES as u64 + 5) {
             store
-                .save_mail(version, server(&format!("h{version}.example")), "a")
+                .save_mail(version, server(&format!("h{version}.example")), "a").await
                 .unwrap();
         }
-        let all = store.recent_audit(usize::MAX).unwrap();
+        let all = store.recent_audit(usize::MAX).await.unwrap();
         assert_eq!(all.len(), MAX_AUDIT_ENTRIES);
         let newest = Change::Set {
             field: Field::Host,

@@ -5,24 +5,43 @@
 //! stalest.
 
 use super::space::Need;
-use super::{tx_error, SledStore, StoreError};
+use super::{tx_error, Sled, SledStore, StoreError};
 use crate::ratelimit::{backoff_delay, capped, secs_ceil, FORGET_AFTER, MAX_KEYS};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+#[async_trait::async_trait]
 pub trait BackoffStore {
     /// One attempt for `keys` at `now_ms` (Unix milliseconds). Refused with the seconds to wait
     /// if any key must still wait; otherwise counted as a failure at once, in the same
     /// transaction as the check, so attempts made in parallel (on any instance) cannot all slip
     /// past it. [`Self::backoff_succeeded`] takes it back.
-    fn backoff_attempt(&self, keys: &[String], now_ms: u64) -> Result<Result<(), u64>, StoreError>;
+    async fn backoff_attempt(&self, keys: &[String], now_ms: u64) -> Result<Result<(), u64>, StoreError>;
 
     /// Takes back an attempt that was never judged (the server was too busy to check it).
-    fn backoff_undo(&self, keys: &[String]) -> Result<(), StoreError>;
+    async fn backoff_undo(&self, keys: &[String]) -> Result<(), StoreError>;
 
     /// The attempt succeeded: forget the keys' failures.
-    fn backoff_succeeded(&self, keys: &[String]) -> Result<(), StoreError>;
+    async fn backoff_succeeded(&self, keys: &[String]) -> Result<(), StoreError>;
+}
+
+#[async_trait::async_trait]
+impl BackoffStore for SledStore {
+    async fn backoff_attempt(&self, keys: &[String], now_ms: u64) -> Result<Result<(), u64>, StoreError> {
+        let keys = keys.to_vec();
+        self.blocking(move |db| db.backoff_attempt(&keys, now_ms)).await
+    }
+
+    async fn backoff_undo(&self, keys: &[String]) -> Result<(), StoreError> {
+        let keys = keys.to_vec();
+        self.blocking(move |db| db.backoff_undo(&keys)).await
+    }
+
+    async fn backoff_succeeded(&self, keys: &[String]) -> Result<(), StoreError> {
+        let keys = keys.to_vec();
+        self.blocking(move |db| db.backoff_succeeded(&keys)).await
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -36,7 +55,7 @@ fn forgotten(f: &Failures, now_ms: u64) -> bool {
     now_ms.saturating_sub(f.last_ms) >= FORGET_AFTER.as_millis() as u64
 }
 
-impl SledStore {
+impl Sled {
     /// Makes room for one more key: forgets idle keys, then the stalest.
     fn backoff_room(&self, now_ms: u64) -> Result<(), StoreError> {
         if self.backoff_keys.load(Ordering::Relaxed) < MAX_KEYS {
@@ -65,8 +84,8 @@ impl SledStore {
     }
 }
 
-impl BackoffStore for SledStore {
-    fn backoff_attempt(&self, keys: &[String], now_ms: u64) -> Result<Result<(), u64>, StoreError> {
+impl Sled {
+    pub(crate) fn backoff_attempt(&self, keys: &[String], now_ms: u64) -> Result<Result<(), u64>, StoreError> {
         // Logins go on while the disk is low: the counters are small and bounded.
         self.space.admit(Need::Upkeep)?;
         let keys: Vec<String> = keys.iter().map(|k| capped(k)).collect();
@@ -123,7 +142,7 @@ impl BackoffStore for SledStore {
         Ok(answer.0)
     }
 
-    fn backoff_undo(&self, keys: &[String]) -> Result<(), StoreError> {
+    pub(crate) fn backoff_undo(&self, keys: &[String]) -> Result<(), StoreError> {
         for k in keys {
             self.backoff.fetch_and_update(capped(k).as_bytes(), |old| {
                 let mut f: Failures = serde_json::from_slice(old?).ok()?;
@@ -134,7 +153,7 @@ impl BackoffStore for SledStore {
         Ok(())
     }
 
-    fn backoff_succeeded(&self, keys: &[String]) -> Result<(), StoreError> {
+    pub(crate) fn backoff_succeeded(&self, keys: &[String]) -> Result<(), StoreError> {
         for k in keys {
             if self.backoff.remove(capped(k).as_bytes())?.is_some() {
                 self.backoff_keys.fetch_sub(1, Ordering::Relaxed);
@@ -152,67 +171,69 @@ mod tests {
 
     const START: u64 = 1_800_000_000_000;
 
-    #[test]
-    fn backoff_counts_the_attempt_before_it_is_checked() {
+    #[tokio::test]
+    async fn backoff_counts_the_attempt_before_it_is_checked() {
         let b = backend();
         let store = b.open();
         let keys = vec!["account:a@example.com".to_string()];
         // A burst: every attempt is counted when it is let through, so only the free ones pass.
-        let passed = (0..100)
-            .filter(|_| store.backoff_attempt(&keys, START).unwrap().is_ok())
-            .count();
+        let mut passed = 0;
+        for _ in 0..100 {
+            passed += usize::from(store.backoff_attempt(&keys, START).await.unwrap().is_ok());
+        }
         assert_eq!(passed, FREE_FAILURES as usize);
-        assert_eq!(store.backoff_attempt(&keys, START).unwrap(), Err(1));
+        assert_eq!(store.backoff_attempt(&keys, START).await.unwrap(), Err(1));
         assert_eq!(
-            store.backoff_attempt(&keys, START + 400).unwrap(),
+            store.backoff_attempt(&keys, START + 400).await.unwrap(),
             Err(1),
             "0.6 s rounded up"
         );
-        assert!(store.backoff_attempt(&keys, START + 1000).unwrap().is_ok());
-        assert_eq!(store.backoff_attempt(&keys, START + 1000).unwrap(), Err(2));
-        store.backoff_succeeded(&keys).unwrap();
-        assert!(store.backoff_attempt(&keys, START).unwrap().is_ok());
+        assert!(store.backoff_attempt(&keys, START + 1000).await.unwrap().is_ok());
+        assert_eq!(store.backoff_attempt(&keys, START + 1000).await.unwrap(), Err(2));
+        store.backoff_succeeded(&keys).await.unwrap();
+        assert!(store.backoff_attempt(&keys, START).await.unwrap().is_ok());
     }
 
-    #[test]
-    fn backoff_is_kept_across_a_restart_forgets_after_an_hour_and_can_be_undone() {
+    #[tokio::test]
+    async fn backoff_is_kept_across_a_restart_forgets_after_an_hour_and_can_be_undone() {
         let b = backend();
         let keys = vec!["ip:192.0.2.1".to_string(), "account:b@example.com".to_string()];
         {
             let store = b.open();
-            while store.backoff_attempt(&keys, START).unwrap().is_ok() {}
+            while store.backoff_attempt(&keys, START).await.unwrap().is_ok() {}
         }
         let store = b.open();
         assert!(
-            store.backoff_attempt(&keys, START).unwrap().is_err(),
+            store.backoff_attempt(&keys, START).await.unwrap().is_err(),
             "another instance, or a restart, sees it"
         );
         let hour = FORGET_AFTER.as_millis() as u64;
         assert!(
-            store.backoff_attempt(&keys, START + hour).unwrap().is_ok(),
+            store.backoff_attempt(&keys, START + hour).await.unwrap().is_ok(),
             "an hour later it starts afresh"
         );
         let one = vec!["account:c@example.com".to_string()];
         for _ in 0..FREE_FAILURES {
-            store.backoff_attempt(&one, START).unwrap().unwrap();
-            store.backoff_undo(&one).unwrap();
+            store.backoff_attempt(&one, START).await.unwrap().unwrap();
+            store.backoff_undo(&one).await.unwrap();
         }
         assert!(
-            store.backoff_attempt(&one, START).unwrap().is_ok(),
+            store.backoff_attempt(&one, START).await.unwrap().is_ok(),
             "undone attempts do not count"
         );
     }
 
-    #[test]
-    fn backoff_keys_are_bounded_in_number_and_length() {
+    #[tokio::test]
+    async fn backoff_keys_are_bounded_in_number_and_length() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
         for i in 0..MAX_KEYS + 50 {
             let key = format!("account:{i}{}", "@".repeat(1000));
-            store.backoff_attempt(&[key], START + i as u64).unwrap().unwrap();
+            store.backoff_attempt(&[key], START + i as u64).await.unwrap().unwrap();
         }
-        assert!(store.backoff.len() <= MAX_KEYS, "{}", store.backoff.len());
+        assert!(store.0.backoff.len() <= MAX_KEYS, "{}", store.0.backoff.len());
         let longest = store
+            .0
             .backoff
             .iter()
             .keys()

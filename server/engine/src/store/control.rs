@@ -5,7 +5,7 @@
 //! backend only has to apply a list of events to its one record atomically.
 
 use super::space::Need;
-use super::{SledStore, StoreError};
+use super::{Sled, SledStore, StoreError};
 use crate::delivery::budget::Budget;
 use serde::{Deserialize, Serialize};
 
@@ -119,13 +119,26 @@ impl ControlEvents {
     }
 }
 
+#[async_trait::async_trait]
 pub trait ControlStore {
     /// The record as it is (the default one before any event).
-    fn outbox_control(&self) -> Result<OutboxControl, StoreError>;
+    async fn outbox_control(&self) -> Result<OutboxControl, StoreError>;
 
     /// Applies `events` in order, atomically with respect to every other change of the record;
     /// durable on return. Returns the record after them.
-    fn change_control(&self, events: &[ControlEvent]) -> Result<OutboxControl, StoreError>;
+    async fn change_control(&self, events: &[ControlEvent]) -> Result<OutboxControl, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl ControlStore for SledStore {
+    async fn outbox_control(&self) -> Result<OutboxControl, StoreError> {
+        self.blocking(move |db| db.outbox_control()).await
+    }
+
+    async fn change_control(&self, events: &[ControlEvent]) -> Result<OutboxControl, StoreError> {
+        let events = events.to_vec();
+        self.blocking(move |db| db.change_control(&events)).await
+    }
 }
 
 const KEY: &[u8] = b"outbox";
@@ -134,7 +147,7 @@ pub(super) fn decode(bytes: Option<&[u8]>) -> Result<OutboxControl, StoreError> 
     Ok(bytes.map(serde_json::from_slice).transpose()?.unwrap_or_default())
 }
 
-impl SledStore {
+impl Sled {
     /// The record after `events`, in a transaction that also writes other trees (the outcomes
     /// of a batch): the control tree's part of it.
     pub(super) fn apply_control(
@@ -156,12 +169,12 @@ impl SledStore {
     }
 }
 
-impl ControlStore for SledStore {
-    fn outbox_control(&self) -> Result<OutboxControl, StoreError> {
+impl Sled {
+    pub(crate) fn outbox_control(&self) -> Result<OutboxControl, StoreError> {
         decode(self.control.get(KEY)?.as_deref())
     }
 
-    fn change_control(&self, events: &[ControlEvent]) -> Result<OutboxControl, StoreError> {
+    pub(crate) fn change_control(&self, events: &[ControlEvent]) -> Result<OutboxControl, StoreError> {
         self.space.admit(Need::Upkeep)?;
         let record = self
             .control
@@ -190,12 +203,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_record_is_shared_through_the_store_and_survives_a_reopen() {
+    #[tokio::test]
+    async fn the_record_is_shared_through_the_store_and_survives_a_reopen() {
         let b = backend();
         {
             let store = b.open();
-            assert_eq!(store.outbox_control().unwrap(), OutboxControl::default());
+            assert_eq!(store.outbox_control().await.unwrap(), OutboxControl::default());
             let after = store
                 .change_control(&[
                     ControlEvent::Failed {
@@ -209,7 +222,7 @@ mod tests {
                     ControlEvent::Paused(pause(3)),
                     ControlEvent::Throttled { until: 500 },
                     ControlEvent::Throttled { until: 400 },
-                ])
+                ]).await
                 .unwrap();
             assert_eq!(
                 after.failing,
@@ -221,29 +234,29 @@ mod tests {
             assert_eq!(after.throttled_until, 500, "the latest wait wins");
         }
         let store = b.open();
-        let control = store.outbox_control().unwrap();
+        let control = store.outbox_control().await.unwrap();
         assert_eq!(control.paused, Some(pause(3)));
         assert_eq!(control.paused_for(3), Some(&pause(3)));
         assert_eq!(control.paused_for(4), None, "newer settings are not held back");
 
         // Another instance paused on version 4 meanwhile: a worker that read version 4 as new
         // does not lift it, one that read version 5 does.
-        store.change_control(&[ControlEvent::Paused(pause(4))]).unwrap();
+        store.change_control(&[ControlEvent::Paused(pause(4))]).await.unwrap();
         let kept = store
-            .change_control(&[ControlEvent::SettingsChanged { version: 4 }])
+            .change_control(&[ControlEvent::SettingsChanged { version: 4 }]).await
             .unwrap();
         assert_eq!(kept.paused, Some(pause(4)));
         let lifted = store
-            .change_control(&[ControlEvent::SettingsChanged { version: 5 }])
+            .change_control(&[ControlEvent::SettingsChanged { version: 5 }]).await
             .unwrap();
         assert_eq!(lifted.paused, None);
 
-        let sent = store.change_control(&[ControlEvent::Sent]).unwrap();
+        let sent = store.change_control(&[ControlEvent::Sent]).await.unwrap();
         assert_eq!(sent.failing, None, "a message sent ends the streak");
     }
 
-    #[test]
-    fn a_batch_of_events_collapses_runs() {
+    #[tokio::test]
+    async fn a_batch_of_events_collapses_runs() {
         let mut events = ControlEvents::default();
         for _ in 0..1000 {
             events.push(ControlEvent::Sent);

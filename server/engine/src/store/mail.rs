@@ -4,20 +4,21 @@ use super::space::Need;
 use super::{
     audit::changes,
     migrations::{MAIL_KEY, SCHEMA_VERSION, TESTS_KEY},
-    tx_error, SledStore, StoreError, Versioned,
+    tx_error, Sled, SledStore, StoreError, Versioned,
 };
 use crate::domain::{Mailbox, MailServer, MailServerSettings, Password};
 use crate::history::{AuditEntry, TestHistory, TestOutcome};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
+#[async_trait::async_trait]
 pub trait MailSettingsStore {
-    fn load_mail(&self) -> Result<Option<Versioned<MailServer>>, StoreError>;
+    async fn load_mail(&self) -> Result<Option<Versioned<MailServer>>, StoreError>;
 
     /// Writes `value` if the stored version still equals `expected` (0 = nothing stored yet),
     /// records who changed what in the change history in the same transaction, flushes, and
     /// returns what was written. Blocking: call from a blocking task.
-    fn save_mail(
+    async fn save_mail(
         &self,
         expected: u64,
         value: MailServer,
@@ -27,21 +28,56 @@ pub trait MailSettingsStore {
     /// Connects `mailbox` to the saved settings as a new version (with its change-history
     /// entry), if they still sign in as a mailbox of the app it signed in through; a
     /// [`StoreError::Conflict`] if they no longer do. Flushed.
-    fn connect_mailbox(&self, mailbox: Mailbox, who: &str) -> Result<Versioned<MailServer>, StoreError>;
+    async fn connect_mailbox(&self, mailbox: Mailbox, who: &str) -> Result<Versioned<MailServer>, StoreError>;
 
     /// Disconnects the connected mailbox as a new version (with its change-history entry);
     /// `None` when none was connected. Flushed.
-    fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError>;
+    async fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError>;
 
     /// Replaces the connected mailbox's refresh token `old` with `new` (a provider that rotates
     /// them), keeping the version: not a change of the settings. False when `old` is no longer
     /// the stored one. Flushed.
-    fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError>;
+    async fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError>;
 
-    fn load_tests(&self) -> Result<TestHistory, StoreError>;
+    async fn load_tests(&self) -> Result<TestHistory, StoreError>;
 
     /// Records a test's outcome (flushed before returning).
-    fn record_test(&self, outcome: TestOutcome) -> Result<TestHistory, StoreError>;
+    async fn record_test(&self, outcome: TestOutcome) -> Result<TestHistory, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl MailSettingsStore for SledStore {
+    async fn load_mail(&self) -> Result<Option<Versioned<MailServer>>, StoreError> {
+        self.blocking(move |db| db.load_mail()).await
+    }
+
+    async fn save_mail(&self, expected: u64, value: MailServer, who: &str) -> Result<Versioned<MailServer>, StoreError> {
+        let who = who.to_owned();
+        self.blocking(move |db| db.save_mail(expected, value, &who)).await
+    }
+
+    async fn connect_mailbox(&self, mailbox: Mailbox, who: &str) -> Result<Versioned<MailServer>, StoreError> {
+        let who = who.to_owned();
+        self.blocking(move |db| db.connect_mailbox(mailbox, &who)).await
+    }
+
+    async fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError> {
+        let who = who.to_owned();
+        self.blocking(move |db| db.disconnect_mailbox(&who)).await
+    }
+
+    async fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError> {
+        let old = old.clone();
+        self.blocking(move |db| db.rotate_refresh_token(&old, new)).await
+    }
+
+    async fn load_tests(&self) -> Result<TestHistory, StoreError> {
+        self.blocking(move |db| db.load_tests()).await
+    }
+
+    async fn record_test(&self, outcome: TestOutcome) -> Result<TestHistory, StoreError> {
+        self.blocking(move |db| db.record_test(outcome)).await
+    }
 }
 
 /// The mail record as it sits in sled: the password only sealed.
@@ -66,7 +102,7 @@ struct StoredMailbox {
     refresh_token_sealed: String,
 }
 
-impl SledStore {
+impl Sled {
     /// Writes what `next` makes of the current record (nothing when it answers `None`) as the
     /// next version, with its change-history entry, in one transaction; then flushes.
     fn update_mail(
@@ -165,15 +201,15 @@ impl SledStore {
     }
 }
 
-impl MailSettingsStore for SledStore {
-    fn load_mail(&self) -> Result<Option<Versioned<MailServer>>, StoreError> {
+impl Sled {
+    pub(crate) fn load_mail(&self) -> Result<Option<Versioned<MailServer>>, StoreError> {
         self.settings
             .get(MAIL_KEY)?
             .map(|b| self.decode_mail(&b))
             .transpose()
     }
 
-    fn save_mail(
+    pub(crate) fn save_mail(
         &self,
         expected: u64,
         value: MailServer,
@@ -198,7 +234,7 @@ impl MailSettingsStore for SledStore {
         written.ok_or(StoreError::Conflict { current: expected, saved_at: String::new() })
     }
 
-    fn connect_mailbox(&self, mailbox: Mailbox, who: &str) -> Result<Versioned<MailServer>, StoreError> {
+    pub(crate) fn connect_mailbox(&self, mailbox: Mailbox, who: &str) -> Result<Versioned<MailServer>, StoreError> {
         let written = self.update_mail(who, |current| {
             let conflict = || StoreError::Conflict {
                 current: current.map_or(0, |c| c.version),
@@ -213,7 +249,7 @@ impl MailSettingsStore for SledStore {
         written.ok_or(StoreError::Conflict { current: 0, saved_at: String::new() })
     }
 
-    fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError> {
+    pub(crate) fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError> {
         self.update_mail(who, |current| {
             Ok(current
                 .filter(|c| c.value.mailbox.is_some())
@@ -221,7 +257,7 @@ impl MailSettingsStore for SledStore {
         })
     }
 
-    fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError> {
+    pub(crate) fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError> {
         self.space.admit(Need::Upkeep)?;
         use sled::transaction::ConflictableTransactionError::Abort;
         let rotated = self
@@ -243,14 +279,14 @@ impl MailSettingsStore for SledStore {
         Ok(rotated)
     }
 
-    fn load_tests(&self) -> Result<TestHistory, StoreError> {
+    pub(crate) fn load_tests(&self) -> Result<TestHistory, StoreError> {
         match self.settings.get(TESTS_KEY)? {
             Some(bytes) => Ok(serde_json::from_slice::<Versioned<TestHistory>>(&bytes)?.value),
             None => Ok(TestHistory::default()),
         }
     }
 
-    fn record_test(&self, outcome: TestOutcome) -> Result<TestHistory, StoreError> {
+    pub(crate) fn record_test(&self, outcome: TestOutcome) -> Result<TestHistory, StoreError> {
         self.space.admit(Need::Grow)?;
         let mut history = self.load_tests()?;
         history.record(outcome);
@@ -274,36 +310,37 @@ mod tests {
     use crate::secrets::SecretBox;
 
 
-    #[test]
-    fn save_then_load_round_trips_and_survives_reopen() {
+    #[tokio::test]
+    async fn save_then_load_round_trips_and_survives_reopen() {
         let b = backend();
         {
             let store = b.open();
-            assert_eq!(store.load_mail().unwrap(), None);
+            assert_eq!(store.load_mail().await.unwrap(), None);
             let saved = store
-                .save_mail(0, server("smtp.example.com"), "admin@example.com")
+                .save_mail(0, server("smtp.example.com"), "admin@example.com").await
                 .unwrap();
             assert_eq!(saved.version, 1);
             assert_eq!(saved.schema, SCHEMA_VERSION);
         }
         let store = b.open();
-        let loaded = store.load_mail().unwrap().unwrap();
+        let loaded = store.load_mail().await.unwrap().unwrap();
         assert_eq!(loaded.value, server("smtp.example.com"));
         assert_eq!(loaded.version, 1);
     }
 
-    #[test]
-    fn the_password_is_sealed_in_the_database_and_needs_the_key() {
+    #[tokio::test]
+    async fn the_password_is_sealed_in_the_database_and_needs_the_key() {
         let dir = tempfile::tempdir().unwrap();
         {
             open(dir.path())
                 .save_mail(0, server("smtp.example.com"), "a")
+                .await
                 .unwrap();
         }
-        let raw = open(dir.path()).settings.get(MAIL_KEY).unwrap().unwrap();
+        let raw = open(dir.path()).0.settings.get(MAIL_KEY).unwrap().unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains("secret-Pa55"));
         let wrong = open_with(dir.path(), SecretBox::from_key([4; 32])).unwrap();
-        assert!(matches!(wrong.load_mail(), Err(StoreError::Secret(_))));
+        assert!(matches!(wrong.load_mail().await, Err(StoreError::Secret(_))));
     }
 
     /// Saved settings that sign in as a mailbox of app "app-1".
@@ -331,43 +368,43 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_connected_mailbox_is_a_version_sealed_audited_rotated_and_disconnected() {
+    #[tokio::test]
+    async fn a_connected_mailbox_is_a_version_sealed_audited_rotated_and_disconnected() {
         use crate::history::Change;
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
         let app = mailbox_server().mailbox_app().unwrap();
-        assert!(matches!(store.connect_mailbox(mailbox(app.clone(), "rt-1"), "a"), Err(StoreError::Conflict { .. })), "nothing saved");
-        store.save_mail(0, mailbox_server(), "admin@example.com").unwrap();
+        assert!(matches!(store.connect_mailbox(mailbox(app.clone(), "rt-1"), "a").await, Err(StoreError::Conflict { .. })), "nothing saved");
+        store.save_mail(0, mailbox_server(), "admin@example.com").await.unwrap();
         assert!(
-            matches!(store.connect_mailbox(mailbox("other app".into(), "rt-1"), "a"), Err(StoreError::Conflict { .. })),
+            matches!(store.connect_mailbox(mailbox("other app".into(), "rt-1"), "a").await, Err(StoreError::Conflict { .. })),
             "another app"
         );
-        let connected = store.connect_mailbox(mailbox(app.clone(), "rt-1"), "admin@example.com").unwrap();
+        let connected = store.connect_mailbox(mailbox(app.clone(), "rt-1"), "admin@example.com").await.unwrap();
         assert_eq!(connected.version, 2);
-        assert_eq!(store.recent_audit(1).unwrap()[0].changes, vec![Change::MailboxConnected { account: "alerts@example.com".into() }]);
-        let raw = String::from_utf8_lossy(&store.settings.get(MAIL_KEY).unwrap().unwrap()).to_string();
+        assert_eq!(store.recent_audit(1).await.unwrap()[0].changes, vec![Change::MailboxConnected { account: "alerts@example.com".into() }]);
+        let raw = String::from_utf8_lossy(&store.0.settings.get(MAIL_KEY).unwrap().unwrap()).to_string();
         assert!(!raw.contains("rt-1") && !raw.contains("client-s3cret"), "secrets sealed: {raw}");
 
         // A rotated refresh token replaces the stored one without a new version or entry.
-        assert!(!store.rotate_refresh_token(&Password::new("rt-0".into()), Password::new("rt-2".into())).unwrap());
-        assert!(store.rotate_refresh_token(&Password::new("rt-1".into()), Password::new("rt-2".into())).unwrap());
-        let loaded = store.load_mail().unwrap().unwrap();
+        assert!(!store.rotate_refresh_token(&Password::new("rt-0".into()), Password::new("rt-2".into())).await.unwrap());
+        assert!(store.rotate_refresh_token(&Password::new("rt-1".into()), Password::new("rt-2".into())).await.unwrap());
+        let loaded = store.load_mail().await.unwrap().unwrap();
         assert_eq!((loaded.version, loaded.value.mailbox.as_ref().unwrap().refresh_token.expose()), (2, "rt-2"));
-        assert_eq!(store.recent_audit(10).unwrap().len(), 2);
+        assert_eq!(store.recent_audit(10).await.unwrap().len(), 2);
 
         // A save built before that rotation keeps the stored (newer) token.
         let mut stale = loaded.value.clone();
         stale.mailbox.as_mut().unwrap().refresh_token = Password::new("rt-1".into());
-        let saved = store.save_mail(2, stale, "admin@example.com").unwrap();
+        let saved = store.save_mail(2, stale, "admin@example.com").await.unwrap();
         assert_eq!((saved.version, saved.value.mailbox.unwrap().refresh_token.expose()), (3, "rt-2"));
-        assert_eq!(store.load_mail().unwrap().unwrap().value.mailbox.unwrap().refresh_token.expose(), "rt-2");
-        let loaded = store.load_mail().unwrap().unwrap();
+        assert_eq!(store.load_mail().await.unwrap().unwrap().value.mailbox.unwrap().refresh_token.expose(), "rt-2");
+        let loaded = store.load_mail().await.unwrap().unwrap();
 
         // A save of the same app keeps the mailbox; another app drops it, in the history.
         let same = MailServer::from_form(
             MailServerSettings::parse(&mailbox_server().settings.to_form(), Some(&loaded.value.settings.login())).unwrap(),
-            Some(&store.load_mail().unwrap().unwrap().value),
+            Some(&store.load_mail().await.unwrap().unwrap().value),
         )
         .unwrap();
         assert!(same.mailbox.is_some());
@@ -386,30 +423,30 @@ mod tests {
         rotated.mailbox.as_mut().unwrap().refresh_token = Password::new("rt-10".into());
         assert_eq!(changes(Some(&same), &rotated), vec![Change::Unchanged], "a rotation is no change");
 
-        let gone = store.disconnect_mailbox("admin@example.com").unwrap().unwrap();
+        let gone = store.disconnect_mailbox("admin@example.com").await.unwrap().unwrap();
         assert_eq!((gone.version, gone.value.mailbox), (4, None));
-        assert_eq!(store.recent_audit(1).unwrap()[0].changes, vec![Change::MailboxDisconnected { account: "alerts@example.com".into() }]);
-        assert!(store.disconnect_mailbox("a").unwrap().is_none(), "nothing to disconnect: no version");
+        assert_eq!(store.recent_audit(1).await.unwrap()[0].changes, vec![Change::MailboxDisconnected { account: "alerts@example.com".into() }]);
+        assert!(store.disconnect_mailbox("a").await.unwrap().is_none(), "nothing to disconnect: no version");
     }
 
-    #[test]
-    fn stale_version_is_a_conflict_and_changes_nothing() {
+    #[tokio::test]
+    async fn stale_version_is_a_conflict_and_changes_nothing() {
         let b = backend();
         let store = b.open();
-        store.save_mail(0, server("a.example"), "x").unwrap();
-        store.save_mail(1, server("b.example"), "x").unwrap();
-        let err = store.save_mail(1, server("c.example"), "x").unwrap_err();
+        store.save_mail(0, server("a.example"), "x").await.unwrap();
+        store.save_mail(1, server("b.example"), "x").await.unwrap();
+        let err = store.save_mail(1, server("c.example"), "x").await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict { current: 2, .. }), "{err:?}");
-        assert_eq!(store.load_mail().unwrap().unwrap().value, server("b.example"));
+        assert_eq!(store.load_mail().await.unwrap().unwrap().value, server("b.example"));
         assert_eq!(
-            store.recent_audit(10).unwrap().len(),
+            store.recent_audit(10).await.unwrap().len(),
             2,
             "a refused save is not audited"
         );
     }
 
-    #[test]
-    fn test_history_keeps_the_last_and_the_last_success() {
+    #[tokio::test]
+    async fn test_history_keeps_the_last_and_the_last_success() {
         let b = backend();
         let store = b.open();
         let ok = TestOutcome {
@@ -422,13 +459,13 @@ mod tests {
             finished_at: "t2".into(),
             ..ok.clone()
         };
-        store.record_test(ok.clone()).unwrap();
-        let history = store.record_test(failed.clone()).unwrap();
+        store.record_test(ok.clone()).await.unwrap();
+        let history = store.record_test(failed.clone()).await.unwrap();
         assert_eq!((history.last, history.last_success), (Some(failed), Some(ok)));
         drop(store);
         assert_eq!(
             b.open()
-                .load_tests()
+                .load_tests().await
                 .unwrap()
                 .last_success
                 .unwrap()

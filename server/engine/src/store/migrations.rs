@@ -3,7 +3,7 @@
 //! 1: first release. 2: the SMTP password sealed with the secret key (`password_sealed`).
 //! 3: test history and change history stored as data, not sentences.
 
-use super::{SledStore, StoreError};
+use super::{Sled, StoreError};
 use serde_json::{json, Value};
 
 /// The schema version this build writes.
@@ -14,7 +14,7 @@ const SCHEMA_KEY: &str = "schema_version";
 pub(super) const MAIL_KEY: &str = "mail";
 pub(super) const TESTS_KEY: &str = "mail_tests";
 
-pub(super) fn migrate(store: &SledStore) -> Result<(), StoreError> {
+pub(super) fn migrate(store: &Sled) -> Result<(), StoreError> {
     let meta = store.db.open_tree(META_TREE)?;
     let found = match meta.get(SCHEMA_KEY)? {
         Some(bytes) => serde_json::from_slice::<u32>(&bytes)?,
@@ -38,7 +38,7 @@ pub(super) fn migrate(store: &SledStore) -> Result<(), StoreError> {
 }
 
 /// 1 → 2: the plain-text `password` becomes `password_sealed`.
-fn seal_passwords(store: &SledStore) -> Result<(), StoreError> {
+fn seal_passwords(store: &Sled) -> Result<(), StoreError> {
     if let Some(bytes) = store.settings.get(MAIL_KEY)? {
         let mut value: Value = serde_json::from_slice(&bytes)?;
         if let Some(obj) = value.get_mut("value").and_then(Value::as_object_mut) {
@@ -57,7 +57,7 @@ fn seal_passwords(store: &SledStore) -> Result<(), StoreError> {
 
 /// 2 → 3: a test outcome keeps its diagnosis (no summary); an audit entry's sentences are
 /// kept as `Legacy` changes.
-fn history_as_data(store: &SledStore) -> Result<(), StoreError> {
+fn history_as_data(store: &Sled) -> Result<(), StoreError> {
     if let Some(bytes) = store.settings.get(TESTS_KEY)? {
         let mut value: Value = serde_json::from_slice(&bytes)?;
         for slot in ["last", "last_success"] {
@@ -129,22 +129,22 @@ mod tests {
             "helo_name": null, "timeout_secs": 15, "reply_to": null } })
     }
 
-    #[test]
-    fn schema_1_plaintext_passwords_are_sealed_on_open() {
+    #[tokio::test]
+    async fn schema_1_plaintext_passwords_are_sealed_on_open() {
         let dir = tempfile::tempdir().unwrap();
         old_database(dir.path(), 1, mail_v1(), None, &[]);
         let store = open(dir.path());
-        let loaded = store.load_mail().unwrap().unwrap();
+        let loaded = store.load_mail().await.unwrap().unwrap();
         assert_eq!(
             (loaded.value.password.expose(), loaded.version),
             ("plain-old-pw", 3)
         );
-        let raw = store.settings.get(MAIL_KEY).unwrap().unwrap();
+        let raw = store.0.settings.get(MAIL_KEY).unwrap().unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains("plain-old-pw"));
     }
 
-    #[test]
-    fn schema_2_history_becomes_data() {
+    #[tokio::test]
+    async fn schema_2_history_becomes_data() {
         let dir = tempfile::tempdir().unwrap();
         let outcome = |success: bool, stage: &str| json!({ "success": success, "stage": stage, "summary": "English", "server": "h:25", "finished_at": "t" });
         let tests = json!({ "schema": 2, "version": 0, "saved_at": "t", "value": {
@@ -152,18 +152,18 @@ mod tests {
         let audit = [json!({ "who": "a@example.com", "at": "t", "changes": ["created the mail settings"] })];
         old_database(dir.path(), 2, mail_v1(), Some(tests), &audit);
         let store = open(dir.path());
-        let history = store.load_tests().unwrap();
+        let history = store.load_tests().await.unwrap();
         assert_eq!(history.last.unwrap().diagnosis, Some(Diagnosis::AuthRejected));
         assert!(history.last_success.unwrap().success());
-        let entries = store.recent_audit(5).unwrap();
+        let entries = store.recent_audit(5).await.unwrap();
         assert_eq!(
             entries[0].changes,
             vec![Change::Legacy("created the mail settings".into())]
         );
     }
 
-    #[test]
-    fn newer_schema_is_refused() {
+    #[tokio::test]
+    async fn newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         {
             let db = sled::open(dir.path()).unwrap();

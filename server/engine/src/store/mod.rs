@@ -8,7 +8,7 @@
 //!
 //! The sled backend keeps one tree per family plus a `meta` tree holding the schema version;
 //! [`migrations`] brings older databases up to date on open. A write the user is told succeeded
-//! has reached the disk first (`SledStore::sync`: sled's flush, then `fdatasync`).
+//! has reached the disk first (`Sled::sync`: sled's flush, then `fdatasync`).
 
 mod admins;
 mod alerts;
@@ -107,7 +107,10 @@ pub struct Versioned<T> {
     pub value: T,
 }
 
-/// Every family of records, and a flush for shutdown.
+/// Every family of records, and a flush for shutdown. Every method is async: a backend does
+/// its own blocking work off the runtime (sled on tokio's blocking pool), or none (a network
+/// client).
+#[async_trait::async_trait]
 pub trait Store:
     MailSettingsStore
     + AuditStore
@@ -124,7 +127,7 @@ pub trait Store:
     + Sync
 {
     /// Flushes everything written so far.
-    fn flush(&self) -> Result<(), StoreError>;
+    async fn flush(&self) -> Result<(), StoreError>;
 
     /// Why new data is refused now, if it is (the disk below its reserve): for the banner.
     fn refusing_writes(&self) -> Option<StoreError>;
@@ -139,8 +142,43 @@ pub trait Store:
 
 pub type SharedStore = Arc<dyn Store>;
 
-/// The sled backend: one database, one tree per family.
-pub struct SledStore {
+/// The sled backend: [`Sled`]'s blocking work, each call on tokio's blocking pool. Cheap to
+/// clone (one database).
+#[derive(Clone)]
+pub struct SledStore(Arc<Sled>);
+
+impl SledStore {
+    /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
+    pub fn open(dir: &Path, secrets: SecretBox) -> Result<Self, StoreError> {
+        Self::open_with(dir, secrets, StoreOptions::default())
+    }
+
+    /// [`Self::open`] with a disk reserve and a bound on queued mail. With less than the reserve
+    /// free it opens nothing and writes nothing ([`StoreError::NoSpaceToOpen`]).
+    pub fn open_with(dir: &Path, secrets: SecretBox, options: StoreOptions) -> Result<Self, StoreError> {
+        Sled::open_with(dir, secrets, options).map(|db| Self(Arc::new(db)))
+    }
+
+    /// The free space against the reserve (for the pages' banner and Mail Activity).
+    pub fn space(&self) -> &Space {
+        &self.0.space
+    }
+
+    /// Runs one call's blocking work on tokio's blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Sled) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = self.0.clone();
+        tokio::task::spawn_blocking(move || work(&db))
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Backend(format!("a storage task failed: {e}"))))
+    }
+}
+
+/// The sled database itself: one tree per family, every operation blocking (sled's reads, its
+/// flush and `fdatasync`). Only [`SledStore`] calls it, from the blocking pool.
+pub struct Sled {
     db: sled::Db,
     settings: sled::Tree,
     admins: sled::Tree,
@@ -161,7 +199,7 @@ pub struct SledStore {
     /// Keys in `backoff`: counted at open, then kept with each change.
     backoff_keys: std::sync::atomic::AtomicUsize,
     secrets: SecretBox,
-    /// sled's log file, for `fdatasync` (see [`SledStore::sync`]).
+    /// sled's log file, for `fdatasync` (see [`Sled::sync`]).
     log: std::fs::File,
     /// Shares one flush among writers waiting at the same time.
     commits: GroupCommit,
@@ -234,15 +272,8 @@ const ONCE_TREE: &str = "once";
 const BACKOFF_TREE: &str = "login_backoff";
 const CONTROL_TREE: &str = "outbox_control";
 
-impl SledStore {
-    /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
-    pub fn open(dir: &Path, secrets: SecretBox) -> Result<Self, StoreError> {
-        Self::open_with(dir, secrets, StoreOptions::default())
-    }
-
-    /// [`Self::open`] with a disk reserve and a bound on queued mail. With less than the reserve
-    /// free it opens nothing and writes nothing ([`StoreError::NoSpaceToOpen`]).
-    pub fn open_with(dir: &Path, secrets: SecretBox, options: StoreOptions) -> Result<Self, StoreError> {
+impl Sled {
+    fn open_with(dir: &Path, secrets: SecretBox, options: StoreOptions) -> Result<Self, StoreError> {
         let space = Space::new(dir, options.reserve)?;
         space.check_open()?;
         let db = sled::Config::new()
@@ -303,7 +334,7 @@ impl SledStore {
     }
 }
 
-impl SledStore {
+impl Sled {
     /// Makes everything written so far durable. sled's `flush` writes its log with
     /// `sync_file_range`, which neither flushes the drive's cache nor the file's size; the
     /// `fdatasync` of the log file that follows does both, so an acknowledged write survives a
@@ -347,24 +378,20 @@ impl SledStore {
     pub(crate) fn signal_work(&self) {
         self.work.send_modify(|n| *n = n.wrapping_add(1));
     }
-
-    /// The free space against the reserve (for the pages' banner and Mail Activity).
-    pub fn space(&self) -> &Space {
-        &self.space
-    }
 }
 
+#[async_trait::async_trait]
 impl Store for SledStore {
-    fn flush(&self) -> Result<(), StoreError> {
-        self.sync()
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.blocking(|db| db.sync()).await
     }
 
     fn refusing_writes(&self) -> Option<StoreError> {
-        self.space.admit(Need::Grow).err()
+        self.0.space.admit(Need::Grow).err()
     }
 
     fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.work.subscribe()
+        self.0.work.subscribe()
     }
 }
 
@@ -455,8 +482,8 @@ mod tests {
     use super::test_store::*;
     use super::*;
 
-    #[test]
-    fn second_open_of_same_dir_reports_lock() {
+    #[tokio::test]
+    async fn second_open_of_same_dir_reports_lock() {
         let dir = tempfile::tempdir().unwrap();
         let _first = open(dir.path());
         match SledStore::open(dir.path(), secrets()) {

@@ -4,7 +4,7 @@
 //! expiry; expired ones are never answered and go at the next write of their kind.
 
 use super::space::Need;
-use super::{SledStore, StoreError};
+use super::{Sled, SledStore, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// What a one-time secret is for: its kind is the first byte of its key.
@@ -31,10 +31,11 @@ impl Once {
     }
 }
 
+#[async_trait::async_trait]
 pub trait OnceStore {
     /// Keeps `secret` under `key` (replacing what was there), until `expires_at` (Unix
     /// seconds) if given; durable on return.
-    fn put_once(
+    async fn put_once(
         &self,
         kind: Once,
         key: &str,
@@ -43,13 +44,36 @@ pub trait OnceStore {
     ) -> Result<(), StoreError>;
 
     /// The secret under `key`, if it has not expired at `now`, leaving it there.
-    fn peek_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError>;
+    async fn peek_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError>;
 
     /// The secret under `key`, once (it is removed), if it has not expired at `now`.
-    fn take_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError>;
+    async fn take_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError>;
 
     /// Removes every secret of `kind`; how many went.
-    fn clear_once(&self, kind: Once) -> Result<usize, StoreError>;
+    async fn clear_once(&self, kind: Once) -> Result<usize, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl OnceStore for SledStore {
+    async fn put_once(&self, kind: Once, key: &str, secret: &str, expires_at: Option<u64>) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        let secret = secret.to_owned();
+        self.blocking(move |db| db.put_once(kind, &key, &secret, expires_at)).await
+    }
+
+    async fn peek_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.blocking(move |db| db.peek_once(kind, &key, now)).await
+    }
+
+    async fn take_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.blocking(move |db| db.take_once(kind, &key, now)).await
+    }
+
+    async fn clear_once(&self, kind: Once) -> Result<usize, StoreError> {
+        self.blocking(move |db| db.clear_once(kind)).await
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -64,7 +88,7 @@ impl Stored {
     }
 }
 
-impl SledStore {
+impl Sled {
     fn open_once(&self, bytes: &[u8], now: u64) -> Result<Option<String>, StoreError> {
         let s: Stored = serde_json::from_slice(bytes)?;
         if !s.live(now) {
@@ -74,8 +98,8 @@ impl SledStore {
     }
 }
 
-impl OnceStore for SledStore {
-    fn put_once(
+impl Sled {
+    pub(crate) fn put_once(
         &self,
         kind: Once,
         key: &str,
@@ -98,14 +122,14 @@ impl OnceStore for SledStore {
         self.sync()
     }
 
-    fn peek_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError> {
+    pub(crate) fn peek_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError> {
         match self.once.get(kind.key(key))? {
             Some(bytes) => self.open_once(&bytes, now),
             None => Ok(None),
         }
     }
 
-    fn take_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError> {
+    pub(crate) fn take_once(&self, kind: Once, key: &str, now: u64) -> Result<Option<String>, StoreError> {
         self.space.admit(Need::Upkeep)?;
         // The removal is the single use: whoever removes it has it.
         let Some(bytes) = self.once.remove(kind.key(key))? else {
@@ -115,7 +139,7 @@ impl OnceStore for SledStore {
         self.open_once(&bytes, now)
     }
 
-    fn clear_once(&self, kind: Once) -> Result<usize, StoreError> {
+    pub(crate) fn clear_once(&self, kind: Once) -> Result<usize, StoreError> {
         self.space.admit(Need::Upkeep)?;
         let mut n = 0;
         for kv in self.once.scan_prefix([kind.prefix()]) {
@@ -132,74 +156,75 @@ mod tests {
     use super::super::test_store::{backend, open};
     use super::*;
 
-    #[test]
-    fn a_secret_is_sealed_kept_per_kind_taken_once_and_expires() {
+    #[tokio::test]
+    async fn a_secret_is_sealed_kept_per_kind_taken_once_and_expires() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
         let now = crate::clock::now_unix();
         store
-            .put_once(Once::CreatedToken, "session-a", "the-token", Some(now + 60))
+            .put_once(Once::CreatedToken, "session-a", "the-token", Some(now + 60)).await
             .unwrap();
         let raw = store
+            .0
             .once
             .get(Once::CreatedToken.key("session-a"))
             .unwrap()
             .unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains("the-token"), "sealed");
         assert_eq!(
-            store.peek_once(Once::SetupLink, "session-a", now).unwrap(),
+            store.peek_once(Once::SetupLink, "session-a", now).await.unwrap(),
             None,
             "another kind"
         );
         assert_eq!(
             store
-                .peek_once(Once::CreatedToken, "session-a", now)
+                .peek_once(Once::CreatedToken, "session-a", now).await
                 .unwrap()
                 .as_deref(),
             Some("the-token")
         );
         assert_eq!(
             store
-                .peek_once(Once::CreatedToken, "session-a", now + 60)
+                .peek_once(Once::CreatedToken, "session-a", now + 60).await
                 .unwrap(),
             None,
             "expired"
         );
         assert_eq!(
             store
-                .take_once(Once::CreatedToken, "session-a", now)
+                .take_once(Once::CreatedToken, "session-a", now).await
                 .unwrap()
                 .as_deref(),
             Some("the-token")
         );
         assert_eq!(
-            store.take_once(Once::CreatedToken, "session-a", now).unwrap(),
+            store.take_once(Once::CreatedToken, "session-a", now).await.unwrap(),
             None,
             "once"
         );
     }
 
-    #[test]
-    fn setup_links_outlive_a_restart_until_they_are_cleared() {
+    #[tokio::test]
+    async fn setup_links_outlive_a_restart_until_they_are_cleared() {
         let b = backend();
         {
             let store = b.open();
-            store.put_once(Once::SetupLink, "first start", "", None).unwrap();
-            store.put_once(Once::SetupLink, "second start", "", None).unwrap();
-            store.put_once(Once::CreatedToken, "s", "t", None).unwrap();
+            store.put_once(Once::SetupLink, "first start", "", None).await.unwrap();
+            store.put_once(Once::SetupLink, "second start", "", None).await.unwrap();
+            store.put_once(Once::CreatedToken, "s", "t", None).await.unwrap();
         }
         let store = b.open();
         assert_eq!(
             store
-                .peek_once(Once::SetupLink, "first start", u64::MAX - 1)
+                .peek_once(Once::SetupLink, "first start", u64::MAX - 1).await
                 .unwrap()
                 .as_deref(),
             Some("")
         );
-        assert_eq!(store.clear_once(Once::SetupLink).unwrap(), 2);
-        assert_eq!(store.peek_once(Once::SetupLink, "second start", 0).unwrap(), None);
+        assert_eq!(store.clear_once(Once::SetupLink).await.unwrap(), 2);
+        assert_eq!(store.peek_once(Once::SetupLink, "second start", 0).await.unwrap(), None);
         assert_eq!(
-            store.peek_once(Once::CreatedToken, "s", 0).unwrap().as_deref(),
+            store.peek_once(Once::CreatedToken, "s", 0).await.unwrap().as_deref(),
             Some("t"),
             "other kinds stay"
         );

@@ -8,7 +8,7 @@
 //! instances can share one outbox; on sled one process owns the database.
 
 use super::space::Need;
-use super::{tx_error, ResetRecord, SledStore, StoreError};
+use super::{tx_error, ResetRecord, Sled, SledStore, StoreError};
 use crate::outbox::{Attempt, Cursor, Message, MessageFilter, MessageId, MessagePage, Priority, Retry, State};
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError::Abort;
@@ -109,11 +109,12 @@ pub enum Outcome {
     Held(Attempt),
 }
 
+#[async_trait::async_trait]
 pub trait OutboxStore {
     /// Stores one message per recipient, durable before it returns. With an idempotency key
     /// seen within [`IDEMPOTENCY_SECS`] of `now`, stores nothing and answers the messages that
     /// key created.
-    fn enqueue(
+    async fn enqueue(
         &self,
         messages: Vec<NewMessage>,
         idempotency_key: Option<&str>,
@@ -123,7 +124,7 @@ pub trait OutboxStore {
     /// A password reset: the token's record and, for an account that exists, its mail, in one
     /// transaction and one flush, so the work (and the answer's time) is the same either way.
     /// Returns the mail's id.
-    fn enqueue_reset(
+    async fn enqueue_reset(
         &self,
         token_hash: &str,
         reset: &ResetRecord,
@@ -135,13 +136,13 @@ pub trait OutboxStore {
     /// highest priority first and, within a priority, the longest due first, and marks them
     /// sending, held by `lease`. A due message past its `expires_at` is marked expired instead
     /// of taken.
-    fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError>;
+    async fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError>;
 
     /// Records how claimed messages' attempts ended, with the changes they make to the
     /// outbox's control record, all or none; durable on return. Only messages `owner` still
     /// holds are recorded: one whose lease ended and was rescued belongs to whoever took it
     /// since. Returns how many were recorded.
-    fn finish_all(
+    async fn finish_all(
         &self,
         owner: u64,
         outcomes: Vec<(MessageId, Outcome)>,
@@ -149,25 +150,25 @@ pub trait OutboxStore {
     ) -> Result<usize, StoreError>;
 
     /// Every message `lease.owner` holds is held until `lease.until`. Returns how many.
-    fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError>;
+    async fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError>;
 
     /// Messages whose lease ended before `now` (their worker died or lost its way) go back to
     /// the queue, due at once, their attempts kept: delivery is at least once. Durable on
     /// return. Returns how many.
-    fn rescue_expired(&self, now: u64) -> Result<usize, StoreError>;
+    async fn rescue_expired(&self, now: u64) -> Result<usize, StoreError>;
 
-    fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
+    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
 
     /// Whether the message's text is still kept (it goes with the retention period).
-    fn has_body(&self, id: MessageId) -> Result<bool, StoreError>;
+    async fn has_body(&self, id: MessageId) -> Result<bool, StoreError>;
 
     /// The newest `limit` messages, newest first.
-    fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError>;
+    async fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError>;
 
     /// Up to `limit` messages that match `filter`, newest first, older than `before` if given.
     /// Looks at no more than [`MAX_SCAN`] records per call: when it stops there the page says
     /// where to go on (`older`).
-    fn list_messages(
+    async fn list_messages(
         &self,
         filter: &MessageFilter,
         from: Option<&Cursor>,
@@ -177,23 +178,92 @@ pub trait OutboxStore {
     /// Puts a failed, deferred, uncertain or cancelled message back in the queue, due at `now`
     /// (its attempts kept); durable. A cancelled one only before its `expires_at` (the undo of
     /// [`Self::cancel`]).
-    fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError>;
+    async fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError>;
 
     /// [`Self::retry_now`] for every failed message that still has its text. Returns how many.
-    fn retry_failed(&self, now: u64) -> Result<usize, StoreError>;
+    async fn retry_failed(&self, now: u64) -> Result<usize, StoreError>;
 
     /// How many messages are in each state.
-    fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError>;
+    async fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError>;
 
     /// Cancels a queued or deferred message, keeping its text until the retention period ends
     /// so that it can be queued again ([`Self::retry_now`]). False if it was not waiting
     /// (sending, or final).
-    fn cancel(&self, id: MessageId) -> Result<bool, StoreError>;
+    async fn cancel(&self, id: MessageId) -> Result<bool, StoreError>;
 
     /// Drops the bodies of final messages created before `bodies_before`, the records (and
     /// idempotency keys) of those created before `records_before` (Unix seconds). Returns how
     /// many records went.
-    fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError>;
+    async fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl OutboxStore for SledStore {
+    async fn enqueue(&self, messages: Vec<NewMessage>, idempotency_key: Option<&str>, now: u64) -> Result<Enqueued, StoreError> {
+        let idempotency_key = idempotency_key.map(str::to_owned);
+        self.blocking(move |db| db.enqueue(messages, idempotency_key.as_deref(), now)).await
+    }
+
+    async fn enqueue_reset(&self, token_hash: &str, reset: &ResetRecord, mail: Option<NewMessage>, now: u64) -> Result<Option<MessageId>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        let reset = reset.clone();
+        self.blocking(move |db| db.enqueue_reset(&token_hash, &reset, mail, now)).await
+    }
+
+    async fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
+        self.blocking(move |db| db.claim(lease, now, max, lowest)).await
+    }
+
+    async fn finish_all(&self, owner: u64, outcomes: Vec<(MessageId, Outcome)>, control: &[super::ControlEvent]) -> Result<usize, StoreError> {
+        let control = control.to_vec();
+        self.blocking(move |db| db.finish_all(owner, outcomes, &control)).await
+    }
+
+    async fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError> {
+        self.blocking(move |db| db.renew_leases(lease)).await
+    }
+
+    async fn rescue_expired(&self, now: u64) -> Result<usize, StoreError> {
+        self.blocking(move |db| db.rescue_expired(now)).await
+    }
+
+    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
+        self.blocking(move |db| db.message(id)).await
+    }
+
+    async fn has_body(&self, id: MessageId) -> Result<bool, StoreError> {
+        self.blocking(move |db| db.has_body(id)).await
+    }
+
+    async fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError> {
+        self.blocking(move |db| db.recent_messages(limit)).await
+    }
+
+    async fn list_messages(&self, filter: &MessageFilter, from: Option<&Cursor>, limit: usize) -> Result<MessagePage, StoreError> {
+        let filter = filter.clone();
+        let from = from.cloned();
+        self.blocking(move |db| db.list_messages(&filter, from.as_ref(), limit)).await
+    }
+
+    async fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError> {
+        self.blocking(move |db| db.retry_now(id, now)).await
+    }
+
+    async fn retry_failed(&self, now: u64) -> Result<usize, StoreError> {
+        self.blocking(move |db| db.retry_failed(now)).await
+    }
+
+    async fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError> {
+        self.blocking(move |db| db.count_by_state()).await
+    }
+
+    async fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
+        self.blocking(move |db| db.cancel(id)).await
+    }
+
+    async fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError> {
+        self.blocking(move |db| db.purge_outbox(bodies_before, records_before)).await
+    }
 }
 
 /// The most records one listing looks at (bounds the time a search takes).
@@ -237,7 +307,7 @@ fn abort<T>(r: Result<T, StoreError>) -> TxResult<T> {
     r.map_err(Abort)
 }
 
-impl SledStore {
+impl Sled {
     fn seal_body(&self, body: &MailBody) -> Result<Vec<u8>, StoreError> {
         Ok(self.secrets.seal(&serde_json::to_string(body)?).into_bytes())
     }
@@ -363,8 +433,8 @@ impl SledStore {
     }
 }
 
-impl OutboxStore for SledStore {
-    fn enqueue(
+impl Sled {
+    pub(crate) fn enqueue(
         &self,
         messages: Vec<NewMessage>,
         idempotency_key: Option<&str>,
@@ -417,7 +487,7 @@ impl OutboxStore for SledStore {
         Ok(done)
     }
 
-    fn enqueue_reset(
+    pub(crate) fn enqueue_reset(
         &self,
         token_hash: &str,
         reset: &ResetRecord,
@@ -448,7 +518,7 @@ impl OutboxStore for SledStore {
         Ok(record.map(|(_, _, m)| m.id))
     }
 
-    fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
+    pub(crate) fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
         self.space.admit(Need::Upkeep)?;
         // The due entries, most urgent first; then one transaction takes them all.
         let mut due = Vec::new();
@@ -519,7 +589,7 @@ impl OutboxStore for SledStore {
             .collect()
     }
 
-    fn finish_all(
+    pub(crate) fn finish_all(
         &self,
         owner: u64,
         outcomes: Vec<(MessageId, Outcome)>,
@@ -609,7 +679,7 @@ impl OutboxStore for SledStore {
         Ok(recorded)
     }
 
-    fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError> {
+    pub(crate) fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError> {
         self.space.admit(Need::Upkeep)?;
         let mut n = 0;
         for entry in self.outbox_inflight.iter() {
@@ -630,15 +700,15 @@ impl OutboxStore for SledStore {
         Ok(n)
     }
 
-    fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
+    pub(crate) fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
         self.load_message(id)
     }
 
-    fn has_body(&self, id: MessageId) -> Result<bool, StoreError> {
+    pub(crate) fn has_body(&self, id: MessageId) -> Result<bool, StoreError> {
         Ok(self.outbox_bodies.contains_key(id_key(id))?)
     }
 
-    fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError> {
+    pub(crate) fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError> {
         let mut counts: Vec<(State, usize)> = Vec::new();
         for entry in self.outbox.iter() {
             let state = decode::<Message>(&entry?.1)?.state;
@@ -650,7 +720,7 @@ impl OutboxStore for SledStore {
         Ok(counts)
     }
 
-    fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError> {
+    pub(crate) fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError> {
         self.outbox
             .iter()
             .rev()
@@ -659,7 +729,7 @@ impl OutboxStore for SledStore {
             .collect()
     }
 
-    fn list_messages(
+    pub(crate) fn list_messages(
         &self,
         filter: &MessageFilter,
         from: Option<&Cursor>,
@@ -687,7 +757,7 @@ impl OutboxStore for SledStore {
         Ok(page)
     }
 
-    fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError> {
+    pub(crate) fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError> {
         self.space.admit(Need::Upkeep)?;
         let answer = (&self.outbox, &self.outbox_queue, &self.outbox_bodies)
             .transaction(|(outbox, queue, bodies)| {
@@ -728,7 +798,7 @@ impl OutboxStore for SledStore {
         Ok(answer)
     }
 
-    fn retry_failed(&self, now: u64) -> Result<usize, StoreError> {
+    pub(crate) fn retry_failed(&self, now: u64) -> Result<usize, StoreError> {
         let mut failed = Vec::new();
         for entry in self.outbox.iter() {
             let (key, bytes) = entry?;
@@ -745,7 +815,7 @@ impl OutboxStore for SledStore {
         Ok(n)
     }
 
-    fn rescue_expired(&self, now: u64) -> Result<usize, StoreError> {
+    pub(crate) fn rescue_expired(&self, now: u64) -> Result<usize, StoreError> {
         self.space.admit(Need::Upkeep)?;
         // By owner, so that each owner's messages go back in one write.
         let mut ended: std::collections::BTreeMap<u64, Vec<(MessageId, Outcome)>> = Default::default();
@@ -767,7 +837,7 @@ impl OutboxStore for SledStore {
         Ok(rescued)
     }
 
-    fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
+    pub(crate) fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
         self.space.admit(Need::Upkeep)?;
         let cancelled = (&self.outbox, &self.outbox_queue, &self.outbox_bodies)
             .transaction(|(outbox, queue, bodies)| {
@@ -793,7 +863,7 @@ impl OutboxStore for SledStore {
         Ok(cancelled.is_some())
     }
 
-    fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError> {
+    pub(crate) fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError> {
         let mut removed = 0;
         for entry in self.outbox.iter() {
             let (key, bytes) = entry?;
@@ -828,12 +898,12 @@ mod tests {
     /// The owner these tests' claims are held by.
     const OWNER: u64 = 7;
 
-    fn claim(store: &dyn Store, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
-        store.claim(Lease { owner: OWNER, until: now + 60 }, now, max, lowest)
+    async fn claim(store: &dyn Store, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
+        store.claim(Lease { owner: OWNER, until: now + 60 }, now, max, lowest).await
     }
 
-    fn finish(store: &dyn Store, id: MessageId, outcome: Outcome) -> Result<(), StoreError> {
-        let recorded = store.finish_all(OWNER, vec![(id, outcome)], &[])?;
+    async fn finish(store: &dyn Store, id: MessageId, outcome: Outcome) -> Result<(), StoreError> {
+        let recorded = store.finish_all(OWNER, vec![(id, outcome)], &[]).await?;
         assert_eq!(recorded, 1, "held by this owner");
         Ok(())
     }
@@ -852,8 +922,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn queued_bytes_are_bounded_and_counted_again_after_a_reopen() {
+    #[tokio::test]
+    async fn queued_bytes_are_bounded_and_counted_again_after_a_reopen() {
         use super::super::{test_store::secrets, StoreOptions};
         let dir = tempfile::tempdir().unwrap();
         let big = |to: &str| {
@@ -870,7 +940,7 @@ mod tests {
             let store = open_bounded();
             let mut ids = Vec::new();
             loop {
-                match store.enqueue(vec![big(&format!("r{}@example.com", ids.len()))], None, NOW) {
+                match store.enqueue(vec![big(&format!("r{}@example.com", ids.len()))], None, NOW).await {
                     Ok(done) => ids.extend_from_slice(done.ids()),
                     Err(StoreError::OutboxFull { queued, limit }) => {
                         assert_eq!(limit, 350_000);
@@ -883,25 +953,25 @@ mod tests {
             }
             assert!(ids.len() >= 2, "{ids:?}");
             // Cancelling one makes room for one more.
-            assert!(store.cancel(ids[0]).unwrap());
-            ids.extend_from_slice(store.enqueue(vec![big("again@example.com")], None, NOW).unwrap().ids());
-            assert!(matches!(store.enqueue(vec![big("x@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
+            assert!(store.cancel(ids[0]).await.unwrap());
+            ids.extend_from_slice(store.enqueue(vec![big("again@example.com")], None, NOW).await.unwrap().ids());
+            assert!(matches!(store.enqueue(vec![big("x@example.com")], None, NOW).await, Err(StoreError::OutboxFull { .. })));
             ids
         };
         // Counted from the records at open: still full; sending one makes room.
         let store = open_bounded();
-        assert!(matches!(store.enqueue(vec![big("y@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
-        let claimed = claim(&store, NOW, 1, Priority::Normal).unwrap();
+        assert!(matches!(store.enqueue(vec![big("y@example.com")], None, NOW).await, Err(StoreError::OutboxFull { .. })));
+        let claimed = claim(&store, NOW, 1, Priority::Normal).await.unwrap();
         assert_eq!(claimed.len(), 1);
-        finish(&store, claimed[0].message.id, Outcome::Sent(attempt(250))).unwrap();
-        assert!(store.enqueue(vec![big("z@example.com")], None, NOW).is_ok());
-        assert!(matches!(store.enqueue(vec![big("w@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
+        finish(&store, claimed[0].message.id, Outcome::Sent(attempt(250))).await.unwrap();
+        assert!(store.enqueue(vec![big("z@example.com")], None, NOW).await.is_ok());
+        assert!(matches!(store.enqueue(vec![big("w@example.com")], None, NOW).await, Err(StoreError::OutboxFull { .. })));
         // A failed message put back by "Retry now" counts again (over the bound: it was
         // accepted once), so new mail still waits.
-        let claimed = claim(&store, NOW, 1, Priority::Normal).unwrap();
-        finish(&store, claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
-        assert_eq!(store.retry_now(claimed[0].message.id, NOW).unwrap(), Retry::Queued);
-        assert!(matches!(store.enqueue(vec![big("v@example.com")], None, NOW), Err(StoreError::OutboxFull { .. })));
+        let claimed = claim(&store, NOW, 1, Priority::Normal).await.unwrap();
+        finish(&store, claimed[0].message.id, Outcome::Failed(attempt(550))).await.unwrap();
+        assert_eq!(store.retry_now(claimed[0].message.id, NOW).await.unwrap(), Retry::Queued);
+        assert!(matches!(store.enqueue(vec![big("v@example.com")], None, NOW).await, Err(StoreError::OutboxFull { .. })));
         assert_eq!(ids.len(), 3, "two sealed bodies of 100 kB fit in 350 kB: {ids:?}");
     }
 
@@ -909,8 +979,8 @@ mod tests {
         claimed.iter().map(|c| c.message.to.as_str()).collect()
     }
 
-    #[test]
-    fn one_message_per_recipient_survives_a_reopen_and_the_body_is_sealed() {
+    #[tokio::test]
+    async fn one_message_per_recipient_survives_a_reopen_and_the_body_is_sealed() {
         let dir = tempfile::tempdir().unwrap();
         let link = "https://mailroom.example/reset?token=SECRET-TOKEN-123";
         let ids = {
@@ -918,7 +988,7 @@ mod tests {
             let mut reset = new("a@example.com", Priority::Security);
             reset.body.text = format!("Open {link}");
             let done = store
-                .enqueue(vec![reset, new("b@example.com", Priority::Security)], None, NOW)
+                .enqueue(vec![reset, new("b@example.com", Priority::Security)], None, NOW).await
                 .unwrap();
             let Enqueued::New(ids) = done else {
                 panic!("{done:?}")
@@ -938,7 +1008,7 @@ mod tests {
             );
         }
         let store = open(dir.path());
-        let claimed = claim(&store, NOW, 10, Priority::Normal).unwrap();
+        let claimed = claim(&store, NOW, 10, Priority::Normal).await.unwrap();
         assert_eq!(claimed.iter().map(|c| c.message.id).collect::<Vec<_>>(), ids);
         assert_eq!(claimed[0].body.text, format!("Open {link}"));
         assert!(claimed.iter().all(|c| c.message.state == State::Sending));
@@ -957,8 +1027,8 @@ mod tests {
         out
     }
 
-    #[test]
-    fn writes_that_give_the_outbox_work_wake_its_workers_and_others_do_not() {
+    #[tokio::test]
+    async fn writes_that_give_the_outbox_work_wake_its_workers_and_others_do_not() {
         use super::super::ControlEvent;
         let b = backend();
         let store = b.open();
@@ -969,36 +1039,36 @@ mod tests {
             changed
         };
         assert!(!woke());
-        let id = store.enqueue(vec![new("a", Priority::Normal)], Some("k"), NOW).unwrap().ids()[0];
+        let id = store.enqueue(vec![new("a", Priority::Normal)], Some("k"), NOW).await.unwrap().ids()[0];
         assert!(woke(), "queued");
-        store.enqueue(vec![new("a", Priority::Normal)], Some("k"), NOW).unwrap();
+        store.enqueue(vec![new("a", Priority::Normal)], Some("k"), NOW).await.unwrap();
         assert!(!woke(), "the same key queues nothing");
-        assert_eq!(claim(&*store, NOW, 10, Priority::Normal).unwrap().len(), 1);
-        finish(&*store, id, Outcome::Failed(attempt(550))).unwrap();
+        assert_eq!(claim(&*store, NOW, 10, Priority::Normal).await.unwrap().len(), 1);
+        finish(&*store, id, Outcome::Failed(attempt(550))).await.unwrap();
         assert!(!woke(), "claims and outcomes are the worker's own");
-        assert_eq!(store.retry_now(id, NOW).unwrap(), Retry::Queued);
+        assert_eq!(store.retry_now(id, NOW).await.unwrap(), Retry::Queued);
         assert!(woke(), "queued again");
-        store.change_control(&[ControlEvent::Resumed]).unwrap();
+        store.change_control(&[ControlEvent::Resumed]).await.unwrap();
         assert!(woke(), "a hold lifted");
     }
 
-    #[test]
-    fn an_idempotency_key_answers_its_first_messages_for_a_day() {
+    #[tokio::test]
+    async fn an_idempotency_key_answers_its_first_messages_for_a_day() {
         let b = backend();
         let store = b.open();
         let first = store
-            .enqueue(vec![new("a@example.com", Priority::Alert)], Some("k1"), NOW)
+            .enqueue(vec![new("a@example.com", Priority::Alert)], Some("k1"), NOW).await
             .unwrap();
         let again = store
             .enqueue(
                 vec![new("a@example.com", Priority::Alert)],
                 Some("k1"),
                 NOW + IDEMPOTENCY_SECS - 1,
-            )
+            ).await
             .unwrap();
         assert_eq!(again, Enqueued::Existing(first.ids().to_vec()));
         assert_eq!(
-            claim(&*store, NOW + IDEMPOTENCY_SECS, 10, Priority::Normal)
+            claim(&*store, NOW + IDEMPOTENCY_SECS, 10, Priority::Normal).await
                 .unwrap()
                 .len(),
             1,
@@ -1009,44 +1079,44 @@ mod tests {
                 vec![new("a@example.com", Priority::Alert)],
                 Some("k1"),
                 NOW + IDEMPOTENCY_SECS,
-            )
+            ).await
             .unwrap();
         assert!(matches!(later, Enqueued::New(_)), "{later:?}");
         assert_ne!(later.ids(), first.ids());
     }
 
-    #[test]
-    fn security_mail_goes_first_then_alerts_then_the_rest_oldest_first() {
+    #[tokio::test]
+    async fn security_mail_goes_first_then_alerts_then_the_rest_oldest_first() {
         let b = backend();
         let store = b.open();
         store
-            .enqueue(vec![new("normal-old", Priority::Normal)], None, NOW)
+            .enqueue(vec![new("normal-old", Priority::Normal)], None, NOW).await
             .unwrap();
         store
-            .enqueue(vec![new("alert", Priority::Alert)], None, NOW + 1)
+            .enqueue(vec![new("alert", Priority::Alert)], None, NOW + 1).await
             .unwrap();
         store
-            .enqueue(vec![new("normal-new", Priority::Normal)], None, NOW + 2)
+            .enqueue(vec![new("normal-new", Priority::Normal)], None, NOW + 2).await
             .unwrap();
         store
-            .enqueue(vec![new("security", Priority::Security)], None, NOW + 3)
+            .enqueue(vec![new("security", Priority::Security)], None, NOW + 3).await
             .unwrap();
-        let reserved = claim(&*store, NOW + 3, 10, Priority::Security).unwrap();
+        let reserved = claim(&*store, NOW + 3, 10, Priority::Security).await.unwrap();
         assert_eq!(
             claimed_to(&reserved),
             ["security"],
             "only security mail when asked"
         );
-        let first = claim(&*store, NOW + 3, 2, Priority::Normal).unwrap();
+        let first = claim(&*store, NOW + 3, 2, Priority::Normal).await.unwrap();
         assert_eq!(claimed_to(&first), ["alert", "normal-old"]);
-        let rest = claim(&*store, NOW + 3, 10, Priority::Normal).unwrap();
+        let rest = claim(&*store, NOW + 3, 10, Priority::Normal).await.unwrap();
         assert_eq!(claimed_to(&rest), ["normal-new"]);
         assert!(
-            claim(&*store, NOW + 3, 10, Priority::Normal).unwrap().is_empty(),
+            claim(&*store, NOW + 3, 10, Priority::Normal).await.unwrap().is_empty(),
             "each message is taken once"
         );
         let newest: Vec<String> = store
-            .recent_messages(2)
+            .recent_messages(2).await
             .unwrap()
             .into_iter()
             .map(|m| m.to)
@@ -1054,41 +1124,41 @@ mod tests {
         assert_eq!(newest, ["security", "normal-new"]);
     }
 
-    #[test]
-    fn a_deferred_message_waits_for_its_time_and_keeps_every_attempt() {
+    #[tokio::test]
+    async fn a_deferred_message_waits_for_its_time_and_keeps_every_attempt() {
         let b = backend();
         let store = b.open();
         let id = store
-            .enqueue(vec![new("a", Priority::Normal)], None, NOW)
+            .enqueue(vec![new("a", Priority::Normal)], None, NOW).await
             .unwrap()
             .ids()[0];
-        claim(&*store, NOW, 1, Priority::Normal).unwrap();
+        claim(&*store, NOW, 1, Priority::Normal).await.unwrap();
         finish(&*store, 
                 id,
                 Outcome::Deferred {
                     attempt: attempt(451),
                     until: NOW + 60,
                 },
-            )
+            ).await
             .unwrap();
-        assert_eq!(store.message(id).unwrap().unwrap().state, State::Deferred);
+        assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Deferred);
         assert!(
-            claim(&*store, NOW + 59, 10, Priority::Normal).unwrap().is_empty(),
+            claim(&*store, NOW + 59, 10, Priority::Normal).await.unwrap().is_empty(),
             "not before its time"
         );
-        assert_eq!(claim(&*store, NOW + 60, 10, Priority::Normal).unwrap().len(), 1);
-        finish(&*store, id, Outcome::Sent(attempt(250))).unwrap();
-        let m = store.message(id).unwrap().unwrap();
+        assert_eq!(claim(&*store, NOW + 60, 10, Priority::Normal).await.unwrap().len(), 1);
+        finish(&*store, id, Outcome::Sent(attempt(250))).await.unwrap();
+        let m = store.message(id).await.unwrap().unwrap();
         assert_eq!(m.state, State::Sent);
         assert_eq!(
             m.attempts.iter().map(|a| a.code).collect::<Vec<_>>(),
             [Some(451), Some(250)]
         );
-        assert!(claim(&*store, NOW + 3600, 10, Priority::Normal).unwrap().is_empty());
+        assert!(claim(&*store, NOW + 3600, 10, Priority::Normal).await.unwrap().is_empty());
     }
 
-    #[test]
-    fn final_outcomes_leave_the_queue() {
+    #[tokio::test]
+    async fn final_outcomes_leave_the_queue() {
         let b = backend();
         let store = b.open();
         let ids = store
@@ -1096,101 +1166,105 @@ mod tests {
                 vec![new("f", Priority::Normal), new("u", Priority::Normal)],
                 None,
                 NOW,
-            )
+            ).await
             .unwrap()
             .ids()
             .to_vec();
-        claim(&*store, NOW, 10, Priority::Normal).unwrap();
-        finish(&*store, ids[0], Outcome::Failed(attempt(550))).unwrap();
-        finish(&*store, ids[1], Outcome::Uncertain(attempt(0))).unwrap();
-        assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Failed);
-        assert_eq!(store.message(ids[1]).unwrap().unwrap().state, State::Uncertain);
-        let mut counts = store.count_by_state().unwrap();
+        claim(&*store, NOW, 10, Priority::Normal).await.unwrap();
+        finish(&*store, ids[0], Outcome::Failed(attempt(550))).await.unwrap();
+        finish(&*store, ids[1], Outcome::Uncertain(attempt(0))).await.unwrap();
+        assert_eq!(store.message(ids[0]).await.unwrap().unwrap().state, State::Failed);
+        assert_eq!(store.message(ids[1]).await.unwrap().unwrap().state, State::Uncertain);
+        let mut counts = store.count_by_state().await.unwrap();
         counts.sort_by_key(|(s, _)| format!("{s:?}"));
         assert_eq!(counts, [(State::Failed, 1), (State::Uncertain, 1)]);
         assert!(
-            claim(&*store, NOW + 86_400, 10, Priority::Normal)
+            claim(&*store, NOW + 86_400, 10, Priority::Normal).await
                 .unwrap()
                 .is_empty(),
             "never sent again by itself"
         );
     }
 
-    #[test]
-    fn a_message_past_its_time_expires_instead_of_being_sent() {
+    #[tokio::test]
+    async fn a_message_past_its_time_expires_instead_of_being_sent() {
         let b = backend();
         let store = b.open();
         let mut reset = new("a", Priority::Security);
         reset.expires_at = Some(NOW + 1800);
-        let id = store.enqueue(vec![reset], None, NOW).unwrap().ids()[0];
-        assert!(claim(&*store, NOW + 1800, 10, Priority::Normal).unwrap().is_empty());
-        assert_eq!(store.message(id).unwrap().unwrap().state, State::Expired);
+        let id = store.enqueue(vec![reset], None, NOW).await.unwrap().ids()[0];
+        assert!(claim(&*store, NOW + 1800, 10, Priority::Normal).await.unwrap().is_empty());
+        assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Expired);
         assert!(
-            !store.has_body(id).unwrap(),
+            !store.has_body(id).await.unwrap(),
             "its body (the link) is gone"
         );
     }
 
-    #[test]
-    fn a_lease_that_ends_gives_its_messages_back_and_its_late_outcome_is_refused() {
+    #[tokio::test]
+    async fn a_lease_that_ends_gives_its_messages_back_and_its_late_outcome_is_refused() {
         let b = backend();
         let store = b.open();
         let ids = store
-            .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal)], None, NOW)
+            .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal)], None, NOW).await
             .unwrap()
             .ids()
             .to_vec();
         let first = Lease { owner: 1, until: NOW + 60 };
-        assert_eq!(store.claim(first, NOW, 10, Priority::Normal).unwrap().len(), 2);
-        assert_eq!(store.rescue_expired(NOW + 60).unwrap(), 0, "held until then");
+        assert_eq!(store.claim(first, NOW, 10, Priority::Normal).await.unwrap().len(), 2);
+        assert_eq!(store.rescue_expired(NOW + 60).await.unwrap(), 0, "held until then");
         // The first worker lives and renews; then it stalls past its lease.
-        assert_eq!(store.renew_leases(Lease { owner: 1, until: NOW + 120 }).unwrap(), 2);
-        assert_eq!(store.renew_leases(Lease { owner: 2, until: NOW + 999 }).unwrap(), 0, "holds nothing");
-        assert_eq!(store.rescue_expired(NOW + 100).unwrap(), 0);
-        assert_eq!(store.rescue_expired(NOW + 121).unwrap(), 2);
-        assert!(ids.iter().all(|id| store.message(*id).unwrap().unwrap().state == State::Queued));
+        assert_eq!(store.renew_leases(Lease { owner: 1, until: NOW + 120 }).await.unwrap(), 2);
+        assert_eq!(store.renew_leases(Lease { owner: 2, until: NOW + 999 }).await.unwrap(), 0, "holds nothing");
+        assert_eq!(store.rescue_expired(NOW + 100).await.unwrap(), 0);
+        assert_eq!(store.rescue_expired(NOW + 121).await.unwrap(), 2);
+        for id in &ids {
+            assert_eq!(store.message(*id).await.unwrap().unwrap().state, State::Queued);
+        }
 
         // A second worker takes them; the first one's outcome comes late and is not recorded.
         let second = Lease { owner: 2, until: NOW + 200 };
-        assert_eq!(claimed_to(&claim_with(&*store, second)), ["a", "b"]);
-        let late = store.finish_all(1, vec![(ids[0], Outcome::Sent(attempt(250)))], &[]).unwrap();
+        assert_eq!(claimed_to(&claim_with(&*store, second).await), ["a", "b"]);
+        let late = store.finish_all(1, vec![(ids[0], Outcome::Sent(attempt(250)))], &[]).await.unwrap();
         assert_eq!(late, 0);
-        assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Sending);
+        assert_eq!(store.message(ids[0]).await.unwrap().unwrap().state, State::Sending);
         let recorded = store
-            .finish_all(2, vec![(ids[0], Outcome::Sent(attempt(250))), (ids[1], Outcome::Sent(attempt(250)))], &[])
+            .finish_all(2, vec![(ids[0], Outcome::Sent(attempt(250))), (ids[1], Outcome::Sent(attempt(250)))], &[]).await
             .unwrap();
         assert_eq!(recorded, 2);
-        assert!(ids.iter().all(|id| store.message(*id).unwrap().unwrap().state == State::Sent));
+        for id in &ids {
+            assert_eq!(store.message(*id).await.unwrap().unwrap().state, State::Sent);
+        }
     }
 
-    fn claim_with(store: &dyn Store, lease: Lease) -> Vec<Claimed> {
-        store.claim(lease, NOW + 150, 10, Priority::Normal).unwrap()
+    async fn claim_with(store: &dyn Store, lease: Lease) -> Vec<Claimed> {
+        store.claim(lease, NOW + 150, 10, Priority::Normal).await.unwrap()
     }
 
-    #[test]
-    fn messages_left_sending_by_a_crash_go_back_to_the_queue_when_sled_reopens() {
+    #[tokio::test]
+    async fn messages_left_sending_by_a_crash_go_back_to_the_queue_when_sled_reopens() {
         let b = backend();
         let id = {
             let store = b.open();
             let id = store
-                .enqueue(vec![new("a", Priority::Normal)], None, NOW)
+                .enqueue(vec![new("a", Priority::Normal)], None, NOW).await
                 .unwrap()
                 .ids()[0];
             // A long lease: only the reopen can end it early.
             let lease = Lease { owner: 1, until: u64::MAX - 1 };
-            assert_eq!(store.claim(lease, NOW, 10, Priority::Normal).unwrap().len(), 1);
-            assert!(claim(&*store, NOW, 10, Priority::Normal).unwrap().is_empty(), "in flight, not queued");
-            store.flush().unwrap();
+            assert_eq!(store.claim(lease, NOW, 10, Priority::Normal).await.unwrap().len(), 1);
+            assert!(claim(&*store, NOW, 10, Priority::Normal).await.unwrap().is_empty(), "in flight, not queued");
+            store.flush().await.unwrap();
             id
         };
         // sled's lock says the process that held it is gone.
         let store = b.open();
-        assert_eq!(store.message(id).unwrap().unwrap().state, State::Queued);
-        assert_eq!(claimed_to(&claim(&*store, NOW, 10, Priority::Normal).unwrap()), ["a"]);
+        assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Queued);
+        assert_eq!(claimed_to(&claim(&*store, NOW, 10, Priority::Normal).await.unwrap()), ["a"]);
     }
 
-    #[test]
-    fn only_waiting_messages_can_be_cancelled() {
+    #[tokio::test]
+    async fn only_waiting_messages_can_be_cancelled() {
         let b = backend();
         let store = b.open();
         let ids = store
@@ -1198,128 +1272,128 @@ mod tests {
                 vec![new("a", Priority::Normal), new("b", Priority::Normal)],
                 None,
                 NOW,
-            )
+            ).await
             .unwrap()
             .ids()
             .to_vec();
-        assert!(store.cancel(ids[0]).unwrap());
-        assert_eq!(store.message(ids[0]).unwrap().unwrap().state, State::Cancelled);
+        assert!(store.cancel(ids[0]).await.unwrap());
+        assert_eq!(store.message(ids[0]).await.unwrap().unwrap().state, State::Cancelled);
         assert_eq!(
-            claimed_to(&claim(&*store, NOW, 10, Priority::Normal).unwrap()),
+            claimed_to(&claim(&*store, NOW, 10, Priority::Normal).await.unwrap()),
             ["b"]
         );
-        assert!(!store.cancel(ids[1]).unwrap(), "sending: too late");
-        assert!(!store.cancel(ids[0]).unwrap(), "already cancelled");
+        assert!(!store.cancel(ids[1]).await.unwrap(), "sending: too late");
+        assert!(!store.cancel(ids[0]).await.unwrap(), "already cancelled");
         // Undone: queued again with its text, and claimed.
-        assert_eq!(store.retry_now(ids[0], NOW).unwrap(), Retry::Queued);
-        let again = claim(&*store, NOW, 10, Priority::Normal).unwrap();
+        assert_eq!(store.retry_now(ids[0], NOW).await.unwrap(), Retry::Queued);
+        let again = claim(&*store, NOW, 10, Priority::Normal).await.unwrap();
         assert_eq!(claimed_to(&again), ["a"]);
     }
 
-    #[test]
-    fn a_cancelled_message_cannot_be_queued_again_once_it_expired() {
+    #[tokio::test]
+    async fn a_cancelled_message_cannot_be_queued_again_once_it_expired() {
         let b = backend();
         let store = b.open();
         let mut reset = new("a", Priority::Security);
         reset.expires_at = Some(NOW + 60);
-        let id = store.enqueue(vec![reset], None, NOW).unwrap().ids()[0];
-        assert!(store.cancel(id).unwrap());
-        assert_eq!(store.retry_now(id, NOW + 60).unwrap(), Retry::Expired);
-        assert_eq!(store.message(id).unwrap().unwrap().state, State::Cancelled);
-        assert_eq!(store.retry_now(id, NOW + 59).unwrap(), Retry::Queued);
+        let id = store.enqueue(vec![reset], None, NOW).await.unwrap().ids()[0];
+        assert!(store.cancel(id).await.unwrap());
+        assert_eq!(store.retry_now(id, NOW + 60).await.unwrap(), Retry::Expired);
+        assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Cancelled);
+        assert_eq!(store.retry_now(id, NOW + 59).await.unwrap(), Retry::Queued);
     }
 
-    #[test]
-    fn listing_is_newest_first_filtered_and_paged() {
+    #[tokio::test]
+    async fn listing_is_newest_first_filtered_and_paged() {
         let b = backend();
         let store = b.open();
         let mut batch: Vec<NewMessage> = (0..5).map(|i| new(&format!("user{i}@example.com"), Priority::Normal)).collect();
         batch[3].subject = "Disk full on db-1".into();
-        let ids = store.enqueue(batch, None, NOW).unwrap().ids().to_vec();
-        let claimed = claim(&*store, NOW, 1, Priority::Normal).unwrap();
-        finish(&*store, claimed[0].message.id, Outcome::Failed(attempt(550))).unwrap();
+        let ids = store.enqueue(batch, None, NOW).await.unwrap().ids().to_vec();
+        let claimed = claim(&*store, NOW, 1, Priority::Normal).await.unwrap();
+        finish(&*store, claimed[0].message.id, Outcome::Failed(attempt(550))).await.unwrap();
 
         let all = MessageFilter::default();
-        let page = store.list_messages(&all, None, 2).unwrap();
+        let page = store.list_messages(&all, None, 2).await.unwrap();
         let to: Vec<&str> = page.messages.iter().map(|m| m.to.as_str()).collect();
         assert_eq!(to, ["user4@example.com", "user3@example.com"]);
-        let next = store.list_messages(&all, page.older.as_ref(), 10).unwrap();
+        let next = store.list_messages(&all, page.older.as_ref(), 10).await.unwrap();
         assert_eq!(next.messages.len(), 3);
         assert_eq!(next.older, None);
         let foreign = Cursor::from_text("not-an-id").unwrap();
-        assert_eq!(store.list_messages(&all, Some(&foreign), 2).unwrap(), page, "a cursor it did not write lists from the newest");
+        assert_eq!(store.list_messages(&all, Some(&foreign), 2).await.unwrap(), page, "a cursor it did not write lists from the newest");
 
         let failed = MessageFilter { state: Some(State::Failed), search: String::new() };
-        let page = store.list_messages(&failed, None, 10).unwrap();
+        let page = store.list_messages(&failed, None, 10).await.unwrap();
         assert_eq!(page.messages.iter().map(|m| m.id).collect::<Vec<_>>(), [ids[0]]);
         let search = MessageFilter { state: None, search: "DISK".into() };
-        assert_eq!(store.list_messages(&search, None, 10).unwrap().messages[0].id, ids[3]);
+        assert_eq!(store.list_messages(&search, None, 10).await.unwrap().messages[0].id, ids[3]);
         let search = MessageFilter { state: None, search: "USER2@".into() };
-        assert_eq!(store.list_messages(&search, None, 10).unwrap().messages[0].id, ids[2]);
+        assert_eq!(store.list_messages(&search, None, 10).await.unwrap().messages[0].id, ids[2]);
     }
 
-    #[test]
-    fn failed_messages_can_be_retried_now_and_waiting_or_sent_ones_cannot() {
+    #[tokio::test]
+    async fn failed_messages_can_be_retried_now_and_waiting_or_sent_ones_cannot() {
         let b = backend();
         let store = b.open();
         let ids = store
-            .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal), new("c", Priority::Normal)], None, NOW)
+            .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal), new("c", Priority::Normal)], None, NOW).await
             .unwrap()
             .ids()
             .to_vec();
-        claim(&*store, NOW, 2, Priority::Normal).unwrap();
-        finish(&*store, ids[0], Outcome::Failed(attempt(550))).unwrap();
-        finish(&*store, ids[1], Outcome::Sent(attempt(250))).unwrap();
+        claim(&*store, NOW, 2, Priority::Normal).await.unwrap();
+        finish(&*store, ids[0], Outcome::Failed(attempt(550))).await.unwrap();
+        finish(&*store, ids[1], Outcome::Sent(attempt(250))).await.unwrap();
 
-        assert_eq!(store.retry_now(ids[1], NOW).unwrap(), Retry::NotRetryable(State::Sent));
-        assert_eq!(store.retry_now(ids[2], NOW).unwrap(), Retry::NotRetryable(State::Queued));
-        assert_eq!(store.retry_now(999, NOW).unwrap(), Retry::NotFound);
-        assert_eq!(store.retry_failed(NOW + 5).unwrap(), 1);
-        let m = store.message(ids[0]).unwrap().unwrap();
+        assert_eq!(store.retry_now(ids[1], NOW).await.unwrap(), Retry::NotRetryable(State::Sent));
+        assert_eq!(store.retry_now(ids[2], NOW).await.unwrap(), Retry::NotRetryable(State::Queued));
+        assert_eq!(store.retry_now(999, NOW).await.unwrap(), Retry::NotFound);
+        assert_eq!(store.retry_failed(NOW + 5).await.unwrap(), 1);
+        let m = store.message(ids[0]).await.unwrap().unwrap();
         assert_eq!((m.state, m.not_before, m.attempts.len()), (State::Queued, NOW + 5, 1));
         // The longest due first: "c" since NOW, "a" since the retry.
-        assert_eq!(claimed_to(&claim(&*store, NOW + 5, 10, Priority::Normal).unwrap()), ["c", "a"]);
+        assert_eq!(claimed_to(&claim(&*store, NOW + 5, 10, Priority::Normal).await.unwrap()), ["c", "a"]);
 
-        finish(&*store, ids[0], Outcome::Failed(attempt(550))).unwrap();
-        store.purge_outbox(NOW + 1, 0).unwrap();
-        assert!(!store.has_body(ids[0]).unwrap());
-        assert_eq!(store.retry_now(ids[0], NOW).unwrap(), Retry::NoBody);
+        finish(&*store, ids[0], Outcome::Failed(attempt(550))).await.unwrap();
+        store.purge_outbox(NOW + 1, 0).await.unwrap();
+        assert!(!store.has_body(ids[0]).await.unwrap());
+        assert_eq!(store.retry_now(ids[0], NOW).await.unwrap(), Retry::NoBody);
     }
 
-    #[test]
-    fn purging_drops_old_bodies_first_and_old_records_later() {
+    #[tokio::test]
+    async fn purging_drops_old_bodies_first_and_old_records_later() {
         let b = backend();
         let store = b.open();
         let sent = store
-            .enqueue(vec![new("sent", Priority::Normal)], Some("key"), NOW)
+            .enqueue(vec![new("sent", Priority::Normal)], Some("key"), NOW).await
             .unwrap()
             .ids()[0];
         let waiting = store
-            .enqueue(vec![new("waiting", Priority::Normal)], None, NOW)
+            .enqueue(vec![new("waiting", Priority::Normal)], None, NOW).await
             .unwrap()
             .ids()[0];
-        claim(&*store, NOW, 1, Priority::Normal).unwrap();
-        finish(&*store, sent, Outcome::Sent(attempt(250))).unwrap();
+        claim(&*store, NOW, 1, Priority::Normal).await.unwrap();
+        finish(&*store, sent, Outcome::Sent(attempt(250))).await.unwrap();
 
-        assert_eq!(store.purge_outbox(NOW + 1, NOW).unwrap(), 0);
+        assert_eq!(store.purge_outbox(NOW + 1, NOW).await.unwrap(), 0);
         assert!(
-            !store.has_body(sent).unwrap(),
+            !store.has_body(sent).await.unwrap(),
             "a sent body goes"
         );
-        assert!(store.message(sent).unwrap().is_some(), "its record stays");
+        assert!(store.message(sent).await.unwrap().is_some(), "its record stays");
         assert!(
-            store.has_body(waiting).unwrap(),
+            store.has_body(waiting).await.unwrap(),
             "a waiting one stays"
         );
 
-        assert_eq!(store.purge_outbox(NOW + 1, NOW + 1).unwrap(), 1);
-        assert!(store.message(sent).unwrap().is_none());
+        assert_eq!(store.purge_outbox(NOW + 1, NOW + 1).await.unwrap(), 1);
+        assert!(store.message(sent).await.unwrap().is_none());
         assert!(
-            store.message(waiting).unwrap().is_some(),
+            store.message(waiting).await.unwrap().is_some(),
             "never purged while pending"
         );
         // Its idempotency key went with it: the key queues anew.
-        let again = store.enqueue(vec![new("sent", Priority::Normal)], Some("key"), NOW + 2).unwrap();
+        let again = store.enqueue(vec![new("sent", Priority::Normal)], Some("key"), NOW + 2).await.unwrap();
         assert!(matches!(again, Enqueued::New(_)), "{again:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! Login sessions and password-reset tokens, each stored under the SHA-256 of its secret.
 
 use super::space::Need;
-use super::{SledStore, StoreError};
+use super::{Sled, SledStore, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// A login session, stored under the SHA-256 of its id (the id itself lives only in the cookie).
@@ -37,32 +37,77 @@ pub struct ResetRecord {
     pub expires_at: u64,
 }
 
+#[async_trait::async_trait]
 pub trait SessionStore {
-    fn put_session(&self, id_hash: &str, session: &SessionRecord) -> Result<(), StoreError>;
-    fn get_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
-    fn delete_session(&self, id_hash: &str) -> Result<(), StoreError>;
+    async fn put_session(&self, id_hash: &str, session: &SessionRecord) -> Result<(), StoreError>;
+    async fn get_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError>;
     /// Ends every session of `email` (after a password change). Returns how many.
-    fn delete_sessions_of(&self, email: &str) -> Result<usize, StoreError>;
+    async fn delete_sessions_of(&self, email: &str) -> Result<usize, StoreError>;
 
-    fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError>;
+    async fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError>;
     /// Removes and returns the token's record: a token works once.
-    fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError>;
+    async fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError>;
     /// The token's record, left in place (the reset page checks its link when it opens).
-    fn get_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError>;
+    async fn get_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError>;
 
     /// Removes the sessions over their `lifetime` and the reset tokens past their time (Unix
     /// seconds `now`). Returns how many records went.
-    fn purge_expired(&self, now: u64, lifetime: SessionLifetime) -> Result<usize, StoreError>;
+    async fn purge_expired(&self, now: u64, lifetime: SessionLifetime) -> Result<usize, StoreError>;
 }
 
+#[async_trait::async_trait]
 impl SessionStore for SledStore {
-    fn put_session(&self, id_hash: &str, session: &SessionRecord) -> Result<(), StoreError> {
+    async fn put_session(&self, id_hash: &str, session: &SessionRecord) -> Result<(), StoreError> {
+        let id_hash = id_hash.to_owned();
+        let session = session.clone();
+        self.blocking(move |db| db.put_session(&id_hash, &session)).await
+    }
+
+    async fn get_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.blocking(move |db| db.get_session(&id_hash)).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.blocking(move |db| db.delete_session(&id_hash)).await
+    }
+
+    async fn delete_sessions_of(&self, email: &str) -> Result<usize, StoreError> {
+        let email = email.to_owned();
+        self.blocking(move |db| db.delete_sessions_of(&email)).await
+    }
+
+    async fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError> {
+        let token_hash = token_hash.to_owned();
+        let reset = reset.clone();
+        self.blocking(move |db| db.put_reset(&token_hash, &reset)).await
+    }
+
+    async fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.blocking(move |db| db.take_reset(&token_hash)).await
+    }
+
+    async fn get_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.blocking(move |db| db.get_reset(&token_hash)).await
+    }
+
+    async fn purge_expired(&self, now: u64, lifetime: SessionLifetime) -> Result<usize, StoreError> {
+        self.blocking(move |db| db.purge_expired(now, lifetime)).await
+    }
+}
+
+impl Sled {
+    pub(crate) fn put_session(&self, id_hash: &str, session: &SessionRecord) -> Result<(), StoreError> {
         self.space.admit(Need::Upkeep)?;
         self.sessions.insert(id_hash, serde_json::to_vec(session)?)?;
         Ok(())
     }
 
-    fn get_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+    pub(crate) fn get_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         Ok(self
             .sessions
             .get(id_hash)?
@@ -70,14 +115,14 @@ impl SessionStore for SledStore {
             .transpose()?)
     }
 
-    fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+    pub(crate) fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         self.space.admit(Need::Upkeep)?;
         self.sessions.remove(id_hash)?;
         self.sync()?;
         Ok(())
     }
 
-    fn delete_sessions_of(&self, email: &str) -> Result<usize, StoreError> {
+    pub(crate) fn delete_sessions_of(&self, email: &str) -> Result<usize, StoreError> {
         self.space.admit(Need::Upkeep)?;
         let mut batch = sled::Batch::default();
         let mut n = 0;
@@ -94,14 +139,14 @@ impl SessionStore for SledStore {
         Ok(n)
     }
 
-    fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError> {
+    pub(crate) fn put_reset(&self, token_hash: &str, reset: &ResetRecord) -> Result<(), StoreError> {
         self.space.admit(Need::Grow)?;
         self.resets.insert(token_hash, serde_json::to_vec(reset)?)?;
         self.sync()?;
         Ok(())
     }
 
-    fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
+    pub(crate) fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
         self.space.admit(Need::Upkeep)?;
         let taken = self
             .resets
@@ -112,7 +157,7 @@ impl SessionStore for SledStore {
         Ok(taken)
     }
 
-    fn get_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
+    pub(crate) fn get_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
         self.resets
             .get(token_hash)?
             .map(|b| serde_json::from_slice(&b))
@@ -120,7 +165,7 @@ impl SessionStore for SledStore {
             .map_err(StoreError::from)
     }
 
-    fn purge_expired(&self, now: u64, lifetime: SessionLifetime) -> Result<usize, StoreError> {
+    pub(crate) fn purge_expired(&self, now: u64, lifetime: SessionLifetime) -> Result<usize, StoreError> {
         let mut purged = 0;
         for kv in self.sessions.iter() {
             let (key, value) = kv?;
@@ -147,8 +192,8 @@ mod tests {
     use super::super::test_store::backend;
     use super::*;
 
-    #[test]
-    fn sessions_and_reset_tokens() {
+    #[tokio::test]
+    async fn sessions_and_reset_tokens() {
         let b = backend();
         let store = b.open();
         let s = SessionRecord {
@@ -156,8 +201,8 @@ mod tests {
             created_at: 1,
             last_seen: 1,
         };
-        store.put_session("h1", &s).unwrap();
-        store.put_session("h2", &s).unwrap();
+        store.put_session("h1", &s).await.unwrap();
+        store.put_session("h2", &s).await.unwrap();
         store
             .put_session(
                 "h3",
@@ -165,11 +210,11 @@ mod tests {
                     email: "b@example.com".into(),
                     ..s.clone()
                 },
-            )
+            ).await
             .unwrap();
-        assert_eq!(store.delete_sessions_of("a@example.com").unwrap(), 2);
-        assert!(store.get_session("h1").unwrap().is_none());
-        assert!(store.get_session("h3").unwrap().is_some());
+        assert_eq!(store.delete_sessions_of("a@example.com").await.unwrap(), 2);
+        assert!(store.get_session("h1").await.unwrap().is_none());
+        assert!(store.get_session("h3").await.unwrap().is_some());
         store
             .put_reset(
                 "t",
@@ -177,17 +222,17 @@ mod tests {
                     email: "a@example.com".into(),
                     expires_at: 9,
                 },
-            )
+            ).await
             .unwrap();
-        assert!(store.take_reset("t").unwrap().is_some());
+        assert!(store.take_reset("t").await.unwrap().is_some());
         assert!(
-            store.take_reset("t").unwrap().is_none(),
+            store.take_reset("t").await.unwrap().is_none(),
             "a reset token works once"
         );
     }
 
-    #[test]
-    fn expired_sessions_and_reset_tokens_are_purged() {
+    #[tokio::test]
+    async fn expired_sessions_and_reset_tokens_are_purged() {
         let b = backend();
         let store = b.open();
         let old = SessionRecord {
@@ -199,8 +244,8 @@ mod tests {
             last_seen: 100,
             ..old.clone()
         };
-        store.put_session("old", &old).unwrap();
-        store.put_session("fresh", &fresh).unwrap();
+        store.put_session("old", &old).await.unwrap();
+        store.put_session("fresh", &fresh).await.unwrap();
         store
             .put_reset(
                 "gone",
@@ -208,7 +253,7 @@ mod tests {
                     email: "a@example.com".into(),
                     expires_at: 50,
                 },
-            )
+            ).await
             .unwrap();
         store
             .put_reset(
@@ -217,14 +262,14 @@ mod tests {
                     email: "a@example.com".into(),
                     expires_at: 150,
                 },
-            )
+            ).await
             .unwrap();
         let lifetime = SessionLifetime {
             idle_secs: 50,
             max_secs: 1_000,
         };
-        assert_eq!(store.purge_expired(100, lifetime).unwrap(), 2);
-        assert!(store.get_session("old").unwrap().is_none() && store.get_session("fresh").unwrap().is_some());
-        assert!(store.take_reset("gone").unwrap().is_none() && store.take_reset("kept").unwrap().is_some());
+        assert_eq!(store.purge_expired(100, lifetime).await.unwrap(), 2);
+        assert!(store.get_session("old").await.unwrap().is_none() && store.get_session("fresh").await.unwrap().is_some());
+        assert!(store.take_reset("gone").await.unwrap().is_none() && store.take_reset("kept").await.unwrap().is_some());
     }
 }

@@ -4,7 +4,7 @@
 //! one per admin (a newer one replaces theirs).
 
 use super::space::Need;
-use super::{SledStore, StoreError};
+use super::{Sled, SledStore, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// How long a sign-in may take in the provider's pages.
@@ -24,14 +24,29 @@ pub struct SignInRecord {
     pub started_at: u64,
 }
 
+#[async_trait::async_trait]
 pub trait SignInStore {
     /// Keeps `record` under `state_hash`, durable on return; a newer sign-in of the same admin
     /// replaces theirs, expired ones go. `Err(secs)`: refused, [`MAX_PENDING`] are under way,
     /// the first expires in `secs`.
-    fn start_sign_in(&self, state_hash: &str, record: &SignInRecord) -> Result<Result<(), u64>, StoreError>;
+    async fn start_sign_in(&self, state_hash: &str, record: &SignInRecord) -> Result<Result<(), u64>, StoreError>;
 
     /// The sign-in under `state_hash`, once (it is removed), if it has not expired at `now`.
-    fn take_sign_in(&self, state_hash: &str, now: u64) -> Result<Option<SignInRecord>, StoreError>;
+    async fn take_sign_in(&self, state_hash: &str, now: u64) -> Result<Option<SignInRecord>, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl SignInStore for SledStore {
+    async fn start_sign_in(&self, state_hash: &str, record: &SignInRecord) -> Result<Result<(), u64>, StoreError> {
+        let state_hash = state_hash.to_owned();
+        let record = record.clone();
+        self.blocking(move |db| db.start_sign_in(&state_hash, &record)).await
+    }
+
+    async fn take_sign_in(&self, state_hash: &str, now: u64) -> Result<Option<SignInRecord>, StoreError> {
+        let state_hash = state_hash.to_owned();
+        self.blocking(move |db| db.take_sign_in(&state_hash, now)).await
+    }
 }
 
 /// As stored: the verifier sealed.
@@ -47,8 +62,8 @@ fn expired(started_at: u64, now: u64) -> bool {
     now >= started_at.saturating_add(SIGN_IN_TTL_SECS)
 }
 
-impl SignInStore for SledStore {
-    fn start_sign_in(&self, state_hash: &str, record: &SignInRecord) -> Result<Result<(), u64>, StoreError> {
+impl Sled {
+    pub(crate) fn start_sign_in(&self, state_hash: &str, record: &SignInRecord) -> Result<Result<(), u64>, StoreError> {
         self.space.admit(Need::Grow)?;
         let now = record.started_at;
         let mut oldest = None::<u64>;
@@ -79,7 +94,7 @@ impl SignInStore for SledStore {
         Ok(Ok(()))
     }
 
-    fn take_sign_in(&self, state_hash: &str, now: u64) -> Result<Option<SignInRecord>, StoreError> {
+    pub(crate) fn take_sign_in(&self, state_hash: &str, now: u64) -> Result<Option<SignInRecord>, StoreError> {
         self.space.admit(Need::Upkeep)?;
         // The removal is the single use: whoever removes it has it.
         let Some(bytes) = self.sign_ins.remove(state_hash.as_bytes())? else {
@@ -115,52 +130,52 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_sign_in_is_taken_once_each_admin_has_one_and_they_expire() {
+    #[tokio::test]
+    async fn a_sign_in_is_taken_once_each_admin_has_one_and_they_expire() {
         let b = backend();
         let store = b.open();
-        store.start_sign_in("s1", &record("a", NOW)).unwrap().unwrap();
-        store.start_sign_in("s2", &record("b", NOW)).unwrap().unwrap();
-        store.start_sign_in("s3", &record("a", NOW + 1)).unwrap().unwrap();
+        store.start_sign_in("s1", &record("a", NOW)).await.unwrap().unwrap();
+        store.start_sign_in("s2", &record("b", NOW)).await.unwrap().unwrap();
+        store.start_sign_in("s3", &record("a", NOW + 1)).await.unwrap().unwrap();
         assert_eq!(
-            store.take_sign_in("s1", NOW + 2).unwrap(),
+            store.take_sign_in("s1", NOW + 2).await.unwrap(),
             None,
             "replaced by a's newer one"
         );
-        assert_eq!(store.take_sign_in("s2", NOW + 2).unwrap(), Some(record("b", NOW)));
-        assert_eq!(store.take_sign_in("s2", NOW + 2).unwrap(), None, "single use");
+        assert_eq!(store.take_sign_in("s2", NOW + 2).await.unwrap(), Some(record("b", NOW)));
+        assert_eq!(store.take_sign_in("s2", NOW + 2).await.unwrap(), None, "single use");
         assert_eq!(
-            store.take_sign_in("s3", NOW + 1 + SIGN_IN_TTL_SECS).unwrap(),
+            store.take_sign_in("s3", NOW + 1 + SIGN_IN_TTL_SECS).await.unwrap(),
             None,
             "expired"
         );
-        assert_eq!(store.take_sign_in("", NOW).unwrap(), None);
+        assert_eq!(store.take_sign_in("", NOW).await.unwrap(), None);
     }
 
-    #[test]
-    fn the_verifier_is_sealed_and_sign_ins_outlive_a_restart() {
+    #[tokio::test]
+    async fn the_verifier_is_sealed_and_sign_ins_outlive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = open(dir.path());
-            store.start_sign_in("s1", &record("a", NOW)).unwrap().unwrap();
-            let raw = store.sign_ins.get("s1").unwrap().unwrap();
+            store.start_sign_in("s1", &record("a", NOW)).await.unwrap().unwrap();
+            let raw = store.0.sign_ins.get("s1").unwrap().unwrap();
             assert!(!String::from_utf8_lossy(&raw).contains("verifier of a"));
         }
         let store = open(dir.path());
-        assert_eq!(store.take_sign_in("s1", NOW + 1).unwrap(), Some(record("a", NOW)));
+        assert_eq!(store.take_sign_in("s1", NOW + 1).await.unwrap(), Some(record("a", NOW)));
     }
 
-    #[test]
-    fn sign_ins_under_way_are_bounded() {
+    #[tokio::test]
+    async fn sign_ins_under_way_are_bounded() {
         let b = backend();
         let store = b.open();
         for i in 0..MAX_PENDING {
             store
-                .start_sign_in(&format!("s{i}"), &record(&format!("admin{i}"), NOW + i as u64))
+                .start_sign_in(&format!("s{i}"), &record(&format!("admin{i}"), NOW + i as u64)).await
                 .unwrap()
                 .unwrap();
         }
-        let refused = store.start_sign_in("late", &record("late", NOW + 100)).unwrap();
+        let refused = store.start_sign_in("late", &record("late", NOW + 100)).await.unwrap();
         assert_eq!(
             refused,
             Err(SIGN_IN_TTL_SECS - 100),
@@ -169,7 +184,7 @@ mod tests {
         // Once that one has expired there is room again.
         assert_eq!(
             store
-                .start_sign_in("late", &record("late", NOW + SIGN_IN_TTL_SECS))
+                .start_sign_in("late", &record("late", NOW + SIGN_IN_TTL_SECS)).await
                 .unwrap(),
             Ok(())
         );

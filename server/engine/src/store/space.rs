@@ -159,8 +159,8 @@ pub(super) fn write_failed(cause: &dyn std::fmt::Display) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_default_reserve_is_a_twentieth_between_its_bounds_and_writes_are_admitted_above_it() {
+    #[tokio::test]
+    async fn the_default_reserve_is_a_twentieth_between_its_bounds_and_writes_are_admitted_above_it() {
         let dir = tempfile::tempdir().unwrap();
         let space = Space::new(dir.path(), Reserve::Default).unwrap();
         assert!((DEFAULT_RESERVE_FLOOR..=DEFAULT_RESERVE_CAP).contains(&space.reserve()));
@@ -192,8 +192,8 @@ mod tests {
         assert!(upkeep.check_open().is_ok());
     }
 
-    #[test]
-    fn a_directory_not_yet_made_is_measured_on_its_parent() {
+    #[tokio::test]
+    async fn a_directory_not_yet_made_is_measured_on_its_parent() {
         let dir = tempfile::tempdir().unwrap();
         let space = Space::new(&dir.path().join("not/yet"), Reserve::Bytes(1)).unwrap();
         assert!(space.available().unwrap() > 0);

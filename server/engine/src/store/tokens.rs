@@ -3,7 +3,7 @@
 //! written to the change history in the same transaction.
 
 use super::space::Need;
-use super::{tx_error, SledStore, StoreError};
+use super::{tx_error, Sled, SledStore, StoreError};
 use crate::history::{AuditEntry, Change};
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError::Abort;
@@ -31,10 +31,11 @@ pub enum TokenRefusal {
     TooMany,
 }
 
+#[async_trait::async_trait]
 pub trait TokenStore {
     /// Stores a new token under `hash`, with its change-history entry; durable before it
     /// returns. Refused if the name is taken or [`MAX_TOKENS`] exist.
-    fn create_token(
+    async fn create_token(
         &self,
         hash: &str,
         name: &str,
@@ -43,15 +44,44 @@ pub trait TokenStore {
     ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError>;
 
     /// Every token, oldest first.
-    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
 
-    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 
     /// Removes a token, with its change-history entry; durable. `None`: no such token.
-    fn revoke_token(&self, id: u64, who: &str) -> Result<Option<TokenRecord>, StoreError>;
+    async fn revoke_token(&self, id: u64, who: &str) -> Result<Option<TokenRecord>, StoreError>;
 
     /// Notes that a token was used (not flushed: a crash may forget a recent use).
-    fn touch_token(&self, hash: &str, now: u64) -> Result<(), StoreError>;
+    async fn touch_token(&self, hash: &str, now: u64) -> Result<(), StoreError>;
+}
+
+#[async_trait::async_trait]
+impl TokenStore for SledStore {
+    async fn create_token(&self, hash: &str, name: &str, who: &str, now: u64) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
+        let hash = hash.to_owned();
+        let name = name.to_owned();
+        let who = who.to_owned();
+        self.blocking(move |db| db.create_token(&hash, &name, &who, now)).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.blocking(move |db| db.tokens()).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let hash = hash.to_owned();
+        self.blocking(move |db| db.token_by_hash(&hash)).await
+    }
+
+    async fn revoke_token(&self, id: u64, who: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let who = who.to_owned();
+        self.blocking(move |db| db.revoke_token(id, &who)).await
+    }
+
+    async fn touch_token(&self, hash: &str, now: u64) -> Result<(), StoreError> {
+        let hash = hash.to_owned();
+        self.blocking(move |db| db.touch_token(&hash, now)).await
+    }
 }
 
 fn audit_entry(who: &str, change: Change) -> Result<Vec<u8>, StoreError> {
@@ -62,8 +92,8 @@ fn audit_entry(who: &str, change: Change) -> Result<Vec<u8>, StoreError> {
     })?)
 }
 
-impl TokenStore for SledStore {
-    fn create_token(
+impl Sled {
+    pub(crate) fn create_token(
         &self,
         hash: &str,
         name: &str,
@@ -102,7 +132,7 @@ impl TokenStore for SledStore {
         Ok(Ok(record))
     }
 
-    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+    pub(crate) fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         let mut all = self
             .api_tokens
             .iter()
@@ -112,7 +142,7 @@ impl TokenStore for SledStore {
         Ok(all)
     }
 
-    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+    pub(crate) fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         Ok(self
             .api_tokens
             .get(hash.as_bytes())?
@@ -120,7 +150,7 @@ impl TokenStore for SledStore {
             .transpose()?)
     }
 
-    fn revoke_token(&self, id: u64, who: &str) -> Result<Option<TokenRecord>, StoreError> {
+    pub(crate) fn revoke_token(&self, id: u64, who: &str) -> Result<Option<TokenRecord>, StoreError> {
         self.space.admit(Need::Upkeep)?;
         let mut found = None;
         for kv in self.api_tokens.iter() {
@@ -154,7 +184,7 @@ impl TokenStore for SledStore {
         Ok(Some(token))
     }
 
-    fn touch_token(&self, hash: &str, now: u64) -> Result<(), StoreError> {
+    pub(crate) fn touch_token(&self, hash: &str, now: u64) -> Result<(), StoreError> {
         self.space.admit(Need::Upkeep)?;
         self.api_tokens.fetch_and_update(hash.as_bytes(), |old| {
             let mut t: TokenRecord = serde_json::from_slice(old?).ok()?;
@@ -170,30 +200,30 @@ mod tests {
     use super::super::test_store::backend;
     use super::*;
 
-    #[test]
-    fn tokens_are_found_by_hash_listed_revoked_and_audited() {
+    #[tokio::test]
+    async fn tokens_are_found_by_hash_listed_revoked_and_audited() {
         let b = backend();
         let store = b.open();
-        let a = store.create_token("hash-a", "alerts", "admin@example.com", 10).unwrap().unwrap();
+        let a = store.create_token("hash-a", "alerts", "admin@example.com", 10).await.unwrap().unwrap();
         assert_eq!(
-            store.create_token("hash-b", "alerts", "admin@example.com", 11).unwrap(),
+            store.create_token("hash-b", "alerts", "admin@example.com", 11).await.unwrap(),
             Err(TokenRefusal::NameTaken)
         );
-        store.create_token("hash-b", "billing", "command line", 12).unwrap().unwrap();
-        assert_eq!(store.token_by_hash("hash-a").unwrap().unwrap().name, "alerts");
-        assert!(store.token_by_hash("nothing").unwrap().is_none());
+        store.create_token("hash-b", "billing", "command line", 12).await.unwrap().unwrap();
+        assert_eq!(store.token_by_hash("hash-a").await.unwrap().unwrap().name, "alerts");
+        assert!(store.token_by_hash("nothing").await.unwrap().is_none());
 
-        store.touch_token("hash-a", 99).unwrap();
-        assert_eq!(store.token_by_hash("hash-a").unwrap().unwrap().last_used, Some(99));
+        store.touch_token("hash-a", 99).await.unwrap();
+        assert_eq!(store.token_by_hash("hash-a").await.unwrap().unwrap().last_used, Some(99));
 
-        assert_eq!(store.revoke_token(a.id, "admin@example.com").unwrap().unwrap().name, "alerts");
-        assert!(store.revoke_token(a.id, "admin@example.com").unwrap().is_none());
-        assert!(store.token_by_hash("hash-a").unwrap().is_none());
-        let names: Vec<String> = store.tokens().unwrap().into_iter().map(|t| t.name).collect();
+        assert_eq!(store.revoke_token(a.id, "admin@example.com").await.unwrap().unwrap().name, "alerts");
+        assert!(store.revoke_token(a.id, "admin@example.com").await.unwrap().is_none());
+        assert!(store.token_by_hash("hash-a").await.unwrap().is_none());
+        let names: Vec<String> = store.tokens().await.unwrap().into_iter().map(|t| t.name).collect();
         assert_eq!(names, ["billing"]);
 
         let history: Vec<Change> = store
-            .recent_audit(10)
+            .recent_audit(10).await
             .unwrap()
             .into_iter()
             .flat_map(|e| e.changes)
@@ -208,13 +238,13 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_token_count_is_bounded() {
+    #[tokio::test]
+    async fn the_token_count_is_bounded() {
         let b = backend();
         let store = b.open();
         for i in 0..MAX_TOKENS {
-            store.create_token(&format!("h{i}"), &format!("t{i}"), "x", 1).unwrap().unwrap();
+            store.create_token(&format!("h{i}"), &format!("t{i}"), "x", 1).await.unwrap().unwrap();
         }
-        assert_eq!(store.create_token("h", "one more", "x", 1).unwrap(), Err(TokenRefusal::TooMany));
+        assert_eq!(store.create_token("h", "one more", "x", 1).await.unwrap(), Err(TokenRefusal::TooMany));
     }
 }
