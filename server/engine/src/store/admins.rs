@@ -1,7 +1,7 @@
 //! Admin accounts, keyed by lower-case email address.
 
 use super::space::Need;
-use super::{Sled, SledStore, StoreError};
+use super::{Sled, SledBackend, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// An admin account. The password only as an argon2id PHC string.
@@ -21,7 +21,7 @@ pub trait AdminStore {
 }
 
 #[async_trait::async_trait]
-impl AdminStore for SledStore {
+impl AdminStore for SledBackend {
     async fn admin_count(&self) -> Result<usize, StoreError> {
         self.blocking(move |db| db.admin_count()).await
     }

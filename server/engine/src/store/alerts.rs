@@ -3,7 +3,7 @@
 //! ([`crate::delivery::storm::decide`]) and mails are one transaction with that memory, so two
 //! requests for the same alert on two instances cannot both mail.
 
-use super::{NewMessage, Sled, SledStore, StoreError};
+use super::{NewMessage, Sled, SledBackend, StoreError};
 use crate::delivery::storm::Decision;
 use crate::outbox::MessageId;
 use serde::{Deserialize, Serialize};
@@ -49,7 +49,7 @@ pub trait AlertStore {
 }
 
 #[async_trait::async_trait]
-impl AlertStore for SledStore {
+impl AlertStore for SledBackend {
     async fn alert_memory(&self, key: &str, recipient: &str) -> Result<Option<AlertMemory>, StoreError> {
         let key = key.to_owned();
         let recipient = recipient.to_owned();

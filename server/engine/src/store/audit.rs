@@ -1,6 +1,6 @@
 //! The change history: who saved, when, and which settings changed (secrets only as changed).
 
-use super::{Sled, SledStore, StoreError};
+use super::{Sled, SledBackend, StoreError};
 use crate::domain::{Field, MailServer};
 use crate::history::{AuditEntry, Change};
 
@@ -11,7 +11,7 @@ pub trait AuditStore {
 }
 
 #[async_trait::async_trait]
-impl AuditStore for SledStore {
+impl AuditStore for SledBackend {
     async fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.blocking(move |db| db.recent_audit(n)).await
     }

@@ -5,7 +5,7 @@
 //! stalest.
 
 use super::space::Need;
-use super::{tx_error, Sled, SledStore, StoreError};
+use super::{tx_error, Sled, SledBackend, StoreError};
 use crate::ratelimit::{backoff_delay, capped, secs_ceil, FORGET_AFTER, MAX_KEYS};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
@@ -27,7 +27,7 @@ pub trait BackoffStore {
 }
 
 #[async_trait::async_trait]
-impl BackoffStore for SledStore {
+impl BackoffStore for SledBackend {
     async fn backoff_attempt(&self, keys: &[String], now_ms: u64) -> Result<Result<(), u64>, StoreError> {
         let keys = keys.to_vec();
         self.blocking(move |db| db.backoff_attempt(&keys, now_ms)).await
@@ -231,9 +231,9 @@ mod tests {
             let key = format!("account:{i}{}", "@".repeat(1000));
             store.backoff_attempt(&[key], START + i as u64).await.unwrap().unwrap();
         }
-        assert!(store.0.backoff.len() <= MAX_KEYS, "{}", store.0.backoff.len());
+        assert!(store.sled().backoff.len() <= MAX_KEYS, "{}", store.sled().backoff.len());
         let longest = store
-            .0
+            .sled()
             .backoff
             .iter()
             .keys()

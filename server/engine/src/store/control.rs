@@ -5,7 +5,7 @@
 //! backend only has to apply a list of events to its one record atomically.
 
 use super::space::Need;
-use super::{Sled, SledStore, StoreError};
+use super::{Sled, SledBackend, StoreError};
 use crate::delivery::budget::Budget;
 use serde::{Deserialize, Serialize};
 
@@ -130,7 +130,7 @@ pub trait ControlStore {
 }
 
 #[async_trait::async_trait]
-impl ControlStore for SledStore {
+impl ControlStore for SledBackend {
     async fn outbox_control(&self) -> Result<OutboxControl, StoreError> {
         self.blocking(move |db| db.outbox_control()).await
     }

@@ -4,7 +4,7 @@ use super::space::Need;
 use super::{
     audit::changes,
     migrations::{MAIL_KEY, SCHEMA_VERSION, TESTS_KEY},
-    tx_error, Sled, SledStore, StoreError, Versioned,
+    tx_error, Sled, SledBackend, StoreError, Versioned,
 };
 use crate::domain::{Mailbox, MailServer, MailServerSettings, Password};
 use crate::history::{AuditEntry, TestHistory, TestOutcome};
@@ -46,7 +46,7 @@ pub trait MailSettingsStore {
 }
 
 #[async_trait::async_trait]
-impl MailSettingsStore for SledStore {
+impl MailSettingsStore for SledBackend {
     async fn load_mail(&self) -> Result<Option<Versioned<MailServer>>, StoreError> {
         self.blocking(move |db| db.load_mail()).await
     }
@@ -80,7 +80,7 @@ impl MailSettingsStore for SledStore {
     }
 }
 
-/// The mail record as it sits in sled: the password only sealed.
+/// The mail record as it sits in sled: its secrets as the layer above sealed them.
 #[derive(Serialize, Deserialize)]
 struct StoredMail {
     #[serde(flatten)]
@@ -92,7 +92,7 @@ struct StoredMail {
     mailbox: Option<StoredMailbox>,
 }
 
-/// A connected mailbox as it sits in sled: its refresh token only sealed.
+/// A connected mailbox as it sits in sled: its refresh token as the layer above sealed it.
 #[derive(Serialize, Deserialize)]
 struct StoredMailbox {
     account: String,
@@ -150,14 +150,14 @@ impl Sled {
 
     fn decode_mail(&self, bytes: &[u8]) -> Result<Versioned<MailServer>, StoreError> {
         let stored: Versioned<StoredMail> = serde_json::from_slice(bytes)?;
-        let password = Password::new(self.secrets.open(&stored.value.password_sealed)?);
+        let password = Password::new(stored.value.password_sealed);
         let client_secret = match &stored.value.client_secret_sealed {
-            Some(sealed) => Password::new(self.secrets.open(sealed)?),
+            Some(sealed) => Password::new(sealed.clone()),
             None => Password::default(),
         };
         let mailbox = match stored.value.mailbox {
             Some(m) => Some(Mailbox {
-                refresh_token: Password::new(self.secrets.open(&m.refresh_token_sealed)?),
+                refresh_token: Password::new(m.refresh_token_sealed),
                 account: m.account,
                 app: m.app,
                 connected_at: m.connected_at,
@@ -185,15 +185,15 @@ impl Sled {
             saved_at: rec.saved_at.clone(),
             value: StoredMail {
                 settings: rec.value.settings.clone(),
-                password_sealed: self.secrets.seal(rec.value.password.expose()),
+                password_sealed: rec.value.password.expose().to_owned(),
                 client_secret_sealed: (!rec.value.client_secret.is_empty())
-                    .then(|| self.secrets.seal(rec.value.client_secret.expose())),
+                    .then(|| rec.value.client_secret.expose().to_owned()),
                 mailbox: rec.value.mailbox.as_ref().map(|m| StoredMailbox {
                     account: m.account.clone(),
                     app: m.app.clone(),
                     connected_at: m.connected_at.clone(),
                     connected_by: m.connected_by.clone(),
-                    refresh_token_sealed: self.secrets.seal(m.refresh_token.expose()),
+                    refresh_token_sealed: m.refresh_token.expose().to_owned(),
                 }),
             },
         };
@@ -337,7 +337,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let raw = open(dir.path()).0.settings.get(MAIL_KEY).unwrap().unwrap();
+        let raw = open(dir.path()).sled().settings.get(MAIL_KEY).unwrap().unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains("secret-Pa55"));
         let wrong = open_with(dir.path(), SecretBox::from_key([4; 32])).unwrap();
         assert!(matches!(wrong.load_mail().await, Err(StoreError::Secret(_))));
@@ -383,7 +383,7 @@ mod tests {
         let connected = store.connect_mailbox(mailbox(app.clone(), "rt-1"), "admin@example.com").await.unwrap();
         assert_eq!(connected.version, 2);
         assert_eq!(store.recent_audit(1).await.unwrap()[0].changes, vec![Change::MailboxConnected { account: "alerts@example.com".into() }]);
-        let raw = String::from_utf8_lossy(&store.0.settings.get(MAIL_KEY).unwrap().unwrap()).to_string();
+        let raw = String::from_utf8_lossy(&store.sled().settings.get(MAIL_KEY).unwrap().unwrap()).to_string();
         assert!(!raw.contains("rt-1") && !raw.contains("client-s3cret"), "secrets sealed: {raw}");
 
         // A rotated refresh token replaces the stored one without a new version or entry.

@@ -4,6 +4,7 @@
 //! 3: test history and change history stored as data, not sentences.
 
 use super::{Sled, StoreError};
+use crate::secrets::SecretBox;
 use serde_json::{json, Value};
 
 /// The schema version this build writes.
@@ -14,7 +15,9 @@ const SCHEMA_KEY: &str = "schema_version";
 pub(super) const MAIL_KEY: &str = "mail";
 pub(super) const TESTS_KEY: &str = "mail_tests";
 
-pub(super) fn migrate(store: &Sled) -> Result<(), StoreError> {
+/// `secrets` seal a schema-1 password (the one time a backend sees the key: the layer above
+/// seals everything else).
+pub(super) fn migrate(store: &Sled, secrets: &SecretBox) -> Result<(), StoreError> {
     let meta = store.db.open_tree(META_TREE)?;
     let found = match meta.get(SCHEMA_KEY)? {
         Some(bytes) => serde_json::from_slice::<u32>(&bytes)?,
@@ -25,7 +28,7 @@ pub(super) fn migrate(store: &Sled) -> Result<(), StoreError> {
     }
     // A new database (0) has nothing to convert.
     if found == 1 {
-        seal_passwords(store)?;
+        seal_passwords(store, secrets)?;
     }
     if (1..3).contains(&found) {
         history_as_data(store)?;
@@ -38,14 +41,14 @@ pub(super) fn migrate(store: &Sled) -> Result<(), StoreError> {
 }
 
 /// 1 → 2: the plain-text `password` becomes `password_sealed`.
-fn seal_passwords(store: &Sled) -> Result<(), StoreError> {
+fn seal_passwords(store: &Sled, secrets: &SecretBox) -> Result<(), StoreError> {
     if let Some(bytes) = store.settings.get(MAIL_KEY)? {
         let mut value: Value = serde_json::from_slice(&bytes)?;
         if let Some(obj) = value.get_mut("value").and_then(Value::as_object_mut) {
             if let Some(Value::String(plain)) = obj.remove("password") {
                 obj.insert(
                     "password_sealed".into(),
-                    Value::String(store.secrets.seal(&plain)),
+                    Value::String(secrets.seal(&plain)),
                 );
             }
         }
@@ -139,7 +142,7 @@ mod tests {
             (loaded.value.password.expose(), loaded.version),
             ("plain-old-pw", 3)
         );
-        let raw = store.0.settings.get(MAIL_KEY).unwrap().unwrap();
+        let raw = store.sled().settings.get(MAIL_KEY).unwrap().unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains("plain-old-pw"));
     }
 

@@ -19,6 +19,7 @@ mod mail;
 pub mod migrations;
 mod once;
 mod outbox;
+mod sealing;
 mod sessions;
 mod sign_ins;
 pub mod space;
@@ -37,6 +38,7 @@ pub use sessions::{ResetRecord, SessionLifetime, SessionRecord, SessionStore};
 pub use sign_ins::{SignInRecord, SignInStore, MAX_PENDING as MAX_PENDING_SIGN_INS, SIGN_IN_TTL_SECS};
 pub use tokens::{TokenRecord, TokenRefusal, TokenStore, MAX_TOKENS};
 
+pub use sealing::Sealing;
 pub use space::{Need, Reserve, Space};
 
 use crate::secrets::{SecretBox, SecretError};
@@ -143,12 +145,17 @@ pub trait Store:
 pub type SharedStore = Arc<dyn Store>;
 
 /// The sled backend: [`Sled`]'s blocking work, each call on tokio's blocking pool. Cheap to
-/// clone (one database).
+/// clone (one database). It stores what it is given: secrets and bodies arrive sealed by the
+/// [`Sealing`] layer above it ([`SledStore`] is the two together).
 #[derive(Clone)]
-pub struct SledStore(Arc<Sled>);
+pub struct SledBackend(Arc<Sled>);
 
-impl SledStore {
-    /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`].
+/// The store over sled, as the server opens it: [`SledBackend`] under [`Sealing`].
+pub type SledStore = Sealing<SledBackend>;
+
+impl Sealing<SledBackend> {
+    /// Opens (creating if needed) the database in `dir` and migrates it to [`SCHEMA_VERSION`];
+    /// `secrets` seal what the store keeps secret.
     pub fn open(dir: &Path, secrets: SecretBox) -> Result<Self, StoreError> {
         Self::open_with(dir, secrets, StoreOptions::default())
     }
@@ -156,14 +163,23 @@ impl SledStore {
     /// [`Self::open`] with a disk reserve and a bound on queued mail. With less than the reserve
     /// free it opens nothing and writes nothing ([`StoreError::NoSpaceToOpen`]).
     pub fn open_with(dir: &Path, secrets: SecretBox, options: StoreOptions) -> Result<Self, StoreError> {
-        Sled::open_with(dir, secrets, options).map(|db| Self(Arc::new(db)))
+        let sled = Sled::open_with(dir, &secrets, options)?;
+        Ok(Sealing::new(SledBackend(Arc::new(sled)), secrets))
     }
 
     /// The free space against the reserve (for the pages' banner and Mail Activity).
     pub fn space(&self) -> &Space {
-        &self.0.space
+        &self.backend().0.space
     }
 
+    /// The database itself, for a test of what lies in its files.
+    #[cfg(test)]
+    pub(crate) fn sled(&self) -> &Sled {
+        &self.backend().0
+    }
+}
+
+impl SledBackend {
     /// Runs one call's blocking work on tokio's blocking pool.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -177,7 +193,7 @@ impl SledStore {
 }
 
 /// The sled database itself: one tree per family, every operation blocking (sled's reads, its
-/// flush and `fdatasync`). Only [`SledStore`] calls it, from the blocking pool.
+/// flush and `fdatasync`). Only [`SledBackend`] calls it, from the blocking pool.
 pub struct Sled {
     db: sled::Db,
     settings: sled::Tree,
@@ -198,7 +214,6 @@ pub struct Sled {
     control: sled::Tree,
     /// Keys in `backoff`: counted at open, then kept with each change.
     backoff_keys: std::sync::atomic::AtomicUsize,
-    secrets: SecretBox,
     /// sled's log file, for `fdatasync` (see [`Sled::sync`]).
     log: std::fs::File,
     /// Shares one flush among writers waiting at the same time.
@@ -273,7 +288,9 @@ const BACKOFF_TREE: &str = "login_backoff";
 const CONTROL_TREE: &str = "outbox_control";
 
 impl Sled {
-    fn open_with(dir: &Path, secrets: SecretBox, options: StoreOptions) -> Result<Self, StoreError> {
+    /// `secrets` only migrate a schema-1 database (its password in clear); the database keeps
+    /// no key.
+    fn open_with(dir: &Path, secrets: &SecretBox, options: StoreOptions) -> Result<Self, StoreError> {
         let space = Space::new(dir, options.reserve)?;
         space.check_open()?;
         let db = sled::Config::new()
@@ -314,13 +331,12 @@ impl Sled {
             control: db.open_tree(CONTROL_TREE)?,
             backoff_keys: Default::default(),
             db,
-            secrets,
             space,
             queued_bytes: Default::default(),
             max_queued_bytes: options.max_queued_bytes,
             work: tokio::sync::watch::Sender::new(0),
         };
-        migrations::migrate(&store)?;
+        migrations::migrate(&store, secrets)?;
         store.count_queued_bytes()?;
         // sled's lock makes this process the database's only user: every lease held now is a
         // dead process's, so its messages go back to the queue at once rather than when the
@@ -381,7 +397,7 @@ impl Sled {
 }
 
 #[async_trait::async_trait]
-impl Store for SledStore {
+impl Store for SledBackend {
     async fn flush(&self) -> Result<(), StoreError> {
         self.blocking(|db| db.sync()).await
     }

@@ -4,7 +4,7 @@
 //! expiry; expired ones are never answered and go at the next write of their kind.
 
 use super::space::Need;
-use super::{Sled, SledStore, StoreError};
+use super::{Sled, SledBackend, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// What a one-time secret is for: its kind is the first byte of its key.
@@ -54,7 +54,7 @@ pub trait OnceStore {
 }
 
 #[async_trait::async_trait]
-impl OnceStore for SledStore {
+impl OnceStore for SledBackend {
     async fn put_once(&self, kind: Once, key: &str, secret: &str, expires_at: Option<u64>) -> Result<(), StoreError> {
         let key = key.to_owned();
         let secret = secret.to_owned();
@@ -78,6 +78,7 @@ impl OnceStore for SledStore {
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
+    /// As the layer above sealed it.
     sealed: String,
     expires_at: Option<u64>,
 }
@@ -94,7 +95,7 @@ impl Sled {
         if !s.live(now) {
             return Ok(None);
         }
-        Ok(Some(self.secrets.open(&s.sealed)?))
+        Ok(Some(s.sealed))
     }
 }
 
@@ -115,7 +116,7 @@ impl Sled {
             }
         }
         let stored = Stored {
-            sealed: self.secrets.seal(secret),
+            sealed: secret.to_owned(),
             expires_at,
         };
         self.once.insert(kind.key(key), serde_json::to_vec(&stored)?)?;
@@ -165,7 +166,7 @@ mod tests {
             .put_once(Once::CreatedToken, "session-a", "the-token", Some(now + 60)).await
             .unwrap();
         let raw = store
-            .0
+            .sled()
             .once
             .get(Once::CreatedToken.key("session-a"))
             .unwrap()

@@ -1,7 +1,7 @@
 //! Login sessions and password-reset tokens, each stored under the SHA-256 of its secret.
 
 use super::space::Need;
-use super::{Sled, SledStore, StoreError};
+use super::{Sled, SledBackend, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// A login session, stored under the SHA-256 of its id (the id itself lives only in the cookie).
@@ -57,7 +57,7 @@ pub trait SessionStore {
 }
 
 #[async_trait::async_trait]
-impl SessionStore for SledStore {
+impl SessionStore for SledBackend {
     async fn put_session(&self, id_hash: &str, session: &SessionRecord) -> Result<(), StoreError> {
         let id_hash = id_hash.to_owned();
         let session = session.clone();

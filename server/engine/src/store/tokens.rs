@@ -3,7 +3,7 @@
 //! written to the change history in the same transaction.
 
 use super::space::Need;
-use super::{tx_error, Sled, SledStore, StoreError};
+use super::{tx_error, Sled, SledBackend, StoreError};
 use crate::history::{AuditEntry, Change};
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError::Abort;
@@ -56,7 +56,7 @@ pub trait TokenStore {
 }
 
 #[async_trait::async_trait]
-impl TokenStore for SledStore {
+impl TokenStore for SledBackend {
     async fn create_token(&self, hash: &str, name: &str, who: &str, now: u64) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
         let hash = hash.to_owned();
         let name = name.to_owned();
