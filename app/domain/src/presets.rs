@@ -19,7 +19,7 @@ pub struct Preset {
 const AUTH_CODE_HINT: &str =
     "needs an authorization code, not your login password: turn on SMTP in the mailbox settings and generate one there";
 
-pub const PRESETS: &[Preset] = &[
+pub static PRESETS: &[Preset] = &[
     Preset { id: "gmail", name: "Gmail", host: "smtp.gmail.com", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "Gmail: sign in with Google as a mailbox (OAuth2: an OAuth client of type Web application in Google Cloud, with the redirect URI shown under Sign in as), or choose Password with an app password; Google refuses the normal password for third-party apps since May 2025." },
     Preset { id: "outlook", name: "Outlook.com", host: "smtp-mail.outlook.com", port: 587, encryption: Encryption::StartTls, account: None,
@@ -52,7 +52,7 @@ pub const PRESETS: &[Preset] = &[
         hint: "Zoho: organisation accounts use smtppro.zoho.com; with two-factor authentication, an application-specific password." },
 ];
 
-pub const SES_REGIONS: &[&str] = &[
+pub static SES_REGIONS: &[&str] = &[
     "us-east-1",
     "us-east-2",
     "us-west-1",
@@ -91,7 +91,7 @@ pub struct ProviderOAuth {
 }
 
 /// Providers whose preset signs in with OAuth2.
-pub const OAUTH_PROVIDERS: &[ProviderOAuth] = &[
+pub static OAUTH_PROVIDERS: &[ProviderOAuth] = &[
     ProviderOAuth {
         preset: "m365",
         brand: "Microsoft",
