@@ -1,6 +1,6 @@
 //! What server functions share (server only): the server context and its [`current`] accessor,
-//! storage off the async runtime ([`storage`]), the request's [`Session`], cookies, the
-//! client's address and safe redirects.
+//! the store ([`store`], async), password hashing through its gate ([`hashing`]), the request's
+//! [`Session`], cookies, the client's address and safe redirects.
 
 use crate::{
     error::AppError,
