@@ -208,15 +208,12 @@ async fn api_phase(store: Arc<SledStore>) -> ApiFigures {
     // A worker stopped at once: the API takes mail, nothing is sent until the drain.
     let idle = Outbox::start(shared.clone(), WorkerConfig::default());
     idle.stop().await;
-    let ctx = app::api::server::ServerContext::new(shared, SecretBox::from_key([9; 32]), String::new(), idle)
-        .with_api(app::api::server::ApiSettings {
-            requests_per_minute: 1_000_000,
-            ..Default::default()
-        });
+    let ctx = app::api::server::ServerContext::new(shared, SecretBox::from_key([9; 32]), String::new(), idle);
     let token = app::auth::create_api_token(store.as_ref(), "bench", "bench").await.unwrap().unwrap().0;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = server::Config::from_vars(|k| (k == "LEPTOS_SITE_ADDR").then(|| addr.to_string())).unwrap();
+    let mut config = server::Config::from_vars(|k| (k == "LEPTOS_SITE_ADDR").then(|| addr.to_string())).unwrap();
+    config.api.requests_per_minute = 1_000_000;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(server::serve::serve(
         listener,

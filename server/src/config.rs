@@ -20,7 +20,10 @@ pub struct Config {
     /// MAILROOM_SECRET_KEY, if set (else the key file in the data dir).
     pub secret_key: Option<String>,
     pub outbox: OutboxConfig,
-    pub api: app::api::server::ApiSettings,
+    pub api: crate::api::ApiSettings,
+    /// After how long of failing deliveries every admin page says so
+    /// (`MAILROOM_OUTBOX_ALARM_MINUTES`).
+    pub failing_alarm_secs: u64,
     /// The disk reserve and the bound on queued mail (`MAILROOM_DISK_RESERVE_MB`,
     /// `MAILROOM_OUTBOX_MAX_QUEUED_MB`).
     pub store: app::store::StoreOptions,
@@ -127,14 +130,14 @@ impl Config {
             },
             secret_key: var("MAILROOM_SECRET_KEY"),
             api: {
-                let d = app::api::server::ApiSettings::default();
-                app::api::server::ApiSettings {
+                let d = crate::api::ApiSettings::default();
+                crate::api::ApiSettings {
                     requests_per_minute: number(&var, "MAILROOM_API_REQUESTS_PER_MINUTE", d.requests_per_minute.into(), 1, 1_000_000)?
                         as u32,
                     alert_repeat_secs: number(&var, "MAILROOM_ALERT_REPEAT_MINUTES", d.alert_repeat_secs / 60, 1, 7 * 24 * 60)? * 60,
-                    failing_alarm_secs: number(&var, "MAILROOM_OUTBOX_ALARM_MINUTES", d.failing_alarm_secs / 60, 1, 24 * 60)? * 60,
                 }
             },
+            failing_alarm_secs: number(&var, "MAILROOM_OUTBOX_ALARM_MINUTES", app::api::server::FAILING_ALARM_SECS / 60, 1, 24 * 60)? * 60,
             store: app::store::StoreOptions {
                 reserve: match var("MAILROOM_DISK_RESERVE_MB") {
                     None => app::store::Reserve::Default,

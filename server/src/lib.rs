@@ -29,7 +29,7 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 use tower_http::{
     compression::CompressionLayer, limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer,
     timeout::RequestBodyTimeoutLayer, trace::TraceLayer,
@@ -55,6 +55,8 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub server: ServerContext,
+    /// The HTTP API's limits in this process ([`api::Api`]).
+    pub api: Arc<api::Api>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -82,6 +84,7 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
     let state = AppState {
         leptos_options: leptos_options.clone(),
         server: server_ctx,
+        api: Arc::new(api::Api::new(config.api.clone())),
     };
     let routes = generate_route_list(App);
 

@@ -72,7 +72,7 @@ async fn run() -> Result<(), String> {
 
     let public_url = config.public_url_for(local);
     let outbox = app::delivery::Outbox::start(store.clone(), config.outbox.worker());
-    let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone()).with_api(config.api.clone());
+    let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone()).with_failing_alarm(config.failing_alarm_secs);
     if store.admin_count().await.map_err(|e| e.to_string())? == 0 {
         let token = auth::random_token();
         // In the store: the link works on every instance, and after a restart.

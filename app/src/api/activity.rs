@@ -225,7 +225,7 @@ pub mod ssr {
         }
         let failing = control.failing?;
         let now = crate::clock::now_unix();
-        (now >= failing.since + ctx.api.settings.failing_alarm_secs).then(|| Health::Failing {
+        (now >= failing.since + ctx.failing_alarm_secs).then(|| Health::Failing {
             since: crate::clock::rfc3339(failing.since),
             last: failing.last,
         })

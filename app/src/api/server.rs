@@ -4,7 +4,7 @@
 
 use crate::{
     error::AppError,
-    ratelimit::{Bound, Gate, GateError, Window},
+    ratelimit::{Gate, GateError, Window},
     routes,
     secrets::SecretBox,
     store::SharedStore,
@@ -30,59 +30,13 @@ pub struct ServerContext {
     pub origins: Arc<Vec<url::Origin>>,
     /// The worker delivering the system's own mail.
     pub outbox: crate::delivery::Outbox,
-    /// The HTTP API's settings and limits.
-    pub api: Arc<Api>,
-}
-
-/// The HTTP API's settings (`MAILROOM_API_*`, `MAILROOM_ALERT_REPEAT_MINUTES`,
-/// `MAILROOM_OUTBOX_ALARM_MINUTES`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiSettings {
-    /// Requests per minute per token.
-    pub requests_per_minute: u32,
-    /// How often a firing alert is mailed again to the same recipient.
-    pub alert_repeat_secs: u64,
-    /// After how long of failing deliveries every admin page says so.
+    /// After how long of failing deliveries every admin page says so
+    /// (`MAILROOM_OUTBOX_ALARM_MINUTES`).
     pub failing_alarm_secs: u64,
 }
 
-impl Default for ApiSettings {
-    fn default() -> Self {
-        Self {
-            requests_per_minute: 600,
-            alert_repeat_secs: 4 * 60 * 60,
-            failing_alarm_secs: 15 * 60,
-        }
-    }
-}
-
-/// The HTTP API's limits, from its settings.
-pub struct Api {
-    pub settings: ApiSettings,
-    /// Requests per token.
-    pub calls: Window,
-    /// Storage work of API requests (durable enqueues): a bounded number at once and waiting,
-    /// the rest refused with 503.
-    pub work: Bound,
-    /// Set once mail settings are known to be saved (they are never removed), so requests
-    /// need not read them again.
-    pub configured: std::sync::atomic::AtomicBool,
-}
-
-/// Enqueues that write at the same time (they share flushes), and how many more may wait.
-const API_WRITERS: usize = 32;
-const API_WAITING: usize = 1024;
-
-impl Api {
-    pub fn new(settings: ApiSettings) -> Self {
-        Self {
-            calls: Window::per_minute(settings.requests_per_minute),
-            work: Bound::new(API_WRITERS, API_WAITING, std::time::Duration::from_secs(5)),
-            configured: Default::default(),
-            settings,
-        }
-    }
-}
+/// [`ServerContext::failing_alarm_secs`] unless configured: 15 minutes.
+pub const FAILING_ALARM_SECS: u64 = 15 * 60;
 
 /// The rate limits of the server functions.
 pub struct Limits {
@@ -117,13 +71,13 @@ impl ServerContext {
             origins: Arc::new(crate::auth::allowed_origins(&public_url)),
             public_url,
             outbox,
-            api: Arc::new(Api::new(ApiSettings::default())),
+            failing_alarm_secs: FAILING_ALARM_SECS,
         }
     }
 
-    /// The same context with the HTTP API's settings.
-    pub fn with_api(mut self, settings: ApiSettings) -> Self {
-        self.api = Arc::new(Api::new(settings));
+    /// The same context with another alarm threshold for failing deliveries.
+    pub fn with_failing_alarm(mut self, secs: u64) -> Self {
+        self.failing_alarm_secs = secs;
         self
     }
 

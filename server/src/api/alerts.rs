@@ -200,7 +200,7 @@ pub async fn post_alert(
     let answer_state = request.state;
     let valid = request.validate().map_err(ApiError::invalid)?;
     refuse_if_not_sending(&state).await?;
-    let repeat = state.server.api.settings.alert_repeat_secs;
+    let repeat = state.api.settings.alert_repeat_secs;
     let batch = valid.alert.batch(&valid.recipients, &caller.origin(), repeat);
     let now = app::clock::now_unix();
     let fates = bounded(&state, state.server.outbox.queue_alert(batch, now)).await?;

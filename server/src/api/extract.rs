@@ -54,7 +54,7 @@ impl FromRequestParts<AppState> for Caller {
                 "This token is not known: it was revoked, or mistyped.",
             ));
         };
-        let api = &state.server.api;
+        let api = &state.api;
         api.calls
             .check(&record.id.to_string(), std::time::Instant::now())
             .map_err(|secs| {

@@ -6,19 +6,21 @@
 //!
 //! Bounds: a body may have [`extract::MAX_BODY_BYTES`] (413 beyond, checked before reading
 //! when the length is declared); each token has its requests per minute (429 with
-//! `Retry-After`); the durable writes run on a bounded pool (503 with `Retry-After` when it is
+//! `Retry-After`); the store work runs within a bound (503 with `Retry-After` when it is
 //! full). A request without a valid token is refused before its body is read. The limits'
-//! values and their counters are `app::api::server::Api`'s.
+//! values and their counters are [`limits`]'s.
 
 pub mod alerts;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod messages;
 pub mod openapi;
 pub mod rules;
 
 pub use alerts::{AlertAction, AlertAnswer, AlertRequest};
 pub use error::{ApiError, ErrorBody, FieldError};
+pub use limits::{Api, ApiSettings};
 pub use messages::{Accepted, AttemptView, MessageRequest, MessageView, QueuedMessage};
 
 use crate::AppState;
@@ -50,7 +52,7 @@ pub fn routes() -> Router<AppState> {
 /// are never removed).
 async fn configured(state: &AppState) -> Result<bool, ApiError> {
     use std::sync::atomic::Ordering;
-    let api = &state.server.api;
+    let api = &state.api;
     if api.configured.load(Ordering::Relaxed) {
         return Ok(true);
     }
@@ -88,7 +90,7 @@ async fn bounded<T>(
     state: &AppState,
     work: impl std::future::Future<Output = Result<T, app::store::StoreError>>,
 ) -> Result<T, ApiError> {
-    match state.server.api.work.run(work).await {
+    match state.api.work.run(work).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(ApiError::from_store(e)),
         Err(GateError::Busy) => Err(ApiError::busy()),

@@ -153,7 +153,7 @@ async fn an_idempotency_key_answers_its_first_messages_for_its_own_token() {
 async fn a_token_over_its_rate_waits_with_retry_after() {
     let app = spawn_app().await;
     let token = app.api_token("busy");
-    let limit = app.ctx.api.settings.requests_per_minute;
+    let limit = server::api::ApiSettings::default().requests_per_minute;
     for _ in 0..limit {
         let reply = app.api("GET", "/api/v1/messages/1", Some(&token), None).await;
         assert_eq!(reply.status, 404);

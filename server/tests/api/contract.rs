@@ -8,11 +8,11 @@ use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server() {
-    let api = app::api::server::ApiSettings {
+    let api = server::api::ApiSettings {
         requests_per_minute: 1_000_000,
         ..Default::default()
     };
-    let app = spawn_app_with_api(api).await;
+    let app = spawn_app_with(Tuning { api, ..Default::default() }).await;
     save_settings(&app, &peer_form("plain")).await;
     let token = app.api_token("contract");
     let bin = concat!(

@@ -121,13 +121,27 @@ pub async fn spawn_bare(with_admin: bool) -> TestApp {
 
 /// The app served with `limits` (short timeouts for the tests of slow clients).
 pub async fn spawn_with(with_admin: bool, limits: server::serve::HttpLimits) -> TestApp {
-    spawn_configured(with_admin, limits, app::api::server::ApiSettings::default(), false).await
+    spawn_configured(with_admin, limits, Tuning::default(), false).await
 }
 
-/// The app with an admin and a logged-in client, with the HTTP API's (and the banner's) `api`
-/// settings.
-pub async fn spawn_app_with_api(api: app::api::server::ApiSettings) -> TestApp {
-    let app = spawn_configured(true, server::serve::HttpLimits::default(), api, false).await;
+/// What a test may set beside the defaults: the HTTP API's settings, the banner's alarm.
+pub struct Tuning {
+    pub api: server::api::ApiSettings,
+    pub failing_alarm_secs: u64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            api: Default::default(),
+            failing_alarm_secs: app::api::server::FAILING_ALARM_SECS,
+        }
+    }
+}
+
+/// The app with an admin and a logged-in client, tuned.
+pub async fn spawn_app_with(tuning: Tuning) -> TestApp {
+    let app = spawn_configured(true, server::serve::HttpLimits::default(), tuning, false).await;
     app.login(ADMIN, ADMIN_PASSWORD).await.expect("the test admin logs in");
     app
 }
@@ -145,7 +159,7 @@ fn open_store(dir: &std::path::Path, secrets: SecretBox) -> SharedStore {
 async fn spawn_configured(
     with_admin: bool,
     limits: server::serve::HttpLimits,
-    api: app::api::server::ApiSettings,
+    tuning: Tuning,
     alone: bool,
 ) -> TestApp {
     let turn = Turn::take(alone).await;
@@ -163,14 +177,15 @@ async fn spawn_configured(
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let config = Config::from_vars(|k| match k {
+    let mut config = Config::from_vars(|k| match k {
         "LEPTOS_SITE_ADDR" => Some(addr.to_string()),
         "MAILROOM_DATA_DIR" => Some(dir.path().display().to_string()),
         _ => None,
     })
     .unwrap();
+    config.api = tuning.api;
     let outbox = app::delivery::Outbox::start(store.clone(), fast_outbox());
-    let ctx = ServerContext::new(store.clone(), secrets, format!("http://{addr}"), outbox).with_api(api);
+    let ctx = ServerContext::new(store.clone(), secrets, format!("http://{addr}"), outbox).with_failing_alarm(tuning.failing_alarm_secs);
     let app = router(&config, ctx.clone());
     tokio::spawn(server::serve::serve(
         listener,

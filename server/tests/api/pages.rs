@@ -1,7 +1,7 @@
 //! Settings › API Tokens and Settings › Mail Activity through their server functions, as the
 //! pages call them: a token shown once, revoking, the outbox's list and its actions.
 
-use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, spawn_app_with_api, until, ADMIN};
+use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, spawn_app_with, until, Tuning, ADMIN};
 use app::api::activity::{
     ActivityQuery, CancelMessage, MailActivity, MessageNote, QueueTestMail, RetryFailedMessages, RetryMessage,
 };
@@ -140,10 +140,7 @@ async fn failed_messages_are_retried_all_at_once_and_a_queued_one_can_be_cancell
 
 #[tokio::test]
 async fn deliveries_failing_past_the_alarm_put_a_banner_on_every_admin_page_until_one_goes_out() {
-    let app = spawn_app_with_api(app::api::server::ApiSettings {
-        failing_alarm_secs: 0,
-        ..Default::default()
-    })
+    let app = spawn_app_with(Tuning { failing_alarm_secs: 0, ..Default::default() })
     .await;
     // Nobody listens there: each try is deferred.
     save_settings(&app, &peer_form("closed")).await;
