@@ -3,7 +3,7 @@
 //! once when it resolves). The mail is the engine's ([`engine::notify`]).
 
 use super::{
-    error::{ApiError, ErrorBody, FieldError},
+    error::{ApiError, CallerRefusals, FieldError, WriteRefusals},
     extract::{json_body, Caller},
     refuse_if_not_sending,
     rules::{self, Check},
@@ -180,13 +180,8 @@ pub struct AlertAnswer {
     responses(
         (status = 202, description = "Mailed to at least one recipient (`results` says which).", body = AlertAnswer),
         (status = 200, description = "Mailed to nobody: storm control held it for every recipient (`results` says until when).", body = AlertAnswer),
-        (status = 400, description = "A field breaks a rule (see `fields`), or the body is not this request.", body = ErrorBody),
-        (status = 401, description = "No token, or not a known one.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 640 KiB.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as JSON.", body = ErrorBody),
-        (status = 429, description = "This token's requests per minute are used up; see `Retry-After`.", body = ErrorBody),
-        (status = 503, description = "No mail settings saved yet, delivery paused, or the server busy; see `Retry-After`.", body = ErrorBody),
-        (status = 507, description = "The server's disk is nearly full; see `Retry-After`.", body = ErrorBody),
+        CallerRefusals,
+        WriteRefusals,
     ),
     tag = "alerts"
 )]

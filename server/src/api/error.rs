@@ -7,7 +7,7 @@ use axum::{
     Json,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 /// The body of every refusal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -18,6 +18,33 @@ pub struct ErrorBody {
     /// The fields that break a rule (400 only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+}
+
+/// The refusals of every request with a token, for the OpenAPI document: the token, its rate.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Only describes answers.
+pub enum CallerRefusals {
+    #[response(status = 401, description = "No token, or not a known one.")]
+    Unauthorized(ErrorBody),
+    #[response(status = 429, description = "This token's requests per minute are used up; see `Retry-After`.")]
+    TooManyRequests(ErrorBody),
+}
+
+/// The refusals of every request that queues mail, for the OpenAPI document: its body, the
+/// outbox, the disk.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Only describes answers.
+pub enum WriteRefusals {
+    #[response(status = 400, description = "A field breaks a rule (see `fields`), or the body is not this request.")]
+    BadRequest(ErrorBody),
+    #[response(status = 413, description = "The body is larger than 640 KiB.")]
+    TooLarge(ErrorBody),
+    #[response(status = 415, description = "The body is not declared as JSON.")]
+    NotJson(ErrorBody),
+    #[response(status = 503, description = "No mail settings saved yet, delivery paused, or the server busy; see `Retry-After`.")]
+    Unavailable(ErrorBody),
+    #[response(status = 507, description = "The server's disk is nearly full; see `Retry-After`.")]
+    InsufficientStorage(ErrorBody),
 }
 
 /// One field that breaks a rule: its path in the request (`to[2]`, `subject`) and what to fix.

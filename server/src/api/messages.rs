@@ -2,7 +2,7 @@
 //! (what became of it): the request, its rules and the answers.
 
 use super::{
-    error::{ApiError, ErrorBody, FieldError},
+    error::{ApiError, CallerRefusals, ErrorBody, FieldError, WriteRefusals},
     extract::{json_body, Caller},
     refuse_if_not_sending,
     rules::{self, Check},
@@ -204,13 +204,8 @@ impl From<Message> for MessageView {
     })),
     responses(
         (status = 202, description = "Queued (or, with a known idempotency key, queued before: `replayed`).", body = Accepted),
-        (status = 400, description = "A field breaks a rule (see `fields`), or the body is not this request.", body = ErrorBody),
-        (status = 401, description = "No token, or not a known one.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 640 KiB.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as JSON.", body = ErrorBody),
-        (status = 429, description = "This token's requests per minute are used up; see `Retry-After`.", body = ErrorBody),
-        (status = 503, description = "No mail settings saved yet, delivery paused, or the server busy; see `Retry-After`.", body = ErrorBody),
-        (status = 507, description = "The server's disk is nearly full; see `Retry-After`.", body = ErrorBody),
+        CallerRefusals,
+        WriteRefusals,
     ),
     tag = "mail"
 )]
@@ -263,9 +258,8 @@ pub async fn post_message(
     responses(
         (status = 200, description = "The message.", body = MessageView),
         (status = 400, description = "The id is not a whole number.", body = ErrorBody),
-        (status = 401, description = "No token, or not a known one.", body = ErrorBody),
+        CallerRefusals,
         (status = 404, description = "No message with this id was queued with this token.", body = ErrorBody),
-        (status = 429, description = "This token's requests per minute are used up; see `Retry-After`.", body = ErrorBody),
         (status = 503, description = "The server is busy; see `Retry-After`.", body = ErrorBody),
     ),
     tag = "mail"
