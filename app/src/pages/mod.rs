@@ -9,10 +9,11 @@ pub mod auth;
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod oauth;
+pub mod time;
 pub mod tokens;
 
 use auth::error_line;
-pub use mail::Time;
+pub use time::Time;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -6,7 +6,7 @@
 //! errors then arrive in the URL and the server renders them beside the fields.
 
 mod browser;
-pub use browser::Time;
+use super::Time;
 mod fields;
 mod result;
 mod state;

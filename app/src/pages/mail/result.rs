@@ -1,7 +1,8 @@
 //! The outcome of "Test Email Server": progress, the report card with its actions, and the line
 //! that says whether the values in the form are the ones that passed.
 
-use super::browser::{self, Time};
+use super::browser;
+use crate::pages::Time;
 use super::fields::apply_fix;
 use super::state::FormState;
 use crate::api::TestMailServer;
