@@ -100,7 +100,7 @@ async fn count(store: &SledStore, state: State) -> usize {
 fn main() {
     // As the server does (before its threads start).
     server::memory::limit_malloc_arenas();
-    tokio::runtime::Runtime::new().unwrap().block_on(drain());
+    server::memory::runtime().unwrap().block_on(drain());
 }
 
 async fn drain() {

@@ -44,10 +44,7 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime = server::memory::runtime().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(run())
 }
 
