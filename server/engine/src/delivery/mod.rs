@@ -21,7 +21,7 @@ pub mod storm;
 use crate::mailer::{self, Mail, Step};
 use crate::outbox::{Attempt, MessageId, Retry};
 use crate::store::{
-    AlertBatch, AlertFate, Claimed, ControlEvent, ControlEvents, Enqueued, Lease, NewMessage, OutboxControl, Outcome, ResetRecord,
+    AlertBatch, AlertFate, ClaimRequest, Claimed, ControlEvent, ControlEvents, Enqueued, Lease, NewMessage, OutboxControl, Outcome, ResetRecord,
     SharedStore, StoreError,
 };
 pub use crate::store::{Failing, Pause};
@@ -290,10 +290,18 @@ async fn round(
     };
     // Counted against the limits only while there are limits to count against.
     let counted = limits != budget::SendLimits::default();
-    let claim = claim_for(store.as_ref(), lease, version, now, allowed.messages, allowed.lowest, counted);
-    let claimed = match claim.await? {
-        Claim::Taken(claimed) => claimed,
-        Claim::GivenBack(taken) => return Ok(taken),
+    let request = ClaimRequest {
+        lease,
+        now,
+        max: allowed.messages,
+        lowest: allowed.lowest,
+        settings_version: version,
+        counted,
+    };
+    // Settings saved since they were read: nothing taken; the save woke the worker, so the
+    // next round starts at once with them.
+    let Some(claimed) = store.claim(request).await? else {
+        return Ok(0);
     };
     if claimed.is_empty() {
         return Ok(0);
@@ -376,46 +384,6 @@ async fn round(
     outcomes.extend(untouched.into_iter().map(|c| (c.message.id, Outcome::Returned)));
     record(store, owner, outcomes, events.take()).await?;
     Ok(taken)
-}
-
-/// What [`claim_for`] did.
-enum Claim {
-    Taken(Vec<Claimed>),
-    /// The settings changed since the round read them: this many went back untouched.
-    GivenBack(usize),
-}
-
-/// Claims what is due for the settings of `version`. A message queued after a save must not go
-/// out with the settings from before it, so the settings are read again after the claim: if
-/// they changed, the claim is given back. `counted`: the claim counts against the mail
-/// server's limits (written at once, so every worker sees it).
-async fn claim_for(
-    s: &dyn crate::store::Store,
-    lease: Lease,
-    version: u64,
-    now: u64,
-    max: usize,
-    lowest: crate::outbox::Priority,
-    counted: bool,
-) -> Result<Claim, StoreError> {
-    let claimed = s.claim(lease, now, max, lowest).await?;
-    if claimed.is_empty() {
-        return Ok(Claim::Taken(claimed));
-    }
-    if s.load_mail().await?.is_some_and(|m| m.version == version) {
-        if counted {
-            s.change_control(&[ControlEvent::Claimed {
-                at: now,
-                messages: claimed.len(),
-            }])
-            .await?;
-        }
-        return Ok(Claim::Taken(claimed));
-    }
-    let taken = claimed.len();
-    let returned = claimed.iter().map(|c| (c.message.id, Outcome::Returned)).collect();
-    s.finish_all(lease.owner, returned, &[]).await?;
-    Ok(Claim::GivenBack(taken))
 }
 
 /// Writes outcomes and the control record's changes together, durable on return (group
@@ -633,7 +601,7 @@ mod tests {
     use super::*;
     use crate::outbox::{Message, Priority, State};
     use crate::store::test_store::{message, open, server};
-    use crate::store::{MailSettingsStore, OutboxStore};
+    use crate::store::{ControlStore, MailSettingsStore, OutboxStore};
 
     const NOW: u64 = 1_800_000_000;
     const LEASE: Lease = Lease { owner: 1, until: NOW + 60 };
@@ -774,7 +742,9 @@ mod tests {
         let id = store.enqueue(vec![message("a@example.com", Priority::Normal)], None, now).await.unwrap().ids()[0];
         // Another instance claims it with a lease of one second, then dies.
         let dead = Lease { owner: 999, until: now + 1 };
-        assert_eq!(store.claim(dead, now, 10, Priority::Normal).await.unwrap().len(), 1);
+        let settings_version = store.load_mail().await.unwrap().map_or(0, |m| m.version);
+        let request = ClaimRequest { settings_version, ..ClaimRequest::any(dead, now, 10) };
+        assert_eq!(store.claim(request).await.unwrap().map(|c| c.len()), Some(1));
         let outbox = Outbox::start(store.clone(), WorkerConfig { idle_poll: Duration::from_millis(50), ..WorkerConfig::default() });
         rounds_pass(&outbox, 1).await;
         let held = store.message(id).await.unwrap().unwrap();
@@ -789,7 +759,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_claim_made_with_settings_older_than_the_saved_ones_is_given_back() {
+    async fn a_claim_made_with_settings_older_than_the_saved_ones_takes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
         let first = store.save_mail(0, server("smtp.example.com"), "admin@example.com").await.unwrap();
@@ -797,14 +767,19 @@ mod tests {
         let second = store.save_mail(first.version, server("smtp.example.com"), "admin@example.com").await.unwrap();
         let queued = message("a@example.com", Priority::Normal);
         let id = store.enqueue(vec![queued], None, NOW).await.unwrap().ids()[0];
-
-        assert!(matches!(claim_for(&store, LEASE, first.version, NOW, 10, Priority::Normal, false).await.unwrap(), Claim::GivenBack(1)));
-        let back = store.message(id).await.unwrap().unwrap();
-        assert_eq!((back.state, back.attempts.len()), (State::Queued, 0), "given back untouched");
-
-        let Claim::Taken(claimed) = claim_for(&store, LEASE, second.version, NOW, 10, Priority::Normal, false).await.unwrap() else {
-            panic!("the current settings take it");
+        let request = |settings_version| ClaimRequest {
+            settings_version,
+            counted: true,
+            ..ClaimRequest::any(LEASE, NOW, 10)
         };
+
+        assert_eq!(store.claim(request(first.version)).await.unwrap(), None);
+        let back = store.message(id).await.unwrap().unwrap();
+        assert_eq!((back.state, back.attempts.len()), (State::Queued, 0), "left untouched");
+        assert_eq!(store.outbox_control().await.unwrap().budget, Default::default(), "nothing counted");
+
+        let claimed = store.claim(request(second.version)).await.unwrap().expect("the current settings take it");
         assert_eq!(claimed.iter().map(|c| c.message.id).collect::<Vec<_>>(), vec![id]);
+        assert_ne!(store.outbox_control().await.unwrap().budget, Default::default(), "counted in the same transaction");
     }
 }

@@ -33,7 +33,7 @@ pub use control::{ControlEvent, ControlEvents, ControlStore, Failing, OutboxCont
 pub use mail::MailSettingsStore;
 pub use migrations::SCHEMA_VERSION;
 pub use once::{Once, OnceStore};
-pub use outbox::{Claimed, Enqueued, Lease, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
+pub use outbox::{ClaimRequest, Claimed, Enqueued, Lease, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
 pub use sessions::{ResetRecord, SessionLifetime, SessionRecord, SessionStore};
 pub use sign_ins::{SignInRecord, SignInStore, MAX_PENDING as MAX_PENDING_SIGN_INS, SIGN_IN_TTL_SECS};
 pub use tokens::{TokenRecord, TokenRefusal, TokenStore, MAX_TOKENS};

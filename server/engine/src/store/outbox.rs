@@ -82,7 +82,30 @@ impl Lease {
     }
 }
 
-/// A message the worker took, with its body.
+/// What a worker asks of [`OutboxStore::claim`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimRequest {
+    pub lease: Lease,
+    pub now: u64,
+    /// At most this many messages.
+    pub max: usize,
+    /// Of this priority or higher.
+    pub lowest: Priority,
+    /// The version of the saved settings the worker will send with (0: none saved).
+    pub settings_version: u64,
+    /// Whether the messages taken count against the mail server's limits.
+    pub counted: bool,
+}
+
+impl ClaimRequest {
+    /// Up to `max` messages of any priority for `lease` at `now`, with no settings saved and
+    /// nothing counted (the store's own tests).
+    pub fn any(lease: Lease, now: u64, max: usize) -> Self {
+        Self { lease, now, max, lowest: Priority::Normal, settings_version: 0, counted: false }
+    }
+}
+
+/// A message [`OutboxStore::claim`] took, with its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claimed {
     pub message: Message,
@@ -132,11 +155,15 @@ pub trait OutboxStore {
         now: u64,
     ) -> Result<Option<MessageId>, StoreError>;
 
-    /// Takes up to `max` messages that are due at `now`, of priority `lowest` or higher,
-    /// highest priority first and, within a priority, the longest due first, and marks them
-    /// sending, held by `lease`. A due message past its `expires_at` is marked expired instead
-    /// of taken.
-    async fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError>;
+    /// Takes up to `request.max` messages that are due at `request.now`, of priority
+    /// `request.lowest` or higher, highest priority first and, within a priority, the longest
+    /// due first, and marks them sending, held by `request.lease`; a due message past its
+    /// `expires_at` is marked expired instead of taken. All in one transaction with the check
+    /// that the saved settings are still `request.settings_version` (`None` and nothing taken
+    /// when they are not: a message queued after a save must not go out with the settings from
+    /// before it) and, when `request.counted`, with the messages taken counted against the mail
+    /// server's limits in the control record ([`super::ControlEvent::Claimed`]).
+    async fn claim(&self, request: ClaimRequest) -> Result<Option<Vec<Claimed>>, StoreError>;
 
     /// Records how claimed messages' attempts ended, with the changes they make to the
     /// outbox's control record, all or none; durable on return. Only messages `owner` still
@@ -210,8 +237,8 @@ impl OutboxStore for SledBackend {
         self.blocking(move |db| db.enqueue_reset(&token_hash, &reset, mail, now)).await
     }
 
-    async fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
-        self.blocking(move |db| db.claim(lease, now, max, lowest)).await
+    async fn claim(&self, request: ClaimRequest) -> Result<Option<Vec<Claimed>>, StoreError> {
+        self.blocking(move |db| db.claim(request)).await
     }
 
     async fn finish_all(&self, owner: u64, outcomes: Vec<(MessageId, Outcome)>, control: &[super::ControlEvent]) -> Result<usize, StoreError> {
@@ -524,7 +551,8 @@ impl Sled {
         Ok(record.map(|(_, _, m)| m.id))
     }
 
-    pub(crate) fn claim(&self, lease: Lease, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
+    pub(crate) fn claim(&self, request: ClaimRequest) -> Result<Option<Vec<Claimed>>, StoreError> {
+        let ClaimRequest { lease, now, max, lowest, settings_version, counted } = request;
         self.space.admit(Need::Upkeep)?;
         // The due entries, most urgent first; then one transaction takes them all.
         let mut due = Vec::new();
@@ -542,15 +570,29 @@ impl Sled {
             }
         }
         if due.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Some(Vec::new()));
         }
         let taken = (
             &self.outbox,
             &self.outbox_queue,
             &self.outbox_inflight,
             &self.outbox_bodies,
+            &self.settings,
+            &self.control,
         )
-            .transaction(|(outbox, queue, inflight, bodies)| {
+            .transaction(|(outbox, queue, inflight, bodies, settings, control)| {
+                /// The one field of the settings record a claim reads.
+                #[derive(serde::Deserialize)]
+                struct Version {
+                    version: u64,
+                }
+                let saved = match settings.get(super::migrations::MAIL_KEY)? {
+                    Some(bytes) => abort(decode::<Version>(&bytes))?.version,
+                    None => 0,
+                };
+                if saved != settings_version {
+                    return Ok(None);
+                }
                 let mut taken = Vec::with_capacity(due.len());
                 let mut expired_bytes = 0;
                 for key in &due {
@@ -575,10 +617,16 @@ impl Sled {
                     let body = bodies.get(id_key(id))?;
                     taken.push((m, body));
                 }
-                Ok((taken, expired_bytes))
+                if counted && !taken.is_empty() {
+                    let claimed = super::ControlEvent::Claimed { at: now, messages: taken.len() };
+                    Self::apply_control(control, &[claimed])?;
+                }
+                Ok(Some((taken, expired_bytes)))
             })
             .map_err(tx_error)?;
-        let (taken, expired_bytes) = taken;
+        let Some((taken, expired_bytes)) = taken else {
+            return Ok(None);
+        };
         self.give_queued_bytes(expired_bytes);
         taken
             .into_iter()
@@ -592,7 +640,8 @@ impl Sled {
                 };
                 Ok(Claimed { message, body })
             })
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     pub(crate) fn finish_all(
@@ -905,7 +954,8 @@ mod tests {
     const OWNER: u64 = 7;
 
     async fn claim(store: &dyn Store, now: u64, max: usize, lowest: Priority) -> Result<Vec<Claimed>, StoreError> {
-        store.claim(Lease { owner: OWNER, until: now + 60 }, now, max, lowest).await
+        let request = ClaimRequest { lowest, ..ClaimRequest::any(Lease { owner: OWNER, until: now + 60 }, now, max) };
+        Ok(store.claim(request).await?.expect("no settings saved: none changed"))
     }
 
     async fn finish(store: &dyn Store, id: MessageId, outcome: Outcome) -> Result<(), StoreError> {
@@ -1217,7 +1267,7 @@ mod tests {
             .ids()
             .to_vec();
         let first = Lease { owner: 1, until: NOW + 60 };
-        assert_eq!(store.claim(first, NOW, 10, Priority::Normal).await.unwrap().len(), 2);
+        assert_eq!(store.claim(ClaimRequest::any(first, NOW, 10)).await.unwrap().unwrap().len(), 2);
         assert_eq!(store.rescue_expired(NOW + 60).await.unwrap(), 0, "held until then");
         // The first worker lives and renews; then it stalls past its lease.
         assert_eq!(store.renew_leases(Lease { owner: 1, until: NOW + 120 }).await.unwrap(), 2);
@@ -1244,7 +1294,7 @@ mod tests {
     }
 
     async fn claim_with(store: &dyn Store, lease: Lease) -> Vec<Claimed> {
-        store.claim(lease, NOW + 150, 10, Priority::Normal).await.unwrap()
+        store.claim(ClaimRequest::any(lease, NOW + 150, 10)).await.unwrap().unwrap()
     }
 
     #[tokio::test]
@@ -1258,7 +1308,7 @@ mod tests {
                 .ids()[0];
             // A long lease: only the reopen can end it early.
             let lease = Lease { owner: 1, until: u64::MAX - 1 };
-            assert_eq!(store.claim(lease, NOW, 10, Priority::Normal).await.unwrap().len(), 1);
+            assert_eq!(store.claim(ClaimRequest::any(lease, NOW, 10)).await.unwrap().unwrap().len(), 1);
             assert!(claim(&*store, NOW, 10, Priority::Normal).await.unwrap().is_empty(), "in flight, not queued");
             store.flush().await.unwrap();
             id

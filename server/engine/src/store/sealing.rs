@@ -14,14 +14,14 @@
 
 use super::{
     AdminRecord, AdminStore, AlertBatch, AlertFate, AlertMemory, AlertStore, AuditStore, BackoffStore,
-    Claimed, ControlEvent, ControlStore, Enqueued, Lease, MailBody, MailSettingsStore, NewMessage, Once,
-    OnceStore, OutboxControl, OutboxStore, Outcome, ResetRecord, SessionLifetime, SessionRecord,
-    SessionStore, SignInRecord, SignInStore, Store, StoreError, TokenRecord, TokenRefusal, TokenStore,
-    Versioned,
+    ClaimRequest, Claimed, ControlEvent, ControlStore, Enqueued, Lease, MailBody, MailSettingsStore,
+    NewMessage, Once, OnceStore, OutboxControl, OutboxStore, Outcome, ResetRecord, SessionLifetime,
+    SessionRecord, SessionStore, SignInRecord, SignInStore, Store, StoreError, TokenRecord, TokenRefusal,
+    TokenStore, Versioned,
 };
 use crate::domain::{MailServer, Mailbox, Password};
 use crate::history::{AuditEntry, TestHistory, TestOutcome};
-use crate::outbox::{Cursor, Message, MessageFilter, MessageId, MessagePage, Priority, Retry, State};
+use crate::outbox::{Cursor, Message, MessageFilter, MessageId, MessagePage, Retry, State};
 use crate::secrets::SecretBox;
 
 /// `backend` with its secrets and bodies sealed by `secrets`. Cheap to clone when the backend is.
@@ -118,6 +118,13 @@ impl<B> Sealing<B> {
     }
 
     fn open_body(&self, sealed: &MailBody) -> Result<MailBody, StoreError> {
+        // No body kept (its text purged): nothing was sealed.
+        if sealed.text.is_empty() && sealed.html.is_none() {
+            return Ok(MailBody {
+                text: String::new(),
+                html: None,
+            });
+        }
         if sealed.html.is_some() {
             return Err(StoreError::Corrupt(
                 "a message body was stored without being sealed".into(),
@@ -282,14 +289,10 @@ impl<B: Store> OutboxStore for Sealing<B> {
         self.backend.enqueue_reset(token_hash, reset, sealed, now).await
     }
 
-    async fn claim(
-        &self,
-        lease: Lease,
-        now: u64,
-        max: usize,
-        lowest: Priority,
-    ) -> Result<Vec<Claimed>, StoreError> {
-        let claimed = self.backend.claim(lease, now, max, lowest).await?;
+    async fn claim(&self, request: ClaimRequest) -> Result<Option<Vec<Claimed>>, StoreError> {
+        let Some(claimed) = self.backend.claim(request).await? else {
+            return Ok(None);
+        };
         claimed
             .into_iter()
             .map(|c| {
@@ -298,7 +301,8 @@ impl<B: Store> OutboxStore for Sealing<B> {
                     message: c.message,
                 })
             })
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     async fn finish_all(
@@ -515,6 +519,7 @@ impl<B: Store> Store for Sealing<B> {
 mod tests {
     use super::super::test_store::{message, open, server};
     use super::*;
+    use crate::outbox::Priority;
 
     /// What the backend is handed and gives back, read through its own traits: nothing in
     /// clear, and each value opens to what the caller stored.
@@ -570,10 +575,16 @@ mod tests {
             owner: 7,
             until: u64::MAX,
         };
+        let version = store.load_mail().await.unwrap().unwrap().version;
+        let request = ClaimRequest {
+            settings_version: version,
+            ..ClaimRequest::any(lease, u64::MAX / 2, 10)
+        };
         let held = backend
-            .claim(lease, u64::MAX / 2, 10, Priority::Normal)
+            .claim(request)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("the settings are that version");
         let body = &held[0].body;
         assert!(
             body.html.is_none() && !body.text.contains("hello") && !body.text.contains("html-b0dy"),
