@@ -169,7 +169,7 @@ async fn a_wrong_password_pauses_the_outbox_and_a_quota_pauses_the_lane() {
     assert_eq!(m.attempts[0].enhanced_status.as_deref(), Some("5.4.5"));
     let day = 24 * 60 * 60;
     assert!(m.not_before >= m.created_at + day - 5, "{m:?}");
-    assert!(app.ctx.outbox.throttled_until().await >= m.not_before);
+    assert!(app.ctx.outbox.control().await.unwrap().throttled_until >= m.not_before);
 }
 
 #[tokio::test]

@@ -174,26 +174,16 @@ impl Outbox {
         self.store.outbox_control().await
     }
 
-    /// Unix seconds until which the mail server's lane waits for its quota (0: not waiting).
-    pub async fn throttled_until(&self) -> u64 {
-        self.control_or_default().await.throttled_until
-    }
-
+    /// The pause, for the API's refusal: a store that cannot be read says so elsewhere (logged
+    /// here, not paused).
     pub async fn paused(&self) -> Option<Pause> {
-        self.control_or_default().await.paused
-    }
-
-    /// Whether deliveries have been failing since the last success, since when, and why.
-    pub async fn failing(&self) -> Option<Failing> {
-        self.control_or_default().await.failing
-    }
-
-    /// For the banner and the API's refusal: a store that cannot be read says so elsewhere.
-    async fn control_or_default(&self) -> OutboxControl {
-        self.control().await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "outbox: reading its control record failed");
-            OutboxControl::default()
-        })
+        match self.control().await {
+            Ok(control) => control.paused,
+            Err(e) => {
+                tracing::error!(error = %e, "outbox: reading its control record failed");
+                None
+            }
+        }
     }
 
     /// An admin lifts the pause (the settings did not change, the server was fixed).
@@ -729,7 +719,7 @@ mod tests {
         assert_eq!(outbox.retry(id, now).await.unwrap(), Retry::Queued);
         rounds_pass(&outbox, 3).await;
         assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Queued, "the lane waits");
-        assert!(outbox.failing().await.is_some(), "the failure is on record for every instance");
+        assert!(outbox.control().await.unwrap().failing.is_some(), "the failure is on record for every instance");
         outbox.stop().await;
     }
 

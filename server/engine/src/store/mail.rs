@@ -17,7 +17,7 @@ pub trait MailSettingsStore {
 
     /// Writes `value` if the stored version still equals `expected` (0 = nothing stored yet),
     /// records who changed what in the change history in the same transaction, flushes, and
-    /// returns what was written. Blocking: call from a blocking task.
+    /// returns what was written.
     async fn save_mail(
         &self,
         expected: u64,
