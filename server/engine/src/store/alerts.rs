@@ -117,7 +117,7 @@ mod tests {
     #[tokio::test]
     async fn storm_control_and_its_mails_are_one_step_per_recipient() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let fates = store
             .enqueue_alert(alert(true, &["ops@example.com"]), 10).await
             .unwrap();
@@ -159,7 +159,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn the_same_alert_from_many_requests_at_once_is_mailed_once() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let runs: Vec<_> = (0..8)
             .map(|_| {
                 let store = store.clone();

@@ -90,7 +90,7 @@ mod tests {
     #[tokio::test]
     async fn audit_records_who_and_what_with_secrets_only_as_changed() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         store
             .save_mail(0, server("a.example"), "first@example.com").await
             .unwrap();
@@ -127,7 +127,7 @@ mod tests {
     #[tokio::test]
     async fn the_history_is_bounded() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         for version in 0..(MAX_AUDIT_ENTRIES as u64 + 5) {
             store
                 .save_mail(version, server(&format!("h{version}.example")), "a").await

@@ -174,7 +174,7 @@ mod tests {
     #[tokio::test]
     async fn backoff_counts_the_attempt_before_it_is_checked() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let keys = vec!["account:a@example.com".to_string()];
         // A burst: every attempt is counted when it is let through, so only the free ones pass.
         let mut passed = 0;
@@ -199,10 +199,10 @@ mod tests {
         let b = backend();
         let keys = vec!["ip:192.0.2.1".to_string(), "account:b@example.com".to_string()];
         {
-            let store = b.open();
+            let store = b.open().await;
             while store.backoff_attempt(&keys, START).await.unwrap().is_ok() {}
         }
-        let store = b.open();
+        let store = b.open().await;
         assert!(
             store.backoff_attempt(&keys, START).await.unwrap().is_err(),
             "another instance, or a restart, sees it"

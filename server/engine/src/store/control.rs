@@ -207,7 +207,7 @@ mod tests {
     async fn the_record_is_shared_through_the_store_and_survives_a_reopen() {
         let b = backend();
         {
-            let store = b.open();
+            let store = b.open().await;
             assert_eq!(store.outbox_control().await.unwrap(), OutboxControl::default());
             let after = store
                 .change_control(&[
@@ -233,7 +233,7 @@ mod tests {
             );
             assert_eq!(after.throttled_until, 500, "the latest wait wins");
         }
-        let store = b.open();
+        let store = b.open().await;
         let control = store.outbox_control().await.unwrap();
         assert_eq!(control.paused, Some(pause(3)));
         assert_eq!(control.paused_for(3), Some(&pause(3)));

@@ -116,7 +116,7 @@ impl Sled {
         let record = (&self.settings, &self.audit)
             .transaction(|(settings, audit)| {
                 let current = match settings.get(MAIL_KEY)? {
-                    Some(bytes) => Some(self.decode_mail(&bytes).map_err(Abort)?),
+                    Some(bytes) => Some(Self::decode_mail(&bytes).map_err(Abort)?),
                     None => None,
                 };
                 let Some(value) = next(current.as_ref()).map_err(Abort)? else {
@@ -128,7 +128,7 @@ impl Sled {
                     saved_at: crate::clock::now_rfc3339(),
                     value,
                 };
-                settings.insert(MAIL_KEY, self.encode_mail(&record).map_err(Abort)?)?;
+                settings.insert(MAIL_KEY, Self::encode_mail(&record).map_err(Abort)?)?;
                 let entry = AuditEntry {
                     who: who.to_string(),
                     at: record.saved_at.clone(),
@@ -148,7 +148,7 @@ impl Sled {
         Ok(record)
     }
 
-    fn decode_mail(&self, bytes: &[u8]) -> Result<Versioned<MailServer>, StoreError> {
+    pub(super) fn decode_mail(bytes: &[u8]) -> Result<Versioned<MailServer>, StoreError> {
         let stored: Versioned<StoredMail> = serde_json::from_slice(bytes)?;
         let password = Password::new(stored.value.password_sealed);
         let client_secret = match &stored.value.client_secret_sealed {
@@ -178,7 +178,7 @@ impl Sled {
         })
     }
 
-    fn encode_mail(&self, rec: &Versioned<MailServer>) -> Result<Vec<u8>, StoreError> {
+    pub(super) fn encode_mail(rec: &Versioned<MailServer>) -> Result<Vec<u8>, StoreError> {
         let stored = Versioned {
             schema: rec.schema,
             version: rec.version,
@@ -205,7 +205,7 @@ impl Sled {
     pub(crate) fn load_mail(&self) -> Result<Option<Versioned<MailServer>>, StoreError> {
         self.settings
             .get(MAIL_KEY)?
-            .map(|b| self.decode_mail(&b))
+            .map(|b| Self::decode_mail(&b))
             .transpose()
     }
 
@@ -215,46 +215,18 @@ impl Sled {
         value: MailServer,
         who: &str,
     ) -> Result<Versioned<MailServer>, StoreError> {
-        let written = self.update_mail(who, |current| {
-            let (version, saved_at) = current.map_or((0, String::new()), |c| (c.version, c.saved_at.clone()));
-            if version != expected {
-                return Err(StoreError::Conflict { current: version, saved_at });
-            }
-            // The same connection keeps the stored refresh token: a rotation may have replaced
-            // it after this value was built from an older load.
-            let mut value = value.clone();
-            if let (Some(new), Some(stored)) = (value.mailbox.as_mut(), current.and_then(|c| c.value.mailbox.as_ref())) {
-                if (&new.app, &new.account, &new.connected_at) == (&stored.app, &stored.account, &stored.connected_at) {
-                    new.refresh_token = stored.refresh_token.clone();
-                }
-            }
-            Ok(Some(value))
-        })?;
-        // `next` always writes; `None` cannot come back.
+        let written = self.update_mail(who, |current| saving(expected, &value, current))?;
+        // `saving` always writes; `None` cannot come back.
         written.ok_or(StoreError::Conflict { current: expected, saved_at: String::new() })
     }
 
     pub(crate) fn connect_mailbox(&self, mailbox: Mailbox, who: &str) -> Result<Versioned<MailServer>, StoreError> {
-        let written = self.update_mail(who, |current| {
-            let conflict = || StoreError::Conflict {
-                current: current.map_or(0, |c| c.version),
-                saved_at: current.map(|c| c.saved_at.clone()).unwrap_or_default(),
-            };
-            let current = current.ok_or_else(conflict)?;
-            if current.value.mailbox_app().as_ref() != Some(&mailbox.app) {
-                return Err(conflict());
-            }
-            Ok(Some(MailServer { mailbox: Some(mailbox.clone()), ..current.value.clone() }))
-        })?;
+        let written = self.update_mail(who, |current| connecting(&mailbox, current))?;
         written.ok_or(StoreError::Conflict { current: 0, saved_at: String::new() })
     }
 
     pub(crate) fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError> {
-        self.update_mail(who, |current| {
-            Ok(current
-                .filter(|c| c.value.mailbox.is_some())
-                .map(|c| MailServer { mailbox: None, ..c.value.clone() }))
-        })
+        self.update_mail(who, disconnecting)
     }
 
     pub(crate) fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError> {
@@ -264,12 +236,12 @@ impl Sled {
             .settings
             .transaction(|settings| {
                 let Some(bytes) = settings.get(MAIL_KEY)? else { return Ok(false) };
-                let mut record = self.decode_mail(&bytes).map_err(Abort)?;
+                let mut record = Self::decode_mail(&bytes).map_err(Abort)?;
                 match record.value.mailbox.as_mut() {
                     Some(m) if &m.refresh_token == old => m.refresh_token = new.clone(),
                     _ => return Ok(false),
                 }
-                settings.insert(MAIL_KEY, self.encode_mail(&record).map_err(Abort)?)?;
+                settings.insert(MAIL_KEY, Self::encode_mail(&record).map_err(Abort)?)?;
                 Ok(true)
             })
             .map_err(tx_error)?;
@@ -302,6 +274,48 @@ impl Sled {
     }
 }
 
+/// A save's next record (any backend): `value` if the stored version is still `expected`.
+pub(super) fn saving(
+    expected: u64,
+    value: &MailServer,
+    current: Option<&Versioned<MailServer>>,
+) -> Result<Option<MailServer>, StoreError> {
+    let (version, saved_at) = current.map_or((0, String::new()), |c| (c.version, c.saved_at.clone()));
+    if version != expected {
+        return Err(StoreError::Conflict { current: version, saved_at });
+    }
+    // The same connection keeps the stored refresh token: a rotation may have replaced it
+    // after this value was built from an older load.
+    let mut value = value.clone();
+    if let (Some(new), Some(stored)) = (value.mailbox.as_mut(), current.and_then(|c| c.value.mailbox.as_ref())) {
+        if (&new.app, &new.account, &new.connected_at) == (&stored.app, &stored.account, &stored.connected_at) {
+            new.refresh_token = stored.refresh_token.clone();
+        }
+    }
+    Ok(Some(value))
+}
+
+/// A connection's next record: the mailbox connected, if the settings still sign in through
+/// its app.
+pub(super) fn connecting(mailbox: &Mailbox, current: Option<&Versioned<MailServer>>) -> Result<Option<MailServer>, StoreError> {
+    let conflict = || StoreError::Conflict {
+        current: current.map_or(0, |c| c.version),
+        saved_at: current.map(|c| c.saved_at.clone()).unwrap_or_default(),
+    };
+    let current = current.ok_or_else(conflict)?;
+    if current.value.mailbox_app().as_ref() != Some(&mailbox.app) {
+        return Err(conflict());
+    }
+    Ok(Some(MailServer { mailbox: Some(mailbox.clone()), ..current.value.clone() }))
+}
+
+/// A disconnection's next record: none when no mailbox is connected.
+pub(super) fn disconnecting(current: Option<&Versioned<MailServer>>) -> Result<Option<MailServer>, StoreError> {
+    Ok(current
+        .filter(|c| c.value.mailbox.is_some())
+        .map(|c| MailServer { mailbox: None, ..c.value.clone() }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{audit::changes, test_store::*, AuditStore};
@@ -314,7 +328,7 @@ mod tests {
     async fn save_then_load_round_trips_and_survives_reopen() {
         let b = backend();
         {
-            let store = b.open();
+            let store = b.open().await;
             assert_eq!(store.load_mail().await.unwrap(), None);
             let saved = store
                 .save_mail(0, server("smtp.example.com"), "admin@example.com").await
@@ -322,7 +336,7 @@ mod tests {
             assert_eq!(saved.version, 1);
             assert_eq!(saved.schema, SCHEMA_VERSION);
         }
-        let store = b.open();
+        let store = b.open().await;
         let loaded = store.load_mail().await.unwrap().unwrap();
         assert_eq!(loaded.value, server("smtp.example.com"));
         assert_eq!(loaded.version, 1);
@@ -432,7 +446,7 @@ mod tests {
     #[tokio::test]
     async fn stale_version_is_a_conflict_and_changes_nothing() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         store.save_mail(0, server("a.example"), "x").await.unwrap();
         store.save_mail(1, server("b.example"), "x").await.unwrap();
         let err = store.save_mail(1, server("c.example"), "x").await.unwrap_err();
@@ -448,7 +462,7 @@ mod tests {
     #[tokio::test]
     async fn test_history_keeps_the_last_and_the_last_success() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let ok = TestOutcome {
             diagnosis: None,
             server: "h:25".into(),
@@ -464,7 +478,7 @@ mod tests {
         assert_eq!((history.last, history.last_success), (Some(failed), Some(ok)));
         drop(store);
         assert_eq!(
-            b.open()
+            b.open().await
                 .load_tests().await
                 .unwrap()
                 .last_success

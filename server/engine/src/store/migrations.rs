@@ -24,7 +24,7 @@ pub(super) fn migrate(store: &Sled, secrets: &SecretBox) -> Result<(), StoreErro
         None => 0,
     };
     if found > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { found });
+        return Err(StoreError::TooNew { found, known: SCHEMA_VERSION });
     }
     // A new database (0) has nothing to convert.
     if found == 1 {
@@ -178,7 +178,7 @@ mod tests {
         }
         assert!(matches!(
             open_with(dir.path(), secrets()),
-            Err(StoreError::TooNew { found: 99 })
+            Err(StoreError::TooNew { found: 99, .. })
         ));
     }
 }

@@ -19,6 +19,7 @@ mod mail;
 pub mod migrations;
 mod once;
 mod outbox;
+pub mod postgres;
 mod sealing;
 mod sessions;
 mod sign_ins;
@@ -38,6 +39,7 @@ pub use sessions::{ResetRecord, SessionLifetime, SessionRecord, SessionStore};
 pub use sign_ins::{SignInRecord, SignInStore, MAX_PENDING as MAX_PENDING_SIGN_INS, SIGN_IN_TTL_SECS};
 pub use tokens::{TokenRecord, TokenRefusal, TokenStore, MAX_TOKENS};
 
+pub use postgres::{Postgres, PostgresOptions, PostgresStore};
 pub use sealing::Sealing;
 pub use space::{Need, Reserve, Space};
 
@@ -49,8 +51,12 @@ use std::{path::Path, sync::Arc};
 pub enum StoreError {
     #[error("the data directory {dir} is in use by another Mailroom instance (sled holds a lock on it); stop that instance or choose another MAILROOM_DATA_DIR")]
     Locked { dir: String },
-    #[error("the database was written by a newer Mailroom (schema {found}, this build knows up to {SCHEMA_VERSION})")]
-    TooNew { found: u32 },
+    #[error("the database was written by a newer Mailroom (schema {found}, this build knows up to {known}); run that version, or a newer one")]
+    TooNew { found: u32, known: u32 },
+    /// The database cannot be reached now (a shared backend that is down, restarting, or out
+    /// of connections): worth a retry.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("version conflict: stored version is {current}")]
     Conflict { current: u64, saved_at: String },
     /// A stored record that does not decode (any backend).
@@ -447,28 +453,40 @@ pub(crate) mod test_store {
     }
 
     /// The backend the store's tests run against, from `MAILROOM_TEST_STORE`: `sled` (the
-    /// default, in a temporary directory). Every store test that speaks only through the traits
-    /// opens its store here: together they are the conformance suite each backend must pass
-    /// (the PostgreSQL issue adds its URL). Tests of one backend's own behaviour open it
-    /// directly.
-    pub struct TestBackend {
-        dir: tempfile::TempDir,
+    /// default, in a temporary directory) or `postgres` (a new database in the test binary's
+    /// own PostgreSQL cluster, [`testpg::Cluster::shared`]). Every store test that speaks only
+    /// through the traits opens its store here: together they are the conformance suite each
+    /// backend must pass. Tests of one backend's own behaviour open it directly.
+    pub enum TestBackend {
+        Sled(tempfile::TempDir),
+        Postgres(String),
     }
 
     impl TestBackend {
         /// The store over this backend's data: the same data at each call, as a restart sees
         /// it (drop the previous handle first).
-        pub fn open(&self) -> SharedStore {
-            Arc::new(open(self.dir.path()))
+        pub async fn open(&self) -> SharedStore {
+            match self {
+                TestBackend::Sled(dir) => Arc::new(open(dir.path())),
+                TestBackend::Postgres(url) => Arc::new(
+                    PostgresStore::connect(url, secrets(), test_postgres_options())
+                        .await
+                        .expect("the test database"),
+                ),
+            }
         }
+    }
+
+    /// A small pool: test binaries run many stores at once against one cluster.
+    pub fn test_postgres_options() -> PostgresOptions {
+        PostgresOptions { pool_size: 4, ..PostgresOptions::default() }
     }
 
     pub fn backend() -> TestBackend {
         match std::env::var("MAILROOM_TEST_STORE").as_deref() {
-            Err(_) | Ok("") | Ok("sled") => TestBackend {
-                dir: tempfile::tempdir().unwrap(),
-            },
-            Ok(other) => panic!("MAILROOM_TEST_STORE={other}: this build knows the backend `sled` only"),
+            Err(_) | Ok("") | Ok("sled") => TestBackend::Sled(tempfile::tempdir().unwrap()),
+            Ok("postgres") => TestBackend::Postgres(testpg::Cluster::shared().database()),
+            Ok(other) => panic!("MAILROOM_TEST_STORE={other}: the backends are `sled` and `postgres`"),
         }
     }
 

@@ -209,12 +209,12 @@ mod tests {
     async fn setup_links_outlive_a_restart_until_they_are_cleared() {
         let b = backend();
         {
-            let store = b.open();
+            let store = b.open().await;
             store.put_once(Once::SetupLink, "first start", "", None).await.unwrap();
             store.put_once(Once::SetupLink, "second start", "", None).await.unwrap();
             store.put_once(Once::CreatedToken, "s", "t", None).await.unwrap();
         }
-        let store = b.open();
+        let store = b.open().await;
         assert_eq!(
             store
                 .peek_once(Once::SetupLink, "first start", u64::MAX - 1).await

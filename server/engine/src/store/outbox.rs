@@ -328,6 +328,63 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError>
     Ok(serde_json::from_slice(bytes)?)
 }
 
+/// A new message's record: queued now, due at once.
+pub(super) fn new_message(id: MessageId, m: &NewMessage, idempotency_key: Option<&str>, now: u64) -> Message {
+    Message {
+        id,
+        to: m.to.clone(),
+        subject: m.subject.clone(),
+        priority: m.priority,
+        state: State::Queued,
+        created_at: now,
+        not_before: now,
+        expires_at: m.expires_at,
+        idempotency_key: idempotency_key.map(str::to_string),
+        attempts: Vec::new(),
+        origin: m.origin.clone(),
+    }
+}
+
+/// What an attempt's `outcome` makes of a claimed message (any backend): its state, when it
+/// is due again, its attempts. Queued or deferred afterwards: back in the queue.
+pub(super) fn record_outcome(m: &mut Message, outcome: Outcome) {
+    // The transcript is kept for the last attempt only.
+    if matches!(
+        outcome,
+        Outcome::Sent(_) | Outcome::Deferred { .. } | Outcome::Failed(_) | Outcome::Uncertain(_) | Outcome::Held(_)
+    ) {
+        for a in &mut m.attempts {
+            a.transcript = Vec::new();
+        }
+    }
+    match outcome {
+        Outcome::Sent(a) => {
+            m.state = State::Sent;
+            m.attempts.push(a);
+        }
+        Outcome::Deferred { attempt, until } => {
+            m.state = State::Deferred;
+            m.not_before = until;
+            m.attempts.push(attempt);
+        }
+        Outcome::Failed(a) => {
+            m.state = State::Failed;
+            m.attempts.push(a);
+        }
+        Outcome::Uncertain(a) => {
+            m.state = State::Uncertain;
+            m.attempts.push(a);
+        }
+        Outcome::Expired => m.state = State::Expired,
+        Outcome::Returned | Outcome::Held(_) => {
+            if let Outcome::Held(a) = outcome {
+                m.attempts.push(a);
+            }
+            m.state = if m.attempts.is_empty() { State::Queued } else { State::Deferred };
+        }
+    }
+}
+
 type TxResult<T> = Result<T, sled::transaction::ConflictableTransactionError<StoreError>>;
 
 fn abort<T>(r: Result<T, StoreError>) -> TxResult<T> {
@@ -359,19 +416,7 @@ impl Sled {
         idempotency_key: Option<&str>,
         now: u64,
     ) -> Result<(Vec<u8>, Vec<u8>, Message), StoreError> {
-        let record = Message {
-            id: self.db.generate_id()?,
-            to: m.to,
-            subject: m.subject,
-            priority: m.priority,
-            state: State::Queued,
-            created_at: now,
-            not_before: now,
-            expires_at: m.expires_at,
-            idempotency_key: idempotency_key.map(str::to_string),
-            attempts: Vec::new(),
-            origin: m.origin,
-        };
+        let record = new_message(self.db.generate_id()?, &m, idempotency_key, now);
         Ok((encode(&record)?, Self::encode_body(&m.body)?, record))
     }
 
@@ -676,50 +721,9 @@ impl Sled {
                     let mut m: Message = abort(decode(&bytes))?;
                     inflight.remove(&id_key(id))?;
                     recorded += 1;
-                    // The transcript is kept for the last attempt only.
-                    if matches!(
-                        outcome,
-                        Outcome::Sent(_)
-                            | Outcome::Deferred { .. }
-                            | Outcome::Failed(_)
-                            | Outcome::Uncertain(_)
-                            | Outcome::Held(_)
-                    ) {
-                        for a in &mut m.attempts {
-                            a.transcript = Vec::new();
-                        }
-                    }
-                    match outcome.clone() {
-                        Outcome::Sent(a) => {
-                            m.state = State::Sent;
-                            m.attempts.push(a);
-                        }
-                        Outcome::Deferred { attempt, until } => {
-                            m.state = State::Deferred;
-                            m.not_before = until;
-                            m.attempts.push(attempt);
-                            queue.insert(&queue_key(&m), &[])?;
-                        }
-                        Outcome::Failed(a) => {
-                            m.state = State::Failed;
-                            m.attempts.push(a);
-                        }
-                        Outcome::Uncertain(a) => {
-                            m.state = State::Uncertain;
-                            m.attempts.push(a);
-                        }
-                        Outcome::Expired => m.state = State::Expired,
-                        Outcome::Returned | Outcome::Held(_) => {
-                            if let Outcome::Held(a) = outcome.clone() {
-                                m.attempts.push(a);
-                            }
-                            m.state = if m.attempts.is_empty() {
-                                State::Queued
-                            } else {
-                                State::Deferred
-                            };
-                            queue.insert(&queue_key(&m), &[])?;
-                        }
+                    record_outcome(&mut m, outcome.clone());
+                    if matches!(m.state, State::Queued | State::Deferred) {
+                        queue.insert(&queue_key(&m), &[])?;
                     }
                     if !m.state.pending() {
                         done_bytes += body_len(bodies.get(id_key(id))?);
@@ -1087,7 +1091,7 @@ mod tests {
     async fn writes_that_give_the_outbox_work_wake_its_workers_and_others_do_not() {
         use super::super::ControlEvent;
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let mut work = store.wake_ups();
         let mut woke = || {
             let changed = work.has_changed().unwrap();
@@ -1111,7 +1115,7 @@ mod tests {
     #[tokio::test]
     async fn an_idempotency_key_answers_its_first_messages_for_a_day() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let first = store
             .enqueue(vec![new("a@example.com", Priority::Alert)], Some("k1"), NOW).await
             .unwrap();
@@ -1144,7 +1148,7 @@ mod tests {
     #[tokio::test]
     async fn security_mail_goes_first_then_alerts_then_the_rest_oldest_first() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         store
             .enqueue(vec![new("normal-old", Priority::Normal)], None, NOW).await
             .unwrap();
@@ -1183,7 +1187,7 @@ mod tests {
     #[tokio::test]
     async fn a_deferred_message_waits_for_its_time_and_keeps_every_attempt() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let id = store
             .enqueue(vec![new("a", Priority::Normal)], None, NOW).await
             .unwrap()
@@ -1216,7 +1220,7 @@ mod tests {
     #[tokio::test]
     async fn final_outcomes_leave_the_queue() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let ids = store
             .enqueue(
                 vec![new("f", Priority::Normal), new("u", Priority::Normal)],
@@ -1245,7 +1249,7 @@ mod tests {
     #[tokio::test]
     async fn a_message_past_its_time_expires_instead_of_being_sent() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let mut reset = new("a", Priority::Security);
         reset.expires_at = Some(NOW + 1800);
         let id = store.enqueue(vec![reset], None, NOW).await.unwrap().ids()[0];
@@ -1260,7 +1264,7 @@ mod tests {
     #[tokio::test]
     async fn a_lease_that_ends_gives_its_messages_back_and_its_late_outcome_is_refused() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let ids = store
             .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal)], None, NOW).await
             .unwrap()
@@ -1299,9 +1303,10 @@ mod tests {
 
     #[tokio::test]
     async fn messages_left_sending_by_a_crash_go_back_to_the_queue_when_sled_reopens() {
-        let b = backend();
+        // sled's own behaviour (a shared backend rescues by the lease's age alone).
+        let b = super::super::test_store::TestBackend::Sled(tempfile::tempdir().unwrap());
         let id = {
-            let store = b.open();
+            let store = b.open().await;
             let id = store
                 .enqueue(vec![new("a", Priority::Normal)], None, NOW).await
                 .unwrap()
@@ -1314,7 +1319,7 @@ mod tests {
             id
         };
         // sled's lock says the process that held it is gone.
-        let store = b.open();
+        let store = b.open().await;
         assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Queued);
         assert_eq!(claimed_to(&claim(&*store, NOW, 10, Priority::Normal).await.unwrap()), ["a"]);
     }
@@ -1322,7 +1327,7 @@ mod tests {
     #[tokio::test]
     async fn only_waiting_messages_can_be_cancelled() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let ids = store
             .enqueue(
                 vec![new("a", Priority::Normal), new("b", Priority::Normal)],
@@ -1349,7 +1354,7 @@ mod tests {
     #[tokio::test]
     async fn a_cancelled_message_cannot_be_queued_again_once_it_expired() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let mut reset = new("a", Priority::Security);
         reset.expires_at = Some(NOW + 60);
         let id = store.enqueue(vec![reset], None, NOW).await.unwrap().ids()[0];
@@ -1362,7 +1367,7 @@ mod tests {
     #[tokio::test]
     async fn listing_is_newest_first_filtered_and_paged() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let mut batch: Vec<NewMessage> = (0..5).map(|i| new(&format!("user{i}@example.com"), Priority::Normal)).collect();
         batch[3].subject = "Disk full on db-1".into();
         let ids = store.enqueue(batch, None, NOW).await.unwrap().ids().to_vec();
@@ -1391,7 +1396,7 @@ mod tests {
     #[tokio::test]
     async fn failed_messages_can_be_retried_now_and_waiting_or_sent_ones_cannot() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let ids = store
             .enqueue(vec![new("a", Priority::Normal), new("b", Priority::Normal), new("c", Priority::Normal)], None, NOW).await
             .unwrap()
@@ -1419,7 +1424,7 @@ mod tests {
     #[tokio::test]
     async fn purging_drops_old_bodies_first_and_old_records_later() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let sent = store
             .enqueue(vec![new("sent", Priority::Normal)], Some("key"), NOW).await
             .unwrap()

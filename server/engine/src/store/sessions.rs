@@ -195,7 +195,7 @@ mod tests {
     #[tokio::test]
     async fn sessions_and_reset_tokens() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let s = SessionRecord {
             email: "A@example.com".into(),
             created_at: 1,
@@ -234,7 +234,7 @@ mod tests {
     #[tokio::test]
     async fn expired_sessions_and_reset_tokens_are_purged() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let old = SessionRecord {
             email: "a@example.com".into(),
             created_at: 1,

@@ -133,7 +133,7 @@ mod tests {
     #[tokio::test]
     async fn a_sign_in_is_taken_once_each_admin_has_one_and_they_expire() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         store.start_sign_in("s1", &record("a", NOW)).await.unwrap().unwrap();
         store.start_sign_in("s2", &record("b", NOW)).await.unwrap().unwrap();
         store.start_sign_in("s3", &record("a", NOW + 1)).await.unwrap().unwrap();
@@ -168,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn sign_ins_under_way_are_bounded() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         for i in 0..MAX_PENDING {
             store
                 .start_sign_in(&format!("s{i}"), &record(&format!("admin{i}"), NOW + i as u64)).await

@@ -203,7 +203,7 @@ mod tests {
     #[tokio::test]
     async fn tokens_are_found_by_hash_listed_revoked_and_audited() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         let a = store.create_token("hash-a", "alerts", "admin@example.com", 10).await.unwrap().unwrap();
         assert_eq!(
             store.create_token("hash-b", "alerts", "admin@example.com", 11).await.unwrap(),
@@ -241,7 +241,7 @@ mod tests {
     #[tokio::test]
     async fn the_token_count_is_bounded() {
         let b = backend();
-        let store = b.open();
+        let store = b.open().await;
         for i in 0..MAX_TOKENS {
             store.create_token(&format!("h{i}"), &format!("t{i}"), "x", 1).await.unwrap().unwrap();
         }

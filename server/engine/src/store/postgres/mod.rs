@@ -1,0 +1,282 @@
+//! The PostgreSQL backend (`MAILROOM_DATABASE_URL=postgres://…`): every family of records in
+//! one database that several Mailroom instances share.
+//!
+//! - Connections come from a bounded pool (deadpool-postgres over tokio-postgres); a request
+//!   that cannot get one within the pool's wait, or finds the database away, fails with
+//!   [`StoreError::Unavailable`] (503 with Retry-After), never hangs. Each session has a
+//!   statement timeout and an idle-in-transaction timeout.
+//! - The schema is applied at start under an advisory lock ([`schema`]).
+//! - The outbox claims with `FOR UPDATE SKIP LOCKED` in short transactions, never one open
+//!   across an SMTP conversation ([`outbox`]).
+//! - Writes that give the outbox work `NOTIFY` [`CHANNEL`]; each instance `LISTEN`s on a
+//!   connection of its own and relays it to [`Store::wake_ups`]. Workers also poll: a
+//!   notification lost while that connection was down only delays.
+//! - It stores what it is given: secrets and bodies arrive sealed by [`Sealing`] above it.
+
+mod outbox;
+mod records;
+pub mod schema;
+
+use super::{Sealing, Store, StoreError};
+use crate::secrets::SecretBox;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use std::{sync::Arc, time::Duration};
+use tokio_postgres::NoTls;
+
+/// The channel the outbox's wake-ups go on.
+pub const CHANNEL: &str = "mailroom_work";
+
+/// How the PostgreSQL backend connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// Connections per instance at most (`MAILROOM_DATABASE_POOL`).
+    pub pool_size: usize,
+    /// How long a request waits for a connection before it is refused (503).
+    pub pool_wait: Duration,
+    /// The longest a statement may run.
+    pub statement_timeout: Duration,
+    /// The most bytes of mail waiting to be sent (`MAILROOM_OUTBOX_MAX_QUEUED_MB`), over all
+    /// instances.
+    pub max_queued_bytes: u64,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            pool_wait: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+            max_queued_bytes: super::DEFAULT_MAX_QUEUED_BYTES,
+        }
+    }
+}
+
+/// The backend: a pool of connections and the listener of [`CHANNEL`]. Cheap to clone.
+#[derive(Clone)]
+pub struct Postgres(Arc<Inner>);
+
+struct Inner {
+    pool: Pool,
+    max_queued_bytes: u64,
+    work: tokio::sync::watch::Sender<u64>,
+    /// This instance's tag on its notifications: random at each start.
+    tag: String,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+/// The store over PostgreSQL, as the server opens it: [`Postgres`] under [`Sealing`].
+pub type PostgresStore = Sealing<Postgres>;
+
+impl Sealing<Postgres> {
+    /// Connects to `url`, applies the schema (or refuses a newer one) and starts listening for
+    /// wake-ups; `secrets` seal what the store keeps secret.
+    pub async fn connect(url: &str, secrets: SecretBox, options: PostgresOptions) -> Result<Self, StoreError> {
+        Ok(Sealing::new(Postgres::connect(url, options).await?, secrets))
+    }
+}
+
+impl Postgres {
+    pub async fn connect(url: &str, options: PostgresOptions) -> Result<Self, StoreError> {
+        let config = session_config(url, &options)?;
+        let mut migrating = connect_one(&config).await?;
+        schema::migrate(&mut migrating).await?;
+        drop(migrating);
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .wait_timeout(Some(options.pool_wait))
+            .create_timeout(Some(options.pool_wait))
+            .recycle_timeout(Some(options.pool_wait))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("the database's connection pool: {e}")))?;
+        let work = tokio::sync::watch::Sender::new(0);
+        let tag = format!("{:016x}", rand::random::<u64>());
+        let listener = tokio::spawn(listen(config, work.clone(), tag.clone()));
+        Ok(Self(Arc::new(Inner {
+            pool,
+            max_queued_bytes: options.max_queued_bytes,
+            work,
+            tag,
+            listener,
+        })))
+    }
+
+    /// A connection from the pool, within the pool's wait.
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.0.pool.get().await.map_err(|e| match e {
+            PoolError::Timeout(_) => StoreError::Unavailable(format!(
+                "all {} of this instance's database connections stayed busy",
+                self.0.pool.status().max_size
+            )),
+            PoolError::Backend(e) => pg_error(e),
+            other => StoreError::Unavailable(other.to_string()),
+        })
+    }
+
+    /// Tells the other instances' workers, when `tx` commits: a `NOTIFY` on [`CHANNEL`] with
+    /// this instance's tag (its own listener passes over it: [`Self::signal_work`] told this
+    /// instance already).
+    async fn notify(&self, tx: &deadpool_postgres::Transaction<'_>) -> Result<(), StoreError> {
+        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &self.0.tag]).await?;
+        Ok(())
+    }
+
+    /// Tells this instance's workers at once (the others hear the `NOTIFY`).
+    fn signal_work(&self) {
+        self.0.work.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+/// `url` as tokio-postgres reads it, with what every session of Mailroom's needs: its name in
+/// `pg_stat_activity`, a connect timeout, keepalives, and timeouts on statements and on a
+/// transaction left idle.
+fn session_config(url: &str, options: &PostgresOptions) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Backend(format!("MAILROOM_DATABASE_URL is not a PostgreSQL URL ({e}); write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE")))?;
+    if config.get_application_name().is_none() {
+        config.application_name("mailroom");
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    config.keepalives(true).keepalives_idle(Duration::from_secs(30));
+    let session = format!(
+        "-c statement_timeout={} -c idle_in_transaction_session_timeout={} -c lock_timeout={}",
+        options.statement_timeout.as_millis(),
+        (options.statement_timeout * 2).as_millis(),
+        options.statement_timeout.as_millis(),
+    );
+    let merged = match config.get_options() {
+        Some(given) => format!("{given} {session}"),
+        None => session,
+    };
+    config.options(&merged);
+    Ok(config)
+}
+
+/// One connection of its own, its driver spawned.
+async fn connect_one(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client, StoreError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(pg_error)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("a database connection ended: {e}");
+        }
+    });
+    Ok(client)
+}
+
+/// Relays [`CHANNEL`]'s notifications from other instances (not tagged `own`) to `work`,
+/// reconnecting (with a growing pause) whenever the connection drops; each new connection
+/// counts as a wake-up, for what it may have missed.
+async fn listen(config: tokio_postgres::Config, work: tokio::sync::watch::Sender<u64>, own: String) {
+    use futures_util::StreamExt;
+    let wake = |work: &tokio::sync::watch::Sender<u64>| work.send_modify(|n| *n = n.wrapping_add(1));
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let (relay, own) = (work.clone(), own.clone());
+                let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let driver = tokio::spawn(async move {
+                    while let Some(message) = messages.next().await {
+                        match message {
+                            Ok(tokio_postgres::AsyncMessage::Notification(n)) if n.payload() != own => wake(&relay),
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::debug!("the wake-up connection ended: {e}");
+                                break;
+                            }
+                        }
+                    }
+                });
+                match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+                    Ok(()) => {
+                        pause = Duration::from_millis(100);
+                        wake(&work);
+                    }
+                    Err(e) => tracing::debug!("LISTEN failed: {e}"),
+                }
+                let _ = driver.await;
+                drop(client);
+            }
+            Err(e) => tracing::debug!("the wake-up connection failed: {e}"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// A PostgreSQL error as a [`StoreError`]: the database away (a connection refused, lost or
+/// ended by a shutdown, too many connections) is [`StoreError::Unavailable`], worth a retry;
+/// anything else is the database refusing what was asked, a bug.
+pub(crate) fn pg_error(e: tokio_postgres::Error) -> StoreError {
+    use tokio_postgres::error::SqlState;
+    let away = match e.code() {
+        Some(code) => {
+            let class = &code.code()[..2];
+            class == "08"
+                || class == "57"
+                || *code == SqlState::TOO_MANY_CONNECTIONS
+                || *code == SqlState::LOCK_NOT_AVAILABLE
+                || *code == SqlState::QUERY_CANCELED
+        }
+        None => e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()),
+    };
+    // The server's own words when it sent some ("db error" alone says nothing).
+    let words = match e.as_db_error() {
+        Some(db) => db.to_string(),
+        None => e.to_string(),
+    };
+    if away {
+        StoreError::Unavailable(words)
+    } else {
+        StoreError::Backend(words)
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        pg_error(e)
+    }
+}
+
+/// A u64 as PostgreSQL's bigint (times, ids and owners all fit; beyond, the largest).
+pub(crate) fn big(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A bigint back as a u64 (negative ones, never written, as 0).
+pub(crate) fn unsigned(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+#[async_trait::async_trait]
+impl Store for Postgres {
+    /// Every commit is durable already (PostgreSQL's WAL).
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The database's disk is the database server's to watch.
+    fn refusing_writes(&self) -> Option<StoreError> {
+        None
+    }
+
+    fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.work.subscribe()
+    }
+}

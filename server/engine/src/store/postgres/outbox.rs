@@ -1,0 +1,644 @@
+//! The outbox on PostgreSQL, with what changes with it: the alerts' storm memory and the
+//! outbox's control record.
+//!
+//! A claim is one short transaction: the due messages, most urgent first, locked with
+//! `FOR UPDATE SKIP LOCKED` (so workers on several instances each take others), marked
+//! sending under the claimer's lease, counted against the mail server's limits, and kept only
+//! if the saved settings are still the version the worker read. Outcomes are written in one
+//! transaction per batch. Rows are always locked messages first, then the control row, so two
+//! transactions never wait on each other in a circle.
+
+use super::super::{
+    outbox::{new_message, record_outcome, MAX_SCAN},
+    AlertBatch, AlertFate, AlertMemory, AlertStore, ClaimRequest, Claimed, ControlEvent, ControlStore, Enqueued, Lease,
+    MailBody, NewMessage, OutboxControl, OutboxStore, Outcome, ResetRecord, StoreError, IDEMPOTENCY_SECS,
+};
+use super::{big, unsigned, Postgres};
+use crate::outbox::{Cursor, Message, MessageFilter, MessageId, MessagePage, Retry, State};
+use deadpool_postgres::Transaction;
+
+/// The state as the `state` column (and serde) spells it.
+fn state_name(state: State) -> &'static str {
+    match state {
+        State::Queued => "Queued",
+        State::Sending => "Sending",
+        State::Sent => "Sent",
+        State::Deferred => "Deferred",
+        State::Failed => "Failed",
+        State::Uncertain => "Uncertain",
+        State::Expired => "Expired",
+        State::Cancelled => "Cancelled",
+    }
+}
+
+fn state_named(name: &str) -> Result<State, StoreError> {
+    State::SHOWN
+        .into_iter()
+        .chain([State::Sending])
+        .find(|s| state_name(*s) == name)
+        .ok_or_else(|| StoreError::Corrupt(format!("an outbox row's state is {name:?}")))
+}
+
+fn record(value: serde_json::Value) -> Result<Message, StoreError> {
+    Ok(serde_json::from_value(value)?)
+}
+
+fn body_bytes(body: &MailBody) -> i64 {
+    (body.text.len() + body.html.as_ref().map_or(0, String::len)) as i64
+}
+
+/// Changes the bytes waiting to be sent by `delta`, on one of the counter's rows.
+async fn count_queued(tx: &Transaction<'_>, delta: i64) -> Result<(), StoreError> {
+    if delta != 0 {
+        let shard = rand::random::<u8>() as i16 % 16;
+        tx.execute("UPDATE outbox_queued SET bytes = bytes + $1 WHERE shard = $2", &[&delta, &shard])
+            .await?;
+    }
+    Ok(())
+}
+
+
+impl Postgres {
+    /// Refused when `bytes` more would pass the bound on mail waiting to be sent (over every
+    /// instance; writers at the same moment may pass it by what they bring).
+    async fn room_for(&self, tx: &Transaction<'_>, bytes: i64) -> Result<(), StoreError> {
+        let queued: i64 = tx
+            .query_one("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_queued", &[])
+            .await?
+            .get(0);
+        let queued = unsigned(queued);
+        let limit = self.0.max_queued_bytes;
+        if queued.saturating_add(unsigned(bytes)) > limit {
+            return Err(StoreError::OutboxFull { queued, limit });
+        }
+        Ok(())
+    }
+
+    /// Stores new messages (records and bodies) in `tx`; their ids, in order.
+    async fn insert_messages(
+        &self,
+        tx: &Transaction<'_>,
+        messages: &[NewMessage],
+        idempotency_key: Option<&str>,
+        now: u64,
+    ) -> Result<Vec<MessageId>, StoreError> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = tx
+            .query("SELECT nextval('outbox_ids') FROM generate_series(1, $1::bigint)", &[&(messages.len() as i64)])
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let mut states = Vec::with_capacity(ids.len());
+        let mut priorities = Vec::with_capacity(ids.len());
+        let mut records = Vec::with_capacity(ids.len());
+        for (id, m) in ids.iter().zip(messages) {
+            let message = new_message(unsigned(*id), m, idempotency_key, now);
+            states.push(state_name(message.state));
+            priorities.push(message.priority.rank() as i16);
+            records.push(serde_json::to_value(&message)?);
+        }
+        tx.execute(
+            "INSERT INTO outbox (id, state, priority, not_before, created_at, record) \
+             SELECT id, state, priority, $4, $4, record FROM unnest($1::bigint[], $2::text[], $3::smallint[], $5::jsonb[]) \
+             AS m(id, state, priority, record)",
+            &[&ids, &states, &priorities, &big(now), &records],
+        )
+        .await?;
+        let texts: Vec<&str> = messages.iter().map(|m| m.body.text.as_str()).collect();
+        let htmls: Vec<Option<&str>> = messages.iter().map(|m| m.body.html.as_deref()).collect();
+        let sizes: Vec<i64> = messages.iter().map(|m| body_bytes(&m.body)).collect();
+        tx.execute(
+            "INSERT INTO outbox_bodies (id, text, html, bytes) \
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])",
+            &[&ids, &texts, &htmls, &sizes],
+        )
+        .await?;
+        count_queued(tx, sizes.iter().sum()).await?;
+        self.notify(tx).await?;
+        Ok(ids.into_iter().map(unsigned).collect())
+    }
+
+    /// Records outcomes of messages each held by its owner, in `tx`: messages whose lease is
+    /// no longer that owner's are left alone. How many were recorded.
+    async fn record_outcomes(
+        &self,
+        tx: &Transaction<'_>,
+        outcomes: Vec<(MessageId, u64, Outcome)>,
+    ) -> Result<(usize, bool), StoreError> {
+        let ids: Vec<i64> = outcomes.iter().map(|(id, _, _)| big(*id)).collect();
+        let rows = tx
+            .query(
+                "SELECT id, record, lease_owner FROM outbox WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                &[&ids],
+            )
+            .await?;
+        let mut held = std::collections::HashMap::with_capacity(rows.len());
+        for row in rows {
+            let owner: Option<i64> = row.get(2);
+            held.insert(unsigned(row.get(0)), (owner.map(unsigned), row.get::<_, serde_json::Value>(1)));
+        }
+        let (mut up_ids, mut states, mut not_before, mut records, mut finals) = (vec![], vec![], vec![], vec![], vec![]);
+        let mut requeued = false;
+        for (id, owner, outcome) in outcomes {
+            let Some((Some(holder), value)) = held.remove(&id) else {
+                continue;
+            };
+            if holder != owner {
+                continue;
+            }
+            let mut m = record(value)?;
+            record_outcome(&mut m, outcome);
+            if !m.state.pending() {
+                finals.push(big(id));
+            }
+            requeued |= m.state == State::Queued;
+            up_ids.push(big(id));
+            states.push(state_name(m.state));
+            not_before.push(big(m.not_before));
+            records.push(serde_json::to_value(&m)?);
+        }
+        if up_ids.is_empty() {
+            return Ok((0, false));
+        }
+        tx.execute(
+            "UPDATE outbox AS o SET state = u.state, not_before = u.not_before, record = u.record, \
+             lease_owner = NULL, lease_until = NULL \
+             FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::jsonb[]) AS u(id, state, not_before, record) \
+             WHERE o.id = u.id",
+            &[&up_ids, &states, &not_before, &records],
+        )
+        .await?;
+        if !finals.is_empty() {
+            let done: i64 = tx
+                .query_one("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_bodies WHERE id = ANY($1)", &[&finals])
+                .await?
+                .get(0);
+            count_queued(tx, -done).await?;
+        }
+        Ok((up_ids.len(), requeued))
+    }
+
+    /// Applies `events` to the control record in `tx` (its row locked until the end).
+    async fn apply_control(tx: &Transaction<'_>, events: &[ControlEvent]) -> Result<OutboxControl, StoreError> {
+        let row = tx
+            .query_one("SELECT record FROM outbox_control WHERE key = 'outbox' FOR UPDATE", &[])
+            .await?;
+        let mut control: OutboxControl = serde_json::from_value(row.get(0))?;
+        if !events.is_empty() {
+            for event in events {
+                control.apply(event);
+            }
+            tx.execute(
+                "UPDATE outbox_control SET record = $1 WHERE key = 'outbox'",
+                &[&serde_json::to_value(&control)?],
+            )
+            .await?;
+        }
+        Ok(control)
+    }
+
+    /// Puts one message back in the queue in `tx` (see [`OutboxStore::retry_now`]).
+    async fn retry_in(&self, tx: &Transaction<'_>, id: MessageId, now: u64) -> Result<Retry, StoreError> {
+        let Some(row) = tx.query_opt("SELECT record FROM outbox WHERE id = $1 FOR UPDATE", &[&big(id)]).await? else {
+            return Ok(Retry::NotFound);
+        };
+        let mut m = record(row.get(0))?;
+        match m.state {
+            State::Failed | State::Uncertain | State::Deferred => {}
+            State::Cancelled if m.expires_at.is_some_and(|at| at <= now) => return Ok(Retry::Expired),
+            State::Cancelled => {}
+            other => return Ok(Retry::NotRetryable(other)),
+        }
+        let Some(body) = tx.query_opt("SELECT bytes FROM outbox_bodies WHERE id = $1", &[&big(id)]).await? else {
+            return Ok(Retry::NoBody);
+        };
+        // Mail going back to the queue counts again; over the bound it still goes (it was
+        // accepted once), and new mail waits until the queue drains.
+        if !m.state.pending() {
+            count_queued(tx, body.get(0)).await?;
+        }
+        m.state = State::Queued;
+        m.not_before = now;
+        tx.execute(
+            "UPDATE outbox SET state = $2, not_before = $3, record = $4 WHERE id = $1",
+            &[&big(id), &state_name(m.state), &big(now), &serde_json::to_value(&m)?],
+        )
+        .await?;
+        self.notify(tx).await?;
+        Ok(Retry::Queued)
+    }
+}
+
+#[async_trait::async_trait]
+impl OutboxStore for Postgres {
+    async fn enqueue(&self, messages: Vec<NewMessage>, idempotency_key: Option<&str>, now: u64) -> Result<Enqueued, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        if let Some(key) = idempotency_key {
+            // The key's row first: a second request with it waits here for the first to end.
+            let fresh = tx
+                .execute(
+                    "INSERT INTO outbox_keys (key, ids, at) VALUES ($1, '{}', $2) ON CONFLICT (key) DO NOTHING",
+                    &[&key, &big(now)],
+                )
+                .await?;
+            if fresh == 0 {
+                let row = tx.query_one("SELECT ids, at FROM outbox_keys WHERE key = $1 FOR UPDATE", &[&key]).await?;
+                let at = unsigned(row.get(1));
+                if now < at.saturating_add(IDEMPOTENCY_SECS) {
+                    let ids: Vec<i64> = row.get(0);
+                    return Ok(Enqueued::Existing(ids.into_iter().map(unsigned).collect()));
+                }
+            }
+        }
+        self.room_for(&tx, messages.iter().map(|m| body_bytes(&m.body)).sum()).await?;
+        let ids = self.insert_messages(&tx, &messages, idempotency_key, now).await?;
+        if let Some(key) = idempotency_key {
+            let stored: Vec<i64> = ids.iter().map(|id| big(*id)).collect();
+            tx.execute("UPDATE outbox_keys SET ids = $2, at = $3 WHERE key = $1", &[&key, &stored, &big(now)])
+                .await?;
+        }
+        tx.commit().await?;
+        self.signal_work();
+        Ok(Enqueued::New(ids))
+    }
+
+    async fn enqueue_reset(&self, token_hash: &str, reset: &ResetRecord, mail: Option<NewMessage>, now: u64) -> Result<Option<MessageId>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "INSERT INTO reset_tokens (token_hash, email, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (token_hash) DO UPDATE SET email = EXCLUDED.email, expires_at = EXCLUDED.expires_at",
+            &[&token_hash, &reset.email, &big(reset.expires_at)],
+        )
+        .await?;
+        let mail: Vec<NewMessage> = mail.into_iter().collect();
+        self.room_for(&tx, mail.iter().map(|m| body_bytes(&m.body)).sum()).await?;
+        let ids = self.insert_messages(&tx, &mail, None, now).await?;
+        tx.commit().await?;
+        if !ids.is_empty() {
+            self.signal_work();
+        }
+        Ok(ids.first().copied())
+    }
+
+    async fn claim(&self, request: ClaimRequest) -> Result<Option<Vec<Claimed>>, StoreError> {
+        let ClaimRequest { lease, now, max, lowest, settings_version, counted } = request;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let rows = tx
+            .query(
+                "SELECT o.id, o.record, b.text, b.html, b.bytes FROM outbox AS o \
+                 LEFT JOIN outbox_bodies AS b ON b.id = o.id \
+                 WHERE o.state IN ('Queued', 'Deferred') AND o.not_before <= $1 AND o.priority <= $2 \
+                 ORDER BY o.priority, o.not_before, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED",
+                &[&big(now), &(lowest.rank() as i16), &big(max as u64)],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let (mut taken, mut taken_ids, mut taken_records) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut expired_ids, mut expired_records, mut expired_bytes) = (Vec::new(), Vec::new(), 0i64);
+        for row in rows {
+            let id: i64 = row.get(0);
+            let mut m = record(row.get(1))?;
+            if m.expires_at.is_some_and(|at| at <= now) {
+                m.state = State::Expired;
+                expired_bytes += row.get::<_, Option<i64>>(4).unwrap_or(0);
+                expired_ids.push(id);
+                expired_records.push(serde_json::to_value(&m)?);
+                continue;
+            }
+            m.state = State::Sending;
+            taken_ids.push(id);
+            taken_records.push(serde_json::to_value(&m)?);
+            let body = MailBody {
+                text: row.get::<_, Option<String>>(2).unwrap_or_default(),
+                html: row.get(3),
+            };
+            taken.push(Claimed { message: m, body });
+        }
+        // Any save committed before the messages were read is seen here: if the settings
+        // changed, nothing is taken.
+        let saved: i64 = tx
+            .query_opt("SELECT (value->>'version')::bigint FROM settings WHERE key = 'mail'", &[])
+            .await?
+            .map_or(0, |row| row.get::<_, Option<i64>>(0).unwrap_or(0));
+        if unsigned(saved) != settings_version {
+            return Ok(None);
+        }
+        if !taken_ids.is_empty() {
+            tx.execute(
+                "UPDATE outbox AS o SET state = 'Sending', record = u.record, lease_owner = $2, lease_until = $3 \
+                 FROM unnest($1::bigint[], $4::jsonb[]) AS u(id, record) WHERE o.id = u.id",
+                &[&taken_ids, &big(lease.owner), &big(lease.until), &taken_records],
+            )
+            .await?;
+        }
+        if !expired_ids.is_empty() {
+            tx.execute(
+                "UPDATE outbox AS o SET state = 'Expired', record = u.record \
+                 FROM unnest($1::bigint[], $2::jsonb[]) AS u(id, record) WHERE o.id = u.id",
+                &[&expired_ids, &expired_records],
+            )
+            .await?;
+            tx.execute("DELETE FROM outbox_bodies WHERE id = ANY($1)", &[&expired_ids]).await?;
+            count_queued(&tx, -expired_bytes).await?;
+        }
+        if counted && !taken.is_empty() {
+            Self::apply_control(&tx, &[ControlEvent::Claimed { at: now, messages: taken.len() }]).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(taken))
+    }
+
+    async fn finish_all(&self, owner: u64, outcomes: Vec<(MessageId, Outcome)>, control: &[ControlEvent]) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let outcomes = outcomes.into_iter().map(|(id, outcome)| (id, owner, outcome)).collect();
+        let (recorded, _) = self.record_outcomes(&tx, outcomes).await?;
+        Self::apply_control(&tx, control).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    async fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE outbox SET lease_until = $2 WHERE lease_owner = $1",
+                &[&big(lease.owner), &big(lease.until)],
+            )
+            .await?;
+        Ok(n as usize)
+    }
+
+    async fn rescue_expired(&self, now: u64) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let rows = tx
+            .query(
+                "SELECT id, lease_owner FROM outbox WHERE lease_owner IS NOT NULL AND lease_until < $1 \
+                 ORDER BY id FOR UPDATE SKIP LOCKED",
+                &[&big(now)],
+            )
+            .await?;
+        let returned = rows
+            .iter()
+            .map(|row| (unsigned(row.get(0)), unsigned(row.get(1)), Outcome::Returned))
+            .collect();
+        let (rescued, _) = self.record_outcomes(&tx, returned).await?;
+        if rescued > 0 {
+            self.notify(&tx).await?;
+        }
+        tx.commit().await?;
+        if rescued > 0 {
+            self.signal_work();
+        }
+        Ok(rescued)
+    }
+
+    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query_opt("SELECT record FROM outbox WHERE id = $1", &[&big(id)])
+            .await?
+            .map(|row| record(row.get(0)))
+            .transpose()
+    }
+
+    async fn has_body(&self, id: MessageId) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_one("SELECT EXISTS (SELECT 1 FROM outbox_bodies WHERE id = $1)", &[&big(id)])
+            .await?
+            .get(0))
+    }
+
+    async fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query("SELECT record FROM outbox ORDER BY id DESC LIMIT $1", &[&big(limit as u64)])
+            .await?
+            .into_iter()
+            .map(|row| record(row.get(0)))
+            .collect()
+    }
+
+    async fn list_messages(&self, filter: &MessageFilter, from: Option<&Cursor>, limit: usize) -> Result<MessagePage, StoreError> {
+        /// Rows read per round trip.
+        const CHUNK: i64 = 500;
+        let client = self.client().await?;
+        // The cursor: the id the next page starts below. One this did not write (a URL edited
+        // by hand) lists from the newest.
+        let mut below = from
+            .and_then(|c| c.as_str().parse::<MessageId>().ok())
+            .map_or(i64::MAX, big);
+        let state = filter.state.map(state_name);
+        let mut page = MessagePage::default();
+        let mut scanned = 0;
+        loop {
+            let rows = client
+                .query(
+                    "SELECT id, record FROM outbox WHERE id < $1 AND ($2::text IS NULL OR state = $2) \
+                     ORDER BY id DESC LIMIT $3",
+                    &[&below, &state, &CHUNK],
+                )
+                .await?;
+            let last_chunk = (rows.len() as i64) < CHUNK;
+            for row in rows {
+                let id: i64 = row.get(0);
+                if page.messages.len() == limit || scanned == MAX_SCAN {
+                    page.older = Cursor::from_text(&(id + 1).to_string());
+                    return Ok(page);
+                }
+                scanned += 1;
+                below = id;
+                let m = record(row.get(1))?;
+                if filter.matches(&m) {
+                    page.messages.push(m);
+                }
+            }
+            if last_chunk {
+                return Ok(page);
+            }
+        }
+    }
+
+    async fn retry_now(&self, id: MessageId, now: u64) -> Result<Retry, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let answer = self.retry_in(&tx, id, now).await?;
+        if answer == Retry::Queued {
+            tx.commit().await?;
+            self.signal_work();
+        }
+        Ok(answer)
+    }
+
+    async fn retry_failed(&self, now: u64) -> Result<usize, StoreError> {
+        let ids: Vec<i64> = {
+            let client = self.client().await?;
+            client
+                .query("SELECT id FROM outbox WHERE state = 'Failed' ORDER BY id", &[])
+                .await?
+                .iter()
+                .map(|row| row.get(0))
+                .collect()
+        };
+        let mut n = 0;
+        for id in ids {
+            if self.retry_now(unsigned(id), now).await? == Retry::Queued {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query("SELECT state, count(*) FROM outbox GROUP BY state", &[])
+            .await?
+            .iter()
+            .map(|row| Ok((state_named(row.get(0))?, row.get::<_, i64>(1) as usize)))
+            .collect()
+    }
+
+    async fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let Some(row) = tx.query_opt("SELECT record FROM outbox WHERE id = $1 FOR UPDATE", &[&big(id)]).await? else {
+            return Ok(false);
+        };
+        let mut m = record(row.get(0))?;
+        if !matches!(m.state, State::Queued | State::Deferred) {
+            return Ok(false);
+        }
+        // No longer queued, so no longer counted; its text kept for an undo.
+        m.state = State::Cancelled;
+        tx.execute(
+            "UPDATE outbox SET state = 'Cancelled', record = $2 WHERE id = $1",
+            &[&big(id), &serde_json::to_value(&m)?],
+        )
+        .await?;
+        let freed: i64 = tx
+            .query_one("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_bodies WHERE id = $1", &[&big(id)])
+            .await?
+            .get(0);
+        count_queued(&tx, -freed).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn purge_outbox(&self, bodies_before: u64, records_before: u64) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let done = "state NOT IN ('Queued', 'Deferred', 'Sending')";
+        tx.execute(
+            &format!("DELETE FROM outbox_bodies WHERE id IN (SELECT id FROM outbox WHERE {done} AND created_at < $1)"),
+            &[&big(bodies_before.max(records_before))],
+        )
+        .await?;
+        let removed = tx
+            .execute(&format!("DELETE FROM outbox WHERE {done} AND created_at < $1"), &[&big(records_before)])
+            .await?;
+        tx.execute("DELETE FROM outbox_keys WHERE at < $1", &[&big(records_before)]).await?;
+        tx.commit().await?;
+        Ok(removed as usize)
+    }
+}
+
+#[async_trait::async_trait]
+impl AlertStore for Postgres {
+    async fn alert_memory(&self, key: &str, recipient: &str) -> Result<Option<AlertMemory>, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(
+                "SELECT firing, mailed_at FROM alerts WHERE key = $1 AND recipient = $2",
+                &[&key, &recipient.to_ascii_lowercase()],
+            )
+            .await?
+            .map(|row| AlertMemory { firing: row.get(0), mailed_at: unsigned(row.get(1)) }))
+    }
+
+    async fn enqueue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError> {
+        use crate::delivery::storm::{decide, Decision};
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // One alert's requests take turns (on every instance): each decides from the memory
+        // the one before left.
+        tx.execute("SELECT pg_advisory_xact_lock(3, hashtext($1))", &[&batch.key]).await?;
+        let mut fates = Vec::with_capacity(batch.messages.len());
+        let mut mail = Vec::new();
+        for m in batch.messages {
+            let recipient = m.to.to_ascii_lowercase();
+            let known = tx
+                .query_opt(
+                    "SELECT firing, mailed_at FROM alerts WHERE key = $1 AND recipient = $2",
+                    &[&batch.key, &recipient],
+                )
+                .await?
+                .map(|row| AlertMemory { firing: row.get(0), mailed_at: unsigned(row.get(1)) });
+            match decide(known, batch.firing, batch.repeat_secs, now) {
+                Decision::Mail => {
+                    tx.execute(
+                        "INSERT INTO alerts (key, recipient, firing, mailed_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (key, recipient) DO UPDATE SET firing = EXCLUDED.firing, mailed_at = EXCLUDED.mailed_at",
+                        &[&batch.key, &recipient, &batch.firing, &big(now)],
+                    )
+                    .await?;
+                    fates.push(None);
+                    mail.push(m);
+                }
+                held => fates.push(Some(held)),
+            }
+        }
+        self.room_for(&tx, mail.iter().map(|m| body_bytes(&m.body)).sum()).await?;
+        let mut ids = self.insert_messages(&tx, &mail, None, now).await?.into_iter();
+        tx.commit().await?;
+        if !mail.is_empty() {
+            self.signal_work();
+        }
+        Ok(fates
+            .into_iter()
+            .map(|fate| match fate {
+                Some(held) => AlertFate::Held(held),
+                None => AlertFate::Queued(ids.next().unwrap_or_default()),
+            })
+            .collect())
+    }
+
+    async fn purge_alerts(&self, before: u64) -> Result<usize, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .execute("DELETE FROM alerts WHERE NOT firing AND mailed_at < $1", &[&big(before)])
+            .await? as usize)
+    }
+}
+
+#[async_trait::async_trait]
+impl ControlStore for Postgres {
+    async fn outbox_control(&self) -> Result<OutboxControl, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT record FROM outbox_control WHERE key = 'outbox'", &[])
+            .await?;
+        Ok(serde_json::from_value(row.get(0))?)
+    }
+
+    async fn change_control(&self, events: &[ControlEvent]) -> Result<OutboxControl, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let control = Self::apply_control(&tx, events).await?;
+        // A hold lifted (or one that others must now obey): every worker looks again.
+        self.notify(&tx).await?;
+        tx.commit().await?;
+        self.signal_work();
+        Ok(control)
+    }
+}
