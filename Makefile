@@ -33,8 +33,12 @@ server:
 	cargo build --release -p server --bin mailroom
 
 # app and server together: app's server-side code is compiled with `ssr` only (never `hydrate`).
+# Then the store's conformance suite and the whole integration suite again on PostgreSQL
+# (each test binary starts a cluster of its own: server/testpg).
 test-rust:
-	cargo test -p domain -p engine -p app -p server
+	cargo test -p domain -p engine -p app -p server -p testpg
+	MAILROOM_TEST_STORE=postgres cargo test -p engine --lib
+	MAILROOM_TEST_STORE=postgres cargo test -p server --test api
 
 test-e2e:
 	cd end2end && npx playwright test

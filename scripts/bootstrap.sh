@@ -85,6 +85,12 @@ if [ $want_test -eq 1 ]; then
   fi
   # swaks: the reference SMTP client the test-send benchmark compares with.
   have swaks || apt_install swaks
+  # PostgreSQL's server programs (initdb, pg_ctl): the tests start clusters of their own
+  # (server/testpg); no cluster of the package's is used.
+  if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    log "installing Debian postgresql"
+    apt_install postgresql
+  fi
   # 6. Python environments, each pinned by its requirements file and rebuilt when that changes:
   #    target/smtp-venv (aiosmtpd, cryptography) for the SMTP test server, and
   #    target/schemathesis-venv for the HTTP API's contract test.

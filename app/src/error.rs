@@ -189,6 +189,11 @@ mod tests {
 #[cfg(feature = "ssr")]
 pub const STORAGE_RETRY_SECS: u64 = 60;
 
+/// How long a client is asked to wait when the database is away (restarting, out of
+/// connections).
+#[cfg(feature = "ssr")]
+pub const DATABASE_RETRY_SECS: u64 = 5;
+
 /// Storage errors become app errors here and nowhere else: a version conflict is the admin's to
 /// resolve; a disk near full or a full outbox is a wait with its reason; anything else is
 /// logged and reported as internal.
@@ -213,6 +218,13 @@ impl From<crate::store::StoreError> for AppError {
                 message: capitalized(&e.to_string()),
                 retry_after_secs: STORAGE_RETRY_SECS,
             },
+            e @ StoreError::Unavailable(_) => {
+                tracing::warn!("a request found the database unavailable: {e}");
+                AppError::Unavailable {
+                    message: "The database is unavailable for a moment; try again shortly.".into(),
+                    retry_after_secs: DATABASE_RETRY_SECS,
+                }
+            }
             other => AppError::internal("storage failed", other),
         }
     }

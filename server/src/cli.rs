@@ -5,8 +5,9 @@ use app::{
     auth::{self, PasswordSet},
     domain,
     secrets::SecretBox,
-    store::{SledStore, StoreError},
+    store::{PostgresOptions, PostgresStore, SharedStore, SledStore, StoreError},
 };
+use std::sync::Arc;
 use std::io::IsTerminal;
 
 pub const HELP: &str = "\
@@ -25,6 +26,10 @@ ENVIRONMENT:
                          Use port 0 to let the system pick a free port; the log line says which.
     MAILROOM_DATA_DIR    Directory holding the database and secret.key, created if missing
                          (default: ./data). Only one Mailroom may use it at a time.
+    MAILROOM_DATABASE_URL  postgres://USER:PASSWORD@HOST:PORT/DATABASE: keep everything in
+                         PostgreSQL instead, shared by every instance given the same URL
+                         and the same MAILROOM_SECRET_KEY (then no data directory is needed).
+    MAILROOM_DATABASE_POOL Connections to PostgreSQL per instance at most (default: 16).
     MAILROOM_PUBLIC_URL  How admins reach this server, for links in mails
                          (default: http://LEPTOS_SITE_ADDR). https:// makes cookies Secure.
     MAILROOM_SECRET_KEY  32 bytes in base64: the key that encrypts the SMTP password at rest
@@ -70,10 +75,41 @@ pub enum OpenError {
     Locked(StoreError),
     #[error("cannot open the database in {dir}: {source}")]
     Store { dir: String, source: StoreError },
+    #[error("cannot open the PostgreSQL database (MAILROOM_DATABASE_URL): {source}")]
+    Database { source: StoreError },
 }
 
-/// Opens the data directory's key and database, creating both on first use.
-pub fn open_store(config: &Config) -> Result<(SledStore, SecretBox), OpenError> {
+/// Opens the store the configuration names: PostgreSQL at `MAILROOM_DATABASE_URL`, else sled
+/// in the data directory (its key and database created on first use).
+pub async fn open_store(config: &Config) -> Result<(SharedStore, SecretBox), OpenError> {
+    let Some(url) = &config.database_url else {
+        let (store, secrets) = open_sled(config)?;
+        return Ok((Arc::new(store), secrets));
+    };
+    // The key from the environment needs no directory; from a file, the data directory's.
+    let secrets = match config.secret_key.as_deref() {
+        Some(key) => SecretBox::load_or_create(&config.data_dir, Some(key))?,
+        None => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|source| OpenError::DataDir {
+                dir: config.data_dir.display().to_string(),
+                source,
+            })?;
+            SecretBox::load_or_create(&config.data_dir, None)?
+        }
+    };
+    let options = PostgresOptions {
+        pool_size: config.database_pool,
+        max_queued_bytes: config.store.max_queued_bytes,
+        ..PostgresOptions::default()
+    };
+    let store = PostgresStore::connect(url, secrets.clone(), options)
+        .await
+        .map_err(|source| OpenError::Database { source })?;
+    Ok((Arc::new(store), secrets))
+}
+
+/// Opens the data directory's key and sled database, creating both on first use.
+fn open_sled(config: &Config) -> Result<(SledStore, SecretBox), OpenError> {
     let dir = config.data_dir.display().to_string();
     // Before anything is written (the directory, the key, the database).
     app::store::Space::new(&config.data_dir, config.store.reserve)
@@ -93,8 +129,8 @@ pub fn open_store(config: &Config) -> Result<(SledStore, SecretBox), OpenError> 
 }
 
 /// Opens the database for a command, explaining a lock held by a running server.
-fn open_for(config: &Config, command: &str) -> Result<SledStore, String> {
-    open_store(config).map(|(store, _)| store).map_err(|e| match e {
+async fn open_for(config: &Config, command: &str) -> Result<SharedStore, String> {
+    open_store(config).await.map(|(store, _)| store).map_err(|e| match e {
         OpenError::Locked(_) => {
             format!("{e}. `{command}` needs the database: stop the server, run it, start the server again.")
         }
@@ -106,8 +142,10 @@ fn open_for(config: &Config, command: &str) -> Result<SledStore, String> {
 pub fn token_create(name: &str) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     domain::token_name(name).map_err(|m| format!("--name: {m}"))?;
-    let store = open_for(&config, "token create")?;
-    let (token, record) = run(auth::create_api_token(&store, name, "command line"))?
+    let (token, record) = run(async {
+        let store = open_for(&config, "token create").await?;
+        Ok::<_, String>(auth::create_api_token(store.as_ref(), name, "command line").await)
+    })??
         .map_err(|e| e.to_string())?
         .map_err(|m| format!("--name: {m}"))?;
     eprintln!("Created API token \u{201c}{}\u{201d}; it is shown only now.", record.name);
@@ -133,10 +171,13 @@ pub fn admin_create(email: &str) -> Result<(), String> {
         (p.clone(), p)
     };
     domain::admin_password(&password, &confirm, address.as_str())?;
-    let store = open_for(&config, "admin create")?;
     let email = address.as_str().to_lowercase();
     let hash = auth::hash_password(&password);
-    match run(auth::set_admin_password(&store, &address, hash))?.map_err(|e| e.to_string())? {
+    let set = run(async {
+        let store = open_for(&config, "admin create").await?;
+        auth::set_admin_password(store.as_ref(), &address, hash).await.map_err(|e| e.to_string())
+    })??;
+    match set {
         PasswordSet::Created => println!("Created admin {email}."),
         PasswordSet::Changed { sessions_ended } => {
             println!("Set a new password for admin {email}; ended {sessions_ended} session(s).")

@@ -27,6 +27,11 @@ pub struct Config {
     /// The disk reserve and the bound on queued mail (`MAILROOM_DISK_RESERVE_MB`,
     /// `MAILROOM_OUTBOX_MAX_QUEUED_MB`).
     pub store: app::store::StoreOptions,
+    /// `MAILROOM_DATABASE_URL`: PostgreSQL shared by several instances; `None`: sled in the
+    /// data directory.
+    pub database_url: Option<String>,
+    /// `MAILROOM_DATABASE_POOL`: connections per instance at most.
+    pub database_pool: usize,
 }
 
 const MB: u64 = 1024 * 1024;
@@ -129,6 +134,8 @@ impl Config {
                 None => None,
             },
             secret_key: var("MAILROOM_SECRET_KEY"),
+            database_url: var("MAILROOM_DATABASE_URL"),
+            database_pool: number(&var, "MAILROOM_DATABASE_POOL", 16, 2, 1000)? as usize,
             api: {
                 let d = crate::api::ApiSettings::default();
                 crate::api::ApiSettings {

@@ -2,7 +2,7 @@
 
 use app::{api::server::ServerContext, auth};
 use server::{cli, router, Config};
-use std::{process::ExitCode, sync::Arc};
+use std::process::ExitCode;
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
 fn main() -> ExitCode {
@@ -50,8 +50,7 @@ fn serve() -> Result<(), String> {
 
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let (store, secrets) = cli::open_store(&config).map_err(|e| e.to_string())?;
-    let store: app::store::SharedStore = Arc::new(store);
+    let (store, secrets) = cli::open_store(&config).await.map_err(|e| e.to_string())?;
 
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -64,8 +63,13 @@ async fn run() -> Result<(), String> {
         }
     })?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let data_dir = std::fs::canonicalize(&config.data_dir).unwrap_or(config.data_dir.clone());
-    tracing::info!("listening on http://{local} with data in {}", data_dir.display());
+    match &config.database_url {
+        None => {
+            let data_dir = std::fs::canonicalize(&config.data_dir).unwrap_or(config.data_dir.clone());
+            tracing::info!("listening on http://{local} with data in {}", data_dir.display());
+        }
+        Some(_) => tracing::info!("listening on http://{local} with data in PostgreSQL (MAILROOM_DATABASE_URL)"),
+    }
 
     let public_url = config.public_url_for(local);
     let outbox = app::delivery::Outbox::start(store.clone(), config.outbox.worker());

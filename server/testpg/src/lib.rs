@@ -181,7 +181,8 @@ impl Cluster {
         );
     }
 
-    fn data_dir(&self) -> PathBuf {
+    /// The cluster's files (its tables and write-ahead log).
+    pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 

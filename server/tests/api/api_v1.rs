@@ -32,7 +32,7 @@ async fn stored(app: &TestApp) -> usize {
 async fn a_message_is_queued_durably_delivered_and_its_state_readable() {
     let app = spawn_app().await;
     save_settings(&app, &peer_form("plain")).await;
-    let token = app.api_token("backup job");
+    let token = app.api_token("backup job").await;
     let reply = send(&app, &token, mail(&["ops@example.com", "dba@example.com"])).await;
     assert_eq!(reply.status, 202, "{reply:?}");
     let accepted: Accepted = decode(&reply);
@@ -69,7 +69,7 @@ async fn a_message_is_queued_durably_delivered_and_its_state_readable() {
 async fn bad_requests_name_what_to_fix_and_queue_nothing() {
     let app = spawn_app().await;
     save_settings(&app, &peer_form("plain")).await;
-    let token = app.api_token("t");
+    let token = app.api_token("t").await;
     let reply = send(
         &app,
         &token,
@@ -121,7 +121,7 @@ async fn tokens_are_required_revocable_and_see_only_their_own_messages() {
     let reply = send(&app, "not-a-token", mail(&["a@example.com"])).await;
     assert_eq!(reply.status, 401);
 
-    let (mine, other) = (app.api_token("mine"), app.api_token("other"));
+    let (mine, other) = (app.api_token("mine").await, app.api_token("other").await);
     let id = ids(&send(&app, &mine, mail(&["a@example.com"])).await)[0];
     let reply = app.api("GET", &format!("/api/v1/messages/{id}"), Some(&other), None).await;
     assert_eq!(reply.status, 404, "another token's message is not shown");
@@ -137,7 +137,7 @@ async fn tokens_are_required_revocable_and_see_only_their_own_messages() {
 async fn an_idempotency_key_answers_its_first_messages_for_its_own_token() {
     let app = spawn_app().await;
     save_settings(&app, &peer_form("plain")).await;
-    let (a, b) = (app.api_token("a"), app.api_token("b"));
+    let (a, b) = (app.api_token("a").await, app.api_token("b").await);
     let body = json!({ "to": ["x@example.com"], "subject": "s", "text": "t", "idempotency_key": "job-7" });
     let first = send(&app, &a, body.clone()).await;
     let again = send(&app, &a, body.clone()).await;
@@ -152,7 +152,7 @@ async fn an_idempotency_key_answers_its_first_messages_for_its_own_token() {
 #[tokio::test]
 async fn a_token_over_its_rate_waits_with_retry_after() {
     let app = spawn_app().await;
-    let token = app.api_token("busy");
+    let token = app.api_token("busy").await;
     let limit = server::api::ApiSettings::default().requests_per_minute;
     for _ in 0..limit {
         let reply = app.api("GET", "/api/v1/messages/1", Some(&token), None).await;
@@ -161,14 +161,14 @@ async fn a_token_over_its_rate_waits_with_retry_after() {
     let reply = app.api("GET", "/api/v1/messages/1", Some(&token), None).await;
     assert_eq!(reply.status, 429, "{reply:?}");
     assert!(reply.retry_after.is_some_and(|s| (1..=60).contains(&s)), "{reply:?}");
-    let fresh = app.api_token("other");
+    let fresh = app.api_token("other").await;
     assert_eq!(app.api("GET", "/api/v1/messages/1", Some(&fresh), None).await.status, 404);
 }
 
 #[tokio::test]
 async fn without_settings_or_while_paused_the_api_says_why_with_503() {
     let app = spawn_app().await;
-    let token = app.api_token("t");
+    let token = app.api_token("t").await;
     let reply = send(&app, &token, mail(&["a@example.com"])).await;
     assert_eq!(reply.status, 503);
     assert!(reply.json["error"].as_str().unwrap().contains("No mail server"), "{reply:?}");
@@ -198,7 +198,7 @@ fn alert(state: &str) -> Value {
 async fn alerts_are_rendered_and_storm_controlled() {
     let app = spawn_app().await;
     save_settings(&app, &peer_form("plain")).await;
-    let token = app.api_token("grafana");
+    let token = app.api_token("grafana").await;
     let post = |state: &'static str| {
         let (app, token) = (&app, token.clone());
         async move { app.api("POST", "/api/v1/alerts", Some(&token), Some(alert(state))).await }
@@ -241,7 +241,7 @@ async fn the_openapi_document_describes_these_routes_and_its_examples_are_accept
     paths.sort();
     assert_eq!(paths, ["/api/v1/alerts", "/api/v1/messages", "/api/v1/messages/{id}", "/api/v1/openapi.json"]);
     save_settings(&app, &peer_form("plain")).await;
-    let token = app.api_token("docs");
+    let token = app.api_token("docs").await;
     for (path, op) in [("/api/v1/messages", "post"), ("/api/v1/alerts", "post")] {
         let example = doc["paths"][path][op]["requestBody"]["content"]["application/json"]["example"].clone();
         let reply = app.api("POST", path, Some(&token), Some(example)).await;

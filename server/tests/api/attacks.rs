@@ -229,7 +229,7 @@ async fn malformed_requests_never_get_a_500() {
 async fn the_http_api_never_answers_500_to_malformed_bodies() {
     let app = spawn_app().await;
     crate::helpers::save_settings(&app, &crate::helpers::peer_form("plain")).await;
-    let token = app.api_token("fuzz");
+    let token = app.api_token("fuzz").await;
     let pieces = [
         "{", "}", "[", "]", ",", ":", "\"to\"", "\"subject\"", "\"text\"", "\"html\"", "\"priority\"",
         "\"alert_key\"", "\"state\"", "\"severity\"", "\"recipients\"", "\"value\"", "\"firing\"",

@@ -14,7 +14,7 @@ async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server(
     };
     let app = spawn_app_with(Tuning { api, ..Default::default() }).await;
     save_settings(&app, &peer_form("plain")).await;
-    let token = app.api_token("contract");
+    let token = app.api_token("contract").await;
     let bin = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../target/schemathesis-venv/bin/schemathesis"

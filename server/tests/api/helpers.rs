@@ -146,13 +146,18 @@ pub async fn spawn_app_with(tuning: Tuning) -> TestApp {
     app
 }
 
-/// The store the suite runs on, from `MAILROOM_TEST_STORE`: `sled` (the default). The whole
-/// suite speaks to it through the store's traits, so the PostgreSQL issue only adds its URL
-/// here.
-fn open_store(dir: &std::path::Path, secrets: SecretBox) -> SharedStore {
+/// The store the suite runs on, from `MAILROOM_TEST_STORE`: `sled` (the default, in `dir`) or
+/// `postgres` (a new database in this test binary's own PostgreSQL cluster). The whole suite
+/// speaks to it through the store's traits.
+async fn open_store(dir: &std::path::Path, secrets: SecretBox) -> SharedStore {
     match std::env::var("MAILROOM_TEST_STORE").as_deref() {
         Err(_) | Ok("") | Ok("sled") => Arc::new(SledStore::open(dir, secrets).unwrap()),
-        Ok(other) => panic!("MAILROOM_TEST_STORE={other}: this build knows the backend `sled` only"),
+        Ok("postgres") => {
+            let url = testpg::Cluster::shared().database();
+            let options = app::store::PostgresOptions { pool_size: 6, ..Default::default() };
+            Arc::new(app::store::PostgresStore::connect(&url, secrets, options).await.unwrap())
+        }
+        Ok(other) => panic!("MAILROOM_TEST_STORE={other}: the backends are `sled` and `postgres`"),
     }
 }
 
@@ -165,16 +170,32 @@ async fn spawn_configured(
     let turn = Turn::take(alone).await;
     let dir = tempfile::tempdir().unwrap();
     let secrets = SecretBox::load_or_create(dir.path(), None).unwrap();
-    let store = open_store(dir.path(), secrets.clone());
+    let store = open_store(dir.path(), secrets.clone()).await;
     if with_admin {
-        auth::set_admin_password(
-            store.as_ref(),
-            &EmailAddress::parse(ADMIN).unwrap(),
-            auth::hash_password(ADMIN_PASSWORD),
-        )
-        .await
-        .unwrap();
+        create_admin(&store).await;
     }
+    serve_app(store, secrets, dir, limits, tuning, turn).await
+}
+
+async fn create_admin(store: &SharedStore) {
+    auth::set_admin_password(
+        store.as_ref(),
+        &EmailAddress::parse(ADMIN).unwrap(),
+        auth::hash_password(ADMIN_PASSWORD),
+    )
+    .await
+    .unwrap();
+}
+
+/// The app over `store`, served on a free loopback port with its own outbox.
+async fn serve_app(
+    store: SharedStore,
+    secrets: SecretBox,
+    dir: tempfile::TempDir,
+    limits: server::serve::HttpLimits,
+    tuning: Tuning,
+    turn: Turn,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let mut config = Config::from_vars(|k| match k {
@@ -204,6 +225,28 @@ async fn spawn_configured(
     }
 }
 
+/// `n` instances of the app sharing one new PostgreSQL database (whatever
+/// `MAILROOM_TEST_STORE` says) and one secret key, as behind a load balancer: each with its
+/// own pool, wake-up listener, outbox worker and data directory. One admin exists; nobody is
+/// logged in.
+pub async fn spawn_instances(n: usize) -> Vec<TestApp> {
+    let url = testpg::Cluster::shared().database();
+    let secrets = SecretBox::from_key([41; 32]);
+    let mut apps = Vec::with_capacity(n);
+    for i in 0..n {
+        let options = app::store::PostgresOptions { pool_size: 6, ..Default::default() };
+        let store: SharedStore =
+            Arc::new(app::store::PostgresStore::connect(&url, secrets.clone(), options).await.unwrap());
+        if i == 0 {
+            create_admin(&store).await;
+        }
+        let turn = Turn::take(false).await;
+        let dir = tempfile::tempdir().unwrap();
+        apps.push(serve_app(store, secrets.clone(), dir, Default::default(), Tuning::default(), turn).await);
+    }
+    apps
+}
+
 /// The outbox worker with the retry schedule in seconds instead of minutes, so a deferral is
 /// retried within a test.
 pub fn fast_outbox() -> app::delivery::WorkerConfig {
@@ -220,11 +263,17 @@ pub fn fast_outbox() -> app::delivery::WorkerConfig {
 
 /// A client like a browser on the app's page: cookies kept, Origin sent, redirects not followed.
 pub fn client(url: &str) -> reqwest::Client {
+    client_with(url, Default::default())
+}
+
+/// [`client`] with the cookies of `jar` (a browser whose requests a load balancer sends to
+/// one instance or another: the jar is the browser's).
+pub fn client_with(url: &str, jar: Arc<reqwest::cookie::Jar>) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("origin", url.parse().unwrap());
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
+        .cookie_provider(jar)
         .timeout(Duration::from_secs(20))
         .default_headers(headers)
         .build()
@@ -606,20 +655,10 @@ pub async fn save_settings(app: &TestApp, form: &MailServerForm) {
 
 impl TestApp {
     /// A new API token named `name`, as `mailroom token create` makes one.
-    pub fn api_token(&self, name: &str) -> String {
+    pub async fn api_token(&self, name: &str) -> String {
         let token = app::auth::random_token();
         let hash = app::auth::token_hash(&token);
-        let store = self.store.clone();
-        let name = name.to_string();
-        // On a thread of its own: a test's runtime may have one thread, busy with this call.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(store.create_token(&hash, &name, "test", 1))
-        })
-        .join()
-        .unwrap()
-            .unwrap()
-            .unwrap();
+        self.store.create_token(&hash, name, "test", 1).await.unwrap().unwrap();
         token
     }
 

@@ -7,6 +7,7 @@ mod auth;
 mod contract;
 mod foundation;
 mod helpers;
+mod instances;
 mod mail_test;
 mod oauth_mailbox;
 mod outbox;

@@ -94,7 +94,7 @@ async fn the_reset_mail_is_listed_without_its_link_and_the_actions_follow_the_ru
 async fn failed_messages_are_retried_all_at_once_and_a_queued_one_can_be_cancelled() {
     let app = spawn_app().await;
     save_settings(&app, &peer_form("plain")).await;
-    let token = app.api_token("jobs");
+    let token = app.api_token("jobs").await;
     let reply = app
         .api(
             "POST",

@@ -57,6 +57,9 @@ pub enum StoreError {
     /// of connections): worth a retry.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// A shared database sealed with another key than this instance's.
+    #[error("the database's secrets were sealed with another key than this instance's; give every instance the same MAILROOM_SECRET_KEY (the one the first instance used)")]
+    WrongKey,
     #[error("version conflict: stored version is {current}")]
     Conflict { current: u64, saved_at: String },
     /// A stored record that does not decode (any backend).

@@ -1088,6 +1088,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn owners_are_told_apart_over_the_whole_range_of_u64() {
+        // Workers draw random u64s: one above i64::MAX must stay itself in any backend.
+        let store = backend().open().await;
+        let id = store.enqueue(vec![new("a", Priority::Normal)], None, NOW).await.unwrap().ids()[0];
+        let (high, near) = (u64::MAX - 1, i64::MAX as u64);
+        let lease = Lease { owner: high, until: NOW + 60 };
+        assert_eq!(store.claim(ClaimRequest::any(lease, NOW, 10)).await.unwrap().unwrap().len(), 1);
+        assert_eq!(store.renew_leases(Lease { owner: near, until: NOW + 90 }).await.unwrap(), 0);
+        let sent = || vec![(id, Outcome::Sent(attempt(250)))];
+        assert_eq!(store.finish_all(near, sent(), &[]).await.unwrap(), 0, "not its message");
+        assert_eq!(store.finish_all(high, sent(), &[]).await.unwrap(), 1);
+        assert_eq!(store.message(id).await.unwrap().unwrap().state, State::Sent);
+    }
+
+    #[tokio::test]
     async fn writes_that_give_the_outbox_work_wake_its_workers_and_others_do_not() {
         use super::super::ControlEvent;
         let b = backend();

@@ -23,6 +23,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod
 use std::{sync::Arc, time::Duration};
 use tokio_postgres::NoTls;
 
+/// What the key check seals (see [`Sealing::<Postgres>::connect`]).
+const KEY_CHECK: &str = "mailroom key check";
+
 /// The channel the outbox's wake-ups go on.
 pub const CHANNEL: &str = "mailroom_work";
 
@@ -76,8 +79,28 @@ pub type PostgresStore = Sealing<Postgres>;
 impl Sealing<Postgres> {
     /// Connects to `url`, applies the schema (or refuses a newer one) and starts listening for
     /// wake-ups; `secrets` seal what the store keeps secret.
+    ///
+    /// Every instance must seal with the same key: the first to start leaves a sealed check
+    /// value in the database, and one whose key does not open it is refused
+    /// ([`StoreError::WrongKey`]) before it could write anything the others cannot read.
     pub async fn connect(url: &str, secrets: SecretBox, options: PostgresOptions) -> Result<Self, StoreError> {
-        Ok(Sealing::new(Postgres::connect(url, options).await?, secrets))
+        let backend = Postgres::connect(url, options).await?;
+        let client = backend.client().await?;
+        client
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ('key_check', to_jsonb($1::text)) ON CONFLICT (key) DO NOTHING",
+                &[&secrets.seal(KEY_CHECK)],
+            )
+            .await?;
+        let stored: String = client
+            .query_one("SELECT value #>> '{}' FROM settings WHERE key = 'key_check'", &[])
+            .await?
+            .get(0);
+        if secrets.open(&stored).ok().as_deref() != Some(KEY_CHECK) {
+            return Err(StoreError::WrongKey);
+        }
+        drop(client);
+        Ok(Sealing::new(backend, secrets))
     }
 }
 
@@ -257,6 +280,17 @@ impl From<tokio_postgres::Error> for StoreError {
 /// A u64 as PostgreSQL's bigint (times, ids and owners all fit; beyond, the largest).
 pub(crate) fn big(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A lease's owner as a bigint: its bits as they are (owners are random u64s; two must never
+/// become one).
+pub(crate) fn owner_bits(owner: u64) -> i64 {
+    owner as i64
+}
+
+/// A bigint owner back as the u64 it was.
+pub(crate) fn owner_of(bits: i64) -> u64 {
+    bits as u64
 }
 
 /// A bigint back as a u64 (negative ones, never written, as 0).

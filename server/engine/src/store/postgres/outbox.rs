@@ -13,7 +13,7 @@ use super::super::{
     AlertBatch, AlertFate, AlertMemory, AlertStore, ClaimRequest, Claimed, ControlEvent, ControlStore, Enqueued, Lease,
     MailBody, NewMessage, OutboxControl, OutboxStore, Outcome, ResetRecord, StoreError, IDEMPOTENCY_SECS,
 };
-use super::{big, unsigned, Postgres};
+use super::{big, owner_bits, owner_of, unsigned, Postgres};
 use crate::outbox::{Cursor, Message, MessageFilter, MessageId, MessagePage, Retry, State};
 use deadpool_postgres::Transaction;
 
@@ -138,7 +138,7 @@ impl Postgres {
         let mut held = std::collections::HashMap::with_capacity(rows.len());
         for row in rows {
             let owner: Option<i64> = row.get(2);
-            held.insert(unsigned(row.get(0)), (owner.map(unsigned), row.get::<_, serde_json::Value>(1)));
+            held.insert(unsigned(row.get(0)), (owner.map(owner_of), row.get::<_, serde_json::Value>(1)));
         }
         let (mut up_ids, mut states, mut not_before, mut records, mut finals) = (vec![], vec![], vec![], vec![], vec![]);
         let mut requeued = false;
@@ -335,7 +335,7 @@ impl OutboxStore for Postgres {
             tx.execute(
                 "UPDATE outbox AS o SET state = 'Sending', record = u.record, lease_owner = $2, lease_until = $3 \
                  FROM unnest($1::bigint[], $4::jsonb[]) AS u(id, record) WHERE o.id = u.id",
-                &[&taken_ids, &big(lease.owner), &big(lease.until), &taken_records],
+                &[&taken_ids, &owner_bits(lease.owner), &big(lease.until), &taken_records],
             )
             .await?;
         }
@@ -371,7 +371,7 @@ impl OutboxStore for Postgres {
         let n = client
             .execute(
                 "UPDATE outbox SET lease_until = $2 WHERE lease_owner = $1",
-                &[&big(lease.owner), &big(lease.until)],
+                &[&owner_bits(lease.owner), &big(lease.until)],
             )
             .await?;
         Ok(n as usize)
@@ -389,7 +389,7 @@ impl OutboxStore for Postgres {
             .await?;
         let returned = rows
             .iter()
-            .map(|row| (unsigned(row.get(0)), unsigned(row.get(1)), Outcome::Returned))
+            .map(|row| (unsigned(row.get(0)), owner_of(row.get(1)), Outcome::Returned))
             .collect();
         let (rescued, _) = self.record_outcomes(&tx, returned).await?;
         if rescued > 0 {
