@@ -101,3 +101,51 @@ async fn token_create_prints_the_token_alone_and_stores_only_its_hash() {
     assert!(!locked.status.success());
     assert!(String::from_utf8_lossy(&locked.stderr).contains("`token create` needs the database: stop the server"));
 }
+
+/// On PostgreSQL the commands work while a server has the database open, and a command with
+/// another key is refused before it writes.
+#[tokio::test]
+async fn on_postgresql_the_commands_run_beside_a_running_server_and_a_wrong_key_is_refused() {
+    use base64::Engine;
+    let url = testpg::Cluster::shared().database();
+    let key = [7u8; 32];
+    let key_text = base64::engine::general_purpose::STANDARD.encode(key);
+    // The "server": the store open with the key, as a running instance has it.
+    let running = app::store::PostgresStore::connect(&url, SecretBox::from_key(key), Default::default())
+        .await
+        .unwrap();
+    let command = |args: &[&str], key: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+            .args(args)
+            .env("MAILROOM_DATABASE_URL", &url)
+            .env("MAILROOM_SECRET_KEY", key)
+            // No data directory is needed: one that does not exist stays so.
+            .env("MAILROOM_DATA_DIR", "/nonexistent/mailroom-data")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "a long admin password").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let created = command(&["admin", "create", "--email", "ops@example.com"], &key_text);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let admin = running.get_admin("ops@example.com").await.unwrap().expect("seen by the running server");
+    assert!(auth::verify_password("a long admin password", &admin.password_hash));
+
+    let token = command(&["token", "create", "--name", "cron"], &key_text);
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let printed = String::from_utf8_lossy(&token.stdout).trim().to_string();
+    let stored = running.token_by_hash(&auth::token_hash(&printed)).await.unwrap().expect("the printed token works");
+    assert_eq!(stored.name, "cron");
+
+    let other_key = base64::engine::general_purpose::STANDARD.encode([8u8; 32]);
+    let refused = command(&["token", "create", "--name", "other"], &other_key);
+    assert!(!refused.status.success());
+    let text = String::from_utf8_lossy(&refused.stderr);
+    assert!(text.contains("same MAILROOM_SECRET_KEY"), "{text}");
+    assert_eq!(running.tokens().await.unwrap().len(), 1, "nothing written with the wrong key");
+    assert!(!std::path::Path::new("/nonexistent/mailroom-data").exists());
+}

@@ -230,13 +230,17 @@ async fn serve_app(
 /// own pool, wake-up listener, outbox worker and data directory. One admin exists; nobody is
 /// logged in.
 pub async fn spawn_instances(n: usize) -> Vec<TestApp> {
-    let url = testpg::Cluster::shared().database();
+    spawn_instances_on(&testpg::Cluster::shared().database(), n).await
+}
+
+/// [`spawn_instances`] on the database at `url`.
+pub async fn spawn_instances_on(url: &str, n: usize) -> Vec<TestApp> {
     let secrets = SecretBox::from_key([41; 32]);
     let mut apps = Vec::with_capacity(n);
     for i in 0..n {
         let options = app::store::PostgresOptions { pool_size: 6, ..Default::default() };
         let store: SharedStore =
-            Arc::new(app::store::PostgresStore::connect(&url, secrets.clone(), options).await.unwrap());
+            Arc::new(app::store::PostgresStore::connect(url, secrets.clone(), options).await.unwrap());
         if i == 0 {
             create_admin(&store).await;
         }

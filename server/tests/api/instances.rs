@@ -129,3 +129,41 @@ async fn a_refused_password_on_one_instance_pauses_every_instance() {
     .await;
     assert!(apps[0].ctx.outbox.paused().await.is_none());
 }
+
+#[tokio::test]
+async fn postgresql_restarted_under_load_is_503_while_away_and_then_everything_resumes() {
+    let cluster = testpg::Cluster::start();
+    let apps = spawn_instances_on(&cluster.database(), 1).await;
+    let app = &apps[0];
+    app.login(ADMIN, ADMIN_PASSWORD).await.unwrap();
+    save_settings(app, &peer_form("plain")).await;
+    let token = app.api_token("during restart").await;
+    let mail = |subject: &str| {
+        serde_json::json!({ "to": ["ops@example.com"], "subject": subject, "text": "restart" })
+    };
+    let before = app.api("POST", "/api/v1/messages", Some(&token), Some(mail("before"))).await;
+    assert_eq!(before.status, 202, "{before:?}");
+
+    cluster.stop();
+    let away = app.api("POST", "/api/v1/messages", Some(&token), Some(mail("away"))).await;
+    assert_eq!((away.status, away.retry_after), (503, Some(5)), "{away:?}");
+    let page = app.load().await;
+    assert!(matches!(page, Err(app::error::AppError::Unavailable { .. })), "the pages too: {page:?}");
+
+    cluster.start_server();
+    // The pool replaces the connections the restart ended: within a few requests, without a
+    // restart of Mailroom.
+    let after = until_any(&apps, "accepted after the restart", || async {
+        let reply = app.api("POST", "/api/v1/messages", Some(&token), Some(mail("after"))).await;
+        (reply.status == 202).then_some(reply)
+    })
+    .await;
+    let id = after.json["messages"][0]["id"].as_u64().unwrap();
+    until_any(&apps, "the worker sends again by itself", || async {
+        let m = app.store.message(id).await.ok()??;
+        (m.state == State::Sent).then_some(m)
+    })
+    .await;
+    let before_id = before.json["messages"][0]["id"].as_u64().unwrap();
+    assert_eq!(app.store.message(before_id).await.unwrap().unwrap().state, State::Sent, "nothing acknowledged lost");
+}
