@@ -1,11 +1,12 @@
-//! The command line: `--help`, `admin create` and `token create` (run with the server stopped).
+//! The command line: `--help`, `admin create` and `token create` (beside a running server on
+//! PostgreSQL; with it stopped on sled), and `migrate` (from sled to PostgreSQL).
 
 use crate::Config;
 use app::{
     auth::{self, PasswordSet},
     domain,
     secrets::SecretBox,
-    store::{PostgresOptions, PostgresStore, SharedStore, SledStore, StoreError},
+    store::{copy, PostgresOptions, PostgresStore, SharedStore, SledStore, StoreError},
 };
 use std::sync::Arc;
 use std::io::IsTerminal;
@@ -19,6 +20,11 @@ USAGE:
                                           the password is read from stdin, or prompted for
     mailroom token create --name NAME     create an API token for the HTTP API (/api/v1) and
                                           print it alone on stdout (it is not shown again)
+    mailroom migrate --to postgres://USER:PASSWORD@HOST:PORT/DATABASE
+                                          copy the data directory's database (settings and
+                                          their history, admins, tokens, the outbox, ...)
+                                          into an empty PostgreSQL database; the server
+                                          must be stopped, and the copy keeps the same key
     mailroom --help
 
 ENVIRONMENT:
@@ -184,6 +190,45 @@ pub fn admin_create(email: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `mailroom migrate --to URL`: copies the data directory's sled database into the empty
+/// PostgreSQL database at `url`, sealed with the same key; the sled database stays as it was.
+pub fn migrate(url: &str) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let dir = config.data_dir.display().to_string();
+    if config.database_url.is_some() {
+        return Err("MAILROOM_DATABASE_URL is set: `migrate` copies from the data directory's database \
+                    (MAILROOM_DATA_DIR) to the URL after --to; unset MAILROOM_DATABASE_URL for it"
+            .into());
+    }
+    if !config.data_dir.join("db").is_file() {
+        return Err(format!(
+            "there is no Mailroom database in {dir} to copy; set MAILROOM_DATA_DIR to the directory the server uses"
+        ));
+    }
+    run(async {
+        let (sled, secrets) = open_sled(&config).map_err(|e| match e {
+            OpenError::Locked(_) => format!("{e}. `migrate` needs the database to itself: stop the server first."),
+            other => other.to_string(),
+        })?;
+        let options = PostgresOptions { pool_size: 2, ..PostgresOptions::default() };
+        let pg = PostgresStore::connect(url, secrets, options)
+            .await
+            .map_err(|e| format!("cannot open the PostgreSQL database after --to: {e}"))?;
+        eprintln!("Copying the database in {dir} into PostgreSQL (one transaction: all of it or nothing)...");
+        let copied = copy::sled_to_postgres(&sled, &pg).await.map_err(|e| e.to_string())?;
+        println!("Copied into PostgreSQL:\n{copied}");
+        let key = match config.secret_key {
+            Some(_) => "the same MAILROOM_SECRET_KEY".to_string(),
+            None => format!("MAILROOM_SECRET_KEY set to the contents of {}", config.data_dir.join("secret.key").display()),
+        };
+        println!(
+            "Start each instance with MAILROOM_DATABASE_URL set to that database and {key}. \
+             The database in {dir} was left as it was: do not start a server on it again, or mail queued there would be sent twice."
+        );
+        Ok(())
+    })?
 }
 
 /// A command's store calls on a runtime of their own (the commands run before the server's).

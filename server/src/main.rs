@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         [] => serve(),
         ["admin", "create", "--email", email] => cli::admin_create(email),
         ["token", "create", "--name", name] => cli::token_create(name),
+        ["migrate", "--to", url] => cli::migrate(url),
         _ => Err(format!("unknown arguments {args:?}; see `mailroom --help`")),
     };
     match result {

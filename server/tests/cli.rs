@@ -1,5 +1,5 @@
-//! The `mailroom` binary's command line: `admin create`, and its message when the server holds
-//! the database lock.
+//! The `mailroom` binary's command line: `admin create`, `token create` and `migrate`, and their
+//! messages when the server holds the database lock.
 
 use app::{
     auth,
@@ -8,21 +8,32 @@ use app::{
 };
 use std::{
     io::Write,
-    process::{Command, Stdio},
+    path::Path,
+    process::{Command, Output, Stdio},
 };
 
-fn admin_create(dir: &std::path::Path, email: &str, password: &str) -> std::process::Output {
+/// `mailroom ARGS` with `env`, given `input` on stdin.
+fn mailroom(args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
-        .args(["admin", "create", "--email", email])
-        .env("MAILROOM_DATA_DIR", dir)
+        .args(args)
+        .envs(env.iter().copied())
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    writeln!(child.stdin.take().unwrap(), "{input}").unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// The environment of a command on the sled database in `dir`.
+fn on_dir(dir: &Path) -> [(&'static str, &str); 1] {
+    [("MAILROOM_DATA_DIR", dir.to_str().unwrap())]
+}
+
+fn admin_create(dir: &Path, email: &str, password: &str) -> Output {
+    mailroom(&["admin", "create", "--email", email], &on_dir(dir), password)
 }
 
 #[tokio::test]
@@ -61,13 +72,8 @@ fn admin_create_refuses_a_short_password_and_explains_a_held_lock() {
     );
 }
 
-fn token_create(dir: &std::path::Path, name: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mailroom"))
-        .args(["token", "create", "--name", name])
-        .env("MAILROOM_DATA_DIR", dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+fn token_create(dir: &Path, name: &str) -> Output {
+    mailroom(&["token", "create", "--name", name], &on_dir(dir), "")
 }
 
 #[tokio::test]
@@ -115,20 +121,13 @@ async fn on_postgresql_the_commands_run_beside_a_running_server_and_a_wrong_key_
         .await
         .unwrap();
     let command = |args: &[&str], key: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
-            .args(args)
-            .env("MAILROOM_DATABASE_URL", &url)
-            .env("MAILROOM_SECRET_KEY", key)
+        let env = [
+            ("MAILROOM_DATABASE_URL", url.as_str()),
+            ("MAILROOM_SECRET_KEY", key),
             // No data directory is needed: one that does not exist stays so.
-            .env("MAILROOM_DATA_DIR", "/nonexistent/mailroom-data")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        writeln!(child.stdin.take().unwrap(), "a long admin password").unwrap();
-        child.wait_with_output().unwrap()
+            ("MAILROOM_DATA_DIR", "/nonexistent/mailroom-data"),
+        ];
+        mailroom(args, &env, "a long admin password")
     };
     let created = command(&["admin", "create", "--email", "ops@example.com"], &key_text);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
@@ -148,4 +147,58 @@ async fn on_postgresql_the_commands_run_beside_a_running_server_and_a_wrong_key_
     assert!(text.contains("same MAILROOM_SECRET_KEY"), "{text}");
     assert_eq!(running.tokens().await.unwrap().len(), 1, "nothing written with the wrong key");
     assert!(!std::path::Path::new("/nonexistent/mailroom-data").exists());
+}
+
+/// `migrate --to` copies the data directory into an empty PostgreSQL database, readable there
+/// with the data directory's key; a second copy, a running server and a missing database are
+/// refused with what to do.
+#[tokio::test]
+async fn migrate_copies_the_data_directory_into_an_empty_postgresql_database_once() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(admin_create(dir.path(), "ops@example.com", "a long admin password").status.success());
+    let printed = token_create(dir.path(), "cron");
+    let token = String::from_utf8_lossy(&printed.stdout).trim().to_string();
+    let url = testpg::Cluster::shared().database();
+    let migrate = |dir: &Path| mailroom(&["migrate", "--to", &url], &on_dir(dir), "");
+
+    let server = SledStore::open(dir.path(), SecretBox::load_or_create(dir.path(), None).unwrap()).unwrap();
+    let locked = migrate(dir.path());
+    assert!(!locked.status.success());
+    assert!(String::from_utf8_lossy(&locked.stderr).contains("stop the server first"));
+    drop(server);
+
+    let copied = wait_for_the_lock(|| migrate(dir.path()));
+    let stdout = String::from_utf8_lossy(&copied.stdout);
+    assert!(copied.status.success(), "{stdout}{}", String::from_utf8_lossy(&copied.stderr));
+    for line in ["       1  admins", "       1  API tokens", "       1  change history entries"] {
+        assert!(stdout.contains(line), "{line:?} in {stdout}");
+    }
+    assert!(stdout.contains("MAILROOM_SECRET_KEY set to the contents of"), "{stdout}");
+
+    let key = SecretBox::load_or_create(dir.path(), None).unwrap();
+    let pg = app::store::PostgresStore::connect(&url, key, Default::default()).await.unwrap();
+    let admin = pg.get_admin("ops@example.com").await.unwrap().expect("the admin on PostgreSQL");
+    assert!(auth::verify_password("a long admin password", &admin.password_hash));
+    assert_eq!(pg.token_by_hash(&auth::token_hash(&token)).await.unwrap().map(|t| t.name), Some("cron".into()));
+
+    let again = migrate(dir.path());
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"), "{}", String::from_utf8_lossy(&again.stderr));
+
+    let empty = tempfile::tempdir().unwrap();
+    let nothing = migrate(empty.path());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("there is no Mailroom database in"));
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0, "nothing created");
+}
+
+/// A command run just after a store in this process was dropped may still meet sled's lock for
+/// a moment (its flusher lets go of the file after the handle): runs `command` until it does not.
+fn wait_for_the_lock(command: impl Fn() -> Output) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let out = command();
+        if out.status.success() || !String::from_utf8_lossy(&out.stderr).contains("in use") || std::time::Instant::now() > deadline {
+            return out;
+        }
+    }
 }

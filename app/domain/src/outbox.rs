@@ -72,6 +72,21 @@ impl State {
         }
     }
 
+    /// The state as a heading shows it, capitalised: also how serde spells it (and so the
+    /// PostgreSQL outbox's `state` column).
+    pub fn label(self) -> &'static str {
+        match self {
+            State::Queued => "Queued",
+            State::Sending => "Sending",
+            State::Sent => "Sent",
+            State::Deferred => "Deferred",
+            State::Failed => "Failed",
+            State::Uncertain => "Uncertain",
+            State::Expired => "Expired",
+            State::Cancelled => "Cancelled",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<State> {
         std::iter::once(State::Sending)
             .chain(State::SHOWN)
@@ -291,6 +306,14 @@ pub enum Retry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_state_label_is_its_serde_name_and_its_name_in_lower_case() {
+        for state in std::iter::once(State::Sending).chain(State::SHOWN) {
+            assert_eq!(serde_json::to_string(&state).unwrap(), format!("\"{}\"", state.label()));
+            assert_eq!(state.label().to_lowercase(), state.name());
+        }
+    }
 
     #[test]
     fn cursors_are_short_url_safe_texts() {

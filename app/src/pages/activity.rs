@@ -99,7 +99,7 @@ fn note_view(kind: Note, m: NotedMessage) -> AnyView {
         // Sent (or failed) since the page was drawn: nothing to ask.
         Note::ConfirmCancel if !matches!(m.state, State::Queued | State::Deferred) => view! {
             <p class="done" role="status" id="action-status" tabindex="-1" autofocus>
-                {format!("Message {} is {} now: there is nothing to cancel.", named(&m), state_label(m.state).to_lowercase())}
+                {format!("Message {} is {} now: there is nothing to cancel.", named(&m), m.state.label().to_lowercase())}
             </p>
         }
         .into_any(),
@@ -134,7 +134,7 @@ fn note_view(kind: Note, m: NotedMessage) -> AnyView {
                 <div class="done" role="status" id="action-status" tabindex="-1" autofocus>
                     <p>
                         {format!("Message {} queued again; it is now under ", named(&m))}
-                        <a href=activity_url(Some(shown), "", None)>{state_label(shown)}</a>
+                        <a href=activity_url(Some(shown), "", None)>{shown.label()}</a>
                         "."
                     </p>
                 </div>
@@ -169,19 +169,6 @@ fn rfc3339(unix: u64) -> String {
     unix.to_string()
 }
 
-fn state_label(s: State) -> &'static str {
-    match s {
-        State::Queued => "Queued",
-        State::Sending => "Sending",
-        State::Sent => "Sent",
-        State::Deferred => "Deferred",
-        State::Failed => "Failed",
-        State::Uncertain => "Uncertain",
-        State::Expired => "Expired",
-        State::Cancelled => "Cancelled",
-    }
-}
-
 /// The list and its controls; rendered by the page and, for the refresh, by [`activity_html`].
 #[component]
 pub fn ActivityList(view: ActivityView, query: ActivityQuery, open: Option<u64>) -> impl IntoView {
@@ -203,7 +190,7 @@ pub fn ActivityList(view: ActivityView, query: ActivityQuery, open: Option<u64>)
         .chain(
             counts
                 .iter()
-                .map(|(s, n)| tab(Some(*s), format!("{} ({n})", state_label(*s)))),
+                .map(|(s, n)| tab(Some(*s), format!("{} ({n})", s.label()))),
         )
         .collect_view();
     let paused = matches!(health, Some(Health::Paused { .. }));
@@ -311,7 +298,7 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
         <li class="message" id=format!("message-{id}")>
             <details open=open>
                 <summary>
-                    <span class=state_class>{state_label(m.state)}</span>
+                    <span class=state_class>{m.state.label()}</span>
                     " "
                     <span class="to">{m.to.clone()}</span>
                     " "

@@ -45,10 +45,10 @@ impl BackoffStore for SledBackend {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Failures {
-    count: u32,
+pub(super) struct Failures {
+    pub(super) count: u32,
     /// Unix milliseconds of the last failure.
-    last_ms: u64,
+    pub(super) last_ms: u64,
 }
 
 fn forgotten(f: &Failures, now_ms: u64) -> bool {

@@ -141,7 +141,7 @@ impl ControlStore for SledBackend {
     }
 }
 
-const KEY: &[u8] = b"outbox";
+pub(super) const KEY: &[u8] = b"outbox";
 
 pub(super) fn decode(bytes: Option<&[u8]>) -> Result<OutboxControl, StoreError> {
     Ok(bytes.map(serde_json::from_slice).transpose()?.unwrap_or_default())

@@ -15,6 +15,7 @@ mod alerts;
 mod backoff;
 mod audit;
 mod control;
+pub mod copy;
 mod mail;
 pub mod migrations;
 mod once;

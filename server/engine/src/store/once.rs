@@ -29,6 +29,23 @@ impl Once {
     fn key(self, key: &str) -> Vec<u8> {
         [&[self.prefix()], key.as_bytes()].concat()
     }
+
+    /// The kind and key of a key in sled's tree.
+    pub(super) fn of_key(stored: &[u8]) -> Option<(Once, &[u8])> {
+        let (&prefix, key) = stored.split_first()?;
+        [Once::SetupLink, Once::CreatedToken]
+            .into_iter()
+            .find(|kind| kind.prefix() == prefix)
+            .map(|kind| (kind, key))
+    }
+
+    /// The kind as PostgreSQL's `once_secrets.kind` names it.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Once::SetupLink => "setup_link",
+            Once::CreatedToken => "created_token",
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -77,10 +94,10 @@ impl OnceStore for SledBackend {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Stored {
+pub(super) struct Stored {
     /// As the layer above sealed it.
-    sealed: String,
-    expires_at: Option<u64>,
+    pub(super) sealed: String,
+    pub(super) expires_at: Option<u64>,
 }
 
 impl Stored {

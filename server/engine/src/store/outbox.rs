@@ -315,9 +315,9 @@ fn queue_key(m: &Message) -> [u8; 17] {
 }
 
 #[derive(Serialize, Deserialize)]
-struct KeyRecord {
-    ids: Vec<MessageId>,
-    at: u64,
+pub(super) struct KeyRecord {
+    pub(super) ids: Vec<MessageId>,
+    pub(super) at: u64,
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -401,7 +401,7 @@ impl Sled {
         }
     }
 
-    fn decode_body(bytes: &[u8]) -> Result<MailBody, StoreError> {
+    pub(super) fn decode_body(bytes: &[u8]) -> Result<MailBody, StoreError> {
         if bytes.first() == Some(&b'{') {
             return Ok(serde_json::from_slice(bytes)?);
         }

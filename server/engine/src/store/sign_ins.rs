@@ -51,11 +51,11 @@ impl SignInStore for SledBackend {
 
 /// As stored: the verifier sealed.
 #[derive(Serialize, Deserialize)]
-struct Stored {
-    admin: String,
-    app: String,
-    verifier: String,
-    started_at: u64,
+pub(super) struct Stored {
+    pub(super) admin: String,
+    pub(super) app: String,
+    pub(super) verifier: String,
+    pub(super) started_at: u64,
 }
 
 fn expired(started_at: u64, now: u64) -> bool {

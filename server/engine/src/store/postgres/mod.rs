@@ -15,6 +15,7 @@
 
 mod outbox;
 mod records;
+mod restore;
 pub mod schema;
 
 use super::{Sealing, Store, StoreError};
@@ -260,9 +261,10 @@ pub(crate) fn pg_error(e: tokio_postgres::Error) -> StoreError {
         None => e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()),
     };
     // The server's own words when it sent some ("db error" alone says nothing).
-    let words = match e.as_db_error() {
-        Some(db) => db.to_string(),
-        None => e.to_string(),
+    let words = match (e.as_db_error(), std::error::Error::source(&e)) {
+        (Some(db), _) => db.to_string(),
+        (None, Some(source)) => format!("{e}: {source}"),
+        (None, None) => e.to_string(),
     };
     if away {
         StoreError::Unavailable(words)

@@ -17,25 +17,11 @@ use super::{big, owner_bits, owner_of, unsigned, Postgres};
 use crate::outbox::{Cursor, Message, MessageFilter, MessageId, MessagePage, Retry, State};
 use deadpool_postgres::Transaction;
 
-/// The state as the `state` column (and serde) spells it.
-fn state_name(state: State) -> &'static str {
-    match state {
-        State::Queued => "Queued",
-        State::Sending => "Sending",
-        State::Sent => "Sent",
-        State::Deferred => "Deferred",
-        State::Failed => "Failed",
-        State::Uncertain => "Uncertain",
-        State::Expired => "Expired",
-        State::Cancelled => "Cancelled",
-    }
-}
-
 fn state_named(name: &str) -> Result<State, StoreError> {
     State::SHOWN
         .into_iter()
         .chain([State::Sending])
-        .find(|s| state_name(*s) == name)
+        .find(|s| s.label() == name)
         .ok_or_else(|| StoreError::Corrupt(format!("an outbox row's state is {name:?}")))
 }
 
@@ -43,7 +29,7 @@ fn record(value: serde_json::Value) -> Result<Message, StoreError> {
     Ok(serde_json::from_value(value)?)
 }
 
-fn body_bytes(body: &MailBody) -> i64 {
+pub(super) fn body_bytes(body: &MailBody) -> i64 {
     (body.text.len() + body.html.as_ref().map_or(0, String::len)) as i64
 }
 
@@ -96,7 +82,7 @@ impl Postgres {
         let mut records = Vec::with_capacity(ids.len());
         for (id, m) in ids.iter().zip(messages) {
             let message = new_message(unsigned(*id), m, idempotency_key, now);
-            states.push(state_name(message.state));
+            states.push(message.state.label());
             priorities.push(message.priority.rank() as i16);
             records.push(serde_json::to_value(&message)?);
         }
@@ -156,7 +142,7 @@ impl Postgres {
             }
             requeued |= m.state == State::Queued;
             up_ids.push(big(id));
-            states.push(state_name(m.state));
+            states.push(m.state.label());
             not_before.push(big(m.not_before));
             records.push(serde_json::to_value(&m)?);
         }
@@ -224,7 +210,7 @@ impl Postgres {
         m.not_before = now;
         tx.execute(
             "UPDATE outbox SET state = $2, not_before = $3, record = $4 WHERE id = $1",
-            &[&big(id), &state_name(m.state), &big(now), &serde_json::to_value(&m)?],
+            &[&big(id), &m.state.label(), &big(now), &serde_json::to_value(&m)?],
         )
         .await?;
         self.notify(tx).await?;
@@ -438,7 +424,7 @@ impl OutboxStore for Postgres {
         let mut below = from
             .and_then(|c| c.as_str().parse::<MessageId>().ok())
             .map_or(i64::MAX, big);
-        let state = filter.state.map(state_name);
+        let state = filter.state.map(State::label);
         let mut page = MessagePage::default();
         let mut scanned = 0;
         loop {

@@ -464,13 +464,6 @@ impl SignInStore for Postgres {
     }
 }
 
-fn kind(kind: Once) -> &'static str {
-    match kind {
-        Once::SetupLink => "setup_link",
-        Once::CreatedToken => "created_token",
-    }
-}
-
 #[async_trait::async_trait]
 impl OnceStore for Postgres {
     async fn put_once(&self, k: Once, key: &str, secret: &str, expires_at: Option<u64>) -> Result<(), StoreError> {
@@ -479,13 +472,13 @@ impl OnceStore for Postgres {
         let tx = client.transaction().await?;
         tx.execute(
             "DELETE FROM once_secrets WHERE kind = $1 AND expires_at <= $2",
-            &[&kind(k), &big(now)],
+            &[&k.name(), &big(now)],
         )
         .await?;
         tx.execute(
             "INSERT INTO once_secrets (kind, key, sealed, expires_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (kind, key) DO UPDATE SET sealed = EXCLUDED.sealed, expires_at = EXCLUDED.expires_at",
-            &[&kind(k), &key, &secret, &expires_at.map(big)],
+            &[&k.name(), &key, &secret, &expires_at.map(big)],
         )
         .await?;
         tx.commit().await?;
@@ -497,7 +490,7 @@ impl OnceStore for Postgres {
         Ok(client
             .query_opt(
                 "SELECT sealed FROM once_secrets WHERE kind = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)",
-                &[&kind(k), &key, &big(now)],
+                &[&k.name(), &key, &big(now)],
             )
             .await?
             .map(|row| row.get(0)))
@@ -509,7 +502,7 @@ impl OnceStore for Postgres {
         let Some(row) = client
             .query_opt(
                 "DELETE FROM once_secrets WHERE kind = $1 AND key = $2 RETURNING sealed, expires_at",
-                &[&kind(k), &key],
+                &[&k.name(), &key],
             )
             .await?
         else {
@@ -521,7 +514,7 @@ impl OnceStore for Postgres {
 
     async fn clear_once(&self, k: Once) -> Result<usize, StoreError> {
         let client = self.client().await?;
-        Ok(client.execute("DELETE FROM once_secrets WHERE kind = $1", &[&kind(k)]).await? as usize)
+        Ok(client.execute("DELETE FROM once_secrets WHERE kind = $1", &[&k.name()]).await? as usize)
     }
 }
 
