@@ -45,6 +45,9 @@ ENVIRONMENT:
     MAILROOM_OUTBOX_CONCURRENCY       Messages the outbox sends at once (default: 4).
     MAILROOM_OUTBOX_STOP_GRACE_SECS   On SIGTERM, seconds the sends under way may still take
                                       (default: 8); the rest go out at the next start.
+    MAILROOM_OUTBOX_LEASE_SECS        How long a message being sent is held by its instance
+                                      without a renewal (default: 60; renewed every third
+                                      of it): after it, another instance sends it.
     MAILROOM_OUTBOX_RETRY_FIRST_SECS  The wait after a temporary failure (default: 60); it
     MAILROOM_OUTBOX_RETRY_MAX_SECS    doubles after each failure, up to this (default: 3600).
     MAILROOM_OUTBOX_GIVE_UP_HOURS     A message still failing this long after it was queued

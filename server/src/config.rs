@@ -48,6 +48,9 @@ pub struct OutboxConfig {
     pub give_up_hours: u64,
     pub keep_bodies_days: u64,
     pub keep_days: u64,
+    /// How long a claim holds its messages unless renewed; after it, another instance takes
+    /// them over (a worker that died).
+    pub lease_secs: u64,
 }
 
 impl Default for OutboxConfig {
@@ -60,6 +63,7 @@ impl Default for OutboxConfig {
             give_up_hours: 24,
             keep_bodies_days: 7,
             keep_days: 90,
+            lease_secs: 60,
         }
     }
 }
@@ -71,6 +75,7 @@ impl OutboxConfig {
         app::delivery::WorkerConfig {
             concurrency: self.concurrency,
             stop_grace: std::time::Duration::from_secs(self.stop_grace_secs),
+            lease: std::time::Duration::from_secs(self.lease_secs),
             schedule: app::delivery::policy::RetrySchedule {
                 first_secs: self.retry_first_secs,
                 max_secs: self.retry_max_secs,
@@ -167,6 +172,7 @@ impl Config {
                     concurrency: number("MAILROOM_OUTBOX_CONCURRENCY", d.concurrency as u64, 1, 64)? as usize,
                     give_up_hours: number("MAILROOM_OUTBOX_GIVE_UP_HOURS", d.give_up_hours, 1, 24 * 30)?,
                     stop_grace_secs: number("MAILROOM_OUTBOX_STOP_GRACE_SECS", d.stop_grace_secs, 0, 60)?,
+                    lease_secs: number("MAILROOM_OUTBOX_LEASE_SECS", d.lease_secs, 3, 3600)?,
                     retry_first_secs: number(
                         "MAILROOM_OUTBOX_RETRY_FIRST_SECS",
                         d.retry_first_secs,

@@ -21,6 +21,20 @@ use std::{
     },
 };
 
+/// A transaction kept open by [`Cluster::hold`]: rolled back when dropped.
+pub struct Held {
+    child: Child,
+    _stdin: ChildStdin,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // psql's connection ends with it, and the server rolls its transaction back.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
@@ -142,6 +156,26 @@ impl Cluster {
         let name = format!("t{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         self.sql(&format!("CREATE DATABASE {name}"));
         self.url(&name)
+    }
+
+    /// Runs `statements` in a transaction of database `url` (one of [`Self::database`]'s) and
+    /// keeps it open, locks and all, until the [`Held`] is dropped (then it rolls back).
+    pub fn hold(&self, url: &str, statements: &str) -> Held {
+        use std::io::BufRead;
+        let database = url.rsplit('/').next().expect("a database URL");
+        let mut child = Command::new(self.bin.join("psql"))
+            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+            .args(["-p", &self.port.to_string(), "-d", database])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("psql");
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "BEGIN;\n{statements}\nSELECT 'held';").unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "held", "psql holding {statements:?}");
+        Held { child, _stdin: stdin }
     }
 
     /// Runs one SQL statement in the `postgres` database; panics with psql's words if it fails.

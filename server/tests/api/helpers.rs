@@ -124,10 +124,12 @@ pub async fn spawn_with(with_admin: bool, limits: server::serve::HttpLimits) -> 
     spawn_configured(with_admin, limits, Tuning::default(), false).await
 }
 
-/// What a test may set beside the defaults: the HTTP API's settings, the banner's alarm.
+/// What a test may set beside the defaults: the HTTP API's settings, the banner's alarm, the
+/// public URL (another instance's, as behind one balancer; by default the instance's own).
 pub struct Tuning {
     pub api: server::api::ApiSettings,
     pub failing_alarm_secs: u64,
+    pub public_url: Option<String>,
 }
 
 impl Default for Tuning {
@@ -135,6 +137,7 @@ impl Default for Tuning {
         Self {
             api: Default::default(),
             failing_alarm_secs: app::api::server::FAILING_ALARM_SECS,
+            public_url: None,
         }
     }
 }
@@ -206,7 +209,8 @@ async fn serve_app(
     .unwrap();
     config.api = tuning.api;
     let outbox = app::delivery::Outbox::start(store.clone(), fast_outbox());
-    let ctx = ServerContext::new(store.clone(), secrets, format!("http://{addr}"), outbox).with_failing_alarm(tuning.failing_alarm_secs);
+    let public_url = tuning.public_url.unwrap_or_else(|| format!("http://{addr}"));
+    let ctx = ServerContext::new(store.clone(), secrets, public_url, outbox).with_failing_alarm(tuning.failing_alarm_secs);
     let app = router(&config, ctx.clone());
     tokio::spawn(server::serve::serve(
         listener,
@@ -235,20 +239,25 @@ pub async fn spawn_instances(n: usize) -> Vec<TestApp> {
 
 /// [`spawn_instances`] on the database at `url`.
 pub async fn spawn_instances_on(url: &str, n: usize) -> Vec<TestApp> {
-    let secrets = SecretBox::from_key([41; 32]);
     let mut apps = Vec::with_capacity(n);
     for i in 0..n {
         let options = app::store::PostgresOptions { pool_size: 6, ..Default::default() };
-        let store: SharedStore =
-            Arc::new(app::store::PostgresStore::connect(url, secrets.clone(), options).await.unwrap());
-        if i == 0 {
-            create_admin(&store).await;
-        }
-        let turn = Turn::take(false).await;
-        let dir = tempfile::tempdir().unwrap();
-        apps.push(serve_app(store, secrets.clone(), dir, Default::default(), Tuning::default(), turn).await);
+        apps.push(spawn_instance(url, options, i == 0, Tuning::default()).await);
     }
     apps
+}
+
+/// One instance on the database at `url` with its pool as `options` say, tuned; the first of a
+/// database creates the admin.
+pub async fn spawn_instance(url: &str, options: app::store::PostgresOptions, first: bool, tuning: Tuning) -> TestApp {
+    let secrets = SecretBox::from_key([41; 32]);
+    let store: SharedStore = Arc::new(app::store::PostgresStore::connect(url, secrets.clone(), options).await.unwrap());
+    if first {
+        create_admin(&store).await;
+    }
+    let turn = Turn::take(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    serve_app(store, secrets, dir, Default::default(), tuning, turn).await
 }
 
 /// The outbox worker with the retry schedule in seconds instead of minutes, so a deferral is
@@ -697,7 +706,7 @@ impl ApiReply {
             .get("retry-after")
             .and_then(|v| v.to_str().ok()?.parse().ok());
         let text = res.text().await.unwrap();
-        let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}, not JSON ({e}): {text}"));
         Self { status, retry_after, json }
     }
 }

@@ -167,3 +167,80 @@ async fn postgresql_restarted_under_load_is_503_while_away_and_then_everything_r
     let before_id = before.json["messages"][0]["id"].as_u64().unwrap();
     assert_eq!(app.store.message(before_id).await.unwrap().unwrap().state, State::Sent, "nothing acknowledged lost");
 }
+
+/// Every connection of an instance's pool busy (here: waiting on a lock another session holds):
+/// further requests wait the pool's bound, then get 503 with Retry-After; none hangs, and once
+/// the lock goes everything answers again.
+#[tokio::test]
+async fn an_exhausted_pool_is_503_after_a_bounded_wait_and_never_a_hang() {
+    use futures_util::StreamExt;
+    let cluster = testpg::Cluster::shared();
+    let url = cluster.database();
+    let wait = std::time::Duration::from_secs(1);
+    let options = app::store::PostgresOptions { pool_size: 2, pool_wait: wait, ..Default::default() };
+    let app = spawn_instance(&url, options, true, Tuning::default()).await;
+    app.login(ADMIN, ADMIN_PASSWORD).await.unwrap();
+    let token = app.api_token("pool").await;
+    assert_eq!(app.api("GET", "/api/v1/messages/1", Some(&token), None).await.status, 404);
+
+    // Each request checks its token: with the tokens' table locked, the first two wait on the
+    // lock, each holding one of the two connections; the others find none free.
+    let held = cluster.hold(&url, "LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE;");
+    let started = std::time::Instant::now();
+    let mut requests: futures_util::stream::FuturesUnordered<_> = (0..6)
+        .map(|_| async { (app.api("GET", "/api/v1/messages/1", Some(&token), None).await, started.elapsed()) })
+        .collect();
+    let mut refused = Vec::new();
+    while refused.len() < 4 {
+        let (reply, after) = tokio::time::timeout(std::time::Duration::from_secs(10), requests.next())
+            .await
+            .expect("an answer within the pool's wait, not a hang")
+            .unwrap();
+        assert_eq!((reply.status, reply.retry_after), (503, Some(5)), "{:?}", reply.json);
+        assert!(reply.json["error"].as_str().unwrap().contains("unavailable for a moment"), "{:?}", reply.json);
+        refused.push(after);
+    }
+    let slowest = refused.iter().max().unwrap();
+    assert!(*slowest >= wait && *slowest < wait * 5, "refused after {refused:?}");
+    drop(held);
+    for _ in 0..2 {
+        let (reply, _) = tokio::time::timeout(std::time::Duration::from_secs(10), requests.next())
+            .await
+            .expect("the waiting two answer once the lock is gone")
+            .unwrap();
+        assert_eq!(reply.status, 404, "no such message: {:?}", reply.json);
+    }
+    assert_eq!(app.api("GET", "/api/v1/messages/1", Some(&token), None).await.status, 404);
+}
+
+/// A mailbox's OAuth2 sign-in started on one instance and, as the balancer sends the
+/// provider's redirect back wherever it likes, finished on the other: the sign-in under way
+/// (its PKCE verifier, sealed) is in the store, and the connection is then every instance's.
+#[tokio::test]
+async fn a_mailbox_sign_in_started_on_one_instance_finishes_on_the_other() {
+    use crate::oauth_mailbox::{cross_site_browser, get, mailbox_form};
+    let url = testpg::Cluster::shared().database();
+    let options = app::store::PostgresOptions { pool_size: 6, ..Default::default() };
+    let a = spawn_instance(&url, options, true, Tuning::default()).await;
+    // Both behind one public URL (here: the first's), as behind one balancer.
+    let b = spawn_instance(&url, options, false, Tuning { public_url: Some(a.url.clone()), ..Default::default() }).await;
+    a.login(ADMIN, ADMIN_PASSWORD).await.unwrap();
+    save_settings(&a, &mailbox_form("app-mailbox")).await;
+
+    let (status, provider, body) = get(&a.client, &format!("{}/oauth/start", a.url), &[("sec-fetch-site", "same-origin")]).await;
+    assert_eq!(status, 303, "{body}");
+    let (status, callback, body) = get(&cross_site_browser(), &provider, &[]).await;
+    assert_eq!(status, 302, "{body}");
+    let to_b = callback.replacen(&a.url, &b.url, 1);
+    assert_ne!(to_b, callback);
+    let (status, _, page) = get(&cross_site_browser(), &to_b, &[]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("alerts@example.com</strong> is connected"), "{page}");
+
+    let view = a.load().await.unwrap();
+    let (account, _, by) = view.mailbox.unwrap().connected.expect("connected, seen by the first instance");
+    assert_eq!((account.as_str(), by.as_str()), ("alerts@example.com", ADMIN));
+    let (again, _, used) = get(&cross_site_browser(), &callback, &[]).await;
+    assert_eq!(again, 400, "used once, on every instance: {used}");
+    assert!(used.contains("already used"), "{used}");
+}

@@ -11,7 +11,7 @@ use app::{
 };
 
 /// Settings that sign in as the mailbox alerts@example.com through the peer's app `client`.
-fn mailbox_form(client: &str) -> MailServerForm {
+pub(crate) fn mailbox_form(client: &str) -> MailServerForm {
     let oauth = format!("http://127.0.0.1:{}/{{tenant}}/oauth2/v2.0", peer().port("oauth"));
     MailServerForm {
         authentication: "oauth2".into(),
@@ -28,7 +28,7 @@ fn mailbox_form(client: &str) -> MailServerForm {
 }
 
 /// A browser without this site's cookies: how the provider's redirect back arrives.
-fn cross_site_browser() -> reqwest::Client {
+pub(crate) fn cross_site_browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -36,7 +36,7 @@ fn cross_site_browser() -> reqwest::Client {
 }
 
 /// What one redirect answered: status and Location.
-async fn get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
+pub(crate) async fn get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
     let mut request = client.get(url);
     for (k, v) in headers {
         request = request.header(*k, *v);
