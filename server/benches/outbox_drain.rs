@@ -3,8 +3,10 @@
 //! before its 202): requests per second and p50/p99 latency. Out: the 20,000 queued 1 KB
 //! messages (half from the API, half enqueued in batches) delivered into Postfix's `smtp-sink`,
 //! beside Postfix's `smtp-source -d -s 8` sending the same number of the same size to the same
-//! sink, in one run. Every state change of Mailroom's is durable (flushed per batch). Prints the
-//! rates side by side, the drain's ratio to smtp-source, and this process's RSS.
+//! sink, in one run. Every state change of Mailroom's is durable (flushed per batch). The same
+//! for each store: sled, PostgreSQL with one instance, PostgreSQL with two (a cluster this
+//! benchmark starts, fsync on). Prints the rates side by side, the drain's ratio to
+//! smtp-source, two instances against sled, and this process's RSS.
 //!
 //! Run: `make bench` (or `cargo bench -p server --bench outbox_drain`); needs postfix
 //! (`scripts/bootstrap.sh --bench` installs it).
@@ -13,7 +15,7 @@ use app::delivery::{Outbox, WorkerConfig};
 use app::domain::{MailServer, MailServerForm, MailServerSettings};
 use app::outbox::{Priority, State};
 use app::secrets::SecretBox;
-use app::store::{MailBody, MailSettingsStore, NewMessage, OutboxStore, SharedStore, SledStore};
+use app::store::{MailBody, NewMessage, PostgresOptions, PostgresStore, SharedStore, SledStore};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,7 +90,47 @@ fn reference_rate(port: u16) -> f64 {
     MESSAGES as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn count(store: &SledStore, state: State) -> usize {
+/// Where the drain's messages live: sled, or PostgreSQL with one or two instances (each its
+/// own pool, wake-up listener and outbox worker, in this process; the connections split
+/// between them so that the total is smtp-source's).
+#[derive(Clone, Copy)]
+enum Setup {
+    Sled,
+    Postgres { instances: usize },
+}
+
+impl Setup {
+    fn name(self) -> String {
+        match self {
+            Setup::Sled => "sled".into(),
+            Setup::Postgres { instances: 1 } => "PostgreSQL, 1 instance".into(),
+            Setup::Postgres { instances } => format!("PostgreSQL, {instances} instances"),
+        }
+    }
+
+    /// The instances' stores, and the sled directory to keep while they live.
+    async fn open(self, cluster: &testpg::Cluster) -> (Vec<SharedStore>, Option<tempfile::TempDir>) {
+        let key = || SecretBox::from_key([9; 32]);
+        match self {
+            Setup::Sled => {
+                let dir = tempfile::tempdir().unwrap();
+                let store: SharedStore = Arc::new(SledStore::open(dir.path(), key()).unwrap());
+                (vec![store], Some(dir))
+            }
+            Setup::Postgres { instances } => {
+                let url = cluster.database();
+                let mut stores = Vec::new();
+                for _ in 0..instances {
+                    let store = PostgresStore::connect(&url, key(), PostgresOptions::default()).await.unwrap();
+                    stores.push(Arc::new(store) as SharedStore);
+                }
+                (stores, None)
+            }
+        }
+    }
+}
+
+async fn count(store: &SharedStore, state: State) -> usize {
     store
         .count_by_state().await
         .unwrap()
@@ -100,15 +142,35 @@ async fn count(store: &SledStore, state: State) -> usize {
 fn main() {
     // As the server does (before its threads start).
     server::memory::limit_malloc_arenas();
-    server::memory::runtime().unwrap().block_on(drain());
+    server::memory::runtime().unwrap().block_on(all());
 }
 
-async fn drain() {
+async fn all() {
     let (mut sink, port) = start_sink();
     let reference = reference_rate(port);
+    let cluster = testpg::Cluster::start();
+    println!(
+        "drain of {MESSAGES} x 1 KB into smtp-sink, {CONNECTIONS} connections in all; smtp-source -d -s 8: {reference:.0} messages/s"
+    );
+    let mut sled_rate = None;
+    for setup in [Setup::Sled, Setup::Postgres { instances: 1 }, Setup::Postgres { instances: 2 }] {
+        let rate = drain(setup, &cluster, port, reference).await;
+        match setup {
+            Setup::Sled => sled_rate = Some(rate),
+            Setup::Postgres { instances: 2 } => println!(
+                "  two PostgreSQL instances against sled: {:.2} x (goal: at least 1)",
+                rate / sled_rate.unwrap()
+            ),
+            _ => {}
+        }
+    }
+    let _ = sink.kill();
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SledStore::open(dir.path(), SecretBox::from_key([9; 32])).unwrap());
+/// Fills the outbox (half through the API, half in batches) and drains it; the drain's rate.
+async fn drain(setup: Setup, cluster: &testpg::Cluster, port: u16, reference: f64) -> f64 {
+    let (stores, _dir) = setup.open(cluster).await;
+    let store = stores[0].clone();
     let form = MailServerForm {
         host: "127.0.0.1".into(),
         port: port.to_string(),
@@ -147,52 +209,65 @@ async fn drain() {
 
     let rss_before = rss_kib();
     let started = Instant::now();
-    let shared: SharedStore = store.clone();
-    let outbox = Outbox::start(
-        shared,
-        WorkerConfig {
-            concurrency: CONNECTIONS,
-            idle_poll: Duration::from_millis(20),
-            ..WorkerConfig::default()
-        },
-    );
-    // Counted after each round of the worker.
-    let mut rounds = outbox.rounds();
+    let outboxes: Vec<Outbox> = stores
+        .iter()
+        .map(|store| {
+            let config = WorkerConfig {
+                concurrency: CONNECTIONS / stores.len(),
+                idle_poll: Duration::from_millis(20),
+                ..WorkerConfig::default()
+            };
+            Outbox::start(store.clone(), config)
+        })
+        .collect();
+    // Counted after each round of any instance's worker.
+    let mut rounds: Vec<_> = outboxes.iter().map(Outbox::rounds).collect();
     let mut rss_peak = rss_before;
+    let mut rss_samples = Vec::new();
     loop {
-        rounds.borrow_and_update();
-        // One scan of the outbox per round (it competes with the worker for the two cores).
+        for r in &mut rounds {
+            r.borrow_and_update();
+        }
+        // One count of the outbox per round (it competes with the workers for the two cores).
         let counts = store.count_by_state().await.unwrap();
         let of = |state: State| counts.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n);
-        rss_peak = rss_peak.max(rss_kib());
+        let rss = rss_kib();
+        rss_peak = rss_peak.max(rss);
+        rss_samples.push(rss);
         if of(State::Sent) == MESSAGES {
             break;
         }
         assert_eq!(of(State::Failed) + of(State::Deferred), 0, "messages not delivered: {counts:?}");
-        tokio::time::timeout(Duration::from_secs(60), rounds.changed())
+        let any = futures_util::future::select_all(rounds.iter_mut().map(|r| Box::pin(r.changed())));
+        tokio::time::timeout(Duration::from_secs(60), any)
             .await
             .expect("the drain went on")
+            .0
             .unwrap();
     }
     let rate = MESSAGES as f64 / started.elapsed().as_secs_f64();
     let rss_after = rss_kib();
-    outbox.stop().await;
-    let _ = sink.kill();
+    for outbox in &outboxes {
+        outbox.stop().await;
+    }
+    // RSS over the drain's second half against its first: flat when about 1.
+    let half = rss_samples.len() / 2;
+    let mean = |s: &[u64]| s.iter().sum::<u64>() as f64 / s.len().max(1) as f64;
+    let drift = mean(&rss_samples[half..]) / mean(&rss_samples[..half.max(1)]);
 
     println!(
-        "POST /api/v1/messages, one recipient, 1 KB, durable, {API_CLIENTS} clients, {API_MESSAGES} requests:\n  \
-         Mailroom API          {:>9.0} requests/s, p50 {:.1} ms, p99 {:.1} ms",
-        api.rate, api.p50_ms, api.p99_ms
-    );
-    println!(
-        "drain of {MESSAGES} x 1 KB into smtp-sink, {CONNECTIONS} connections:\n  \
-         Mailroom outbox       {rate:>9.0} messages/s (every state change durable)\n  \
-         smtp-source -d -s 8   {reference:>9.0} messages/s\n  \
-         ratio                 {:>9.3} (goal 0.25, stretch 0.5)\n  \
+        "{}:\n  \
+         POST /api/v1/messages {:>9.0} requests/s, p50 {:.1} ms, p99 {:.1} ms ({API_CLIENTS} clients, {API_MESSAGES} requests, one recipient, 1 KB, durable)\n  \
          durable enqueue       {enqueue_rate:>9.0} messages/s (batches of 1,000)\n  \
-         RSS                   {rss_before} KiB before, {rss_peak} KiB peak, {rss_after} KiB after",
+         drain                 {rate:>9.0} messages/s (every state change durable), {:.3} x smtp-source (goal 0.25)\n  \
+         RSS                   {rss_before} KiB before, {rss_peak} KiB peak, {rss_after} KiB after; second half / first half {drift:.2}",
+        setup.name(),
+        api.rate,
+        api.p50_ms,
+        api.p99_ms,
         rate / reference
     );
+    rate
 }
 
 struct ApiFigures {
@@ -203,7 +278,7 @@ struct ApiFigures {
 
 /// Serves the real router on loopback with a token (the outbox worker is not running, so
 /// nothing drains yet) and posts [`API_MESSAGES`] messages from [`API_CLIENTS`] clients.
-async fn api_phase(store: Arc<SledStore>) -> ApiFigures {
+async fn api_phase(store: SharedStore) -> ApiFigures {
     let shared: SharedStore = store.clone();
     // A worker stopped at once: the API takes mail, nothing is sent until the drain.
     let idle = Outbox::start(shared.clone(), WorkerConfig::default());

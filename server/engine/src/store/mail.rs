@@ -122,18 +122,8 @@ impl Sled {
                 let Some(value) = next(current.as_ref()).map_err(Abort)? else {
                     return Ok(None);
                 };
-                let record = Versioned {
-                    schema: SCHEMA_VERSION,
-                    version: current.as_ref().map_or(0, |c| c.version) + 1,
-                    saved_at: crate::clock::now_rfc3339(),
-                    value,
-                };
+                let (record, entry) = next_version(current.as_ref(), value, who);
                 settings.insert(MAIL_KEY, Self::encode_mail(&record).map_err(Abort)?)?;
-                let entry = AuditEntry {
-                    who: who.to_string(),
-                    at: record.saved_at.clone(),
-                    changes: changes(current.as_ref().map(|c| &c.value), &record.value),
-                };
                 let entry = serde_json::to_vec(&entry).map_err(|e| Abort(StoreError::from(e)))?;
                 audit.insert(&audit_id.to_be_bytes(), entry)?;
                 Ok(Some(record))
@@ -293,6 +283,26 @@ pub(super) fn saving(
         }
     }
     Ok(Some(value))
+}
+
+/// `value` as the version after `current`, saved now, and its change-history entry.
+pub(super) fn next_version(
+    current: Option<&Versioned<MailServer>>,
+    value: MailServer,
+    who: &str,
+) -> (Versioned<MailServer>, AuditEntry) {
+    let record = Versioned {
+        schema: SCHEMA_VERSION,
+        version: current.map_or(0, |c| c.version) + 1,
+        saved_at: crate::clock::now_rfc3339(),
+        value,
+    };
+    let entry = AuditEntry {
+        who: who.to_string(),
+        at: record.saved_at.clone(),
+        changes: changes(current.map(|c| &c.value), &record.value),
+    };
+    (record, entry)
 }
 
 /// A connection's next record: the mailbox connected, if the settings still sign in through

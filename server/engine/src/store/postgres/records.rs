@@ -5,7 +5,8 @@
 //! lock, a unique key, or a transaction-scoped advisory lock.
 
 use super::super::{
-    audit::{changes, MAX_AUDIT_ENTRIES},
+    audit::MAX_AUDIT_ENTRIES,
+    mail::{connecting, disconnecting, next_version, saving},
     migrations::SCHEMA_VERSION,
     sign_ins::{MAX_PENDING, SIGN_IN_TTL_SECS},
     AdminRecord, AdminStore, AuditStore, BackoffStore, MailSettingsStore, Once, OnceStore, ResetRecord,
@@ -78,12 +79,7 @@ impl Postgres {
             let Some(value) = next(current.as_ref())? else {
                 return Ok(None);
             };
-            let record = Versioned {
-                schema: SCHEMA_VERSION,
-                version: current.as_ref().map_or(0, |c| c.version) + 1,
-                saved_at: crate::clock::now_rfc3339(),
-                value,
-            };
+            let (record, entry) = next_version(current.as_ref(), value, who);
             let written = tx
                 .execute(
                     "INSERT INTO settings (key, value) VALUES ('mail', $1) \
@@ -98,8 +94,7 @@ impl Postgres {
                 }
                 return Err(StoreError::Conflict { current: 1, saved_at: String::new() });
             }
-            let changes = changes(current.as_ref().map(|c| &c.value), &record.value);
-            audit(&tx, &AuditEntry { who: who.to_string(), at: record.saved_at.clone(), changes }).await?;
+            audit(&tx, &entry).await?;
             // New settings may lift a pause; queued mail waits for them.
             self.notify(&tx).await?;
             tx.commit().await?;
@@ -122,17 +117,17 @@ impl MailSettingsStore for Postgres {
     }
 
     async fn save_mail(&self, expected: u64, value: MailServer, who: &str) -> Result<Versioned<MailServer>, StoreError> {
-        let written = self.update_mail(who, |current| super::super::mail::saving(expected, &value, current)).await?;
+        let written = self.update_mail(who, |current| saving(expected, &value, current)).await?;
         written.ok_or(StoreError::Conflict { current: expected, saved_at: String::new() })
     }
 
     async fn connect_mailbox(&self, mailbox: Mailbox, who: &str) -> Result<Versioned<MailServer>, StoreError> {
-        let written = self.update_mail(who, |current| super::super::mail::connecting(&mailbox, current)).await?;
+        let written = self.update_mail(who, |current| connecting(&mailbox, current)).await?;
         written.ok_or(StoreError::Conflict { current: 0, saved_at: String::new() })
     }
 
     async fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError> {
-        self.update_mail(who, super::super::mail::disconnecting).await
+        self.update_mail(who, disconnecting).await
     }
 
     async fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError> {
