@@ -22,7 +22,7 @@ use super::{Sealing, Store, StoreError};
 use crate::secrets::SecretBox;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use std::{sync::Arc, time::Duration};
-use tokio_postgres::NoTls;
+use tokio_postgres::{types::ToSql, NoTls, Row};
 
 /// What the key check seals (see [`Sealing::<Postgres>::connect`]).
 const KEY_CHECK: &str = "mailroom key check";
@@ -63,14 +63,16 @@ struct Inner {
     pool: Pool,
     max_queued_bytes: u64,
     work: tokio::sync::watch::Sender<u64>,
-    /// This instance's tag on its notifications: random at each start.
-    tag: String,
     listener: tokio::task::JoinHandle<()>,
+    /// Asks [`announce`] for a `NOTIFY`: writes that gave the outbox work, committed.
+    announce: Arc<tokio::sync::Notify>,
+    announcer: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         self.listener.abort();
+        self.announcer.abort();
     }
 }
 
@@ -129,12 +131,15 @@ impl Postgres {
         let work = tokio::sync::watch::Sender::new(0);
         let tag = format!("{:016x}", rand::random::<u64>());
         let listener = tokio::spawn(listen(config, work.clone(), tag.clone()));
+        let announce = Arc::new(tokio::sync::Notify::new());
+        let announcer = tokio::spawn(announce_work(pool.clone(), announce.clone(), tag.clone()));
         Ok(Self(Arc::new(Inner {
             pool,
             max_queued_bytes: options.max_queued_bytes,
             work,
-            tag,
             listener,
+            announce,
+            announcer,
         })))
     }
 
@@ -150,19 +155,58 @@ impl Postgres {
         })
     }
 
-    /// Tells the other instances' workers, when `tx` commits: a `NOTIFY` on [`CHANNEL`] with
-    /// this instance's tag (its own listener passes over it: [`Self::signal_work`] told this
-    /// instance already).
-    async fn notify(&self, tx: &deadpool_postgres::Transaction<'_>) -> Result<(), StoreError> {
-        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &self.0.tag]).await?;
-        Ok(())
-    }
-
-    /// Tells this instance's workers at once (the others hear the `NOTIFY`).
+    /// After a write that gave the outbox work has committed: tells this instance's workers
+    /// at once, and the others' through a `NOTIFY` ([`announce_work`]).
     fn signal_work(&self) {
         self.0.work.send_modify(|n| *n = n.wrapping_add(1));
+        self.0.announce.notify_one();
     }
 }
+
+/// Sends `NOTIFY` on [`CHANNEL`] with this instance's tag each time it is asked, after the
+/// write that asked has committed: one at a time, so the requests of a burst of writes become
+/// one notification (a `NOTIFY` inside each writer's transaction would serialise their commits
+/// on the notification queue's lock). Its own listener passes over the tag (the writer told
+/// this instance already). A failure is only logged: every worker also polls.
+async fn announce_work(pool: Pool, asked: Arc<tokio::sync::Notify>, tag: String) {
+    loop {
+        asked.notified().await;
+        let sent = match pool.get().await {
+            Ok(client) => client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &tag]).await.map(drop).map_err(pg_error),
+            Err(e) => Err(StoreError::Unavailable(e.to_string())),
+        };
+        if let Err(e) = sent {
+            tracing::debug!("a wake-up for the other instances was not sent: {e}");
+        }
+    }
+}
+
+/// Statements by their text, prepared once per connection and kept there (deadpool's statement
+/// cache): each run is then one round trip with a plan made once, instead of a parse and a run.
+#[async_trait::async_trait]
+pub(crate) trait Cached: deadpool_postgres::GenericClient {
+    async fn run(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.execute(&statement, params).await
+    }
+
+    async fn rows(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query(&statement, params).await
+    }
+
+    async fn row(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_one(&statement, params).await
+    }
+
+    async fn maybe_row(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_opt(&statement, params).await
+    }
+}
+
+impl<C: deadpool_postgres::GenericClient> Cached for C {}
 
 /// `url` as tokio-postgres reads it, with what every session of Mailroom's needs: its name in
 /// `pg_stat_activity`, a connect timeout, keepalives, and timeouts on statements and on a

@@ -13,7 +13,7 @@ use super::super::{
     AlertBatch, AlertFate, AlertMemory, AlertStore, ClaimRequest, Claimed, ControlEvent, ControlStore, Enqueued, Lease,
     MailBody, NewMessage, OutboxControl, OutboxStore, Outcome, ResetRecord, StoreError, IDEMPOTENCY_SECS,
 };
-use super::{big, owner_bits, owner_of, unsigned, Postgres};
+use super::{big, owner_bits, owner_of, unsigned, Cached, Postgres};
 use crate::outbox::{Cursor, Message, MessageFilter, MessageId, MessagePage, Retry, State};
 use deadpool_postgres::Transaction;
 
@@ -33,11 +33,14 @@ pub(super) fn body_bytes(body: &MailBody) -> i64 {
     (body.text.len() + body.html.as_ref().map_or(0, String::len)) as i64
 }
 
+/// Rows of the counter of bytes waiting to be sent (`outbox_queued`, schema 1).
+const QUEUED_SHARDS: i16 = 16;
+
 /// Changes the bytes waiting to be sent by `delta`, on one of the counter's rows.
 async fn count_queued(tx: &Transaction<'_>, delta: i64) -> Result<(), StoreError> {
     if delta != 0 {
-        let shard = rand::random::<u8>() as i16 % 16;
-        tx.execute("UPDATE outbox_queued SET bytes = bytes + $1 WHERE shard = $2", &[&delta, &shard])
+        let shard = rand::random::<u8>() as i16 % QUEUED_SHARDS;
+        tx.run("UPDATE outbox_queued SET bytes = bytes + $1 WHERE shard = $2", &[&delta, &shard])
             .await?;
     }
     Ok(())
@@ -45,22 +48,10 @@ async fn count_queued(tx: &Transaction<'_>, delta: i64) -> Result<(), StoreError
 
 
 impl Postgres {
-    /// Refused when `bytes` more would pass the bound on mail waiting to be sent (over every
-    /// instance; writers at the same moment may pass it by what they bring).
-    async fn room_for(&self, tx: &Transaction<'_>, bytes: i64) -> Result<(), StoreError> {
-        let queued: i64 = tx
-            .query_one("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_queued", &[])
-            .await?
-            .get(0);
-        let queued = unsigned(queued);
-        let limit = self.0.max_queued_bytes;
-        if queued.saturating_add(unsigned(bytes)) > limit {
-            return Err(StoreError::OutboxFull { queued, limit });
-        }
-        Ok(())
-    }
-
-    /// Stores new messages (records and bodies) in `tx`; their ids, in order.
+    /// Stores new messages (records and bodies) in `tx`; their ids, in order. Refused when they
+    /// would pass the bound on mail waiting to be sent (over every instance; writers at the same
+    /// moment may pass it by what they bring). Statements that do not wait on each other go out
+    /// together (tokio-postgres pipelines what is polled at once): three round trips in all.
     async fn insert_messages(
         &self,
         tx: &Transaction<'_>,
@@ -71,12 +62,19 @@ impl Postgres {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<i64> = tx
-            .query("SELECT nextval('outbox_ids') FROM generate_series(1, $1::bigint)", &[&(messages.len() as i64)])
-            .await?
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
+        let sizes: Vec<i64> = messages.iter().map(|m| body_bytes(&m.body)).collect();
+        let bytes: i64 = sizes.iter().sum();
+        let (queued, ids) = futures_util::future::try_join(
+            tx.row("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_queued", &[]),
+            tx.rows("SELECT nextval('outbox_ids') FROM generate_series(1, $1::bigint)", &[&(messages.len() as i64)]),
+        )
+        .await?;
+        let queued = unsigned(queued.get(0));
+        let limit = self.0.max_queued_bytes;
+        if queued.saturating_add(unsigned(bytes)) > limit {
+            return Err(StoreError::OutboxFull { queued, limit });
+        }
+        let ids: Vec<i64> = ids.iter().map(|row| row.get(0)).collect();
         let mut states = Vec::with_capacity(ids.len());
         let mut priorities = Vec::with_capacity(ids.len());
         let mut records = Vec::with_capacity(ids.len());
@@ -86,24 +84,24 @@ impl Postgres {
             priorities.push(message.priority.rank() as i16);
             records.push(serde_json::to_value(&message)?);
         }
-        tx.execute(
-            "INSERT INTO outbox (id, state, priority, not_before, created_at, record) \
-             SELECT id, state, priority, $4, $4, record FROM unnest($1::bigint[], $2::text[], $3::smallint[], $5::jsonb[]) \
-             AS m(id, state, priority, record)",
-            &[&ids, &states, &priorities, &big(now), &records],
-        )
-        .await?;
         let texts: Vec<&str> = messages.iter().map(|m| m.body.text.as_str()).collect();
         let htmls: Vec<Option<&str>> = messages.iter().map(|m| m.body.html.as_deref()).collect();
-        let sizes: Vec<i64> = messages.iter().map(|m| body_bytes(&m.body)).collect();
-        tx.execute(
-            "INSERT INTO outbox_bodies (id, text, html, bytes) \
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])",
-            &[&ids, &texts, &htmls, &sizes],
+        let shard = rand::random::<u8>() as i16 % QUEUED_SHARDS;
+        futures_util::future::try_join3(
+            tx.run(
+                "INSERT INTO outbox (id, state, priority, not_before, created_at, record) \
+                 SELECT id, state, priority, $4, $4, record FROM unnest($1::bigint[], $2::text[], $3::smallint[], $5::jsonb[]) \
+                 AS m(id, state, priority, record)",
+                &[&ids, &states, &priorities, &big(now), &records],
+            ),
+            tx.run(
+                "INSERT INTO outbox_bodies (id, text, html, bytes) \
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])",
+                &[&ids, &texts, &htmls, &sizes],
+            ),
+            tx.run("UPDATE outbox_queued SET bytes = bytes + $1 WHERE shard = $2", &[&bytes, &shard]),
         )
         .await?;
-        count_queued(tx, sizes.iter().sum()).await?;
-        self.notify(tx).await?;
         Ok(ids.into_iter().map(unsigned).collect())
     }
 
@@ -116,7 +114,7 @@ impl Postgres {
     ) -> Result<(usize, bool), StoreError> {
         let ids: Vec<i64> = outcomes.iter().map(|(id, _, _)| big(*id)).collect();
         let rows = tx
-            .query(
+            .rows(
                 "SELECT id, record, lease_owner FROM outbox WHERE id = ANY($1) ORDER BY id FOR UPDATE",
                 &[&ids],
             )
@@ -149,7 +147,7 @@ impl Postgres {
         if up_ids.is_empty() {
             return Ok((0, false));
         }
-        tx.execute(
+        tx.run(
             "UPDATE outbox AS o SET state = u.state, not_before = u.not_before, record = u.record, \
              lease_owner = NULL, lease_until = NULL \
              FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::jsonb[]) AS u(id, state, not_before, record) \
@@ -159,7 +157,7 @@ impl Postgres {
         .await?;
         if !finals.is_empty() {
             let done: i64 = tx
-                .query_one("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_bodies WHERE id = ANY($1)", &[&finals])
+                .row("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_bodies WHERE id = ANY($1)", &[&finals])
                 .await?
                 .get(0);
             count_queued(tx, -done).await?;
@@ -170,14 +168,14 @@ impl Postgres {
     /// Applies `events` to the control record in `tx` (its row locked until the end).
     async fn apply_control(tx: &Transaction<'_>, events: &[ControlEvent]) -> Result<OutboxControl, StoreError> {
         let row = tx
-            .query_one("SELECT record FROM outbox_control WHERE key = 'outbox' FOR UPDATE", &[])
+            .row("SELECT record FROM outbox_control WHERE key = 'outbox' FOR UPDATE", &[])
             .await?;
         let mut control: OutboxControl = serde_json::from_value(row.get(0))?;
         if !events.is_empty() {
             for event in events {
                 control.apply(event);
             }
-            tx.execute(
+            tx.run(
                 "UPDATE outbox_control SET record = $1 WHERE key = 'outbox'",
                 &[&serde_json::to_value(&control)?],
             )
@@ -188,7 +186,7 @@ impl Postgres {
 
     /// Puts one message back in the queue in `tx` (see [`OutboxStore::retry_now`]).
     async fn retry_in(&self, tx: &Transaction<'_>, id: MessageId, now: u64) -> Result<Retry, StoreError> {
-        let Some(row) = tx.query_opt("SELECT record FROM outbox WHERE id = $1 FOR UPDATE", &[&big(id)]).await? else {
+        let Some(row) = tx.maybe_row("SELECT record FROM outbox WHERE id = $1 FOR UPDATE", &[&big(id)]).await? else {
             return Ok(Retry::NotFound);
         };
         let mut m = record(row.get(0))?;
@@ -198,7 +196,7 @@ impl Postgres {
             State::Cancelled => {}
             other => return Ok(Retry::NotRetryable(other)),
         }
-        let Some(body) = tx.query_opt("SELECT bytes FROM outbox_bodies WHERE id = $1", &[&big(id)]).await? else {
+        let Some(body) = tx.maybe_row("SELECT bytes FROM outbox_bodies WHERE id = $1", &[&big(id)]).await? else {
             return Ok(Retry::NoBody);
         };
         // Mail going back to the queue counts again; over the bound it still goes (it was
@@ -208,12 +206,11 @@ impl Postgres {
         }
         m.state = State::Queued;
         m.not_before = now;
-        tx.execute(
+        tx.run(
             "UPDATE outbox SET state = $2, not_before = $3, record = $4 WHERE id = $1",
             &[&big(id), &m.state.label(), &big(now), &serde_json::to_value(&m)?],
         )
         .await?;
-        self.notify(tx).await?;
         Ok(Retry::Queued)
     }
 }
@@ -226,13 +223,13 @@ impl OutboxStore for Postgres {
         if let Some(key) = idempotency_key {
             // The key's row first: a second request with it waits here for the first to end.
             let fresh = tx
-                .execute(
+                .run(
                     "INSERT INTO outbox_keys (key, ids, at) VALUES ($1, '{}', $2) ON CONFLICT (key) DO NOTHING",
                     &[&key, &big(now)],
                 )
                 .await?;
             if fresh == 0 {
-                let row = tx.query_one("SELECT ids, at FROM outbox_keys WHERE key = $1 FOR UPDATE", &[&key]).await?;
+                let row = tx.row("SELECT ids, at FROM outbox_keys WHERE key = $1 FOR UPDATE", &[&key]).await?;
                 let at = unsigned(row.get(1));
                 if now < at.saturating_add(IDEMPOTENCY_SECS) {
                     let ids: Vec<i64> = row.get(0);
@@ -240,11 +237,10 @@ impl OutboxStore for Postgres {
                 }
             }
         }
-        self.room_for(&tx, messages.iter().map(|m| body_bytes(&m.body)).sum()).await?;
         let ids = self.insert_messages(&tx, &messages, idempotency_key, now).await?;
         if let Some(key) = idempotency_key {
             let stored: Vec<i64> = ids.iter().map(|id| big(*id)).collect();
-            tx.execute("UPDATE outbox_keys SET ids = $2, at = $3 WHERE key = $1", &[&key, &stored, &big(now)])
+            tx.run("UPDATE outbox_keys SET ids = $2, at = $3 WHERE key = $1", &[&key, &stored, &big(now)])
                 .await?;
         }
         tx.commit().await?;
@@ -255,14 +251,13 @@ impl OutboxStore for Postgres {
     async fn enqueue_reset(&self, token_hash: &str, reset: &ResetRecord, mail: Option<NewMessage>, now: u64) -> Result<Option<MessageId>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        tx.execute(
+        tx.run(
             "INSERT INTO reset_tokens (token_hash, email, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (token_hash) DO UPDATE SET email = EXCLUDED.email, expires_at = EXCLUDED.expires_at",
             &[&token_hash, &reset.email, &big(reset.expires_at)],
         )
         .await?;
         let mail: Vec<NewMessage> = mail.into_iter().collect();
-        self.room_for(&tx, mail.iter().map(|m| body_bytes(&m.body)).sum()).await?;
         let ids = self.insert_messages(&tx, &mail, None, now).await?;
         tx.commit().await?;
         if !ids.is_empty() {
@@ -276,7 +271,7 @@ impl OutboxStore for Postgres {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let rows = tx
-            .query(
+            .rows(
                 "SELECT o.id, o.record, b.text, b.html, b.bytes FROM outbox AS o \
                  LEFT JOIN outbox_bodies AS b ON b.id = o.id \
                  WHERE o.state IN ('Queued', 'Deferred') AND o.not_before <= $1 AND o.priority <= $2 \
@@ -311,14 +306,14 @@ impl OutboxStore for Postgres {
         // Any save committed before the messages were read is seen here: if the settings
         // changed, nothing is taken.
         let saved: i64 = tx
-            .query_opt("SELECT (value->>'version')::bigint FROM settings WHERE key = 'mail'", &[])
+            .maybe_row("SELECT (value->>'version')::bigint FROM settings WHERE key = 'mail'", &[])
             .await?
             .map_or(0, |row| row.get::<_, Option<i64>>(0).unwrap_or(0));
         if unsigned(saved) != settings_version {
             return Ok(None);
         }
         if !taken_ids.is_empty() {
-            tx.execute(
+            tx.run(
                 "UPDATE outbox AS o SET state = 'Sending', record = u.record, lease_owner = $2, lease_until = $3 \
                  FROM unnest($1::bigint[], $4::jsonb[]) AS u(id, record) WHERE o.id = u.id",
                 &[&taken_ids, &owner_bits(lease.owner), &big(lease.until), &taken_records],
@@ -326,13 +321,13 @@ impl OutboxStore for Postgres {
             .await?;
         }
         if !expired_ids.is_empty() {
-            tx.execute(
+            tx.run(
                 "UPDATE outbox AS o SET state = 'Expired', record = u.record \
                  FROM unnest($1::bigint[], $2::jsonb[]) AS u(id, record) WHERE o.id = u.id",
                 &[&expired_ids, &expired_records],
             )
             .await?;
-            tx.execute("DELETE FROM outbox_bodies WHERE id = ANY($1)", &[&expired_ids]).await?;
+            tx.run("DELETE FROM outbox_bodies WHERE id = ANY($1)", &[&expired_ids]).await?;
             count_queued(&tx, -expired_bytes).await?;
         }
         if counted && !taken.is_empty() {
@@ -355,7 +350,7 @@ impl OutboxStore for Postgres {
     async fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError> {
         let client = self.client().await?;
         let n = client
-            .execute(
+            .run(
                 "UPDATE outbox SET lease_until = $2 WHERE lease_owner = $1",
                 &[&owner_bits(lease.owner), &big(lease.until)],
             )
@@ -367,7 +362,7 @@ impl OutboxStore for Postgres {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let rows = tx
-            .query(
+            .rows(
                 "SELECT id, lease_owner FROM outbox WHERE lease_owner IS NOT NULL AND lease_until < $1 \
                  ORDER BY id FOR UPDATE SKIP LOCKED",
                 &[&big(now)],
@@ -379,7 +374,6 @@ impl OutboxStore for Postgres {
             .collect();
         let (rescued, _) = self.record_outcomes(&tx, returned).await?;
         if rescued > 0 {
-            self.notify(&tx).await?;
         }
         tx.commit().await?;
         if rescued > 0 {
@@ -391,7 +385,7 @@ impl OutboxStore for Postgres {
     async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
         let client = self.client().await?;
         client
-            .query_opt("SELECT record FROM outbox WHERE id = $1", &[&big(id)])
+            .maybe_row("SELECT record FROM outbox WHERE id = $1", &[&big(id)])
             .await?
             .map(|row| record(row.get(0)))
             .transpose()
@@ -400,7 +394,7 @@ impl OutboxStore for Postgres {
     async fn has_body(&self, id: MessageId) -> Result<bool, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .query_one("SELECT EXISTS (SELECT 1 FROM outbox_bodies WHERE id = $1)", &[&big(id)])
+            .row("SELECT EXISTS (SELECT 1 FROM outbox_bodies WHERE id = $1)", &[&big(id)])
             .await?
             .get(0))
     }
@@ -408,7 +402,7 @@ impl OutboxStore for Postgres {
     async fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError> {
         let client = self.client().await?;
         client
-            .query("SELECT record FROM outbox ORDER BY id DESC LIMIT $1", &[&big(limit as u64)])
+            .rows("SELECT record FROM outbox ORDER BY id DESC LIMIT $1", &[&big(limit as u64)])
             .await?
             .into_iter()
             .map(|row| record(row.get(0)))
@@ -429,7 +423,7 @@ impl OutboxStore for Postgres {
         let mut scanned = 0;
         loop {
             let rows = client
-                .query(
+                .rows(
                     "SELECT id, record FROM outbox WHERE id < $1 AND ($2::text IS NULL OR state = $2) \
                      ORDER BY id DESC LIMIT $3",
                     &[&below, &state, &CHUNK],
@@ -470,7 +464,7 @@ impl OutboxStore for Postgres {
         let ids: Vec<i64> = {
             let client = self.client().await?;
             client
-                .query("SELECT id FROM outbox WHERE state = 'Failed' ORDER BY id", &[])
+                .rows("SELECT id FROM outbox WHERE state = 'Failed' ORDER BY id", &[])
                 .await?
                 .iter()
                 .map(|row| row.get(0))
@@ -488,7 +482,7 @@ impl OutboxStore for Postgres {
     async fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError> {
         let client = self.client().await?;
         client
-            .query("SELECT state, count(*) FROM outbox GROUP BY state", &[])
+            .rows("SELECT state, count(*) FROM outbox GROUP BY state", &[])
             .await?
             .iter()
             .map(|row| Ok((state_named(row.get(0))?, row.get::<_, i64>(1) as usize)))
@@ -498,7 +492,7 @@ impl OutboxStore for Postgres {
     async fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let Some(row) = tx.query_opt("SELECT record FROM outbox WHERE id = $1 FOR UPDATE", &[&big(id)]).await? else {
+        let Some(row) = tx.maybe_row("SELECT record FROM outbox WHERE id = $1 FOR UPDATE", &[&big(id)]).await? else {
             return Ok(false);
         };
         let mut m = record(row.get(0))?;
@@ -507,13 +501,13 @@ impl OutboxStore for Postgres {
         }
         // No longer queued, so no longer counted; its text kept for an undo.
         m.state = State::Cancelled;
-        tx.execute(
+        tx.run(
             "UPDATE outbox SET state = 'Cancelled', record = $2 WHERE id = $1",
             &[&big(id), &serde_json::to_value(&m)?],
         )
         .await?;
         let freed: i64 = tx
-            .query_one("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_bodies WHERE id = $1", &[&big(id)])
+            .row("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_bodies WHERE id = $1", &[&big(id)])
             .await?
             .get(0);
         count_queued(&tx, -freed).await?;
@@ -533,7 +527,7 @@ impl OutboxStore for Postgres {
         let removed = tx
             .execute(&format!("DELETE FROM outbox WHERE {done} AND created_at < $1"), &[&big(records_before)])
             .await?;
-        tx.execute("DELETE FROM outbox_keys WHERE at < $1", &[&big(records_before)]).await?;
+        tx.run("DELETE FROM outbox_keys WHERE at < $1", &[&big(records_before)]).await?;
         tx.commit().await?;
         Ok(removed as usize)
     }
@@ -544,7 +538,7 @@ impl AlertStore for Postgres {
     async fn alert_memory(&self, key: &str, recipient: &str) -> Result<Option<AlertMemory>, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .query_opt(
+            .maybe_row(
                 "SELECT firing, mailed_at FROM alerts WHERE key = $1 AND recipient = $2",
                 &[&key, &recipient.to_ascii_lowercase()],
             )
@@ -558,13 +552,13 @@ impl AlertStore for Postgres {
         let tx = client.transaction().await?;
         // One alert's requests take turns (on every instance): each decides from the memory
         // the one before left.
-        tx.execute("SELECT pg_advisory_xact_lock(3, hashtext($1))", &[&batch.key]).await?;
+        tx.run("SELECT pg_advisory_xact_lock(3, hashtext($1))", &[&batch.key]).await?;
         let mut fates = Vec::with_capacity(batch.messages.len());
         let mut mail = Vec::new();
         for m in batch.messages {
             let recipient = m.to.to_ascii_lowercase();
             let known = tx
-                .query_opt(
+                .maybe_row(
                     "SELECT firing, mailed_at FROM alerts WHERE key = $1 AND recipient = $2",
                     &[&batch.key, &recipient],
                 )
@@ -572,7 +566,7 @@ impl AlertStore for Postgres {
                 .map(|row| AlertMemory { firing: row.get(0), mailed_at: unsigned(row.get(1)) });
             match decide(known, batch.firing, batch.repeat_secs, now) {
                 Decision::Mail => {
-                    tx.execute(
+                    tx.run(
                         "INSERT INTO alerts (key, recipient, firing, mailed_at) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (key, recipient) DO UPDATE SET firing = EXCLUDED.firing, mailed_at = EXCLUDED.mailed_at",
                         &[&batch.key, &recipient, &batch.firing, &big(now)],
@@ -584,7 +578,6 @@ impl AlertStore for Postgres {
                 held => fates.push(Some(held)),
             }
         }
-        self.room_for(&tx, mail.iter().map(|m| body_bytes(&m.body)).sum()).await?;
         let mut ids = self.insert_messages(&tx, &mail, None, now).await?.into_iter();
         tx.commit().await?;
         if !mail.is_empty() {
@@ -602,7 +595,7 @@ impl AlertStore for Postgres {
     async fn purge_alerts(&self, before: u64) -> Result<usize, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .execute("DELETE FROM alerts WHERE NOT firing AND mailed_at < $1", &[&big(before)])
+            .run("DELETE FROM alerts WHERE NOT firing AND mailed_at < $1", &[&big(before)])
             .await? as usize)
     }
 }
@@ -612,7 +605,7 @@ impl ControlStore for Postgres {
     async fn outbox_control(&self) -> Result<OutboxControl, StoreError> {
         let client = self.client().await?;
         let row = client
-            .query_one("SELECT record FROM outbox_control WHERE key = 'outbox'", &[])
+            .row("SELECT record FROM outbox_control WHERE key = 'outbox'", &[])
             .await?;
         Ok(serde_json::from_value(row.get(0))?)
     }
@@ -622,7 +615,6 @@ impl ControlStore for Postgres {
         let tx = client.transaction().await?;
         let control = Self::apply_control(&tx, events).await?;
         // A hold lifted (or one that others must now obey): every worker looks again.
-        self.notify(&tx).await?;
         tx.commit().await?;
         self.signal_work();
         Ok(control)

@@ -13,7 +13,7 @@ use super::super::{
     SessionLifetime, SessionRecord, SessionStore, SignInRecord, SignInStore, Sled, StoreError, TokenRecord,
     TokenRefusal, TokenStore, Versioned, MAX_TOKENS,
 };
-use super::{big, unsigned, Postgres};
+use super::{big, unsigned, Cached, Postgres};
 use crate::domain::{MailServer, Mailbox, Password};
 use crate::history::{AuditEntry, Change, TestHistory, TestOutcome};
 use crate::ratelimit::{backoff_delay, capped, secs_ceil, FORGET_AFTER, MAX_KEYS};
@@ -42,8 +42,8 @@ fn mail_from_json(value: &serde_json::Value) -> Result<Versioned<MailServer>, St
 
 /// Adds the change-history entry and keeps the newest [`MAX_AUDIT_ENTRIES`].
 async fn audit(tx: &deadpool_postgres::Transaction<'_>, entry: &AuditEntry) -> Result<(), StoreError> {
-    tx.execute("INSERT INTO audit (entry) VALUES ($1)", &[&json(entry)?]).await?;
-    tx.execute(
+    tx.run("INSERT INTO audit (entry) VALUES ($1)", &[&json(entry)?]).await?;
+    tx.run(
         "DELETE FROM audit WHERE id <= (SELECT id FROM audit ORDER BY id DESC OFFSET $1 LIMIT 1)",
         &[&(MAX_AUDIT_ENTRIES as i64)],
     )
@@ -72,7 +72,7 @@ impl Postgres {
         for pass in 0..2 {
             let tx = client.transaction().await?;
             let current = tx
-                .query_opt("SELECT value FROM settings WHERE key = 'mail' FOR UPDATE", &[])
+                .maybe_row("SELECT value FROM settings WHERE key = 'mail' FOR UPDATE", &[])
                 .await?
                 .map(|row| mail_from_json(&row.get(0)))
                 .transpose()?;
@@ -81,7 +81,7 @@ impl Postgres {
             };
             let (record, entry) = next_version(current.as_ref(), value, who);
             let written = tx
-                .execute(
+                .run(
                     "INSERT INTO settings (key, value) VALUES ('mail', $1) \
                      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value WHERE $2",
                     &[&mail_json(&record)?, &current.is_some()],
@@ -96,7 +96,6 @@ impl Postgres {
             }
             audit(&tx, &entry).await?;
             // New settings may lift a pause; queued mail waits for them.
-            self.notify(&tx).await?;
             tx.commit().await?;
             self.signal_work();
             return Ok(Some(record));
@@ -110,7 +109,7 @@ impl MailSettingsStore for Postgres {
     async fn load_mail(&self) -> Result<Option<Versioned<MailServer>>, StoreError> {
         let client = self.client().await?;
         client
-            .query_opt("SELECT value FROM settings WHERE key = 'mail'", &[])
+            .maybe_row("SELECT value FROM settings WHERE key = 'mail'", &[])
             .await?
             .map(|row| mail_from_json(&row.get(0)))
             .transpose()
@@ -133,7 +132,7 @@ impl MailSettingsStore for Postgres {
     async fn rotate_refresh_token(&self, old: &Password, new: Password) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let Some(row) = tx.query_opt("SELECT value FROM settings WHERE key = 'mail' FOR UPDATE", &[]).await? else {
+        let Some(row) = tx.maybe_row("SELECT value FROM settings WHERE key = 'mail' FOR UPDATE", &[]).await? else {
             return Ok(false);
         };
         let mut record = mail_from_json(&row.get(0))?;
@@ -141,14 +140,14 @@ impl MailSettingsStore for Postgres {
             Some(m) if &m.refresh_token == old => m.refresh_token = new,
             _ => return Ok(false),
         }
-        tx.execute("UPDATE settings SET value = $1 WHERE key = 'mail'", &[&mail_json(&record)?]).await?;
+        tx.run("UPDATE settings SET value = $1 WHERE key = 'mail'", &[&mail_json(&record)?]).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn load_tests(&self) -> Result<TestHistory, StoreError> {
         let client = self.client().await?;
-        match client.query_opt("SELECT value FROM settings WHERE key = 'tests'", &[]).await? {
+        match client.maybe_row("SELECT value FROM settings WHERE key = 'tests'", &[]).await? {
             Some(row) => Ok(from_json::<Versioned<TestHistory>>(row.get(0))?.value),
             None => Ok(TestHistory::default()),
         }
@@ -158,12 +157,12 @@ impl MailSettingsStore for Postgres {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         // The row exists from the first test on; lock it (or the place for it) first.
-        tx.execute(
+        tx.run(
             "INSERT INTO settings (key, value) VALUES ('tests', $1) ON CONFLICT (key) DO NOTHING",
             &[&json(&Versioned { schema: SCHEMA_VERSION, version: 0, saved_at: String::new(), value: TestHistory::default() })?],
         )
         .await?;
-        let row = tx.query_one("SELECT value FROM settings WHERE key = 'tests' FOR UPDATE", &[]).await?;
+        let row = tx.row("SELECT value FROM settings WHERE key = 'tests' FOR UPDATE", &[]).await?;
         let mut history = from_json::<Versioned<TestHistory>>(row.get(0))?.value;
         history.record(outcome);
         let record = Versioned {
@@ -172,7 +171,7 @@ impl MailSettingsStore for Postgres {
             saved_at: crate::clock::now_rfc3339(),
             value: history.clone(),
         };
-        tx.execute("UPDATE settings SET value = $1 WHERE key = 'tests'", &[&json(&record)?]).await?;
+        tx.run("UPDATE settings SET value = $1 WHERE key = 'tests'", &[&json(&record)?]).await?;
         tx.commit().await?;
         Ok(history)
     }
@@ -183,7 +182,7 @@ impl AuditStore for Postgres {
     async fn recent_audit(&self, n: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let client = self.client().await?;
         client
-            .query("SELECT entry FROM audit ORDER BY id DESC LIMIT $1", &[&big(n as u64)])
+            .rows("SELECT entry FROM audit ORDER BY id DESC LIMIT $1", &[&big(n as u64)])
             .await?
             .into_iter()
             .map(|row| from_json(row.get(0)))
@@ -195,14 +194,14 @@ impl AuditStore for Postgres {
 impl AdminStore for Postgres {
     async fn admin_count(&self) -> Result<usize, StoreError> {
         let client = self.client().await?;
-        let n: i64 = client.query_one("SELECT count(*) FROM admins", &[]).await?.get(0);
+        let n: i64 = client.row("SELECT count(*) FROM admins", &[]).await?.get(0);
         Ok(n as usize)
     }
 
     async fn get_admin(&self, email: &str) -> Result<Option<AdminRecord>, StoreError> {
         let client = self.client().await?;
         client
-            .query_opt("SELECT record FROM admins WHERE email = $1", &[&email.to_lowercase()])
+            .maybe_row("SELECT record FROM admins WHERE email = $1", &[&email.to_lowercase()])
             .await?
             .map(|row| from_json(row.get(0)))
             .transpose()
@@ -211,7 +210,7 @@ impl AdminStore for Postgres {
     async fn put_admin(&self, admin: AdminRecord) -> Result<(), StoreError> {
         let client = self.client().await?;
         client
-            .execute(
+            .run(
                 "INSERT INTO admins (email, record) VALUES ($1, $2) ON CONFLICT (email) DO UPDATE SET record = EXCLUDED.record",
                 &[&admin.email.to_lowercase(), &json(&admin)?],
             )
@@ -240,7 +239,7 @@ impl SessionStore for Postgres {
     async fn put_session(&self, id_hash: &str, s: &SessionRecord) -> Result<(), StoreError> {
         let client = self.client().await?;
         client
-            .execute(
+            .run(
                 "INSERT INTO sessions (id_hash, email, created_at, last_seen) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (id_hash) DO UPDATE SET email = EXCLUDED.email, created_at = EXCLUDED.created_at, last_seen = EXCLUDED.last_seen",
                 &[&id_hash, &s.email, &big(s.created_at), &big(s.last_seen)],
@@ -252,21 +251,21 @@ impl SessionStore for Postgres {
     async fn get_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .query_opt("SELECT email, created_at, last_seen FROM sessions WHERE id_hash = $1", &[&id_hash])
+            .maybe_row("SELECT email, created_at, last_seen FROM sessions WHERE id_hash = $1", &[&id_hash])
             .await?
             .map(|row| session(&row)))
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         let client = self.client().await?;
-        client.execute("DELETE FROM sessions WHERE id_hash = $1", &[&id_hash]).await?;
+        client.run("DELETE FROM sessions WHERE id_hash = $1", &[&id_hash]).await?;
         Ok(())
     }
 
     async fn delete_sessions_of(&self, email: &str) -> Result<usize, StoreError> {
         let client = self.client().await?;
         let n = client
-            .execute("DELETE FROM sessions WHERE lower(email) = lower($1)", &[&email])
+            .run("DELETE FROM sessions WHERE lower(email) = lower($1)", &[&email])
             .await?;
         Ok(n as usize)
     }
@@ -274,7 +273,7 @@ impl SessionStore for Postgres {
     async fn put_reset(&self, token_hash: &str, r: &ResetRecord) -> Result<(), StoreError> {
         let client = self.client().await?;
         client
-            .execute(
+            .run(
                 "INSERT INTO reset_tokens (token_hash, email, expires_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (token_hash) DO UPDATE SET email = EXCLUDED.email, expires_at = EXCLUDED.expires_at",
                 &[&token_hash, &r.email, &big(r.expires_at)],
@@ -286,7 +285,7 @@ impl SessionStore for Postgres {
     async fn take_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .query_opt("DELETE FROM reset_tokens WHERE token_hash = $1 RETURNING email, expires_at", &[&token_hash])
+            .maybe_row("DELETE FROM reset_tokens WHERE token_hash = $1 RETURNING email, expires_at", &[&token_hash])
             .await?
             .map(|row| reset(&row)))
     }
@@ -294,7 +293,7 @@ impl SessionStore for Postgres {
     async fn get_reset(&self, token_hash: &str) -> Result<Option<ResetRecord>, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .query_opt("SELECT email, expires_at FROM reset_tokens WHERE token_hash = $1", &[&token_hash])
+            .maybe_row("SELECT email, expires_at FROM reset_tokens WHERE token_hash = $1", &[&token_hash])
             .await?
             .map(|row| reset(&row)))
     }
@@ -303,13 +302,13 @@ impl SessionStore for Postgres {
         let client = self.client().await?;
         // `SessionLifetime::over`: idle longer than idle_secs, or older than max_secs.
         let sessions = client
-            .execute(
+            .run(
                 "DELETE FROM sessions WHERE $1 - last_seen > $2 OR $1 - created_at > $3",
                 &[&big(now), &big(lifetime.idle_secs), &big(lifetime.max_secs)],
             )
             .await?;
         let resets = client
-            .execute("DELETE FROM reset_tokens WHERE expires_at <= $1", &[&big(now)])
+            .run("DELETE FROM reset_tokens WHERE expires_at <= $1", &[&big(now)])
             .await?;
         Ok((sessions + resets) as usize)
     }
@@ -338,9 +337,9 @@ impl TokenStore for Postgres {
     ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_TOKENS]).await?;
+        tx.run("SELECT pg_advisory_xact_lock($1)", &[&LOCK_TOKENS]).await?;
         let row = tx
-            .query_one("SELECT count(*), count(*) FILTER (WHERE name = $1) FROM api_tokens", &[&name])
+            .row("SELECT count(*), count(*) FILTER (WHERE name = $1) FROM api_tokens", &[&name])
             .await?;
         let (all, named): (i64, i64) = (row.get(0), row.get(1));
         if named > 0 {
@@ -399,7 +398,7 @@ impl TokenStore for Postgres {
     async fn touch_token(&self, hash: &str, now: u64) -> Result<(), StoreError> {
         let client = self.client().await?;
         client
-            .execute("UPDATE api_tokens SET last_used = $2 WHERE hash = $1", &[&hash, &big(now)])
+            .run("UPDATE api_tokens SET last_used = $2 WHERE hash = $1", &[&hash, &big(now)])
             .await?;
         Ok(())
     }
@@ -411,19 +410,19 @@ impl SignInStore for Postgres {
         let now = record.started_at;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_SIGN_INS]).await?;
-        tx.execute(
+        tx.run("SELECT pg_advisory_xact_lock($1)", &[&LOCK_SIGN_INS]).await?;
+        tx.run(
             "DELETE FROM sign_ins WHERE started_at + $1 <= $2 OR admin = $3",
             &[&big(SIGN_IN_TTL_SECS), &big(now), &record.admin],
         )
         .await?;
-        let row = tx.query_one("SELECT count(*), min(started_at) FROM sign_ins", &[]).await?;
+        let row = tx.row("SELECT count(*), min(started_at) FROM sign_ins", &[]).await?;
         let (under_way, oldest): (i64, Option<i64>) = (row.get(0), row.get(1));
         if under_way as usize >= MAX_PENDING {
             let ends = oldest.map_or(now, unsigned).saturating_add(SIGN_IN_TTL_SECS);
             return Ok(Err(ends.saturating_sub(now).max(1)));
         }
-        tx.execute(
+        tx.run(
             "INSERT INTO sign_ins (state_hash, admin, app, verifier, started_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (state_hash) DO UPDATE SET admin = EXCLUDED.admin, app = EXCLUDED.app, \
              verifier = EXCLUDED.verifier, started_at = EXCLUDED.started_at",
@@ -438,7 +437,7 @@ impl SignInStore for Postgres {
         let client = self.client().await?;
         // The removal is the single use: whoever removes it has it.
         let Some(row) = client
-            .query_opt(
+            .maybe_row(
                 "DELETE FROM sign_ins WHERE state_hash = $1 RETURNING admin, app, verifier, started_at",
                 &[&state_hash],
             )
@@ -465,12 +464,12 @@ impl OnceStore for Postgres {
         let now = crate::clock::now_unix();
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        tx.execute(
+        tx.run(
             "DELETE FROM once_secrets WHERE kind = $1 AND expires_at <= $2",
             &[&k.name(), &big(now)],
         )
         .await?;
-        tx.execute(
+        tx.run(
             "INSERT INTO once_secrets (kind, key, sealed, expires_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (kind, key) DO UPDATE SET sealed = EXCLUDED.sealed, expires_at = EXCLUDED.expires_at",
             &[&k.name(), &key, &secret, &expires_at.map(big)],
@@ -483,7 +482,7 @@ impl OnceStore for Postgres {
     async fn peek_once(&self, k: Once, key: &str, now: u64) -> Result<Option<String>, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .query_opt(
+            .maybe_row(
                 "SELECT sealed FROM once_secrets WHERE kind = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)",
                 &[&k.name(), &key, &big(now)],
             )
@@ -495,7 +494,7 @@ impl OnceStore for Postgres {
         let client = self.client().await?;
         // The removal is the single use: whoever removes it has it.
         let Some(row) = client
-            .query_opt(
+            .maybe_row(
                 "DELETE FROM once_secrets WHERE kind = $1 AND key = $2 RETURNING sealed, expires_at",
                 &[&k.name(), &key],
             )
@@ -509,7 +508,7 @@ impl OnceStore for Postgres {
 
     async fn clear_once(&self, k: Once) -> Result<usize, StoreError> {
         let client = self.client().await?;
-        Ok(client.execute("DELETE FROM once_secrets WHERE kind = $1", &[&k.name()]).await? as usize)
+        Ok(client.run("DELETE FROM once_secrets WHERE kind = $1", &[&k.name()]).await? as usize)
     }
 }
 
@@ -523,12 +522,12 @@ async fn backoff_room(client: &deadpool_postgres::Object, now_ms: u64) -> Result
     }
     let idle_before = now_ms.saturating_sub(FORGET_AFTER.as_millis() as u64);
     client
-        .execute("DELETE FROM login_backoff WHERE last_ms <= $1", &[&big(idle_before)])
+        .run("DELETE FROM login_backoff WHERE last_ms <= $1", &[&big(idle_before)])
         .await?;
     let n: i64 = client.query_one(bounded, &[&(MAX_KEYS as i64)]).await?.get(0);
     if count(n) >= MAX_KEYS {
         client
-            .execute(
+            .run(
                 "DELETE FROM login_backoff WHERE key = (SELECT key FROM login_backoff ORDER BY last_ms LIMIT 1)",
                 &[],
             )
@@ -543,7 +542,7 @@ impl BackoffStore for Postgres {
         let keys: Vec<String> = keys.iter().map(|k| capped(k)).collect();
         let mut client = self.client().await?;
         let known: i64 = client
-            .query_one("SELECT count(*) FROM login_backoff WHERE key = ANY($1)", &[&keys])
+            .row("SELECT count(*) FROM login_backoff WHERE key = ANY($1)", &[&keys])
             .await?
             .get(0);
         if (known as usize) < keys.len() {
@@ -551,14 +550,14 @@ impl BackoffStore for Postgres {
         }
         let tx = client.transaction().await?;
         // Every key gets a row to lock (a new one counts nothing yet), in one order.
-        tx.execute(
+        tx.run(
             "INSERT INTO login_backoff (key, count, last_ms) SELECT k, 0, $2 FROM unnest($1::text[]) AS k \
              ON CONFLICT (key) DO NOTHING",
             &[&keys, &big(now_ms)],
         )
         .await?;
         let rows = tx
-            .query(
+            .rows(
                 "SELECT key, count, last_ms FROM login_backoff WHERE key = ANY($1) ORDER BY key FOR UPDATE",
                 &[&keys],
             )
@@ -582,7 +581,7 @@ impl BackoffStore for Postgres {
             // Rolled back: the new keys' rows go with it.
             return Ok(Err(wait));
         }
-        tx.execute(
+        tx.run(
             "UPDATE login_backoff SET count = CASE WHEN $2 - last_ms >= $3 THEN 1 ELSE count + 1 END, last_ms = $2 \
              WHERE key = ANY($1)",
             &[&keys, &big(now_ms), &big(forget_ms)],
@@ -596,7 +595,7 @@ impl BackoffStore for Postgres {
         let keys: Vec<String> = keys.iter().map(|k| capped(k)).collect();
         let client = self.client().await?;
         client
-            .execute("UPDATE login_backoff SET count = greatest(count - 1, 0) WHERE key = ANY($1)", &[&keys])
+            .run("UPDATE login_backoff SET count = greatest(count - 1, 0) WHERE key = ANY($1)", &[&keys])
             .await?;
         Ok(())
     }
@@ -604,7 +603,7 @@ impl BackoffStore for Postgres {
     async fn backoff_succeeded(&self, keys: &[String]) -> Result<(), StoreError> {
         let keys: Vec<String> = keys.iter().map(|k| capped(k)).collect();
         let client = self.client().await?;
-        client.execute("DELETE FROM login_backoff WHERE key = ANY($1)", &[&keys]).await?;
+        client.run("DELETE FROM login_backoff WHERE key = ANY($1)", &[&keys]).await?;
         Ok(())
     }
 }

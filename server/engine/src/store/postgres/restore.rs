@@ -4,7 +4,7 @@
 use super::super::copy::{Copied, CopyError, Snapshot};
 use super::super::StoreError;
 use super::outbox::body_bytes;
-use super::{big, Postgres};
+use super::{big, Cached, Postgres};
 use crate::outbox::State;
 use deadpool_postgres::Transaction;
 
@@ -26,7 +26,6 @@ impl Postgres {
             });
         }
         write(&tx, s).await?;
-        self.notify(&tx).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.signal_work();
         Ok(s.counts())
@@ -40,7 +39,7 @@ async fn held(tx: &Transaction<'_>) -> Result<Option<String>, StoreError> {
     tx.batch_execute(&format!("LOCK TABLE {TABLES} IN EXCLUSIVE MODE"))
         .await?;
     let found = tx
-            .query_opt(
+            .maybe_row(
                 "SELECT what FROM (\
                    SELECT 'mail settings or test history' AS what WHERE EXISTS (SELECT FROM settings WHERE key <> 'key_check') \
                    UNION ALL SELECT 'change history' WHERE EXISTS (SELECT FROM audit) \
@@ -65,17 +64,17 @@ async fn write(tx: &Transaction<'_>, s: &Snapshot) -> Result<(), StoreError> {
 
     for (key, value) in [("mail", &s.mail), ("tests", &s.tests)] {
         if let Some(value) = value {
-            tx.execute("INSERT INTO settings (key, value) VALUES ($1, $2)", &[&key, value]).await?;
+            tx.run("INSERT INTO settings (key, value) VALUES ($1, $2)", &[&key, value]).await?;
         }
     }
     if let Some(control) = &s.control {
-        tx.execute(
+        tx.run(
             "UPDATE outbox_control SET record = $1 WHERE key = 'outbox'",
             &[control],
         )
         .await?;
     }
-    tx.execute("INSERT INTO audit (entry) SELECT entry FROM unnest($1::jsonb[]) WITH ORDINALITY AS a(entry, n) ORDER BY n", &[&s.audit])
+    tx.run("INSERT INTO audit (entry) SELECT entry FROM unnest($1::jsonb[]) WITH ORDINALITY AS a(entry, n) ORDER BY n", &[&s.audit])
             .await?;
     let admins: Vec<(String, serde_json::Value)> = s
         .admins
@@ -83,61 +82,61 @@ async fn write(tx: &Transaction<'_>, s: &Snapshot) -> Result<(), StoreError> {
         .map(|a| Ok((a.email.to_lowercase(), serde_json::to_value(a)?)))
         .collect::<Result<_, serde_json::Error>>()?;
     for (email, record) in &admins {
-        tx.execute(
+        tx.run(
             "INSERT INTO admins (email, record) VALUES ($1, $2)",
             &[email, record],
         )
         .await?;
     }
     for (id_hash, r) in &s.sessions {
-        tx.execute(
+        tx.run(
             "INSERT INTO sessions (id_hash, email, created_at, last_seen) VALUES ($1, $2, $3, $4)",
             &[id_hash, &r.email, &big(r.created_at), &big(r.last_seen)],
         )
         .await?;
     }
     for (hash, r) in &s.resets {
-        tx.execute(
+        tx.run(
             "INSERT INTO reset_tokens (token_hash, email, expires_at) VALUES ($1, $2, $3)",
             &[hash, &r.email, &big(r.expires_at)],
         )
         .await?;
     }
     for (hash, t) in &s.tokens {
-        tx.execute(
+        tx.run(
                 "INSERT INTO api_tokens (hash, id, name, created_by, created_at, last_used) VALUES ($1, $2, $3, $4, $5, $6)",
                 &[hash, &big(t.id), &t.name, &t.created_by, &big(t.created_at), &t.last_used.map(big)],
             )
             .await?;
     }
-    tx.execute(
+    tx.run(
         "SELECT setval('api_token_ids', GREATEST((SELECT max(id) FROM api_tokens), 1))",
         &[],
     )
     .await?;
     for (key, recipient, m) in &s.alerts {
-        tx.execute(
+        tx.run(
             "INSERT INTO alerts (key, recipient, firing, mailed_at) VALUES ($1, $2, $3, $4)",
             &[key, recipient, &m.firing, &big(m.mailed_at)],
         )
         .await?;
     }
     for (hash, r) in &s.sign_ins {
-        tx.execute(
+        tx.run(
             "INSERT INTO sign_ins (state_hash, admin, app, verifier, started_at) VALUES ($1, $2, $3, $4, $5)",
             &[hash, &r.admin, &r.app, &r.verifier, &big(r.started_at)],
         )
         .await?;
     }
     for (kind, key, sealed, expires_at) in &s.once {
-        tx.execute(
+        tx.run(
             "INSERT INTO once_secrets (kind, key, sealed, expires_at) VALUES ($1, $2, $3, $4)",
             &[&kind.name(), key, sealed, &expires_at.map(big)],
         )
         .await?;
     }
     for (key, count, last_ms) in &s.backoff {
-        tx.execute(
+        tx.run(
             "INSERT INTO login_backoff (key, count, last_ms) VALUES ($1, $2, $3)",
             &[key, &(*count.min(&(i32::MAX as u32)) as i32), &big(*last_ms)],
         )
@@ -145,7 +144,7 @@ async fn write(tx: &Transaction<'_>, s: &Snapshot) -> Result<(), StoreError> {
     }
     for (key, ids, at) in &s.keys {
         let ids: Vec<i64> = ids.iter().map(|id| big(*id)).collect();
-        tx.execute(
+        tx.run(
             "INSERT INTO outbox_keys (key, ids, at) VALUES ($1, $2, $3)",
             &[key, &ids, &big(*at)],
         )
@@ -183,25 +182,25 @@ async fn write(tx: &Transaction<'_>, s: &Snapshot) -> Result<(), StoreError> {
                 sizes.push(bytes);
             }
         }
-        tx.execute(
+        tx.run(
                 "INSERT INTO outbox (id, state, priority, not_before, created_at, record) \
                  SELECT * FROM unnest($1::bigint[], $2::text[], $3::smallint[], $4::bigint[], $5::bigint[], $6::jsonb[])",
                 &[&ids, &states, &priorities, &not_before, &created, &records],
             )
             .await?;
-        tx.execute(
+        tx.run(
             "INSERT INTO outbox_bodies (id, text, html, bytes) \
                  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])",
             &[&body_ids, &texts, &htmls, &sizes],
         )
         .await?;
     }
-    tx.execute(
+    tx.run(
         "UPDATE outbox_queued SET bytes = CASE WHEN shard = 0 THEN $1::bigint ELSE 0 END",
         &[&queued],
     )
     .await?;
-    tx.execute(
+    tx.run(
         "SELECT setval('outbox_ids', GREATEST((SELECT max(id) FROM outbox), 1))",
         &[],
     )
