@@ -47,11 +47,60 @@ async fn count_queued(tx: &Transaction<'_>, delta: i64) -> Result<(), StoreError
 }
 
 
+/// New messages as the columns of their rows, for `unnest`.
+struct NewRows<'a> {
+    ids: Vec<i64>,
+    states: Vec<&'static str>,
+    priorities: Vec<i16>,
+    records: Vec<serde_json::Value>,
+    texts: Vec<&'a str>,
+    htmls: Vec<Option<&'a str>>,
+    sizes: Vec<i64>,
+    /// What their bodies add to the bytes waiting to be sent.
+    bytes: i64,
+}
+
+impl<'a> NewRows<'a> {
+    fn of(
+        ids: Vec<i64>,
+        messages: &'a [NewMessage],
+        idempotency_key: Option<&str>,
+        now: u64,
+    ) -> Result<Self, StoreError> {
+        let sizes: Vec<i64> = messages.iter().map(|m| body_bytes(&m.body)).collect();
+        let mut rows = NewRows {
+            states: Vec::with_capacity(ids.len()),
+            priorities: Vec::with_capacity(ids.len()),
+            records: Vec::with_capacity(ids.len()),
+            texts: messages.iter().map(|m| m.body.text.as_str()).collect(),
+            htmls: messages.iter().map(|m| m.body.html.as_deref()).collect(),
+            bytes: sizes.iter().sum(),
+            sizes,
+            ids,
+        };
+        for (id, m) in rows.ids.iter().zip(messages) {
+            let message = new_message(unsigned(*id), m, idempotency_key, now);
+            rows.states.push(message.state.label());
+            rows.priorities.push(message.priority.rank() as i16);
+            rows.records.push(serde_json::to_value(&message)?);
+        }
+        Ok(rows)
+    }
+}
+
+/// Ids for `count` new messages.
+async fn new_ids(client: &impl Cached, count: usize) -> Result<Vec<i64>, tokio_postgres::Error> {
+    let rows = client
+        .rows("SELECT nextval('outbox_ids') FROM generate_series(1, $1::bigint)", &[&(count as i64)])
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
 impl Postgres {
     /// Stores new messages (records and bodies) in `tx`; their ids, in order. Refused when they
     /// would pass the bound on mail waiting to be sent (over every instance; writers at the same
     /// moment may pass it by what they bring). Statements that do not wait on each other go out
-    /// together (tokio-postgres pipelines what is polled at once): three round trips in all.
+    /// together (tokio-postgres pipelines what is polled at once): two round trips in all.
     async fn insert_messages(
         &self,
         tx: &Transaction<'_>,
@@ -62,47 +111,79 @@ impl Postgres {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        let sizes: Vec<i64> = messages.iter().map(|m| body_bytes(&m.body)).collect();
-        let bytes: i64 = sizes.iter().sum();
         let (queued, ids) = futures_util::future::try_join(
             tx.row("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_queued", &[]),
-            tx.rows("SELECT nextval('outbox_ids') FROM generate_series(1, $1::bigint)", &[&(messages.len() as i64)]),
+            new_ids(tx, messages.len()),
         )
         .await?;
+        let rows = NewRows::of(ids, messages, idempotency_key, now)?;
         let queued = unsigned(queued.get(0));
         let limit = self.0.max_queued_bytes;
-        if queued.saturating_add(unsigned(bytes)) > limit {
+        if queued.saturating_add(unsigned(rows.bytes)) > limit {
             return Err(StoreError::OutboxFull { queued, limit });
         }
-        let ids: Vec<i64> = ids.iter().map(|row| row.get(0)).collect();
-        let mut states = Vec::with_capacity(ids.len());
-        let mut priorities = Vec::with_capacity(ids.len());
-        let mut records = Vec::with_capacity(ids.len());
-        for (id, m) in ids.iter().zip(messages) {
-            let message = new_message(unsigned(*id), m, idempotency_key, now);
-            states.push(message.state.label());
-            priorities.push(message.priority.rank() as i16);
-            records.push(serde_json::to_value(&message)?);
-        }
-        let texts: Vec<&str> = messages.iter().map(|m| m.body.text.as_str()).collect();
-        let htmls: Vec<Option<&str>> = messages.iter().map(|m| m.body.html.as_deref()).collect();
         let shard = rand::random::<u8>() as i16 % QUEUED_SHARDS;
         futures_util::future::try_join3(
             tx.run(
                 "INSERT INTO outbox (id, state, priority, not_before, created_at, record) \
                  SELECT id, state, priority, $4, $4, record FROM unnest($1::bigint[], $2::text[], $3::smallint[], $5::jsonb[]) \
                  AS m(id, state, priority, record)",
-                &[&ids, &states, &priorities, &big(now), &records],
+                &[&rows.ids, &rows.states, &rows.priorities, &big(now), &rows.records],
             ),
             tx.run(
                 "INSERT INTO outbox_bodies (id, text, html, bytes) \
                  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])",
-                &[&ids, &texts, &htmls, &sizes],
+                &[&rows.ids, &rows.texts, &rows.htmls, &rows.sizes],
             ),
-            tx.run("UPDATE outbox_queued SET bytes = bytes + $1 WHERE shard = $2", &[&bytes, &shard]),
+            tx.run("UPDATE outbox_queued SET bytes = bytes + $1 WHERE shard = $2", &[&rows.bytes, &shard]),
         )
         .await?;
-        Ok(ids.into_iter().map(unsigned).collect())
+        Ok(rows.ids.into_iter().map(unsigned).collect())
+    }
+
+    /// [`Self::insert_messages`] when nothing else goes in the same transaction: one statement
+    /// that checks the room and writes the records, the bodies and the counter, committed on its
+    /// own (two round trips in all, and no `BEGIN` and `COMMIT` of their own).
+    async fn insert_alone(&self, messages: &[NewMessage], now: u64) -> Result<Vec<MessageId>, StoreError> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        let rows = NewRows::of(new_ids(&client, messages.len()).await?, messages, None, now)?;
+        let shard = rand::random::<u8>() as i16 % QUEUED_SHARDS;
+        let limit = self.0.max_queued_bytes;
+        let row = client
+            .row(
+                "WITH room AS (SELECT coalesce(sum(bytes), 0)::bigint AS queued FROM outbox_queued), \
+                 fits AS (SELECT 1 FROM room WHERE queued + $6 <= $7), \
+                 m AS (INSERT INTO outbox (id, state, priority, not_before, created_at, record) \
+                       SELECT id, state, priority, $4, $4, record \
+                       FROM unnest($1::bigint[], $2::text[], $3::smallint[], $5::jsonb[]) AS u(id, state, priority, record) \
+                       WHERE EXISTS (SELECT 1 FROM fits)), \
+                 b AS (INSERT INTO outbox_bodies (id, text, html, bytes) \
+                       SELECT * FROM unnest($1::bigint[], $8::text[], $9::text[], $10::bigint[]) \
+                       WHERE EXISTS (SELECT 1 FROM fits)), \
+                 c AS (UPDATE outbox_queued SET bytes = bytes + $6 WHERE shard = $11 AND EXISTS (SELECT 1 FROM fits)) \
+                 SELECT queued, EXISTS (SELECT 1 FROM fits) FROM room",
+                &[
+                    &rows.ids,
+                    &rows.states,
+                    &rows.priorities,
+                    &big(now),
+                    &rows.records,
+                    &rows.bytes,
+                    &big(limit),
+                    &rows.texts,
+                    &rows.htmls,
+                    &rows.sizes,
+                    &shard,
+                ],
+            )
+            .await?;
+        if !row.get::<_, bool>(1) {
+            return Err(StoreError::OutboxFull { queued: unsigned(row.get(0)), limit });
+        }
+        Ok(rows.ids.into_iter().map(unsigned).collect())
     }
 
     /// Records outcomes of messages each held by its owner, in `tx`: messages whose lease is
@@ -218,6 +299,11 @@ impl Postgres {
 #[async_trait::async_trait]
 impl OutboxStore for Postgres {
     async fn enqueue(&self, messages: Vec<NewMessage>, idempotency_key: Option<&str>, now: u64) -> Result<Enqueued, StoreError> {
+        if idempotency_key.is_none() {
+            let ids = self.insert_alone(&messages, now).await?;
+            self.signal_work();
+            return Ok(Enqueued::New(ids));
+        }
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         if let Some(key) = idempotency_key {
