@@ -130,7 +130,12 @@ impl Postgres {
             .map_err(|e| StoreError::Backend(format!("the database's connection pool: {e}")))?;
         let work = tokio::sync::watch::Sender::new(0);
         let tag = format!("{:016x}", rand::random::<u64>());
-        let listener = tokio::spawn(listen(config, work.clone(), tag.clone()));
+        // The first LISTEN before the store is handed out, so its wake-up for what it may have
+        // missed is not mistaken later for new work (bounded: the connect timeout holds).
+        let (listening, first) = tokio::sync::oneshot::channel();
+        let wait = config.get_connect_timeout().copied().unwrap_or(Duration::from_secs(5));
+        let listener = tokio::spawn(listen(config, work.clone(), tag.clone(), listening));
+        let _ = tokio::time::timeout(wait, first).await;
         let announce = Arc::new(tokio::sync::Notify::new());
         let announcer = tokio::spawn(announce_work(pool.clone(), announce.clone(), tag.clone()));
         Ok(Self(Arc::new(Inner {
@@ -250,7 +255,13 @@ async fn connect_one(config: &tokio_postgres::Config) -> Result<tokio_postgres::
 /// Relays [`CHANNEL`]'s notifications from other instances (not tagged `own`) to `work`,
 /// reconnecting (with a growing pause) whenever the connection drops; each new connection
 /// counts as a wake-up, for what it may have missed.
-async fn listen(config: tokio_postgres::Config, work: tokio::sync::watch::Sender<u64>, own: String) {
+async fn listen(
+    config: tokio_postgres::Config,
+    work: tokio::sync::watch::Sender<u64>,
+    own: String,
+    listening: tokio::sync::oneshot::Sender<()>,
+) {
+    let mut listening = Some(listening);
     use futures_util::StreamExt;
     let wake = |work: &tokio::sync::watch::Sender<u64>| work.send_modify(|n| *n = n.wrapping_add(1));
     let mut pause = Duration::from_millis(100);
@@ -275,6 +286,9 @@ async fn listen(config: tokio_postgres::Config, work: tokio::sync::watch::Sender
                     Ok(()) => {
                         pause = Duration::from_millis(100);
                         wake(&work);
+                        if let Some(first) = listening.take() {
+                            let _ = first.send(());
+                        }
                     }
                     Err(e) => tracing::debug!("LISTEN failed: {e}"),
                 }

@@ -228,21 +228,24 @@ impl Postgres {
         if up_ids.is_empty() {
             return Ok((0, false));
         }
-        tx.run(
-            "UPDATE outbox AS o SET state = u.state, not_before = u.not_before, record = u.record, \
-             lease_owner = NULL, lease_until = NULL \
-             FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::jsonb[]) AS u(id, state, not_before, record) \
-             WHERE o.id = u.id",
-            &[&up_ids, &states, &not_before, &records],
+        // The records and, for messages done with, the bytes no longer waiting, together.
+        let shard = rand::random::<u8>() as i16 % QUEUED_SHARDS;
+        futures_util::future::try_join(
+            tx.run(
+                "UPDATE outbox AS o SET state = u.state, not_before = u.not_before, record = u.record, \
+                 lease_owner = NULL, lease_until = NULL \
+                 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::jsonb[]) AS u(id, state, not_before, record) \
+                 WHERE o.id = u.id",
+                &[&up_ids, &states, &not_before, &records],
+            ),
+            tx.run(
+                "UPDATE outbox_queued SET bytes = bytes - \
+                 (SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_bodies WHERE id = ANY($1)) \
+                 WHERE shard = $2 AND cardinality($1::bigint[]) > 0",
+                &[&finals, &shard],
+            ),
         )
         .await?;
-        if !finals.is_empty() {
-            let done: i64 = tx
-                .row("SELECT coalesce(sum(bytes), 0)::bigint FROM outbox_bodies WHERE id = ANY($1)", &[&finals])
-                .await?
-                .get(0);
-            count_queued(tx, -done).await?;
-        }
         Ok((up_ids.len(), requeued))
     }
 
@@ -356,17 +359,26 @@ impl OutboxStore for Postgres {
         let ClaimRequest { lease, now, max, lowest, settings_version, counted } = request;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let rows = tx
-            .rows(
+        // The saved settings' version is read after the messages, in the same round trip (the
+        // connection runs statements in order): any save committed before the messages were
+        // read is seen, and if the settings changed, nothing is taken.
+        let (rows, saved) = futures_util::future::try_join(
+            tx.rows(
                 "SELECT o.id, o.record, b.text, b.html, b.bytes FROM outbox AS o \
                  LEFT JOIN outbox_bodies AS b ON b.id = o.id \
                  WHERE o.state IN ('Queued', 'Deferred') AND o.not_before <= $1 AND o.priority <= $2 \
                  ORDER BY o.priority, o.not_before, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED",
                 &[&big(now), &(lowest.rank() as i16), &big(max as u64)],
-            )
-            .await?;
+            ),
+            tx.maybe_row("SELECT (value->>'version')::bigint FROM settings WHERE key = 'mail'", &[]),
+        )
+        .await?;
         if rows.is_empty() {
             return Ok(Some(Vec::new()));
+        }
+        let saved: i64 = saved.map_or(0, |row| row.get::<_, Option<i64>>(0).unwrap_or(0));
+        if unsigned(saved) != settings_version {
+            return Ok(None);
         }
         let (mut taken, mut taken_ids, mut taken_records) = (Vec::new(), Vec::new(), Vec::new());
         let (mut expired_ids, mut expired_records, mut expired_bytes) = (Vec::new(), Vec::new(), 0i64);
@@ -388,15 +400,6 @@ impl OutboxStore for Postgres {
                 html: row.get(3),
             };
             taken.push(Claimed { message: m, body });
-        }
-        // Any save committed before the messages were read is seen here: if the settings
-        // changed, nothing is taken.
-        let saved: i64 = tx
-            .maybe_row("SELECT (value->>'version')::bigint FROM settings WHERE key = 'mail'", &[])
-            .await?
-            .map_or(0, |row| row.get::<_, Option<i64>>(0).unwrap_or(0));
-        if unsigned(saved) != settings_version {
-            return Ok(None);
         }
         if !taken_ids.is_empty() {
             tx.run(
