@@ -190,6 +190,7 @@ async fn drain(setup: Setup, cluster: &testpg::Cluster, port: u16, reference: f6
     let body = MailBody {
         text: "x".repeat(SIZE),
         html: None,
+        thread: None,
     };
     let enqueue_started = Instant::now();
     for batch in 0..(MESSAGES - API_MESSAGES) / 1000 {

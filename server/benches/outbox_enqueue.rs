@@ -23,6 +23,7 @@ fn message(i: usize) -> NewMessage {
         body: MailBody {
             text: "x".repeat(1000),
             html: None,
+            thread: None,
         },
         priority: Priority::Alert,
         expires_at: None,

@@ -231,7 +231,7 @@ async fn on_postgresql_an_instance_killed_mid_drain_leaves_its_messages_to_the_o
             origin: Default::default(),
             to: format!("m{i}@example.com"),
             subject: format!("message {i}"),
-            body: app::store::MailBody { text: format!("body {i}"), html: None },
+            body: app::store::MailBody { text: format!("body {i}"), html: None, thread: None },
             priority: Priority::Normal,
             expires_at: None,
         })

@@ -133,6 +133,42 @@ pub enum Origin {
     Token { id: u64, name: String },
     /// An admin's "send a test through the queue".
     QueueTest { admin: String },
+    /// An alerting tool's webhook, with this token; `group`: the notification's group as the
+    /// tool names it (Alertmanager's group labels, Uptime Kuma's monitor), shortened.
+    Webhook { source: Source, id: u64, name: String, group: String },
+}
+
+/// The alerting tools whose webhooks Mailroom takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Source {
+    Alertmanager,
+    Grafana,
+    UptimeKuma,
+    Zabbix,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] = [Source::Alertmanager, Source::Grafana, Source::UptimeKuma, Source::Zabbix];
+
+    /// As the tool spells its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Alertmanager => "Alertmanager",
+            Source::Grafana => "Grafana",
+            Source::UptimeKuma => "Uptime Kuma",
+            Source::Zabbix => "Zabbix",
+        }
+    }
+
+    /// The last part of its webhook's path, `/api/v1/webhooks/…`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Source::Alertmanager => "alertmanager",
+            Source::Grafana => "grafana",
+            Source::UptimeKuma => "uptime-kuma",
+            Source::Zabbix => "zabbix",
+        }
+    }
 }
 
 impl Origin {
@@ -142,6 +178,34 @@ impl Origin {
             Origin::PasswordReset => "Forgot password".into(),
             Origin::Token { name, .. } => format!("API token \u{201c}{name}\u{201d}"),
             Origin::QueueTest { admin } => format!("Test through the queue, by {admin}"),
+            Origin::Webhook { source, name, .. } => {
+                format!("{} webhook, API token \u{201c}{name}\u{201d}", source.name())
+            }
+        }
+    }
+
+    /// Where the mail came from, in a word: the tool, "API", or the product's own.
+    pub fn source(&self) -> &'static str {
+        match self {
+            Origin::Webhook { source, .. } => source.name(),
+            Origin::Token { .. } => "API",
+            Origin::PasswordReset | Origin::QueueTest { .. } | Origin::Unknown => "Mailroom",
+        }
+    }
+
+    /// The alert group a webhook's mail belongs to.
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            Origin::Webhook { group, .. } => Some(group),
+            _ => None,
+        }
+    }
+
+    /// The API token that asked for the mail, by its id.
+    pub fn token(&self) -> Option<u64> {
+        match self {
+            Origin::Token { id, .. } | Origin::Webhook { id, .. } => Some(*id),
+            _ => None,
         }
     }
 }

@@ -175,6 +175,7 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
         body: MailBody {
             text: mail.text,
             html: mail.html,
+            thread: mail.thread,
         },
         priority: Priority::Alert,
         expires_at: None,

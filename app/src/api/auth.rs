@@ -222,6 +222,7 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         body: MailBody {
             text: mail.text,
             html: mail.html,
+            thread: mail.thread,
         },
         priority: Priority::Security,
         expires_at: Some(expires_at),

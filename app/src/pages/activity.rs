@@ -302,6 +302,8 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                     " "
                     <span class="to">{m.to.clone()}</span>
                     " "
+                    <span class="source-tag">{m.origin.source()}</span>
+                    " "
                     <span class="subject">{m.subject.clone()}</span>
                     " "
                     <span class="when"><Time at=created.clone() /></span>
@@ -309,6 +311,8 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                 </summary>
                 <dl class="facts">
                     <dt>"Asked by"</dt><dd>{m.origin.describe()}</dd>
+                    <dt>"Source"</dt><dd class="source">{m.origin.source()}</dd>
+                    {m.origin.group().map(|g| view! { <dt>"Alert group"</dt><dd class="group">{g.to_string()}</dd> })}
                     <dt>"Queued"</dt><dd><Time at=created /></dd>
                     {next_try.map(|at| view! { <dt>"Next try"</dt><dd><Time at /></dd> })}
                     <dt>"Message id"</dt><dd>{id.to_string()}</dd>

@@ -76,6 +76,7 @@ impl MessageRequest {
         let body = MailBody {
             text: self.text,
             html: self.html,
+            thread: None,
         };
         let messages = to
             .into_iter()
@@ -278,7 +279,7 @@ pub async fn get_message(
     let message = bounded(&state, state.server.store.message(id)).await?;
     // A token sees the messages it asked for, no others (not even that they exist).
     match message {
-        Some(m) if matches!(&m.origin, Origin::Token { id, .. } if *id == caller.0.id) => Ok(Json(m.into())),
+        Some(m) if m.origin.token() == Some(caller.0.id) => Ok(Json(m.into())),
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("No message {id} was sent with this token."),

@@ -71,6 +71,7 @@ async fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
         body: MailBody {
             text: "Hello from the outbox.".into(),
             html: None,
+            thread: None,
         },
         priority: Priority::Alert,
         expires_at,

@@ -460,6 +460,7 @@ async fn send(
         subject: c.message.subject.clone(),
         text: c.body.text.clone(),
         html: c.body.html.clone(),
+        thread: c.body.thread.clone(),
     };
     let mut open = match session.take() {
         Some(open) => open,

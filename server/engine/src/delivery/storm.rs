@@ -1,5 +1,6 @@
 //! Storm control: while an alert stays firing, each recipient hears of it at most once per
-//! repeat interval, and once more when it resolves. The rule only: the store applies it in the
+//! repeat interval (unless what fires changed: a digest of it differs), and once more when it
+//! resolves. The rule only: the store applies it in the
 //! transaction that queues the mails ([`crate::store::AlertStore::enqueue_alert`]).
 
 use crate::store::AlertMemory;
@@ -16,10 +17,12 @@ pub enum Decision {
     NotFiring,
 }
 
-/// `memory`: what the recipient last heard; `firing`: the alert's state now.
-pub fn decide(memory: Option<AlertMemory>, firing: bool, repeat_secs: u64, now: u64) -> Decision {
+/// `memory`: what the recipient last heard; `firing`: the alert's state now; `digest`: what
+/// fires, summed up (a group's alerts: a new one joining it is news, the same ones again are
+/// a repeat).
+pub fn decide(memory: Option<AlertMemory>, firing: bool, digest: u64, repeat_secs: u64, now: u64) -> Decision {
     match (memory, firing) {
-        (Some(m), true) if m.firing => {
+        (Some(m), true) if m.firing && m.digest == digest => {
             let until = m.mailed_at.saturating_add(repeat_secs);
             if now >= until {
                 Decision::Mail
@@ -43,6 +46,7 @@ mod tests {
         Some(AlertMemory {
             firing: true,
             mailed_at: at,
+            digest: 7,
         })
     }
 
@@ -51,6 +55,7 @@ mod tests {
         let resolved = Some(AlertMemory {
             firing: false,
             mailed_at: 100,
+            digest: 7,
         });
         let cases = [
             ("first firing", None, true, 100, Decision::Mail),
@@ -74,7 +79,12 @@ mod tests {
             ("fires again after resolving", resolved, true, 101, Decision::Mail),
         ];
         for (name, memory, is_firing, now, expected) in cases {
-            assert_eq!(decide(memory, is_firing, HOURS_4, now), expected, "{name}");
+            assert_eq!(decide(memory, is_firing, 7, HOURS_4, now), expected, "{name}");
         }
+        assert_eq!(
+            decide(firing(100), true, 8, HOURS_4, 101),
+            Decision::Mail,
+            "what fires changed within the interval"
+        );
     }
 }

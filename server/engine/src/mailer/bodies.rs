@@ -25,6 +25,7 @@ pub fn test_mail(s: &MailServerSettings) -> Mail {
             login = signed_in(s),
         ),
         html: None,
+        thread: None,
     }
 }
 
@@ -38,6 +39,7 @@ pub fn password_reset(email: &str, link: &str, valid_minutes: u64) -> Mail {
              If you did not ask for this, ignore this mail; your password stays as it is.\r\n"
         ),
         html: None,
+        thread: None,
     }
 }
 
@@ -55,5 +57,6 @@ pub fn queue_test_mail(s: &MailServerSettings) -> Mail {
             login = signed_in(s),
         ),
         html: None,
+        thread: None,
     }
 }

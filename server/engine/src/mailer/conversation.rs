@@ -326,13 +326,23 @@ fn tls_parameters(s: &MailServerSettings) -> Result<TlsParameters, SendFailure> 
 fn build_message(s: &MailServerSettings, to: &Address, mail: &Mail) -> Result<Message, String> {
     let from_addr: Address = s.from_address.as_str().parse().map_err(|e| format!("{e}"))?;
     let name = s.from_name.as_str();
+    let domain = from_addr.domain().to_string();
     let from = Mailbox::new((!name.is_empty()).then(|| name.to_string()), from_addr);
     let mut builder = Message::builder()
         .from(from)
         .to(Mailbox::new(None, to.clone()))
         .subject(mail.subject.clone())
-        .date_now()
-        .message_id(None);
+        .date_now();
+    builder = match &mail.thread {
+        None => builder.message_id(None),
+        Some(thread) => {
+            let parent = format!("<{}@{domain}>", thread.parent);
+            builder
+                .message_id(Some(format!("<{}@{domain}>", thread.id)))
+                .in_reply_to(parent.clone())
+                .references(parent)
+        }
+    };
     if let Some(reply_to) = &s.reply_to {
         builder = builder.reply_to(Mailbox::new(
             None,

@@ -34,6 +34,17 @@ pub struct Mail {
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    /// Where it belongs in a conversation; without one the mail gets a fresh `Message-ID`.
+    pub thread: Option<Thread>,
+}
+
+/// A mail's place in a thread: its own `Message-ID` and the one it follows (`In-Reply-To`,
+/// `References`), each the part before the `@`; the part after is the From address's domain,
+/// added when the mail is sent. Both are made of letters, digits, `.` and `-` only.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Thread {
+    pub id: String,
+    pub parent: String,
 }
 
 /// The steps of a conversation, in order: where a send is while it runs.

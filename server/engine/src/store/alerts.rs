@@ -14,6 +14,9 @@ pub struct AlertMemory {
     pub firing: bool,
     /// Unix seconds: the last mail about this alert to this recipient.
     pub mailed_at: u64,
+    /// What was firing then, summed up ([`AlertBatch::digest`]; 0 before digests were kept).
+    #[serde(default)]
+    pub digest: u64,
 }
 
 /// An alert for its recipients, to pass through storm control.
@@ -23,6 +26,10 @@ pub struct AlertBatch {
     pub firing: bool,
     /// How often a firing alert is mailed again (seconds).
     pub repeat_secs: u64,
+    /// What fires, summed up: while firing, a different digest is mailed at once (a group
+    /// that gained an alert); the same one waits for the repeat interval. 0 when an alert
+    /// has no parts.
+    pub digest: u64,
     /// One per recipient (its `to`), in the request's order.
     pub messages: Vec<NewMessage>,
 }
@@ -110,6 +117,7 @@ mod tests {
             key: "disk".into(),
             firing,
             repeat_secs: 4 * HOUR,
+            digest: 1,
             messages: to.iter().map(|t| message(t, Priority::Alert)).collect(),
         }
     }
@@ -129,7 +137,8 @@ mod tests {
             store.alert_memory("disk", "Ops@Example.com").await.unwrap(),
             Some(AlertMemory {
                 firing: true,
-                mailed_at: 10
+                mailed_at: 10,
+                digest: 1,
             })
         );
 
@@ -139,6 +148,15 @@ mod tests {
             .unwrap();
         assert_eq!(fates[0], AlertFate::Held(Decision::Wait { until: 10 + 4 * HOUR }));
         assert!(matches!(fates[1], AlertFate::Queued(_)));
+
+        // What fires changed (a group gained an alert): mailed at once, and remembered.
+        let grown = AlertBatch { digest: 2, ..alert(true, &["ops@example.com"]) };
+        let fates = store.enqueue_alert(grown, 25).await.unwrap();
+        assert!(matches!(fates[..], [AlertFate::Queued(_)]), "{fates:?}");
+        assert_eq!(
+            store.alert_memory("disk", "ops@example.com").await.unwrap(),
+            Some(AlertMemory { firing: true, mailed_at: 25, digest: 2 })
+        );
         let fates = store
             .enqueue_alert(
                 alert(false, &["ops@example.com", "dev@example.com", "new@example.com"]),
@@ -150,7 +168,7 @@ mod tests {
             "{fates:?}"
         );
         assert_eq!(fates[2], AlertFate::Held(Decision::NotFiring));
-        assert_eq!(store.recent_messages(10).await.unwrap().len(), 4);
+        assert_eq!(store.recent_messages(10).await.unwrap().len(), 5);
 
         assert_eq!(store.purge_alerts(31).await.unwrap(), 2, "resolved ones are forgotten");
         assert_eq!(store.alert_memory("disk", "ops@example.com").await.unwrap(), None);

@@ -271,6 +271,7 @@ mod tests {
             key: "disk full".into(),
             firing: true,
             repeat_secs: 3600,
+            digest: 42,
             messages: vec![message("ops@example.com", Priority::Alert)],
         };
         store.enqueue_alert(alert, NOW).await.unwrap();

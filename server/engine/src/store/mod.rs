@@ -450,6 +450,7 @@ pub(crate) mod test_store {
             body: MailBody {
                 text: format!("hello {to}"),
                 html: None,
+                thread: None,
             },
             priority,
             expires_at: None,

@@ -23,6 +23,9 @@ pub const IDEMPOTENCY_SECS: u64 = 24 * 60 * 60;
 pub struct MailBody {
     pub text: String,
     pub html: Option<String>,
+    /// The mail's thread headers, when it belongs to one (a group of alerts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<crate::mailer::Thread>,
 }
 
 /// A message to one recipient, as it is handed to the outbox.
@@ -406,7 +409,7 @@ impl Sled {
             return Ok(serde_json::from_slice(bytes)?);
         }
         let text = std::str::from_utf8(bytes).map_err(|_| StoreError::Corrupt("a body is not text".into()))?;
-        Ok(MailBody { text: text.to_owned(), html: None })
+        Ok(MailBody { text: text.to_owned(), html: None, thread: None })
     }
 
     /// A new message's record, encoded and with its sealed body.
@@ -469,6 +472,7 @@ impl Sled {
         let memory = encode(&super::AlertMemory {
             firing: batch.firing,
             mailed_at: now,
+            digest: batch.digest,
         })?;
         let fates = (&self.alerts, &self.outbox, &self.outbox_bodies, &self.outbox_queue)
             .transaction(|(alerts, outbox, bodies, queue)| {
@@ -476,7 +480,7 @@ impl Sled {
                 for (record, body, m) in &records {
                     let key = super::alerts::memory_key(&batch.key, &m.to);
                     let known = alerts.get(&key)?.map(|b| decode(&b)).transpose();
-                    match decide(abort(known)?, batch.firing, batch.repeat_secs, now) {
+                    match decide(abort(known)?, batch.firing, batch.digest, batch.repeat_secs, now) {
                         Decision::Mail => {
                             alerts.insert(key, memory.as_slice())?;
                             outbox.insert(&id_key(m.id), record.as_slice())?;
@@ -681,6 +685,7 @@ impl Sled {
                     None => MailBody {
                         text: String::new(),
                         html: None,
+                        thread: None,
                     },
                 };
                 Ok(Claimed { message, body })

@@ -114,6 +114,7 @@ impl<B> Sealing<B> {
         Ok(MailBody {
             text: self.secrets.seal(&serde_json::to_string(body)?),
             html: None,
+            thread: None,
         })
     }
 
@@ -123,6 +124,7 @@ impl<B> Sealing<B> {
             return Ok(MailBody {
                 text: String::new(),
                 html: None,
+                thread: None,
             });
         }
         if sealed.html.is_some() {

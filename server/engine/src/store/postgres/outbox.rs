@@ -398,6 +398,7 @@ impl OutboxStore for Postgres {
             let body = MailBody {
                 text: row.get::<_, Option<String>>(2).unwrap_or_default(),
                 html: row.get(3),
+                thread: None,
             };
             taken.push(Claimed { message: m, body });
         }
@@ -628,11 +629,11 @@ impl AlertStore for Postgres {
         let client = self.client().await?;
         Ok(client
             .maybe_row(
-                "SELECT firing, mailed_at FROM alerts WHERE key = $1 AND recipient = $2",
+                "SELECT firing, mailed_at, digest FROM alerts WHERE key = $1 AND recipient = $2",
                 &[&key, &recipient.to_ascii_lowercase()],
             )
             .await?
-            .map(|row| AlertMemory { firing: row.get(0), mailed_at: unsigned(row.get(1)) }))
+            .map(|row| AlertMemory { firing: row.get(0), mailed_at: unsigned(row.get(1)), digest: row.get::<_, i64>(2) as u64 }))
     }
 
     async fn enqueue_alert(&self, batch: AlertBatch, now: u64) -> Result<Vec<AlertFate>, StoreError> {
@@ -648,17 +649,18 @@ impl AlertStore for Postgres {
             let recipient = m.to.to_ascii_lowercase();
             let known = tx
                 .maybe_row(
-                    "SELECT firing, mailed_at FROM alerts WHERE key = $1 AND recipient = $2",
+                    "SELECT firing, mailed_at, digest FROM alerts WHERE key = $1 AND recipient = $2",
                     &[&batch.key, &recipient],
                 )
                 .await?
-                .map(|row| AlertMemory { firing: row.get(0), mailed_at: unsigned(row.get(1)) });
-            match decide(known, batch.firing, batch.repeat_secs, now) {
+                .map(|row| AlertMemory { firing: row.get(0), mailed_at: unsigned(row.get(1)), digest: row.get::<_, i64>(2) as u64 });
+            match decide(known, batch.firing, batch.digest, batch.repeat_secs, now) {
                 Decision::Mail => {
                     tx.run(
-                        "INSERT INTO alerts (key, recipient, firing, mailed_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (key, recipient) DO UPDATE SET firing = EXCLUDED.firing, mailed_at = EXCLUDED.mailed_at",
-                        &[&batch.key, &recipient, &batch.firing, &big(now)],
+                        "INSERT INTO alerts (key, recipient, firing, mailed_at, digest) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (key, recipient) DO UPDATE SET firing = EXCLUDED.firing, mailed_at = EXCLUDED.mailed_at, \
+                         digest = EXCLUDED.digest",
+                        &[&batch.key, &recipient, &batch.firing, &big(now), &(batch.digest as i64)],
                     )
                     .await?;
                     fates.push(None);

@@ -116,8 +116,8 @@ async fn write(tx: &Transaction<'_>, s: &Snapshot) -> Result<(), StoreError> {
     .await?;
     for (key, recipient, m) in &s.alerts {
         tx.run(
-            "INSERT INTO alerts (key, recipient, firing, mailed_at) VALUES ($1, $2, $3, $4)",
-            &[key, recipient, &m.firing, &big(m.mailed_at)],
+            "INSERT INTO alerts (key, recipient, firing, mailed_at, digest) VALUES ($1, $2, $3, $4, $5)",
+            &[key, recipient, &m.firing, &big(m.mailed_at), &(m.digest as i64)],
         )
         .await?;
     }

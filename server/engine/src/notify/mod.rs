@@ -4,6 +4,8 @@
 //! recipient in an [`AlertBatch`] that storm control decides on
 //! ([`crate::delivery::Outbox::queue_alert`]).
 
+pub mod group;
+
 use crate::mailer::Mail;
 use crate::outbox::{Origin, Priority};
 use crate::store::{AlertBatch, MailBody, NewMessage};
@@ -58,6 +60,7 @@ impl Alert {
                 body: MailBody {
                     text: mail.text.clone(),
                     html: mail.html.clone(),
+                    thread: mail.thread.clone(),
                 },
                 priority: Priority::Alert,
                 expires_at: None,
@@ -68,6 +71,7 @@ impl Alert {
             key: self.key.clone(),
             firing: self.firing,
             repeat_secs,
+            digest: 0,
             messages,
         }
     }
@@ -147,12 +151,13 @@ impl Alert {
             subject,
             text: plain,
             html: Some(html),
+            thread: None,
         }
     }
 }
 
 /// "4 hours", "30 minutes", "1 hour 30 minutes".
-fn interval(secs: u64) -> String {
+pub(crate) fn interval(secs: u64) -> String {
     let (h, m) = (secs / 3600, secs % 3600 / 60);
     let unit = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
     match (h, m) {
