@@ -92,6 +92,10 @@ pub enum ConfigError {
     Addr { value: String },
     #[error("MAILROOM_PUBLIC_URL={value:?} must start with http:// or https://")]
     PublicUrl { value: String },
+    #[error("set {name} or {name}_FILE, not both")]
+    Both { name: &'static str },
+    #[error("{name}_FILE={path:?} cannot be read: {error}")]
+    SecretFile { name: &'static str, path: String, error: String },
     #[error("{name}={value:?} must be a whole number from {min} to {max}")]
     Number {
         name: &'static str,
@@ -118,6 +122,22 @@ fn number(
             .filter(|n| (min..=max).contains(n))
             .ok_or(ConfigError::Number { name, value, min, max }),
     }
+}
+
+/// A secret from the variable `name`, or from the file `name_FILE` names (Docker's and
+/// Kubernetes' way to pass secrets; one trailing line break dropped). Empty counts as unset.
+fn secret(var: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Option<String>, ConfigError> {
+    let file_var = format!("{name}_FILE");
+    let value = match (var(name), var(&file_var)) {
+        (Some(_), Some(_)) => return Err(ConfigError::Both { name }),
+        (Some(v), None) => v,
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError::SecretFile { name, path, error: e.to_string() })?
+            .trim_end_matches(['\r', '\n'])
+            .to_string(),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(value).filter(|v| !v.is_empty()))
 }
 
 impl Config {
@@ -147,6 +167,8 @@ impl Config {
                     requests_per_minute: number(&var, "MAILROOM_API_REQUESTS_PER_MINUTE", d.requests_per_minute.into(), 1, 1_000_000)?
                         as u32,
                     alert_repeat_secs: number(&var, "MAILROOM_ALERT_REPEAT_MINUTES", d.alert_repeat_secs / 60, 1, 7 * 24 * 60)? * 60,
+                    grafana_secret: secret(&var, "MAILROOM_GRAFANA_WEBHOOK_SECRET")?
+                        .map(|s| crate::api::webhooks::grafana::Secret(s.into_bytes())),
                 }
             },
             failing_alarm_secs: number(&var, "MAILROOM_OUTBOX_ALARM_MINUTES", app::api::server::FAILING_ALARM_SECS / 60, 1, 24 * 60)? * 60,

@@ -47,6 +47,25 @@ pub enum WriteRefusals {
     InsufficientStorage(ErrorBody),
 }
 
+/// The refusals of an alerting tool's webhook, for the OpenAPI document. No 429: the tools
+/// drop a notification on any 4xx, so a token past its rate is told 503 with `Retry-After`.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Only describes answers.
+pub enum WebhookRefusals {
+    #[response(status = 400, description = "The body is not this tool's notification, or a `to` address is not valid (see `fields`).")]
+    BadRequest(ErrorBody),
+    #[response(status = 401, description = "No token, not a known one, or (Grafana) a wrong signature.")]
+    Unauthorized(ErrorBody),
+    #[response(status = 413, description = "The body is larger than 640 KiB.")]
+    TooLarge(ErrorBody),
+    #[response(status = 415, description = "The body is not declared as JSON (or, for Uptime Kuma, form data).")]
+    NotJson(ErrorBody),
+    #[response(status = 503, description = "No mail settings saved yet, delivery paused, the server busy, or the token past its rate; see `Retry-After`. The tool retries.")]
+    Unavailable(ErrorBody),
+    #[response(status = 507, description = "The server's disk is nearly full; see `Retry-After`.")]
+    InsufficientStorage(ErrorBody),
+}
+
 /// One field that breaks a rule: its path in the request (`to[2]`, `subject`) and what to fix.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
@@ -110,6 +129,20 @@ impl ApiError {
                     refused.to_string(),
                 )
             },
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// For an alerting tool's webhook: a 429 becomes 503 with the same wait, since the tools
+    /// drop a notification on any 4xx and retry only a 5xx.
+    pub fn retryable(self) -> Self {
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            Self { status: StatusCode::SERVICE_UNAVAILABLE, ..self }
+        } else {
+            self
         }
     }
 

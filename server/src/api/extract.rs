@@ -1,5 +1,7 @@
 //! How a request is read: the caller's token from `Authorization` (checked and counted against
-//! its rate before the body is touched), then the body as JSON within [`MAX_BODY_BYTES`].
+//! its rate before the body is touched), then the body within [`MAX_BODY_BYTES`], as JSON.
+//! The token comes as `Bearer TOKEN`, or as HTTP Basic's password (any user name), the way
+//! Alertmanager's and Grafana's `basic_auth` send it.
 
 use super::error::ApiError;
 use crate::AppState;
@@ -39,14 +41,12 @@ impl FromRequestParts<AppState> for Caller {
         let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             unauthorized("Send the header `Authorization: Bearer TOKEN` (Settings › API Tokens).")
         })?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
+        let token = bearer_or_basic(value)
             .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_CHARS)
-            .ok_or_else(|| unauthorized("The Authorization header must be `Bearer TOKEN`."))?;
+            .ok_or_else(|| {
+                unauthorized("The Authorization header must be `Bearer TOKEN`, or Basic with the token as the password.")
+            })?;
+        let token = token.as_str();
         let hash = app::auth::token_hash(token);
         let found = state.server.store.token_by_hash(&hash).await.map_err(ApiError::from_store)?;
         let Some(record) = found else {
@@ -81,23 +81,24 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The body as JSON of type `T`: declared as JSON, at most [`MAX_BODY_BYTES`], well formed,
-/// without unknown fields.
-pub async fn json_body<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<T, ApiError> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the body as JSON, with `Content-Type: application/json`.",
-        ));
+/// The token of `Authorization: Bearer TOKEN`, or the password of `Authorization: Basic …`.
+fn bearer_or_basic(value: &axum::http::HeaderValue) -> Option<String> {
+    use base64::Engine as _;
+    let (scheme, rest) = value.to_str().ok()?.split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.to_string());
     }
+    if !scheme.eq_ignore_ascii_case("basic") || rest.len() > 4 * MAX_TOKEN_CHARS {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(rest).ok()?;
+    let (_, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some(password.trim().to_string())
+}
+
+/// The body, at most [`MAX_BODY_BYTES`]: 413 beyond, before reading when the length is declared.
+pub async fn bytes_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -111,7 +112,7 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
+    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
         // A body cut short by its timeout is an error too; only one over the limit is a 413.
         if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
             too_large()
@@ -121,11 +122,44 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(
                 format!("The body could not be read: {e}"),
             )
         }
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    })
+}
+
+/// Whether the request declares its body as `media` (`application/json`).
+pub fn declared_as(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(media))
+}
+
+/// `bytes` as JSON of type `T`: 400 with serde's reason when it is not.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("The body is not a valid request for this endpoint: {e}."),
         )
     })
+}
+
+/// The body as JSON of type `T`: declared as JSON, at most [`MAX_BODY_BYTES`], well formed,
+/// without unknown fields.
+pub async fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    if !declared_as(headers, "application/json") {
+        return Err(not_json());
+    }
+    parse_json(&bytes_body(headers, body).await?)
+}
+
+/// 415: the body is not declared as JSON.
+pub fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Send the body as JSON, with `Content-Type: application/json`.",
+    )
 }

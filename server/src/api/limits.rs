@@ -5,13 +5,16 @@
 use app::ratelimit::{Bound, Window};
 use std::sync::atomic::AtomicBool;
 
-/// The HTTP API's settings (`MAILROOM_API_REQUESTS_PER_MINUTE`, `MAILROOM_ALERT_REPEAT_MINUTES`).
+/// The HTTP API's settings (`MAILROOM_API_REQUESTS_PER_MINUTE`, `MAILROOM_ALERT_REPEAT_MINUTES`,
+/// `MAILROOM_GRAFANA_WEBHOOK_SECRET`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiSettings {
     /// Requests per minute per token.
     pub requests_per_minute: u32,
     /// How often a firing alert is mailed again to the same recipient.
     pub alert_repeat_secs: u64,
+    /// The secret Grafana's webhooks must be signed with, if any.
+    pub grafana_secret: Option<super::webhooks::grafana::Secret>,
 }
 
 impl Default for ApiSettings {
@@ -19,6 +22,7 @@ impl Default for ApiSettings {
         Self {
             requests_per_minute: 600,
             alert_repeat_secs: 4 * 60 * 60,
+            grafana_secret: None,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! authorized by `Authorization: Bearer TOKEN` (Settings › API Tokens, or `mailroom token
 //! create`), described by `/api/v1/openapi.json`, which [`openapi`] generates from the request
 //! and answer types themselves. Reading a request is [`extract`]'s, every refusal's status is
-//! [`error`]'s, the rules are [`rules`]'s; [`messages`] and [`alerts`] are the endpoints.
+//! [`error`]'s, the rules are [`rules`]'s; [`messages`] and [`alerts`] are the endpoints, and
+//! [`webhooks`] the alerting tools' (Alertmanager, Grafana, Uptime Kuma, Zabbix).
 //!
 //! Bounds: a body may have [`extract::MAX_BODY_BYTES`] (413 beyond, checked before reading
 //! when the length is declared); each token has its requests per minute (429 with
@@ -17,6 +18,7 @@ pub mod limits;
 pub mod messages;
 pub mod openapi;
 pub mod rules;
+pub mod webhooks;
 
 pub use alerts::{AlertAction, AlertAnswer, AlertRequest};
 pub use error::{ApiError, ErrorBody, FieldError};
@@ -44,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/messages", post(messages::post_message))
         .route("/api/v1/messages/{id}", get(messages::get_message))
         .route("/api/v1/alerts", post(alerts::post_alert))
+        .route("/api/v1/webhooks/alertmanager", post(webhooks::alertmanager::post))
+        .route("/api/v1/webhooks/grafana", post(webhooks::grafana::post))
+        .route("/api/v1/webhooks/uptime-kuma", post(webhooks::uptime_kuma::post))
+        .route("/api/v1/webhooks/zabbix", post(webhooks::zabbix::post))
         .route("/api/v1", any(unknown))
         .route("/api/v1/{*rest}", any(unknown))
 }

@@ -2,7 +2,7 @@
 //! `#[utoipa::path]` and the request and answer types, so it cannot drift from them; the rules'
 //! schemas come from [`super::rules`]. The contract test runs schemathesis against it.
 
-use super::{alerts, error, messages};
+use super::{alerts, error, messages, webhooks};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi,
@@ -18,7 +18,16 @@ use utoipa::{
             shows what became of each. Create a token in Settings › API Tokens (or `mailroom token create --name NAME`) \
             and send it as `Authorization: Bearer TOKEN`."
     ),
-    paths(messages::post_message, messages::get_message, alerts::post_alert, openapi_json),
+    paths(
+        messages::post_message,
+        messages::get_message,
+        alerts::post_alert,
+        webhooks::alertmanager::post,
+        webhooks::grafana::post,
+        webhooks::uptime_kuma::post,
+        webhooks::zabbix::post,
+        openapi_json
+    ),
     components(schemas(
         messages::MessageRequest,
         messages::RequestPriority,
@@ -31,6 +40,14 @@ use utoipa::{
         alerts::AlertState,
         alerts::AlertAnswer,
         alerts::AlertAction,
+        webhooks::WebhookAnswer,
+        webhooks::alertmanager::Notification,
+        webhooks::alertmanager::Status,
+        webhooks::alertmanager::Alert,
+        webhooks::uptime_kuma::Notification,
+        webhooks::uptime_kuma::Heartbeat,
+        webhooks::uptime_kuma::Monitor,
+        webhooks::zabbix::Event,
         error::ErrorBody,
         error::FieldError,
     )),
@@ -39,6 +56,7 @@ use utoipa::{
     tags(
         (name = "mail", description = "Mail to any recipient, through the outbox."),
         (name = "alerts", description = "Alert notifications, with storm control."),
+        (name = "webhooks", description = "The alerting tools' own webhooks (Alertmanager, Grafana, Uptime Kuma, Zabbix), mailed with storm control. The token may also come as HTTP Basic's password."),
     )
 )]
 struct ApiDoc;

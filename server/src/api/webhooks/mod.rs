@@ -1,0 +1,176 @@
+//! `POST /api/v1/webhooks/{alertmanager,grafana,uptime-kuma,zabbix}`: the alerting tools'
+//! own webhooks, mailed through the outbox with storm control. Each tool's body is read by its
+//! module into an [`engine::notify::group::Group`]; the mail, its thread and storm control are
+//! the engine's. The recipients come from the URL (`?to=a@example.com&to=b@example.com`), the
+//! token as `Bearer` or as HTTP Basic's password, both checked before the body is read.
+//!
+//! The answers follow the tools' retry rules: Alertmanager (and Grafana, Uptime Kuma, Zabbix)
+//! retry a 5xx and drop a notification on any 4xx, so 2xx only once the mails are durable,
+//! 503 with `Retry-After` whenever a retry can succeed (no settings yet, delivery paused, the
+//! store away or busy, the token past its rate), and 4xx only for what a retry cannot fix.
+
+pub mod alertmanager;
+pub mod grafana;
+pub mod uptime_kuma;
+pub mod zabbix;
+
+use super::{
+    alerts::{AlertAction, AlertState},
+    bounded,
+    error::{ApiError, FieldError},
+    extract::Caller,
+    refuse_if_not_sending,
+    rules::Check,
+};
+use crate::AppState;
+use app::delivery::storm::Decision;
+use app::outbox::Source;
+use app::store::AlertFate;
+use axum::{
+    extract::FromRequestParts,
+    http::{request::Parts, StatusCode},
+    Json,
+};
+use engine::notify::group::Group;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A webhook's caller and recipients, both checked before its body is read.
+pub struct Webhook {
+    pub caller: Caller,
+    pub to: Vec<String>,
+}
+
+impl FromRequestParts<AppState> for Webhook {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await.map_err(ApiError::retryable)?;
+        let to = recipients(parts.uri.query().unwrap_or("")).map_err(ApiError::invalid)?;
+        Ok(Self { caller, to })
+    }
+}
+
+/// The `to` parameters of a query (each may also list several addresses, comma-separated),
+/// checked like the API's recipients.
+pub fn recipients(query: &str) -> Result<Vec<String>, Vec<FieldError>> {
+    let given: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "to")
+        .flat_map(|(_, value)| {
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .take(super::rules::MAX_RECIPIENTS + 1)
+        .collect();
+    let mut check = Check::default();
+    let valid = check.recipients("to", &given);
+    check.done(valid.into_iter().map(|a| a.as_str().to_string()).collect())
+}
+
+/// What became of a notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WebhookAnswer {
+    /// The tool, as it names itself ("Alertmanager").
+    pub source: String,
+    /// The group, as Mail Activity shows it.
+    pub group: String,
+    pub state: AlertState,
+    /// The alerts written into the mail.
+    pub alerts: usize,
+    /// Alerts left out of it (the tool's truncated ones, and those past 1,000).
+    pub left_out: usize,
+    /// Per recipient: queued (with the message's id) or suppressed by storm control.
+    pub results: Vec<AlertAction>,
+}
+
+/// Queues `group`'s mail for the webhook's recipients through storm control: 202 when a mail
+/// was queued, 200 when storm control held it for everyone.
+pub async fn deliver(
+    state: &AppState,
+    hook: Webhook,
+    source: Source,
+    group: Group,
+) -> Result<(StatusCode, Json<WebhookAnswer>), ApiError> {
+    refuse_if_not_sending(state).await?;
+    let group = group.cap();
+    let now = app::clock::now_unix();
+    let repeat = state.api.settings.alert_repeat_secs;
+    let token = (hook.caller.0.id, hook.caller.0.name.as_str());
+    let batch = group.batch(source, &hook.to, token, now as i64, repeat);
+    let fates = bounded(state, state.server.outbox.queue_alert(batch, now)).await?;
+    let results: Vec<AlertAction> = hook
+        .to
+        .into_iter()
+        .zip(fates)
+        .map(|(to, fate)| match fate {
+            AlertFate::Queued(id) => AlertAction::Queued { to, id },
+            AlertFate::Held(Decision::Wait { until }) => AlertAction::Suppressed {
+                to,
+                until: Some(app::clock::rfc3339(until)),
+                reason: "the same alerts in the same states were mailed recently; mailed again once the repeat interval has passed, or at once when the group changes".into(),
+            },
+            AlertFate::Held(_) => AlertAction::Suppressed {
+                to,
+                until: None,
+                reason: "resolved, but this recipient was not told it was firing".into(),
+            },
+        })
+        .collect();
+    let queued = results.iter().any(|r| matches!(r, AlertAction::Queued { .. }));
+    tracing::info!(
+        source = source.name(),
+        token = %hook.caller.0.name,
+        firing = group.firing,
+        alerts = group.alerts.len(),
+        queued,
+        "webhook: notification taken"
+    );
+    Ok((
+        if queued { StatusCode::ACCEPTED } else { StatusCode::OK },
+        Json(WebhookAnswer {
+            source: source.name().to_string(),
+            group: group.describe(),
+            state: if group.firing { AlertState::Firing } else { AlertState::Resolved },
+            alerts: group.alerts.len(),
+            left_out: group.left_out,
+            results,
+        }),
+    ))
+}
+
+/// Deserializes `null` as the type's default (the tools send `null` for empty maps and lists).
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A text field that may be absent, `null` or empty: `None` for all three.
+pub(crate) fn given(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_come_from_repeated_or_comma_separated_to_parameters() {
+        assert_eq!(
+            recipients("to=a%40example.com&x=1&to=b@example.com,%20c@example.com").unwrap(),
+            ["a@example.com", "b@example.com", "c@example.com"]
+        );
+        let fields = |q: &str| recipients(q).unwrap_err().into_iter().map(|e| e.field).collect::<Vec<_>>();
+        assert_eq!(fields(""), ["to"]);
+        assert_eq!(fields("to=a@example.com&to=not-an-address"), ["to[1]"]);
+        assert_eq!(fields("to=a@example.com%0D%0ABcc:%20x@example.com"), ["to[0]"]);
+        let many = (0..150).map(|i| format!("to=u{i}@example.com")).collect::<Vec<_>>().join("&");
+        assert_eq!(fields(&many), ["to"]);
+    }
+}
