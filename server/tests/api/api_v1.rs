@@ -239,7 +239,19 @@ async fn the_openapi_document_describes_these_routes_and_its_examples_are_accept
     let doc: Value = res.json().await.unwrap();
     let mut paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
     paths.sort();
-    assert_eq!(paths, ["/api/v1/alerts", "/api/v1/messages", "/api/v1/messages/{id}", "/api/v1/openapi.json"]);
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/alerts",
+            "/api/v1/messages",
+            "/api/v1/messages/{id}",
+            "/api/v1/openapi.json",
+            "/api/v1/webhooks/alertmanager",
+            "/api/v1/webhooks/grafana",
+            "/api/v1/webhooks/uptime-kuma",
+            "/api/v1/webhooks/zabbix"
+        ]
+    );
     save_settings(&app, &peer_form("plain")).await;
     let token = app.api_token("docs").await;
     for (path, op) in [("/api/v1/messages", "post"), ("/api/v1/alerts", "post")] {

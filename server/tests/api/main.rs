@@ -14,3 +14,4 @@ mod outbox;
 mod pages;
 mod security;
 mod settings;
+mod webhooks;

@@ -192,12 +192,12 @@ impl Group {
             let _ = write!(plain, "{said}\r\n\r\n");
             let _ = write!(html, "<p style=\"margin:0 0 12px\"><strong>{}</strong></p>", text(&said));
         }
-        if let Some(url) = self.external.as_deref().filter(|u| web_link(u)) {
+        if let Some(url) = self.external.as_deref().and_then(web_link) {
             let _ = write!(plain, "{}: {url}\r\n", source.name());
             let _ = write!(
                 html,
                 "<p style=\"margin:0 0 12px\"><a href=\"{}\">Open {}</a></p>",
-                attribute(url),
+                attribute(&url),
                 source.name()
             );
         }
@@ -307,7 +307,8 @@ impl GroupAlert {
                 .map(|(k, v)| format!("{k} = {v}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let _ = write!(plain, "   Values: {}\r\n", one_line(&values));
+            let values = one_line(&values);
+            let _ = write!(plain, "   Values: {values}\r\n");
             let _ = write!(html, "<p style=\"margin:0 0 6px\"><strong>Values: </strong>{}</p>", text(&values));
         }
         if !self.labels.is_empty() {
@@ -318,19 +319,19 @@ impl GroupAlert {
                 let _ = write!(
                     html,
                     "<tr><td style=\"padding:2px 8px 2px 0;color:#475467\">{}</td><td style=\"padding:2px 0\">{}</td></tr>",
-                    text(k),
-                    text(v)
+                    text(&one_line(k)),
+                    text(&one_line(v))
                 );
             }
             let _ = write!(html, "</table>");
         }
-        let links: Vec<_> = self.links.iter().filter(|(_, url)| web_link(url)).collect();
+        let links: Vec<_> = self.links.iter().filter_map(|(label, url)| Some((label, web_link(url)?))).collect();
         if !links.is_empty() {
             let _ = write!(html, "<p style=\"margin:0 0 6px\">");
             for (i, (label, url)) in links.iter().enumerate() {
                 let _ = write!(plain, "   {label}: {url}\r\n");
                 let sep = if i == 0 { "" } else { " · " };
-                let _ = write!(html, "{sep}<a href=\"{}\">{label}</a>", attribute(url));
+                let _ = write!(html, "{sep}<a href=\"{}\">{label}</a>", attribute(url.as_str()));
             }
             let _ = write!(html, "</p>");
         }
@@ -375,9 +376,13 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Only http(s) addresses become links.
-fn web_link(url: &str) -> bool {
-    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+/// Only http(s) addresses become links, as the URL parser writes them (no white space or line
+/// break left in them).
+fn web_link(url: &str) -> Option<String> {
+    url::Url::parse(url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(String::from)
 }
 
 /// `2026-12-04 18:30 UTC (12 minutes before this mail)`.
@@ -471,6 +476,10 @@ mod tests {
         assert!(mail.text.contains("Description: 93 % used.\r\n   Clean up /var."), "{}", mail.text);
         assert!(mail.text.contains("instance = db-2"));
         assert!(!mail.text.contains("javascript:"), "{}", mail.text);
+        let mut broken = group();
+        broken.alerts[0].links = vec![("Source", "http://x.example.com/a\r\nBcc: y@example.com".into())];
+        let text = broken.mail(Source::Alertmanager, now, 60).text;
+        assert!(!text.contains("\r\nBcc:"), "{text}");
         let html = mail.html.unwrap();
         assert!(html.contains("href=\"http://prometheus:9090/graph?g0.expr=x&amp;a=1\">Source</a>"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
