@@ -144,6 +144,14 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Api
     })
 }
 
+/// `bytes` as a JSON object of type `T` (serde would also take a struct's fields as an array).
+pub fn parse_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "The body must be a JSON object."));
+    }
+    parse_json(bytes)
+}
+
 /// The body as JSON of type `T`: declared as JSON, at most [`MAX_BODY_BYTES`], well formed,
 /// without unknown fields.
 pub async fn json_body<T: serde::de::DeserializeOwned>(

@@ -4,10 +4,10 @@
 //! `silenceURL`): [`Notification`] reads both, and unknown fields are passed over, so a newer
 //! sender's additions do not refuse its alerts.
 
-use super::{deliver, given, nullable, Webhook, WebhookAnswer};
+use super::{count, deliver, given, nullable, objects, whole, Webhook, WebhookAnswer};
 use crate::api::{
     error::{ApiError, WebhookRefusals},
-    extract::{bytes_body, declared_as, not_json, parse_json},
+    extract::{bytes_body, declared_as, not_json, parse_object},
 };
 use crate::AppState;
 use app::outbox::Source;
@@ -33,23 +33,28 @@ pub struct Notification {
     #[serde(default, rename = "groupKey")]
     pub group_key: Option<String>,
     /// Alerts the sender left out (its `max_alerts`).
-    #[serde(default, rename = "truncatedAlerts")]
-    pub truncated_alerts: Option<u64>,
+    #[serde(default, rename = "truncatedAlerts", deserialize_with = "count")]
+    #[schema(minimum = 0)]
+    pub truncated_alerts: Option<i64>,
     pub status: Status,
     #[serde(default)]
     pub receiver: Option<String>,
     #[serde(default, rename = "groupLabels", deserialize_with = "nullable")]
+    #[schema(nullable)]
     pub group_labels: BTreeMap<String, String>,
     #[serde(default, rename = "commonLabels", deserialize_with = "nullable")]
+    #[schema(nullable)]
     pub common_labels: BTreeMap<String, String>,
     #[serde(default, rename = "commonAnnotations", deserialize_with = "nullable")]
+    #[schema(nullable)]
     pub common_annotations: BTreeMap<String, String>,
     #[serde(default, rename = "externalURL")]
     pub external_url: Option<String>,
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "objects")]
+    #[schema(nullable)]
     pub alerts: Vec<Alert>,
     /// Grafana: the organisation.
-    #[serde(default, rename = "orgId")]
+    #[serde(default, rename = "orgId", deserialize_with = "whole")]
     pub org_id: Option<i64>,
     /// Grafana: its own rendering of the title and message.
     #[serde(default)]
@@ -73,8 +78,10 @@ pub enum Status {
 pub struct Alert {
     pub status: Status,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(nullable)]
     pub labels: BTreeMap<String, String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(nullable)]
     pub annotations: BTreeMap<String, String>,
     /// RFC 3339.
     #[serde(default, rename = "startsAt")]
@@ -88,7 +95,7 @@ pub struct Alert {
     pub fingerprint: Option<String>,
     /// Grafana: the measured values by name.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub values: BTreeMap<String, serde_json::Value>,
     #[serde(default, rename = "dashboardURL")]
     pub dashboard_url: Option<String>,
@@ -173,7 +180,7 @@ impl Notification {
     post,
     path = "/api/v1/webhooks/alertmanager",
     operation_id = "alertmanagerWebhook",
-    params(("to" = Vec<String>, Query, description = "The recipients: repeat `to`, or separate addresses with commas.", explode = true)),
+    params(super::Recipients),
     request_body(content = Notification, example = json!({
         "version": "4", "groupKey": "{}:{alertname=\"DiskAlmostFull\"}", "truncatedAlerts": 0,
         "status": "firing", "receiver": "mailroom",
@@ -201,7 +208,7 @@ pub async fn post(
     if !declared_as(&headers, "application/json") {
         return Err(not_json());
     }
-    let notification: Notification = parse_json(&bytes_body(&headers, body).await?)?;
+    let notification: Notification = parse_object(&bytes_body(&headers, body).await?)?;
     deliver(&state, hook, Source::Alertmanager, notification.group()).await
 }
 

@@ -8,7 +8,7 @@
 use super::{alertmanager::Notification, deliver, Webhook, WebhookAnswer};
 use crate::api::{
     error::{ApiError, WebhookRefusals},
-    extract::{bytes_body, declared_as, not_json, parse_json},
+    extract::{bytes_body, declared_as, not_json, parse_object},
 };
 use crate::AppState;
 use app::outbox::Source;
@@ -61,7 +61,7 @@ pub fn signed(secret: &Secret, timestamp: Option<&[u8]>, body: &[u8], signature:
     path = "/api/v1/webhooks/grafana",
     operation_id = "grafanaWebhook",
     params(
-        ("to" = Vec<String>, Query, description = "The recipients: repeat `to`, or separate addresses with commas.", explode = true),
+        super::Recipients,
         ("X-Grafana-Alerting-Signature" = Option<String>, Header, description = "HMAC-SHA256 of the body in hex; required when Mailroom has a Grafana secret."),
         ("X-Grafana-Alerting-Timestamp" = Option<String>, Header, description = "When present, the signature is of `TIMESTAMP:BODY`."),
     ),
@@ -93,7 +93,7 @@ pub async fn post(
             ));
         }
     }
-    let notification: Notification = parse_json(&bytes)?;
+    let notification: Notification = parse_object(&bytes)?;
     deliver(&state, hook, Source::Grafana, notification.group()).await
 }
 

@@ -33,7 +33,28 @@ use axum::{
 };
 use engine::notify::group::Group;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::{
+    path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle},
+    Required,
+};
 use utoipa::ToSchema;
+
+/// The recipients in a webhook's URL, for the OpenAPI document ([`recipients`] reads them).
+pub struct Recipients;
+
+impl utoipa::IntoParams for Recipients {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![ParameterBuilder::new()
+            .name("to")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::True)
+            .description(Some("The recipients: repeat `to` for each (a value may also list several, comma-separated)."))
+            .style(Some(ParameterStyle::Form))
+            .explode(Some(true))
+            .schema(Some(super::rules::schema_recipients()))
+            .build()]
+    }
+}
 
 /// A webhook's caller and recipients, both checked before its body is read.
 pub struct Webhook {
@@ -151,6 +172,60 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// An object, or `null` for the type's default; never an array (serde's derive would take a
+/// struct's fields from one, and the document says object).
+pub(crate) fn object<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(T::default()),
+        value @ serde_json::Value::Object(_) => T::deserialize(value).map_err(D::Error::custom),
+        other => Err(D::Error::custom(format!("expected an object, found {other}"))),
+    }
+}
+
+/// A list of objects, or `null` for none.
+pub(crate) fn objects<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    Option::<Vec<serde_json::Value>>::deserialize(d)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| match v {
+            serde_json::Value::Object(_) => T::deserialize(v).map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!("expected an object, found {other}"))),
+        })
+        .collect()
+}
+
+/// A whole number, also when written as `7.0` (JSON Schema's integers include those).
+pub(crate) fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error;
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("expected a whole number, found {n}"))),
+    }
+}
+
+/// A whole number that is not negative (a count).
+pub(crate) fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error;
+    match whole(d)? {
+        Some(n) if n < 0 => Err(D::Error::custom(format!("expected a count, found {n}"))),
+        n => Ok(n),
+    }
+}
+
 /// A text field that may be absent, `null` or empty: `None` for all three.
 pub(crate) fn given(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
@@ -168,6 +243,7 @@ mod tests {
         );
         let fields = |q: &str| recipients(q).unwrap_err().into_iter().map(|e| e.field).collect::<Vec<_>>();
         assert_eq!(fields(""), ["to"]);
+        assert_eq!(recipients("to=0%400.com").unwrap(), ["0@0.com"]);
         assert_eq!(fields("to=a@example.com&to=not-an-address"), ["to[1]"]);
         assert_eq!(fields("to=a@example.com%0D%0ABcc:%20x@example.com"), ["to[0]"]);
         let many = (0..150).map(|i| format!("to=u{i}@example.com")).collect::<Vec<_>>().join("&");

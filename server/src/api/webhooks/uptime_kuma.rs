@@ -3,10 +3,10 @@
 //! by `multer`). Either part may be `null`: Kuma's "Test" button sends only `msg`. A monitor
 //! that is down (or pending) fires; up (or in maintenance) resolves.
 
-use super::{deliver, given, Webhook, WebhookAnswer};
+use super::{deliver, given, object, whole, Webhook, WebhookAnswer};
 use crate::api::{
     error::{ApiError, WebhookRefusals},
-    extract::{bytes_body, declared_as, parse_json},
+    extract::{bytes_body, declared_as, parse_object},
 };
 use crate::AppState;
 use app::outbox::Source;
@@ -24,9 +24,9 @@ use utoipa::ToSchema;
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[schema(as = UptimeKumaNotification)]
 pub struct Notification {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub heartbeat: Option<Heartbeat>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub monitor: Option<Monitor>,
     /// Kuma's own one-line summary ("[web] [🔴 Down] timeout").
     #[serde(default)]
@@ -37,10 +37,10 @@ pub struct Notification {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[schema(as = UptimeKumaHeartbeat)]
 pub struct Heartbeat {
-    #[serde(default, rename = "monitorID")]
+    #[serde(default, rename = "monitorID", deserialize_with = "whole")]
     pub monitor_id: Option<i64>,
     /// 0 down, 1 up, 2 pending, 3 maintenance.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole")]
     pub status: Option<i64>,
     /// UTC, `YYYY-MM-DD HH:MM:SS.mmm`.
     #[serde(default)]
@@ -53,7 +53,7 @@ pub struct Heartbeat {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[schema(as = UptimeKumaMonitor)]
 pub struct Monitor {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole")]
     pub id: Option<i64>,
     #[serde(default)]
     pub name: Option<String>,
@@ -139,7 +139,7 @@ impl Notification {
 async fn read(headers: &HeaderMap, body: Body) -> Result<Notification, ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if declared_as(headers, "application/json") {
-        return parse_json(&bytes_body(headers, body).await?);
+        return parse_object(&bytes_body(headers, body).await?);
     }
     let Ok(boundary) = multer::parse_boundary(content_type) else {
         return Err(ApiError::new(
@@ -154,7 +154,7 @@ async fn read(headers: &HeaderMap, body: Body) -> Result<Notification, ApiError>
     while let Some(field) = form.next_field().await.map_err(|e| bad(format!("The form data could not be read: {e}.")))? {
         if field.name() == Some("data") {
             let data = field.bytes().await.map_err(|e| bad(format!("The form data could not be read: {e}.")))?;
-            return parse_json(&data);
+            return parse_object(&data);
         }
     }
     Err(bad("The form data has no `data` part: send Uptime Kuma's notification.".into()))
@@ -170,7 +170,7 @@ async fn read(headers: &HeaderMap, body: Body) -> Result<Notification, ApiError>
     post,
     path = "/api/v1/webhooks/uptime-kuma",
     operation_id = "uptimeKumaWebhook",
-    params(("to" = Vec<String>, Query, description = "The recipients: repeat `to`, or separate addresses with commas.", explode = true)),
+    params(super::Recipients),
     request_body(content = Notification),
     responses(
         (status = 202, description = "Mailed to at least one recipient (`results` says which).", body = WebhookAnswer),
@@ -223,5 +223,8 @@ mod tests {
             .group();
         assert_eq!(test.subject(), "[FIRING:1] Uptime Kuma Testing");
         assert_eq!(test.key, "notification");
+        assert!(serde_json::from_str::<Notification>(r#"{"monitor":[null,null]}"#).is_err(), "an array is no monitor");
+        let counted = serde_json::from_str::<Notification>(r#"{"heartbeat":{"status":1.0}}"#).unwrap();
+        assert_eq!(counted.heartbeat.unwrap().status, Some(1));
     }
 }

@@ -6,7 +6,7 @@
 use super::{deliver, Webhook, WebhookAnswer};
 use crate::api::{
     error::{ApiError, WebhookRefusals},
-    extract::{bytes_body, declared_as, not_json, parse_json},
+    extract::{bytes_body, declared_as, not_json, parse_object},
 };
 use crate::AppState;
 use app::outbox::Source;
@@ -25,9 +25,10 @@ use utoipa::ToSchema;
 #[schema(as = ZabbixEvent)]
 pub struct Event {
     /// `{EVENT.ID}`: the problem's id, the same in its recovery (the thread and storm key).
+    #[schema(schema_with = crate::api::rules::schema_alert_key)]
     pub event_id: String,
     /// `{EVENT.VALUE}`: "1" for a problem, "0" for its recovery.
-    pub event_value: String,
+    pub event_value: EventValue,
     /// `{EVENT.SEVERITY}`.
     #[serde(default)]
     pub severity: Option<String>,
@@ -53,6 +54,18 @@ pub struct Event {
     pub tags: Option<String>,
 }
 
+/// `{EVENT.VALUE}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[schema(as = ZabbixEventValue)]
+pub enum EventValue {
+    /// A recovery.
+    #[serde(rename = "0")]
+    Recovery,
+    /// A problem.
+    #[serde(rename = "1")]
+    Problem,
+}
+
 /// A macro's value: absent when empty or left unresolved (`{MACRO.NAME}`).
 fn value(v: Option<String>) -> Option<String> {
     super::given(v).filter(|v| !(v.starts_with('{') && v.ends_with('}') && !v.contains(' ')))
@@ -60,19 +73,11 @@ fn value(v: Option<String>) -> Option<String> {
 
 impl Event {
     pub fn group(self) -> Result<Group, ApiError> {
-        let firing = match self.event_value.trim() {
-            "1" => true,
-            "0" => false,
-            other => {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("event_value is {other:?}: send Zabbix's {{EVENT.VALUE}}, 1 for a problem or 0 for its recovery."),
-                ))
-            }
-        };
-        let Some(event_id) = value(Some(self.event_id)) else {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "event_id is empty: send Zabbix's {EVENT.ID}."));
-        };
+        let firing = self.event_value == EventValue::Problem;
+        let mut check = crate::api::rules::Check::default();
+        check.line("event_id", &self.event_id, crate::api::rules::MAX_KEY_CHARS);
+        check.done(()).map_err(ApiError::invalid)?;
+        let event_id = self.event_id.trim().to_string();
         let trigger = value(self.trigger);
         let host = value(self.host);
         let mut labels = Vec::new();
@@ -118,7 +123,7 @@ impl Event {
     post,
     path = "/api/v1/webhooks/zabbix",
     operation_id = "zabbixWebhook",
-    params(("to" = Vec<String>, Query, description = "The recipients: repeat `to`, or separate addresses with commas.", explode = true)),
+    params(super::Recipients),
     request_body(content = Event),
     responses(
         (status = 202, description = "Mailed to at least one recipient (`results` says which).", body = WebhookAnswer),
@@ -136,7 +141,7 @@ pub async fn post(
     if !declared_as(&headers, "application/json") {
         return Err(not_json());
     }
-    let event: Event = parse_json(&bytes_body(&headers, body).await?)?;
+    let event: Event = parse_object(&bytes_body(&headers, body).await?)?;
     deliver(&state, hook, Source::Zabbix, event.group()?).await
 }
 
@@ -144,25 +149,27 @@ pub async fn post(
 mod tests {
     use super::*;
 
-    fn event(value: &str) -> Event {
+    fn event(value: &str) -> Result<Event, serde_json::Error> {
         serde_json::from_value(serde_json::json!({
             "event_id": "1042", "event_value": value, "severity": "High", "host": "db-1",
             "trigger": "Free disk space is less than 10% on /var", "subject": "Problem: Free disk space is less than 10% on /var",
             "message": "Problem started at 18:00:00 on 2026.12.04", "event_time": "2026.12.04 18:00:00",
             "event_url": "https://zabbix.example.com/tr_events.php?triggerid=7&eventid=1042", "tags": "{EVENT.TAGS}"
         }))
-        .unwrap()
     }
 
     #[test]
     fn a_problem_fires_its_recovery_resolves_and_unresolved_macros_are_absent() {
-        let problem = event("1").group().unwrap();
+        let problem = event("1").unwrap().group().unwrap();
         assert!(problem.firing);
         assert_eq!(problem.subject(), "[FIRING:1] Free disk space is less than 10% on /var (db-1)");
         assert!(!problem.alerts[0].labels.iter().any(|(k, _)| k == "tags"));
-        let recovery = event("0").group().unwrap();
+        let recovery = event("0").unwrap().group().unwrap();
         assert!(!recovery.firing);
         assert_eq!(recovery.key, problem.key);
-        assert!(event("{EVENT.VALUE}").group().is_err());
+        assert!(event("{EVENT.VALUE}").is_err(), "an unresolved value is refused");
+        assert!(event(" 1").is_err());
+        let blank = Event { event_id: " ".into(), ..event("1").unwrap() };
+        assert!(blank.group().is_err());
     }
 }
