@@ -331,6 +331,53 @@ async fn zabbix_problem_and_recovery_from_the_media_type() {
     assert_eq!((again.status, again.json["results"][0]["action"].as_str()), (200, Some("suppressed")), "{again:?}");
 }
 
+/// Runs the shipped Zabbix media type's script (integrations/zabbix/mailroom.yaml) as Zabbix
+/// does, with `params` as its parameters; what it returned, or why it failed.
+async fn zabbix_media_type(params: Value) -> (bool, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (shim, media_type) = (root.join("tests/zabbix_shim.js"), root.join("../integrations/zabbix/mailroom.yaml"));
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node").arg(shim).arg(media_type).arg(params.to_string()).output()
+    })
+    .await
+    .unwrap()
+    .expect("node runs (scripts/bootstrap.sh installs it)");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+#[tokio::test]
+async fn the_shipped_zabbix_media_type_mails_a_problem_and_its_recovery_in_one_thread() {
+    let app = spawn_app().await;
+    let token = app.api_token("zabbix").await;
+    let to = "zabbix-media@example.com";
+    let params = |value: &str, subject: &str| {
+        json!({
+            "mailroom_url": format!("{}/", app.url), "mailroom_token": token, "to": format!("{to}, zabbix-second@example.com"),
+            "event_id": "2077", "event_value": value, "severity": "Average", "host": "web-1",
+            "trigger": "High CPU utilization on web-1", "subject": subject,
+            "message": "Problem started at 18:00:00 on 2026.12.04\nHost: web-1", "event_time": "2026.12.04 18:00:00",
+            "tags": "", "zabbix_url": "https://zabbix.example.com", "trigger_id": "17"
+        })
+    };
+    // Before settings are saved Mailroom answers 503, and the script fails (Zabbix tries again).
+    let (ok, said) = zabbix_media_type(params("1", "Problem: High CPU utilization on web-1")).await;
+    assert!(!ok && said.contains("Mailroom answered 503"), "{said}");
+    save_settings(&app, &peer_form("plain")).await;
+
+    let (ok, said) = zabbix_media_type(params("1", "Problem: High CPU utilization on web-1")).await;
+    assert!(ok && said == "OK", "{said}");
+    let problem = peer().wait_for_mail("Subject: [FIRING:1] High CPU utilization on web-1 (web-1)", to).await;
+    assert!(problem.contains("href=\"https://zabbix.example.com/tr_events.php?triggerid=17&amp;eventid=2077\""), "{problem}");
+    peer().wait_for_mail("Subject: [FIRING:1] High CPU utilization on web-1 (web-1)", "zabbix-second@example.com").await;
+    let (ok, said) = zabbix_media_type(params("0", "Resolved in 5m: High CPU utilization on web-1")).await;
+    assert!(ok, "{said}");
+    let recovery = peer().wait_for_mail("Subject: [RESOLVED] High CPU utilization on web-1 (web-1)", to).await;
+    assert_eq!(header(&recovery, "In-Reply-To"), header(&problem, "In-Reply-To"));
+
+    let (ok, said) = zabbix_media_type(json!({"mailroom_url": app.url, "mailroom_token": "wrong", "to": to, "event_id": "1", "event_value": "1"})).await;
+    assert!(!ok && said.contains("Mailroom answered 401"), "{said}");
+}
+
 #[tokio::test]
 async fn thousands_of_alerts_are_one_mail_that_says_how_many_were_left_out_and_labels_cannot_add_headers() {
     let app = spawn_app().await;
