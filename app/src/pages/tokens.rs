@@ -79,6 +79,11 @@ fn tokens_view(
         </p>
     });
     let created = view.created.map(|c| {
+        let alertmanager = format!(
+            "receivers:\n  - name: mailroom\n    webhook_configs:\n      - url: '{}'\n        send_resolved: true\n        http_config:\n          authorization:\n            credentials: '{}'",
+            webhook_url(crate::outbox::Source::Alertmanager),
+            c.token
+        );
         let example = format!(
             "curl -X POST {}/api/v1/messages -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"to\":[\"ops@example.com\"],\"subject\":\"Hello\",\"text\":\"It works.\"}}'",
             public_url(),
@@ -98,6 +103,8 @@ fn tokens_view(
                 </p>
                 <p class="small">"For example:"</p>
                 <pre class="small">{example}</pre>
+                <p class="small">"For Alertmanager (alertmanager.yml), with the recipients in " <code>"to"</code> ":"</p>
+                <pre class="small">{alertmanager}</pre>
             </section>
         }
     });
@@ -153,7 +160,24 @@ fn tokens_view(
             }
             .into_any()
         }}
+        <h2 id="webhooks">"Webhook URLs for alerting tools"</h2>
+        <p>
+            "Paste these into the tool, with your recipients in " <code>"to"</code>
+            " (repeat it, or separate addresses with commas), and a token as the "
+            <code>"Authorization: Bearer"</code> " header or as the basic-auth password. The README says what to set in each tool."
+        </p>
+        <dl class="facts webhook-urls">
+            {crate::outbox::Source::ALL
+                .into_iter()
+                .map(|source| view! { <dt>{source.name()}</dt><dd><code>{webhook_url(source)}</code></dd> })
+                .collect_view()}
+        </dl>
     }
+}
+
+/// The webhook URL a tool posts to, with the recipient to fill in.
+fn webhook_url(source: crate::outbox::Source) -> String {
+    format!("{}/api/v1/webhooks/{}?to=you@example.com", public_url(), source.path())
 }
 
 /// How admins reach this server, for the example.

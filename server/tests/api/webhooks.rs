@@ -430,6 +430,12 @@ async fn every_refusal_has_the_status_the_tools_retry_or_drop_by() {
         assert_eq!(reply.status, status, "{what}: {reply:?}");
         assert!(reply.json["error"].is_string(), "{what}: {reply:?}");
     }
+    // Settings › API Tokens lists the URLs to paste.
+    let page = app.page("/settings/tokens").await;
+    for source in Source::ALL {
+        let url = format!("{}/api/v1/webhooks/{}?to=you@example.com", app.url, source.path());
+        assert!(page.contains(&url), "{url} in {page}");
+    }
     let good = hook(&app, am, basic("anyone", &token), "application/json", ok_body(), &[]).await;
     assert_eq!(good.status, 202, "Basic with the token as password: {good:?}");
 
