@@ -422,6 +422,85 @@ async fn api_abuse(server: &Server) {
     check(peak < 150, "peak RSS under 150 MB");
 }
 
+/// The alerting tools' webhooks under abuse: unknown tokens (Bearer and Basic), bodies declared
+/// huge, thousands of alerts in one body, deep JSON, broken form data, and a token past its
+/// rate, which must be told 503 (the tools drop a 4xx), never 429.
+async fn webhook_abuse(server: &Server) {
+    println!("Webhooks: 1,000 unknown tokens, 100 bodies declaring 100 MB, 20 bodies of 5,000 alerts, 200 deep JSON, 200 broken form data, then 700 requests of one token:");
+    let (rss_before, _) = server.memory();
+    let am = format!("{}/api/v1/webhooks/alertmanager?to=ops@example.com", server.url);
+    let kuma = format!("{}/api/v1/webhooks/uptime-kuma?to=ops@example.com", server.url);
+    let client = reqwest::Client::new();
+    let small = r#"{"version":"4","status":"firing","groupKey":"attack","alerts":[]}"#;
+    let mut statuses = in_rounds(1_000, |i| {
+        let (client, url) = (client.clone(), am.clone());
+        async move {
+            let req = client.post(url).header("content-type", "application/json").body(small);
+            let req = if i % 2 == 0 { req.bearer_auth(format!("guess-{i:040}")) } else { req.basic_auth("prometheus", Some(format!("guess-{i:040}"))) };
+            req.send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+        }
+    })
+    .await;
+    let unknown = statuses.get(&401).copied().unwrap_or(0);
+    let addr = server.url.trim_start_matches("http://").to_string();
+    for _ in 0..100 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/webhooks/alertmanager?to=ops@example.com HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n{{\"alerts\":",
+            server.token
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = [0u8; 12];
+        let status = match tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut answer)).await {
+            Ok(Ok(_)) => std::str::from_utf8(&answer[9..12]).ok().and_then(|s| s.parse().ok()).unwrap_or(0),
+            _ => 0,
+        };
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    let huge = statuses.get(&413).copied().unwrap_or(0);
+    let started = Instant::now();
+    let mut big_ok = 0;
+    for round in 0..20 {
+        let alerts: Vec<String> = (0..5_000)
+            .map(|i| format!(r#"{{"status":"firing","labels":{{"alertname":"Flood","n":"{i}"}},"fingerprint":"{round}-{i}"}}"#))
+            .collect();
+        let body = format!(r#"{{"version":"4","status":"firing","groupKey":"flood-{round}","alerts":[{}]}}"#, alerts.join(","));
+        let res = client.post(&am).bearer_auth(&server.token).header("content-type", "application/json").body(body).send().await;
+        let status = res.map(|r| r.status().as_u16()).unwrap_or(0);
+        big_ok += usize::from(status == 202);
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    let big_ms = started.elapsed().as_secs_f64() * 1000.0 / 20.0;
+    let deep = format!(r#"{{"status":"firing","alerts":{}{}}}"#, "[".repeat(200_000), "]".repeat(200_000));
+    let broken = "--x\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n{\"heartbeat\":".to_string();
+    let mut refused = 0;
+    for i in 0..400 {
+        let (url, content_type, body) = if i % 2 == 0 {
+            (&am, "application/json", deep.clone())
+        } else {
+            (&kuma, "multipart/form-data; boundary=x", broken.clone())
+        };
+        let res = client.post(url).bearer_auth(&server.token).header("content-type", content_type).body(body).send().await;
+        let status = res.map(|r| r.status().as_u16()).unwrap_or(0);
+        refused += usize::from(status == 400 || status == 503);
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    for _ in 0..700 {
+        let res = client.post(&am).bearer_auth(&server.token).header("content-type", "application/json").body(small).send().await;
+        *statuses.entry(res.map(|r| r.status().as_u16()).unwrap_or(0)).or_insert(0) += 1;
+    }
+    let (rss_after, peak) = server.memory();
+    println!("  statuses {statuses:?}; a body of 5,000 alerts answered in {big_ms:.1} ms on average; RSS {rss_before} -> {rss_after} MiB (peak {peak} MiB)");
+    check(unknown == 1_000, "every unknown token refused (401), Bearer or Basic");
+    check(huge == 100, "every huge body refused before it is read (413)");
+    check(big_ok == 20, "each body of 5,000 alerts queued as one mail (202)");
+    check(refused == 400, "deep JSON and broken form data refused (400; 503 once past the rate)");
+    check(statuses.get(&503).is_some_and(|n| *n >= 100) && !statuses.contains_key(&429), "the token past its rate is told 503, never 429");
+    check(!statuses.contains_key(&500) && !statuses.contains_key(&0), "no 500, no dropped connection");
+    check(peak < 200, "peak RSS under 200 MB");
+}
+
 /// `n` requests, 64 at a time; how many got each status (0: no answer).
 async fn in_rounds<F, Fut>(n: usize, request: F) -> std::collections::BTreeMap<u16, usize>
 where
@@ -676,6 +755,9 @@ async fn main() {
     }
     if chosen("api_abuse") {
         api_abuse(&server).await;
+    }
+    if chosen("webhook_abuse") {
+        webhook_abuse(&Server::start_with(save_mail_settings, None)).await;
     }
     if chosen("sign_in_callbacks") {
         sign_in_callbacks(&server).await;
