@@ -236,7 +236,7 @@ async fn grafanas_contact_point_with_basic_auth_and_its_hmac_signature() {
 
     let unsigned = hook(&app, &path, basic("grafana", &token), "application/json", body.clone(), &[]).await;
     assert_eq!(unsigned.status, 401, "{unsigned:?}");
-    let stamp = "1796407200".to_string();
+    let stamp = app::clock::now_unix().to_string();
     let wrong = grafana_signature("other-secret", &stamp, GRAFANA);
     let forged = hook(&app, &path, basic("grafana", &token), "application/json", body.clone(), &[
         ("x-grafana-alerting-signature", wrong),
@@ -245,6 +245,14 @@ async fn grafanas_contact_point_with_basic_auth_and_its_hmac_signature() {
     .await;
     assert_eq!(forged.status, 401, "{forged:?}");
 
+    // A signed body recorded an hour ago is not taken again.
+    let old = (app::clock::now_unix() - 3600).to_string();
+    let replayed = hook(&app, &path, basic("grafana", &token), "application/json", body.clone(), &[
+        ("x-grafana-alerting-signature", grafana_signature("shared-secret", &old, GRAFANA)),
+        ("x-grafana-alerting-timestamp", old),
+    ])
+    .await;
+    assert_eq!(replayed.status, 401, "{replayed:?}");
     let signature = grafana_signature("shared-secret", &stamp, GRAFANA);
     let signed = hook(&app, &path, basic("grafana", &token), "application/json", body, &[
         ("x-grafana-alerting-signature", signature),

@@ -3,7 +3,8 @@
 //! set (`MAILROOM_GRAFANA_WEBHOOK_SECRET` or `…_FILE`), the body must carry Grafana's HMAC
 //! signature: `X-Grafana-Alerting-Signature`, HMAC-SHA256 in hex of the body, or of
 //! `TIMESTAMP:BODY` when Grafana also sends `X-Grafana-Alerting-Timestamp`; compared in
-//! constant time by `hmac`.
+//! constant time by `hmac`. A timestamp (Unix seconds) more than [`MAX_SKEW_SECS`] from
+//! Mailroom's clock is refused, so a signed body recorded once cannot be played again later.
 
 use super::{alertmanager::Notification, deliver, Webhook, WebhookAnswer};
 use crate::api::{
@@ -23,6 +24,8 @@ use sha2::Sha256;
 
 pub const SIGNATURE_HEADER: &str = "x-grafana-alerting-signature";
 pub const TIMESTAMP_HEADER: &str = "x-grafana-alerting-timestamp";
+/// How far a signed timestamp may be from this server's clock (either way).
+pub const MAX_SKEW_SECS: u64 = 15 * 60;
 
 /// The secret Grafana signs its webhooks with; never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -86,6 +89,22 @@ pub async fn post(
     if let Some(secret) = &state.api.settings.grafana_secret {
         let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
         let timestamp = headers.get(TIMESTAMP_HEADER).map(|v| v.as_bytes());
+        if let Some(ts) = timestamp {
+            let now = app::clock::now_unix();
+            let fresh = std::str::from_utf8(ts)
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .is_some_and(|t| t.abs_diff(now) <= MAX_SKEW_SECS);
+            if !fresh {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    format!(
+                        "X-Grafana-Alerting-Timestamp is not within {} minutes of this server's clock: check both clocks (NTP).",
+                        MAX_SKEW_SECS / 60
+                    ),
+                ));
+            }
+        }
         if !signature.is_some_and(|s| signed(secret, timestamp, &bytes, s)) {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
