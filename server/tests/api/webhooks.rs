@@ -419,7 +419,9 @@ async fn every_refusal_has_the_status_the_tools_retry_or_drop_by() {
     assert_eq!((early.status, early.retry_after.is_some()), (503, true), "{early:?}");
     save_settings(&app, &peer_form("plain")).await;
 
-    let cases: Vec<(&str, &str, Option<String>, &str, Vec<u8>, u16)> = vec![
+    // What, path and query, Authorization, Content-Type, body, the status it gets.
+    type Case<'a> = (&'a str, &'a str, Option<String>, &'a str, Vec<u8>, u16);
+    let cases: Vec<Case> = vec![
         ("no token", am, None, "application/json", ok_body(), 401),
         ("unknown token", am, bearer("not-a-token"), "application/json", ok_body(), 401),
         ("unknown basic password", am, basic("prometheus", "nope"), "application/json", ok_body(), 401),
