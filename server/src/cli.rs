@@ -57,8 +57,12 @@ ENVIRONMENT:
     MAILROOM_API_REQUESTS_PER_MINUTE  Requests per minute per API token (default: 600).
     MAILROOM_ALERT_REPEAT_MINUTES     A firing alert is mailed again to a recipient after
                                       this long at the earliest (default: 240).
+    MAILROOM_GRAFANA_WEBHOOK_SECRET   Grafana's webhooks must be signed with this HMAC
+                                      secret (or MAILROOM_GRAFANA_WEBHOOK_SECRET_FILE).
     MAILROOM_OUTBOX_ALARM_MINUTES     Deliveries failing this long put a banner on every
                                       admin page (default: 15).
+    MAILROOM_SHUTDOWN_DELAY_SECS      On SIGTERM, seconds /readyz answers 503 while the
+                                      server still serves, before it closes (default: 0).
     MAILROOM_OUTBOX_MAX_QUEUED_MB     The most mail waiting to be sent, in MiB (default:
                                       1024); beyond it new mail is refused with 503.
     MAILROOM_DISK_RESERVE_MB          Free space kept on the data directory's disk, in MiB

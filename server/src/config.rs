@@ -24,6 +24,9 @@ pub struct Config {
     /// After how long of failing deliveries every admin page says so
     /// (`MAILROOM_OUTBOX_ALARM_MINUTES`).
     pub failing_alarm_secs: u64,
+    /// After SIGTERM or SIGINT, how long `/readyz` says 503 while the server still serves,
+    /// before the listener closes (`MAILROOM_SHUTDOWN_DELAY_SECS`).
+    pub shutdown_delay_secs: u64,
     /// The disk reserve and the bound on queued mail (`MAILROOM_DISK_RESERVE_MB`,
     /// `MAILROOM_OUTBOX_MAX_QUEUED_MB`).
     pub store: app::store::StoreOptions,
@@ -172,6 +175,7 @@ impl Config {
                 }
             },
             failing_alarm_secs: number(&var, "MAILROOM_OUTBOX_ALARM_MINUTES", app::api::server::FAILING_ALARM_SECS / 60, 1, 24 * 60)? * 60,
+            shutdown_delay_secs: number(&var, "MAILROOM_SHUTDOWN_DELAY_SECS", 0, 0, 300)?,
             store: app::store::StoreOptions {
                 reserve: match var("MAILROOM_DISK_RESERVE_MB") {
                     None => app::store::Reserve::Default,

@@ -2,7 +2,7 @@
 //! The Mailroom server: the axum router around the Leptos app. Configuration ([`config`]),
 //! asset serving ([`assets`]), the session and origin guard ([`guard`]), error statuses
 //! ([`errors`]), the HTTP API for other services ([`api`]), a mailbox's OAuth2 sign-in
-//! ([`oauth`]), serving with connection limits
+//! ([`oauth`]), the probes `/livez` and `/readyz` ([`health`]), serving with connection limits
 //! ([`serve`]) and the command line ([`cli`]) each
 //! have their own module; `main.rs` starts and stops the server.
 
@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod errors;
 pub mod guard;
+pub mod health;
 pub mod memory;
 pub mod oauth;
 pub mod serve;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub server: ServerContext,
     /// The HTTP API's limits in this process ([`api::Api`]).
     pub api: Arc<api::Api>,
+    /// Whether this process is shutting down (`/readyz`).
+    pub health: Arc<health::Health>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -67,6 +70,11 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// Builds the whole application router around the server context (store, limits, setup token).
 pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
+    router_with(config, server_ctx, Arc::default())
+}
+
+/// [`router`], with the shutdown state `main` turns when a signal comes.
+pub fn router_with(config: &Config, server_ctx: ServerContext, health: Arc<health::Health>) -> Router {
     let pkg_dir = config.site_root.join("pkg");
     let version = assets::asset_version(&pkg_dir);
     if version.is_none() {
@@ -85,6 +93,7 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
         leptos_options: leptos_options.clone(),
         server: server_ctx,
         api: Arc::new(api::Api::new(config.api.clone())),
+        health,
     };
     let routes = generate_route_list(App);
 
@@ -104,6 +113,7 @@ pub fn router(config: &Config, server_ctx: ServerContext) -> Router {
         // The HTTP API authorizes with its Bearer token (no cookies, so no cross-site risk) and
         // bounds its own bodies.
         .merge(api::routes())
+        .merge(health::routes())
         // The provider's redirect back carries no session cookie (SameSite=Strict).
         .merge(oauth::public_routes())
         .with_state(state)

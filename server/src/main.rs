@@ -1,7 +1,7 @@
 //! `mailroom`: serves the admin panel, or runs a command (`mailroom --help`).
 
 use app::{api::server::ServerContext, auth};
-use server::{cli, router, Config};
+use server::{cli, Config};
 use std::process::ExitCode;
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
@@ -89,7 +89,8 @@ async fn run() -> Result<(), String> {
         );
     }
     server::spawn_housekeeping(store.clone(), config.outbox.clone());
-    let app = router(&config, ctx);
+    let health = std::sync::Arc::new(server::health::Health::default());
+    let app = server::router_with(&config, ctx, health.clone());
     let open_files = server::serve::raise_open_files_limit();
     let limits = server::serve::HttpLimits {
         max_connections: server::serve::connection_cap(open_files),
@@ -100,7 +101,15 @@ async fn run() -> Result<(), String> {
         listener,
         app,
         limits,
-        shutdown_signal(),
+        async {
+            shutdown_signal().await;
+            // Not ready from now on; still serving while the balancer notices.
+            health.drain();
+            if config.shutdown_delay_secs > 0 {
+                tracing::info!(secs = config.shutdown_delay_secs, "not ready; serving on before closing the listener");
+                tokio::time::sleep(std::time::Duration::from_secs(config.shutdown_delay_secs)).await;
+            }
+        },
     )
     .await;
     // No new sends; those under way finish within the outbox's grace (or go out again at the

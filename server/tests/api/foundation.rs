@@ -47,3 +47,16 @@ async fn every_public_page_renders_without_a_session() {
         assert_eq!(res.status(), 200, "{page}");
     }
 }
+
+/// The probes answer without a session, say only their status, and are never cached.
+#[tokio::test]
+async fn livez_and_readyz_answer_without_a_session() {
+    let app = crate::helpers::spawn_app_logged_out().await;
+    for (path, status) in [("/livez", "live"), ("/readyz", "ready")] {
+        let res = reqwest::get(format!("{}{path}", app.url)).await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body, serde_json::json!({ "status": status }), "{path}");
+    }
+}
