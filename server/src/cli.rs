@@ -71,6 +71,7 @@ ENVIRONMENT:
                                       logins and reads go on, and the database is not
                                       opened at start.
     RUST_LOG             Log filter (default: info).
+    MAILROOM_LOG_FORMAT  `json` for one JSON object per line (default: text).
 
 When no admin exists, the server prints a one-time setup link at start.
 Open http://ADDRESS/settings/mail in a browser.

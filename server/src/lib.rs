@@ -2,7 +2,8 @@
 //! The Mailroom server: the axum router around the Leptos app. Configuration ([`config`]),
 //! asset serving ([`assets`]), the session and origin guard ([`guard`]), error statuses
 //! ([`errors`]), the HTTP API for other services ([`api`]), a mailbox's OAuth2 sign-in
-//! ([`oauth`]), the probes `/livez` and `/readyz` ([`health`]), serving with connection limits
+//! ([`oauth`]), the probes `/livez` and `/readyz` ([`health`]), the log and request ids
+//! ([`logs`]), serving with connection limits
 //! ([`serve`]) and the command line ([`cli`]) each
 //! have their own module; `main.rs` starts and stops the server.
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod errors;
 pub mod guard;
 pub mod health;
+pub mod logs;
 pub mod memory;
 pub mod oauth;
 pub mod serve;
@@ -128,11 +130,16 @@ pub fn router_with(config: &Config, server_ctx: ServerContext, health: Arc<healt
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        // One span per request with its method and path only: query strings carry setup and
-        // reset tokens, which must not reach a log.
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
-            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
-        }))
+        // One span per request with its method, path and id only: query strings carry setup
+        // and reset tokens, which must not reach a log. One line when it is answered.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| logs::span(req))
+                .on_request(())
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        // Outside the span, so the span has the id.
+        .layer(axum::middleware::from_fn(logs::request_id))
 }
 
 /// How often expired sessions, reset tokens and old outbox messages are removed.

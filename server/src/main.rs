@@ -3,7 +3,6 @@
 use app::{api::server::ServerContext, auth};
 use server::{cli, Config};
 use std::process::ExitCode;
-use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
 fn main() -> ExitCode {
     server::memory::limit_malloc_arenas();
@@ -13,11 +12,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     // Logs and errors go to stderr: stdout carries only what a command prints (a new token).
-    tracing_subscriber::registry()
-        .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with(server::quiet_sled())
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .init();
+    if let Err(e) = server::logs::init(std::env::var("MAILROOM_LOG_FORMAT").ok().as_deref()) {
+        eprintln!("mailroom: {e}");
+        return ExitCode::from(2);
+    }
     // A database that failed a write is in an unknown state and sled may hang on it: stop at
     // once, loudly. What was acknowledged is already on the disk.
     app::store::space::on_write_failure(|cause| {
