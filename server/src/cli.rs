@@ -1,12 +1,13 @@
 //! The command line: `--help`, `admin create` and `token create` (beside a running server on
-//! PostgreSQL; with it stopped on sled), and `migrate` (from sled to PostgreSQL).
+//! PostgreSQL; with it stopped on sled), `migrate` (from sled to PostgreSQL), and `backup` and
+//! `restore` of the embedded database (`store::backup`).
 
 use crate::Config;
 use app::{
     auth::{self, PasswordSet},
     domain,
     secrets::SecretBox,
-    store::{copy, PostgresOptions, PostgresStore, SharedStore, SledStore, StoreError},
+    store::{backup, copy, MailSettingsStore, PostgresOptions, PostgresStore, SharedStore, SledStore, StoreError},
 };
 use std::sync::Arc;
 use std::io::IsTerminal;
@@ -25,6 +26,12 @@ USAGE:
                                           their history, admins, tokens, the outbox, ...)
                                           into an empty PostgreSQL database; the server
                                           must be stopped, and the copy keeps the same key
+    mailroom backup FILE                  copy the data directory's database into a new FILE
+                                          (the server must be stopped; secrets stay sealed:
+                                          keep the key, secret.key, apart from the backup)
+    mailroom restore FILE                 restore a backup into an empty data directory that
+                                          has the backup's key; every record is read back
+                                          and checked before it is kept
     mailroom --help
 
 ENVIRONMENT:
@@ -237,6 +244,107 @@ pub fn migrate(url: &str) -> Result<(), String> {
         );
         Ok(())
     })?
+}
+
+/// `mailroom backup FILE`: the data directory's whole database into a new file.
+pub fn backup(file: &str) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    if config.database_url.is_some() {
+        return Err("MAILROOM_DATABASE_URL is set: back PostgreSQL up with pg_dump (see the README), while the servers run".into());
+    }
+    let path = std::path::Path::new(file);
+    if path.exists() {
+        return Err(format!("{file} exists already: name a new file"));
+    }
+    if !config.data_dir.join("db").is_file() {
+        return Err(format!("there is no Mailroom database in {} to back up", config.data_dir.display()));
+    }
+    run(async {
+        let (store, _) = open_sled(&config).map_err(|e| match e {
+            OpenError::Locked(_) => format!(
+                "{e}. The running server holds the embedded database, and a consistent copy needs it to itself: \
+                 stop the server, run `mailroom backup` (seconds), start it again"
+            ),
+            other => other.to_string(),
+        })?;
+        let counted = backup::backup(&store, path).await.map_err(|e| format!("the backup failed, nothing was written: {e}"))?;
+        println!("Backed up {counted} into {file}.");
+        println!(
+            "Passwords and mail in it are sealed with the data directory's key ({}): keep a copy of the key apart \
+             from the backup; without it the backup cannot be read.",
+            if config.secret_key.is_some() { "MAILROOM_SECRET_KEY".to_string() } else { config.data_dir.join("secret.key").display().to_string() }
+        );
+        Ok(())
+    })?
+}
+
+/// `mailroom restore FILE`: a backup into an empty data directory, read back and checked
+/// before it is kept.
+pub fn restore(file: &str) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    if config.database_url.is_some() {
+        return Err("MAILROOM_DATABASE_URL is set: restore PostgreSQL with pg_restore (see the README)".into());
+    }
+    let dir = &config.data_dir;
+    if dir.join("db").exists() {
+        return Err(format!("{} holds a database already: restore only into an empty data directory", dir.display()));
+    }
+    if config.secret_key.is_none() && !dir.join("secret.key").is_file() {
+        return Err(format!(
+            "no key: put the secret.key that belongs to this backup into {} (or set MAILROOM_SECRET_KEY); \
+             without it the passwords and mail in the backup cannot be unsealed",
+            dir.display()
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let staging = dir.join("restore.partial");
+    if staging.exists() {
+        return Err(format!("{} is left from an earlier restore: remove it first", staging.display()));
+    }
+    let imported = backup::import(std::path::Path::new(file), &staging);
+    let (counted, digest) = match imported {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(format!("the restore failed, nothing was kept: {e}"));
+        }
+    };
+    // Into place, then read back through the store with the key.
+    let mut moved = Vec::new();
+    let entries = std::fs::read_dir(&staging).map_err(|e| e.to_string())?;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let to = dir.join(entry.file_name());
+        std::fs::rename(entry.path(), &to).map_err(|e| format!("moving the restored database into place: {e}"))?;
+        moved.push(to);
+    }
+    let _ = std::fs::remove_dir(&staging);
+    let checked = run(async {
+        let (store, _) = open_sled(&config).map_err(|e| e.to_string())?;
+        let read = backup::verify(&store, digest).await.map_err(|e| e.to_string())?;
+        // A sealed record opens with this key.
+        store.load_mail().await.map_err(|e| match e {
+            StoreError::Secret(_) => "the key does not open this backup's secrets: use the secret.key (or MAILROOM_SECRET_KEY) of the server it came from".to_string(),
+            other => other.to_string(),
+        })?;
+        Ok::<_, String>(read)
+    })
+    .and_then(|r| r);
+    match checked {
+        Ok(read) if read == counted => {
+            println!("Restored {counted} into {}; every record read back as the backup holds it.", dir.display());
+            Ok(())
+        }
+        outcome => {
+            for path in moved {
+                let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            }
+            Err(match outcome {
+                Err(e) => format!("the restored database did not read back, nothing was kept: {e}"),
+                Ok(read) => format!("the restored database holds {read}, the backup {counted}: nothing was kept"),
+            })
+        }
+    }
 }
 
 /// A command's store calls on a runtime of their own (the commands run before the server's).

@@ -31,6 +31,8 @@ fn main() -> ExitCode {
         ["admin", "create", "--email", email] => cli::admin_create(email),
         ["token", "create", "--name", name] => cli::token_create(name),
         ["migrate", "--to", url] => cli::migrate(url),
+        ["backup", file] => cli::backup(file),
+        ["restore", file] => cli::restore(file),
         _ => Err(format!("unknown arguments {args:?}; see `mailroom --help`")),
     };
     match result {

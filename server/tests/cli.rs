@@ -1,5 +1,9 @@
-//! The `mailroom` binary's command line: `admin create`, `token create` and `migrate`, and their
-//! messages when the server holds the database lock.
+//! The `mailroom` binary's command line: `admin create`, `token create`, `migrate`, `backup` and
+//! `restore`, and their messages when the server holds the database lock.
+
+// Shared with crash.rs and the others, which use more of it.
+#[allow(dead_code)]
+mod prepared;
 
 use app::{
     auth,
@@ -201,4 +205,87 @@ fn wait_for_the_lock(command: impl Fn() -> Output) -> Output {
             return out;
         }
     }
+}
+
+/// `backup` copies every record into a new file; `restore` puts it into an empty directory
+/// only with the backup's key, reads every record back, and keeps nothing when the file is
+/// damaged or the key is another.
+#[tokio::test]
+async fn backup_and_restore_keep_every_record_and_need_the_key() {
+    use app::store::{AuditStore, MailBody, MailSettingsStore, NewMessage, OutboxStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = prepared::prepare(dir.path(), 2525).await;
+    let message = NewMessage {
+        to: "ops@example.com".into(),
+        subject: "Nightly backup finished".into(),
+        body: MailBody { text: "All 42 databases.".into(), html: None, thread: None },
+        priority: app::outbox::Priority::Normal,
+        expires_at: None,
+        origin: app::outbox::Origin::Unknown,
+    };
+    store.enqueue(vec![message], Some("key-1"), 1_000).await.unwrap();
+    drop(store);
+    let token = String::from_utf8(token_create(dir.path(), "cron").stdout).unwrap().trim().to_string();
+    let file = dir.path().join("mailroom.backup");
+    let file = file.to_str().unwrap();
+
+    {
+        let _server_holds_it = prepared::open(dir.path());
+        let held = mailroom(&["backup", file], &on_dir(dir.path()), "");
+        assert!(!held.status.success());
+        assert!(String::from_utf8_lossy(&held.stderr).contains("stop the server"), "{}", String::from_utf8_lossy(&held.stderr));
+        assert!(!Path::new(file).exists(), "nothing written");
+    }
+    let made = mailroom(&["backup", file], &on_dir(dir.path()), "");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let said = String::from_utf8_lossy(&made.stdout);
+    assert!(said.contains("Backed up") && said.contains("secret.key"), "{said}");
+    let again = mailroom(&["backup", file], &on_dir(dir.path()), "");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+
+    // Without the key: refused before anything is written.
+    let other = tempfile::tempdir().unwrap();
+    let keyless = mailroom(&["restore", file], &on_dir(other.path()), "");
+    assert!(String::from_utf8_lossy(&keyless.stderr).contains("put the secret.key"), "{keyless:?}");
+    // With another key: read back, found out, nothing kept.
+    let wrong = tempfile::tempdir().unwrap();
+    let wrong_key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [9u8; 32]);
+    let refused = mailroom(
+        &["restore", file],
+        &[("MAILROOM_DATA_DIR", wrong.path().to_str().unwrap()), ("MAILROOM_SECRET_KEY", wrong_key.as_str())],
+        "",
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("the key does not open"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(!wrong.path().join("db").exists(), "nothing kept");
+    // A damaged file: refused, nothing kept.
+    let mut bytes = std::fs::read(file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    let damaged = dir.path().join("damaged.backup");
+    std::fs::write(&damaged, bytes).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("secret.key"), fresh.path().join("secret.key")).unwrap();
+    let broken = mailroom(&["restore", damaged.to_str().unwrap()], &on_dir(fresh.path()), "");
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("nothing was kept"), "{}", String::from_utf8_lossy(&broken.stderr));
+    assert!(!fresh.path().join("db").exists());
+
+    // With the key: every record back.
+    let restored = mailroom(&["restore", file], &on_dir(fresh.path()), "");
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert!(String::from_utf8_lossy(&restored.stdout).contains("every record read back"));
+    let twice = mailroom(&["restore", file], &on_dir(fresh.path()), "");
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("holds a database already"));
+    let (before, after) = (prepared::open(dir.path()), prepared::open(fresh.path()));
+    let mail = |s: &SledStore| {
+        let s = s.clone();
+        async move { s.load_mail().await.unwrap().map(|v| (v.version, v.value.password.expose().to_string())) }
+    };
+    assert_eq!(mail(&after).await, mail(&before).await);
+    assert!(after.load_mail().await.unwrap().is_some_and(|m| m.value.password.expose() == "secret-password"), "the password unsealed");
+    assert!(after.token_by_hash(&auth::token_hash(&token)).await.unwrap().is_some());
+    assert_eq!(after.get_admin(prepared::ADMIN).await.unwrap().map(|a| a.password_hash), before.get_admin(prepared::ADMIN).await.unwrap().map(|a| a.password_hash));
+    assert_eq!(after.recent_messages(10).await.unwrap(), before.recent_messages(10).await.unwrap());
+    assert_eq!(after.recent_audit(10).await.unwrap(), before.recent_audit(10).await.unwrap());
 }

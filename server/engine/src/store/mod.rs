@@ -13,6 +13,7 @@
 mod admins;
 mod alerts;
 mod backoff;
+pub mod backup;
 mod audit;
 mod control;
 pub mod copy;
