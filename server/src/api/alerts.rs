@@ -156,6 +156,26 @@ pub struct AlertAnswer {
     pub results: Vec<AlertAction>,
 }
 
+/// Each recipient's fate as an answer says it (`waiting`, `not_firing`: why storm control held
+/// a mail), and the answer's status: 202 when a mail was queued for someone, 200 when none.
+pub fn actions(recipients: Vec<String>, fates: Vec<AlertFate>, waiting: &str, not_firing: &str) -> (StatusCode, Vec<AlertAction>) {
+    let results: Vec<AlertAction> = recipients
+        .into_iter()
+        .zip(fates)
+        .map(|(to, fate)| match fate {
+            AlertFate::Queued(id) => AlertAction::Queued { to, id },
+            AlertFate::Held(Decision::Wait { until }) => AlertAction::Suppressed {
+                to,
+                until: Some(app::clock::rfc3339(until)),
+                reason: waiting.into(),
+            },
+            AlertFate::Held(_) => AlertAction::Suppressed { to, until: None, reason: not_firing.into() },
+        })
+        .collect();
+    let queued = results.iter().any(|r| matches!(r, AlertAction::Queued { .. }));
+    (if queued { StatusCode::ACCEPTED } else { StatusCode::OK }, results)
+}
+
 /// Notify recipients of an alert, with storm control
 ///
 /// Mailroom writes the mail (HTML and plain text; subject `[FIRING] title` or `[RESOLVED]
@@ -199,30 +219,12 @@ pub async fn post_alert(
     let batch = valid.alert.batch(&valid.recipients, &caller.origin(), repeat);
     let now = app::clock::now_unix();
     let fates = bounded(&state, state.server.outbox.queue_alert(batch, now)).await?;
-    let results: Vec<AlertAction> = valid
-        .recipients
-        .into_iter()
-        .zip(fates)
-        .map(|(to, fate)| match fate {
-            AlertFate::Queued(id) => AlertAction::Queued { to, id },
-            AlertFate::Held(Decision::Wait { until }) => AlertAction::Suppressed {
-                to,
-                until: Some(app::clock::rfc3339(until)),
-                reason: "still firing; mailed again once the repeat interval has passed".into(),
-            },
-            AlertFate::Held(_) => AlertAction::Suppressed {
-                to,
-                until: None,
-                reason: "not firing: nothing to resolve for this recipient".into(),
-            },
-        })
-        .collect();
-    let queued = results.iter().any(|r| matches!(r, AlertAction::Queued { .. }));
-    let status = if queued {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::OK
-    };
+    let (status, results) = actions(
+        valid.recipients,
+        fates,
+        "still firing; mailed again once the repeat interval has passed",
+        "not firing: nothing to resolve for this recipient",
+    );
     Ok((
         status,
         Json(AlertAnswer {

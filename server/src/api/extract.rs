@@ -152,6 +152,14 @@ pub fn parse_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, A
     parse_json(bytes)
 }
 
+/// The body as a JSON object of type `T`: declared as JSON, at most [`MAX_BODY_BYTES`].
+pub async fn json_object<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
+    if !declared_as(headers, "application/json") {
+        return Err(not_json());
+    }
+    parse_object(&bytes_body(headers, body).await?)
+}
+
 /// The body as JSON of type `T`: declared as JSON, at most [`MAX_BODY_BYTES`], well formed,
 /// without unknown fields.
 pub async fn json_body<T: serde::de::DeserializeOwned>(

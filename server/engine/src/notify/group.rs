@@ -8,8 +8,8 @@
 
 use super::interval;
 use crate::mailer::{Mail, Thread};
-use crate::outbox::{Origin, Priority, Source};
-use crate::store::{AlertBatch, MailBody, NewMessage};
+use crate::outbox::{Origin, Source};
+use crate::store::AlertBatch;
 use html_escape::{encode_double_quoted_attribute as attribute, encode_text as text};
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
@@ -231,21 +231,7 @@ impl Group {
             name: token.1.to_string(),
             group: self.describe(),
         };
-        let messages = recipients
-            .iter()
-            .map(|to| NewMessage {
-                to: to.clone(),
-                subject: mail.subject.clone(),
-                body: MailBody {
-                    text: mail.text.clone(),
-                    html: mail.html.clone(),
-                    thread: mail.thread.clone(),
-                },
-                priority: Priority::Alert,
-                expires_at: None,
-                origin: origin.clone(),
-            })
-            .collect();
+        let messages = super::alert_messages(&mail, recipients, &origin);
         AlertBatch {
             key: format!("{}:{}", source.path(), self.group_id(source)),
             firing: self.firing,

@@ -52,21 +52,7 @@ impl Alert {
     /// to decide on. `repeat_secs`: how often a firing alert is mailed again.
     pub fn batch(&self, recipients: &[String], origin: &Origin, repeat_secs: u64) -> AlertBatch {
         let mail = self.mail(repeat_secs);
-        let messages = recipients
-            .iter()
-            .map(|to| NewMessage {
-                to: to.clone(),
-                subject: mail.subject.clone(),
-                body: MailBody {
-                    text: mail.text.clone(),
-                    html: mail.html.clone(),
-                    thread: mail.thread.clone(),
-                },
-                priority: Priority::Alert,
-                expires_at: None,
-                origin: origin.clone(),
-            })
-            .collect();
+        let messages = alert_messages(&mail, recipients, origin);
         AlertBatch {
             key: self.key.clone(),
             firing: self.firing,
@@ -154,6 +140,25 @@ impl Alert {
             thread: None,
         }
     }
+}
+
+/// `mail` as one alert message per recipient, first in line after security mail.
+pub(crate) fn alert_messages(mail: &Mail, recipients: &[String], origin: &Origin) -> Vec<NewMessage> {
+    recipients
+        .iter()
+        .map(|to| NewMessage {
+            to: to.clone(),
+            subject: mail.subject.clone(),
+            body: MailBody {
+                text: mail.text.clone(),
+                html: mail.html.clone(),
+                thread: mail.thread.clone(),
+            },
+            priority: Priority::Alert,
+            expires_at: None,
+            origin: origin.clone(),
+        })
+        .collect()
 }
 
 /// "4 hours", "30 minutes", "1 hour 30 minutes".

@@ -7,7 +7,7 @@
 use super::{count, deliver, given, nullable, objects, whole, Webhook, WebhookAnswer};
 use crate::api::{
     error::{ApiError, WebhookRefusals},
-    extract::{bytes_body, declared_as, not_json, parse_object},
+    extract::json_object,
 };
 use crate::AppState;
 use app::outbox::Source;
@@ -192,11 +192,7 @@ impl Notification {
             "startsAt": "2026-12-04T18:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
             "generatorURL": "http://prometheus:9090/graph", "fingerprint": "5f1d6a2b3c4d5e6f"}]
     })),
-    responses(
-        (status = 202, description = "Mailed to at least one recipient (`results` says which).", body = WebhookAnswer),
-        (status = 200, description = "Mailed to nobody: storm control held it for every recipient.", body = WebhookAnswer),
-        WebhookRefusals,
-    ),
+    responses(super::Delivered, WebhookRefusals),
     tag = "webhooks"
 )]
 pub async fn post(
@@ -205,10 +201,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<WebhookAnswer>), ApiError> {
-    if !declared_as(&headers, "application/json") {
-        return Err(not_json());
-    }
-    let notification: Notification = parse_object(&bytes_body(&headers, body).await?)?;
+    let notification: Notification = json_object(&headers, body).await?;
     deliver(&state, hook, Source::Alertmanager, notification.group()).await
 }
 

@@ -69,11 +69,7 @@ pub fn signed(secret: &Secret, timestamp: Option<&[u8]>, body: &[u8], signature:
         ("X-Grafana-Alerting-Timestamp" = Option<String>, Header, description = "When present, the signature is of `TIMESTAMP:BODY`."),
     ),
     request_body(content = Notification),
-    responses(
-        (status = 202, description = "Mailed to at least one recipient (`results` says which).", body = WebhookAnswer),
-        (status = 200, description = "Mailed to nobody: storm control held it for every recipient.", body = WebhookAnswer),
-        WebhookRefusals,
-    ),
+    responses(super::Delivered, WebhookRefusals),
     tag = "webhooks"
 )]
 pub async fn post(

@@ -15,7 +15,7 @@ pub mod uptime_kuma;
 pub mod zabbix;
 
 use super::{
-    alerts::{AlertAction, AlertState},
+    alerts::{actions, AlertAction, AlertState},
     bounded,
     error::{ApiError, FieldError},
     extract::Caller,
@@ -23,9 +23,7 @@ use super::{
     rules::Check,
 };
 use crate::AppState;
-use app::delivery::storm::Decision;
 use app::outbox::Source;
-use app::store::AlertFate;
 use axum::{
     extract::FromRequestParts,
     http::{request::Parts, StatusCode},
@@ -108,6 +106,16 @@ pub struct WebhookAnswer {
     pub results: Vec<AlertAction>,
 }
 
+/// A webhook's answers, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only describes answers.
+pub enum Delivered {
+    #[response(status = 202, description = "Mailed to at least one recipient (`results` says which).")]
+    Queued(WebhookAnswer),
+    #[response(status = 200, description = "Mailed to nobody: storm control held it for every recipient.")]
+    Held(WebhookAnswer),
+}
+
 /// Queues `group`'s mail for the webhook's recipients through storm control: 202 when a mail
 /// was queued, 200 when storm control held it for everyone.
 pub async fn deliver(
@@ -123,35 +131,23 @@ pub async fn deliver(
     let token = (hook.caller.0.id, hook.caller.0.name.as_str());
     let batch = group.batch(source, &hook.to, token, now as i64, repeat);
     let fates = bounded(state, state.server.outbox.queue_alert(batch, now)).await?;
-    let results: Vec<AlertAction> = hook
-        .to
-        .into_iter()
-        .zip(fates)
-        .map(|(to, fate)| match fate {
-            AlertFate::Queued(id) => AlertAction::Queued { to, id },
-            AlertFate::Held(Decision::Wait { until }) => AlertAction::Suppressed {
-                to,
-                until: Some(app::clock::rfc3339(until)),
-                reason: "the same alerts in the same states were mailed recently; mailed again once the repeat interval has passed, or at once when the group changes".into(),
-            },
-            AlertFate::Held(_) => AlertAction::Suppressed {
-                to,
-                until: None,
-                reason: "resolved, but this recipient was not told it was firing".into(),
-            },
-        })
-        .collect();
-    let queued = results.iter().any(|r| matches!(r, AlertAction::Queued { .. }));
+    let caller = hook.caller.0.name;
+    let (status, results) = actions(
+        hook.to,
+        fates,
+        "the same alerts in the same states were mailed recently; mailed again once the repeat interval has passed, or at once when the group changes",
+        "resolved, but this recipient was not told it was firing",
+    );
     tracing::info!(
         source = source.name(),
-        token = %hook.caller.0.name,
+        token = %caller,
         firing = group.firing,
         alerts = group.alerts.len(),
-        queued,
+        queued = status == StatusCode::ACCEPTED,
         "webhook: notification taken"
     );
     Ok((
-        if queued { StatusCode::ACCEPTED } else { StatusCode::OK },
+        status,
         Json(WebhookAnswer {
             source: source.name().to_string(),
             group: group.describe(),

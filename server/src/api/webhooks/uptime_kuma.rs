@@ -172,11 +172,7 @@ async fn read(headers: &HeaderMap, body: Body) -> Result<Notification, ApiError>
     operation_id = "uptimeKumaWebhook",
     params(super::Recipients),
     request_body(content = Notification),
-    responses(
-        (status = 202, description = "Mailed to at least one recipient (`results` says which).", body = WebhookAnswer),
-        (status = 200, description = "Mailed to nobody: storm control held it for every recipient.", body = WebhookAnswer),
-        WebhookRefusals,
-    ),
+    responses(super::Delivered, WebhookRefusals),
     tag = "webhooks"
 )]
 pub async fn post(

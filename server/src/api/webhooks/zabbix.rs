@@ -6,7 +6,7 @@
 use super::{deliver, Webhook, WebhookAnswer};
 use crate::api::{
     error::{ApiError, WebhookRefusals},
-    extract::{bytes_body, declared_as, not_json, parse_object},
+    extract::json_object,
 };
 use crate::AppState;
 use app::outbox::Source;
@@ -125,11 +125,7 @@ impl Event {
     operation_id = "zabbixWebhook",
     params(super::Recipients),
     request_body(content = Event),
-    responses(
-        (status = 202, description = "Mailed to at least one recipient (`results` says which).", body = WebhookAnswer),
-        (status = 200, description = "Mailed to nobody: storm control held it for every recipient.", body = WebhookAnswer),
-        WebhookRefusals,
-    ),
+    responses(super::Delivered, WebhookRefusals),
     tag = "webhooks"
 )]
 pub async fn post(
@@ -138,10 +134,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<WebhookAnswer>), ApiError> {
-    if !declared_as(&headers, "application/json") {
-        return Err(not_json());
-    }
-    let event: Event = parse_object(&bytes_body(&headers, body).await?)?;
+    let event: Event = json_object(&headers, body).await?;
     deliver(&state, hook, Source::Zabbix, event.group()?).await
 }
 
