@@ -87,6 +87,8 @@ if [ $want_test -eq 1 ]; then
   have swaks || apt_install swaks
   # Prometheus Alertmanager: the webhook tests start one that notifies the test app.
   have prometheus-alertmanager || apt_install prometheus-alertmanager
+  # Prometheus and promtool: the metrics test scrapes the real binary and checks the format.
+  have promtool || apt_install prometheus
   # curl: the Zabbix media type's test runs its script with curl as Zabbix's HttpRequest.
   have curl || apt_install curl
   # PostgreSQL's server programs (initdb, pg_ctl): the tests start clusters of their own

@@ -1,6 +1,7 @@
 //! The command line: `--help`, `admin create` and `token create` (beside a running server on
 //! PostgreSQL; with it stopped on sled), `migrate` (from sled to PostgreSQL), and `backup` and
-//! `restore` of the embedded database (`store::backup`).
+//! `restore` of the embedded database (`store::backup`; a running server's through its control
+//! socket, `control`).
 
 use crate::Config;
 use app::{
@@ -26,9 +27,10 @@ USAGE:
                                           their history, admins, tokens, the outbox, ...)
                                           into an empty PostgreSQL database; the server
                                           must be stopped, and the copy keeps the same key
-    mailroom backup FILE                  copy the data directory's database into a new FILE
-                                          (the server must be stopped; secrets stay sealed:
-                                          keep the key, secret.key, apart from the backup)
+    mailroom backup FILE                  copy the data directory's database into a new FILE,
+                                          consistent; while a server runs on it, that server
+                                          makes the copy (secrets stay sealed: keep the key,
+                                          secret.key, apart from the backup)
     mailroom restore FILE                 restore a backup into an empty data directory that
                                           has the backup's key; every record is read back
                                           and checked before it is kept
@@ -79,6 +81,22 @@ ENVIRONMENT:
                                       opened at start.
     RUST_LOG             Log filter (default: info).
     MAILROOM_LOG_FORMAT  `json` for one JSON object per line (default: text).
+    MAILROOM_METRICS_LISTEN  Address and port for GET /metrics (Prometheus' text format);
+                         off unless set. Keep it where only Prometheus reaches it.
+
+SETTINGS AS CONFIGURATION (checked at start; the page shows them read-only):
+    MAILROOM_SMTP_HOST, _PORT, _AUTHENTICATION (password|none|oauth2), _ACCOUNT,
+    MAILROOM_SMTP_PASSWORD (or MAILROOM_SMTP_PASSWORD_FILE), _ENCRYPTION (none|starttls|ssl),
+    MAILROOM_SMTP_FROM_ADDRESS, _FROM_NAME, _OAUTH_GRANT, _OAUTH_TENANT, _OAUTH_CLIENT_ID,
+    MAILROOM_SMTP_OAUTH_CLIENT_SECRET (or _FILE), _OAUTH_TOKEN_URL, _OAUTH_AUTH_URL,
+    MAILROOM_SMTP_OAUTH_SCOPES, _HELO_NAME, _TIMEOUT, _REPLY_TO, _CA_PEM (or _FILE), _SKIP_VERIFY
+                         The mail server's settings; or all of them in one TOML file:
+    MAILROOM_SETTINGS_FILE   keys host, port, password_file, encryption, ... (not both).
+    MAILROOM_ADMIN_EMAIL with MAILROOM_ADMIN_PASSWORD_FILE (or MAILROOM_ADMIN_PASSWORD)
+                         The first admin, created at start (its password set if it differs).
+    MAILROOM_API_TOKENS (or MAILROOM_API_TOKENS_FILE)
+                         API tokens, one NAME:SHA256 per line (the hex SHA-256 of the token,
+                         as `printf %s TOKEN | sha256sum` prints it), created at start.
 
 When no admin exists, the server prints a one-time setup link at start.
 Open http://ADDRESS/settings/mail in a browser.
@@ -103,9 +121,16 @@ pub enum OpenError {
 /// Opens the store the configuration names: PostgreSQL at `MAILROOM_DATABASE_URL`, else sled
 /// in the data directory (its key and database created on first use).
 pub async fn open_store(config: &Config) -> Result<(SharedStore, SecretBox), OpenError> {
+    open_served(config).await.map(|(store, secrets, _)| (store, secrets))
+}
+
+/// [`open_store`], with the embedded database's own handle when it is sled (the control
+/// socket's backups need it).
+pub async fn open_served(config: &Config) -> Result<(SharedStore, SecretBox, Option<Arc<SledStore>>), OpenError> {
     let Some(url) = &config.database_url else {
         let (store, secrets) = open_sled(config)?;
-        return Ok((Arc::new(store), secrets));
+        let store = Arc::new(store);
+        return Ok((store.clone(), secrets, Some(store)));
     };
     // The key from the environment needs no directory; from a file, the data directory's.
     let secrets = match config.secret_key.as_deref() {
@@ -126,7 +151,7 @@ pub async fn open_store(config: &Config) -> Result<(SharedStore, SecretBox), Ope
     let store = PostgresStore::connect(url, secrets.clone(), options)
         .await
         .map_err(|source| OpenError::Database { source })?;
-    Ok((Arc::new(store), secrets))
+    Ok((Arc::new(store), secrets, None))
 }
 
 /// Opens the data directory's key and sled database, creating both on first use.
@@ -259,23 +284,26 @@ pub fn backup(file: &str) -> Result<(), String> {
     if !config.data_dir.join("db").is_file() {
         return Err(format!("there is no Mailroom database in {} to back up", config.data_dir.display()));
     }
-    run(async {
-        let (store, _) = open_sled(&config).map_err(|e| match e {
-            OpenError::Locked(_) => format!(
-                "{e}. The running server holds the embedded database, and a consistent copy needs it to itself: \
-                 stop the server, run `mailroom backup` (seconds), start it again"
-            ),
-            other => other.to_string(),
-        })?;
-        let counted = backup::backup(&store, path).await.map_err(|e| format!("the backup failed, nothing was written: {e}"))?;
-        println!("Backed up {counted} into {file}.");
-        println!(
-            "Passwords and mail in it are sealed with the data directory's key ({}): keep a copy of the key apart \
-             from the backup; without it the backup cannot be read.",
-            if config.secret_key.is_some() { "MAILROOM_SECRET_KEY".to_string() } else { config.data_dir.join("secret.key").display().to_string() }
-        );
-        Ok(())
-    })?
+    let key_note = format!(
+        "Passwords and mail in it are sealed with the data directory's key ({}): keep a copy of the key apart \
+         from the backup; without it the backup cannot be read.",
+        if config.secret_key.is_some() { "MAILROOM_SECRET_KEY".to_string() } else { config.data_dir.join("secret.key").display().to_string() }
+    );
+    let counted = run(async {
+        match open_sled(&config) {
+            Ok((store, _)) => backup::backup(&store, path).await.map(|c| c.to_string()).map_err(|e| format!("the backup failed, nothing was written: {e}")),
+            // A running server holds the database: it makes the copy itself.
+            Err(OpenError::Locked(_)) => {
+                let absolute = std::path::absolute(path).map_err(|e| format!("{file}: {e}"))?;
+                crate::control::ask_backup(&config.data_dir, &absolute)
+                    .map_err(|why| format!("the running server could not back up its database: {why}"))
+            }
+            Err(other) => Err(other.to_string()),
+        }
+    })??;
+    println!("Backed up {counted} into {file}.");
+    println!("{key_note}");
+    Ok(())
 }
 
 /// `mailroom restore FILE`: a backup into an empty data directory, read back and checked

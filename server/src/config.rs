@@ -35,6 +35,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// `MAILROOM_DATABASE_POOL`: connections per instance at most.
     pub database_pool: usize,
+    /// `MAILROOM_METRICS_LISTEN`: where `/metrics` is served; `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 const MB: u64 = 1024 * 1024;
@@ -91,8 +93,8 @@ impl OutboxConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("LEPTOS_SITE_ADDR={value:?} is not an address and port like 127.0.0.1:3000")]
-    Addr { value: String },
+    #[error("{name}={value:?} is not an address and port like 127.0.0.1:3000")]
+    Addr { name: &'static str, value: String },
     #[error("MAILROOM_PUBLIC_URL={value:?} must start with http:// or https://")]
     PublicUrl { value: String },
     #[error("set {name} or {name}_FILE, not both")]
@@ -129,7 +131,7 @@ fn number(
 
 /// A secret from the variable `name`, or from the file `name_FILE` names (Docker's and
 /// Kubernetes' way to pass secrets; one trailing line break dropped). Empty counts as unset.
-fn secret(var: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Option<String>, ConfigError> {
+pub(crate) fn secret(var: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Option<String>, ConfigError> {
     let file_var = format!("{name}_FILE");
     let value = match (var(name), var(&file_var)) {
         (Some(_), Some(_)) => return Err(ConfigError::Both { name }),
@@ -148,10 +150,19 @@ impl Config {
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let addr_text = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_string());
         let addr = addr_text.parse().map_err(|_| ConfigError::Addr {
+            name: "LEPTOS_SITE_ADDR",
             value: addr_text.clone(),
         })?;
+        let metrics_addr = match var("MAILROOM_METRICS_LISTEN").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(value) => Some(value.trim().parse().map_err(|_| ConfigError::Addr {
+                name: "MAILROOM_METRICS_LISTEN",
+                value,
+            })?),
+        };
         Ok(Self {
             addr,
+            metrics_addr,
             data_dir: var("MAILROOM_DATA_DIR").map_or_else(|| DEFAULT_DATA_DIR.into(), PathBuf::from),
             site_root: var("MAILROOM_SITE_ROOT").map_or_else(default_site_root, PathBuf::from),
             public_url: match var("MAILROOM_PUBLIC_URL") {

@@ -65,17 +65,16 @@ async fn ready(State(state): State<AppState>) -> Response {
     if state.health.draining() {
         return not_ready("shutting down");
     }
-    let store = &state.server.store;
-    match tokio::time::timeout(STORE_DEADLINE, store.admin_count()).await {
-        Ok(Ok(_)) => {}
+    match tokio::time::timeout(STORE_DEADLINE, state.server.store.ready()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(app::store::StoreError::NoSpace { .. })) => {
+            return not_ready("the store refuses writes (disk nearly full)")
+        }
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: the store refused a read");
-            return not_ready("the store is unavailable");
+            tracing::warn!(error = %e, "readiness: the store is not ready");
+            return not_ready("the store is unavailable or takes no writes");
         }
         Err(_) => return not_ready("the store does not answer"),
-    }
-    if store.refusing_writes().is_some() {
-        return not_ready("the store refuses writes (disk nearly full)");
     }
     answer(StatusCode::OK, "ready", None)
 }

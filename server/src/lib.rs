@@ -3,7 +3,7 @@
 //! asset serving ([`assets`]), the session and origin guard ([`guard`]), error statuses
 //! ([`errors`]), the HTTP API for other services ([`api`]), a mailbox's OAuth2 sign-in
 //! ([`oauth`]), the probes `/livez` and `/readyz` ([`health`]), the log and request ids
-//! ([`logs`]), serving with connection limits
+//! ([`logs`]), `/metrics` on its own listener ([`metrics`]), serving with connection limits
 //! ([`serve`]) and the command line ([`cli`]) each
 //! have their own module; `main.rs` starts and stops the server.
 
@@ -11,12 +11,15 @@ pub mod api;
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod errors;
 pub mod guard;
 pub mod health;
 pub mod logs;
 pub mod memory;
+pub mod metrics;
 pub mod oauth;
+pub mod provision;
 pub mod serve;
 
 pub use config::{Config, ConfigError};
@@ -114,7 +117,7 @@ pub fn router_with(config: &Config, server_ctx: ServerContext, health: Arc<healt
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // The HTTP API authorizes with its Bearer token (no cookies, so no cross-site risk) and
         // bounds its own bodies.
-        .merge(api::routes())
+        .merge(api::routes().route_layer(axum::middleware::from_fn(metrics::track)))
         .merge(health::routes())
         // The provider's redirect back carries no session cookie (SameSite=Strict).
         .merge(oauth::public_routes())

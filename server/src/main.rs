@@ -50,8 +50,30 @@ fn serve() -> Result<(), String> {
 }
 
 async fn run() -> Result<(), String> {
+    let signals = Signals::listen();
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let (store, secrets) = cli::open_store(&config).await.map_err(|e| e.to_string())?;
+    // Checked before anything opens: a wrong value stops the server with its variable.
+    let provisioned =
+        server::provision::Provisioned::from_vars(&|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    let (store, secrets, sled) = cli::open_served(&config).await.map_err(|e| e.to_string())?;
+    if let Some(sled) = sled {
+        // `mailroom backup` beside this server asks it for the copy.
+        server::control::listen(&config.data_dir, sled)?;
+    }
+    provisioned.apply(&store).await?;
+    if let Some(addr) = config.metrics_addr {
+        let metrics = server::metrics::install(store.clone())?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr} (MAILROOM_METRICS_LISTEN): {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!("metrics on http://{local}/metrics");
+        let limits = server::serve::HttpLimits {
+            max_connections: 64,
+            ..server::serve::HttpLimits::default()
+        };
+        tokio::spawn(server::serve::serve(listener, server::metrics::routes(metrics), limits, std::future::pending()));
+    }
 
     let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -74,7 +96,9 @@ async fn run() -> Result<(), String> {
 
     let public_url = config.public_url_for(local);
     let outbox = app::delivery::Outbox::start(store.clone(), config.outbox.worker());
-    let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone()).with_failing_alarm(config.failing_alarm_secs);
+    let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone())
+        .with_failing_alarm(config.failing_alarm_secs)
+        .with_managed(provisioned.mail.map(|m| m.sources).unwrap_or_default());
     if store.admin_count().await.map_err(|e| e.to_string())? == 0 {
         let token = auth::random_token();
         // In the store: the link works on every instance, and after a restart.
@@ -102,7 +126,7 @@ async fn run() -> Result<(), String> {
         app,
         limits,
         async {
-            shutdown_signal().await;
+            signals.recv().await;
             // Not ready from now on; still serving while the balancer notices.
             health.drain();
             if config.shutdown_delay_secs > 0 {
@@ -124,20 +148,34 @@ async fn run() -> Result<(), String> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGINT and SIGTERM, listened for from the start (a signal that came before the server
+/// listened would otherwise end the process without its shutdown).
+struct Signals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> Self {
+        use tokio::signal::unix::{signal, SignalKind};
+        Self {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("SIGINT received, shutting down"),
-        _ = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+
+    async fn recv(mut self) {
+        async fn one(signal: &mut Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            _ = one(&mut self.interrupt) => tracing::info!("SIGINT received, shutting down"),
+            _ = one(&mut self.terminate) => tracing::info!("SIGTERM received, shutting down"),
+        }
     }
 }

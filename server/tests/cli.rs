@@ -289,3 +289,106 @@ async fn backup_and_restore_keep_every_record_and_need_the_key() {
     assert_eq!(after.recent_messages(10).await.unwrap(), before.recent_messages(10).await.unwrap());
     assert_eq!(after.recent_audit(10).await.unwrap(), before.recent_audit(10).await.unwrap());
 }
+
+/// While the server runs and takes mail, `backup` asks it for the copy (its control socket);
+/// the copy restores with the key, every record read back, and holds every message
+/// acknowledged before the backup began, each as the server had it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_running_server_backs_itself_up_under_write_load_and_the_restore_matches() {
+    use app::store::{MailSettingsStore, OutboxStore};
+    use std::sync::{atomic::{AtomicBool, Ordering}, Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let store = prepared::prepare(dir.path(), prepared::closed_port()).await;
+    let (token, _) = auth::create_api_token(&store, "load", "test").await.unwrap().unwrap();
+    drop(store);
+    let (server, url) = wait_for_the_server(dir.path());
+
+    // Four writers, each posting a message after the other until told to stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    let acknowledged = Arc::new(Mutex::new(Vec::<(u64, Instant)>::new()));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (stop, acknowledged, url, token) = (stop.clone(), acknowledged.clone(), url.clone(), token.clone());
+        writers.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let body = serde_json::json!({"to": [format!("w{w}-{n}@example.com")], "subject": format!("load {w} {n}"), "text": "x"});
+                let res = client.post(format!("{url}/api/v1/messages")).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(res.status(), 202, "{:?}", res.text().await);
+                let answer: serde_json::Value = res.json().await.unwrap();
+                let id = answer["messages"][0]["id"].as_u64().unwrap();
+                acknowledged.lock().unwrap().push((id, Instant::now()));
+            }
+        }));
+    }
+    let enough = |n: usize| {
+        let acknowledged = acknowledged.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while acknowledged.lock().unwrap().len() < n {
+                assert!(Instant::now() < deadline, "the writers stalled");
+                tokio::task::yield_now().await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    enough(100).await;
+
+    let file = dir.path().join("live.backup");
+    let began = Instant::now();
+    let args = ["backup".to_string(), file.to_str().unwrap().to_string()];
+    let env = dir.path().to_str().unwrap().to_string();
+    let made = tokio::task::spawn_blocking(move || {
+        mailroom(&[args[0].as_str(), args[1].as_str()], &[("MAILROOM_DATA_DIR", env.as_str())], "")
+    })
+    .await
+    .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("Backed up"));
+    // The server took mail on after it.
+    let count = acknowledged.lock().unwrap().len();
+    enough(count + 50).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert!(server.stop().success());
+    assert!(!dir.path().join("control.sock").exists() || std::os::unix::net::UnixStream::connect(dir.path().join("control.sock")).is_err());
+
+    let fresh = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("secret.key"), fresh.path().join("secret.key")).unwrap();
+    let restored = mailroom(&["restore", file.to_str().unwrap()], &on_dir(fresh.path()), "");
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert!(String::from_utf8_lossy(&restored.stdout).contains("every record read back"));
+
+    let (original, copy) = (prepared::open(dir.path()), prepared::open(fresh.path()));
+    let restored_messages = copy.recent_messages(usize::MAX).await.unwrap();
+    let before: Vec<u64> = acknowledged.lock().unwrap().iter().filter(|(_, at)| *at < began).map(|(id, _)| *id).collect();
+    assert!(before.len() >= 100);
+    for id in &before {
+        assert!(restored_messages.iter().any(|m| m.id == *id), "message {id}, acknowledged before the backup, is missing");
+    }
+    for m in &restored_messages {
+        let kept = original.message(m.id).await.unwrap().unwrap_or_else(|| panic!("{} is not the server's", m.id));
+        assert_eq!((&kept.to, &kept.subject, kept.created_at), (&m.to, &m.subject, m.created_at));
+        // A message still to be sent has its text, sealed with the same key.
+        if matches!(m.state, app::outbox::State::Queued | app::outbox::State::Deferred | app::outbox::State::Sending) {
+            assert!(copy.has_body(m.id).await.unwrap(), "message {} lost its text", m.id);
+        }
+    }
+    assert!(restored_messages.len() < original.recent_messages(usize::MAX).await.unwrap().len(), "written on after the copy");
+    let mail = |s: &SledStore| {
+        let s = s.clone();
+        async move { s.load_mail().await.unwrap().map(|v| (v.version, v.value.password.expose().to_string())) }
+    };
+    assert_eq!(mail(&copy).await, mail(&original).await);
+    assert!(copy.token_by_hash(&auth::token_hash(&token)).await.unwrap().is_some());
+}
+
+/// The real server on `dir`, once it listens.
+fn wait_for_the_server(dir: &Path) -> (prepared::Server, String) {
+    prepared::start(dir, &[]).unwrap_or_else(|(status, log)| panic!("{status}: {log}"))
+}

@@ -120,6 +120,36 @@ impl Field {
         }
     }
 
+    /// The environment variable that sets this field when the settings come from the
+    /// configuration (`MAILROOM_SMTP_HOST`, …); its key in `MAILROOM_SETTINGS_FILE` is
+    /// [`Self::id`]. Secrets and the CA certificate may come from a file (`…_FILE`).
+    pub fn variable(self) -> &'static str {
+        match self {
+            Field::Host => "MAILROOM_SMTP_HOST",
+            Field::Port => "MAILROOM_SMTP_PORT",
+            Field::Authentication => "MAILROOM_SMTP_AUTHENTICATION",
+            Field::Account => "MAILROOM_SMTP_ACCOUNT",
+            Field::Password => "MAILROOM_SMTP_PASSWORD",
+            Field::OAuthGrant => "MAILROOM_SMTP_OAUTH_GRANT",
+            Field::OAuthTokenUrl => "MAILROOM_SMTP_OAUTH_TOKEN_URL",
+            Field::OAuthAuthUrl => "MAILROOM_SMTP_OAUTH_AUTH_URL",
+            Field::OAuthTenant => "MAILROOM_SMTP_OAUTH_TENANT",
+            Field::OAuthClientId => "MAILROOM_SMTP_OAUTH_CLIENT_ID",
+            Field::OAuthClientSecret => "MAILROOM_SMTP_OAUTH_CLIENT_SECRET",
+            Field::OAuthScopes => "MAILROOM_SMTP_OAUTH_SCOPES",
+            Field::ServerType => "MAILROOM_SMTP_SERVER_TYPE",
+            Field::FromAddress => "MAILROOM_SMTP_FROM_ADDRESS",
+            Field::FromName => "MAILROOM_SMTP_FROM_NAME",
+            Field::Encryption => "MAILROOM_SMTP_ENCRYPTION",
+            Field::HeloName => "MAILROOM_SMTP_HELO_NAME",
+            Field::Timeout => "MAILROOM_SMTP_TIMEOUT",
+            Field::ReplyTo => "MAILROOM_SMTP_REPLY_TO",
+            Field::CaPem => "MAILROOM_SMTP_CA_PEM",
+            Field::SkipVerify => "MAILROOM_SMTP_SKIP_VERIFY",
+            Field::SendTo => "",
+        }
+    }
+
     /// Whether the field holds a secret: the change history says only that it changed.
     pub fn is_secret(self) -> bool {
         matches!(self, Field::Password | Field::OAuthClientSecret)
@@ -268,6 +298,32 @@ impl MailServerForm {
         out
     }
 
+    /// Sets a setting from one line of text as the configuration writes it: the text fields as
+    /// typed; Encryption as `none`, `starttls` or `ssl`; Skip certificate verification as
+    /// `true`/`false` (also `on`/`off`, `yes`/`no`, `1`/`0`). An error says what is expected.
+    pub fn set_value(&mut self, field: Field, value: &str) -> Result<(), String> {
+        match field {
+            Field::Encryption => {
+                (self.starttls, self.ssl) = match value.trim().to_ascii_lowercase().as_str() {
+                    "none" | "" => (false, false),
+                    "starttls" => (true, false),
+                    "ssl" | "tls" => (false, true),
+                    _ => return Err(format!("{value:?} is not one of none, starttls or ssl")),
+                }
+            }
+            Field::SkipVerify => {
+                self.skip_verify = match value.trim().to_ascii_lowercase().as_str() {
+                    "true" | "on" | "yes" | "1" => true,
+                    "false" | "off" | "no" | "0" | "" => false,
+                    _ => return Err(format!("{value:?} is not true or false")),
+                }
+            }
+            Field::SendTo => return Err("not a setting".into()),
+            text => self.set_text(text, value.to_string()),
+        }
+        Ok(())
+    }
+
     /// The value of a setting as one line of text, as the change history shows it.
     pub fn value(&self, field: Field) -> String {
         match field {
@@ -348,6 +404,27 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), Field::SETTINGS.len());
         assert!(!Field::SETTINGS.contains(&Field::SendTo));
+    }
+
+    #[test]
+    fn the_configuration_sets_every_setting_by_its_own_variable() {
+        let mut vars: Vec<_> = Field::SETTINGS.iter().map(|f| f.variable()).collect();
+        vars.sort();
+        vars.dedup();
+        assert_eq!(vars.len(), Field::SETTINGS.len());
+        assert!(vars.iter().all(|v| v.starts_with("MAILROOM_SMTP_")));
+        let mut form = MailServerForm::default();
+        form.set_value(Field::Encryption, "STARTTLS").unwrap();
+        assert_eq!((form.starttls, form.ssl), (true, false));
+        form.set_value(Field::Encryption, "ssl").unwrap();
+        assert_eq!((form.starttls, form.ssl), (false, true));
+        let wrong = form.set_value(Field::Encryption, "tls1.3").unwrap_err();
+        assert!(wrong.contains("none, starttls or ssl"), "{wrong}");
+        form.set_value(Field::SkipVerify, "yes").unwrap();
+        assert!(form.skip_verify);
+        assert!(form.set_value(Field::SkipVerify, "maybe").is_err());
+        form.set_value(Field::Port, "465").unwrap();
+        assert_eq!(form.port, "465");
     }
 
     #[test]

@@ -30,7 +30,10 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     store
         .backoff_attempt(&keys, now_ms)
         .await?
-        .map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
+        .map_err(|retry_after_secs| {
+            crate::metrics::login_failed(crate::metrics::LoginFailure::BackOff);
+            AppError::TooManyAttempts { retry_after_secs }
+        })?;
     let checked = match store.get_admin(&email).await {
         Ok(admin) => {
             ssr::hashing(move || match admin {
@@ -52,6 +55,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         }
     };
     if !ok {
+        crate::metrics::login_failed(crate::metrics::LoginFailure::WrongPassword);
         tracing::warn!(account = ?email, known_device = device.is_some(), "failed login");
         return Err(AppError::LoginFailed { email });
     }

@@ -34,6 +34,10 @@ pub struct MailSettingsView {
     /// anything is saved).
     #[serde(default)]
     pub redirect_uri: String,
+    /// While the configuration provides the settings: what sets each field it gives (the page
+    /// shows them read-only). Empty: the page edits them.
+    #[serde(default)]
+    pub managed: Vec<(crate::domain::Field, String)>,
 }
 
 /// A mailbox's OAuth2 sign-in, as the page shows it (never its tokens).
@@ -161,6 +165,12 @@ mod ssr {
         version: u64,
         form: MailServerForm,
     ) -> Result<MailSettingsView, AppError> {
+        let managed = current()?.managed;
+        if let Some((_, source)) = managed.first() {
+            return Err(AppError::Forbidden(format!(
+                "These settings are managed by configuration ({source} and the others shown): change them there and restart Mailroom."
+            )));
+        }
         let store = store()?;
         let current = store.load_mail().await?;
         let (stored, saved_at) = current
@@ -205,6 +215,7 @@ mod ssr {
             redirect_uri: current()
                 .map(|ctx| crate::api::oauth::ssr::redirect_uri(&ctx))
                 .unwrap_or_default(),
+            managed: current().map(|ctx| ctx.managed.to_vec()).unwrap_or_default(),
             ..MailSettingsView::default()
         };
         if let Some(saved) = saved {

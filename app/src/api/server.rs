@@ -33,6 +33,9 @@ pub struct ServerContext {
     /// After how long of failing deliveries every admin page says so
     /// (`MAILROOM_OUTBOX_ALARM_MINUTES`).
     pub failing_alarm_secs: u64,
+    /// While the mail settings come from the configuration (`MAILROOM_SMTP_*` or
+    /// `MAILROOM_SETTINGS_FILE`): what set each field given. Empty: the page edits them.
+    pub managed: Arc<Vec<(crate::domain::Field, String)>>,
 }
 
 /// [`ServerContext::failing_alarm_secs`] unless configured: 15 minutes.
@@ -72,7 +75,14 @@ impl ServerContext {
             public_url,
             outbox,
             failing_alarm_secs: FAILING_ALARM_SECS,
+            managed: Arc::default(),
         }
+    }
+
+    /// The same context with the mail settings managed by the configuration.
+    pub fn with_managed(mut self, managed: Vec<(crate::domain::Field, String)>) -> Self {
+        self.managed = Arc::new(managed);
+        self
     }
 
     /// The same context with another alarm threshold for failing deliveries.

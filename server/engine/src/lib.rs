@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clock;
 pub mod delivery;
 pub mod mailer;
+pub mod metrics;
 pub mod notify;
 pub mod ratelimit;
 pub mod secrets;

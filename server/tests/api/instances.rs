@@ -244,3 +244,28 @@ async fn a_mailbox_sign_in_started_on_one_instance_finishes_on_the_other() {
     assert_eq!(again, 400, "used once, on every instance: {used}");
     assert!(used.contains("already used"), "{used}");
 }
+
+/// Readiness asks whether the database takes writes: a database turned read-only (as a standby
+/// is) makes `/readyz` 503 while the instance still answers.
+#[tokio::test]
+async fn readiness_fails_while_the_database_takes_no_writes() {
+    let cluster = testpg::Cluster::start();
+    let apps = spawn_instances_on(&cluster.database(), 1).await;
+    let ready = || async { reqwest::get(format!("{}/readyz", apps[0].url)).await.unwrap() };
+    assert_eq!(ready().await.status(), 200);
+    cluster.sql("ALTER SYSTEM SET default_transaction_read_only = on");
+    cluster.sql("SELECT pg_reload_conf()");
+    // Each connection reads the reloaded configuration at its next statement.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let refused = loop {
+        let res = ready().await;
+        if res.status() == 503 {
+            break res;
+        }
+        assert!(std::time::Instant::now() < deadline, "still ready on a read-only database");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["reason"], "the store is unavailable or takes no writes");
+    assert_eq!(reqwest::get(format!("{}/livez", apps[0].url)).await.unwrap().status(), 200);
+}

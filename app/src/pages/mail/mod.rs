@@ -45,7 +45,8 @@ pub fn MailServerPage() -> impl IntoView {
                         }
                         _ => (current.form.clone(), FieldErrors::default()),
                     };
-                    view! { <MailForm current initial server_errors /> }.into_any()
+                    let managed = (!current.managed.is_empty()).then(|| view! { <ManagedNotice sources=current.managed.clone() /> });
+                    view! { {managed} <MailForm current initial server_errors /> }.into_any()
                 }
                 Err(e) => view! {
                     <p class="error" role="alert">"The settings could not be loaded: " {e.to_string()}</p>
@@ -55,6 +56,29 @@ pub fn MailServerPage() -> impl IntoView {
         })}
         <QueueTest />
         {options.map(|options| view! { <HydrationScripts options islands=true /> })}
+    }
+}
+
+/// The settings come from the server's configuration: said once above the form, with the
+/// variable (or settings-file key) that sets each field. Rendered on the server only.
+#[component]
+fn ManagedNotice(sources: Vec<(Field, String)>) -> impl IntoView {
+    view! {
+        <section class="managed" aria-labelledby="managed-heading" data-testid="managed">
+            <h2 id="managed-heading">"Managed by configuration"</h2>
+            <p>
+                "These settings come from the server's configuration and cannot be changed here: change them where Mailroom is deployed, then restart it. Test Email Server still sends a test with them; the fields not listed keep their defaults."
+            </p>
+            <table class="managed-sources">
+                <caption class="visually-hidden">"What sets each field"</caption>
+                <thead><tr><th scope="col">"Field"</th><th scope="col">"Set by"</th></tr></thead>
+                <tbody>
+                    {sources.into_iter().map(|(field, source)| view! {
+                        <tr><td>{field.label()}</td><td><code>{source}</code></td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }
 
@@ -100,6 +124,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
 
     let save = ServerAction::<SaveMailSettings>::new();
     let test = ServerAction::<TestMailServer>::new();
+    let managed = !current.managed.is_empty();
     let version = RwSignal::new(current.version);
     let saved_at = RwSignal::new(current.saved_at.clone());
     let audit = RwSignal::new(current.audit.clone());
@@ -313,6 +338,9 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             on:keydown=on_keydown
         >
             <input type="hidden" name="version" value=current.version.to_string() prop:value=move || version.get().to_string() />
+            // Managed by configuration: shown, not edited (Test Email Server still sends with them).
+            <fieldset class="managed-wrap" disabled=managed>
+            <legend class="visually-hidden">"Settings"</legend>
             <fieldset class="section">
                 <legend>"Server"</legend>
                 <PresetPicker state />
@@ -403,6 +431,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                 <CaField state initial=initial.ca_pem.clone() />
                 <SkipVerifySwitch state initial=initial.skip_verify />
             </details>
+            </fieldset>
             <div class="field send-to">
                 <label for="send_to">{Field::SendTo.label()}</label>
                 <input id="send_to" type="email" autocomplete="off" placeholder="Blank: the Email Account"
@@ -431,7 +460,9 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                         (false, n) => format!("Test again in {n} s"),
                     }}
                 </button>
-                <button type="submit" id="save" aria-disabled=move || busy(save.pending().get())>"Save"</button>
+                {(!managed).then(|| view! {
+                    <button type="submit" id="save" aria-disabled=move || busy(save.pending().get())>"Save"</button>
+                })}
                 <Show when=move || state.dirty()>
                     <span class="badge" data-testid="unsaved">"Unsaved changes"</span>
                 </Show>

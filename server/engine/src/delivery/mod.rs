@@ -243,6 +243,7 @@ async fn round(
     // Messages of a worker that died (its lease ended) go back to the queue first.
     let rescued = store.rescue_expired(now).await?;
     if rescued > 0 {
+        crate::metrics::rescued(rescued);
         tracing::warn!(messages = rescued, "outbox: a worker's lease ended; its messages go out again");
     }
     let Some(settings) = store.load_mail().await? else {
@@ -421,7 +422,9 @@ async fn connection(
             let _ = results.send((c, None));
             continue;
         }
+        let started = std::time::Instant::now();
         let result = send(server, &mut session, &c, tokens).await;
+        crate::metrics::send_duration(started.elapsed().as_secs_f64());
         if let (Err((failure, step)), _) = &result {
             // No later message starts with settings or a quota that this verdict stops for.
             if matches!(
@@ -499,6 +502,7 @@ fn judge(
     let (result, transcript) = result;
     let (failure, step) = match result {
         Ok(delivered) => {
+            crate::metrics::attempt("sent", "sent");
             events.push(ControlEvent::Sent);
             let text = delivered.reply;
             let sent = (
@@ -561,11 +565,20 @@ fn judge(
             events.push(ControlEvent::Paused(Pause {
                 reason,
                 settings_version,
+                cause: policy::pause_cause(failure.diagnosis),
             }));
             halts = true;
             Outcome::Held(attempt)
         }
     };
+    let result = match &outcome {
+        Outcome::Failed(_) => "failed",
+        Outcome::Uncertain(_) => "uncertain",
+        Outcome::Deferred { .. } => "deferred",
+        Outcome::Held(_) => "held",
+        Outcome::Sent(_) | Outcome::Returned | Outcome::Expired => "other",
+    };
+    crate::metrics::attempt(result, step_name(step));
     ((id, outcome), halts)
 }
 
@@ -700,6 +713,7 @@ mod tests {
             .change_control(&[ControlEvent::Paused(Pause {
                 reason: "The login was rejected (535)".into(),
                 settings_version: version,
+                cause: crate::store::PauseCause::LoginRefused,
             })]).await
             .unwrap();
         let now = crate::clock::now_unix();

@@ -137,6 +137,22 @@ pub fn classify(failure: &SendFailure, step: Step) -> Verdict {
     }
 }
 
+/// The kind of a refusal that paused the outbox (the metrics' label).
+pub fn pause_cause(diagnosis: Diagnosis) -> crate::store::PauseCause {
+    use crate::store::PauseCause;
+    match diagnosis {
+        Diagnosis::AuthRejected | Diagnosis::AuthRequired | Diagnosis::AuthNotOffered | Diagnosis::NoSupportedAuth => {
+            PauseCause::LoginRefused
+        }
+        Diagnosis::SenderRejected => PauseCause::SenderRefused,
+        Diagnosis::OAuthClientRejected | Diagnosis::OAuthRefused | Diagnosis::MailboxSignIn => PauseCause::OAuthRefused,
+        Diagnosis::CertificateUntrusted | Diagnosis::CertificateExpired | Diagnosis::CertificateWrongName => {
+            PauseCause::Certificate
+        }
+        _ => PauseCause::Other,
+    }
+}
+
 /// When to try again, and when to give up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetrySchedule {

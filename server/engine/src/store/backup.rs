@@ -84,12 +84,13 @@ fn each_pair(db: &sled::Db, mut visit: impl FnMut(Vec<u8>) -> Result<(), StoreEr
 }
 
 /// Writes `store`'s whole database to `path` (a new file: written beside it, synced, then
-/// renamed into place, so a backup is whole or absent).
+/// renamed into place, so a backup is whole or absent). Other calls on the store wait while it
+/// reads, so the copy is the database as it was between two of them (a running server's too).
 pub async fn backup(store: &SledStore, path: &Path) -> Result<Counted, StoreError> {
     let path = path.to_path_buf();
     store
         .backend()
-        .blocking(move |sled| {
+        .alone(move |sled| {
             let partial = path.with_extension("partial");
             let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&partial).map_err(io)?;
             let written = (|| {

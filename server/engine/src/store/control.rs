@@ -14,6 +14,46 @@ use serde::{Deserialize, Serialize};
 pub struct Pause {
     pub reason: String,
     pub settings_version: u64,
+    /// The reason's kind, from a fixed set (the metrics' label); records written before it was
+    /// kept read as [`PauseCause::Other`].
+    #[serde(default)]
+    pub cause: PauseCause,
+}
+
+/// What kind of refusal paused the outbox: a fixed set, so it can name a metric's label.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PauseCause {
+    /// The mail server refused the sign-in (or asks for one the settings do not make).
+    LoginRefused,
+    /// The mail server refused the From address.
+    SenderRefused,
+    /// The OAuth2 provider refused the app or the mailbox's sign-in.
+    OAuthRefused,
+    /// The server's certificate is not trusted by the settings.
+    Certificate,
+    #[default]
+    Other,
+}
+
+impl PauseCause {
+    pub const ALL: [PauseCause; 5] = [
+        PauseCause::LoginRefused,
+        PauseCause::SenderRefused,
+        PauseCause::OAuthRefused,
+        PauseCause::Certificate,
+        PauseCause::Other,
+    ];
+
+    /// Its name as a label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            PauseCause::LoginRefused => "login_refused",
+            PauseCause::SenderRefused => "sender_refused",
+            PauseCause::OAuthRefused => "oauth_refused",
+            PauseCause::Certificate => "certificate",
+            PauseCause::Other => "other",
+        }
+    }
 }
 
 /// Deliveries failing without a success between them.
@@ -200,6 +240,7 @@ mod tests {
         Pause {
             reason: "login refused".into(),
             settings_version: version,
+            cause: PauseCause::LoginRefused,
         }
     }
 

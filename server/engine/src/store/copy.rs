@@ -207,7 +207,7 @@ impl Sled {
 mod tests {
     use super::super::test_store::{message, open, secrets, server, test_postgres_options};
     use super::super::{
-        AlertBatch, ClaimRequest, ControlEvent, Enqueued, Lease, OutboxStore, Outcome, Pause, SharedStore, SignInRecord,
+        AlertBatch, ClaimRequest, ControlEvent, Enqueued, Lease, OutboxStore, Outcome, Pause, PauseCause, SharedStore, SignInRecord,
         Store, TokenStore,
     };
     use super::*;
@@ -286,7 +286,7 @@ mod tests {
         store.put_once(Once::SetupLink, "setup-hash", "", None).await.unwrap();
         assert_eq!(store.backoff_attempt(&["ip:192.0.2.1".into()], NOW * 1000).await.unwrap(), Ok(()));
         store
-            .change_control(&[ControlEvent::Paused(Pause { reason: "the password was refused".into(), settings_version: 2 })])
+            .change_control(&[ControlEvent::Paused(Pause { reason: "the password was refused".into(), settings_version: 2, cause: PauseCause::LoginRefused })])
             .await
             .unwrap();
         ids

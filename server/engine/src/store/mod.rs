@@ -32,7 +32,7 @@ pub use admins::{AdminRecord, AdminStore};
 pub use alerts::{AlertBatch, AlertFate, AlertMemory, AlertStore};
 pub use backoff::BackoffStore;
 pub use audit::{changes, AuditStore};
-pub use control::{ControlEvent, ControlEvents, ControlStore, Failing, OutboxControl, Pause};
+pub use control::{ControlEvent, ControlEvents, ControlStore, Failing, OutboxControl, Pause, PauseCause};
 pub use mail::MailSettingsStore;
 pub use migrations::SCHEMA_VERSION;
 pub use once::{Once, OnceStore};
@@ -145,6 +145,10 @@ pub trait Store:
     /// Why new data is refused now, if it is (the disk below its reserve): for the banner.
     fn refusing_writes(&self) -> Option<StoreError>;
 
+    /// Whether this instance can work with the store now: it answers a read and takes writes
+    /// (readiness, `/readyz`). An error says why not.
+    async fn ready(&self) -> Result<(), StoreError>;
+
     /// Work for the outbox's workers, as it happens: mail queued or queued again, a hold lifted
     /// or changed, the settings saved. The value changes at least once after each such write,
     /// once it is durable. In-process for sled (one process has the database); a shared backend
@@ -197,9 +201,27 @@ impl SledBackend {
         work: impl FnOnce(&Sled) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let db = self.0.clone();
-        tokio::task::spawn_blocking(move || work(&db))
-            .await
-            .unwrap_or_else(|e| Err(StoreError::Backend(format!("a storage task failed: {e}"))))
+        tokio::task::spawn_blocking(move || {
+            let _shared = db.gate.read().unwrap_or_else(|p| p.into_inner());
+            work(&db)
+        })
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Backend(format!("a storage task failed: {e}"))))
+    }
+
+    /// [`Self::blocking`] with the database to itself: every other call waits until it ends
+    /// (a backup's consistent copy while the server runs).
+    async fn alone<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Sled) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let _alone = db.gate.write().unwrap_or_else(|p| p.into_inner());
+            work(&db)
+        })
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Backend(format!("a storage task failed: {e}"))))
     }
 }
 
@@ -238,6 +260,9 @@ pub struct Sled {
     max_queued_bytes: u64,
     /// [`Store::wake_ups`]: counts the writes that gave the outbox work.
     work: tokio::sync::watch::Sender<u64>,
+    /// Every call holds it shared; a backup holds it alone, so it copies the database as it
+    /// is between two calls (sled has no snapshot across trees).
+    gate: std::sync::RwLock<()>,
 }
 
 /// How a store is opened.
@@ -346,6 +371,7 @@ impl Sled {
             queued_bytes: Default::default(),
             max_queued_bytes: options.max_queued_bytes,
             work: tokio::sync::watch::Sender::new(0),
+            gate: std::sync::RwLock::new(()),
         };
         migrations::migrate(&store, secrets)?;
         store.count_queued_bytes()?;
@@ -415,6 +441,11 @@ impl Store for SledBackend {
 
     fn refusing_writes(&self) -> Option<StoreError> {
         self.0.space.admit(Need::Grow).err()
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.admin_count().await?;
+        self.refusing_writes().map_or(Ok(()), Err)
     }
 
     fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64> {

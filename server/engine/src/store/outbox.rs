@@ -216,6 +216,10 @@ pub trait OutboxStore {
     /// How many messages are in each state.
     async fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError>;
 
+    /// The earliest time (Unix seconds) at which a message still waiting (queued or deferred)
+    /// became due, among those due at `now`; `None` when none is due. How late the queue runs.
+    async fn oldest_due(&self, now: u64) -> Result<Option<u64>, StoreError>;
+
     /// Cancels a queued or deferred message, keeping its text until the retention period ends
     /// so that it can be queued again ([`Self::retry_now`]). False if it was not waiting
     /// (sending, or final).
@@ -285,6 +289,10 @@ impl OutboxStore for SledBackend {
 
     async fn count_by_state(&self) -> Result<Vec<(State, usize)>, StoreError> {
         self.blocking(move |db| db.count_by_state()).await
+    }
+
+    async fn oldest_due(&self, now: u64) -> Result<Option<u64>, StoreError> {
+        self.blocking(move |db| db.oldest_due(now)).await
     }
 
     async fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
@@ -784,6 +792,21 @@ impl Sled {
         Ok(counts)
     }
 
+    /// The queue is ordered by priority, then due time: each priority's first entry is its
+    /// earliest.
+    pub(crate) fn oldest_due(&self, now: u64) -> Result<Option<u64>, StoreError> {
+        let mut oldest: Option<u64> = None;
+        for priority in Priority::ALL {
+            if let Some((key, _)) = self.outbox_queue.scan_prefix([priority.rank()]).next().transpose()? {
+                let at = u64::from_be_bytes(key[1..9].try_into().unwrap_or_default());
+                if at <= now {
+                    oldest = Some(oldest.map_or(at, |o| o.min(at)));
+                }
+            }
+        }
+        Ok(oldest)
+    }
+
     pub(crate) fn recent_messages(&self, limit: usize) -> Result<Vec<Message>, StoreError> {
         self.outbox
             .iter()
@@ -1235,6 +1258,27 @@ mod tests {
             [Some(451), Some(250)]
         );
         assert!(claim(&*store, NOW + 3600, 10, Priority::Normal).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_oldest_due_is_the_earliest_waiting_message_due_now_of_any_priority() {
+        let b = backend();
+        let store = b.open().await;
+        assert_eq!(store.oldest_due(NOW).await.unwrap(), None, "an empty queue");
+        let normal = store.enqueue(vec![new("n", Priority::Normal)], None, NOW).await.unwrap().ids()[0];
+        store.enqueue(vec![new("s", Priority::Security)], None, NOW + 30).await.unwrap();
+        assert_eq!(store.oldest_due(NOW - 1).await.unwrap(), None, "nothing due yet");
+        assert_eq!(store.oldest_due(NOW + 40).await.unwrap(), Some(NOW), "the normal one, though it ranks last");
+        // The security one is taken first: being sent, it is not waiting.
+        claim(&*store, NOW + 40, 1, Priority::Normal).await.unwrap();
+        assert_eq!(store.oldest_due(NOW + 40).await.unwrap(), Some(NOW));
+        let claimed = claim(&*store, NOW + 40, 10, Priority::Normal).await.unwrap();
+        assert_eq!(claimed.iter().map(|c| c.message.id).collect::<Vec<_>>(), [normal]);
+        assert_eq!(store.oldest_due(NOW + 40).await.unwrap(), None, "both are being sent");
+        // Deferred: it waits again, due at its new time.
+        finish(&*store, normal, Outcome::Deferred { attempt: attempt(451), until: NOW + 100 }).await.unwrap();
+        assert_eq!(store.oldest_due(NOW + 99).await.unwrap(), None);
+        assert_eq!(store.oldest_due(NOW + 500).await.unwrap(), Some(NOW + 100));
     }
 
     #[tokio::test]

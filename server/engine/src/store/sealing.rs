@@ -357,6 +357,10 @@ impl<B: Store> OutboxStore for Sealing<B> {
         self.backend.count_by_state().await
     }
 
+    async fn oldest_due(&self, now: u64) -> Result<Option<u64>, StoreError> {
+        self.backend.oldest_due(now).await
+    }
+
     async fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
         self.backend.cancel(id).await
     }
@@ -510,6 +514,10 @@ impl<B: Store> Store for Sealing<B> {
 
     fn refusing_writes(&self) -> Option<StoreError> {
         self.backend.refusing_writes()
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.backend.ready().await
     }
 
     fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64> {

@@ -370,6 +370,19 @@ impl Store for Postgres {
         None
     }
 
+    /// A read that also says whether this connection may write: a standby (recovery) or a
+    /// database set read-only answers, and takes nothing.
+    async fn ready(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .row("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'", &[])
+            .await?;
+        if row.get::<_, bool>(0) {
+            return Err(StoreError::Unavailable("the database takes no writes (a standby, or read-only)".into()));
+        }
+        Ok(())
+    }
+
     fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64> {
         self.0.work.subscribe()
     }

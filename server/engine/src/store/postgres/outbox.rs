@@ -579,6 +579,18 @@ impl OutboxStore for Postgres {
             .collect()
     }
 
+    async fn oldest_due(&self, now: u64) -> Result<Option<u64>, StoreError> {
+        let client = self.client().await?;
+        // The partial due index holds exactly the waiting rows.
+        let row = client
+            .row(
+                "SELECT min(not_before) FROM outbox WHERE state IN ('Queued', 'Deferred') AND not_before <= $1",
+                &[&big(now)],
+            )
+            .await?;
+        Ok(row.get::<_, Option<i64>>(0).map(|at| at as u64))
+    }
+
     async fn cancel(&self, id: MessageId) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
