@@ -36,8 +36,9 @@ export class MailroomServer {
     withAdmin.add(dataDir);
   }
 
-  /** Starts the server (with the admin, unless `admin` is false) once it logs its address. */
-  static start(dataDir: string, admin = true): Promise<MailroomServer> {
+  /** Starts the server (with the admin, unless `admin` is false) once it logs its address;
+   * `env` adds to its environment (settings as configuration, say). */
+  static start(dataDir: string, admin = true, env: Record<string, string> = {}): Promise<MailroomServer> {
     if (admin && !withAdmin.has(dataDir)) MailroomServer.createAdmin(dataDir);
     const child = spawn(BINARY, [], {
       env: {
@@ -46,6 +47,7 @@ export class MailroomServer {
         MAILROOM_DATA_DIR: dataDir,
         RUST_LOG: "info",
         NO_COLOR: "1",
+        ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
