@@ -191,6 +191,7 @@ async fn drain(setup: Setup, cluster: &testpg::Cluster, port: u16, reference: f6
         text: "x".repeat(SIZE),
         html: None,
         thread: None,
+        raw: None,
     };
     let enqueue_started = Instant::now();
     for batch in 0..(MESSAGES - API_MESSAGES) / 1000 {

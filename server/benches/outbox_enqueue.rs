@@ -24,6 +24,7 @@ fn message(i: usize) -> NewMessage {
             text: "x".repeat(1000),
             html: None,
             thread: None,
+            raw: None,
         },
         priority: Priority::Alert,
         expires_at: None,

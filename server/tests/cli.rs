@@ -218,7 +218,7 @@ async fn backup_and_restore_keep_every_record_and_need_the_key() {
     let message = NewMessage {
         to: "ops@example.com".into(),
         subject: "Nightly backup finished".into(),
-        body: MailBody { text: "All 42 databases.".into(), html: None, thread: None },
+        body: MailBody { text: "All 42 databases.".into(), html: None, thread: None, raw: None },
         priority: app::outbox::Priority::Normal,
         expires_at: None,
         origin: app::outbox::Origin::Unknown,

@@ -231,7 +231,7 @@ async fn on_postgresql_an_instance_killed_mid_drain_leaves_its_messages_to_the_o
             origin: Default::default(),
             to: format!("m{i}@example.com"),
             subject: format!("message {i}"),
-            body: app::store::MailBody { text: format!("body {i}"), html: None, thread: None },
+            body: app::store::MailBody { text: format!("body {i}"), html: None, thread: None, raw: None },
             priority: Priority::Normal,
             expires_at: None,
         })
@@ -270,7 +270,8 @@ async fn on_postgresql_an_instance_killed_mid_drain_leaves_its_messages_to_the_o
     sink.release();
     let taken_by_first = sink.taken.lock().unwrap().len();
 
-    let (second, _) = prepared::start(dir_b.path(), &env).unwrap_or_else(|(s, log)| panic!("{s}: {log}"));
+    let second_env = [env.as_slice(), &[("MAILROOM_METRICS_LISTEN", "127.0.0.1:0")]].concat();
+    let (second, _) = prepared::start(dir_b.path(), &second_env).unwrap_or_else(|(s, log)| panic!("{s}: {log}"));
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut rescued_after = None;
     loop {
@@ -284,6 +285,11 @@ async fn on_postgresql_an_instance_killed_mid_drain_leaves_its_messages_to_the_o
         assert!(Instant::now() < deadline, "not all sent: {all:?}\n{}", second.log());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The second instance's metrics say what it did: it rescued what the first held, and sent.
+    let rescued = second.metric("mailroom_outbox_rescued_leases_total").await.unwrap_or(0.0);
+    assert!(rescued >= in_flight.len() as f64, "rescued {rescued}, the first held {}", in_flight.len());
+    let sent = second.metric("mailroom_delivery_attempts_total{result=\"sent\",step=\"sent\"}").await.unwrap_or(0.0);
+    assert!(sent >= in_flight.len() as f64, "the second sent {sent}");
     second.stop();
     let taken = sink.taken.lock().unwrap().clone();
     let distinct: std::collections::HashSet<&String> = taken.iter().collect();

@@ -109,13 +109,6 @@ impl Drop for Prometheus {
     }
 }
 
-/// The metrics listener's address, from the binary's log.
-fn metrics_addr(server: &prepared::Server) -> String {
-    let log = server.log();
-    let line = log.lines().find(|l| l.contains("metrics on http://")).unwrap_or_else(|| panic!("no metrics line: {log}"));
-    line.split("metrics on http://").nth(1).unwrap().split('/').next().unwrap().to_string()
-}
-
 async fn send(client: &reqwest::Client, url: &str, token: &str, to: &str) -> u16 {
     client
         .post(format!("{url}/api/v1/messages"))
@@ -218,7 +211,7 @@ async fn prometheus_scrapes_figures_that_move_as_mail_is_sent_refused_and_paused
         ("MAILROOM_OUTBOX_RETRY_FIRST_SECS", "3600"),
     ];
     let (server, url) = prepared::start(dir.path(), &env).unwrap_or_else(|(status, log)| panic!("{status}: {log}"));
-    let target = metrics_addr(&server);
+    let target = server.metrics_addr();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
 
     // Not on the admin panel's port.
@@ -294,7 +287,7 @@ async fn prometheus_scrapes_figures_that_move_as_mail_is_sent_refused_and_paused
     store.save_mail(current.version, MailServer::from_form(parsed, None).unwrap(), "test").await.unwrap();
     drop(store);
     let (server, url) = prepared::start(dir.path(), &env).unwrap_or_else(|(status, log)| panic!("{status}: {log}"));
-    let prometheus = Prometheus::start(&metrics_addr(&server));
+    let prometheus = Prometheus::start(&server.metrics_addr());
     assert_eq!(send(&client, &url, &token, "ops@example.com").await, 202);
     prometheus.until("mailroom_outbox_paused{reason=\"login_refused\"}", |v| v == 1.0).await;
     prometheus.until("mailroom_delivery_attempts_total{result=\"held\",step=\"login\"}", |v| v == 1.0).await;

@@ -136,6 +136,9 @@ pub enum Origin {
     /// An alerting tool's webhook, with this token; `group`: the notification's group as the
     /// tool names it (Alertmanager's group labels, Uptime Kuma's monitor), shortened.
     Webhook { source: Source, id: u64, name: String, group: String },
+    /// A program that speaks SMTP, signed in to Mailroom's submission listener with this
+    /// token, from `client` (its address); `message_id`: the Message-ID it gave the mail.
+    Smtp { id: u64, name: String, client: String, message_id: String },
 }
 
 /// The alerting tools whose webhooks Mailroom takes.
@@ -181,6 +184,10 @@ impl Origin {
             Origin::Webhook { source, name, .. } => {
                 format!("{} webhook, API token \u{201c}{name}\u{201d}", source.name())
             }
+            Origin::Smtp { name, client, message_id, .. } => {
+                let id = if message_id.is_empty() { String::new() } else { format!(", Message-ID {message_id}") };
+                format!("SMTP from {client}, API token \u{201c}{name}\u{201d}{id}")
+            }
         }
     }
 
@@ -189,6 +196,7 @@ impl Origin {
         match self {
             Origin::Webhook { source, .. } => source.name(),
             Origin::Token { .. } => "API",
+            Origin::Smtp { .. } => "SMTP",
             Origin::PasswordReset | Origin::QueueTest { .. } | Origin::Unknown => "Mailroom",
         }
     }
@@ -204,7 +212,7 @@ impl Origin {
     /// The API token that asked for the mail, by its id.
     pub fn token(&self) -> Option<u64> {
         match self {
-            Origin::Token { id, .. } | Origin::Webhook { id, .. } => Some(*id),
+            Origin::Token { id, .. } | Origin::Webhook { id, .. } | Origin::Smtp { id, .. } => Some(*id),
             _ => None,
         }
     }

@@ -176,6 +176,7 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
             text: mail.text,
             html: mail.html,
             thread: mail.thread,
+            raw: None,
         },
         priority: Priority::Alert,
         expires_at: None,

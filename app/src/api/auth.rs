@@ -227,6 +227,7 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
             text: mail.text,
             html: mail.html,
             thread: mail.thread,
+            raw: None,
         },
         priority: Priority::Security,
         expires_at: Some(expires_at),

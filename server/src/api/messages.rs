@@ -77,6 +77,7 @@ impl MessageRequest {
             text: self.text,
             html: self.html,
             thread: None,
+            raw: None,
         };
         let messages = to
             .into_iter()

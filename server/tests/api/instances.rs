@@ -60,7 +60,7 @@ async fn two_instances_drain_one_queue_and_send_each_message_once() {
         .map(|i| NewMessage {
             to: format!("{tag}-{i}@example.com"),
             subject: format!("{tag} {i}"),
-            body: app::store::MailBody { text: format!("{tag} message {i}"), html: None, thread: None },
+            body: app::store::MailBody { text: format!("{tag} message {i}"), html: None, thread: None, raw: None },
             priority: app::outbox::Priority::Normal,
             expires_at: None,
             origin: Default::default(),
@@ -110,7 +110,7 @@ async fn a_refused_password_on_one_instance_pauses_every_instance() {
         .enqueue(vec![NewMessage {
             to: "ops@example.com".into(),
             subject: "paused".into(),
-            body: app::store::MailBody { text: "paused".into(), html: None, thread: None },
+            body: app::store::MailBody { text: "paused".into(), html: None, thread: None, raw: None },
             priority: app::outbox::Priority::Normal,
             expires_at: None,
             origin: Default::default(),

@@ -72,6 +72,7 @@ async fn enqueue(app: &TestApp, to: &str, expires_at: Option<u64>) -> u64 {
             text: "Hello from the outbox.".into(),
             html: None,
             thread: None,
+            raw: None,
         },
         priority: Priority::Alert,
         expires_at,

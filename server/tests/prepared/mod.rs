@@ -128,4 +128,20 @@ impl Server {
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
+
+    /// The metrics listener's address (`MAILROOM_METRICS_LISTEN`), from its start-up line.
+    pub fn metrics_addr(&self) -> String {
+        let log = self.log();
+        let line = log.lines().find(|l| l.contains("metrics on http://")).unwrap_or_else(|| panic!("no metrics line: {log}"));
+        line.split("metrics on http://").nth(1).unwrap().split('/').next().unwrap().to_string()
+    }
+
+    /// The value of one series in a scrape of its `/metrics` (`name` with its labels as the
+    /// text format writes them), `None` when absent.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        let text = reqwest::get(format!("http://{}/metrics", self.metrics_addr())).await.ok()?.text().await.ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+            .and_then(|v| v.trim().parse().ok())
+    }
 }

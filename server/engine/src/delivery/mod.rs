@@ -464,6 +464,7 @@ async fn send(
         text: c.body.text.clone(),
         html: c.body.html.clone(),
         thread: c.body.thread.clone(),
+        raw: c.body.raw.clone(),
     };
     let mut open = match session.take() {
         Some(open) => open,

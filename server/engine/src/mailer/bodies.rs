@@ -26,6 +26,7 @@ pub fn test_mail(s: &MailServerSettings) -> Mail {
         ),
         html: None,
         thread: None,
+        raw: None,
     }
 }
 
@@ -40,6 +41,7 @@ pub fn password_reset(email: &str, link: &str, valid_minutes: u64) -> Mail {
         ),
         html: None,
         thread: None,
+        raw: None,
     }
 }
 
@@ -58,5 +60,6 @@ pub fn queue_test_mail(s: &MailServerSettings) -> Mail {
         ),
         html: None,
         thread: None,
+        raw: None,
     }
 }

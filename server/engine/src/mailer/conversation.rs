@@ -235,19 +235,18 @@ pub(super) async fn transact(
             )
         })?;
     at(Step::Data);
-    let message = build_message(s, recipient, mail).map_err(|e| {
-        SendFailure::new(
-            Diagnosis::MessageRejected,
-            format!("The test message could not be built: {e}"),
-        )
-    })?;
+    let body = match &mail.raw {
+        Some(raw) => raw.clone(),
+        None => build_message(s, recipient, mail)
+            .map_err(|e| SendFailure::new(Diagnosis::MessageRejected, format!("The test message could not be built: {e}")))?
+            .formatted(),
+    };
     conn.command(Data)
         .await
         .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e))?;
     at(Step::Body);
     // lettre's events are off while the body goes out: it would escape and log the whole
     // message, only for the transcript to drop it. Its size and the answer are noted instead.
-    let body = message.formatted();
     collector.note_body(body.len());
     let answer = conn
         .message(&body)

@@ -36,6 +36,8 @@ pub struct Mail {
     pub html: Option<String>,
     /// Where it belongs in a conversation; without one the mail gets a fresh `Message-ID`.
     pub thread: Option<Thread>,
+    /// A message as a program submitted it: sent as it is (the rest is only for the record).
+    pub raw: Option<Vec<u8>>,
 }
 
 /// A mail's place in a thread: its own `Message-ID` and the one it follows (`In-Reply-To`,

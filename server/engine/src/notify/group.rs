@@ -212,6 +212,7 @@ impl Group {
             text: plain,
             html: Some(html),
             thread: Some(thread),
+            raw: None,
         }
     }
 

@@ -138,6 +138,7 @@ impl Alert {
             text: plain,
             html: Some(html),
             thread: None,
+            raw: None,
         }
     }
 }
@@ -153,6 +154,7 @@ pub(crate) fn alert_messages(mail: &Mail, recipients: &[String], origin: &Origin
                 text: mail.text.clone(),
                 html: mail.html.clone(),
                 thread: mail.thread.clone(),
+                raw: None,
             },
             priority: Priority::Alert,
             expires_at: None,

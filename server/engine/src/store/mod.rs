@@ -200,13 +200,7 @@ impl SledBackend {
         &self,
         work: impl FnOnce(&Sled) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let db = self.0.clone();
-        tokio::task::spawn_blocking(move || {
-            let _shared = db.gate.read().unwrap_or_else(|p| p.into_inner());
-            work(&db)
-        })
-        .await
-        .unwrap_or_else(|e| Err(StoreError::Backend(format!("a storage task failed: {e}"))))
+        self.on_pool(false, work).await
     }
 
     /// [`Self::blocking`] with the database to itself: every other call waits until it ends
@@ -215,9 +209,23 @@ impl SledBackend {
         &self,
         work: impl FnOnce(&Sled) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.on_pool(true, work).await
+    }
+
+    async fn on_pool<T: Send + 'static>(
+        &self,
+        alone: bool,
+        work: impl FnOnce(&Sled) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let db = self.0.clone();
         tokio::task::spawn_blocking(move || {
-            let _alone = db.gate.write().unwrap_or_else(|p| p.into_inner());
+            let _shared;
+            let _alone;
+            if alone {
+                _alone = db.gate.write().unwrap_or_else(|p| p.into_inner());
+            } else {
+                _shared = db.gate.read().unwrap_or_else(|p| p.into_inner());
+            }
             work(&db)
         })
         .await

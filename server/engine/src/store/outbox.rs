@@ -26,6 +26,29 @@ pub struct MailBody {
     /// The mail's thread headers, when it belongs to one (a group of alerts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<crate::mailer::Thread>,
+    /// A message as a program submitted it (the SMTP listener): sent as these bytes, its
+    /// headers and MIME body as they are, instead of one built from `text` and `html`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "raw_bytes")]
+    pub raw: Option<Vec<u8>>,
+}
+
+/// A raw message in a stored body: base64 text (the body is JSON), absent when there is none.
+mod raw_bytes {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(raw: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match raw {
+            Some(bytes) => s.serialize_str(&STANDARD.encode(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| STANDARD.decode(text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 /// A message to one recipient, as it is handed to the outbox.
@@ -417,7 +440,7 @@ impl Sled {
             return Ok(serde_json::from_slice(bytes)?);
         }
         let text = std::str::from_utf8(bytes).map_err(|_| StoreError::Corrupt("a body is not text".into()))?;
-        Ok(MailBody { text: text.to_owned(), html: None, thread: None })
+        Ok(MailBody { text: text.to_owned(), html: None, thread: None, raw: None })
     }
 
     /// A new message's record, encoded and with its sealed body.
@@ -694,6 +717,7 @@ impl Sled {
                         text: String::new(),
                         html: None,
                         thread: None,
+                        raw: None,
                     },
                 };
                 Ok(Claimed { message, body })

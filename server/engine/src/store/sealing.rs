@@ -115,6 +115,7 @@ impl<B> Sealing<B> {
             text: self.secrets.seal(&serde_json::to_string(body)?),
             html: None,
             thread: None,
+            raw: None,
         })
     }
 
@@ -125,6 +126,7 @@ impl<B> Sealing<B> {
                 text: String::new(),
                 html: None,
                 thread: None,
+                raw: None,
             });
         }
         if sealed.html.is_some() {

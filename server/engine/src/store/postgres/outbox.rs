@@ -399,6 +399,7 @@ impl OutboxStore for Postgres {
                 text: row.get::<_, Option<String>>(2).unwrap_or_default(),
                 html: row.get(3),
                 thread: None,
+                raw: None,
             };
             taken.push(Claimed { message: m, body });
         }
