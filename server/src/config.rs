@@ -101,6 +101,9 @@ pub enum ConfigError {
     Both { name: &'static str },
     #[error("{name}_FILE={path:?} cannot be read: {error}")]
     SecretFile { name: &'static str, path: String, error: String },
+    /// A value refused for the reason given (which names the variable).
+    #[error("{0}")]
+    Invalid(String),
     #[error("{name}={value:?} must be a whole number from {min} to {max}")]
     Number {
         name: &'static str,
@@ -111,7 +114,7 @@ pub enum ConfigError {
 }
 
 /// A whole number from the variable `name`, within `min..=max`, or `default` when unset.
-fn number(
+pub(crate) fn number(
     var: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: u64,

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod provision;
 pub mod serve;
+pub mod smtp;
 
 pub use config::{Config, ConfigError};
 

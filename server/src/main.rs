@@ -55,6 +55,7 @@ async fn run() -> Result<(), String> {
     // Checked before anything opens: a wrong value stops the server with its variable.
     let provisioned =
         server::provision::Provisioned::from_vars(&|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    let smtp = server::smtp::SmtpConfig::from_vars(&|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
     let (store, secrets, sled) = cli::open_served(&config).await.map_err(|e| e.to_string())?;
     if let Some(sled) = sled {
         // `mailroom backup` beside this server asks it for the copy.
@@ -112,6 +113,16 @@ async fn run() -> Result<(), String> {
             app::routes::SETUP
         );
     }
+    let smtp = match smtp {
+        Some(smtp) => {
+            let hostname = url::Url::parse(&public_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| "mailroom".into());
+            Some(server::smtp::Listeners::start(smtp, ctx.clone(), hostname).await?)
+        }
+        None => None,
+    };
     server::spawn_housekeeping(store.clone(), config.outbox.clone());
     let health = std::sync::Arc::new(server::health::Health::default());
     let app = server::router_with(&config, ctx, health.clone());
@@ -136,6 +147,10 @@ async fn run() -> Result<(), String> {
         },
     )
     .await;
+    // No new SMTP sessions; those under way finish their message or are told 421.
+    if let Some(smtp) = smtp {
+        smtp.stop().await;
+    }
     // No new sends; those under way finish within the outbox's grace (or go out again at the
     // next start).
     outbox.stop().await;

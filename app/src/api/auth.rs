@@ -21,7 +21,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         Some(id) => vec![format!("device:{id}")],
         None => vec![
             format!("account:{email}"),
-            format!("ip:{}", ssr::address_key(ssr::client_ip().await?)),
+            format!("ip:{}", crate::ratelimit::address_key(ssr::client_ip().await?)),
         ],
     };
     // The back-off's counters are in the store: every instance counts the same failures.
@@ -186,7 +186,7 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     limits
         .resets
         .check(
-            &ssr::address_key(ssr::client_ip().await?),
+            &crate::ratelimit::address_key(ssr::client_ip().await?),
             std::time::Instant::now(),
         )
         .map_err(|retry_after_secs| AppError::RateLimited {
@@ -310,18 +310,6 @@ mod ssr {
     /// address is longer), so no key or log line grows with the input.
     pub fn normalized_email(email: &str) -> String {
         email.trim().to_lowercase().chars().take(254).collect()
-    }
-
-    /// The throttling key of a client address: IPv4 as is, IPv6 by its /64 (one customer's
-    /// network, which can hold any number of addresses).
-    pub fn address_key(ip: std::net::IpAddr) -> String {
-        match ip {
-            std::net::IpAddr::V4(v4) => v4.to_string(),
-            std::net::IpAddr::V6(v6) => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        }
     }
 
     /// Starts a session for `email` and sets its cookie.

@@ -78,6 +78,19 @@ impl Window {
     }
 }
 
+/// The throttling key of a client address: IPv4 as is, IPv6 by its /64 (one customer's
+/// network, which can hold any number of addresses). The login page's and the SMTP
+/// listener's back-off count by it.
+pub fn address_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// Failures allowed before back-off starts.
 pub const FREE_FAILURES: u32 = 5;
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);

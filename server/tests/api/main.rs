@@ -14,4 +14,5 @@ mod outbox;
 mod pages;
 mod security;
 mod settings;
+mod smtp;
 mod webhooks;

@@ -68,6 +68,12 @@ impl Peer {
         stats[key].as_u64().unwrap_or(0)
     }
 
+    /// The peer's certificate for localhost and its key (PEM files, signed by [`Self::ca_pem`]).
+    pub fn cert_pair(&self) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = self.spool.parent().unwrap();
+        (dir.join("good.pem"), dir.join("good.key"))
+    }
+
     /// The message the peer queued under `queue_id`.
     pub fn message(&self, queue_id: &str) -> String {
         std::fs::read_to_string(self.spool.join(format!("{queue_id}.eml"))).unwrap()
