@@ -311,3 +311,61 @@ async fn on_postgresql_an_instance_killed_mid_drain_leaves_its_messages_to_the_o
     );
     assert!(done_after >= Duration::from_secs(1), "its messages were sent {done_after:?} after the kill");
 }
+
+/// A message the SMTP listener answered 250 for is on the disk: killed with SIGKILL right after
+/// the answers, the server started again (now with a mail server that takes mail) sends every
+/// one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_mail_answered_250_survives_a_kill_9_and_is_delivered_after_the_restart() {
+    const MESSAGES: usize = 10;
+    let dir = tempfile::tempdir().unwrap();
+    let store = prepare(dir.path(), closed_port()).await;
+    let (token, _) = app::auth::create_api_token(&store, "cron", "test").await.unwrap().unwrap();
+    drop(store);
+    let smtp_port = closed_port().to_string();
+    let listen = format!("127.0.0.1:{smtp_port}");
+    let env = [("MAILROOM_SMTP_LISTEN", listen.as_str()), ("MAILROOM_OUTBOX_RETRY_FIRST_SECS", "1")];
+    let (server, _) = prepared::start(dir.path(), &env).unwrap_or_else(|(s, log)| panic!("{s}: {log}"));
+    for i in 0..MESSAGES {
+        let to = format!("kill{i}@example.com");
+        let out = tokio::task::spawn_blocking({
+            let (listen, token) = (listen.clone(), token.clone());
+            move || {
+                Command::new("swaks")
+                    .args(["--server", &listen, "--auth", "PLAIN", "--auth-user", "cron", "--auth-password", &token])
+                    .args(["--to", &to, "--from", "job@host.example", "--body", "nightly"])
+                    .output()
+                    .unwrap()
+            }
+        })
+        .await
+        .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && said.contains("250 2.0.0 Queued as"), "{said}");
+    }
+    let mut child = server.child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Started again with a mail server that takes everything (from the configuration).
+    let sink = Sink::start(usize::MAX).await;
+    let sink_port = sink.port.to_string();
+    let env = [
+        ("MAILROOM_OUTBOX_RETRY_FIRST_SECS", "1"),
+        ("MAILROOM_SMTP_HOST", "localhost"),
+        ("MAILROOM_SMTP_PORT", sink_port.as_str()),
+        ("MAILROOM_SMTP_AUTHENTICATION", "none"),
+        ("MAILROOM_SMTP_FROM_ADDRESS", "alerts@example.com"),
+    ];
+    let (server, _) = prepared::start(dir.path(), &env).unwrap_or_else(|(s, log)| panic!("{s}: {log}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let taken = sink.taken.lock().unwrap().clone();
+        if (0..MESSAGES).all(|i| taken.iter().any(|t| t.contains(&format!("kill{i}@example.com")))) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "delivered after the restart: {taken:?}\n{}", server.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.stop();
+}
