@@ -286,7 +286,7 @@ async fn api_phase(store: SharedStore) -> ApiFigures {
     let idle = Outbox::start(shared.clone(), WorkerConfig::default());
     idle.stop().await;
     let ctx = app::api::server::ServerContext::new(shared, SecretBox::from_key([9; 32]), String::new(), idle);
-    let token = app::auth::create_api_token(store.as_ref(), "bench", "bench").await.unwrap().unwrap().0;
+    let token = app::auth::create_api_token(store.as_ref(), "bench", Default::default(), "bench").await.unwrap().unwrap().0;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = server::Config::from_vars(|k| (k == "LEPTOS_SITE_ADDR").then(|| addr.to_string())).unwrap();

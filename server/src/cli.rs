@@ -20,7 +20,9 @@ USAGE:
     mailroom                              serve the admin panel
     mailroom admin create --email ADDRESS create an admin (or set a new password for one);
                                           the password is read from stdin, or prompted for
-    mailroom token create --name NAME     create an API token for the HTTP API (/api/v1) and
+    mailroom token create --name NAME [--for both|api|smtp]
+                                          create an API token for the HTTP API (/api/v1),
+                                          the SMTP listener, or both (the default), and
                                           print it alone on stdout (it is not shown again)
     mailroom migrate --to postgres://USER:PASSWORD@HOST:PORT/DATABASE
                                           copy the data directory's database (settings and
@@ -185,12 +187,13 @@ async fn open_for(config: &Config, command: &str) -> Result<SharedStore, String>
 }
 
 /// `mailroom token create --name NAME`: prints the new token alone on stdout.
-pub fn token_create(name: &str) -> Result<(), String> {
+pub fn token_create(name: &str, scope: Option<&str>) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     domain::token_name(name).map_err(|m| format!("--name: {m}"))?;
+    let scope = scope.map(domain::TokenUse::parse).transpose().map_err(|m| format!("--for: {m}"))?.unwrap_or_default();
     let (token, record) = run(async {
         let store = open_for(&config, "token create").await?;
-        Ok::<_, String>(auth::create_api_token(store.as_ref(), name, "command line").await)
+        Ok::<_, String>(auth::create_api_token(store.as_ref(), name, scope, "command line").await)
     })??
         .map_err(|e| e.to_string())?
         .map_err(|m| format!("--name: {m}"))?;

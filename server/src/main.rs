@@ -29,7 +29,8 @@ fn main() -> ExitCode {
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] => serve(),
         ["admin", "create", "--email", email] => cli::admin_create(email),
-        ["token", "create", "--name", name] => cli::token_create(name),
+        ["token", "create", "--name", name] => cli::token_create(name, None),
+        ["token", "create", "--name", name, "--for", scope] => cli::token_create(name, Some(scope)),
         ["migrate", "--to", url] => cli::migrate(url),
         ["backup", file] => cli::backup(file),
         ["restore", file] => cli::restore(file),
@@ -97,9 +98,14 @@ async fn run() -> Result<(), String> {
 
     let public_url = config.public_url_for(local);
     let outbox = app::delivery::Outbox::start(store.clone(), config.outbox.worker());
+    let public_host = url::Url::parse(&public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "mailroom".into());
     let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone())
         .with_failing_alarm(config.failing_alarm_secs)
-        .with_managed(provisioned.mail.map(|m| m.sources).unwrap_or_default());
+        .with_managed(provisioned.mail.map(|m| m.sources).unwrap_or_default())
+        .with_smtp_listeners(smtp.as_ref().map(|s| s.shown(&public_host)).unwrap_or_default());
     if store.admin_count().await.map_err(|e| e.to_string())? == 0 {
         let token = auth::random_token();
         // In the store: the link works on every instance, and after a restart.
@@ -114,13 +120,7 @@ async fn run() -> Result<(), String> {
         );
     }
     let smtp = match smtp {
-        Some(smtp) => {
-            let hostname = url::Url::parse(&public_url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_else(|| "mailroom".into());
-            Some(server::smtp::Listeners::start(smtp, ctx.clone(), hostname).await?)
-        }
+        Some(smtp) => Some(server::smtp::Listeners::start(smtp, ctx.clone(), public_host.clone()).await?),
         None => None,
     };
     server::spawn_housekeeping(store.clone(), config.outbox.clone());

@@ -50,6 +50,7 @@ impl std::fmt::Debug for Admin {
 pub struct Token {
     pub name: String,
     pub hash: String,
+    pub scope: domain::TokenUse,
 }
 
 /// A refusal of the configuration: says which variable (or file key) and why.
@@ -282,7 +283,8 @@ async fn apply_admin(store: &SharedStore, admin: &Admin) -> Result<(), String> {
 }
 
 /// `MAILROOM_API_TOKENS` (or `_FILE`): one token per line (or separated by commas), each
-/// `NAME:SHA256` with the hex SHA-256 of the token's value; `#` starts a comment line.
+/// `NAME:SHA256` with the hex SHA-256 of the token's value, and `:api` or `:smtp` to limit it;
+/// `#` starts a comment line.
 fn tokens(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<Token>, ProvisionError> {
     let Some(text) = secret(var, "MAILROOM_API_TOKENS")? else {
         return Ok(Vec::new());
@@ -292,8 +294,15 @@ fn tokens(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<Token>, Provision
         if entry.is_empty() || entry.starts_with('#') {
             continue;
         }
-        let (name, hash) = entry.rsplit_once(':').ok_or_else(|| {
-            invalid("MAILROOM_API_TOKENS: each token is NAME:SHA256 (the hex SHA-256 of its value, as `printf %s TOKEN | sha256sum` prints it)")
+        // NAME:SHA256, or NAME:SHA256:FOR (both, api or smtp); a name may hold colons.
+        let (rest, scope) = match entry.rsplit_once(':') {
+            Some((rest, last)) if domain::TokenUse::parse(last).is_ok() && rest.contains(':') => {
+                (rest, domain::TokenUse::parse(last).unwrap_or_default())
+            }
+            _ => (entry, domain::TokenUse::Both),
+        };
+        let (name, hash) = rest.rsplit_once(':').ok_or_else(|| {
+            invalid("MAILROOM_API_TOKENS: each token is NAME:SHA256[:both|api|smtp] (the hex SHA-256 of its value, as `printf %s TOKEN | sha256sum` prints it)")
         })?;
         let name = domain::token_name(name).map_err(|m| invalid(format!("MAILROOM_API_TOKENS: {m}")))?;
         let hash = hash.trim().to_ascii_lowercase();
@@ -305,7 +314,7 @@ fn tokens(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<Token>, Provision
         if tokens.iter().any(|t| t.name == name || t.hash == hash) {
             return Err(invalid(format!("MAILROOM_API_TOKENS: {name:?} or its hash is given twice")));
         }
-        tokens.push(Token { name, hash });
+        tokens.push(Token { name, hash, scope });
     }
     Ok(tokens)
 }
@@ -320,7 +329,7 @@ async fn apply_token(store: &SharedStore, token: &Token) -> Result<(), String> {
     if let Some(old) = same_name {
         store.revoke_token(old.id, WHO).await.map_err(failed)?;
     }
-    match store.create_token(&token.hash, &token.name, WHO, app::clock::now_unix()).await.map_err(failed)? {
+    match store.create_token_for(&token.hash, &token.name, token.scope, WHO, app::clock::now_unix()).await.map_err(failed)? {
         Ok(_) => {
             tracing::info!(name = %token.name, "API token from the configuration created");
             Ok(())

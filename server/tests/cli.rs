@@ -300,7 +300,7 @@ async fn a_running_server_backs_itself_up_under_write_load_and_the_restore_match
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
     let store = prepared::prepare(dir.path(), prepared::closed_port()).await;
-    let (token, _) = auth::create_api_token(&store, "load", "test").await.unwrap().unwrap();
+    let (token, _) = auth::create_api_token(&store, "load", Default::default(), "test").await.unwrap().unwrap();
     drop(store);
     let (server, url) = wait_for_the_server(dir.path());
 

@@ -320,7 +320,7 @@ async fn smtp_mail_answered_250_survives_a_kill_9_and_is_delivered_after_the_res
     const MESSAGES: usize = 10;
     let dir = tempfile::tempdir().unwrap();
     let store = prepare(dir.path(), closed_port()).await;
-    let (token, _) = app::auth::create_api_token(&store, "cron", "test").await.unwrap().unwrap();
+    let (token, _) = app::auth::create_api_token(&store, "cron", app::domain::TokenUse::Smtp, "test").await.unwrap().unwrap();
     drop(store);
     let smtp_port = closed_port().to_string();
     let listen = format!("127.0.0.1:{smtp_port}");

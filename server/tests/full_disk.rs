@@ -5,6 +5,7 @@
 //! the admin and the token are there. With the reserve turned off, the write that fails stops
 //! the process at once (no hang), and the database still opens with everything acknowledged.
 
+#[allow(dead_code)]
 mod prepared;
 
 use app::{
@@ -71,7 +72,7 @@ impl Drop for SmallDisk {
 /// API token, which it returns.
 async fn prepare(dir: &Path) -> String {
     let store = prepared::prepare(dir, closed_port()).await;
-    let (token, _) = auth::create_api_token(&store, "filler", ADMIN).await.unwrap().unwrap();
+    let (token, _) = auth::create_api_token(&store, "filler", Default::default(), ADMIN).await.unwrap().unwrap();
     token
 }
 

@@ -40,7 +40,7 @@ async fn prepare(dir: &std::path::Path, password: &str) -> String {
     let current = store.load_mail().await.unwrap().unwrap();
     let parsed = MailServerSettings::parse(&peer_form(password), None).unwrap();
     store.save_mail(current.version, MailServer::from_form(parsed, None).unwrap(), "test").await.unwrap();
-    let (token, _) = app::auth::create_api_token(&store, "metrics-test", "test").await.unwrap().unwrap();
+    let (token, _) = app::auth::create_api_token(&store, "metrics-test", Default::default(), "test").await.unwrap().unwrap();
     assert!(store.token_by_hash(&app::auth::token_hash(&token)).await.unwrap().is_some());
     token
 }

@@ -64,3 +64,50 @@ mod tests {
         assert!(admin_password("long enough pw", "long enough pw", "a@b.c").is_ok());
     }
 }
+
+/// What an API token may be used for: the HTTP API (and the webhooks), the SMTP listener, or
+/// both (the default, and what tokens made before the choice existed are).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TokenUse {
+    #[default]
+    Both,
+    Api,
+    Smtp,
+}
+
+impl TokenUse {
+    pub const ALL: [TokenUse; 3] = [TokenUse::Both, TokenUse::Api, TokenUse::Smtp];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenUse::Both => "both",
+            TokenUse::Api => "api",
+            TokenUse::Smtp => "smtp",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenUse::Both => "HTTP API and SMTP",
+            TokenUse::Api => "HTTP API only",
+            TokenUse::Smtp => "SMTP only",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|u| u.as_str().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| format!("{text:?} is not one of both, api or smtp"))
+    }
+
+    /// Whether it opens the HTTP API and the webhooks.
+    pub fn api(self) -> bool {
+        self != TokenUse::Smtp
+    }
+
+    /// Whether it signs in to the SMTP listener.
+    pub fn smtp(self) -> bool {
+        self != TokenUse::Api
+    }
+}

@@ -25,7 +25,7 @@ mod transport;
 mod warnings;
 
 pub use address::{Account, DisplayName, EmailAddress};
-pub use admin::{admin_password, token_name, MAX_TOKEN_NAME_CHARS, MIN_ADMIN_PASSWORD_CHARS, RESET_LINK_MINUTES};
+pub use admin::{admin_password, token_name, TokenUse, MAX_TOKEN_NAME_CHARS, MIN_ADMIN_PASSWORD_CHARS, RESET_LINK_MINUTES};
 pub use fields::{
     Field, MailServerForm, DEFAULT_TIMEOUT_SECS, MAX_ADDRESS_CHARS, MAX_CA_PEM_CHARS, MAX_DISPLAY_NAME_CHARS,
     MAX_HOST_CHARS, MAX_PASSWORD_CHARS, MAX_TIMEOUT_SECS,

@@ -36,6 +36,9 @@ pub struct ServerContext {
     /// While the mail settings come from the configuration (`MAILROOM_SMTP_*` or
     /// `MAILROOM_SETTINGS_FILE`): what set each field given. Empty: the page edits them.
     pub managed: Arc<Vec<(crate::domain::Field, String)>>,
+    /// The SMTP listener's addresses (host:port as a program would use them) and their
+    /// security, for Settings › API Tokens; empty when it is off.
+    pub smtp_listeners: Arc<Vec<(String, String)>>,
 }
 
 /// [`ServerContext::failing_alarm_secs`] unless configured: 15 minutes.
@@ -76,7 +79,14 @@ impl ServerContext {
             outbox,
             failing_alarm_secs: FAILING_ALARM_SECS,
             managed: Arc::default(),
+            smtp_listeners: Arc::default(),
         }
+    }
+
+    /// The same context, saying where the SMTP listener is.
+    pub fn with_smtp_listeners(mut self, listeners: Vec<(String, String)>) -> Self {
+        self.smtp_listeners = Arc::new(listeners);
+        self
     }
 
     /// The same context with the mail settings managed by the configuration.

@@ -14,6 +14,9 @@ pub struct TokenLine {
     /// RFC 3339, UTC.
     pub created_at: String,
     pub last_used: Option<String>,
+    /// What it may be used for, worded ("HTTP API only", …).
+    #[serde(default)]
+    pub used_for: String,
 }
 
 /// The page's content: the tokens, the one just created by this session (shown once), and the
@@ -23,6 +26,10 @@ pub struct TokensView {
     pub tokens: Vec<TokenLine>,
     pub created: Option<CreatedToken>,
     pub revoked: Option<String>,
+    /// The SMTP listener's addresses and their security, to paste into a program; empty when
+    /// it is off.
+    #[serde(default)]
+    pub smtp: Vec<(String, String)>,
 }
 
 /// How far back in the change history a revocation is looked for, to confirm `?revoked=`.
@@ -81,22 +88,30 @@ pub async fn api_tokens(revoked: Option<String>) -> Result<TokensView, AppError>
                 created_by: t.created_by,
                 created_at: time(t.created_at),
                 last_used: t.last_used.map(time),
+                used_for: t.scope.label().to_string(),
             })
             .collect(),
         created,
         revoked,
+        smtp: crate::api::server::current()?.smtp_listeners.to_vec(),
     })
 }
 
 /// Creates a token; the page shows it once, right after this redirects back.
 #[server(endpoint = "create_api_token", output = super::codec::Json)]
-pub async fn create_api_token(name: String) -> Result<(), AppError> {
+pub async fn create_api_token(name: String, scope: Option<String>) -> Result<(), AppError> {
     use crate::api::server::{session, store};
     use crate::store::Once;
     let session = session().await?;
+    let scope = scope
+        .as_deref()
+        .map(crate::domain::TokenUse::parse)
+        .transpose()
+        .map_err(AppError::Refused)?
+        .unwrap_or_default();
     let store = store()?;
     let until = crate::clock::now_unix() + SHOW_WITHIN_SECS;
-    let (token, record) = crate::auth::create_api_token(store.as_ref(), &name, &session.admin)
+    let (token, record) = crate::auth::create_api_token(store.as_ref(), &name, scope, &session.admin)
         .await?
         .map_err(AppError::Refused)?;
     // One waiting token per session: a second creation replaces the first on the page (both

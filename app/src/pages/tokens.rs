@@ -117,6 +117,7 @@ fn tokens_view(
             view! {
                 <tr>
                     <th scope="row">{t.name}</th>
+                    <td>{t.used_for}</td>
                     <td><Time at=t.created_at /> " by " {t.created_by}</td>
                     <td>{match t.last_used {
                         Some(at) => view! { <Time at /> }.into_any(),
@@ -141,6 +142,12 @@ fn tokens_view(
                     aria-describedby=if failed { "token-name-hint form-error" } else { "token-name-hint" } />
                 <p class="hint" id="token-name-hint">"The service that will use the token."</p>
             </div>
+            <div class="field">
+                <label for="token-scope">"For"</label>
+                <select id="token-scope" name="scope">
+                    {crate::domain::TokenUse::ALL.into_iter().map(|u| view! { <option value=u.as_str()>{u.label()}</option> }).collect_view()}
+                </select>
+            </div>
             {error_line(create_error)}
             <button type="submit">"Create token"</button>
         </form>
@@ -152,7 +159,7 @@ fn tokens_view(
             view! {
                 <div class="table-wrap">
                     <table class="list">
-                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                        <thead><tr><th scope="col">"Name"</th><th scope="col">"For"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
@@ -160,6 +167,15 @@ fn tokens_view(
             }
             .into_any()
         }}
+        {(!view.smtp.is_empty()).then(|| view! {
+            <h2 id="smtp">"SMTP for programs that only speak SMTP"</h2>
+            <p>
+                "Point the program's SMTP settings here. User name: anything (the token's name, say); password: a token made for SMTP. Mail is sent with the Mail Server settings; the program's From becomes Reply-To."
+            </p>
+            <dl class="facts smtp-listeners">
+                {view.smtp.clone().into_iter().map(|(addr, security)| view! { <dt><code>{addr}</code></dt><dd>{security}</dd> }).collect_view()}
+            </dl>
+        })}
         <h2 id="webhooks">"Webhook URLs for alerting tools"</h2>
         <p>
             "Paste these into the tool, with your recipients in " <code>"to"</code>

@@ -146,11 +146,12 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates an API token named `name` (checked by [`crate::domain::token_name`]) on behalf of
-/// `who`: the token itself (shown once, never stored) and its record; or why not.
+/// Creates an API token named `name` (checked by [`crate::domain::token_name`]) for `scope` on
+/// behalf of `who`: the token itself (shown once, never stored) and its record; or why not.
 pub async fn create_api_token(
     store: &dyn Store,
     name: &str,
+    scope: crate::domain::TokenUse,
     who: &str,
 ) -> Result<Result<(String, crate::store::TokenRecord), String>, StoreError> {
     let name = match crate::domain::token_name(name) {
@@ -159,7 +160,7 @@ pub async fn create_api_token(
     };
     let token = random_token();
     Ok(
-        match store.create_token(&token_hash(&token), &name, who, crate::clock::now_unix()).await? {
+        match store.create_token_for(&token_hash(&token), &name, scope, who, crate::clock::now_unix()).await? {
             Ok(record) => Ok((token, record)),
             Err(crate::store::TokenRefusal::NameTaken) => Err(format!(
                 "A token named \u{201c}{name}\u{201d} exists; revoke it first or choose another name"

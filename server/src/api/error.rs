@@ -26,6 +26,8 @@ pub struct ErrorBody {
 pub enum CallerRefusals {
     #[response(status = 401, description = "No token, or not a known one.")]
     Unauthorized(ErrorBody),
+    #[response(status = 403, description = "The token is for the SMTP listener only.")]
+    Forbidden(ErrorBody),
     #[response(status = 429, description = "This token's requests per minute are used up; see `Retry-After`.")]
     TooManyRequests(ErrorBody),
 }
@@ -56,6 +58,8 @@ pub enum WebhookRefusals {
     BadRequest(ErrorBody),
     #[response(status = 401, description = "No token, not a known one, or (Grafana) a wrong signature.")]
     Unauthorized(ErrorBody),
+    #[response(status = 403, description = "The token is for the SMTP listener only.")]
+    Forbidden(ErrorBody),
     #[response(status = 413, description = "The body is larger than 640 KiB.")]
     TooLarge(ErrorBody),
     #[response(status = 415, description = "The body is not declared as JSON (or, for Uptime Kuma, form data).")]

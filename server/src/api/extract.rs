@@ -54,6 +54,12 @@ impl FromRequestParts<AppState> for Caller {
                 "This token is not known: it was revoked, or mistyped.",
             ));
         };
+        if !record.scope.api() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "This token is for the SMTP listener only (Settings › API Tokens); make one for the HTTP API.",
+            ));
+        }
         let api = &state.api;
         api.calls
             .check(&record.id.to_string(), std::time::Instant::now())

@@ -103,6 +103,24 @@ impl SmtpConfig {
     }
 }
 
+impl SmtpConfig {
+    /// Each listener as a program would be set up for it: `host:port` (the public host where
+    /// the listener takes every address) and its security, for Settings › API Tokens.
+    pub fn shown(&self, public_host: &str) -> Vec<(String, String)> {
+        let host = |a: &SocketAddr| if a.ip().is_unspecified() { public_host.to_string() } else { a.ip().to_string() };
+        let plain = self.listen.iter().map(|a| {
+            let security = if self.tls.is_some() {
+                "STARTTLS (sign-in after it)"
+            } else {
+                "no TLS: sign-in only from the machine Mailroom runs on"
+            };
+            (format!("{}:{}", host(a), a.port()), security.to_string())
+        });
+        let implicit = self.listen_tls.iter().map(|a| (format!("{}:{}", host(a), a.port()), "SSL/TLS".to_string()));
+        plain.chain(implicit).collect()
+    }
+}
+
 /// The certificate chain and key from PEM files.
 fn tls_config(cert: &str, key: &str) -> Result<tokio_rustls::rustls::ServerConfig, ConfigError> {
     use rustls_pki_types::pem::PemObject;

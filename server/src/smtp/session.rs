@@ -488,6 +488,11 @@ impl Session {
             }
         }
         match store.token_by_hash(&app::auth::token_hash(&password)).await {
+            Ok(Some(token)) if !token.scope.smtp() => {
+                let _ = store.backoff_succeeded(&keys).await;
+                self.errors += 1;
+                self.reply(535, [5, 7, 8], "This token is for the HTTP API only; make one for SMTP");
+            }
             Ok(Some(token)) => {
                 let _ = store.backoff_succeeded(&keys).await;
                 let _ = store.touch_token(&app::auth::token_hash(&password), app::clock::now_unix()).await;

@@ -12,11 +12,12 @@ use app::outbox::{Origin, State};
 #[tokio::test]
 async fn a_new_token_is_shown_once_to_its_session_and_revoking_it_is_audited() {
     let app = spawn_app().await;
-    app.call(CreateApiToken { name: "grafana".into() }).await.unwrap();
+    app.call(CreateApiToken { name: "grafana".into(), scope: None }).await.unwrap();
     let first = app.call(ApiTokens { revoked: None }).await.unwrap();
     let created = first.created.expect("shown right after");
     assert_eq!(created.name, "grafana");
     assert_eq!(first.tokens.len(), 1);
+    assert_eq!(first.tokens[0].used_for, "HTTP API and SMTP", "both unless chosen");
     let again = app.call(ApiTokens { revoked: None }).await.unwrap();
     assert!(again.created.is_none(), "shown once");
 
@@ -24,9 +25,9 @@ async fn a_new_token_is_shown_once_to_its_session_and_revoking_it_is_audited() {
     let reply = app.api("GET", "/api/v1/messages/1", Some(&created.token), None).await;
     assert_eq!(reply.status, 404);
 
-    let refused = app.call(CreateApiToken { name: "  ".into() }).await.unwrap_err();
+    let refused = app.call(CreateApiToken { name: "  ".into(), scope: None }).await.unwrap_err();
     assert!(matches!(refused, AppError::Refused(ref m) if m.contains("Name the token")), "{refused:?}");
-    let taken = app.call(CreateApiToken { name: "grafana".into() }).await.unwrap_err();
+    let taken = app.call(CreateApiToken { name: "grafana".into(), scope: None }).await.unwrap_err();
     assert_eq!(taken.status(), 400);
 
     let id = first.tokens[0].id;

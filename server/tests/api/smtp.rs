@@ -229,3 +229,30 @@ async fn a_stalled_client_is_told_421_a_dropped_data_leaves_nothing_and_a_stop_s
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "no new sessions");
     assert_eq!(app.store.recent_messages(10).await.unwrap().len(), 0, "the dropped message was not queued");
 }
+
+/// A token limited to one door opens only that one: SMTP-only is refused by the HTTP API (403),
+/// API-only by the listener (535); the page's choice is kept and shown.
+#[tokio::test]
+async fn a_token_for_smtp_only_or_the_api_only_opens_just_that() {
+    use app::api::tokens::{ApiTokens, CreateApiToken};
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    let (_listeners, addr) = listener(&app, &[]).await;
+    app.call(CreateApiToken { name: "printer".into(), scope: Some("smtp".into()) }).await.unwrap();
+    let smtp_only = app.call(ApiTokens { revoked: None }).await.unwrap();
+    let token = smtp_only.created.unwrap().token;
+    assert_eq!(smtp_only.tokens[0].used_for, "SMTP only");
+    let api = app.api("POST", "/api/v1/messages", Some(&token), Some(serde_json::json!({"to": ["ops@example.com"], "subject": "x", "text": "y"}))).await;
+    assert_eq!(api.status, 403, "{api:?}");
+    let (ok, said) = swaks(addr, &[signed_in(&token, true), vec!["--to", "ops@example.com"]].concat()).await;
+    assert!(ok && said.contains("250 2.0.0 Queued"), "{said}");
+
+    app.call(CreateApiToken { name: "grafana".into(), scope: Some("api".into()) }).await.unwrap();
+    let token = app.call(ApiTokens { revoked: None }).await.unwrap().created.unwrap().token;
+    let (ok, said) = swaks(addr, &[signed_in(&token, true), vec!["--to", "ops@example.com"]].concat()).await;
+    assert!(!ok && said.contains("535 5.7.8 This token is for the HTTP API only"), "{said}");
+    let api = app.api("POST", "/api/v1/messages", Some(&token), Some(serde_json::json!({"to": ["ops@example.com"], "subject": "x", "text": "y"}))).await;
+    assert_eq!(api.status, 202, "{api:?}");
+    let refused = app.call(CreateApiToken { name: "x".into(), scope: Some("ftp".into()) }).await.unwrap_err();
+    assert_eq!(refused.status(), 400);
+}

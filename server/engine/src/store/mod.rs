@@ -491,6 +491,7 @@ pub(crate) mod test_store {
                 text: format!("hello {to}"),
                 html: None,
                 thread: None,
+                raw: None,
             },
             priority,
             expires_at: None,

@@ -455,14 +455,15 @@ impl<B: Store> SessionStore for Sealing<B> {
 
 #[async_trait::async_trait]
 impl<B: Store> TokenStore for Sealing<B> {
-    async fn create_token(
+    async fn create_token_for(
         &self,
         hash: &str,
         name: &str,
+        scope: crate::domain::TokenUse,
         who: &str,
         now: u64,
     ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
-        self.backend.create_token(hash, name, who, now).await
+        self.backend.create_token_for(hash, name, scope, who, now).await
     }
 
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {

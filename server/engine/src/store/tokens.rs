@@ -22,6 +22,9 @@ pub struct TokenRecord {
     /// Unix seconds.
     pub created_at: u64,
     pub last_used: Option<u64>,
+    /// What it may be used for (records made before the choice: both).
+    #[serde(default)]
+    pub scope: crate::domain::TokenUse,
 }
 
 /// Why a token was not created.
@@ -33,15 +36,27 @@ pub enum TokenRefusal {
 
 #[async_trait::async_trait]
 pub trait TokenStore {
-    /// Stores a new token under `hash`, with its change-history entry; durable before it
-    /// returns. Refused if the name is taken or [`MAX_TOKENS`] exist.
+    /// Stores a new token under `hash` for `scope`, with its change-history entry; durable
+    /// before it returns. Refused if the name is taken or [`MAX_TOKENS`] exist.
+    async fn create_token_for(
+        &self,
+        hash: &str,
+        name: &str,
+        scope: crate::domain::TokenUse,
+        who: &str,
+        now: u64,
+    ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError>;
+
+    /// [`Self::create_token_for`] the HTTP API and SMTP both.
     async fn create_token(
         &self,
         hash: &str,
         name: &str,
         who: &str,
         now: u64,
-    ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError>;
+    ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
+        self.create_token_for(hash, name, Default::default(), who, now).await
+    }
 
     /// Every token, oldest first.
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
@@ -57,11 +72,11 @@ pub trait TokenStore {
 
 #[async_trait::async_trait]
 impl TokenStore for SledBackend {
-    async fn create_token(&self, hash: &str, name: &str, who: &str, now: u64) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
+    async fn create_token_for(&self, hash: &str, name: &str, scope: crate::domain::TokenUse, who: &str, now: u64) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
         let hash = hash.to_owned();
         let name = name.to_owned();
         let who = who.to_owned();
-        self.blocking(move |db| db.create_token(&hash, &name, &who, now)).await
+        self.blocking(move |db| db.create_token(&hash, &name, scope, &who, now)).await
     }
 
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
@@ -97,6 +112,7 @@ impl Sled {
         &self,
         hash: &str,
         name: &str,
+        scope: crate::domain::TokenUse,
         who: &str,
         now: u64,
     ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
@@ -107,6 +123,7 @@ impl Sled {
             created_by: who.to_string(),
             created_at: now,
             last_used: None,
+            scope,
         };
         let bytes = serde_json::to_vec(&record)?;
         let entry = audit_entry(who, Change::TokenCreated { name: name.to_string() })?;

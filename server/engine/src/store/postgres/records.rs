@@ -321,17 +321,19 @@ fn token(row: &tokio_postgres::Row) -> TokenRecord {
         created_by: row.get("created_by"),
         created_at: unsigned(row.get("created_at")),
         last_used: row.get::<_, Option<i64>>("last_used").map(unsigned),
+        scope: crate::domain::TokenUse::parse(row.get("scope")).unwrap_or_default(),
     }
 }
 
-const TOKEN_COLUMNS: &str = "id, name, created_by, created_at, last_used";
+const TOKEN_COLUMNS: &str = "id, name, created_by, created_at, last_used, scope";
 
 #[async_trait::async_trait]
 impl TokenStore for Postgres {
-    async fn create_token(
+    async fn create_token_for(
         &self,
         hash: &str,
         name: &str,
+        scope: crate::domain::TokenUse,
         who: &str,
         now: u64,
     ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
@@ -351,10 +353,10 @@ impl TokenStore for Postgres {
         let row = tx
             .query_one(
                 &format!(
-                    "INSERT INTO api_tokens (hash, id, name, created_by, created_at) \
-                     VALUES ($1, nextval('api_token_ids'), $2, $3, $4) RETURNING {TOKEN_COLUMNS}"
+                    "INSERT INTO api_tokens (hash, id, name, created_by, created_at, scope) \
+                     VALUES ($1, nextval('api_token_ids'), $2, $3, $4, $5) RETURNING {TOKEN_COLUMNS}"
                 ),
-                &[&hash, &name, &who, &big(now)],
+                &[&hash, &name, &who, &big(now), &scope.as_str()],
             )
             .await?;
         audit(&tx, &entry(who, Change::TokenCreated { name: name.to_string() })).await?;

@@ -104,8 +104,8 @@ async fn write(tx: &Transaction<'_>, s: &Snapshot) -> Result<(), StoreError> {
     }
     for (hash, t) in &s.tokens {
         tx.run(
-                "INSERT INTO api_tokens (hash, id, name, created_by, created_at, last_used) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[hash, &big(t.id), &t.name, &t.created_by, &big(t.created_at), &t.last_used.map(big)],
+                "INSERT INTO api_tokens (hash, id, name, created_by, created_at, last_used, scope) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[hash, &big(t.id), &t.name, &t.created_by, &big(t.created_at), &t.last_used.map(big), &t.scope.as_str()],
             )
             .await?;
     }

@@ -9,6 +9,7 @@ use super::super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("schema/0001_init.sql"),
     include_str!("schema/0002_alert_digest.sql"),
+    include_str!("schema/0003_token_scope.sql"),
 ];
 
 /// The schema version this build writes.
