@@ -51,6 +51,7 @@ bench: bootstrap-bench build
 	cargo bench -p server --bench test_send_vs_swaks
 	cargo bench -p server --bench outbox_enqueue
 	cargo bench -p server --bench outbox_drain
+	cargo bench -p server --bench smtp_intake
 	cd end2end && npx playwright test --config playwright.bench.config.ts
 	$(MAKE) --no-print-directory twiggy
 

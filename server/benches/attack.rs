@@ -3,6 +3,8 @@
 //! it measured and what bound it is held to; a broken bound fails the run.
 //!
 //! Needs `make build` (target/release/mailroom) and `scripts/bootstrap.sh --test` (the SMTP peer).
+//! `smtp_abuse` is the SMTP listener's: 1,000 idle sessions, a slowloris DATA, a 1 GB DATA and
+//! 10,000 wrong tokens.
 
 #[path = "../tests/api/helpers.rs"]
 #[allow(dead_code)]
@@ -37,6 +39,11 @@ impl Server {
     /// [`Self::start`] with `prepare` run on the data directory before the server starts, and
     /// at most `open_files` files open (soft and hard limit) if given.
     fn start_with(prepare: impl FnOnce(&std::path::Path), open_files: Option<u64>) -> Server {
+        Self::start_with_env(prepare, open_files, &[])
+    }
+
+    /// [`Self::start_with`] with `env` besides.
+    fn start_with_env(prepare: impl FnOnce(&std::path::Path), open_files: Option<u64>, env: &[(&str, &str)]) -> Server {
         let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/mailroom");
         let dir = tempfile::tempdir().unwrap();
         let mut create = Command::new(bin)
@@ -69,6 +76,7 @@ impl Server {
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "warn,mailroom=info")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -726,6 +734,186 @@ async fn reset_timing(server: &Server) {
 
 /// `cargo bench --bench attack -- NAME…` runs only the attacks whose names contain one of the
 /// words (cargo passes `--bench` itself); without words, every one.
+/// An SMTP client's conversation on the listener, from `from` (a loopback address of its own).
+struct Smtp {
+    reader: tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
+    writer: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Smtp {
+    async fn connect(port: u16, from: Ipv4Addr) -> std::io::Result<Smtp> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind((from, 0).into())?;
+        let stream = socket.connect((Ipv4Addr::LOCALHOST, port).into()).await?;
+        let (read, writer) = stream.into_split();
+        Ok(Smtp { reader: tokio::io::BufReader::new(read), writer })
+    }
+
+    /// The next reply (with its continuation lines), or "" when the server closed.
+    async fn reply(&mut self) -> String {
+        use tokio::io::AsyncBufReadExt;
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            match tokio::time::timeout(Duration::from_secs(30), self.reader.read_line(&mut line)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return all,
+            }
+            all.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return all;
+            }
+        }
+    }
+
+    async fn say(&mut self, line: &str) -> String {
+        use tokio::io::AsyncWriteExt;
+        if self.writer.write_all(format!("{line}\r\n").as_bytes()).await.is_err() {
+            return String::new();
+        }
+        self.reply().await
+    }
+}
+
+/// AUTH PLAIN's argument for `token`.
+fn plain(token: &str) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("\0attack\0{token}"))
+}
+
+/// The SMTP listener under attack: 1,000 idle sessions, a slowloris DATA, a 1 GB DATA and
+/// 10,000 wrong tokens; the listener's bounds are the defaults but for the timeouts (5 s here,
+/// so that the run ends in time).
+async fn smtp_abuse(server: &Server, port: u16) {
+    use tokio::io::AsyncWriteExt;
+    let good = plain(&server.token);
+    let normal = |from: Ipv4Addr| {
+        let good = good.clone();
+        async move {
+            let started = Instant::now();
+            let Ok(mut c) = Smtp::connect(port, from).await else { return (String::from("connect failed"), started.elapsed()) };
+            let greeting = c.reply().await;
+            if !greeting.starts_with("220") {
+                return (greeting, started.elapsed());
+            }
+            c.say("EHLO normal").await;
+            c.say(&format!("AUTH PLAIN {good}")).await;
+            c.say("MAIL FROM:<job@example.com>").await;
+            c.say("RCPT TO:<ops@example.com>").await;
+            c.say("DATA").await;
+            let answer = c.say("Subject: normal\r\n\r\nfine\r\n.").await;
+            c.say("QUIT").await;
+            (answer, started.elapsed())
+        }
+    };
+
+    println!("SMTP: 1,000 idle sessions from 50 addresses (20 each), then a normal session:");
+    let (rss_before, _) = server.memory();
+    let mut idle = Vec::new();
+    let mut refused = 0;
+    for i in 0..1000u32 {
+        let from = Ipv4Addr::new(127, 30, (i / 20) as u8, 1);
+        if let Ok(mut c) = Smtp::connect(port, from).await {
+            let greeting = c.reply().await;
+            if greeting.starts_with("421") {
+                refused += 1;
+            }
+            idle.push(c);
+        }
+    }
+    let (rss_idle, _) = server.memory();
+    let (during, took) = normal(Ipv4Addr::new(127, 31, 0, 1)).await;
+    println!("  {} held, {refused} told 421 at once; RSS {rss_before} -> {rss_idle} MiB; a normal session meanwhile: {} ({:.0} ms)", 1000 - refused, during.lines().last().unwrap_or("").trim(), took.as_secs_f64() * 1e3);
+    check(refused >= 800, "at most 200 sessions at once (the rest 421)");
+    // The held ones end with the command timeout; then a normal session goes through.
+    let mut closed = 0;
+    for c in idle.iter_mut() {
+        let said = c.reply().await;
+        if said.starts_with("421 4.4.2") || said.is_empty() {
+            closed += 1;
+        }
+    }
+    drop(idle);
+    let (after, took) = normal(Ipv4Addr::new(127, 31, 0, 2)).await;
+    println!("  after the timeout: {closed} of 1000 closed; a normal session: {} ({:.0} ms)", after.lines().last().unwrap_or("").trim(), took.as_secs_f64() * 1e3);
+    check(after.starts_with("250"), "a normal session goes through once the idle ones timed out");
+
+    println!("SMTP: a slowloris DATA (a byte every 2 s, under the 5 s block timeout) beside normal sessions:");
+    let mut slow = Smtp::connect(port, Ipv4Addr::new(127, 32, 0, 1)).await.unwrap();
+    slow.reply().await;
+    slow.say("EHLO slow").await;
+    slow.say(&format!("AUTH PLAIN {good}")).await;
+    slow.say("MAIL FROM:<job@example.com>").await;
+    slow.say("RCPT TO:<ops@example.com>").await;
+    slow.say("DATA").await;
+    let mut normals = 0;
+    for i in 0..5u8 {
+        slow.writer.write_all(b"x").await.unwrap();
+        let (answer, _) = normal(Ipv4Addr::new(127, 32, 1, i)).await;
+        if answer.starts_with("250") {
+            normals += 1;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let (rss_slow, _) = server.memory();
+    println!("  {normals} of 5 normal sessions answered 250 meanwhile; RSS {rss_slow} MiB");
+    check(normals == 5, "others are served while one trickles");
+    drop(slow);
+
+    println!("SMTP: a 1 GB DATA (the bound is 10 MiB):");
+    let mut big = Smtp::connect(port, Ipv4Addr::new(127, 33, 0, 1)).await.unwrap();
+    big.reply().await;
+    big.say("EHLO big").await;
+    big.say(&format!("AUTH PLAIN {good}")).await;
+    big.say("MAIL FROM:<job@example.com>").await;
+    big.say("RCPT TO:<ops@example.com>").await;
+    big.say("DATA").await;
+    let chunk = [b'a'; 1 << 20];
+    let started = Instant::now();
+    let mut peak = 0;
+    for i in 0..1024 {
+        big.writer.write_all(&chunk).await.unwrap();
+        if i % 64 == 0 {
+            peak = peak.max(server.memory().0);
+        }
+    }
+    let answer = big.say("\r\n.").await;
+    let (_, hwm) = server.memory();
+    println!("  answered {:?} after {:.1} s; RSS at most {peak} MiB while it came (high-water mark {hwm} MiB)", answer.trim(), started.elapsed().as_secs_f64());
+    check(answer.starts_with("552 5.3.4"), "552 5.3.4 at the end");
+    check(peak < rss_before + 64, "memory held to the size bound, not the message");
+
+    println!("SMTP: 10,000 wrong tokens from 100 addresses, 10 per session:");
+    let started = Instant::now();
+    let mut answers = std::collections::BTreeMap::<String, usize>::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for a in 0..100u32 {
+        tasks.spawn(async move {
+            let mut seen = Vec::new();
+            for _session in 0..10 {
+                let Ok(mut c) = Smtp::connect(port, Ipv4Addr::new(127, 34, a as u8, 1)).await else { continue };
+                c.reply().await;
+                c.say("EHLO guesser").await;
+                for n in 0..10 {
+                    let answer = c.say(&format!("AUTH PLAIN {}", plain(&format!("guess-{a}-{n}")))).await;
+                    seen.push(answer.get(..3).unwrap_or("closed").to_string());
+                }
+            }
+            seen
+        });
+    }
+    while let Some(seen) = tasks.join_next().await {
+        for code in seen.unwrap() {
+            *answers.entry(code).or_default() += 1;
+        }
+    }
+    let (rss_end, _) = server.memory();
+    println!("  answers {answers:?} in {:.1} s; RSS {rss_end} MiB", started.elapsed().as_secs_f64());
+    check(!answers.contains_key("235"), "no wrong token signs in");
+    check(answers.get("454").copied().unwrap_or(0) > 5000, "the back-off answers most of them (454)");
+    let (after, _) = normal(Ipv4Addr::new(127, 35, 0, 1)).await;
+    check(after.starts_with("250"), "a signed-in client from another address is still served");
+}
+
 fn chosen(name: &str) -> bool {
     let words: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     words.is_empty() || words.iter().any(|w| name.contains(w.as_str()))
@@ -758,6 +946,16 @@ async fn main() {
     }
     if chosen("webhook_abuse") {
         webhook_abuse(&Server::start_with(save_mail_settings, None)).await;
+    }
+    if chosen("smtp_abuse") {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let listen = format!("127.0.0.1:{port}");
+        let env = [
+            ("MAILROOM_SMTP_LISTEN", listen.as_str()),
+            ("MAILROOM_SMTP_COMMAND_TIMEOUT_SECS", "5"),
+            ("MAILROOM_SMTP_DATA_TIMEOUT_SECS", "5"),
+        ];
+        smtp_abuse(&Server::start_with_env(save_mail_settings, None, &env), port).await;
     }
     if chosen("sign_in_callbacks") {
         sign_in_callbacks(&server).await;

@@ -16,9 +16,12 @@ use app::domain::{MailServer, MailServerForm, MailServerSettings};
 use app::outbox::{Priority, State};
 use app::secrets::SecretBox;
 use app::store::{MailBody, NewMessage, PostgresOptions, PostgresStore, SharedStore, SledStore};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "postfix/mod.rs"]
+mod postfix;
+use postfix::start_sink;
 
 const MESSAGES: usize = 20_000;
 const SIZE: usize = 1024;
@@ -33,61 +36,9 @@ fn rss_kib() -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// `smtp-sink` on a free loopback port, accepting everything.
-fn start_sink() -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut args = vec!["-c".to_string()];
-    // As root, smtp-sink wants a user to run as.
-    if std::env::var("USER").as_deref() == Ok("root")
-        || Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0"))
-    {
-        args.extend(["-u".into(), "nobody".into()]);
-    }
-    args.extend([format!("127.0.0.1:{port}"), "256".into()]);
-    let child = Command::new("smtp-sink")
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("smtp-sink (postfix) is installed: scripts/bootstrap.sh --bench");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "smtp-sink did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (child, port)
-}
-
+/// smtp-source's rate into `port`: `-d -s 8`, the drain's messages' number and size.
 fn reference_rate(port: u16) -> f64 {
-    let started = Instant::now();
-    let status = Command::new("smtp-source")
-        .args([
-            "-d",
-            "-s",
-            &CONNECTIONS.to_string(),
-            "-m",
-            &MESSAGES.to_string(),
-            "-l",
-            &SIZE.to_string(),
-        ])
-        .args([
-            "-f",
-            "alerts@example.com",
-            "-t",
-            "ops@example.com",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .status()
-        .expect("smtp-source (postfix)");
-    assert!(status.success());
-    MESSAGES as f64 / started.elapsed().as_secs_f64()
+    postfix::smtp_source(port, &["-d", "-s", &CONNECTIONS.to_string(), "-m", &MESSAGES.to_string(), "-l", &SIZE.to_string()], MESSAGES)
 }
 
 /// Where the drain's messages live: sled, or PostgreSQL with one or two instances (each its

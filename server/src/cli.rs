@@ -86,6 +86,17 @@ ENVIRONMENT:
     MAILROOM_METRICS_LISTEN  Address and port for GET /metrics (Prometheus' text format);
                          off unless set. Keep it where only Prometheus reaches it.
 
+SMTP SUBMISSION (off unless MAILROOM_SMTP_LISTEN or _LISTEN_TLS is set; see the README):
+    MAILROOM_SMTP_LISTEN     Addresses (comma-separated) for SMTP with STARTTLS, e.g. 0.0.0.0:587.
+    MAILROOM_SMTP_LISTEN_TLS Addresses for SMTP over implicit TLS, e.g. 0.0.0.0:465.
+    MAILROOM_SMTP_TLS_CERT, MAILROOM_SMTP_TLS_KEY   The certificate chain and key (PEM).
+    MAILROOM_SMTP_MAX_MESSAGE_BYTES (10485760), _MAX_RECIPIENTS (100), _MAX_SESSIONS (200),
+    MAILROOM_SMTP_MAX_SESSIONS_PER_CLIENT (20), _MAX_COMMANDS (20000),
+    MAILROOM_SMTP_COMMAND_TIMEOUT_SECS (300), _DATA_TIMEOUT_SECS (180)   Its bounds.
+    MAILROOM_SMTP_FROM_RULE  rewrite (default: the settings' From, theirs as Reply-To) or refuse.
+    MAILROOM_SMTP_TRUSTED_CLIENTS with MAILROOM_SMTP_TRUSTED_TOKEN
+                         Addresses or networks that may send without sign-in, as that token.
+
 SETTINGS AS CONFIGURATION (checked at start; the page shows them read-only):
     MAILROOM_SMTP_HOST, _PORT, _AUTHENTICATION (password|none|oauth2), _ACCOUNT,
     MAILROOM_SMTP_PASSWORD (or MAILROOM_SMTP_PASSWORD_FILE), _ENCRYPTION (none|starttls|ssl),
@@ -97,8 +108,9 @@ SETTINGS AS CONFIGURATION (checked at start; the page shows them read-only):
     MAILROOM_ADMIN_EMAIL with MAILROOM_ADMIN_PASSWORD_FILE (or MAILROOM_ADMIN_PASSWORD)
                          The first admin, created at start (its password set if it differs).
     MAILROOM_API_TOKENS (or MAILROOM_API_TOKENS_FILE)
-                         API tokens, one NAME:SHA256 per line (the hex SHA-256 of the token,
-                         as `printf %s TOKEN | sha256sum` prints it), created at start.
+                         API tokens, one NAME:SHA256[:both|api|smtp] per line (the hex SHA-256
+                         of the token, as `printf %s TOKEN | sha256sum` prints it), created at
+                         start.
 
 When no admin exists, the server prints a one-time setup link at start.
 Open http://ADDRESS/settings/mail in a browser.

@@ -38,6 +38,23 @@ pub struct SmtpConfig {
     pub command_timeout: Duration,
     pub data_timeout: Duration,
     pub from_rule: FromRule,
+    /// Clients that may submit without signing in (printers and programs that cannot), and
+    /// the token their mail is attributed to (`MAILROOM_SMTP_TRUSTED_CLIENTS`, `_TOKEN`).
+    pub trusted: Option<Trusted>,
+}
+
+/// Addresses that may submit without sign-in, as the token named here (it must exist and be
+/// for SMTP; revoking it stops them).
+#[derive(Clone, Debug)]
+pub struct Trusted {
+    pub networks: Vec<ipnet::IpNet>,
+    pub token: String,
+}
+
+impl Trusted {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.networks.iter().any(|n| n.contains(&ip))
+    }
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -86,6 +103,27 @@ impl SmtpConfig {
             })?,
         };
         let secs = |name, default, max| number(var, name, default, 1, max).map(Duration::from_secs);
+        let trusted = match (var("MAILROOM_SMTP_TRUSTED_CLIENTS"), var("MAILROOM_SMTP_TRUSTED_TOKEN")) {
+            (None, None) => None,
+            (Some(list), Some(token)) => Some(Trusted {
+                networks: list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| {
+                        n.parse::<ipnet::IpNet>()
+                            .or_else(|_| n.parse::<IpAddr>().map(ipnet::IpNet::from))
+                            .map_err(|_| ConfigError::Invalid(format!("MAILROOM_SMTP_TRUSTED_CLIENTS: {n:?} is not an address or a network like 10.0.5.0/24")))
+                    })
+                    .collect::<Result<_, _>>()?,
+                token: token.trim().to_string(),
+            }),
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "MAILROOM_SMTP_TRUSTED_CLIENTS and MAILROOM_SMTP_TRUSTED_TOKEN go together: the token names whose mail it is".into(),
+                ))
+            }
+        };
         Ok(Some(Self {
             listen,
             listen_tls,
@@ -99,6 +137,7 @@ impl SmtpConfig {
             command_timeout: secs("MAILROOM_SMTP_COMMAND_TIMEOUT_SECS", 300, 3600)?,
             data_timeout: secs("MAILROOM_SMTP_DATA_TIMEOUT_SECS", 180, 3600)?,
             from_rule,
+            trusted,
         }))
     }
 }

@@ -136,6 +136,8 @@ impl From<std::io::Error> for End {
 struct SignedIn {
     id: u64,
     name: String,
+    /// By its address (the trusted networks), not by a sign-in.
+    trusted: bool,
 }
 
 /// A mail transaction: MAIL FROM given, recipients so far.
@@ -410,7 +412,7 @@ impl Session {
     }
 
     async fn auth(&mut self, mechanism: u64, initial: String) -> Result<(), End> {
-        if self.signed_in.is_some() {
+        if self.signed_in.as_ref().is_some_and(|s| !s.trusted) {
             self.errors += 1;
             self.reply(503, [5, 5, 1], "Already signed in");
             return Ok(());
@@ -497,7 +499,7 @@ impl Session {
                 let _ = store.backoff_succeeded(&keys).await;
                 let _ = store.touch_token(&app::auth::token_hash(&password), app::clock::now_unix()).await;
                 tracing::info!(client = %self.peer.ip(), token = %token.name, "SMTP sign-in");
-                self.signed_in = Some(SignedIn { id: token.id, name: token.name });
+                self.signed_in = Some(SignedIn { id: token.id, name: token.name, trusted: false });
                 self.reply(235, [2, 7, 0], "Signed in");
             }
             Ok(None) => {
@@ -510,6 +512,9 @@ impl Session {
     }
 
     async fn mail_from(&mut self, size: usize) {
+        if self.signed_in.is_none() {
+            self.trust().await;
+        }
         if self.signed_in.is_none() {
             self.errors += 1;
             // Never an open relay.
@@ -532,6 +537,19 @@ impl Session {
         }
         self.transaction = Some(Transaction { recipients: Vec::new() });
         self.reply(250, [2, 1, 0], "OK");
+    }
+
+    /// A client in the trusted networks submits as the trusted token, while it exists.
+    async fn trust(&mut self) {
+        let Some(trusted) = self.shared.config.trusted.as_ref().filter(|t| t.contains(self.peer.ip())) else { return };
+        match self.shared.ctx.store.tokens().await {
+            Ok(tokens) => {
+                if let Some(t) = tokens.into_iter().find(|t| t.name == trusted.token && t.scope.smtp()) {
+                    self.signed_in = Some(SignedIn { id: t.id, name: t.name, trusted: true });
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "SMTP: the trusted token could not be read"),
+        }
     }
 
     /// Why mail is not taken now (the client keeps it and tries again), if it is not.
@@ -630,7 +648,13 @@ impl Session {
             helo: &helo,
             client: self.peer.ip(),
             hostname: &self.shared.hostname,
-            with: if self.tls { "ESMTPSA" } else { "ESMTPA" },
+            // RFC 3848's names: S for TLS, A for a sign-in.
+            with: match (self.tls, self.signed_in.as_ref().is_some_and(|s| s.trusted)) {
+                (true, false) => "ESMTPSA",
+                (false, false) => "ESMTPA",
+                (true, true) => "ESMTPS",
+                (false, true) => "ESMTP",
+            },
             id: &id,
         };
         let prepared = match message::prepare(&data, &server, self.shared.config.from_rule, &arrival) {

@@ -1,0 +1,122 @@
+//! The SMTP listener's intake beside Postfix, in one run: `smtp-source -s 8 -m 20000 -l 1024`
+//! into Mailroom's listener (the release binary, each message durable in its outbox before its
+//! `250`, while its worker delivers them into an `smtp-sink`), beside the same `smtp-source`
+//! into `smtp-sink` directly. smtp-source cannot sign in, so the listener trusts loopback as
+//! the token "bench" (`MAILROOM_SMTP_TRUSTED_CLIENTS`). Prints both rates, their ratio against
+//! the goal (0.25), the binary's RSS in the first and second half of the run, and how many
+//! messages its store holds afterwards (from its `/metrics`).
+//!
+//! Run: `make bench` (or `cargo bench -p server --bench smtp_intake`), after `make build`.
+
+#[path = "postfix/mod.rs"]
+mod postfix;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MESSAGES: usize = 20_000;
+const SESSIONS: usize = 8;
+const SIZE: usize = 1024;
+const GOAL: f64 = 0.25;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// The sum of one metric's series in a scrape.
+fn metric_sum(addr: &str, name: &str) -> f64 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+        .lines()
+        .filter(|l| l.starts_with(name) && (l.as_bytes().get(name.len()) == Some(&b'{') || l.as_bytes().get(name.len()) == Some(&b' ')))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+fn main() {
+    let binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/mailroom");
+    assert!(binary.exists(), "build the release binary first (make build)");
+    let (mut sink, sink_port) = postfix::start_sink();
+    let args = ["-s".to_string(), SESSIONS.to_string(), "-m".into(), MESSAGES.to_string(), "-l".into(), SIZE.to_string()];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let reference = postfix::smtp_source(sink_port, &args, MESSAGES);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (smtp_port, metrics_port) = (free_port(), free_port());
+    let token = "bench-token-0123456789abcdef0123456789";
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    };
+    let mut child = Command::new(&binary)
+        .env("MAILROOM_DATA_DIR", dir.path())
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("MAILROOM_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
+        .env("MAILROOM_SMTP_LISTEN", format!("127.0.0.1:{smtp_port}"))
+        .env("MAILROOM_SMTP_TRUSTED_CLIENTS", "127.0.0.1")
+        .env("MAILROOM_SMTP_TRUSTED_TOKEN", "bench")
+        .env("MAILROOM_API_TOKENS", format!("bench:{hash}:smtp"))
+        .env("MAILROOM_SMTP_HOST", "127.0.0.1")
+        .env("MAILROOM_SMTP_PORT", sink_port.to_string())
+        .env("MAILROOM_SMTP_AUTHENTICATION", "none")
+        .env("MAILROOM_SMTP_FROM_ADDRESS", "alerts@example.com")
+        .env("RUST_LOG", "warn,mailroom=info,server=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains("SMTP submission on") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let pid = child.id();
+    let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (samples, done) = (samples.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                samples.lock().unwrap().push(rss_kib(pid));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let started = Instant::now();
+    let mailroom = postfix::smtp_source(smtp_port, &args, MESSAGES);
+    let took = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    sampler.join().unwrap();
+    let held = metric_sum(&format!("127.0.0.1:{metrics_port}"), "mailroom_outbox_messages");
+    let samples = samples.lock().unwrap().clone();
+    let half = samples.len() / 2;
+    let mean = |s: &[u64]| s.iter().sum::<u64>() as f64 / s.len().max(1) as f64 / 1024.0;
+    let (first, second) = (mean(&samples[..half]), mean(&samples[half..]));
+    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = child.wait();
+    let _ = sink.kill();
+
+    println!("SMTP intake, {MESSAGES} messages of {SIZE} bytes over {SESSIONS} sessions (smtp-source -s {SESSIONS} -m {MESSAGES} -l {SIZE}):");
+    println!("  smtp-source into smtp-sink:          {reference:>9.0} msg/s");
+    println!("  smtp-source into Mailroom's listener: {mailroom:>8.0} msg/s ({:.1} s; each durable before its 250, the worker draining meanwhile)", took.as_secs_f64());
+    println!("  ratio {:.2} (goal >= {GOAL}): {}", mailroom / reference, if mailroom / reference >= GOAL { "met" } else { "missed" });
+    println!("  messages in Mailroom's store afterwards: {held:.0} of {MESSAGES}");
+    println!("  Mailroom RSS: first half {first:.1} MiB, second half {second:.1} MiB (ratio {:.2})", second / first.max(1.0));
+    assert!(held >= MESSAGES as f64, "every accepted message is in the store");
+}
