@@ -113,8 +113,9 @@ if [ $want_test -eq 1 ]; then
   python_env target/smtp-venv scripts/requirements-test.txt "the SMTP test server"
   python_env target/schemathesis-venv scripts/requirements-contract.txt "the HTTP API's contract test"
 fi
-if [ $want_bench -eq 1 ] && ! have smtp-sink; then
-  # 8. Postfix's smtp-sink and smtp-source: the outbox drain benchmark's sink and reference.
+if { [ $want_bench -eq 1 ] || [ $want_test -eq 1 ]; } && ! have smtp-sink; then
+  # 8. Postfix's smtp-sink and smtp-source: the benchmarks' sink and reference, and a client of
+  #    the SMTP listener's tests.
   #    Installed unconfigured, so no mail system is set up on this machine.
   log "installing postfix (smtp-sink, smtp-source) without configuration"
   if [ "$(id -u)" -eq 0 ]; then

@@ -256,3 +256,38 @@ async fn a_token_for_smtp_only_or_the_api_only_opens_just_that() {
     let refused = app.call(CreateApiToken { name: "x".into(), scope: Some("ftp".into()) }).await.unwrap_err();
     assert_eq!(refused.status(), 400);
 }
+
+/// Postfix's `smtp-source` (which cannot sign in) from a trusted address: its messages are
+/// taken as the trusted token's; from an address not trusted, the same is refused (530).
+#[tokio::test]
+async fn smtp_source_from_a_trusted_address_is_taken_as_the_trusted_token() {
+    let app = spawn_app().await;
+    let mut form = peer_form("plain");
+    form.port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    save_settings(&app, &form).await;
+    app.store
+        .create_token_for(&app::auth::token_hash("unused"), "printers", app::domain::TokenUse::Smtp, "test", 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let (_listeners, addr) = listener(&app, &[("MAILROOM_SMTP_TRUSTED_CLIENTS", "127.0.0.1"), ("MAILROOM_SMTP_TRUSTED_TOKEN", "printers")]).await;
+    let source = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || std::process::Command::new("smtp-source").args(args).output().expect("smtp-source (postfix; scripts/bootstrap.sh --test)"))
+    };
+    let args = |from_ip: &str| -> Vec<String> {
+        ["-s", "2", "-m", "50", "-l", "512", "-f", "scanner@office.example", "-t", "ops@example.com"]
+            .iter()
+            .map(|a| a.to_string())
+            .chain([format!("{from_ip}:{}", addr.port())])
+            .collect()
+    };
+    let out = source(args("127.0.0.1")).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let messages = app.store.recent_messages(100).await.unwrap();
+    assert_eq!(messages.len(), 50);
+    assert!(messages.iter().all(|m| matches!(&m.origin, Origin::Smtp { name, .. } if name == "printers")));
+    // Only the trusted address: the same from 127.0.0.2 is told to sign in.
+    let (_untrusted, other) = listener(&app, &[("MAILROOM_SMTP_TRUSTED_CLIENTS", "127.0.0.2"), ("MAILROOM_SMTP_TRUSTED_TOKEN", "printers")]).await;
+    let (_, said) = swaks(other, &["--to", "ops@example.com"]).await;
+    assert!(said.contains("530 5.7.0"), "{said}");
+}
