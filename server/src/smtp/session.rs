@@ -104,6 +104,7 @@ pub async fn run(stream: TcpStream, peer: SocketAddr, implicit_tls: bool, shared
         helo: None,
         signed_in: None,
         transaction: None,
+        configured: false,
         commands: 0,
         errors: 0,
         out: Vec::with_capacity(512),
@@ -153,6 +154,8 @@ struct Session {
     helo: Option<String>,
     signed_in: Option<SignedIn>,
     transaction: Option<Transaction>,
+    /// Mail settings were found saved (they are never removed).
+    configured: bool,
     commands: usize,
     errors: usize,
     /// Replies not yet written (pipelining: written when the client's input is used up).
@@ -531,7 +534,7 @@ impl Session {
             return;
         }
         // Said now, before the client sends the message: no settings, or the outbox paused.
-        if let Some((code, esc, why)) = self.not_taking().await {
+        if let Err((code, esc, why)) = self.not_taking(false).await {
             self.reply(code, esc, &why);
             return;
         }
@@ -552,17 +555,30 @@ impl Session {
         }
     }
 
-    /// Why mail is not taken now (the client keeps it and tries again), if it is not.
-    async fn not_taking(&self) -> Option<(u16, [u8; 3], String)> {
-        let ctx = &self.shared.ctx;
-        match ctx.store.load_mail().await {
-            Ok(Some(_)) => {}
-            Ok(None) => return Some((451, [4, 3, 0], "Mailroom has no mail settings yet; try again later".into())),
-            Err(e) => return Some((451, [4, 3, 0], format!("Mailroom cannot take mail now: {}", unavailable(&e)))),
+    /// Why mail is not taken now (the client keeps it and tries again), if it is not: no
+    /// settings saved, or the outbox paused. The settings when they are asked for (`settings`),
+    /// else only whether there are any (remembered by the session once true: they are never
+    /// removed).
+    async fn not_taking(&mut self, settings: bool) -> Result<Option<app::domain::MailServer>, (u16, [u8; 3], String)> {
+        let ctx = self.shared.ctx.clone();
+        let unavailable_now = |e: &StoreError| (451, [4, 3, 0], format!("Mailroom cannot take mail now: {}", unavailable(e)));
+        let mut server = None;
+        if settings || !self.configured {
+            match ctx.store.load_mail().await {
+                Ok(Some(saved)) => {
+                    self.configured = true;
+                    server = Some(saved.value);
+                }
+                Ok(None) => return Err((451, [4, 3, 0], "Mailroom has no mail settings yet; try again later".into())),
+                Err(e) => return Err(unavailable_now(&e)),
+            }
         }
         match ctx.outbox.control().await {
-            Ok(control) => control.paused.map(|p| (451, [4, 3, 0], format!("Mailroom's outbox is paused: {}", one_line(&p.reason)))),
-            Err(e) => Some((451, [4, 3, 0], format!("Mailroom cannot take mail now: {}", unavailable(&e)))),
+            Ok(control) => match control.paused {
+                Some(p) => Err((451, [4, 3, 0], format!("Mailroom's outbox is paused: {}", one_line(&p.reason)))),
+                None => Ok(server),
+            },
+            Err(e) => Err(unavailable_now(&e)),
         }
     }
 
@@ -632,16 +648,13 @@ impl Session {
     }
 
     /// The message through the outbox, one per recipient; the answer once it is durable.
-    async fn queue(&self, data: Vec<u8>, recipients: Vec<String>) -> (u16, [u8; 3], String) {
-        let ctx = &self.shared.ctx;
-        if let Some(refusal) = self.not_taking().await {
-            return refusal;
-        }
-        let server = match ctx.store.load_mail().await {
-            Ok(Some(saved)) => saved.value,
+    async fn queue(&mut self, data: Vec<u8>, recipients: Vec<String>) -> (u16, [u8; 3], String) {
+        let server = match self.not_taking(true).await {
+            Ok(Some(server)) => server,
             Ok(None) => return (451, [4, 3, 0], "Mailroom has no mail settings yet; try again later".into()),
-            Err(e) => return (451, [4, 3, 0], format!("Mailroom cannot take mail now: {}", unavailable(&e))),
+            Err(refusal) => return refusal,
         };
+        let ctx = self.shared.ctx.clone();
         let id = app::auth::random_token()[..12].to_string();
         let helo = self.helo.clone().unwrap_or_else(|| "unknown".into());
         let arrival = Arrival {

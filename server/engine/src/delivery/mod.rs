@@ -36,6 +36,10 @@ const MAX_BATCH: usize = 1024;
 /// Outcomes written and flushed together: a crash repeats at most this many sends, plus those
 /// in flight.
 const FLUSH_EVERY: usize = 64;
+/// A round that took fewer than this many messages per connection waits [`COALESCE`] before
+/// the next.
+const COALESCE_BELOW: usize = 8;
+const COALESCE: Duration = Duration::from_millis(25);
 
 /// How the worker runs.
 #[derive(Clone, Debug)]
@@ -214,14 +218,24 @@ async fn run(store: SharedStore, config: WorkerConfig, shared: Arc<Shared>) {
     let mut work = store.wake_ups();
     while !stopping(&shared) {
         work.borrow_and_update();
-        let worked = match round(&store, &config, &shared).await {
-            Ok(n) => n > 0,
+        let taken = match round(&store, &config, &shared).await {
+            Ok(n) => Some(n),
             Err(e) => {
                 tracing::error!(error = %e, "outbox: storage failed; trying again shortly");
-                false
+                None
             }
         };
+        let worked = taken.is_some_and(|n| n > 0);
         shared.rounds.send_modify(|n| *n += 1);
+        // A few messages at a time while mail trickles in (one per enqueue): a moment lets the
+        // next round take what came meanwhile in one claim and one session, instead of a claim,
+        // a connection and a commit per message.
+        if taken.is_some_and(|n| n > 0 && n < config.concurrency.max(1) * COALESCE_BELOW) {
+            tokio::select! {
+                _ = tokio::time::sleep(COALESCE) => {}
+                _ = shared.stop.notified() => {}
+            }
+        }
         if !worked {
             tokio::select! {
                 _ = tokio::time::sleep(config.idle_poll) => {}
