@@ -766,6 +766,18 @@ impl Smtp {
         }
     }
 
+    /// Signed in with `plain` (AUTH PLAIN's argument), one recipient given, DATA answered 354.
+    async fn in_data(port: u16, from: Ipv4Addr, plain: &str) -> Smtp {
+        let mut c = Smtp::connect(port, from).await.unwrap();
+        c.reply().await;
+        c.say("EHLO attacker").await;
+        c.say(&format!("AUTH PLAIN {plain}")).await;
+        c.say("MAIL FROM:<job@example.com>").await;
+        c.say("RCPT TO:<ops@example.com>").await;
+        assert!(c.say("DATA").await.starts_with("354"));
+        c
+    }
+
     async fn say(&mut self, line: &str) -> String {
         use tokio::io::AsyncWriteExt;
         if self.writer.write_all(format!("{line}\r\n").as_bytes()).await.is_err() {
@@ -845,13 +857,7 @@ async fn smtp_abuse(server: &Server, port: u16) {
     check(after.starts_with("250"), "a normal session goes through once the idle ones timed out");
 
     println!("SMTP: a slowloris DATA (a byte every 2 s, under the 5 s block timeout) beside normal sessions:");
-    let mut slow = Smtp::connect(port, Ipv4Addr::new(127, 32, 0, 1)).await.unwrap();
-    slow.reply().await;
-    slow.say("EHLO slow").await;
-    slow.say(&format!("AUTH PLAIN {good}")).await;
-    slow.say("MAIL FROM:<job@example.com>").await;
-    slow.say("RCPT TO:<ops@example.com>").await;
-    slow.say("DATA").await;
+    let mut slow = Smtp::in_data(port, Ipv4Addr::new(127, 32, 0, 1), &good).await;
     let mut normals = 0;
     for i in 0..5u8 {
         slow.writer.write_all(b"x").await.unwrap();
@@ -867,13 +873,7 @@ async fn smtp_abuse(server: &Server, port: u16) {
     drop(slow);
 
     println!("SMTP: a 1 GB DATA (the bound is 10 MiB):");
-    let mut big = Smtp::connect(port, Ipv4Addr::new(127, 33, 0, 1)).await.unwrap();
-    big.reply().await;
-    big.say("EHLO big").await;
-    big.say(&format!("AUTH PLAIN {good}")).await;
-    big.say("MAIL FROM:<job@example.com>").await;
-    big.say("RCPT TO:<ops@example.com>").await;
-    big.say("DATA").await;
+    let mut big = Smtp::in_data(port, Ipv4Addr::new(127, 33, 0, 1), &good).await;
     let chunk = [b'a'; 1 << 20];
     let started = Instant::now();
     let mut peak = 0;

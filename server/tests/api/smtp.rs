@@ -30,6 +30,12 @@ async fn listener(app: &TestApp, vars: &[(&str, &str)]) -> (Listeners, SocketAdd
     (listeners, addr)
 }
 
+/// The peer's form on a port nobody listens on: messages stay queued.
+fn closed_port_form() -> app::domain::MailServerForm {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    app::domain::MailServerForm { port: port.to_string(), ..peer_form("plain") }
+}
+
 /// `swaks` against `addr` with `args`: its exit status and everything it printed.
 async fn swaks(addr: SocketAddr, args: &[&str]) -> (bool, String) {
     let mut all = vec!["--server".to_string(), addr.to_string(), "--timeout".into(), "20".into()];
@@ -129,9 +135,7 @@ async fn every_refusal_has_its_code_and_mailroom_is_never_an_open_relay() {
 async fn smtplib_sends_a_thousand_messages_in_one_session() {
     let app = spawn_app().await;
     // Nobody listens there: the messages wait in the queue, where they are counted.
-    let mut form = peer_form("plain");
-    form.port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    save_settings(&app, &form).await;
+    save_settings(&app, &closed_port_form()).await;
     let token = app.api_token("legacy-app").await;
     let (_listeners, addr) = listener(&app, &[]).await;
     let script = r#"
@@ -262,9 +266,7 @@ async fn a_token_for_smtp_only_or_the_api_only_opens_just_that() {
 #[tokio::test]
 async fn smtp_source_from_a_trusted_address_is_taken_as_the_trusted_token() {
     let app = spawn_app().await;
-    let mut form = peer_form("plain");
-    form.port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    save_settings(&app, &form).await;
+    save_settings(&app, &closed_port_form()).await;
     app.store
         .create_token_for(&app::auth::token_hash("unused"), "printers", app::domain::TokenUse::Smtp, "test", 1)
         .await
