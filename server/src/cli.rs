@@ -363,7 +363,17 @@ pub fn restore(file: &str) -> Result<(), String> {
     }
     let _ = std::fs::remove_dir(&staging);
     let checked = run(async {
-        let (store, _) = open_sled(&config).map_err(|e| e.to_string())?;
+        // The import's database was this process's: sled's flusher lets go of its lock a
+        // moment after the handle is dropped.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let (store, _) = loop {
+            match open_sled(&config) {
+                Err(OpenError::Locked(_)) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                opened => break opened.map_err(|e| e.to_string())?,
+            }
+        };
         let read = backup::verify(&store, digest).await.map_err(|e| e.to_string())?;
         // A sealed record opens with this key.
         store.load_mail().await.map_err(|e| match e {
