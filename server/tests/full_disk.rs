@@ -87,7 +87,8 @@ fn start(dir: &Path, reserve_mb: u64) -> Result<(Server, String), (ExitStatus, S
     )
 }
 
-/// Every file under `dir` with its bytes, to see that nothing was written.
+/// Every file under `dir` with its bytes, to see that nothing was written (the control socket
+/// is not a file).
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -96,7 +97,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else {
+            } else if path.is_file() {
                 files.push((path.clone(), std::fs::read(&path).unwrap()));
             }
         }
