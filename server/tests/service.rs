@@ -445,3 +445,108 @@ async fn a_settings_file_is_read_and_a_wrong_value_stops_the_server_naming_it() 
     let store = prepared::open(dir.path());
     assert_eq!(store.load_mail().await.unwrap().unwrap().version, saved.version);
 }
+
+/// A private Postfix (its own configuration and queue in a temporary directory) relaying
+/// through Mailroom's SMTP listener. Postfix's master starts as root only: this test needs
+/// root, as CI has.
+struct Postfix {
+    dir: tempfile::TempDir,
+}
+
+impl Postfix {
+    fn start(relay_port: u16, user: &str, token: &str) -> Postfix {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // The queue is read by the postfix user.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let (conf, queue, data) = (dir.path().join("conf"), dir.path().join("queue"), dir.path().join("data"));
+        for d in [&conf, &queue, &data] {
+            std::fs::create_dir(d).unwrap();
+        }
+        assert!(Command::new("chown").args(["postfix"]).arg(&data).status().unwrap().success(), "this test needs root, as CI has");
+        std::fs::write(
+            conf.join("main.cf"),
+            format!(
+                "compatibility_level = 3.6\nqueue_directory = {queue}\ndata_directory = {data}\ncommand_directory = /usr/sbin\n\
+                 daemon_directory = /usr/lib/postfix/sbin\nshlib_directory = /usr/lib/postfix\nmail_owner = postfix\nsetgid_group = postdrop\n\
+                 myhostname = relay.test\ninet_interfaces = loopback-only\ninet_protocols = ipv4\nmydestination =\n\
+                 relayhost = [127.0.0.1]:{relay_port}\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = static:{user}:{token}\n\
+                 smtp_sasl_security_options = noanonymous\nmaillog_file_prefixes = {root}\nmaillog_file = {root}/maillog\n",
+                queue = queue.display(),
+                data = data.display(),
+                root = dir.path().display(),
+            ),
+        )
+        .unwrap();
+        // Debian's master.cf without chroot (the queue is not set up for one) and without the
+        // SMTP server (this Postfix only relays what sendmail gives it).
+        let master: String = std::fs::read_to_string("/etc/postfix/master.cf")
+            .expect("postfix is installed: scripts/bootstrap.sh --test")
+            .lines()
+            .filter(|l| !l.starts_with("smtp      inet"))
+            .map(|l| {
+                let mut fields: Vec<&str> = l.split_whitespace().collect();
+                if !l.starts_with('#') && !l.starts_with(' ') && fields.len() >= 8 && fields[4] == "y" {
+                    fields[4] = "n";
+                    return fields.join(" ") + "\n";
+                }
+                format!("{l}\n")
+            })
+            .collect();
+        std::fs::write(conf.join("master.cf"), master).unwrap();
+        let started = Command::new("postfix").arg("-c").arg(&conf).arg("start").output().unwrap();
+        let log = std::fs::read_to_string(dir.path().join("maillog")).unwrap_or_default();
+        assert!(started.status.success(), "postfix start (this test needs root, as CI has): {log}{}", String::from_utf8_lossy(&started.stderr));
+        Postfix { dir }
+    }
+
+    /// `sendmail -t`, as a cron job or a script would hand Postfix a message.
+    fn sendmail(&self, message: &str) {
+        use std::io::Write;
+        let mut child = Command::new("sendmail")
+            .arg("-C")
+            .arg(self.dir.path().join("conf"))
+            .args(["-f", "job@relay.test", "-t"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(message.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("maillog")).unwrap_or_default()
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = Command::new("postfix").arg("-c").arg(self.dir.path().join("conf")).arg("stop").output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postfix_relays_sendmail_mail_through_mailroom_signing_in_with_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = prepared::prepare(dir.path(), prepared::closed_port()).await;
+    let current = store.load_mail().await.unwrap().unwrap();
+    let parsed = MailServerSettings::parse(&peer_form("correct-password"), None).unwrap();
+    store.save_mail(current.version, MailServer::from_form(parsed, None).unwrap(), "test").await.unwrap();
+    let (token, _) = app::auth::create_api_token(&store, "postfix", app::domain::TokenUse::Smtp, "test").await.unwrap().unwrap();
+    drop(store);
+    let port = prepared::closed_port();
+    let listen = format!("127.0.0.1:{port}");
+    let (server, _) = prepared::start(dir.path(), &[("MAILROOM_SMTP_LISTEN", listen.as_str())])
+        .unwrap_or_else(|(status, log)| panic!("{status}: {log}"));
+
+    let postfix = Postfix::start(port, "postfix", &token);
+    let tag = format!("relayed-{}", std::process::id());
+    postfix.sendmail(&format!("To: cron-reports@example.com\nSubject: {tag}\n\nThe nightly job finished.\n"));
+    let mail = peer().wait_for_mail(&tag, "cron-reports@example.com").await;
+    // Postfix wrote From with the user's name (root <job@relay.test>): kept as Reply-To.
+    assert!(mail.contains("From: alerts@example.com") && mail.contains("Reply-To: root <job@relay.test>"), "{mail}");
+    assert!(mail.contains("Received: from relay.test") && mail.contains("Received: by relay.test (Postfix"), "{mail}");
+    let log = postfix.log();
+    assert!(log.contains("relay=127.0.0.1[127.0.0.1]") && log.contains("status=sent (250 2.0.0 Queued as"), "{log}");
+    assert!(server.stop().success());
+}
