@@ -307,9 +307,12 @@ async fn a_running_server_backs_itself_up_under_write_load_and_the_restore_match
     // Four writers, each posting a message after the other until told to stop.
     let stop = Arc::new(AtomicBool::new(false));
     let acknowledged = Arc::new(Mutex::new(Vec::<(u64, Instant)>::new()));
+    // How many were acknowledged so far, for the test to wait on.
+    let (counted, count) = tokio::sync::watch::channel(0usize);
+    let counted = Arc::new(counted);
     let mut writers = Vec::new();
     for w in 0..4 {
-        let (stop, acknowledged, url, token) = (stop.clone(), acknowledged.clone(), url.clone(), token.clone());
+        let (stop, acknowledged, url, token, counted) = (stop.clone(), acknowledged.clone(), url.clone(), token.clone(), counted.clone());
         writers.push(tokio::spawn(async move {
             let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
             let mut n = 0;
@@ -320,19 +323,22 @@ async fn a_running_server_backs_itself_up_under_write_load_and_the_restore_match
                 assert_eq!(res.status(), 202, "{:?}", res.text().await);
                 let answer: serde_json::Value = res.json().await.unwrap();
                 let id = answer["messages"][0]["id"].as_u64().unwrap();
-                acknowledged.lock().unwrap().push((id, Instant::now()));
+                let n = {
+                    let mut all = acknowledged.lock().unwrap();
+                    all.push((id, Instant::now()));
+                    all.len()
+                };
+                counted.send_replace(n);
             }
         }));
     }
     let enough = |n: usize| {
-        let acknowledged = acknowledged.clone();
+        let mut count = count.clone();
         async move {
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while acknowledged.lock().unwrap().len() < n {
-                assert!(Instant::now() < deadline, "the writers stalled");
-                tokio::task::yield_now().await;
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            tokio::time::timeout(Duration::from_secs(30), count.wait_for(|c| *c >= n))
+                .await
+                .expect("the writers stalled")
+                .unwrap();
         }
     };
     enough(100).await;

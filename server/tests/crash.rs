@@ -130,6 +130,8 @@ async fn sigterm_ends_a_hanging_send_within_the_grace_and_keeps_the_message() {
 struct Sink {
     port: u16,
     taken: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// How many were taken so far, to wait on.
+    arrivals: tokio::sync::watch::Receiver<usize>,
     held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     hold_after: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -139,16 +141,19 @@ impl Sink {
         use std::sync::atomic::Ordering::SeqCst;
         use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (arrived, arrivals) = tokio::sync::watch::channel(0usize);
+        let arrived = std::sync::Arc::new(arrived);
         let sink = Sink {
             port: listener.local_addr().unwrap().port(),
             taken: Default::default(),
+            arrivals,
             held: Default::default(),
             hold_after: std::sync::Arc::new(hold_after.into()),
         };
         let (taken, held, holding) = (sink.taken.clone(), sink.held.clone(), sink.hold_after.clone());
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (taken, held, holding) = (taken.clone(), held.clone(), holding.clone());
+                let (taken, held, holding, arrived) = (taken.clone(), held.clone(), holding.clone(), arrived.clone());
                 tokio::spawn(async move {
                     let (read, mut write) = socket.into_split();
                     let mut lines = BufReader::new(read).lines();
@@ -176,7 +181,12 @@ impl Sink {
                                         break;
                                     }
                                 }
-                                taken.lock().unwrap().push(std::mem::take(&mut rcpt));
+                                let n = {
+                                    let mut all = taken.lock().unwrap();
+                                    all.push(std::mem::take(&mut rcpt));
+                                    all.len()
+                                };
+                                arrived.send_replace(n);
                                 "250 ok: queued\r\n"
                             }
                             "QUIT" => {
@@ -358,14 +368,12 @@ async fn smtp_mail_answered_250_survives_a_kill_9_and_is_delivered_after_the_res
         ("MAILROOM_SMTP_FROM_ADDRESS", "alerts@example.com"),
     ];
     let (server, _) = prepared::start(dir.path(), &env).unwrap_or_else(|(s, log)| panic!("{s}: {log}"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let taken = sink.taken.lock().unwrap().clone();
-        if (0..MESSAGES).all(|i| taken.iter().any(|t| t.contains(&format!("kill{i}@example.com")))) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "delivered after the restart: {taken:?}\n{}", server.log());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let all_taken = || {
+        let taken = sink.taken.lock().unwrap();
+        (0..MESSAGES).all(|i| taken.iter().any(|t| t.contains(&format!("kill{i}@example.com"))))
+    };
+    let mut arrivals = sink.arrivals.clone();
+    let waited = tokio::time::timeout(Duration::from_secs(30), arrivals.wait_for(|_| all_taken())).await;
+    assert!(waited.is_ok(), "delivered after the restart: {:?}\n{}", sink.taken.lock().unwrap(), server.log());
     server.stop();
 }

@@ -87,6 +87,26 @@ impl SmtpConfig {
         let listen = addresses(var, "MAILROOM_SMTP_LISTEN")?;
         let listen_tls = addresses(var, "MAILROOM_SMTP_LISTEN_TLS")?;
         if listen.is_empty() && listen_tls.is_empty() {
+            // A listener's setting without a listener is a mistake worth saying.
+            const OTHERS: [&str; 12] = [
+                "MAILROOM_SMTP_TLS_CERT",
+                "MAILROOM_SMTP_TLS_KEY",
+                "MAILROOM_SMTP_MAX_MESSAGE_BYTES",
+                "MAILROOM_SMTP_MAX_RECIPIENTS",
+                "MAILROOM_SMTP_MAX_SESSIONS",
+                "MAILROOM_SMTP_MAX_SESSIONS_PER_CLIENT",
+                "MAILROOM_SMTP_MAX_COMMANDS",
+                "MAILROOM_SMTP_COMMAND_TIMEOUT_SECS",
+                "MAILROOM_SMTP_DATA_TIMEOUT_SECS",
+                "MAILROOM_SMTP_FROM_RULE",
+                "MAILROOM_SMTP_TRUSTED_CLIENTS",
+                "MAILROOM_SMTP_TRUSTED_TOKEN",
+            ];
+            if let Some(name) = OTHERS.into_iter().find(|n| var(n).is_some()) {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} is set, but the SMTP listener is off: set MAILROOM_SMTP_LISTEN (or _LISTEN_TLS), or unset {name}"
+                )));
+            }
             return Ok(None);
         }
         let tls = match (var("MAILROOM_SMTP_TLS_CERT"), var("MAILROOM_SMTP_TLS_KEY")) {
@@ -297,5 +317,30 @@ async fn accept(
             session::run(stream, peer, implicit_tls, shared, stopped).await;
             drop(slot);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_setting_without_a_listener_is_refused_and_nothing_is_off() {
+        assert!(SmtpConfig::from_vars(&|_| None).unwrap().is_none());
+        let lone = SmtpConfig::from_vars(&|k| (k == "MAILROOM_SMTP_FROM_RULE").then(|| "refuse".to_string())).unwrap_err();
+        assert!(lone.to_string().contains("MAILROOM_SMTP_FROM_RULE is set, but the SMTP listener is off"), "{lone}");
+        let config = SmtpConfig::from_vars(&|k| match k {
+            "MAILROOM_SMTP_LISTEN" => Some("127.0.0.1:2525, 0.0.0.0:587".into()),
+            "MAILROOM_SMTP_TRUSTED_CLIENTS" => Some("10.0.5.0/24,192.0.2.7".into()),
+            "MAILROOM_SMTP_TRUSTED_TOKEN" => Some("printers".into()),
+            _ => None,
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(config.listen.len(), 2);
+        let trusted = config.trusted.as_ref().unwrap();
+        assert!(trusted.contains("10.0.5.9".parse().unwrap()) && trusted.contains("192.0.2.7".parse().unwrap()));
+        assert!(!trusted.contains("10.0.6.1".parse().unwrap()));
+        assert_eq!(config.shown("mail.example.com")[1].0, "mail.example.com:587");
     }
 }

@@ -109,6 +109,7 @@ pub async fn run(stream: TcpStream, peer: SocketAddr, implicit_tls: bool, shared
         errors: 0,
         out: Vec::with_capacity(512),
         pending: Vec::new(),
+        chunk: vec![0u8; READ_CHUNK],
     };
     let id = session.shared.hostname.clone();
     session.reply(220, [0, 0, 0], &format!("{id} ESMTP Mailroom"));
@@ -162,6 +163,8 @@ struct Session {
     out: Vec<u8>,
     /// Input read and not yet used.
     pending: Vec<u8>,
+    /// Where each read lands (one buffer for the session).
+    chunk: Vec<u8>,
 }
 
 /// What a command leads to.
@@ -199,10 +202,10 @@ impl Session {
 
     /// Reads more input, within `limit`; a stop asked for meanwhile ends the session with 421.
     async fn read_more(&mut self, limit: Duration, stopped: Option<&mut watch::Receiver<bool>>) -> Result<(), End> {
-        let mut chunk = vec![0u8; READ_CHUNK];
         let read = {
+            let (conn, chunk) = (&mut self.conn, &mut self.chunk);
             let read = async {
-                match tokio::time::timeout(limit, self.conn.read(&mut chunk)).await {
+                match tokio::time::timeout(limit, conn.read(chunk)).await {
                     Ok(Ok(0)) => Err(End::Closed),
                     Ok(Ok(n)) => Ok(n),
                     Ok(Err(e)) => Err(End::from(e)),
@@ -220,7 +223,7 @@ impl Session {
         };
         match read {
             Ok(n) => {
-                self.pending.extend_from_slice(&chunk[..n]);
+                self.pending.extend_from_slice(&self.chunk[..n]);
                 Ok(())
             }
             Err(End::Quit) => {
