@@ -20,6 +20,9 @@ or SIGTERM arrives.
   closed       a port nobody listens on
   auth_required  answers MAIL FROM before a login with 530 (a submission server)
   flaky        hangs up on its first two connections (a server that is down), then acts as plain
+  counted      as plain; counts its connections ("connections:counted" in the stats below)
+  one_per_session  as plain, but closes the connection after each accepted message (a server
+               that ends idle sessions); counts its connections too
   oauth        an OAuth2 authorization server (HTTP): POST /{tenant}/oauth2/v2.0/token with the
                client_credentials, authorization_code (PKCE S256 checked) and refresh_token
                grants; GET /{tenant}/oauth2/v2.0/authorize, which approves at once (no login
@@ -34,7 +37,8 @@ the authorization endpoint answers access_denied (the user refused consent). Any
 or secret is invalid_client (401, Microsoft's AADSTS7000215 text). A mailbox signs in as the
 login_hint (else mailbox@example.com); the id token names it (email), the refresh token is
 rotated on every use (the old one stays valid, as Microsoft's do). GET / answers how many tokens
-each client id was issued, and "code:ID" / "refresh:ID" how many by each grant.
+each client id was issued, "code:ID" / "refresh:ID" how many by each grant, and
+"connections:NAME" how many connections the counting listeners took.
 
 Accounts: alerts@example.com / correct-password, apikey / correct-password, and
 no-relay@example.com / correct-password, which may log in but not send outside example.com
@@ -355,6 +359,9 @@ class Handler:
         if any(r.lower().startswith("drop-after-dot@") for r in envelope.rcpt_tos):
             server.transport.close()
             return "250 2.0.0 never heard"
+        if getattr(server, "one_per_session", False):
+            # Closed once the reply below is written (close() flushes what is buffered).
+            asyncio.get_running_loop().call_soon(server.transport.close)
         queue_id = uuid.uuid4().hex[:12].upper()
         path = os.path.join(self.spool, queue_id + ".eml")
         with open(path + ".tmp", "wb") as f:
@@ -395,6 +402,19 @@ def flaky(factory, failures=2):
     return make
 
 
+def counted(name, factory, one_per_session=False):
+    """Counts the listener's connections in the stats that GET / answers."""
+
+    def make():
+        with TOKENS_LOCK:
+            ISSUED[f"connections:{name}"] = ISSUED.get(f"connections:{name}", 0) + 1
+        protocol = factory()
+        protocol.one_per_session = one_per_session
+        return protocol
+
+    return make
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -428,6 +448,8 @@ async def main():
         # Mail only after sign-in: MAIL FROM before AUTH is answered 530.
         await listen("auth_required", smtp(auth_require_tls=False, auth_required=True)),
         await listen("flaky", flaky(smtp(auth_require_tls=False))),
+        await listen("counted", counted("counted", smtp(auth_require_tls=False))),
+        await listen("one_per_session", counted("one_per_session", smtp(auth_require_tls=False), True)),
         await listen("starttls", smtp(tls_context=server_context(*good), require_starttls=False)),
         await listen("ssl", smtp(auth_require_tls=False), server_context(*good)),
         await listen("ssl_expired", smtp(auth_require_tls=False), server_context(*expired)),

@@ -306,3 +306,35 @@ async fn the_outbox_signs_in_with_oauth2_and_pauses_when_the_app_is_refused() {
     let pause = app.ctx.outbox.paused().await.expect("a refused app pauses the outbox");
     assert!(pause.reason.contains("invalid_client"), "{pause:?}");
 }
+
+/// Queues one message and waits for its first outcome.
+async fn send_one(app: &TestApp, to: &str) -> Message {
+    let id = enqueue(app, to, None).await;
+    message_when(app, id, |m| !matches!(m.state, State::Queued | State::Sending)).await
+}
+
+/// Mail that comes in one message after another (the SMTP listener's, an alert storm's) goes
+/// out through the session the last round left open: one connection for all of it.
+#[tokio::test]
+async fn rounds_one_after_another_use_the_session_the_last_one_left_open() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("counted")).await;
+    for i in 0..3 {
+        let sent = send_one(&app, &format!("kept-{i}@example.com")).await;
+        assert_eq!((sent.state, sent.attempts.len()), (State::Sent, 1), "{sent:?}");
+    }
+    assert_eq!(peer().tokens_issued("connections:counted").await, 1, "one connection for three rounds");
+}
+
+/// A session the server closed while it waited for the next round is not used: the next
+/// message goes out on a new one, with no failed attempt.
+#[tokio::test]
+async fn a_kept_session_the_server_closed_is_replaced_without_a_failed_attempt() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("one_per_session")).await;
+    for i in 0..3 {
+        let sent = send_one(&app, &format!("closed-{i}@example.com")).await;
+        assert_eq!((sent.state, sent.attempts.len()), (State::Sent, 1), "{sent:?}");
+    }
+    assert_eq!(peer().tokens_issued("connections:one_per_session").await, 3);
+}

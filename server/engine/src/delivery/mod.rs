@@ -15,6 +15,7 @@
 //! and is not sent again by itself.
 
 pub mod budget;
+mod kept;
 pub mod policy;
 pub mod storm;
 
@@ -87,6 +88,8 @@ struct Shared {
     /// OAuth2's tokens for the worker's sessions (and, through [`Outbox::tokens`], the test
     /// sends): one access-token cache per process.
     tokens: Option<mailer::Tokens>,
+    /// Sessions left open by the last round for the next.
+    kept: kept::Kept,
 }
 
 /// The outbox's front door and the handle on its worker: mail goes in through [`Self::submit`]
@@ -244,6 +247,7 @@ async fn run(store: SharedStore, config: WorkerConfig, shared: Arc<Shared>) {
             }
         }
     }
+    shared.kept.sweep(None);
 }
 
 /// One round: takes what is due and sends it. Returns how many messages it took (also those
@@ -261,8 +265,10 @@ async fn round(
         tracing::warn!(messages = rescued, "outbox: a worker's lease ended; its messages go out again");
     }
     let Some(settings) = store.load_mail().await? else {
+        shared.kept.sweep(None);
         return Ok(0);
     };
+    shared.kept.sweep(Some(settings.version));
     let mut control = store.outbox_control().await?;
     if control.paused.is_some() {
         if control.paused_for(settings.version).is_some() {
@@ -323,10 +329,21 @@ async fn round(
     let (results, mut incoming) = tokio::sync::mpsc::unbounded_channel();
     let mut connections = tokio::task::JoinSet::new();
     let tokens = shared.tokens.clone().unwrap_or_else(mailer::Tokens::unkept);
-    for _ in 0..config.concurrency.max(1).min(taken) {
+    let width = config.concurrency.max(1);
+    for _ in 0..width.min(taken) {
         let (server, queue, halt, results) = (server.clone(), queue.clone(), halt.clone(), results.clone());
-        let tokens = tokens.clone();
-        connections.spawn(async move { connection(&server, &queue, &halt, &results, &tokens).await });
+        let (tokens, shared) = (tokens.clone(), shared.clone());
+        connections.spawn(async move {
+            let session = connection(&server, version, &queue, &halt, &results, &tokens, &shared.kept).await;
+            // Kept for the next round unless a verdict stopped this one.
+            if let Some(session) = session {
+                if halt.load(std::sync::atomic::Ordering::SeqCst) {
+                    session.close(&server).await;
+                } else {
+                    shared.kept.put(version, server, session, width);
+                }
+            }
+        });
     }
     drop(results);
     let mut outcomes = Vec::with_capacity(FLUSH_EVERY);
@@ -420,21 +437,28 @@ type SendResult = (
 );
 
 /// One connection's share of a batch: takes messages until none are left, through one session
-/// reopened after a failure, and reports each with its result (`None`: not tried).
+/// (one the last round left open, else a new one) reopened after a failure, and reports each
+/// with its result (`None`: not tried). Returns the session, still open, if there is one.
 async fn connection(
     server: &crate::domain::MailServer,
+    version: u64,
     queue: &Mutex<std::collections::VecDeque<Claimed>>,
     halt: &std::sync::atomic::AtomicBool,
     results: &tokio::sync::mpsc::UnboundedSender<(Claimed, Option<SendResult>)>,
     tokens: &mailer::Tokens,
-) {
+    kept: &kept::Kept,
+) -> Option<mailer::Session> {
     let mut session: Option<mailer::Session> = None;
+    let mut first = true;
     loop {
         let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
         let Some(c) = next else { break };
         if halt.load(std::sync::atomic::Ordering::SeqCst) {
             let _ = results.send((c, None));
             continue;
+        }
+        if std::mem::take(&mut first) {
+            session = kept.take(version, server).await;
         }
         let started = std::time::Instant::now();
         let result = send(server, &mut session, &c, tokens).await;
@@ -450,9 +474,7 @@ async fn connection(
         }
         let _ = results.send((c, Some(result)));
     }
-    if let Some(session) = session {
-        session.close(server).await;
-    }
+    session
 }
 
 /// Sends one message through the connection's session, opening it first if needed; a failure

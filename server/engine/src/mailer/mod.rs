@@ -164,6 +164,18 @@ impl Session {
         self.collector.discard();
     }
 
+    /// Whether the server still answers (NOOP, within the timeout): a session kept between
+    /// rounds may have been closed by the server meanwhile. Its conversation is not kept.
+    pub async fn alive(&mut self, server: &MailServer) -> bool {
+        if self.conn.has_broken() {
+            return false;
+        }
+        let noop = self.conn.test_connected().with_subscriber(self.dispatch.clone());
+        let alive = tokio::time::timeout(deadline(server), noop).await.unwrap_or(false);
+        self.collector.discard();
+        alive
+    }
+
     /// Says goodbye (QUIT), within the timeout.
     pub async fn close(mut self, server: &MailServer) {
         let _ = tokio::time::timeout(deadline(server), self.conn.quit()).await;
