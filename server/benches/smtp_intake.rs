@@ -19,6 +19,8 @@ const MESSAGES: usize = 20_000;
 const SESSIONS: usize = 8;
 const SIZE: usize = 1024;
 const GOAL: f64 = 0.25;
+/// Runs of each mode (the median is the figure).
+const ROUNDS: usize = 3;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -56,26 +58,26 @@ fn main() {
     // greets: the worker's first batch waits there), so the intake is measured alone too.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
-    // The machine's speed drifts (shared cores): each run has its reference run just before.
-    let reference_draining = postfix::smtp_source(sink_port, &args, MESSAGES);
-    let draining = intake(&binary, sink_port, &args);
-    let reference_alone = postfix::smtp_source(sink_port, &args, MESSAGES);
-    let alone = intake(&binary, silent_port, &args);
+    // The machine's speed drifts (shared cores): each run has its reference run just before,
+    // and each mode runs ROUNDS times; the median ratio is the figure.
+    let mut runs: Vec<(&str, Run, f64)> = Vec::new();
+    for _ in 0..ROUNDS {
+        let reference = postfix::smtp_source(sink_port, &args, MESSAGES);
+        runs.push(("its worker delivering meanwhile", intake(&binary, sink_port, &args), reference));
+        let reference = postfix::smtp_source(sink_port, &args, MESSAGES);
+        runs.push(("delivery held", intake(&binary, silent_port, &args), reference));
+    }
     drop(silent);
     let _ = sink.kill();
 
-    println!("SMTP intake, {MESSAGES} messages of {SIZE} bytes over {SESSIONS} sessions (smtp-source -s {SESSIONS} -m {MESSAGES} -l {SIZE}):");
-    for (what, run, reference) in [
-        ("its worker delivering meanwhile", &draining, reference_draining),
-        ("delivery held", &alone, reference_alone),
-    ] {
+    println!("SMTP intake, {MESSAGES} messages of {SIZE} bytes over {SESSIONS} sessions (smtp-source -s {SESSIONS} -m {MESSAGES} -l {SIZE}), {ROUNDS} rounds:");
+    for (what, run, reference) in &runs {
         println!("  smtp-source into smtp-sink (just before):  {reference:>6.0} msg/s");
         println!(
-            "  into Mailroom's listener, {what}: {:>6.0} msg/s ({:.1} s), ratio {:.2} (goal >= {GOAL}: {}); {:.0} of {MESSAGES} in its store; RSS by quarter {:.1} / {:.1} / {:.1} / {:.1} MiB (last over third {:.2})",
+            "  into Mailroom's listener, {what}: {:>6.0} msg/s ({:.1} s), ratio {:.2}; {:.0} of {MESSAGES} in its store; RSS by quarter {:.1} / {:.1} / {:.1} / {:.1} MiB (last over third {:.2})",
             run.rate,
             run.took.as_secs_f64(),
             run.rate / reference,
-            if run.rate / reference >= GOAL { "met" } else { "missed" },
             run.held,
             run.rss[0],
             run.rss[1],
@@ -84,6 +86,13 @@ fn main() {
             run.rss[3] / run.rss[2].max(1.0)
         );
         assert!(run.held >= MESSAGES as f64, "every accepted message is in the store");
+    }
+    for mode in ["its worker delivering meanwhile", "delivery held"] {
+        let mut ratios: Vec<f64> = runs.iter().filter(|r| r.0 == mode).map(|(_, run, reference)| run.rate / reference).collect();
+        ratios.sort_by(f64::total_cmp);
+        let median = ratios[ratios.len() / 2];
+        let verdict = if median >= GOAL { "met" } else { "missed" };
+        println!("  median ratio, {mode}: {median:.2} (goal >= {GOAL}: {verdict}; runs {ratios:.2?})");
     }
 }
 

@@ -104,7 +104,7 @@ pub async fn run(stream: TcpStream, peer: SocketAddr, implicit_tls: bool, shared
         helo: None,
         signed_in: None,
         transaction: None,
-        configured: false,
+        taking: None,
         commands: 0,
         errors: 0,
         out: Vec::with_capacity(512),
@@ -155,8 +155,9 @@ struct Session {
     helo: Option<String>,
     signed_in: Option<SignedIn>,
     transaction: Option<Transaction>,
-    /// Mail settings were found saved (they are never removed).
-    configured: bool,
+    /// The saved mail settings as last read with the outbox's pause, or why mail was not
+    /// taken then, and when (see [`SETTINGS_FRESH`]).
+    taking: Option<(std::time::Instant, Result<Arc<app::domain::MailServer>, Refusal>)>,
     commands: usize,
     errors: usize,
     /// Replies not yet written (pipelining: written when the client's input is used up).
@@ -537,7 +538,7 @@ impl Session {
             return;
         }
         // Said now, before the client sends the message: no settings, or the outbox paused.
-        if let Err((code, esc, why)) = self.not_taking(false).await {
+        if let Err((code, esc, why)) = self.not_taking().await {
             self.reply(code, esc, &why);
             return;
         }
@@ -559,30 +560,32 @@ impl Session {
     }
 
     /// Why mail is not taken now (the client keeps it and tries again), if it is not: no
-    /// settings saved, or the outbox paused. The settings when they are asked for (`settings`),
-    /// else only whether there are any (remembered by the session once true: they are never
-    /// removed).
-    async fn not_taking(&mut self, settings: bool) -> Result<Option<app::domain::MailServer>, (u16, [u8; 3], String)> {
-        let ctx = self.shared.ctx.clone();
-        let unavailable_now = |e: &StoreError| (451, [4, 3, 0], format!("Mailroom cannot take mail now: {}", unavailable(e)));
-        let mut server = None;
-        if settings || !self.configured {
-            match ctx.store.load_mail().await {
-                Ok(Some(saved)) => {
-                    self.configured = true;
-                    server = Some(saved.value);
-                }
-                Ok(None) => return Err((451, [4, 3, 0], "Mailroom has no mail settings yet; try again later".into())),
-                Err(e) => return Err(unavailable_now(&e)),
+    /// settings saved, or the outbox paused. Asked at MAIL FROM: a pause that starts while the
+    /// message comes holds it in the outbox instead.
+    async fn not_taking(&mut self) -> Result<(), Refusal> {
+        self.settings().await.map(drop)
+    }
+
+    /// The saved mail settings (their From goes on every message), or why mail is not taken.
+    /// Read again, with the outbox's pause, when this session's copy is older than
+    /// [`SETTINGS_FRESH`]: a session of many messages does not read and unseal them for each.
+    async fn settings(&mut self) -> Result<Arc<app::domain::MailServer>, Refusal> {
+        if let Some((read, taking)) = &self.taking {
+            if read.elapsed() < SETTINGS_FRESH {
+                return taking.clone();
             }
         }
-        match ctx.outbox.control().await {
-            Ok(control) => match control.paused {
-                Some(p) => Err((451, [4, 3, 0], format!("Mailroom's outbox is paused: {}", one_line(&p.reason)))),
-                None => Ok(server),
-            },
-            Err(e) => Err(unavailable_now(&e)),
-        }
+        let ctx = self.shared.ctx.clone();
+        // A store that fails is asked again at the next command; what it said is kept.
+        let mail = ctx.store.load_mail().await.map_err(|e| unavailable_now(&e))?;
+        let control = ctx.outbox.control().await.map_err(|e| unavailable_now(&e))?;
+        let taking = match (mail, control.paused) {
+            (None, _) => Err((451, [4, 3, 0], "Mailroom has no mail settings yet; try again later".into())),
+            (Some(_), Some(p)) => Err((451, [4, 3, 0], format!("Mailroom's outbox is paused: {}", one_line(&p.reason)))),
+            (Some(saved), None) => Ok(Arc::new(saved.value)),
+        };
+        self.taking = Some((std::time::Instant::now(), taking.clone()));
+        taking
     }
 
     fn rcpt_to(&mut self, address: String) {
@@ -652,9 +655,8 @@ impl Session {
 
     /// The message through the outbox, one per recipient; the answer once it is durable.
     async fn queue(&mut self, data: Vec<u8>, recipients: Vec<String>) -> (u16, [u8; 3], String) {
-        let server = match self.not_taking(true).await {
-            Ok(Some(server)) => server,
-            Ok(None) => return (451, [4, 3, 0], "Mailroom has no mail settings yet; try again later".into()),
+        let server = match self.settings().await {
+            Ok(server) => server,
             Err(refusal) => return refusal,
         };
         let ctx = self.shared.ctx.clone();
@@ -707,6 +709,17 @@ impl Session {
             Err(e) => (451, [4, 3, 0], format!("Mailroom cannot take mail now: {}", unavailable(&e))),
         }
     }
+}
+
+/// A refusal: the code, its enhanced status and the text.
+type Refusal = (u16, [u8; 3], String);
+
+/// How long a session uses the settings and pause it read before reading them again: an
+/// admin's change or a pause reaches sessions under way within this.
+const SETTINGS_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn unavailable_now(e: &StoreError) -> Refusal {
+    (451, [4, 3, 0], format!("Mailroom cannot take mail now: {}", unavailable(e)))
 }
 
 /// A store error as a client may read it: what, never a detail of the database.

@@ -219,6 +219,7 @@ impl SledBackend {
     ) -> Result<T, StoreError> {
         let db = self.0.clone();
         tokio::task::spawn_blocking(move || {
+            let _busy = db.commits.busy();
             let _shared;
             let _alone;
             if alone {
@@ -295,11 +296,35 @@ impl Default for StoreOptions {
 }
 
 /// Group commit: a writer takes a ticket after its write; one flush covers every ticket taken
-/// before it started, so concurrent writers share flushes instead of queueing one each.
+/// before it started, so concurrent writers share flushes instead of queueing one each. The
+/// writer that flushes first waits up to [`GATHER`] for the store calls under way to take
+/// their tickets (as PostgreSQL's `commit_delay`): without it, writers that finish their
+/// write a moment after a flush started each wait for a flush of their own.
 #[derive(Default)]
 struct GroupCommit {
     state: std::sync::Mutex<Commits>,
     done: std::sync::Condvar,
+    /// Store calls under way on the blocking pool.
+    busy: std::sync::atomic::AtomicU64,
+}
+
+/// The longest a flush waits for the calls under way to join it: about half a flush here.
+const GATHER: std::time::Duration = std::time::Duration::from_micros(300);
+
+/// A store call under way, counted in [`GroupCommit::busy`] while it lives.
+struct Busy<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl GroupCommit {
+    fn busy(&self) -> Busy<'_> {
+        self.busy.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Busy(&self.busy)
+    }
 }
 
 #[derive(Default)]
@@ -309,6 +334,8 @@ struct Commits {
     /// Every ticket up to this one is on the disk.
     durable: u64,
     flushing: bool,
+    /// The next flush waits for writers under way ([`GATHER`]).
+    gathering: bool,
 }
 
 /// sled's page cache (1 GiB by default): the working set of settings, sessions and the outbox's
@@ -407,12 +434,29 @@ impl Sled {
         let mut state = lock();
         state.taken += 1;
         let ticket = state.taken;
+        if state.gathering {
+            // The flush gathering writers learns of this one.
+            self.commits.done.notify_all();
+        }
         loop {
             if state.durable >= ticket {
                 return Ok(());
             }
             if !state.flushing {
                 state.flushing = true;
+                let gather_until = std::time::Instant::now() + GATHER;
+                state.gathering = true;
+                loop {
+                    // Waiting for a flush (this writer among them) against the calls under way.
+                    let waiting = state.taken - state.durable;
+                    let busy = self.commits.busy.load(std::sync::atomic::Ordering::SeqCst);
+                    let left = gather_until.saturating_duration_since(std::time::Instant::now());
+                    if busy <= waiting || left.is_zero() {
+                        break;
+                    }
+                    state = self.commits.done.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+                }
+                state.gathering = false;
                 let covers = state.taken;
                 drop(state);
                 let flushed = self.flush_now();
