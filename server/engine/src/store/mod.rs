@@ -15,6 +15,7 @@ mod alerts;
 mod backoff;
 pub mod backup;
 mod audit;
+mod committer;
 mod control;
 pub mod copy;
 mod mail;
@@ -195,6 +196,19 @@ impl Sealing<SledBackend> {
 }
 
 impl SledBackend {
+    /// The database's committer, started at the first call; `None` if its thread could not
+    /// be started (each enqueue then writes on its own).
+    fn committer(&self) -> Option<&committer::Committer> {
+        self.0
+            .committer
+            .get_or_init(|| {
+                committer::Committer::start(Arc::downgrade(&self.0))
+                    .inspect_err(|e| tracing::warn!(error = %e, "store: the committer thread did not start"))
+                    .ok()
+            })
+            .as_ref()
+    }
+
     /// Runs one call's blocking work on tokio's blocking pool.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -258,6 +272,8 @@ pub struct Sled {
     backoff_keys: std::sync::atomic::AtomicUsize,
     /// sled's log file, for `fdatasync` (see [`Sled::sync`]).
     log: std::fs::File,
+    /// Writes enqueues of many callers together (started at the first enqueue).
+    committer: std::sync::OnceLock<Option<committer::Committer>>,
     /// Shares one flush among writers waiting at the same time.
     commits: GroupCommit,
     /// Free space against the reserve, checked before each write.
@@ -384,6 +400,7 @@ impl Sled {
         let store = Self {
             log,
             commits: GroupCommit::default(),
+            committer: std::sync::OnceLock::new(),
             settings: db.open_tree(SETTINGS_TREE)?,
             admins: db.open_tree(ADMINS_TREE)?,
             sessions: db.open_tree(SESSIONS_TREE)?,

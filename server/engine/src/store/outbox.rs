@@ -258,6 +258,14 @@ pub trait OutboxStore {
 impl OutboxStore for SledBackend {
     async fn enqueue(&self, messages: Vec<NewMessage>, idempotency_key: Option<&str>, now: u64) -> Result<Enqueued, StoreError> {
         let idempotency_key = idempotency_key.map(str::to_owned);
+        let (messages, idempotency_key) = match self.committer() {
+            Some(committer) => match committer.offer(messages, idempotency_key, now) {
+                Ok(answer) => return answer.await.unwrap_or_else(|_| Err(super::committer::gone())),
+                // Its queue is full (or it stopped): this call writes and flushes on its own.
+                Err(job) => (job.messages, job.idempotency_key),
+            },
+            None => (messages, idempotency_key),
+        };
         self.blocking(move |db| db.enqueue(messages, idempotency_key.as_deref(), now)).await
     }
 
@@ -553,6 +561,22 @@ impl Sled {
         idempotency_key: Option<&str>,
         now: u64,
     ) -> Result<Enqueued, StoreError> {
+        let done = self.enqueue_unsynced(messages, idempotency_key, now)?;
+        if let Enqueued::New(_) = done {
+            self.sync()?;
+            self.signal_work();
+        }
+        Ok(done)
+    }
+
+    /// [`Self::enqueue`] without its flush: the caller makes it durable ([`Self::sync`]) and
+    /// wakes the workers before it answers (the committer, for many at once).
+    pub(crate) fn enqueue_unsynced(
+        &self,
+        messages: Vec<NewMessage>,
+        idempotency_key: Option<&str>,
+        now: u64,
+    ) -> Result<Enqueued, StoreError> {
         self.space.admit(Need::Grow)?;
         let records = messages
             .into_iter()
@@ -590,12 +614,8 @@ impl Sled {
             })
             .map_err(tx_error)
             .inspect_err(|_| self.give_queued_bytes(bytes))?;
-        match done {
-            Enqueued::New(_) => {
-                self.sync()?;
-                self.signal_work();
-            }
-            Enqueued::Existing(_) => self.give_queued_bytes(bytes),
+        if let Enqueued::Existing(_) = done {
+            self.give_queued_bytes(bytes);
         }
         Ok(done)
     }
