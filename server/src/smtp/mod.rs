@@ -242,7 +242,7 @@ impl Listeners {
         let (stop, stopped) = watch::channel(false);
         let sessions = Arc::new(Semaphore::new(config.max_sessions));
         let counts = Arc::new(Counts::default());
-        let shared = Arc::new(session::Shared { config: config.clone(), ctx, hostname });
+        let shared = Arc::new(session::Shared { config: config.clone(), ctx, hostname, recent: Default::default() });
         let mut addrs = Vec::new();
         let binds = config.listen.iter().map(|a| (*a, false)).chain(config.listen_tls.iter().map(|a| (*a, true)));
         for (addr, implicit_tls) in binds {

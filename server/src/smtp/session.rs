@@ -25,6 +25,51 @@ pub struct Shared {
     pub config: SmtpConfig,
     pub ctx: ServerContext,
     pub hostname: String,
+    /// What every session needs from the store for each message, read once for all of them.
+    pub recent: Recent,
+}
+
+/// Copies of what sessions read from the store for each message or connection, shared by the
+/// listener's sessions: current while this instance wrote nothing that changes them
+/// ([`app::store::Store::local_changes`]) and for at most [`FRESH`], so an admin's change or
+/// a pause on another instance reaches every session within it (a message taken meanwhile
+/// waits in the outbox like any other).
+#[derive(Default)]
+pub struct Recent {
+    /// The saved settings with the outbox's pause, or why mail is not taken.
+    taking: std::sync::Mutex<Option<Copy<Result<Arc<app::domain::MailServer>, Refusal>>>>,
+    /// The trusted networks' token, if it exists (id and name).
+    trusted: std::sync::Mutex<Option<Copy<Option<(u64, String)>>>>,
+}
+
+struct Copy<T> {
+    read: std::time::Instant,
+    changes: u64,
+    value: T,
+}
+
+/// How long a copy in [`Recent`] is used at most.
+const FRESH: Duration = Duration::from_secs(1);
+
+impl Recent {
+    /// The copy in `slot` if it is current, else `read`'s answer, kept unless it failed.
+    async fn get<T: Clone, F: std::future::Future<Output = Result<T, Refusal>>>(
+        slot: &std::sync::Mutex<Option<Copy<T>>>,
+        store: &app::store::SharedStore,
+        read: impl FnOnce() -> F,
+    ) -> Result<T, Refusal> {
+        // Counted before the read: a change during it leaves the copy out of date at once.
+        let changes = store.local_changes();
+        if let Some(copy) = &*slot.lock().unwrap_or_else(|p| p.into_inner()) {
+            if copy.changes == changes && copy.read.elapsed() < FRESH {
+                return Ok(copy.value.clone());
+            }
+        }
+        let value = read().await?;
+        let copy = Copy { read: std::time::Instant::now(), changes, value: value.clone() };
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(copy);
+        Ok(value)
+    }
 }
 
 const TLS_HANDSHAKE: Duration = Duration::from_secs(30);
@@ -104,7 +149,6 @@ pub async fn run(stream: TcpStream, peer: SocketAddr, implicit_tls: bool, shared
         helo: None,
         signed_in: None,
         transaction: None,
-        taking: None,
         commands: 0,
         errors: 0,
         out: Vec::with_capacity(512),
@@ -155,9 +199,6 @@ struct Session {
     helo: Option<String>,
     signed_in: Option<SignedIn>,
     transaction: Option<Transaction>,
-    /// The saved mail settings as last read with the outbox's pause, or why mail was not
-    /// taken then, and when (see [`SETTINGS_FRESH`]).
-    taking: Option<(std::time::Instant, Result<Arc<app::domain::MailServer>, Refusal>)>,
     commands: usize,
     errors: usize,
     /// Replies not yet written (pipelining: written when the client's input is used up).
@@ -549,13 +590,18 @@ impl Session {
     /// A client in the trusted networks submits as the trusted token, while it exists.
     async fn trust(&mut self) {
         let Some(trusted) = self.shared.config.trusted.as_ref().filter(|t| t.contains(self.peer.ip())) else { return };
-        match self.shared.ctx.store.tokens().await {
-            Ok(tokens) => {
-                if let Some(t) = tokens.into_iter().find(|t| t.name == trusted.token && t.scope.smtp()) {
-                    self.signed_in = Some(SignedIn { id: t.id, name: t.name, trusted: true });
-                }
+        let store = self.shared.ctx.store.clone();
+        let found = Recent::get(&self.shared.recent.trusted, &store, || async {
+            match store.tokens().await {
+                Ok(tokens) => Ok(tokens.into_iter().find(|t| t.name == trusted.token && t.scope.smtp()).map(|t| (t.id, t.name))),
+                Err(e) => Err(unavailable_now(&e)),
             }
-            Err(e) => tracing::warn!(error = %e, "SMTP: the trusted token could not be read"),
+        })
+        .await;
+        match found {
+            Ok(Some((id, name))) => self.signed_in = Some(SignedIn { id, name, trusted: true }),
+            Ok(None) => {}
+            Err(_) => tracing::warn!("SMTP: the trusted token could not be read"),
         }
     }
 
@@ -566,26 +612,21 @@ impl Session {
         self.settings().await.map(drop)
     }
 
-    /// The saved mail settings (their From goes on every message), or why mail is not taken.
-    /// Read again, with the outbox's pause, when this session's copy is older than
-    /// [`SETTINGS_FRESH`]: a session of many messages does not read and unseal them for each.
+    /// The saved mail settings (their From goes on every message), or why mail is not taken
+    /// (through [`Recent`]: not read and unsealed for each message).
     async fn settings(&mut self) -> Result<Arc<app::domain::MailServer>, Refusal> {
-        if let Some((read, taking)) = &self.taking {
-            if read.elapsed() < SETTINGS_FRESH {
-                return taking.clone();
-            }
-        }
         let ctx = self.shared.ctx.clone();
-        // A store that fails is asked again at the next command; what it said is kept.
-        let mail = ctx.store.load_mail().await.map_err(|e| unavailable_now(&e))?;
-        let control = ctx.outbox.control().await.map_err(|e| unavailable_now(&e))?;
-        let taking = match (mail, control.paused) {
-            (None, _) => Err((451, [4, 3, 0], "Mailroom has no mail settings yet; try again later".into())),
-            (Some(_), Some(p)) => Err((451, [4, 3, 0], format!("Mailroom's outbox is paused: {}", one_line(&p.reason)))),
-            (Some(saved), None) => Ok(Arc::new(saved.value)),
-        };
-        self.taking = Some((std::time::Instant::now(), taking.clone()));
-        taking
+        Recent::get(&self.shared.recent.taking, &ctx.store, || async {
+            // A store that fails is asked again at the next command; what it said is kept.
+            let mail = ctx.store.load_mail().await.map_err(|e| unavailable_now(&e))?;
+            let control = ctx.outbox.control().await.map_err(|e| unavailable_now(&e))?;
+            Ok(match (mail, control.paused) {
+                (None, _) => Err((451, [4, 3, 0], "Mailroom has no mail settings yet; try again later".into())),
+                (Some(_), Some(p)) => Err((451, [4, 3, 0], format!("Mailroom's outbox is paused: {}", one_line(&p.reason)))),
+                (Some(saved), None) => Ok(Arc::new(saved.value)),
+            })
+        })
+        .await?
     }
 
     fn rcpt_to(&mut self, address: String) {
@@ -713,10 +754,6 @@ impl Session {
 
 /// A refusal: the code, its enhanced status and the text.
 type Refusal = (u16, [u8; 3], String);
-
-/// How long a session uses the settings and pause it read before reading them again: an
-/// admin's change or a pause reaches sessions under way within this.
-const SETTINGS_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn unavailable_now(e: &StoreError) -> Refusal {
     (451, [4, 3, 0], format!("Mailroom cannot take mail now: {}", unavailable(e)))

@@ -156,6 +156,14 @@ pub trait Store:
     /// relays its own notifications (PostgreSQL's LISTEN/NOTIFY). Workers also poll, so a
     /// signal lost (a connection that dropped) only delays.
     fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64>;
+
+    /// A count that moves with each write made through this store to what decides whether
+    /// and how mail is taken: the mail settings, the outbox's control record (a pause, a
+    /// resume), the tokens. A copy of those read at count N is current while the count is
+    /// still N, for this instance's writes; another instance's are seen when the copy is read
+    /// again, so a cache also bounds its age. Counted by [`Sealing`], the layer on top of every
+    /// store the server opens; a backend alone counts nothing.
+    fn local_changes(&self) -> u64;
 }
 
 pub type SharedStore = Arc<dyn Store>;
@@ -519,6 +527,10 @@ impl Store for SledBackend {
 
     fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64> {
         self.0.work.subscribe()
+    }
+
+    fn local_changes(&self) -> u64 {
+        0
     }
 }
 

@@ -29,11 +29,20 @@ use crate::secrets::SecretBox;
 pub struct Sealing<B> {
     backend: B,
     secrets: SecretBox,
+    /// [`Store::local_changes`].
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<B> Sealing<B> {
     pub fn new(backend: B, secrets: SecretBox) -> Self {
-        Self { backend, secrets }
+        Self { backend, secrets, changes: Default::default() }
+    }
+
+    /// Counts a write that [`Store::local_changes`] covers, once it is made (or failed: a
+    /// cache read again for nothing costs a read).
+    fn changed<T>(&self, result: T) -> T {
+        self.changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        result
     }
 
     /// The backend underneath, which sees only sealed text.
@@ -165,7 +174,7 @@ impl<B: Store> MailSettingsStore for Sealing<B> {
         // refuses this one as a conflict.
         let stored = self.backend.load_mail().await?;
         let sealed = self.seal_server(value, stored.as_ref().map(|s| &s.value))?;
-        let saved = self.backend.save_mail(expected, sealed, who).await?;
+        let saved = self.changed(self.backend.save_mail(expected, sealed, who).await)?;
         self.open_server(saved)
     }
 
@@ -174,17 +183,12 @@ impl<B: Store> MailSettingsStore for Sealing<B> {
         mailbox: Mailbox,
         who: &str,
     ) -> Result<Versioned<MailServer>, StoreError> {
-        let saved = self
-            .backend
-            .connect_mailbox(self.seal_mailbox(mailbox), who)
-            .await?;
+        let saved = self.changed(self.backend.connect_mailbox(self.seal_mailbox(mailbox), who).await)?;
         self.open_server(saved)
     }
 
     async fn disconnect_mailbox(&self, who: &str) -> Result<Option<Versioned<MailServer>>, StoreError> {
-        self.backend
-            .disconnect_mailbox(who)
-            .await?
+        self.changed(self.backend.disconnect_mailbox(who).await)?
             .map(|s| self.open_server(s))
             .transpose()
     }
@@ -315,7 +319,11 @@ impl<B: Store> OutboxStore for Sealing<B> {
         outcomes: Vec<(MessageId, Outcome)>,
         control: &[ControlEvent],
     ) -> Result<usize, StoreError> {
-        self.backend.finish_all(owner, outcomes, control).await
+        let finished = self.backend.finish_all(owner, outcomes, control).await;
+        if control.is_empty() {
+            return finished;
+        }
+        self.changed(finished)
     }
 
     async fn renew_leases(&self, lease: Lease) -> Result<usize, StoreError> {
@@ -463,7 +471,7 @@ impl<B: Store> TokenStore for Sealing<B> {
         who: &str,
         now: u64,
     ) -> Result<Result<TokenRecord, TokenRefusal>, StoreError> {
-        self.backend.create_token_for(hash, name, scope, who, now).await
+        self.changed(self.backend.create_token_for(hash, name, scope, who, now).await)
     }
 
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
@@ -475,7 +483,7 @@ impl<B: Store> TokenStore for Sealing<B> {
     }
 
     async fn revoke_token(&self, id: u64, who: &str) -> Result<Option<TokenRecord>, StoreError> {
-        self.backend.revoke_token(id, who).await
+        self.changed(self.backend.revoke_token(id, who).await)
     }
 
     async fn touch_token(&self, hash: &str, now: u64) -> Result<(), StoreError> {
@@ -505,7 +513,7 @@ impl<B: Store> ControlStore for Sealing<B> {
     }
 
     async fn change_control(&self, events: &[ControlEvent]) -> Result<OutboxControl, StoreError> {
-        self.backend.change_control(events).await
+        self.changed(self.backend.change_control(events).await)
     }
 }
 
@@ -525,6 +533,10 @@ impl<B: Store> Store for Sealing<B> {
 
     fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64> {
         self.backend.wake_ups()
+    }
+
+    fn local_changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

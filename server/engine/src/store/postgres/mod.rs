@@ -386,4 +386,8 @@ impl Store for Postgres {
     fn wake_ups(&self) -> tokio::sync::watch::Receiver<u64> {
         self.0.work.subscribe()
     }
+
+    fn local_changes(&self) -> u64 {
+        0
+    }
 }
