@@ -1,65 +1,52 @@
-//! The system's own mails, all in one place: subject and plain-text body of each.
+//! The system's own mails, all in one place: the values each offers its template
+//! ([`crate::templates`]), rendered with the template that ships with the binary.
 
 use super::Mail;
-use crate::domain::MailServerSettings;
+use crate::domain::{Encryption, MailServerSettings};
+use crate::templates::{self, Kind, Lang, Values};
 
-/// How the mail signed in, for its text: "logged in as alerts@example.com", or without.
-fn signed_in(s: &MailServerSettings) -> String {
-    match (&s.account, s.authentication.signs_in()) {
-        (Some(account), true) => format!("logged in as {}", account.as_str()),
-        _ => "without signing in".to_string(),
-    }
+/// The mail server's values: the test mails say which server and settings they came through.
+fn server_values(s: &MailServerSettings) -> Values {
+    let encryption = match s.encryption {
+        Encryption::None => "none",
+        Encryption::StartTls => "starttls",
+        Encryption::Ssl => "ssl",
+    };
+    let account = match (&s.account, s.authentication.signs_in()) {
+        (Some(account), true) => account.as_str().to_string(),
+        _ => String::new(),
+    };
+    Values::new()
+        .set("host", s.host.to_string())
+        .set("port", s.port.get().to_string())
+        .set("encryption", encryption)
+        .set("account", account)
 }
 
-/// "Test Email Server": says which server and settings it came through.
+/// `kind` in `lang` with `values`. The defaults pass their own check with any values (the
+/// templates' tests); should one still fail, the mail says so rather than not going out.
+fn render(kind: Kind, lang: Lang, values: &Values) -> Mail {
+    templates::render(&templates::default(kind, lang), values).unwrap_or_else(|problem| {
+        tracing::error!(%problem, kind = kind.id(), "a default mail template failed");
+        Mail { subject: "Mailroom".into(), text: format!("{problem}\r\n"), html: None, thread: None, raw: None }
+    })
+}
+
+/// "Test Email Server".
 pub fn test_mail(s: &MailServerSettings) -> Mail {
-    Mail {
-        subject: "Mailroom test email".into(),
-        text: format!(
-            "This is a test email from Mailroom.\r\n\r\n\
-             It was sent through {host}, port {port}, with {enc}, {login}.\r\n\
-             If you can read it, Mailroom can send alert notifications and forgotten-password emails.\r\n",
-            host = s.host,
-            port = s.port.get(),
-            enc = s.encryption.describe(),
-            login = signed_in(s),
-        ),
-        html: None,
-        thread: None,
-        raw: None,
-    }
+    render(Kind::TestMail, Lang::En, &server_values(s))
 }
 
 /// "Forgot password?": the single-use link, valid for `valid_minutes`.
 pub fn password_reset(email: &str, link: &str, valid_minutes: u64) -> Mail {
-    Mail {
-        subject: "Reset your Mailroom password".into(),
-        text: format!(
-            "Someone (hopefully you) asked to reset the Mailroom admin password for {email}.\r\n\r\n\
-             Open this link within {valid_minutes} minutes to choose a new password:\r\n{link}\r\n\r\n\
-             If you did not ask for this, ignore this mail; your password stays as it is.\r\n"
-        ),
-        html: None,
-        thread: None,
-        raw: None,
-    }
+    let values = Values::new()
+        .set("email", email)
+        .set("link", link)
+        .set("valid_minutes", valid_minutes.to_string());
+    render(Kind::PasswordReset, Lang::En, &values)
 }
 
 /// "Send a test through the queue": the path alerts and reset mails take.
 pub fn queue_test_mail(s: &MailServerSettings) -> Mail {
-    Mail {
-        subject: "Mailroom test email (through the queue)".into(),
-        text: format!(
-            "This is a test email from Mailroom, sent by its outbox the way alert notifications and \
-             forgotten-password emails are.\r\n\r\n\
-             It was sent through {host}, port {port}, with {enc}, {login}.\r\n",
-            host = s.host,
-            port = s.port.get(),
-            enc = s.encryption.describe(),
-            login = signed_in(s),
-        ),
-        html: None,
-        thread: None,
-        raw: None,
-    }
+    render(Kind::QueueTest, Lang::En, &server_values(s))
 }

@@ -1,0 +1,416 @@
+//! The system's own mails as templates: for each mail ([`Kind`]) and language ([`Lang`]) a
+//! subject, a plain-text body and an optional HTML body, written in minijinja's syntax. The
+//! defaults ship with the binary (`server/engine/templates/LANG/KIND.PART.txt`, files a
+//! translator can edit); an admin's own replace them.
+//!
+//! Sandboxed: no loader (nothing read from disk or the network, no `include`), no function
+//! but the builtin filters and tests, execution bounded by minijinja's fuel, each part's source
+//! and output bounded, every value HTML-escaped in the HTML body, and the subject kept to one
+//! line, so neither a template nor a value can add a header. A template is checked before it
+//! is saved by rendering it with the mail's sample values under strict rules: a syntax error
+//! or a variable the mail does not offer is reported with its line, never at send time.
+
+use crate::mailer::Mail;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use std::collections::BTreeMap;
+
+/// A template part's source at most.
+pub const MAX_SOURCE_BYTES: usize = 16 * 1024;
+/// A rendered body at most.
+pub const MAX_OUTPUT_BYTES: usize = 256 * 1024;
+/// A rendered subject at most (characters, after it is put on one line).
+pub const MAX_SUBJECT_CHARS: usize = 250;
+/// The work one rendering may do (minijinja's fuel: about one unit per instruction).
+const FUEL: u64 = 100_000;
+
+/// A mail the system sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// "Test Email Server".
+    TestMail,
+    /// "Send a test through the queue" (Mail Activity).
+    QueueTest,
+    /// "Forgot password?".
+    PasswordReset,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::TestMail, Kind::QueueTest, Kind::PasswordReset];
+
+    /// Its name in files and addresses.
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::TestMail => "test_mail",
+            Kind::QueueTest => "queue_test",
+            Kind::PasswordReset => "password_reset",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.id() == id)
+    }
+
+    /// The values this mail offers its template, with a sample of each (the preview's and the
+    /// check's).
+    pub fn variables(self) -> &'static [Variable] {
+        const SERVER: [Variable; 4] = [
+            Variable { name: "host", about: "the mail server's Host Name", sample: "smtp.example.com" },
+            Variable { name: "port", about: "its Port", sample: "587" },
+            Variable { name: "encryption", about: "\"none\", \"starttls\" or \"ssl\"", sample: "starttls" },
+            Variable { name: "account", about: "the Email Account signed in with; empty without sign-in", sample: "alerts@example.com" },
+        ];
+        const RESET: [Variable; 3] = [
+            Variable { name: "email", about: "the admin's address", sample: "admin@example.com" },
+            Variable { name: "link", about: "the single-use link", sample: "https://mailroom.example.com/reset?token=SAMPLE" },
+            Variable { name: "valid_minutes", about: "how long the link works", sample: "30" },
+        ];
+        match self {
+            Kind::TestMail | Kind::QueueTest => &SERVER,
+            Kind::PasswordReset => &RESET,
+        }
+    }
+
+    /// The sample values, as the preview shows them.
+    pub fn sample(self) -> Values {
+        Values(self.variables().iter().map(|v| (v.name, v.sample.to_string())).collect())
+    }
+}
+
+/// A value a mail offers its template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Variable {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub sample: &'static str,
+}
+
+/// The languages mails are written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lang {
+    #[default]
+    En,
+    ZhCn,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::ZhCn];
+
+    /// Its BCP 47 tag (HTML's `lang`, the catalogue's directory).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhCn => "zh-CN",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        let tag = tag.trim().to_ascii_lowercase();
+        match tag.as_str() {
+            "en" => Some(Lang::En),
+            "zh-cn" | "zh-hans" | "zh-hans-cn" | "zh" => Some(Lang::ZhCn),
+            _ if tag.starts_with("en-") => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// A mail's template: the source of each part.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Texts {
+    pub subject: String,
+    pub text: String,
+    #[serde(default)]
+    pub html: Option<String>,
+}
+
+/// The part of a template a problem is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Subject,
+    Text,
+    Html,
+}
+
+impl Part {
+    pub fn label(self) -> &'static str {
+        match self {
+            Part::Subject => "Subject",
+            Part::Text => "Plain-text body",
+            Part::Html => "HTML body",
+        }
+    }
+
+    /// The name the engine knows it by: the HTML body's ends in `.html` (escaped output).
+    fn name(self) -> &'static str {
+        match self {
+            Part::Subject => "subject.txt",
+            Part::Text => "text.txt",
+            Part::Html => "body.html",
+        }
+    }
+}
+
+/// What is wrong with a template: where (part and line, when known) and what to fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub part: Part,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}, line {line}: {}", self.part.label(), self.message),
+            None => write!(f, "{}: {}", self.part.label(), self.message),
+        }
+    }
+}
+
+/// The values one mail is rendered with (each a string).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Values(BTreeMap<&'static str, String>);
+
+impl Values {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.0.insert(name, value.into());
+        self
+    }
+}
+
+/// The template that ships with the binary.
+pub fn default(kind: Kind, lang: Lang) -> Texts {
+    macro_rules! files {
+        ($($lang:literal => $l:path, $kind:literal => $k:path;)*) => {
+            match (kind, lang) {
+                $(($k, $l) => Texts {
+                    subject: include_str!(concat!("../../templates/", $lang, "/", $kind, ".subject.txt")).trim().to_string(),
+                    text: include_str!(concat!("../../templates/", $lang, "/", $kind, ".text.txt")).to_string(),
+                    html: None,
+                },)*
+            }
+        };
+    }
+    files! {
+        "en" => Lang::En, "test_mail" => Kind::TestMail;
+        "en" => Lang::En, "queue_test" => Kind::QueueTest;
+        "en" => Lang::En, "password_reset" => Kind::PasswordReset;
+        "zh-CN" => Lang::ZhCn, "test_mail" => Kind::TestMail;
+        "zh-CN" => Lang::ZhCn, "queue_test" => Kind::QueueTest;
+        "zh-CN" => Lang::ZhCn, "password_reset" => Kind::PasswordReset;
+    }
+}
+
+/// Every problem of `texts` as a template of `kind`: a part too long, a subject on more than
+/// one line, a syntax error, a variable the mail does not offer, a rendering that does too
+/// much or says too much. Empty: it can be saved.
+pub fn check(kind: Kind, texts: &Texts) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if texts.subject.contains(['\r', '\n']) {
+        problems.push(Problem { part: Part::Subject, line: None, message: "A subject is one line; remove the line break.".into() });
+    }
+    if texts.subject.trim().is_empty() {
+        problems.push(Problem { part: Part::Subject, line: None, message: "The subject is empty; write one.".into() });
+    }
+    if texts.text.trim().is_empty() {
+        problems.push(Problem { part: Part::Text, line: None, message: "The plain-text body is empty; every mail has one.".into() });
+    }
+    let sample = kind.sample();
+    for (part, source) in parts(texts) {
+        if let Err(problem) = render_part(part, source, &sample, true) {
+            problems.push(problem);
+        }
+    }
+    problems
+}
+
+/// The mail `texts` make with `values`. Rendered with the same rules as [`check`], except
+/// that a value the template does not use, or one it uses and the mail lacks, is empty rather
+/// than an error (a template saved today keeps working when a mail offers more values).
+pub fn render(texts: &Texts, values: &Values) -> Result<Mail, Problem> {
+    let subject = render_part(Part::Subject, &texts.subject, values, false)?;
+    let text = render_part(Part::Text, &texts.text, values, false)?;
+    let html = texts.html.as_deref().map(|h| render_part(Part::Html, h, values, false)).transpose()?;
+    Ok(Mail {
+        subject: one_line(&subject),
+        text: crlf(&text),
+        html: html.map(|h| crlf(&h)),
+        thread: None,
+        raw: None,
+    })
+}
+
+fn parts(texts: &Texts) -> impl Iterator<Item = (Part, &str)> {
+    [(Part::Subject, Some(texts.subject.as_str())), (Part::Text, Some(texts.text.as_str())), (Part::Html, texts.html.as_deref())]
+        .into_iter()
+        .filter_map(|(part, source)| source.map(|s| (part, s)))
+}
+
+/// One part rendered in a fresh, bounded environment. `strict`: an unknown variable is an error.
+fn render_part(part: Part, source: &str, values: &Values, strict: bool) -> Result<String, Problem> {
+    let problem = |line: Option<usize>, message: String| Problem { part, line, message };
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(problem(None, format!("Too long: at most {} KB.", MAX_SOURCE_BYTES / 1024)));
+    }
+    let mut env = Environment::new();
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(32);
+    env.set_undefined_behavior(if strict { UndefinedBehavior::Strict } else { UndefinedBehavior::Chainable });
+    env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
+    let template = env
+        .template_from_named_str(part.name(), source)
+        .map_err(|e| problem(e.line(), explain(&e)))?;
+    let mut out = Bounded(Vec::new());
+    template
+        .render_captured_to(minijinja::Value::from_object(values.0.clone()), &mut out)
+        .map_err(|e| problem(e.line(), explain(&e)))?;
+    String::from_utf8(out.0).map_err(|_| problem(None, "The result is not text.".into()))
+}
+
+/// minijinja's error in words an admin acts on.
+fn explain(e: &minijinja::Error) -> String {
+    use minijinja::ErrorKind as K;
+    let detail = e.detail().map(|d| format!(" ({d})")).unwrap_or_default();
+    match e.kind() {
+        K::SyntaxError => format!("Syntax error{detail}."),
+        K::UndefinedError => format!("Unknown variable{detail}: use one of those listed beside the editor."),
+        K::OutOfFuel => "It does too much work (a loop too long?); simplify it.".into(),
+        K::InvalidOperation if e.to_string().contains("too large") => format!("The mail would be larger than {} KB; shorten it.", MAX_OUTPUT_BYTES / 1024),
+        K::WriteFailure => format!("The mail would be larger than {} KB; shorten it.", MAX_OUTPUT_BYTES / 1024),
+        K::BadInclude | K::TemplateNotFound => "Other templates cannot be included; write the text here.".into(),
+        K::UnknownFunction | K::UnknownFilter | K::UnknownTest | K::UnknownMethod => format!("Not available in mail templates{detail}."),
+        _ => format!("{}{detail}.", e.kind()),
+    }
+}
+
+/// A writer that refuses past [`MAX_OUTPUT_BYTES`], so no rendering holds more.
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT_BYTES {
+            return Err(std::io::Error::other("too large"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A subject on one line: every run of whitespace (line breaks included) one space, cut at
+/// [`MAX_SUBJECT_CHARS`].
+fn one_line(s: &str) -> String {
+    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    joined.chars().take(MAX_SUBJECT_CHARS).collect()
+}
+
+/// Line ends as mail has them.
+fn crlf(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_passes_its_own_check_in_every_language() {
+        for kind in Kind::ALL {
+            for lang in Lang::ALL {
+                let problems = check(kind, &default(kind, lang));
+                assert!(problems.is_empty(), "{kind:?} {lang:?}: {problems:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_defaults_render_the_values_and_use_every_one() {
+        for kind in Kind::ALL {
+            for lang in Lang::ALL {
+                let sample = kind.sample();
+                let mail = render(&default(kind, lang), &sample).unwrap();
+                for v in kind.variables() {
+                    // "encryption" chooses words; the others appear as given.
+                    if v.name != "encryption" {
+                        assert!(mail.text.contains(v.sample), "{kind:?} {lang:?} lacks {}: {}", v.name, mail.text);
+                    }
+                }
+                assert!(!mail.subject.is_empty() && !mail.subject.contains('\n'));
+                assert!(mail.text.contains("\r\n") && !mail.text.replace("\r\n", "").contains('\n'));
+            }
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_or_an_unknown_variable_is_reported_at_its_line() {
+        let texts = Texts { subject: "Hello".into(), text: "one\ntwo {{ host | }}\nthree".into(), html: None };
+        let problems = check(Kind::TestMail, &texts);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!((problems[0].part, problems[0].line), (Part::Text, Some(2)), "{problems:?}");
+        assert!(problems[0].message.starts_with("Syntax error"), "{problems:?}");
+
+        let texts = Texts { subject: "Hello".into(), text: "one\ntwo\n{{ passwd }}".into(), html: None };
+        let problems = check(Kind::TestMail, &texts);
+        assert_eq!((problems[0].part, problems[0].line), (Part::Text, Some(3)), "{problems:?}");
+        assert!(problems[0].message.starts_with("Unknown variable"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_subject_cannot_add_a_header_and_values_cannot_either() {
+        let texts = Texts { subject: "Hi\r\nBcc: victim@example.com".into(), text: "x".into(), html: None };
+        assert!(check(Kind::TestMail, &texts).iter().any(|p| p.part == Part::Subject && p.message.contains("one line")));
+        // A value with a line break lands in the subject as one line.
+        let texts = Texts { subject: "About {{ host }}".into(), text: "x".into(), html: None };
+        let values = Values::new().set("host", "a\r\nBcc: victim@example.com");
+        let mail = render(&texts, &values).unwrap();
+        assert_eq!(mail.subject, "About a Bcc: victim@example.com");
+    }
+
+    #[test]
+    fn the_html_body_escapes_every_value_and_the_text_keeps_it() {
+        let texts = Texts {
+            subject: "s".into(),
+            text: "{{ host }}".into(),
+            html: Some("<p>{{ host }}</p><a href=\"{{ host }}\">x</a>".into()),
+        };
+        let values = Values::new().set("host", "<script>alert(1)</script>\"");
+        let mail = render(&texts, &values).unwrap();
+        let html = mail.html.unwrap();
+        assert!(!html.contains("<script>") && html.contains("&lt;script&gt;") && !html.contains("\"\""), "{html}");
+        assert_eq!(mail.text, "<script>alert(1)</script>\"");
+    }
+
+    #[test]
+    fn work_output_and_source_are_bounded_and_nothing_is_read_from_disk() {
+        let loop_forever = Texts { subject: "s".into(), text: "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}".into(), html: None };
+        let problems = check(Kind::TestMail, &loop_forever);
+        assert!(problems.iter().any(|p| p.message.contains("too much work") || p.message.contains("larger than")), "{problems:?}");
+
+        let huge = Texts { subject: "s".into(), text: "{% for i in range(9000) %}{{ host }}{{ host }}{{ host }}{% endfor %}".into(), html: None };
+        let values = Values::new().set("host", "y".repeat(100));
+        let err = render(&huge, &values).unwrap_err();
+        assert!(err.message.contains("larger than"), "{err:?}");
+
+        let long = Texts { subject: "s".into(), text: "x".repeat(MAX_SOURCE_BYTES + 1), html: None };
+        assert!(check(Kind::TestMail, &long).iter().any(|p| p.message.starts_with("Too long")));
+
+        let include = Texts { subject: "s".into(), text: "{% include \"/etc/passwd\" %}".into(), html: None };
+        let problems = check(Kind::TestMail, &include);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn languages_are_chosen_by_tag() {
+        assert_eq!(Lang::from_tag("zh-CN"), Some(Lang::ZhCn));
+        assert_eq!(Lang::from_tag("zh-Hans"), Some(Lang::ZhCn));
+        assert_eq!(Lang::from_tag("en-GB"), Some(Lang::En));
+        assert_eq!(Lang::from_tag("fr"), None);
+    }
+}
