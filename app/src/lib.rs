@@ -18,7 +18,7 @@ pub mod routes;
 
 // Server only: the engine, from its own crate (no Leptos): `server/engine/`.
 #[cfg(feature = "ssr")]
-pub use engine::{auth, clock, delivery, mailer, metrics, ratelimit, secrets, store};
+pub use engine::{auth, clock, delivery, mailer, metrics, ratelimit, secrets, store, templates};
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};

@@ -66,6 +66,10 @@ pub enum Change {
     /// named it), or disconnected (by an admin, or because the app changed).
     MailboxConnected { account: String },
     MailboxDisconnected { account: String },
+    /// A mail template saved (its mail and language, and its lines that changed, each
+    /// "- old" or "+ new"), or put back to the default.
+    TemplateSaved { mail: String, lang: String, diff: Vec<String> },
+    TemplateReset { mail: String, lang: String },
     /// An entry written before changes were stored as data (schema 2), as it was written then.
     Legacy(String),
 }
@@ -87,6 +91,15 @@ impl Change {
             Change::TokenRevoked { name } => format!("revoked the API token \u{201c}{name}\u{201d}"),
             Change::MailboxConnected { account } => format!("connected the mailbox \u{201c}{account}\u{201d} (OAuth2)"),
             Change::MailboxDisconnected { account } => format!("disconnected the mailbox \u{201c}{account}\u{201d}"),
+            Change::TemplateSaved { mail, lang, diff } if diff.is_empty() => {
+                format!("saved the mail template \u{201c}{mail}\u{201d} ({lang}) without changes")
+            }
+            Change::TemplateSaved { mail, lang, diff } => {
+                format!("changed the mail template \u{201c}{mail}\u{201d} ({lang}): {}", diff.join(" \u{2022} "))
+            }
+            Change::TemplateReset { mail, lang } => {
+                format!("put the mail template \u{201c}{mail}\u{201d} ({lang}) back to the default")
+            }
             Change::Legacy(text) => text.clone(),
         }
     }

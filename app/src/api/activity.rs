@@ -163,12 +163,14 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
     use crate::outbox::{Origin, Priority};
     use crate::store::{MailBody, NewMessage};
     let session = ssr::session().await?;
-    let Some(saved) = ssr::store()?.load_mail().await? else {
+    let store = ssr::store()?;
+    let Some(saved) = store.load_mail().await? else {
         return Err(AppError::Refused(
             "Save the mail settings first: the queue sends with the saved settings.".into(),
         ));
     };
-    let mail = crate::mailer::bodies::queue_test_mail(&saved.value.settings);
+    let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::QueueTest, crate::templates::Lang::En).await?;
+    let mail = crate::mailer::bodies::queue_test_mail(&texts, &saved.value.settings);
     let message = NewMessage {
         to: session.admin.clone(),
         subject: mail.subject,

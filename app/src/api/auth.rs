@@ -217,7 +217,8 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         ctx.public_url.trim_end_matches('/'),
         crate::routes::RESET
     );
-    let mail = mailer::bodies::password_reset(&email, &link, minutes);
+    let texts = crate::store::templates::template(ctx.store.as_ref(), crate::templates::Kind::PasswordReset, crate::templates::Lang::En).await?;
+    let mail = mailer::bodies::password_reset(&texts, &email, &link, minutes);
     // Through the outbox, first in line, sealed at rest, and of no use (so expired, not sent)
     // once the token is.
     let message = admin.map(|a| NewMessage {

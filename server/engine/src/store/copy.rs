@@ -21,6 +21,8 @@ pub struct Snapshot {
     /// The mail settings and the test history, as JSON records.
     pub(super) mail: Option<serde_json::Value>,
     pub(super) tests: Option<serde_json::Value>,
+    /// The admins' own mail templates.
+    pub(super) templates: Option<serde_json::Value>,
     /// The change history, oldest first.
     pub(super) audit: Vec<serde_json::Value>,
     pub(super) admins: Vec<AdminRecord>,
@@ -64,7 +66,7 @@ pub struct Copied {
 impl Snapshot {
     pub(super) fn counts(&self) -> Copied {
         Copied {
-            settings: [&self.mail, &self.tests, &self.control].iter().filter(|v| v.is_some()).count(),
+            settings: [&self.mail, &self.tests, &self.templates, &self.control].iter().filter(|v| v.is_some()).count(),
             history: self.audit.len(),
             admins: self.admins.len(),
             sessions: self.sessions.len(),
@@ -84,7 +86,7 @@ impl Snapshot {
 impl fmt::Display for Copied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rows = [
-            ("settings records (mail, tests, outbox control)", self.settings),
+            ("settings records (mail, tests, templates, outbox control)", self.settings),
             ("change history entries", self.history),
             ("admins", self.admins),
             ("sessions", self.sessions),
@@ -134,6 +136,7 @@ impl Sled {
         let mut s = Snapshot::default();
         s.mail = self.settings.get(MAIL_KEY)?.map(|b| json(&b)).transpose()?;
         s.tests = self.settings.get(TESTS_KEY)?.map(|b| json(&b)).transpose()?;
+        s.templates = self.settings.get(super::templates::TEMPLATES_KEY)?.map(|b| json(&b)).transpose()?;
         for kv in self.audit.iter() {
             s.audit.push(json(&kv?.1)?);
         }
@@ -236,6 +239,9 @@ mod tests {
             .record_test(TestOutcome { diagnosis: None, server: "smtp.two.example:587".into(), finished_at: "t1".into() })
             .await
             .unwrap();
+        let mut mine = crate::templates::default(crate::templates::Kind::PasswordReset, crate::templates::Lang::ZhCn);
+        mine.subject = "重置密码".into();
+        store.save_template(crate::templates::Kind::PasswordReset, crate::templates::Lang::ZhCn, 0, Some(mine), "a@example.com").await.unwrap();
         store
             .put_admin(AdminRecord {
                 email: "Admin@Example.com".into(),
@@ -295,9 +301,10 @@ mod tests {
     /// Everything the traits read without changing anything.
     async fn read(store: &dyn Store, ids: &[MessageId]) -> String {
         let mut seen = format!(
-            "{:?}\n{:?}\n{:?}\n{:?}\n{:?} {:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n",
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?} {:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n",
             store.load_mail().await.unwrap(),
             store.load_tests().await.unwrap(),
+            store.load_templates().await.unwrap(),
             store.recent_audit(100).await.unwrap(),
             store.get_admin("admin@example.com").await.unwrap().map(|a| (a.email, a.password_hash, a.created_at)),
             store.get_session("session-hash").await.unwrap(),
@@ -347,8 +354,8 @@ mod tests {
         assert_eq!(
             copied,
             Copied {
-                settings: 3,
-                history: 2 + 2,
+                settings: 4,
+                history: 2 + 1 + 2,
                 admins: 1,
                 sessions: 1,
                 reset_tokens: 1,

@@ -26,6 +26,7 @@ pub mod postgres;
 mod sealing;
 mod sessions;
 mod sign_ins;
+pub mod templates;
 pub mod space;
 mod tokens;
 
@@ -39,6 +40,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use once::{Once, OnceStore};
 pub use outbox::{ClaimRequest, Claimed, Enqueued, Lease, MailBody, NewMessage, OutboxStore, Outcome, IDEMPOTENCY_SECS};
 pub use sessions::{ResetRecord, SessionLifetime, SessionRecord, SessionStore};
+pub use templates::{SavedTemplate, SavedTemplates, TemplateStore};
 pub use sign_ins::{SignInRecord, SignInStore, MAX_PENDING as MAX_PENDING_SIGN_INS, SIGN_IN_TTL_SECS};
 pub use tokens::{TokenRecord, TokenRefusal, TokenStore, MAX_TOKENS};
 
@@ -137,6 +139,7 @@ pub trait Store:
     + OnceStore
     + BackoffStore
     + ControlStore
+    + TemplateStore
     + Send
     + Sync
 {

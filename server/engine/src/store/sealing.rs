@@ -17,7 +17,7 @@ use super::{
     ClaimRequest, Claimed, ControlEvent, ControlStore, Enqueued, Lease, MailBody, MailSettingsStore,
     NewMessage, Once, OnceStore, OutboxControl, OutboxStore, Outcome, ResetRecord, SessionLifetime,
     SessionRecord, SessionStore, SignInRecord, SignInStore, Store, StoreError, TokenRecord, TokenRefusal,
-    TokenStore, Versioned,
+    TemplateStore, SavedTemplate, SavedTemplates, TokenStore, Versioned,
 };
 use crate::domain::{MailServer, Mailbox, Password};
 use crate::history::{AuditEntry, TestHistory, TestOutcome};
@@ -514,6 +514,24 @@ impl<B: Store> ControlStore for Sealing<B> {
 
     async fn change_control(&self, events: &[ControlEvent]) -> Result<OutboxControl, StoreError> {
         self.changed(self.backend.change_control(events).await)
+    }
+}
+
+#[async_trait::async_trait]
+impl<B: Store> TemplateStore for Sealing<B> {
+    async fn load_templates(&self) -> Result<SavedTemplates, StoreError> {
+        self.backend.load_templates().await
+    }
+
+    async fn save_template(
+        &self,
+        kind: crate::templates::Kind,
+        lang: crate::templates::Lang,
+        expected: u64,
+        texts: Option<crate::templates::Texts>,
+        who: &str,
+    ) -> Result<SavedTemplate, StoreError> {
+        self.backend.save_template(kind, lang, expected, texts, who).await
     }
 }
 

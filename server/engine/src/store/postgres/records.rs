@@ -609,3 +609,39 @@ impl BackoffStore for Postgres {
         Ok(())
     }
 }
+
+#[async_trait::async_trait]
+impl super::super::TemplateStore for Postgres {
+    async fn load_templates(&self) -> Result<super::super::SavedTemplates, StoreError> {
+        let client = self.client().await?;
+        match client.maybe_row("SELECT value FROM settings WHERE key = 'templates'", &[]).await? {
+            Some(row) => Ok(from_json::<super::super::templates::Record>(row.get(0))?.value),
+            None => Ok(Default::default()),
+        }
+    }
+
+    async fn save_template(
+        &self,
+        kind: crate::templates::Kind,
+        lang: crate::templates::Lang,
+        expected: u64,
+        texts: Option<crate::templates::Texts>,
+        who: &str,
+    ) -> Result<super::super::SavedTemplate, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // The row exists from the first save on; lock it (or the place for it) first.
+        tx.run(
+            "INSERT INTO settings (key, value) VALUES ('templates', $1) ON CONFLICT (key) DO NOTHING",
+            &[&json(&Versioned { schema: SCHEMA_VERSION, version: 0, saved_at: String::new(), value: super::super::SavedTemplates::new() })?],
+        )
+        .await?;
+        let row = tx.row("SELECT value FROM settings WHERE key = 'templates' FOR UPDATE", &[]).await?;
+        let current = from_json::<super::super::templates::Record>(row.get(0))?;
+        let (record, saved, entry) = super::super::templates::saving(Some(current), kind, lang, expected, texts, who)?;
+        tx.run("UPDATE settings SET value = $1 WHERE key = 'templates'", &[&json(&record)?]).await?;
+        audit(&tx, &entry).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+}

@@ -62,7 +62,7 @@ async fn write(tx: &Transaction<'_>, s: &Snapshot) -> Result<(), StoreError> {
     tx.batch_execute("DELETE FROM reset_tokens; DELETE FROM sign_ins; DELETE FROM once_secrets; DELETE FROM login_backoff; DELETE FROM outbox_keys")
             .await?;
 
-    for (key, value) in [("mail", &s.mail), ("tests", &s.tests)] {
+    for (key, value) in [("mail", &s.mail), ("tests", &s.tests), ("templates", &s.templates)] {
         if let Some(value) = value {
             tx.run("INSERT INTO settings (key, value) VALUES ($1, $2)", &[&key, value]).await?;
         }
