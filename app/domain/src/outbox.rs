@@ -139,6 +139,9 @@ pub enum Origin {
     /// A program that speaks SMTP, signed in to Mailroom's submission listener with this
     /// token, from `client` (its address); `message_id`: the Message-ID it gave the mail.
     Smtp { id: u64, name: String, client: String, message_id: String },
+    /// An admin's "send this preview to me" on Settings › Mail Templates: `mail` the template's
+    /// mail and language ("password_reset/zh-CN").
+    TemplatePreview { admin: String, mail: String },
 }
 
 /// The alerting tools whose webhooks Mailroom takes.
@@ -181,6 +184,7 @@ impl Origin {
             Origin::PasswordReset => "Forgot password".into(),
             Origin::Token { name, .. } => format!("API token \u{201c}{name}\u{201d}"),
             Origin::QueueTest { admin } => format!("Test through the queue, by {admin}"),
+            Origin::TemplatePreview { admin, mail } => format!("Preview of the template {mail}, by {admin}"),
             Origin::Webhook { source, name, .. } => {
                 format!("{} webhook, API token \u{201c}{name}\u{201d}", source.name())
             }
@@ -197,7 +201,7 @@ impl Origin {
             Origin::Webhook { source, .. } => source.name(),
             Origin::Token { .. } => "API",
             Origin::Smtp { .. } => "SMTP",
-            Origin::PasswordReset | Origin::QueueTest { .. } | Origin::Unknown => "Mailroom",
+            Origin::PasswordReset | Origin::QueueTest { .. } | Origin::TemplatePreview { .. } | Origin::Unknown => "Mailroom",
         }
     }
 

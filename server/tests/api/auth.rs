@@ -29,6 +29,7 @@ async fn post_anonymous(app: &TestApp, path: &str, body: String, origin: Option<
 
 /// Every server function that needs a session, with valid arguments.
 fn session_calls() -> Vec<(&'static str, String)> {
+    use app::api::templates::{MailTemplates, PreviewTemplate, SaveTemplate, SendTemplatePreview};
     use leptos::server_fn::ServerFn;
     vec![
         (LoadMailSettings::PATH, encode(&LoadMailSettings {})),
@@ -46,7 +47,22 @@ fn session_calls() -> Vec<(&'static str, String)> {
                 send_to: String::new(),
             }),
         ),
+        (MailTemplates::PATH, encode(&MailTemplates { mail: None, lang: None })),
+        (PreviewTemplate::PATH, encode(&PreviewTemplate { mail: "test_mail".into(), form: template() })),
+        (
+            SaveTemplate::PATH,
+            encode(&SaveTemplate { mail: "test_mail".into(), lang: "en".into(), version: 0, form: template(), reset: None }),
+        ),
+        (
+            SendTemplatePreview::PATH,
+            encode(&SendTemplatePreview { mail: "test_mail".into(), lang: "en".into(), form: template() }),
+        ),
     ]
+}
+
+/// A valid template.
+fn template() -> app::api::templates::TemplateForm {
+    app::api::templates::TemplateForm { subject: "Hello".into(), text: "Hello {{ host }}".into(), html: String::new() }
 }
 
 #[tokio::test]
@@ -64,6 +80,7 @@ async fn every_server_function_refuses_without_a_session_and_returns_no_data() {
         1,
         "nothing saved without a session"
     );
+    assert!(app.store.load_templates().await.unwrap().is_empty(), "no template saved without a session");
 }
 
 #[tokio::test]

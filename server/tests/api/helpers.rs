@@ -25,7 +25,7 @@ use std::{net::SocketAddr, sync::Arc};
 pub const ADMIN: &str = "admin@example.com";
 
 /// Every server function's path.
-pub const SERVER_FUNCTIONS: [&str; 23] = [
+pub const SERVER_FUNCTIONS: [&str; 27] = [
     "/api/queue_test_mail",
     "/api/message_note",
     "/api/reset_link_valid",
@@ -49,6 +49,10 @@ pub const SERVER_FUNCTIONS: [&str; 23] = [
     "/api/save_mail_settings",
     "/api/save_mail_settings_form",
     "/api/test_mail_server",
+    "/api/mail_templates",
+    "/api/preview_template",
+    "/api/save_template",
+    "/api/send_template_preview",
 ];
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 

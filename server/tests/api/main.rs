@@ -15,4 +15,5 @@ mod pages;
 mod security;
 mod settings;
 mod smtp;
+mod templates;
 mod webhooks;
