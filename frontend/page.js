@@ -1,7 +1,9 @@
 // The small script every admin page loads beside the server's HTML (the islands are in the
 // wasm): it shows each <time class="local"> in the browser's language and time zone (the UTC
 // time stays on hover), also in HTML that arrives later (Mail Activity's refresh, a test's
-// result), and makes each <button data-copy="ID"> copy the text of element ID.
+// result), makes each <button data-copy="ID"> copy the text of element ID, and on Settings ›
+// Mail Templates renders the preview again as the admin types and keeps the text on the page
+// when a save is refused.
 const style = { dateStyle: "medium", timeStyle: "long" };
 
 function localize(root) {
@@ -38,9 +40,93 @@ function copyButtons(root) {
   }
 }
 
+// The preview section's content from the server's answer (the same markup it renders).
+function showPreview(section, preview) {
+  section.querySelector(".template-problems")?.remove();
+  if (preview.problems.length) {
+    const box = document.createElement("div");
+    box.className = "error template-problems";
+    box.setAttribute("role", "alert");
+    const list = box.appendChild(document.createElement("ul"));
+    for (const problem of preview.problems) list.appendChild(document.createElement("li")).textContent = problem;
+    section.querySelector("h2").after(box);
+  }
+  section.querySelector(".preview-subject").textContent = preview.subject;
+  section.querySelector(".preview-text").textContent = preview.text;
+  const frame = section.querySelector(".preview-html");
+  frame.srcdoc = preview.html ?? "";
+  frame.hidden = !preview.html;
+}
+
+// An AppError's JSON in words (the server's own words where it sent them).
+function refusal(error) {
+  if (typeof error?.Refused === "string") return error.Refused;
+  if (typeof error?.BadRequest === "string") return error.BadRequest;
+  if (error?.Conflict) return "This template was saved elsewhere after you opened this page, so yours was not saved. Copy your text, reload the page, and apply it again.";
+  if (error === "NotAuthenticated") return "Your session has ended: log in again (copy your text first).";
+  return "Not saved: the server refused it. Your text is still here.";
+}
+
+function templateEditors(root) {
+  const forms = root.querySelectorAll?.("form.template-editor[data-preview]") ?? [];
+  for (const form of forms) {
+    if (form.dataset.ready) continue;
+    form.dataset.ready = "1";
+    const section = document.getElementById("template-preview");
+    const post = (url, extra) => {
+      const body = new URLSearchParams();
+      for (const [key, value] of new FormData(form)) body.append(key, value);
+      if (extra?.name) body.append(extra.name, extra.value);
+      return fetch(url, { method: "POST", body, headers: { Accept: "application/json" } });
+    };
+    let timer;
+    let asked = 0;
+    form.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const mine = ++asked;
+        try {
+          const answer = await post(form.dataset.preview);
+          if (mine === asked && answer.ok) showPreview(section, await answer.json());
+        } catch {
+          // The next keystroke asks again.
+        }
+      }, 250);
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = event.submitter;
+      const url = button?.getAttribute("formaction") || form.getAttribute("action");
+      let line = form.querySelector("#form-error");
+      const say = (text) => {
+        if (!line) {
+          line = document.createElement("p");
+          line.className = "error";
+          line.id = "form-error";
+          line.setAttribute("role", "alert");
+          form.querySelector(".actions").before(line);
+        }
+        line.textContent = text;
+      };
+      try {
+        const answer = await post(url, button);
+        // Done: the server names the page to go to (the template saved, or Mail Activity).
+        if (answer.ok) {
+          location.href = answer.headers.get("location") || location.href;
+          return;
+        }
+        say(refusal(await answer.json().catch(() => null)));
+      } catch {
+        say("The server could not be reached; your text is still here. Try again.");
+      }
+    });
+  }
+}
+
 function enhance(root) {
   localize(root);
   copyButtons(root);
+  templateEditors(root);
 }
 
 enhance(document);

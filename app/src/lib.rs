@@ -117,6 +117,11 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <AdminLayout><pages::tokens::ApiTokensPage /></AdminLayout> }
                     ssr=SsrMode::Async
                 />
+                <Route
+                    path=const { two_segments(routes::MAIL_TEMPLATES) }
+                    view=|| view! { <AdminLayout><pages::templates::MailTemplatesPage /></AdminLayout> }
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }
@@ -182,6 +187,9 @@ fn AdminLayout(children: Children) -> impl IntoView {
                             </li>
                             <li>
                                 <A href=routes::MAIL_ACTIVITY>"Mail Activity"</A>
+                            </li>
+                            <li>
+                                <A href=routes::MAIL_TEMPLATES>"Mail Templates"</A>
                             </li>
                             <li>
                                 <A href=routes::API_TOKENS>"API Tokens"</A>

@@ -13,6 +13,8 @@ pub const MAIL_SETTINGS: &str = "/settings/mail";
 pub const MAIL_ACTIVITY: &str = "/settings/activity";
 /// Settings › API Tokens: the keys of the HTTP API.
 pub const API_TOKENS: &str = "/settings/tokens";
+/// Settings › Mail Templates: what the system's mails say, per language.
+pub const MAIL_TEMPLATES: &str = "/settings/templates";
 
 /// "Sign in with …" for OAuth2 as a mailbox: redirects an admin to the provider.
 pub const OAUTH_START: &str = "/oauth/start";
@@ -61,7 +63,7 @@ mod tests {
         for p in ["/", "/login", "/setup", "/forgot", "/reset", "/pkg/x/frontend.js"] {
             assert!(is_public(p), "{p}");
         }
-        for p in [MAIL_SETTINGS, MAIL_ACTIVITY, API_TOKENS, "/login/x", "/settings", "/anything", "/pkgx"] {
+        for p in [MAIL_SETTINGS, MAIL_ACTIVITY, API_TOKENS, MAIL_TEMPLATES, "/login/x", "/settings", "/anything", "/pkgx"] {
             assert!(!is_public(p), "{p}");
         }
     }

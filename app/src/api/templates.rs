@@ -168,7 +168,11 @@ pub async fn save_template(mail: String, lang: String, version: u64, form: Templ
     };
     let store = crate::api::server::store()?;
     match store.save_template(kind, lang, version, texts, &session.admin).await {
-        Ok(saved) => Ok(saved.version),
+        Ok(saved) => {
+            let page = format!("{}?mail={}&lang={}&saved={}", crate::routes::MAIL_TEMPLATES, kind.id(), lang.tag(), saved.version);
+            leptos_axum::redirect(&page);
+            Ok(saved.version)
+        }
         Err(StoreError::Conflict { current, saved_at }) => Err(AppError::Conflict { current, saved_at, newer: None }),
         Err(e) => Err(e.into()),
     }
@@ -197,5 +201,7 @@ pub async fn send_template_preview(mail: String, lang: String, form: TemplateFor
         },
     };
     let queued = crate::api::server::current()?.outbox.submit(vec![message], None, crate::clock::now_unix()).await?;
-    Ok(queued.ids().first().copied().unwrap_or_default())
+    let id = queued.ids().first().copied().unwrap_or_default();
+    leptos_axum::redirect(&format!("{}?open={id}#message-{id}", crate::routes::MAIL_ACTIVITY));
+    Ok(id)
 }

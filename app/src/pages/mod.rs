@@ -9,6 +9,7 @@ pub mod auth;
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod oauth;
+pub mod templates;
 pub mod time;
 pub mod tokens;
 
