@@ -183,13 +183,13 @@ fn AdminLayout(children: Children) -> impl IntoView {
                         <span class="menu-group">"Settings"</span>
                         <ul>
                             <li>
-                                <A href=routes::MAIL_SETTINGS>"Mail Server"</A>
+                                <A href=routes::MAIL_SETTINGS><span class="menu-long">"Mail "</span>"Server"</A>
                             </li>
                             <li>
-                                <A href=routes::MAIL_ACTIVITY>"Mail Activity"</A>
+                                <A href=routes::MAIL_ACTIVITY><span class="menu-long">"Mail "</span>"Activity"</A>
                             </li>
                             <li>
-                                <A href=routes::MAIL_TEMPLATES>"Mail Templates"</A>
+                                <A href=routes::MAIL_TEMPLATES><span class="menu-long">"Mail "</span>"Templates"</A>
                             </li>
                             <li>
                                 <A href=routes::API_TOKENS>"API Tokens"</A>

@@ -62,7 +62,7 @@ test("on a phone the menu bar has one height on every page", async ({ browser, f
   const page = await context.newPage();
   await openHydrated(page, `${fresh.url}/settings/mail`);
   const heights: Record<string, number> = {};
-  for (const path of ["/settings/mail", "/settings/activity", "/settings/tokens", "/no/such/page"]) {
+  for (const path of ["/settings/mail", "/settings/activity", "/settings/templates", "/settings/tokens", "/no/such/page"]) {
     await page.goto(`${fresh.url}${path}`);
     const box = await page.getByRole("navigation", { name: "Main menu" }).boundingBox();
     heights[path] = Math.round(box!.height);
