@@ -230,6 +230,8 @@ pub struct Listeners {
     stop: watch::Sender<bool>,
     sessions: Arc<Semaphore>,
     max_sessions: usize,
+    /// The accept loops, each owning its listening socket.
+    accepting: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// How long a shutdown waits for sessions under way (each finishes its message or is told
@@ -244,6 +246,7 @@ impl Listeners {
         let counts = Arc::new(Counts::default());
         let shared = Arc::new(session::Shared { config: config.clone(), ctx, hostname, recent: Default::default() });
         let mut addrs = Vec::new();
+        let mut accepting = Vec::new();
         let binds = config.listen.iter().map(|a| (*a, false)).chain(config.listen_tls.iter().map(|a| (*a, true)));
         for (addr, implicit_tls) in binds {
             let listener = TcpListener::bind(addr)
@@ -260,14 +263,18 @@ impl Listeners {
                 }
             );
             let (shared, sessions, counts, stopped) = (shared.clone(), sessions.clone(), counts.clone(), stopped.clone());
-            tokio::spawn(accept(listener, implicit_tls, shared, sessions, counts, stopped));
+            accepting.push(tokio::spawn(accept(listener, implicit_tls, shared, sessions, counts, stopped)));
         }
-        Ok(Self { addrs, stop, sessions, max_sessions: config.max_sessions })
+        Ok(Self { addrs, stop, sessions, max_sessions: config.max_sessions, accepting })
     }
 
     /// No new sessions; those under way finish their message (or get 421), within a grace.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
+        // Each loop ends at once and closes its socket: no connection is taken after this.
+        for task in self.accepting {
+            let _ = task.await;
+        }
         let all = u32::try_from(self.max_sessions).unwrap_or(u32::MAX);
         let _ = tokio::time::timeout(STOP_GRACE, self.sessions.acquire_many(all)).await;
     }
