@@ -70,6 +70,8 @@ ENVIRONMENT:
                                       this long at the earliest (default: 240).
     MAILROOM_GRAFANA_WEBHOOK_SECRET   Grafana's webhooks must be signed with this HMAC
                                       secret (or MAILROOM_GRAFANA_WEBHOOK_SECRET_FILE).
+    MAILROOM_MAIL_LANGUAGE            The language of the system's mail when its recipient
+                                      chose none: en (default) or zh-CN.
     MAILROOM_OUTBOX_ALARM_MINUTES     Deliveries failing this long put a banner on every
                                       admin page (default: 15).
     MAILROOM_SHUTDOWN_DELAY_SECS      On SIGTERM, seconds /readyz answers 503 while the

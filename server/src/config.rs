@@ -24,6 +24,9 @@ pub struct Config {
     /// After how long of failing deliveries every admin page says so
     /// (`MAILROOM_OUTBOX_ALARM_MINUTES`).
     pub failing_alarm_secs: u64,
+    /// The language of mail whose recipient did not choose one (`MAILROOM_MAIL_LANGUAGE`:
+    /// `en`, the default, or `zh-CN`).
+    pub mail_language: app::templates::Lang,
     /// After SIGTERM or SIGINT, how long `/readyz` says 503 while the server still serves,
     /// before the listener closes (`MAILROOM_SHUTDOWN_DELAY_SECS`).
     pub shutdown_delay_secs: u64,
@@ -190,6 +193,14 @@ impl Config {
             },
             failing_alarm_secs: number(&var, "MAILROOM_OUTBOX_ALARM_MINUTES", app::api::server::FAILING_ALARM_SECS / 60, 1, 24 * 60)? * 60,
             shutdown_delay_secs: number(&var, "MAILROOM_SHUTDOWN_DELAY_SECS", 0, 0, 300)?,
+            mail_language: match var("MAILROOM_MAIL_LANGUAGE").filter(|v| !v.trim().is_empty()) {
+                None => app::templates::Lang::En,
+                Some(value) => app::templates::Lang::from_tag(&value).ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "MAILROOM_MAIL_LANGUAGE={value:?}: Mailroom writes mail in English (en) or Simplified Chinese (zh-CN); set one of those"
+                    ))
+                })?,
+            },
             store: app::store::StoreOptions {
                 reserve: match var("MAILROOM_DISK_RESERVE_MB") {
                     None => app::store::Reserve::Default,
@@ -256,6 +267,11 @@ mod tests {
         assert_eq!(c.public_url_for(c.addr), "http://127.0.0.1:3000");
         let bad = Config::from_vars(|k| (k == "LEPTOS_SITE_ADDR").then(|| "nope".to_string())).unwrap_err();
         assert!(bad.to_string().contains("127.0.0.1:3000"), "{bad}");
+        assert_eq!(c.mail_language, app::templates::Lang::En);
+        let zh = Config::from_vars(|k| (k == "MAILROOM_MAIL_LANGUAGE").then(|| "zh-CN".to_string())).unwrap();
+        assert_eq!(zh.mail_language, app::templates::Lang::ZhCn);
+        let fr = Config::from_vars(|k| (k == "MAILROOM_MAIL_LANGUAGE").then(|| "fr".to_string())).unwrap_err();
+        assert!(fr.to_string().contains("MAILROOM_MAIL_LANGUAGE=\"fr\"") && fr.to_string().contains("zh-CN"), "{fr}");
         let url =
             Config::from_vars(|k| (k == "MAILROOM_PUBLIC_URL").then(|| "ftp://x".to_string())).unwrap_err();
         assert!(matches!(url, ConfigError::PublicUrl { .. }));

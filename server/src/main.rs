@@ -104,6 +104,7 @@ async fn run() -> Result<(), String> {
         .unwrap_or_else(|| "mailroom".into());
     let ctx = ServerContext::new(store.clone(), secrets, public_url.clone(), outbox.clone())
         .with_failing_alarm(config.failing_alarm_secs)
+        .with_mail_language(config.mail_language)
         .with_managed(provisioned.mail.map(|m| m.sources).unwrap_or_default())
         .with_smtp_listeners(smtp.as_ref().map(|s| s.shown(&public_host)).unwrap_or_default());
     if store.admin_count().await.map_err(|e| e.to_string())? == 0 {

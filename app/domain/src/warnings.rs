@@ -41,8 +41,9 @@ pub struct Warning {
     pub fix: Option<Fix>,
 }
 
-/// Hosts that accept mail only From the logged-in account.
-const FROM_MUST_EQUAL_ACCOUNT: [&str; 2] = ["smtp.163.com", "smtp.126.com"];
+/// Hosts that accept mail only From the logged-in account (QQ Mail answers "501 mail from
+/// address must be same as authorization user").
+const FROM_MUST_EQUAL_ACCOUNT: [&str; 3] = ["smtp.163.com", "smtp.126.com", "smtp.qq.com"];
 
 /// Warnings for the form as it stands; only fields that parse are looked at.
 /// `password_present` is true when a password is typed or one is saved and kept.
@@ -206,6 +207,9 @@ mod tests {
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].fix, Some(Fix::FromEqualsAccount));
         assert!(warnings(&Fix::FromEqualsAccount.apply(&form), true).is_empty());
+        let qq = MailServerForm { host: "smtp.qq.com".into(), account: "12345@qq.com".into(), ..form };
+        let w = warnings(&qq, true);
+        assert!(w.iter().any(|w| w.fix == Some(Fix::FromEqualsAccount) && w.message.contains("smtp.qq.com")), "{w:?}");
     }
 
     #[test]

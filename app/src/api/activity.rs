@@ -169,8 +169,9 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
             "Save the mail settings first: the queue sends with the saved settings.".into(),
         ));
     };
-    let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::QueueTest, crate::templates::Lang::En).await?;
-    let mail = crate::mailer::bodies::queue_test_mail(&texts, &saved.value.settings);
+    let lang = ssr::current()?.mail_language;
+    let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::QueueTest, lang).await?;
+    let mail = crate::mailer::bodies::queue_test_mail(&texts, lang, &saved.value.settings);
     let message = NewMessage {
         to: session.admin.clone(),
         subject: mail.subject,

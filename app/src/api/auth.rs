@@ -217,8 +217,9 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         ctx.public_url.trim_end_matches('/'),
         crate::routes::RESET
     );
-    let texts = crate::store::templates::template(ctx.store.as_ref(), crate::templates::Kind::PasswordReset, crate::templates::Lang::En).await?;
-    let mail = mailer::bodies::password_reset(&texts, &email, &link, minutes);
+    let lang = ctx.mail_language;
+    let texts = crate::store::templates::template(ctx.store.as_ref(), crate::templates::Kind::PasswordReset, lang).await?;
+    let mail = mailer::bodies::password_reset(&texts, lang, &email, &link, minutes);
     // Through the outbox, first in line, sealed at rest, and of no use (so expired, not sent)
     // once the token is.
     let message = admin.map(|a| NewMessage {

@@ -115,8 +115,10 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
     let server = MailServer::from_form(parsed, saved.as_ref()).ok_or_else(|| {
         AppError::internal("testing the mail server failed", "password kept but none stored")
     })?;
-    let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::TestMail, crate::templates::Lang::En).await?;
-    let report = mailer::test_send(&server, &recipient, &texts, &ssr::current()?.outbox.tokens()).await;
+    let ctx = ssr::current()?;
+    let lang = ctx.mail_language;
+    let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::TestMail, lang).await?;
+    let report = mailer::test_send(&server, &recipient, (&texts, lang), &ctx.outbox.tokens()).await;
     tracing::info!(
         server = %report.server,
         diagnosis = ?report.diagnosis,

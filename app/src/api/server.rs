@@ -39,6 +39,8 @@ pub struct ServerContext {
     /// The SMTP listener's addresses (host:port as a program would use them) and their
     /// security, for Settings › API Tokens; empty when it is off.
     pub smtp_listeners: Arc<Vec<(String, String)>>,
+    /// The language of mail whose recipient did not choose one (`MAILROOM_MAIL_LANGUAGE`).
+    pub mail_language: crate::templates::Lang,
 }
 
 /// [`ServerContext::failing_alarm_secs`] unless configured: 15 minutes.
@@ -80,6 +82,7 @@ impl ServerContext {
             failing_alarm_secs: FAILING_ALARM_SECS,
             managed: Arc::default(),
             smtp_listeners: Arc::default(),
+            mail_language: crate::templates::Lang::En,
         }
     }
 
@@ -92,6 +95,12 @@ impl ServerContext {
     /// The same context with the mail settings managed by the configuration.
     pub fn with_managed(mut self, managed: Vec<(crate::domain::Field, String)>) -> Self {
         self.managed = Arc::new(managed);
+        self
+    }
+
+    /// The same context with another language for mail whose recipient did not choose one.
+    pub fn with_mail_language(mut self, lang: crate::templates::Lang) -> Self {
+        self.mail_language = lang;
         self
     }
 

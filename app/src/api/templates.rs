@@ -82,6 +82,8 @@ mod ssr {
             Kind::TestMail => "Test Email Server",
             Kind::QueueTest => "Test through the queue",
             Kind::PasswordReset => "Forgotten password",
+            Kind::Alert => "Alert (firing or resolved)",
+            Kind::AlertGroup => "Alerting tool notification (firing or resolved)",
         }
     }
 
@@ -93,20 +95,20 @@ mod ssr {
     }
 
     /// `texts` checked, and rendered with the sample values when it passes.
-    pub fn preview(kind: Kind, texts: &Texts) -> Preview {
-        let problems: Vec<String> = crate::templates::check(kind, texts).iter().map(ToString::to_string).collect();
+    pub fn preview(kind: Kind, lang: Lang, texts: &Texts) -> Preview {
+        let problems: Vec<String> = crate::templates::check(kind, lang, texts).iter().map(ToString::to_string).collect();
         if !problems.is_empty() {
             return Preview { problems, ..Preview::default() };
         }
-        match crate::templates::render(texts, &kind.sample()) {
+        match crate::templates::render(texts, &kind.sample(lang)) {
             Ok(mail) => Preview { subject: mail.subject, text: mail.text, html: mail.html, problems },
             Err(problem) => Preview { problems: vec![problem.to_string()], ..Preview::default() },
         }
     }
 
     /// Refused with every problem, each with its part and line: nothing is saved.
-    pub fn checked(kind: Kind, texts: &Texts) -> Result<(), AppError> {
-        let problems = crate::templates::check(kind, texts);
+    pub fn checked(kind: Kind, lang: Lang, texts: &Texts) -> Result<(), AppError> {
+        let problems = crate::templates::check(kind, lang, texts);
         if problems.is_empty() {
             return Ok(());
         }
@@ -136,18 +138,28 @@ pub async fn mail_templates(mail: Option<String>, lang: Option<String>) -> Resul
         variables: kind
             .variables()
             .iter()
-            .map(|v| VariableLine { name: v.name.to_string(), about: v.about.to_string(), sample: v.sample.to_string() })
+            .map(|v| VariableLine {
+                name: v.name.to_string(),
+                about: v.about.to_string(),
+                // A list's sample is long: the preview shows it.
+                sample: match v.sample_in(lang) {
+                    list if list.starts_with('[') => "(a list: see the preview)".to_string(),
+                    sample => sample.to_string(),
+                },
+            })
             .collect(),
-        preview: ssr::preview(kind, &texts),
+        preview: ssr::preview(kind, lang, &texts),
     })
 }
 
-/// `form` rendered with the mail's sample values, or its problems (nothing is saved).
+/// `form` rendered with the mail's sample values in `lang` (English when not given), or its
+/// problems (nothing is saved).
 #[server(endpoint = "preview_template", output = super::codec::Json)]
-pub async fn preview_template(mail: String, form: TemplateForm) -> Result<Preview, AppError> {
+pub async fn preview_template(mail: String, lang: Option<String>, form: TemplateForm) -> Result<Preview, AppError> {
     crate::api::server::session().await?;
     let kind = ssr::kind(&mail)?;
-    Ok(ssr::preview(kind, &ssr::texts(&form)))
+    let lang = lang.as_deref().map(ssr::lang).transpose()?.unwrap_or_default();
+    Ok(ssr::preview(kind, lang, &ssr::texts(&form)))
 }
 
 /// Saves `form` as the template of `mail` in `lang` if its version is still `version`; with
@@ -162,7 +174,7 @@ pub async fn save_template(mail: String, lang: String, version: u64, form: Templ
         Some(_) => None,
         None => {
             let texts = ssr::texts(&form);
-            ssr::checked(kind, &texts)?;
+            ssr::checked(kind, lang, &texts)?;
             Some(texts)
         }
     };
@@ -187,8 +199,8 @@ pub async fn send_template_preview(mail: String, lang: String, form: TemplateFor
     let session = crate::api::server::session().await?;
     let (kind, lang) = (ssr::kind(&mail)?, ssr::lang(&lang)?);
     let texts = ssr::texts(&form);
-    ssr::checked(kind, &texts)?;
-    let rendered = crate::templates::render(&texts, &kind.sample()).map_err(|p| AppError::Refused(format!("Nothing was sent: {p}")))?;
+    ssr::checked(kind, lang, &texts)?;
+    let rendered = crate::templates::render(&texts, &kind.sample(lang)).map_err(|p| AppError::Refused(format!("Nothing was sent: {p}")))?;
     let message = NewMessage {
         to: session.admin.clone(),
         subject: rendered.subject,

@@ -19,6 +19,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     Json,
 };
+use app::templates::Kind;
 use engine::notify::{self, Alert};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -47,6 +48,9 @@ pub struct AlertRequest {
     pub description: Option<String>,
     #[schema(schema_with = rules::schema_recipients)]
     pub recipients: Vec<String>,
+    /// The mail's language; the server's default (`MAILROOM_MAIL_LANGUAGE`) when not given.
+    #[serde(default)]
+    pub language: Option<rules::Language>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -86,6 +90,7 @@ impl std::fmt::Display for Measure {
 pub struct ValidAlert {
     pub alert: Alert,
     pub recipients: Vec<String>,
+    pub language: Option<rules::Language>,
 }
 
 impl AlertRequest {
@@ -124,6 +129,7 @@ impl AlertRequest {
         check.done(ValidAlert {
             alert,
             recipients: recipients.into_iter().map(|a| a.as_str().to_string()).collect(),
+            language: self.language,
         })
     }
 }
@@ -216,9 +222,14 @@ pub async fn post_alert(
     let valid = request.validate().map_err(ApiError::invalid)?;
     refuse_if_not_sending(&state).await?;
     let repeat = state.api.settings.alert_repeat_secs;
-    let batch = valid.alert.batch(&valid.recipients, &caller.origin(), repeat);
+    let lang = valid.language.map_or(state.server.mail_language, Into::into);
     let now = app::clock::now_unix();
-    let fates = bounded(&state, state.server.outbox.queue_alert(batch, now)).await?;
+    let fates = bounded(&state, async {
+        let texts = app::store::templates::template(state.server.store.as_ref(), Kind::Alert, lang).await?;
+        let batch = valid.alert.batch(&texts, lang, &valid.recipients, &caller.origin(), repeat);
+        state.server.outbox.queue_alert(batch, now).await
+    })
+    .await?;
     let (status, results) = actions(
         valid.recipients,
         fates,

@@ -7,6 +7,39 @@ use super::error::FieldError;
 use app::domain::EmailAddress;
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
 
+/// The language Mailroom writes a mail in, when the caller chooses: `en` or `zh-CN`
+/// (Simplified Chinese). Without it, the server's default (`MAILROOM_MAIL_LANGUAGE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub enum Language {
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+}
+
+impl From<Language> for app::templates::Lang {
+    fn from(l: Language) -> Self {
+        match l {
+            Language::En => Self::En,
+            Language::ZhCn => Self::ZhCn,
+        }
+    }
+}
+
+/// The `language` parameter of a query, if given: `en` or `zh-CN` (also `zh-Hans`, `en-GB`
+/// and the like, as [`app::templates::Lang::from_tag`] reads them).
+pub fn query_language(query: &str) -> Result<Option<app::templates::Lang>, Vec<FieldError>> {
+    let Some((_, given)) = url::form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "language") else {
+        return Ok(None);
+    };
+    app::templates::Lang::from_tag(&given).map(Some).ok_or_else(|| {
+        vec![FieldError {
+            field: "language".into(),
+            message: "Mailroom writes mail in English (en) or Simplified Chinese (zh-CN); use one of those.".into(),
+        }]
+    })
+}
+
 /// The most recipients one request may name.
 pub const MAX_RECIPIENTS: usize = 100;
 /// The longest address (RFC 5321's path limit).

@@ -48,7 +48,7 @@ fn session_calls() -> Vec<(&'static str, String)> {
             }),
         ),
         (MailTemplates::PATH, encode(&MailTemplates { mail: None, lang: None })),
-        (PreviewTemplate::PATH, encode(&PreviewTemplate { mail: "test_mail".into(), form: template() })),
+        (PreviewTemplate::PATH, encode(&PreviewTemplate { mail: "test_mail".into(), lang: None, form: template() })),
         (
             SaveTemplate::PATH,
             encode(&SaveTemplate { mail: "test_mail".into(), lang: "en".into(), version: 0, form: template(), reset: None }),

@@ -134,6 +134,8 @@ pub struct Tuning {
     pub api: server::api::ApiSettings,
     pub failing_alarm_secs: u64,
     pub public_url: Option<String>,
+    /// `MAILROOM_MAIL_LANGUAGE`.
+    pub mail_language: app::templates::Lang,
 }
 
 impl Default for Tuning {
@@ -142,6 +144,7 @@ impl Default for Tuning {
             api: Default::default(),
             failing_alarm_secs: app::api::server::FAILING_ALARM_SECS,
             public_url: None,
+            mail_language: app::templates::Lang::En,
         }
     }
 }
@@ -214,7 +217,8 @@ async fn serve_app(
     config.api = tuning.api;
     let outbox = app::delivery::Outbox::start(store.clone(), fast_outbox());
     let public_url = tuning.public_url.unwrap_or_else(|| format!("http://{addr}"));
-    let ctx = ServerContext::new(store.clone(), secrets, public_url, outbox).with_failing_alarm(tuning.failing_alarm_secs);
+    let ctx = ServerContext::new(store.clone(), secrets, public_url, outbox).with_failing_alarm(tuning.failing_alarm_secs)
+        .with_mail_language(tuning.mail_language);
     let app = router(&config, ctx.clone());
     tokio::spawn(server::serve::serve(
         listener,
@@ -571,6 +575,21 @@ pub async fn newest_message(app: &TestApp, done: impl Fn(&Message) -> bool) -> M
         app.store.recent_messages(1).await.unwrap().pop().filter(|m| done(m))
     })
     .await
+}
+
+/// Waits until the message `id` is sent, and returns it as the SMTP peer received it, parsed
+/// as a mail client would: its subject decoded, and each body part's text decoded.
+pub async fn received(app: &TestApp, id: u64) -> (String, Vec<String>) {
+    let sent = until(&app.ctx.outbox, "the message sent", || async move {
+        app.store.message(id).await.unwrap().filter(|m| m.state == app::outbox::State::Sent)
+    })
+    .await;
+    let answer = &sent.attempts.last().unwrap().text;
+    let raw = peer().message(answer.rsplit(' ').next().unwrap());
+    let parsed = mailparse::parse_mail(raw.as_bytes()).unwrap();
+    let subject = parsed.headers.iter().find(|h| h.get_key() == "Subject").unwrap().get_value();
+    let parts = if parsed.subparts.is_empty() { vec![parsed.get_body().unwrap()] } else { parsed.subparts.iter().map(|p| p.get_body().unwrap()).collect() };
+    (subject, parts)
 }
 
 /// Saves `form` over whatever version is stored.

@@ -3,7 +3,7 @@
 //! says, the preview is the mail, a stale save is a conflict, every change is in the history
 //! with its diff, and a reset brings the default back.
 
-use crate::helpers::{newest_message, peer, peer_form, save_settings, spawn_app, ADMIN};
+use crate::helpers::{newest_message, peer, peer_form, received, save_settings, spawn_app, ADMIN};
 use app::api::templates::{MailTemplates, PreviewTemplate, SaveTemplate, SendTemplatePreview, TemplateForm};
 use app::error::AppError;
 use app::outbox::State;
@@ -28,7 +28,7 @@ async fn a_template_with_a_problem_is_refused_at_its_line_and_nothing_is_saved()
     let err = app.call(SaveTemplate { mail: m, lang: l, version: 0, form: bad.clone(), reset: None }).await.unwrap_err();
     assert!(matches!(&err, AppError::Refused(m) if m.contains("Plain-text body, line 2: Syntax error")), "{err:?}");
     let (m, _) = mail();
-    let preview = app.call(PreviewTemplate { mail: m, form: bad }).await.unwrap();
+    let preview = app.call(PreviewTemplate { mail: m, lang: None, form: bad }).await.unwrap();
     assert!(preview.problems.iter().any(|p| p.contains("line 2")), "{preview:?}");
 
     let (m, l) = mail();
@@ -100,7 +100,7 @@ async fn the_preview_sent_to_me_is_the_preview_shown_in_chinese_too() {
     assert_eq!(view.lang, "zh-CN");
     let mut edited = view.form.clone();
     edited.html = "<p>{{ host }} · {{ port }}</p>".into();
-    let preview = app.call(PreviewTemplate { mail: "test_mail".into(), form: edited.clone() }).await.unwrap();
+    let preview = app.call(PreviewTemplate { mail: "test_mail".into(), lang: Some("zh-CN".into()), form: edited.clone() }).await.unwrap();
     assert!(preview.problems.is_empty(), "{preview:?}");
     assert!(preview.text.contains("发信服务器 smtp.example.com"), "{preview:?}");
 
@@ -111,4 +111,69 @@ async fn the_preview_sent_to_me_is_the_preview_shown_in_chinese_too() {
     let bodies: Vec<String> = parsed.subparts.iter().map(|p| p.get_body().unwrap()).collect();
     assert!(bodies.iter().any(|b| b.replace("\r\n", "\n") == preview.text.replace("\r\n", "\n")), "{bodies:?} vs {preview:?}");
     assert!(bodies.iter().any(|b| b.trim() == preview.html.as_deref().unwrap().trim()), "{bodies:?}");
+}
+
+/// An API alert for `to` in `language` (none: the server's default).
+fn alert(to: &str, language: Option<&str>) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "alert_key": format!("disk:{to}"), "title": "Disk almost full on db-1", "severity": "critical",
+        "state": "firing", "value": 93.5, "threshold": 90, "link": "https://grafana.example.com/d/disk?a=1&b=2",
+        "recipients": [to]
+    });
+    if let Some(language) = language {
+        body["language"] = language.into();
+    }
+    body
+}
+
+fn queued(reply: &crate::helpers::ApiReply) -> u64 {
+    assert_eq!(reply.status, 202, "{reply:?}");
+    reply.json["results"][0]["id"].as_u64().unwrap_or_else(|| panic!("{reply:?}"))
+}
+
+#[tokio::test]
+async fn an_alert_is_mailed_in_chinese_to_a_recipient_who_asked_for_it_and_in_the_default_otherwise() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    let token = app.api_token("grafana").await;
+
+    let zh = app.api("POST", "/api/v1/alerts", Some(&token), Some(alert("zh-oncall@example.com", Some("zh-CN")))).await;
+    let (subject, bodies) = received(&app, queued(&zh)).await;
+    assert_eq!(subject, "[告警] Disk almost full on db-1");
+    let text = bodies.iter().find(|b| !b.contains("<div")).unwrap();
+    assert!(text.contains("告警（严重）：Disk almost full on db-1"), "{text}");
+    assert!(text.contains("当前值：93.5（阈值：90）"), "{text}");
+    assert!(text.contains("每隔 4 小时会再次发送本邮件"), "{text}");
+    let html = bodies.iter().find(|b| b.contains("<div")).unwrap();
+    assert!(html.contains("查看详情") && html.contains("href=\"https://grafana.example.com/d/disk?a=1&amp;b=2\""), "{html}");
+
+    // No language: the server's default, English here.
+    let en = app.api("POST", "/api/v1/alerts", Some(&token), Some(alert("en-oncall@example.com", None))).await;
+    let (subject, bodies) = received(&app, queued(&en)).await;
+    assert_eq!(subject, "[FIRING] Disk almost full on db-1");
+    assert!(bodies[0].contains("Value: 93.5 (threshold: 90)"), "{bodies:?}");
+
+    // A language Mailroom does not write: refused, naming the field, nothing queued.
+    let fr = app.api("POST", "/api/v1/alerts", Some(&token), Some(alert("fr-oncall@example.com", Some("fr")))).await;
+    assert_eq!(fr.status, 400, "{fr:?}");
+    assert!(fr.json.to_string().contains("language") || fr.json.to_string().contains("zh-CN"), "{fr:?}");
+}
+
+#[tokio::test]
+async fn the_admins_own_chinese_alert_template_is_the_one_mailed() {
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    let view = app.call(MailTemplates { mail: Some("alert".into()), lang: Some("zh-CN".into()) }).await.unwrap();
+    let mine = form("【{{ severity }}】{{ title }}", "{{ title }}：{{ value }} / {{ threshold }}\n<b>{{ description }}</b>", "<p>{{ description }}</p>");
+    app.call(SaveTemplate { mail: "alert".into(), lang: "zh-CN".into(), version: view.version, form: mine.clone(), reset: None })
+        .await
+        .unwrap();
+    let token = app.api_token("grafana").await;
+    let mut body = alert("mine@example.com", Some("zh-CN"));
+    body["description"] = "<script>alert(1)</script>".into();
+    let (subject, bodies) = received(&app, queued(&app.api("POST", "/api/v1/alerts", Some(&token), Some(body)).await)).await;
+    assert_eq!(subject, "【critical】Disk almost full on db-1");
+    assert!(bodies.iter().any(|b| b.contains("Disk almost full on db-1：93.5 / 90") && b.contains("<b><script>alert(1)</script></b>")), "the plain text keeps the value as it is: {bodies:?}");
+    let html = bodies.iter().find(|b| b.starts_with("<p>")).unwrap();
+    assert_eq!(html.trim(), "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>");
 }

@@ -2,7 +2,7 @@
 //! recorded bodies of Grafana, Uptime Kuma and Zabbix (from their documentation and sources);
 //! every refusal with its status.
 
-use crate::helpers::{peer, peer_form, save_settings, spawn_app, spawn_app_with, until, ApiReply, TestApp, Tuning};
+use crate::helpers::{peer, peer_form, received, save_settings, spawn_app, spawn_app_with, until, ApiReply, TestApp, Tuning};
 use app::domain::MailServerForm;
 use app::outbox::{Origin, Source};
 use serde_json::{json, Value};
@@ -474,4 +474,28 @@ async fn a_token_past_its_rate_is_told_503_not_429() {
     // The message API keeps its 429.
     let api = app.api("POST", "/api/v1/messages", Some(&token), Some(json!({"to": ["x@example.com"], "subject": "s", "text": "t"}))).await;
     assert_eq!(api.status, 429);
+}
+
+#[tokio::test]
+async fn the_configured_language_writes_a_tools_mail_in_chinese_unless_its_url_asks_for_english() {
+    let app = spawn_app_with(Tuning { mail_language: app::templates::Lang::ZhCn, ..Default::default() }).await;
+    save_settings(&app, &peer_form("plain")).await;
+    let token = app.api_token("uptime kuma").await;
+    let body = || KUMA_DOWN.as_bytes().to_vec();
+
+    let zh = hook(&app, "/api/v1/webhooks/uptime-kuma?to=kuma-zh@example.com", bearer(&token), "application/json", body(), &[]).await;
+    let (subject, bodies) = received(&app, zh.json["results"][0]["id"].as_u64().unwrap_or_else(|| panic!("{zh:?}"))).await;
+    assert_eq!(subject, "[告警:1] Shop");
+    let text = bodies.iter().find(|b| !b.contains("<div")).unwrap();
+    assert!(text.contains("告警：Shop（1 条告警，来自 Uptime Kuma）"), "{text}");
+    assert!(text.contains("timeout of 48000ms exceeded"), "{text}");
+
+    let en = hook(&app, "/api/v1/webhooks/uptime-kuma?to=kuma-en@example.com&language=en", bearer(&token), "application/json", body(), &[]).await;
+    let (subject, _) = received(&app, en.json["results"][0]["id"].as_u64().unwrap_or_else(|| panic!("{en:?}"))).await;
+    assert_eq!(subject, "[FIRING:1] Shop");
+
+    // Refused before the body is read, with what to use.
+    let fr = hook(&app, "/api/v1/webhooks/uptime-kuma?to=kuma-fr@example.com&language=fr", bearer(&token), "application/json", body(), &[]).await;
+    assert_eq!(fr.status, 400, "{fr:?}");
+    assert!(fr.json.to_string().contains("zh-CN"), "{fr:?}");
 }

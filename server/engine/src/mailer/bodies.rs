@@ -4,7 +4,7 @@
 
 use super::Mail;
 use crate::domain::{Encryption, MailServerSettings};
-use crate::templates::{self, Kind, Texts, Values};
+use crate::templates::{render_or_default as render, Kind, Lang, Texts, Values};
 
 /// The mail server's values: the test mails say which server and settings they came through.
 fn server_values(s: &MailServerSettings) -> Values {
@@ -24,31 +24,22 @@ fn server_values(s: &MailServerSettings) -> Values {
         .set("account", account)
 }
 
-/// `texts` (a template of `kind`) with `values`. A template passed its check before it was
-/// saved, with the same rules; should one still fail, the mail says so rather than not going
-/// out.
-fn render(kind: Kind, texts: &Texts, values: &Values) -> Mail {
-    templates::render(texts, values).unwrap_or_else(|problem| {
-        tracing::error!(%problem, kind = kind.id(), "a mail template failed");
-        Mail { subject: "Mailroom".into(), text: format!("{problem}\r\n"), html: None, thread: None, raw: None }
-    })
-}
 
 /// "Test Email Server".
-pub fn test_mail(texts: &Texts, s: &MailServerSettings) -> Mail {
-    render(Kind::TestMail, texts, &server_values(s))
+pub fn test_mail(texts: &Texts, lang: Lang, s: &MailServerSettings) -> Mail {
+    render(Kind::TestMail, lang, texts, &server_values(s))
 }
 
 /// "Forgot password?": the single-use link, valid for `valid_minutes`.
-pub fn password_reset(texts: &Texts, email: &str, link: &str, valid_minutes: u64) -> Mail {
+pub fn password_reset(texts: &Texts, lang: Lang, email: &str, link: &str, valid_minutes: u64) -> Mail {
     let values = Values::new()
         .set("email", email)
         .set("link", link)
         .set("valid_minutes", valid_minutes.to_string());
-    render(Kind::PasswordReset, texts, &values)
+    render(Kind::PasswordReset, lang, texts, &values)
 }
 
 /// "Send a test through the queue": the path alerts and reset mails take.
-pub fn queue_test_mail(texts: &Texts, s: &MailServerSettings) -> Mail {
-    render(Kind::QueueTest, texts, &server_values(s))
+pub fn queue_test_mail(texts: &Texts, lang: Lang, s: &MailServerSettings) -> Mail {
+    render(Kind::QueueTest, lang, texts, &server_values(s))
 }

@@ -203,10 +203,15 @@ fn timed_out(server: &MailServer, step: Step) -> (SendFailure, Step) {
 }
 
 /// Sends the test mail to `to` and reports what happened, with advice and the transcript.
-/// `texts`: the test mail's template in force.
-pub async fn test_send(server: &MailServer, to: &Address, texts: &crate::templates::Texts, tokens: &Tokens) -> TestReport {
+/// `texts`: the test mail's template in force in `lang`.
+pub async fn test_send(
+    server: &MailServer,
+    to: &Address,
+    (texts, lang): (&crate::templates::Texts, crate::templates::Lang),
+    tokens: &Tokens,
+) -> TestReport {
     let s = &server.settings;
-    let run = run(server, to, &bodies::test_mail(texts, s), tokens).await;
+    let run = run(server, to, &bodies::test_mail(texts, lang, s), tokens).await;
     let base = TestReport {
         diagnosis: None,
         summary: String::new(),

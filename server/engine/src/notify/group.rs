@@ -6,13 +6,11 @@
 //! form one thread: each has its own `Message-ID` and points at the group's thread id, derived
 //! from the group's key, in `In-Reply-To` and `References`.
 
-use super::interval;
 use crate::mailer::{Mail, Thread};
 use crate::outbox::{Origin, Source};
 use crate::store::AlertBatch;
-use html_escape::{encode_double_quoted_attribute as attribute, encode_text as text};
+use crate::templates::{self, words, Kind, Lang, Texts, Values};
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 
 /// At most this many alerts are written into one mail; the mail says how many were left out.
 pub const MAX_ALERTS: usize = 1000;
@@ -143,89 +141,49 @@ impl Group {
         hex::encode(&hash[..12])
     }
 
-    /// The mail, as of `now` (Unix seconds: times are said relative to it).
-    pub fn mail(&self, source: Source, now: i64, repeat_secs: u64) -> Mail {
-        let state = if self.firing { "FIRING" } else { "RESOLVED" };
-        let subject = self.subject();
+    /// The values the alert group template offers ([`Kind::AlertGroup`]), as of `now` (Unix
+    /// seconds: times are said relative to it), in `lang`.
+    pub fn values(&self, source: Source, lang: Lang, now: i64, repeat_secs: u64) -> Values {
+        let firing = self.firing_count();
+        let alerts: Vec<AlertValues> = self.alerts.iter().map(|a| a.values(lang, now)).collect();
+        Values::new()
+            .set_value("firing", self.firing)
+            .set("title", self.title())
+            .set("source", source.name())
+            .set_value("firing_count", firing)
+            .set_value("resolved_count", self.alerts.len() - firing)
+            .set("message", self.message.as_deref().map(multiline).unwrap_or_default())
+            .set_value("alerts", alerts)
+            .set_value("left_out", self.left_out)
+            .set("external", self.external.as_deref().and_then(web_link).unwrap_or_default())
+            .set("repeat", words::interval(repeat_secs, lang))
+    }
+
+    /// The mail as `texts` (the template in force in `lang`) say it, as of `now`, in the
+    /// group's thread.
+    pub fn mail(&self, texts: &Texts, lang: Lang, source: Source, now: i64, repeat_secs: u64) -> Mail {
         let group = self.group_id(source);
         let thread = Thread {
             id: format!("alert.{group}.{:016x}.{now}", self.digest()),
             parent: format!("alert.{group}"),
         };
-        let firing = self.firing_count();
-        let resolved = self.alerts.len() - firing;
-        let counts = match (firing, resolved) {
-            (f, 0) => plural(f, "alert firing", "alerts firing"),
-            (0, r) => plural(r, "alert resolved", "alerts resolved"),
-            (f, r) => format!("{f} firing, {r} resolved"),
-        };
-        let headline = format!("{state}: {} ({counts}, from {})", self.title(), source.name());
-        let policy = if self.firing {
-            format!(
-                "While this group stays the same you will get this mail again every {}; a change (an alert joining or resolving) is mailed at once, and so is its resolution.",
-                interval(repeat_secs)
-            )
-        } else {
-            "This group resolved; it will be mailed again if it fires again.".to_string()
-        };
-
-        let mut plain = format!("{headline}\r\n\r\n");
-        let colour = if self.firing { "#b42318" } else { "#1a7f37" };
-        let mut html = format!(
-            "<div style=\"font-family:Arial,Helvetica,sans-serif;max-width:720px;border:1px solid #d0d5dd\">\
-             <h1 style=\"background:{colour};color:#ffffff;padding:12px 16px;font-size:18px;margin:0\">{}</h1>\
-             <div style=\"padding:16px;color:#101828;font-size:15px;line-height:1.5\">",
-            text(&headline)
-        );
-        if let Some(m) = self.message.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-            let _ = write!(plain, "{}\r\n\r\n", lines(m));
-            let _ = write!(html, "<p style=\"margin:0 0 12px;white-space:pre-wrap\">{}</p>", text(m));
-        }
-        for (i, alert) in self.alerts.iter().enumerate() {
-            alert.write(i + 1, now, &mut plain, &mut html);
-        }
-        if self.left_out > 0 {
-            let said = format!(
-                "{} left out of this mail (too many in one notification); the tool lists them all.",
-                plural(self.left_out, "more alert was", "more alerts were")
-            );
-            let _ = write!(plain, "{said}\r\n\r\n");
-            let _ = write!(html, "<p style=\"margin:0 0 12px\"><strong>{}</strong></p>", text(&said));
-        }
-        if let Some(url) = self.external.as_deref().and_then(web_link) {
-            let _ = write!(plain, "{}: {url}\r\n", source.name());
-            let _ = write!(
-                html,
-                "<p style=\"margin:0 0 12px\"><a href=\"{}\">Open {}</a></p>",
-                attribute(&url),
-                source.name()
-            );
-        }
-        let _ = write!(plain, "\r\n{policy}\r\n-- \r\nMailroom\r\n");
-        let _ = write!(
-            html,
-            "<p style=\"margin:0;color:#475467;font-size:13px\">{}</p></div></div>",
-            text(&policy)
-        );
-        Mail {
-            subject,
-            text: plain,
-            html: Some(html),
-            thread: Some(thread),
-            raw: None,
-        }
+        let values = self.values(source, lang, now, repeat_secs);
+        Mail { thread: Some(thread), ..templates::render_or_default(Kind::AlertGroup, lang, texts, &values) }
     }
 
     /// One alert message per recipient for storm control to decide on.
+    #[allow(clippy::too_many_arguments)]
     pub fn batch(
         &self,
+        texts: &Texts,
+        lang: Lang,
         source: Source,
         recipients: &[String],
         token: (u64, &str),
         now: i64,
         repeat_secs: u64,
     ) -> AlertBatch {
-        let mail = self.mail(source, now, repeat_secs);
+        let mail = self.mail(texts, lang, source, now, repeat_secs);
         let origin = Origin::Webhook {
             source,
             id: token.0,
@@ -255,75 +213,53 @@ impl GroupAlert {
         one_line(name)
     }
 
-    fn write(&self, n: usize, now: i64, plain: &mut String, html: &mut String) {
-        let state = if self.firing { "Firing" } else { "Resolved" };
-        let name = self.name();
-        let _ = write!(plain, "{n}. {state}: {name}\r\n");
-        let colour = if self.firing { "#b42318" } else { "#1a7f37" };
-        let _ = write!(
-            html,
-            "<h2 style=\"font-size:16px;margin:16px 0 4px\"><span style=\"color:{colour}\">{state}</span>: {}</h2>",
-            text(&name)
-        );
-        for (label, value) in [("Summary", &self.summary), ("Description", &self.description)] {
-            if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                let _ = write!(plain, "   {label}: {}\r\n", lines(v));
-                let _ = write!(
-                    html,
-                    "<p style=\"margin:0 0 6px;white-space:pre-wrap\"><strong>{label}: </strong>{}</p>",
-                    text(v)
-                );
-            }
-        }
-        let mut times = Vec::new();
-        if let Some(at) = self.starts_at {
-            times.push(format!("Started {}", when(at, now)));
-        }
-        if let Some(at) = self.ends_at.filter(|_| !self.firing) {
-            times.push(format!("ended {}", when(at, now)));
-        }
-        if !times.is_empty() {
-            let times = times.join(", ");
-            let _ = write!(plain, "   {times}\r\n");
-            let _ = write!(html, "<p style=\"margin:0 0 6px;color:#475467\">{}</p>", text(&times));
-        }
-        if !self.values.is_empty() {
-            let values = self
-                .values
+    fn values(&self, lang: Lang, now: i64) -> AlertValues {
+        let text = |v: &Option<String>| v.as_deref().map(multiline).unwrap_or_default();
+        AlertValues {
+            firing: self.firing,
+            name: self.name(),
+            summary: text(&self.summary),
+            description: text(&self.description),
+            started: self.starts_at.map(|at| words::when(at, now, lang)).unwrap_or_default(),
+            ended: self.ends_at.filter(|_| !self.firing).map(|at| words::when(at, now, lang)).unwrap_or_default(),
+            values: one_line(&self.values.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")),
+            labels: sorted(&self.labels)
+                .into_iter()
+                .map(|(name, value)| LabelValue { name: one_line(name), value: one_line(value) })
+                .collect(),
+            links: self
+                .links
                 .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let values = one_line(&values);
-            let _ = write!(plain, "   Values: {values}\r\n");
-            let _ = write!(html, "<p style=\"margin:0 0 6px\"><strong>Values: </strong>{}</p>", text(&values));
+                .filter_map(|(label, url)| Some(LinkValue { label: words::link_label(label, lang).to_string(), url: web_link(url)? }))
+                .collect(),
         }
-        if !self.labels.is_empty() {
-            let _ = write!(plain, "   Labels:\r\n");
-            let _ = write!(html, "<table style=\"border-collapse:collapse;font-size:13px;margin:0 0 6px\">");
-            for (k, v) in sorted(&self.labels) {
-                let _ = write!(plain, "     {} = {}\r\n", one_line(k), one_line(v));
-                let _ = write!(
-                    html,
-                    "<tr><td style=\"padding:2px 8px 2px 0;color:#475467\">{}</td><td style=\"padding:2px 0\">{}</td></tr>",
-                    text(&one_line(k)),
-                    text(&one_line(v))
-                );
-            }
-            let _ = write!(html, "</table>");
-        }
-        let links: Vec<_> = self.links.iter().filter_map(|(label, url)| Some((label, web_link(url)?))).collect();
-        if !links.is_empty() {
-            let _ = write!(html, "<p style=\"margin:0 0 6px\">");
-            for (i, (label, url)) in links.iter().enumerate() {
-                let _ = write!(plain, "   {label}: {url}\r\n");
-                let sep = if i == 0 { "" } else { " · " };
-                let _ = write!(html, "{sep}<a href=\"{}\">{label}</a>", attribute(url.as_str()));
-            }
-            let _ = write!(html, "</p>");
-        }
-        plain.push_str("\r\n");
     }
+}
+
+/// One alert as its template sees it (`alerts`).
+#[derive(serde::Serialize)]
+struct AlertValues {
+    firing: bool,
+    name: String,
+    summary: String,
+    description: String,
+    started: String,
+    ended: String,
+    values: String,
+    labels: Vec<LabelValue>,
+    links: Vec<LinkValue>,
+}
+
+#[derive(serde::Serialize)]
+struct LabelValue {
+    name: String,
+    value: String,
+}
+
+#[derive(serde::Serialize)]
+struct LinkValue {
+    label: String,
+    url: String,
 }
 
 /// Labels sorted by name, `alertname` first (as Alertmanager's `SortedPairs`).
@@ -341,15 +277,16 @@ fn sorted_pairs(labels: &[(String, String)]) -> String {
     sorted(labels).into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
 }
 
+/// A text of several lines: trimmed, each line end a `\n`, no other control character.
+fn multiline(s: &str) -> String {
+    let lines = s.trim().replace("\r\n", "\n").replace('\r', "\n");
+    lines.chars().filter(|c| *c == '\n' || !c.is_control()).collect()
+}
+
 /// A text on one line: line breaks and other control characters become spaces.
 fn one_line(s: &str) -> String {
     let spaced: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     spaced.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A text's lines indented for the plain-text body (CRLF line ends, no bare CR).
-fn lines(s: &str) -> String {
-    s.lines().map(|l| l.trim_end_matches('\r')).collect::<Vec<_>>().join("\r\n   ")
 }
 
 fn cut(s: &str, max: usize) -> String {
@@ -359,10 +296,6 @@ fn cut(s: &str, max: usize) -> String {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// Only http(s) addresses become links, as the URL parser writes them (no white space or line
 /// break left in them).
 fn web_link(url: &str) -> Option<String> {
@@ -370,34 +303,6 @@ fn web_link(url: &str) -> Option<String> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .map(String::from)
-}
-
-/// `2026-12-04 18:30 UTC (12 minutes before this mail)`.
-fn when(at: i64, now: i64) -> String {
-    let stamp = time::OffsetDateTime::from_unix_timestamp(at).map_or_else(
-        |_| at.to_string(),
-        |t| {
-            format!(
-                "{}-{:02}-{:02} {:02}:{:02} UTC",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        },
-    );
-    let ago = now - at;
-    if ago < 60 {
-        return stamp;
-    }
-    let ago = ago as u64;
-    let span = if ago >= 2 * 86_400 {
-        plural((ago / 86_400) as usize, "day", "days")
-    } else {
-        interval(ago - ago % 60)
-    };
-    format!("{stamp} ({span} before this mail)")
 }
 
 /// An RFC 3339 time as Unix seconds; `None` for a missing one and for Go's zero time
@@ -410,6 +315,10 @@ pub fn parse_time(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn english() -> Texts {
+        templates::default(Kind::AlertGroup, Lang::En)
+    }
 
     fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -457,7 +366,7 @@ mod tests {
     #[test]
     fn each_alert_is_written_with_its_labels_times_and_web_links_only() {
         let now = parse_time("2026-12-04T18:12:30Z").unwrap();
-        let mail = group().mail(Source::Alertmanager, now, 4 * 3600);
+        let mail = group().mail(&english(), Lang::En, Source::Alertmanager, now, 4 * 3600);
         assert!(mail.text.contains("1. Firing: DiskAlmostFull"), "{}", mail.text);
         assert!(mail.text.contains("Started 2026-12-04 18:00 UTC (12 minutes before this mail)"), "{}", mail.text);
         assert!(mail.text.contains("Description: 93 % used.\r\n   Clean up /var."), "{}", mail.text);
@@ -465,12 +374,12 @@ mod tests {
         assert!(!mail.text.contains("javascript:"), "{}", mail.text);
         let mut broken = group();
         broken.alerts[0].links = vec![("Source", "http://x.example.com/a\r\nBcc: y@example.com".into())];
-        let text = broken.mail(Source::Alertmanager, now, 60).text;
+        let text = broken.mail(&english(), Lang::En, Source::Alertmanager, now, 60).text;
         assert!(!text.contains("\r\nBcc:"), "{text}");
         let html = mail.html.unwrap();
         assert!(html.contains("href=\"http://prometheus:9090/graph?g0.expr=x&amp;a=1\">Source</a>"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
-        let thread = mail.thread.unwrap();
+        let thread = mail.thread.clone().unwrap();
         assert!(thread.id.starts_with(&format!("{}.", thread.parent)), "{thread:?}");
         assert!(thread.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'), "{thread:?}");
     }
@@ -480,7 +389,7 @@ mod tests {
         let mut g = group();
         g.alerts[0].labels.push(("team".into(), "<script>x</script>".into()));
         g.message = Some("a < b".into());
-        let html = g.mail(Source::Grafana, 0, 60).html.unwrap();
+        let html = g.mail(&english(), Lang::En, Source::Grafana, 0, 60).html.unwrap();
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;") && html.contains("a &lt; b"), "{html}");
     }
@@ -488,11 +397,11 @@ mod tests {
     #[test]
     fn one_group_is_one_thread_and_a_change_is_a_new_digest() {
         let g = group();
-        let first = g.mail(Source::Alertmanager, 100, 60).thread.unwrap();
-        let later = g.mail(Source::Alertmanager, 200, 60).thread.unwrap();
+        let first = g.mail(&english(), Lang::En, Source::Alertmanager, 100, 60).thread.unwrap();
+        let later = g.mail(&english(), Lang::En, Source::Alertmanager, 200, 60).thread.unwrap();
         assert_eq!(first.parent, later.parent);
         assert_ne!(first.id, later.id);
-        let other = Group { key: "other".into(), ..group() }.mail(Source::Alertmanager, 100, 60).thread.unwrap();
+        let other = Group { key: "other".into(), ..group() }.mail(&english(), Lang::En, Source::Alertmanager, 100, 60).thread.unwrap();
         assert_ne!(first.parent, other.parent);
         let mut grown = group();
         grown.alerts.push(GroupAlert { firing: true, fingerprint: "fp-db-3".into(), ..GroupAlert::default() });
@@ -514,12 +423,12 @@ mod tests {
         g.left_out = 2;
         let g = g.cap();
         assert_eq!((g.alerts.len(), g.left_out), (MAX_ALERTS, 7));
-        assert!(g.mail(Source::Alertmanager, 0, 60).text.contains("7 more alerts were left out"));
+        assert!(g.mail(&english(), Lang::En, Source::Alertmanager, 0, 60).text.contains("7 more alerts were left out"));
     }
 
     #[test]
     fn the_batch_carries_the_source_the_group_and_the_thread() {
-        let batch = group().batch(Source::Alertmanager, &["ops@example.com".into()], (7, "prometheus"), 100, 60);
+        let batch = group().batch(&english(), Lang::En, Source::Alertmanager, &["ops@example.com".into()], (7, "prometheus"), 100, 60);
         assert!(batch.key.starts_with("alertmanager:"));
         assert_eq!(batch.digest, group().digest());
         let m = &batch.messages[0];
@@ -528,5 +437,40 @@ mod tests {
             Origin::Webhook { source: Source::Alertmanager, id: 7, name: "prometheus".into(), group: "alertname=DiskAlmostFull".into() }
         );
         assert!(m.body.thread.is_some());
+    }
+
+    #[test]
+    fn a_chinese_notification_names_the_same_alerts_in_chinese() {
+        let now = parse_time("2026-12-04T18:12:30Z").unwrap();
+        let mail = group().mail(&templates::default(Kind::AlertGroup, Lang::ZhCn), Lang::ZhCn, Source::Alertmanager, now, 4 * 3600);
+        assert_eq!(mail.subject, "[告警:2] DiskAlmostFull (db-1 critical)");
+        assert!(mail.text.contains("告警：DiskAlmostFull (db-1 critical)（2 条告警，来自 Alertmanager）"), "{}", mail.text);
+        assert!(mail.text.contains("1. 告警：DiskAlmostFull"), "{}", mail.text);
+        assert!(mail.text.contains("开始于 2026-12-04 18:00 UTC（本邮件发出前 12 分钟）"), "{}", mail.text);
+        assert!(mail.text.contains("来源：http://prometheus:9090/graph?g0.expr=x&a=1"), "{}", mail.text);
+        assert!(mail.text.contains("每隔 4 小时会再次发送"), "{}", mail.text);
+        assert!(mail.thread.is_some());
+    }
+
+    #[test]
+    fn a_thousand_alerts_with_their_labels_fit_the_templates_bounds() {
+        let mut g = group();
+        g.alerts = (0..MAX_ALERTS)
+            .map(|i| GroupAlert {
+                firing: true,
+                labels: (0..10).map(|l| (format!("label{l}"), format!("value {i} {l} {}", "x".repeat(40)))).collect(),
+                summary: Some(format!("Summary of alert {i}")),
+                description: Some("A description\nof two lines".into()),
+                starts_at: Some(0),
+                links: vec![("Source", format!("https://prometheus.example.com/graph?g0.expr=alert{i}"))],
+                fingerprint: i.to_string(),
+                ..GroupAlert::default()
+            })
+            .collect();
+        for lang in Lang::ALL {
+            let mail = g.mail(&templates::default(Kind::AlertGroup, lang), lang, Source::Alertmanager, 3600, 60);
+            assert!(mail.text.contains("1000. ") && mail.text.contains("value 999 9"), "{lang:?}: the default gave way: {}", &mail.text[..200]);
+            assert!(mail.html.unwrap().contains("value 999 9"));
+        }
     }
 }

@@ -9,7 +9,7 @@ pub mod group;
 use crate::mailer::Mail;
 use crate::outbox::{Origin, Priority};
 use crate::store::{AlertBatch, MailBody, NewMessage};
-use html_escape::{encode_double_quoted_attribute as attribute, encode_text as text};
+use crate::templates::{self, words, Kind, Lang, Texts, Values};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -49,9 +49,10 @@ pub struct Alert {
 
 impl Alert {
     /// One alert message per recipient, first in line after security mail, for storm control
-    /// to decide on. `repeat_secs`: how often a firing alert is mailed again.
-    pub fn batch(&self, recipients: &[String], origin: &Origin, repeat_secs: u64) -> AlertBatch {
-        let mail = self.mail(repeat_secs);
+    /// to decide on. `texts`: the alert template in force in `lang`; `repeat_secs`: how often
+    /// a firing alert is mailed again.
+    pub fn batch(&self, texts: &Texts, lang: Lang, recipients: &[String], origin: &Origin, repeat_secs: u64) -> AlertBatch {
+        let mail = self.mail(texts, lang, repeat_secs);
         let messages = alert_messages(&mail, recipients, origin);
         AlertBatch {
             key: self.key.clone(),
@@ -62,84 +63,25 @@ impl Alert {
         }
     }
 
+    /// The values the alert template offers ([`Kind::Alert`]).
+    pub fn values(&self, lang: Lang, repeat_secs: u64) -> Values {
+        let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_string();
+        Values::new()
+            .set_value("firing", self.firing)
+            .set("title", self.title.trim())
+            .set("severity", self.severity.name())
+            .set("value", text(&self.value))
+            .set("threshold", text(&self.threshold))
+            .set("link", text(&self.link))
+            .set("description", text(&self.description))
+            .set("repeat", words::interval(repeat_secs, lang))
+            .set("key", self.key.as_str())
+    }
+
     /// The mail: what fired, its value against its threshold, the link, what to do, and how
-    /// often it is mailed again.
-    pub fn mail(&self, repeat_secs: u64) -> Mail {
-        let state = if self.firing { "FIRING" } else { "RESOLVED" };
-        let title = self.title.trim();
-        let subject = format!("[{state}] {title}");
-        let measured = match (&self.value, &self.threshold) {
-            (Some(v), Some(t)) => Some(format!("Value: {v} (threshold: {t})")),
-            (Some(v), None) => Some(format!("Value: {v}")),
-            (None, Some(t)) => Some(format!("Threshold: {t}")),
-            (None, None) => None,
-        };
-        let todo = match (&self.description, self.firing) {
-            (Some(d), _) if !d.trim().is_empty() => d.trim().to_string(),
-            (_, true) if self.link.is_some() => "Open the link to see what is wrong, and act on it.".into(),
-            (_, true) => "Look into the system named in the title, and act on it.".into(),
-            (_, false) => "Nothing: this alert is resolved.".into(),
-        };
-        let policy = if self.firing {
-            format!(
-                "While this alert stays firing you will get this mail again every {}, and once more when it resolves.",
-                interval(repeat_secs)
-            )
-        } else {
-            "This alert resolved; it will be mailed again if it fires again.".to_string()
-        };
-        let headline = format!("{state} ({}): {title}", self.severity.name());
-        let key = &self.key;
-
-        let mut plain = format!("{headline}\r\n\r\n");
-        if let Some(m) = &measured {
-            plain.push_str(&format!("{m}\r\n"));
-        }
-        if let Some(link) = &self.link {
-            plain.push_str(&format!("Details: {link}\r\n"));
-        }
-        plain.push_str(&format!(
-            "\r\nWhat to do: {todo}\r\n\r\n{policy}\r\nAlert key: {key}\r\n-- \r\nMailroom\r\n"
-        ));
-
-        let colour = match (self.firing, self.severity) {
-            (false, _) => "#1a7f37",
-            (true, Severity::Critical) => "#b42318",
-            (true, Severity::Warning) => "#b54708",
-            (true, Severity::Info) => "#175cd3",
-        };
-        let mut html = format!(
-            "<div style=\"font-family:Arial,Helvetica,sans-serif;max-width:600px;border:1px solid #d0d5dd\">\
-             <h1 style=\"background:{colour};color:#ffffff;padding:12px 16px;font-size:18px;margin:0\">{}</h1>\
-             <div style=\"padding:16px;color:#101828;font-size:15px;line-height:1.5\">",
-            text(&headline)
-        );
-        if let Some(m) = &measured {
-            html.push_str(&format!(
-                "<p style=\"font-size:17px;margin:0 0 12px\"><strong>{}</strong></p>",
-                text(m)
-            ));
-        }
-        if let Some(link) = &self.link {
-            html.push_str(&format!(
-                "<p style=\"margin:0 0 12px\"><a href=\"{}\">Open the details</a></p>",
-                attribute(link)
-            ));
-        }
-        html.push_str(&format!(
-            "<p style=\"margin:0 0 12px\"><strong>What to do: </strong>{}</p>\
-             <p style=\"margin:0;color:#475467;font-size:13px\">{} Alert key: {}</p></div></div>",
-            text(&todo),
-            text(&policy),
-            text(key)
-        ));
-        Mail {
-            subject,
-            text: plain,
-            html: Some(html),
-            thread: None,
-            raw: None,
-        }
+    /// often it is mailed again, as `texts` (the template in force in `lang`) say it.
+    pub fn mail(&self, texts: &Texts, lang: Lang, repeat_secs: u64) -> Mail {
+        templates::render_or_default(Kind::Alert, lang, texts, &self.values(lang, repeat_secs))
     }
 }
 
@@ -163,21 +105,13 @@ pub(crate) fn alert_messages(mail: &Mail, recipients: &[String], origin: &Origin
         .collect()
 }
 
-/// "4 hours", "30 minutes", "1 hour 30 minutes".
-pub(crate) fn interval(secs: u64) -> String {
-    let (h, m) = (secs / 3600, secs % 3600 / 60);
-    let unit = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
-    match (h, m) {
-        (0, 0) => unit(secs, "second"),
-        (0, m) => unit(m, "minute"),
-        (h, 0) => unit(h, "hour"),
-        (h, m) => format!("{} {}", unit(h, "hour"), unit(m, "minute")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn english() -> Texts {
+        templates::default(Kind::Alert, Lang::En)
+    }
 
     fn alert() -> Alert {
         Alert {
@@ -194,7 +128,7 @@ mod tests {
 
     #[test]
     fn a_firing_alert_says_value_threshold_link_and_what_to_do() {
-        let mail = alert().mail(4 * 3600);
+        let mail = alert().mail(&english(), Lang::En, 4 * 3600);
         assert_eq!(mail.subject, "[FIRING] Disk almost full on db-1");
         assert!(mail.text.contains("Value: 93.5 (threshold: 90)"), "{}", mail.text);
         assert!(mail
@@ -218,7 +152,7 @@ mod tests {
             link: None,
             ..alert()
         }
-        .mail(3600);
+        .mail(&english(), Lang::En, 3600);
         assert_eq!(mail.subject, "[RESOLVED] <script>alert(1)</script>");
         let html = mail.html.unwrap();
         assert!(!html.contains("<script>"), "{html}");
@@ -231,6 +165,8 @@ mod tests {
     #[test]
     fn one_alert_message_per_recipient_with_the_storm_key() {
         let batch = alert().batch(
+            &english(),
+            Lang::En,
             &["a@example.com".into(), "b@example.com".into()],
             &Origin::Unknown,
             600,
@@ -248,10 +184,20 @@ mod tests {
     }
 
     #[test]
-    fn intervals_read_as_words() {
-        assert_eq!(interval(4 * 3600), "4 hours");
-        assert_eq!(interval(3600 + 1800), "1 hour 30 minutes");
-        assert_eq!(interval(60), "1 minute");
-        assert_eq!(interval(5), "5 seconds");
+    fn a_chinese_alert_is_written_in_chinese_with_the_same_facts() {
+        let mail = alert().mail(&templates::default(Kind::Alert, Lang::ZhCn), Lang::ZhCn, 4 * 3600);
+        assert_eq!(mail.subject, "[告警] Disk almost full on db-1");
+        assert!(mail.text.contains("告警（严重）：Disk almost full on db-1"), "{}", mail.text);
+        assert!(mail.text.contains("当前值：93.5（阈值：90）"), "{}", mail.text);
+        assert!(mail.text.contains("每隔 4 小时会再次发送"), "{}", mail.text);
+        assert!(mail.html.unwrap().contains("href=\"https://grafana.example.com/d/1?a=1&amp;b=2\""));
+    }
+
+    #[test]
+    fn a_template_that_fails_with_real_values_gives_way_to_the_default() {
+        let broken = Texts { subject: "{{ title }}".into(), text: "{% for i in range(100000000) %}{{ title }}{% endfor %}".into(), html: None };
+        let mail = alert().mail(&broken, Lang::En, 60);
+        assert_eq!(mail.subject, "[FIRING] Disk almost full on db-1");
+        assert!(mail.text.contains("Value: 93.5 (threshold: 90)"), "{}", mail.text);
     }
 }

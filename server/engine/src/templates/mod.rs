@@ -10,18 +10,22 @@
 //! is saved by rendering it with the mail's sample values under strict rules: a syntax error
 //! or a variable the mail does not offer is reported with its line, never at send time.
 
+pub mod words;
+
 use crate::mailer::Mail;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use std::collections::BTreeMap;
 
 /// A template part's source at most.
 pub const MAX_SOURCE_BYTES: usize = 16 * 1024;
-/// A rendered body at most.
-pub const MAX_OUTPUT_BYTES: usize = 256 * 1024;
+/// A rendered body at most: room for an alerting tool's largest notification (its body is at
+/// most 640 KiB, its alerts at most [`crate::notify::group::MAX_ALERTS`]).
+pub const MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
 /// A rendered subject at most (characters, after it is put on one line).
 pub const MAX_SUBJECT_CHARS: usize = 250;
-/// The work one rendering may do (minijinja's fuel: about one unit per instruction).
-const FUEL: u64 = 100_000;
+/// The work one rendering may do (minijinja's fuel: about one unit per instruction): a
+/// notification of a thousand alerts with their labels takes about a tenth of it.
+const FUEL: u64 = 5_000_000;
 
 /// A mail the system sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,10 +36,25 @@ pub enum Kind {
     QueueTest,
     /// "Forgot password?".
     PasswordReset,
+    /// An alert from the HTTP API (`POST /api/v1/alerts`), firing or resolved.
+    Alert,
+    /// A notification from an alerting tool's webhook (Alertmanager, Grafana, Uptime Kuma,
+    /// Zabbix): a group of alerts, firing or resolved.
+    AlertGroup,
+}
+
+/// A variable's sample: text, or a JSON value (a flag, a number, a list).
+const fn text(name: &'static str, about: &'static str, sample: &'static str) -> Variable {
+    Variable { name, about, sample, sample_zh: None }
+}
+
+/// A variable whose sample is in the mail's language.
+const fn worded(name: &'static str, about: &'static str, sample: &'static str, sample_zh: &'static str) -> Variable {
+    Variable { name, about, sample, sample_zh: Some(sample_zh) }
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::TestMail, Kind::QueueTest, Kind::PasswordReset];
+    pub const ALL: [Kind; 5] = [Kind::TestMail, Kind::QueueTest, Kind::PasswordReset, Kind::Alert, Kind::AlertGroup];
 
     /// Its name in files and addresses.
     pub fn id(self) -> &'static str {
@@ -43,6 +62,8 @@ impl Kind {
             Kind::TestMail => "test_mail",
             Kind::QueueTest => "queue_test",
             Kind::PasswordReset => "password_reset",
+            Kind::Alert => "alert",
+            Kind::AlertGroup => "alert_group",
         }
     }
 
@@ -54,25 +75,55 @@ impl Kind {
     /// check's).
     pub fn variables(self) -> &'static [Variable] {
         const SERVER: [Variable; 4] = [
-            Variable { name: "host", about: "the mail server's Host Name", sample: "smtp.example.com" },
-            Variable { name: "port", about: "its Port", sample: "587" },
-            Variable { name: "encryption", about: "\"none\", \"starttls\" or \"ssl\"", sample: "starttls" },
-            Variable { name: "account", about: "the Email Account signed in with; empty without sign-in", sample: "alerts@example.com" },
+            text("host", "the mail server's Host Name", "smtp.example.com"),
+            text("port", "its Port", "587"),
+            text("encryption", "\"none\", \"starttls\" or \"ssl\"", "starttls"),
+            text("account", "the Email Account signed in with; empty without sign-in", "alerts@example.com"),
         ];
         const RESET: [Variable; 3] = [
-            Variable { name: "email", about: "the admin's address", sample: "admin@example.com" },
-            Variable { name: "link", about: "the single-use link", sample: "https://mailroom.example.com/reset?token=SAMPLE" },
-            Variable { name: "valid_minutes", about: "how long the link works", sample: "30" },
+            text("email", "the admin's address", "admin@example.com"),
+            text("link", "the single-use link", "https://mailroom.example.com/reset?token=SAMPLE"),
+            text("valid_minutes", "how long the link works", "30"),
+        ];
+        const ALERT: [Variable; 9] = [
+            text("firing", "true while the alert fires, false once it resolved", "true"),
+            text("title", "what fired, in the sender's words (one line)", "Disk almost full on db-1"),
+            text("severity", "\"critical\", \"warning\" or \"info\"", "critical"),
+            text("value", "the measured value; may be empty", "93.5"),
+            text("threshold", "the threshold it crossed; may be empty", "90"),
+            text("link", "an http(s) address with the details; may be empty", "https://grafana.example.com/d/disk?var-host=db-1"),
+            text("description", "what happened and what to do, in the sender's words; may be empty", "Clean up /var/log on db-1."),
+            worded("repeat", "how often a firing alert is mailed again, in words", "4 hours", "4 小时"),
+            text("key", "the alert's key (storm control)", "disk:db-1"),
+        ];
+        const GROUP: [Variable; 10] = [
+            text("firing", "true while any alert of the group fires", "true"),
+            text("title", "the group: its labels' values, or the tool's title (one line)", "DiskAlmostFull (critical)"),
+            text("source", "the tool: Alertmanager, Grafana, Uptime Kuma or Zabbix", "Alertmanager"),
+            text("firing_count", "how many of its alerts fire", "2"),
+            text("resolved_count", "how many resolved", "0"),
+            text("message", "the tool's message for the whole notification; may be empty", ""),
+            worded(
+                "alerts",
+                "the alerts, each with firing, name, summary, description, started, ended, values, labels (name, value) and links (label, url)",
+                r#"[{"firing": true, "name": "DiskAlmostFull", "summary": "Disk almost full on db-1", "description": "93 % used.\nClean up /var.", "started": "2026-12-04 18:00 UTC (12 minutes before this mail)", "ended": "", "values": "", "labels": [{"name": "alertname", "value": "DiskAlmostFull"}, {"name": "instance", "value": "db-1"}], "links": [{"label": "Source", "url": "http://prometheus.example.com:9090/graph?g0.expr=disk"}]}, {"firing": true, "name": "DiskAlmostFull", "summary": "Disk almost full on db-2", "description": "", "started": "2026-12-04 18:05 UTC (7 minutes before this mail)", "ended": "", "values": "", "labels": [{"name": "alertname", "value": "DiskAlmostFull"}, {"name": "instance", "value": "db-2"}], "links": []}]"#,
+                r#"[{"firing": true, "name": "DiskAlmostFull", "summary": "db-1 磁盘将满", "description": "已用 93 %。\n请清理 /var。", "started": "2026-12-04 18:00 UTC（本邮件发出前 12 分钟）", "ended": "", "values": "", "labels": [{"name": "alertname", "value": "DiskAlmostFull"}, {"name": "instance", "value": "db-1"}], "links": [{"label": "来源", "url": "http://prometheus.example.com:9090/graph?g0.expr=disk"}]}, {"firing": true, "name": "DiskAlmostFull", "summary": "db-2 磁盘将满", "description": "", "started": "2026-12-04 18:05 UTC（本邮件发出前 7 分钟）", "ended": "", "values": "", "labels": [{"name": "alertname", "value": "DiskAlmostFull"}, {"name": "instance", "value": "db-2"}], "links": []}]"#,
+            ),
+            text("left_out", "how many alerts were left out of the mail (too many in one notification)", "0"),
+            text("external", "the tool's own address; may be empty", "http://alertmanager.example.com:9093"),
+            worded("repeat", "how often an unchanged group is mailed again, in words", "4 hours", "4 小时"),
         ];
         match self {
             Kind::TestMail | Kind::QueueTest => &SERVER,
             Kind::PasswordReset => &RESET,
+            Kind::Alert => &ALERT,
+            Kind::AlertGroup => &GROUP,
         }
     }
 
-    /// The sample values, as the preview shows them.
-    pub fn sample(self) -> Values {
-        Values(self.variables().iter().map(|v| (v.name, v.sample.to_string())).collect())
+    /// The sample values in `lang`, as the preview shows them.
+    pub fn sample(self, lang: Lang) -> Values {
+        self.variables().iter().fold(Values::new(), |values, v| values.set_sample(v.name, v.sample_in(lang)))
     }
 }
 
@@ -81,7 +132,19 @@ impl Kind {
 pub struct Variable {
     pub name: &'static str,
     pub about: &'static str,
+    /// Text, or JSON for a flag, a number or a list.
     pub sample: &'static str,
+    /// The sample in Chinese, where it is words.
+    pub sample_zh: Option<&'static str>,
+}
+
+impl Variable {
+    pub fn sample_in(&self, lang: Lang) -> &'static str {
+        match (lang, self.sample_zh) {
+            (Lang::ZhCn, Some(zh)) => zh,
+            _ => self.sample,
+        }
+    }
 }
 
 /// The languages mails are written in.
@@ -167,9 +230,9 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// The values one mail is rendered with (each a string).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Values(BTreeMap<&'static str, String>);
+/// The values one mail is rendered with: texts, flags, numbers, lists.
+#[derive(Clone, Debug, Default)]
+pub struct Values(BTreeMap<&'static str, minijinja::Value>);
 
 impl Values {
     pub fn new() -> Self {
@@ -177,38 +240,60 @@ impl Values {
     }
 
     pub fn set(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.0.insert(name, value.into());
+        self.0.insert(name, minijinja::Value::from(value.into()));
         self
+    }
+
+    /// Any value serde writes (a flag, a number, a list of records).
+    pub fn set_value(mut self, name: &'static str, value: impl serde::Serialize) -> Self {
+        self.0.insert(name, minijinja::Value::from(minijinja::value::Serde(value)));
+        self
+    }
+
+    /// A sample: JSON when it reads as a flag, a number or a list, else the text itself.
+    fn set_sample(self, name: &'static str, sample: &str) -> Self {
+        match serde_json::from_str::<serde_json::Value>(sample) {
+            Ok(json) if !json.is_string() => self.set_value(name, json),
+            _ => self.set(name, sample),
+        }
     }
 }
 
 /// The template that ships with the binary.
 pub fn default(kind: Kind, lang: Lang) -> Texts {
     macro_rules! files {
-        ($($lang:literal => $l:path, $kind:literal => $k:path;)*) => {
+        ($($lang:literal => $l:path, $kind:literal => $k:path $(, $html:ident)?;)*) => {
             match (kind, lang) {
                 $(($k, $l) => Texts {
                     subject: include_str!(concat!("../../templates/", $lang, "/", $kind, ".subject.txt")).trim().to_string(),
                     text: include_str!(concat!("../../templates/", $lang, "/", $kind, ".text.txt")).to_string(),
-                    html: None,
+                    html: files!(@html $lang, $kind $(, $html)?),
                 },)*
             }
+        };
+        (@html $lang:literal, $kind:literal) => { None };
+        (@html $lang:literal, $kind:literal, html) => {
+            Some(include_str!(concat!("../../templates/", $lang, "/", $kind, ".html")).to_string())
         };
     }
     files! {
         "en" => Lang::En, "test_mail" => Kind::TestMail;
         "en" => Lang::En, "queue_test" => Kind::QueueTest;
         "en" => Lang::En, "password_reset" => Kind::PasswordReset;
+        "en" => Lang::En, "alert" => Kind::Alert, html;
+        "en" => Lang::En, "alert_group" => Kind::AlertGroup, html;
         "zh-CN" => Lang::ZhCn, "test_mail" => Kind::TestMail;
         "zh-CN" => Lang::ZhCn, "queue_test" => Kind::QueueTest;
         "zh-CN" => Lang::ZhCn, "password_reset" => Kind::PasswordReset;
+        "zh-CN" => Lang::ZhCn, "alert" => Kind::Alert, html;
+        "zh-CN" => Lang::ZhCn, "alert_group" => Kind::AlertGroup, html;
     }
 }
 
 /// Every problem of `texts` as a template of `kind`: a part too long, a subject on more than
 /// one line, a syntax error, a variable the mail does not offer, a rendering that does too
 /// much or says too much. Empty: it can be saved.
-pub fn check(kind: Kind, texts: &Texts) -> Vec<Problem> {
+pub fn check(kind: Kind, lang: Lang, texts: &Texts) -> Vec<Problem> {
     let mut problems = Vec::new();
     if texts.subject.contains(['\r', '\n']) {
         problems.push(Problem { part: Part::Subject, line: None, message: "A subject is one line; remove the line break.".into() });
@@ -219,7 +304,7 @@ pub fn check(kind: Kind, texts: &Texts) -> Vec<Problem> {
     if texts.text.trim().is_empty() {
         problems.push(Problem { part: Part::Text, line: None, message: "The plain-text body is empty; every mail has one.".into() });
     }
-    let sample = kind.sample();
+    let sample = kind.sample(lang);
     for (part, source) in parts(texts) {
         if let Err(problem) = render_part(part, source, &sample, true) {
             problems.push(problem);
@@ -244,6 +329,22 @@ pub fn render(texts: &Texts, values: &Values) -> Result<Mail, Problem> {
     })
 }
 
+/// The mail of `kind` in `lang` from `texts` (the template in force) with `values`; should it
+/// fail (a template passed its check with the samples, but real values can be larger), the
+/// default template's mail, and should that fail too, a mail that says what failed: the mail
+/// always goes out.
+pub fn render_or_default(kind: Kind, lang: Lang, texts: &Texts, values: &Values) -> Mail {
+    render(texts, values)
+        .or_else(|problem| {
+            tracing::error!(%problem, kind = kind.id(), lang = lang.tag(), "a mail template failed; the default is used");
+            render(&default(kind, lang), values)
+        })
+        .unwrap_or_else(|problem| {
+            tracing::error!(%problem, kind = kind.id(), lang = lang.tag(), "the default mail template failed");
+            Mail { subject: "Mailroom".into(), text: format!("{problem}\r\n"), html: None, thread: None, raw: None }
+        })
+}
+
 fn parts(texts: &Texts) -> impl Iterator<Item = (Part, &str)> {
     [(Part::Subject, Some(texts.subject.as_str())), (Part::Text, Some(texts.text.as_str())), (Part::Html, texts.html.as_deref())]
         .into_iter()
@@ -261,6 +362,14 @@ fn render_part(part: Part, source: &str, values: &Values, strict: bool) -> Resul
     env.set_recursion_limit(32);
     env.set_undefined_behavior(if strict { UndefinedBehavior::Strict } else { UndefinedBehavior::Chainable });
     env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
+    // HTML escaping by html-escape, which leaves `/` as it is (minijinja's own writes
+    // `&#x2f;`, so every link in a mail's source would read `https:&#x2f;&#x2f;…`).
+    env.set_formatter(|out, state, value| match (state.auto_escape(), value.as_str()) {
+        (AutoEscape::Html, Some(s)) if !value.is_safe() => out
+            .write_str(&html_escape::encode_quoted_attribute(s))
+            .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "too large")),
+        _ => minijinja::escape_formatter(out, state, value),
+    });
     let template = env
         .template_from_named_str(part.name(), source)
         .map_err(|e| problem(e.line(), explain(&e)))?;
@@ -311,9 +420,9 @@ fn one_line(s: &str) -> String {
     joined.chars().take(MAX_SUBJECT_CHARS).collect()
 }
 
-/// Line ends as mail has them.
+/// Line ends as mail has them (a lone CR, too, becomes a line end).
 fn crlf(s: &str) -> String {
-    s.replace("\r\n", "\n").replace('\n', "\r\n")
+    s.replace("\r\n", "\n").replace('\r', "\n").replace('\n', "\r\n")
 }
 
 #[cfg(test)]
@@ -324,7 +433,7 @@ mod tests {
     fn every_default_passes_its_own_check_in_every_language() {
         for kind in Kind::ALL {
             for lang in Lang::ALL {
-                let problems = check(kind, &default(kind, lang));
+                let problems = check(kind, lang, &default(kind, lang));
                 assert!(problems.is_empty(), "{kind:?} {lang:?}: {problems:?}");
             }
         }
@@ -334,12 +443,17 @@ mod tests {
     fn the_defaults_render_the_values_and_use_every_one() {
         for kind in Kind::ALL {
             for lang in Lang::ALL {
-                let sample = kind.sample();
+                let sample = kind.sample(lang);
                 let mail = render(&default(kind, lang), &sample).unwrap();
                 for v in kind.variables() {
-                    // "encryption" chooses words; the others appear as given.
-                    if v.name != "encryption" {
-                        assert!(mail.text.contains(v.sample), "{kind:?} {lang:?} lacks {}: {}", v.name, mail.text);
+                    // Flags and lists choose words; the others appear as given.
+                    let shown = v.sample_in(lang);
+                    let chooses = matches!(
+                        serde_json::from_str(shown),
+                        Ok(serde_json::Value::Bool(_) | serde_json::Value::Array(_))
+                    );
+                    if !chooses && v.name != "encryption" && !matches!((kind, v.name), (Kind::AlertGroup, "resolved_count" | "left_out") | (Kind::Alert, "severity")) {
+                        assert!(mail.text.contains(shown), "{kind:?} {lang:?} lacks {}: {}", v.name, mail.text);
                     }
                 }
                 assert!(!mail.subject.is_empty() && !mail.subject.contains('\n'));
@@ -351,13 +465,13 @@ mod tests {
     #[test]
     fn a_syntax_error_or_an_unknown_variable_is_reported_at_its_line() {
         let texts = Texts { subject: "Hello".into(), text: "one\ntwo {{ host | }}\nthree".into(), html: None };
-        let problems = check(Kind::TestMail, &texts);
+        let problems = check(Kind::TestMail, Lang::En, &texts);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!((problems[0].part, problems[0].line), (Part::Text, Some(2)), "{problems:?}");
         assert!(problems[0].message.starts_with("Syntax error"), "{problems:?}");
 
         let texts = Texts { subject: "Hello".into(), text: "one\ntwo\n{{ passwd }}".into(), html: None };
-        let problems = check(Kind::TestMail, &texts);
+        let problems = check(Kind::TestMail, Lang::En, &texts);
         assert_eq!((problems[0].part, problems[0].line), (Part::Text, Some(3)), "{problems:?}");
         assert!(problems[0].message.starts_with("Unknown variable"), "{problems:?}");
     }
@@ -365,7 +479,7 @@ mod tests {
     #[test]
     fn a_subject_cannot_add_a_header_and_values_cannot_either() {
         let texts = Texts { subject: "Hi\r\nBcc: victim@example.com".into(), text: "x".into(), html: None };
-        assert!(check(Kind::TestMail, &texts).iter().any(|p| p.part == Part::Subject && p.message.contains("one line")));
+        assert!(check(Kind::TestMail, Lang::En, &texts).iter().any(|p| p.part == Part::Subject && p.message.contains("one line")));
         // A value with a line break lands in the subject as one line.
         let texts = Texts { subject: "About {{ host }}".into(), text: "x".into(), html: None };
         let values = Values::new().set("host", "a\r\nBcc: victim@example.com");
@@ -390,19 +504,19 @@ mod tests {
     #[test]
     fn work_output_and_source_are_bounded_and_nothing_is_read_from_disk() {
         let loop_forever = Texts { subject: "s".into(), text: "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}".into(), html: None };
-        let problems = check(Kind::TestMail, &loop_forever);
+        let problems = check(Kind::TestMail, Lang::En, &loop_forever);
         assert!(problems.iter().any(|p| p.message.contains("too much work") || p.message.contains("larger than")), "{problems:?}");
 
-        let huge = Texts { subject: "s".into(), text: "{% for i in range(9000) %}{{ host }}{{ host }}{{ host }}{% endfor %}".into(), html: None };
+        let huge = Texts { subject: "s".into(), text: "{% for i in range(15000) %}{{ host }}{{ host }}{{ host }}{% endfor %}".into(), html: None };
         let values = Values::new().set("host", "y".repeat(100));
         let err = render(&huge, &values).unwrap_err();
         assert!(err.message.contains("larger than"), "{err:?}");
 
         let long = Texts { subject: "s".into(), text: "x".repeat(MAX_SOURCE_BYTES + 1), html: None };
-        assert!(check(Kind::TestMail, &long).iter().any(|p| p.message.starts_with("Too long")));
+        assert!(check(Kind::TestMail, Lang::En, &long).iter().any(|p| p.message.starts_with("Too long")));
 
         let include = Texts { subject: "s".into(), text: "{% include \"/etc/passwd\" %}".into(), html: None };
-        let problems = check(Kind::TestMail, &include);
+        let problems = check(Kind::TestMail, Lang::En, &include);
         assert_eq!(problems.len(), 1, "{problems:?}");
     }
 

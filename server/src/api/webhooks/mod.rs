@@ -29,6 +29,7 @@ use axum::{
     http::{request::Parts, StatusCode},
     Json,
 };
+use app::templates::Kind;
 use engine::notify::group::Group;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::{
@@ -50,14 +51,25 @@ impl utoipa::IntoParams for Recipients {
             .style(Some(ParameterStyle::Form))
             .explode(Some(true))
             .schema(Some(super::rules::schema_recipients()))
+            .build(),
+        ParameterBuilder::new()
+            .name("language")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some("The mail's language: `en` or `zh-CN` (Simplified Chinese). Without it, the server's default (`MAILROOM_MAIL_LANGUAGE`)."))
+            .schema(Some(utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(["en", "zh-CN"]))))
             .build()]
     }
 }
 
-/// A webhook's caller and recipients, both checked before its body is read.
+/// A webhook's caller, recipients and the mail's language, all checked before its body is
+/// read.
 pub struct Webhook {
     pub caller: Caller,
     pub to: Vec<String>,
+    pub language: Option<app::templates::Lang>,
 }
 
 impl FromRequestParts<AppState> for Webhook {
@@ -65,8 +77,10 @@ impl FromRequestParts<AppState> for Webhook {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = Caller::from_request_parts(parts, state).await.map_err(ApiError::retryable)?;
-        let to = recipients(parts.uri.query().unwrap_or("")).map_err(ApiError::invalid)?;
-        Ok(Self { caller, to })
+        let query = parts.uri.query().unwrap_or("");
+        let to = recipients(query).map_err(ApiError::invalid)?;
+        let language = super::rules::query_language(query).map_err(ApiError::invalid)?;
+        Ok(Self { caller, to, language })
     }
 }
 
@@ -129,8 +143,13 @@ pub async fn deliver(
     let now = app::clock::now_unix();
     let repeat = state.api.settings.alert_repeat_secs;
     let token = (hook.caller.0.id, hook.caller.0.name.as_str());
-    let batch = group.batch(source, &hook.to, token, now as i64, repeat);
-    let fates = bounded(state, state.server.outbox.queue_alert(batch, now)).await?;
+    let lang = hook.language.unwrap_or(state.server.mail_language);
+    let fates = bounded(state, async {
+        let texts = app::store::templates::template(state.server.store.as_ref(), Kind::AlertGroup, lang).await?;
+        let batch = group.batch(&texts, lang, source, &hook.to, token, now as i64, repeat);
+        state.server.outbox.queue_alert(batch, now).await
+    })
+    .await?;
     let caller = hook.caller.0.name;
     let (status, results) = actions(
         hook.to,
