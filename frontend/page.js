@@ -12,7 +12,8 @@ function localize(root) {
     if (el.dataset.localized === el.dateTime) continue;
     const at = new Date(el.dateTime);
     if (Number.isNaN(at.getTime())) continue;
-    const text = at.toLocaleString(navigator.language || "en", style);
+    // In the page's language (the admin's choice, else the browser's), in the browser's zone.
+    const text = at.toLocaleString(document.documentElement.lang || navigator.language || "en", style);
     // The text node itself changes (not replaced): an island hydrating it finds its node.
     const node = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE);
     if (node) node.data = text;
@@ -32,9 +33,9 @@ function copyButtons(root) {
       const text = document.getElementById(button.dataset.copy)?.textContent?.trim() ?? "";
       try {
         await navigator.clipboard.writeText(text);
-        if (status) status.textContent = "Copied.";
+        if (status) status.textContent = button.dataset.copied ?? "Copied.";
       } catch {
-        if (status) status.textContent = "The browser did not allow copying: select the token and copy it.";
+        if (status) status.textContent = button.dataset.copyFailed ?? "The browser did not allow copying: select the token and copy it.";
       }
     });
   }
@@ -58,13 +59,14 @@ function showPreview(section, preview) {
   frame.hidden = !preview.html;
 }
 
-// An AppError's JSON in words (the server's own words where it sent them).
-function refusal(error) {
+// An AppError's JSON in words (the server's own words where it sent them; the page's, in its
+// language, from the form's data attributes).
+function refusal(form, error) {
   if (typeof error?.Refused === "string") return error.Refused;
   if (typeof error?.BadRequest === "string") return error.BadRequest;
-  if (error?.Conflict) return "This template was saved elsewhere after you opened this page, so yours was not saved. Copy your text, reload the page, and apply it again.";
-  if (error === "NotAuthenticated") return "Your session has ended: log in again (copy your text first).";
-  return "Not saved: the server refused it. Your text is still here.";
+  if (error?.Conflict) return form.dataset.conflict;
+  if (error === "NotAuthenticated") return form.dataset.sessionEnded;
+  return form.dataset.refused;
 }
 
 function templateEditors(root) {
@@ -115,9 +117,9 @@ function templateEditors(root) {
           location.href = answer.headers.get("location") || location.href;
           return;
         }
-        say(refusal(await answer.json().catch(() => null)));
+        say(refusal(form, await answer.json().catch(() => null)));
       } catch {
-        say("The server could not be reached; your text is still here. Try again.");
+        say(form.dataset.unreachable);
       }
     });
   }

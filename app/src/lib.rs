@@ -13,6 +13,7 @@ pub use domain::{self, history, outbox, report};
 // Shared by the browser and the server.
 pub mod api;
 pub mod error;
+pub mod i18n;
 pub mod pages;
 pub mod routes;
 
@@ -26,6 +27,7 @@ use leptos_router::{
     components::{Route, Router, Routes, A},
     SsrMode,
 };
+use i18n::{tr, tr_args};
 use routes::{segment, two_segments};
 
 /// The HTML document around the app; rendered on the server only. Sets the page's
@@ -53,9 +55,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let css = stylesheet_href(&options);
     // For the pages with islands, which add their own `<HydrationScripts>`.
     provide_context(options.clone());
+    // The page's language: the admin's choice, else the browser's.
+    #[cfg(feature = "ssr")]
+    let lang = {
+        let lang = use_context::<http::request::Parts>().map(|parts| i18n::request_lang(&parts)).unwrap_or_default();
+        provide_context(i18n::PageLang(lang));
+        lang.tag()
+    };
+    #[cfg(not(feature = "ssr"))]
+    let lang = "en";
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <DocumentHead css>
                 <MetaTags />
             </DocumentHead>
@@ -140,16 +151,16 @@ fn health_banner() -> impl IntoView {
     health.map(|h| {
         let (title, detail) = match h {
             api::activity::Health::Paused { reason } => (
-                "Mail delivery is paused",
-                view! { {format!("The mail server refused Mailroom: {}. Nothing is sent until the settings are fixed and saved, or delivery is resumed in Mail Activity.", reason.trim_end_matches('.'))} }.into_any(),
+                tr("health-paused-title"),
+                view! { {tr_args("health-paused", &[("reason", reason.trim_end_matches('.').into())])} }.into_any(),
             ),
             api::activity::Health::DiskLow { reason } => (
-                "The disk is nearly full: new mail and changes are refused",
-                view! { {format!("{reason} Mail already queued is still sent, and logins and pages still work.")} }.into_any(),
+                tr("health-disk-title"),
+                view! { {tr_args("health-disk", &[("reason", reason.into())])} }.into_any(),
             ),
             api::activity::Health::Failing { since, last } => (
-                "Mail is failing to go out",
-                view! { "Every delivery since " <pages::Time at=since /> {format!(" has failed; the last: {last}.")} }.into_any(),
+                tr("health-failing-title"),
+                view! { {tr("health-failing-before")} <pages::Time at=since /> {tr_args("health-failing-after", &[("last", last.into())])} }.into_any(),
             ),
         };
         view! {
@@ -157,9 +168,9 @@ fn health_banner() -> impl IntoView {
                 <h2 id="health-title">{title}</h2>
                 <p>{detail}</p>
                 <p>
-                    <a href=routes::MAIL_SETTINGS>"Check Settings › Mail Server"</a>
+                    <a href=routes::MAIL_SETTINGS>{tr("health-check-settings")}</a>
                     " · "
-                    <a href=routes::MAIL_ACTIVITY>"See Mail Activity"</a>
+                    <a href=routes::MAIL_ACTIVITY>{tr("health-see-activity")}</a>
                 </p>
             </section>
         }
@@ -176,29 +187,30 @@ fn AdminLayout(children: Children) -> impl IntoView {
     let page_script = use_context::<LeptosOptions>().map(|o| format!("/{}/page.js", o.site_pkg_dir));
     view! {
         <div class="layout">
-            <nav class="sidebar" aria-label="Main menu">
-                <div class="brand">"Mailroom"</div>
+            <nav class="sidebar" aria-label=tr("menu-label")>
+                <div class="brand">{tr("brand")}</div>
                 <ul class="menu">
                     <li>
-                        <span class="menu-group">"Settings"</span>
+                        <span class="menu-group">{tr("menu-settings")}</span>
                         <ul>
                             <li>
-                                <A href=routes::MAIL_SETTINGS><span class="menu-long">"Mail "</span>"Server"</A>
+                                <A href=routes::MAIL_SETTINGS><span class="menu-long">{tr("menu-mail-prefix")}</span>{tr("menu-server")}</A>
                             </li>
                             <li>
-                                <A href=routes::MAIL_ACTIVITY><span class="menu-long">"Mail "</span>"Activity"</A>
+                                <A href=routes::MAIL_ACTIVITY><span class="menu-long">{tr("menu-mail-prefix")}</span>{tr("menu-activity")}</A>
                             </li>
                             <li>
-                                <A href=routes::MAIL_TEMPLATES><span class="menu-long">"Mail "</span>"Templates"</A>
+                                <A href=routes::MAIL_TEMPLATES><span class="menu-long">{tr("menu-mail-prefix")}</span>{tr("menu-templates")}</A>
                             </li>
                             <li>
-                                <A href=routes::API_TOKENS>"API Tokens"</A>
+                                <A href=routes::API_TOKENS>{tr("menu-api-tokens")}</A>
                             </li>
                         </ul>
                     </li>
                 </ul>
+                {language_switch()}
                 <form method="post" action=logout class="logout">
-                    <button type="submit" class="link-light">"Log out"</button>
+                    <button type="submit" class="link-light">{tr("log-out")}</button>
                 </form>
             </nav>
             <main class="content">
@@ -207,5 +219,33 @@ fn AdminLayout(children: Children) -> impl IntoView {
             </main>
         </div>
         {page_script.map(|src| view! { <script type="module" src=src></script> })}
+    }
+}
+
+/// The header's language switch: a plain form offering the other language, named in that
+/// language, which keeps the choice with the admin and comes back to this page.
+fn language_switch() -> impl IntoView {
+    use leptos::server_fn::ServerFn;
+    #[cfg(feature = "ssr")]
+    let (other, here) = {
+        let other = match i18n::page_lang() {
+            i18n::Lang::En => i18n::Lang::ZhCn,
+            i18n::Lang::ZhCn => i18n::Lang::En,
+        };
+        let here = use_context::<http::request::Parts>()
+            .and_then(|p| p.uri.path_and_query().map(|pq| pq.to_string()))
+            .unwrap_or_else(|| routes::MAIL_SETTINGS.to_string());
+        (other.tag(), here)
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (other, here) = ("zh-CN", routes::MAIL_SETTINGS.to_string());
+    let name = if other == "en" { tr("language-name-en") } else { tr("language-name-zh-CN") };
+    let action = <api::SetLanguage as ServerFn>::url();
+    view! {
+        <form method="post" action=action class="language-switch">
+            <input type="hidden" name="next" value=here />
+            <button type="submit" class="link-light" name="lang" value=other lang=other
+                aria-label=format!("{}: {name}", tr("language-switch-label"))>{name.clone()}</button>
+        </form>
     }
 }

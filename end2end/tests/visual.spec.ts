@@ -94,7 +94,7 @@ test("every page shows times one way: the browser's local time, UTC on hover", a
       els.map((el) => ({
         text: el.textContent,
         title: el.getAttribute("title"),
-        expected: new Date(el.getAttribute("datetime")!).toLocaleString(navigator.language, {
+        expected: new Date(el.getAttribute("datetime")!).toLocaleString(document.documentElement.lang, {
           dateStyle: "medium",
           timeStyle: "long",
         }),

@@ -34,10 +34,16 @@ pub async fn guard(State(state): State<AppState>, mut req: Request<Body>, next: 
     if routes::is_public(&path) {
         return next.run(req).await;
     }
-    if has_session(&state, session_id).await {
+    if let Some(admin) = session_admin(&state, session_id).await {
         // The admin pages' health banner, read once before the page renders.
         let health = app::api::activity::ssr::health(&state.server).await;
         req.extensions_mut().insert(app::api::activity::ssr::HealthNow(health));
+        // The admin's language, if they chose one (else the shell asks the browser's).
+        if let Ok(Some(record)) = state.server.store.get_admin(&admin).await {
+            if let Some(lang) = app::store::admin_language(&record) {
+                req.extensions_mut().insert(app::i18n::PageLang(lang));
+            }
+        }
         return next.run(req).await;
     }
     let target = req.uri().path_and_query().map_or(path.clone(), |p| p.to_string());
@@ -45,7 +51,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request<Body>, next: 
     Redirect::to(&format!("{}?next={next_param}", routes::LOGIN)).into_response()
 }
 
-async fn has_session(state: &AppState, session_id: Option<String>) -> bool {
-    let Some(id) = session_id else { return false };
-    state.server.session_admin(id).await.is_some()
+/// The admin whose session the request carries, if it is valid.
+async fn session_admin(state: &AppState, session_id: Option<String>) -> Option<String> {
+    state.server.session_admin(session_id?).await
 }

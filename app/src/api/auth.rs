@@ -83,6 +83,19 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Sets the admin's language for the pages and their own mail (the header's switch), kept
+/// with the admin on every instance, then back to `next` (a page of this site).
+#[server(endpoint = "set_language", output = super::codec::Json)]
+pub async fn set_language(lang: String, next: Option<String>) -> Result<(), AppError> {
+    let session = crate::api::server::session().await?;
+    let lang = crate::templates::Lang::from_tag(&lang).ok_or_else(|| {
+        AppError::BadRequest(format!("Mailroom speaks English (en) and Simplified Chinese (zh-CN), not \u{201c}{lang}\u{201d}."))
+    })?;
+    ssr::current()?.store.set_admin_language(&session.admin, Some(lang)).await?;
+    leptos_axum::redirect(&ssr::safe_next(next.as_deref()));
+    Ok(())
+}
+
 /// Creates the first admin with the one-time setup token printed at start-up.
 #[server(endpoint = "setup_admin", output = super::codec::Json)]
 pub async fn setup_admin(

@@ -14,5 +14,5 @@ pub mod tokens;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-pub use auth::{reset_link_valid, setup_link_valid, Login, Logout, RequestPasswordReset, ResetAnswer, ResetLinkValid, ResetPassword, SetupAdmin, RESET_LINK_MINUTES};
+pub use auth::{reset_link_valid, setup_link_valid, Login, Logout, RequestPasswordReset, ResetAnswer, ResetLinkValid, ResetPassword, SetLanguage, SetupAdmin, RESET_LINK_MINUTES};
 pub use mail::{LoadMailSettings, MailSettingsView, MailboxView, SaveMailSettings, SaveMailSettingsForm, TestMailServer};

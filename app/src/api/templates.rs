@@ -76,14 +76,15 @@ mod ssr {
         TemplateForm { subject: texts.subject.clone(), text: texts.text.clone(), html: texts.html.clone().unwrap_or_default() }
     }
 
-    /// The mail's name on the page.
-    pub fn name(kind: Kind) -> &'static str {
+    /// The mail's name on the page, in the page's language.
+    pub fn name(kind: Kind) -> String {
+        use crate::i18n::tr;
         match kind {
-            Kind::TestMail => "Test Email Server",
-            Kind::QueueTest => "Test through the queue",
-            Kind::PasswordReset => "Forgotten password",
-            Kind::Alert => "Alert (firing or resolved)",
-            Kind::AlertGroup => "Alerting tool notification (firing or resolved)",
+            Kind::TestMail => tr("mail-test-mail"),
+            Kind::QueueTest => tr("mail-queue-test"),
+            Kind::PasswordReset => tr("mail-password-reset"),
+            Kind::Alert => tr("mail-alert"),
+            Kind::AlertGroup => tr("mail-alert-group"),
         }
     }
 
@@ -117,18 +118,19 @@ mod ssr {
     }
 }
 
-/// The template of `mail` in `lang` (the first mail, in English, when not given).
+/// The template of `mail` in `lang` (the first mail, in the page's language, when not given).
 #[server(endpoint = "mail_templates", output = super::codec::Json)]
 pub async fn mail_templates(mail: Option<String>, lang: Option<String>) -> Result<TemplatesView, AppError> {
     use crate::templates::{Kind, Lang};
     crate::api::server::session().await?;
     let kind = mail.as_deref().map(ssr::kind).transpose()?.unwrap_or(Kind::ALL[0]);
-    let lang = lang.as_deref().map(ssr::lang).transpose()?.unwrap_or_default();
+    // Not chosen: the page's own language.
+    let lang = lang.as_deref().map(ssr::lang).transpose()?.unwrap_or_else(crate::i18n::page_lang);
     let saved = crate::api::server::store()?.load_templates().await?;
     let stored = saved.get(&crate::store::templates::template_key(kind, lang));
     let texts = crate::store::templates::in_force(&saved, kind, lang);
     Ok(TemplatesView {
-        mails: Kind::ALL.iter().map(|k| (k.id().to_string(), ssr::name(*k).to_string())).collect(),
+        mails: Kind::ALL.iter().map(|k| (k.id().to_string(), ssr::name(*k))).collect(),
         langs: Lang::ALL.iter().map(|l| (l.tag().to_string(), ssr::lang_name(*l).to_string())).collect(),
         mail: kind.id().to_string(),
         lang: lang.tag().to_string(),
@@ -143,7 +145,7 @@ pub async fn mail_templates(mail: Option<String>, lang: Option<String>) -> Resul
                 about: v.about.to_string(),
                 // A list's sample is long: the preview shows it.
                 sample: match v.sample_in(lang) {
-                    list if list.starts_with('[') => "(a list: see the preview)".to_string(),
+                    list if list.starts_with('[') => crate::i18n::tr("templates-variables-list"),
                     sample => sample.to_string(),
                 },
             })

@@ -88,7 +88,7 @@ pub async fn api_tokens(revoked: Option<String>) -> Result<TokensView, AppError>
                 created_by: t.created_by,
                 created_at: time(t.created_at),
                 last_used: t.last_used.map(time),
-                used_for: t.scope.label().to_string(),
+                used_for: token_use_label(t.scope),
             })
             .collect(),
         created,
@@ -139,5 +139,16 @@ pub async fn revoke_api_token(id: u64) -> Result<(), AppError> {
             Ok(())
         }
         None => Err(AppError::NotFound("That token does not exist (any more).".into())),
+    }
+}
+
+/// What a token may be used for, in the page's language.
+pub fn token_use_label(u: crate::domain::TokenUse) -> String {
+    use crate::domain::TokenUse;
+    use crate::i18n::tr;
+    match u {
+        TokenUse::Both => tr("token-use-both"),
+        TokenUse::Api => tr("token-use-api"),
+        TokenUse::Smtp => tr("token-use-smtp"),
     }
 }

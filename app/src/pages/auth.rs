@@ -5,6 +5,7 @@
 
 use crate::api::{reset_link_valid, Login, RequestPasswordReset, ResetAnswer, ResetPassword, SetupAdmin};
 use crate::error::AppError;
+use crate::i18n::{tr, tr_args};
 use crate::{domain, routes};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,7 +13,7 @@ use leptos_router::hooks::use_query_map;
 
 /// A centred card without the admin menu, with the page's title.
 #[component]
-fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+fn AuthCard(title: String, children: Children) -> impl IntoView {
     view! {
         <Title text=format!("{title} · Mailroom") />
         <Card title children />
@@ -21,11 +22,11 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 
 /// The card itself, also for pages rendered outside the app (a mailbox's sign-in).
 #[component]
-pub(crate) fn Card(title: &'static str, children: Children) -> impl IntoView {
+pub(crate) fn Card(#[prop(into)] title: String, children: Children) -> impl IntoView {
     view! {
         <main class="auth-page">
             <div class="auth-card">
-                <p class="brand-dark">"Mailroom"</p>
+                <p class="brand-dark">{tr("brand")}</p>
                 <h1>{title}</h1>
                 {children()}
             </div>
@@ -36,6 +37,7 @@ pub(crate) fn Card(title: &'static str, children: Children) -> impl IntoView {
 /// The error of the last submit, in words (one line, however many fields it names).
 pub(super) fn error_text(e: AppError) -> String {
     match e {
+        AppError::LoginFailed { .. } => tr("login-failed"),
         AppError::Invalid { errors, .. } => errors
             .0
             .into_iter()
@@ -53,7 +55,7 @@ pub(super) fn error_line(error: Option<AppError>) -> impl IntoView {
 
 /// A link back to the login page.
 fn back_to_login() -> impl IntoView {
-    view! { <p class="links"><a href=routes::LOGIN>"Back to log in"</a></p> }
+    view! { <p class="links"><a href=routes::LOGIN>{tr("auth-back-to-login")}</a></p> }
 }
 
 #[component]
@@ -73,26 +75,26 @@ pub fn LoginPage() -> impl IntoView {
         _ => String::new(),
     };
     view! {
-        <AuthCard title="Log in">
+        <AuthCard title=tr("login-title")>
             {reset_done.then(|| view! {
-                <p class="ok" role="status">"Your password was changed. Log in with the new one."</p>
+                <p class="ok" role="status">{tr("login-password-changed")}</p>
             })}
             <ActionForm action=login attr:class="auth-form">
                 <input type="hidden" name="next" value=next />
                 <div class="field">
-                    <label for="email">"Email"</label>
+                    <label for="email">{tr("auth-email")}</label>
                     <input id="email" name="email" type="email" autocomplete="username" required
                         value=typed autofocus=failed aria-describedby=failed.then_some("form-error") />
                 </div>
                 <div class="field">
-                    <label for="password">"Password"</label>
+                    <label for="password">{tr("auth-password")}</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required />
                 </div>
                 {error_line(error)}
-                <button type="submit">"Log in"</button>
+                <button type="submit">{tr("login-button")}</button>
             </ActionForm>
             <p class="links">
-                <a href=routes::FORGOT>"Forgot password?"</a>
+                <a href=routes::FORGOT>{tr("login-forgot")}</a>
             </p>
         </AuthCard>
     }
@@ -104,16 +106,16 @@ fn NewPasswordFields(failed: bool) -> impl IntoView {
     let min = domain::MIN_ADMIN_PASSWORD_CHARS.to_string();
     view! {
         <div class="field">
-            <label for="password">"New password"</label>
+            <label for="password">{tr("new-password")}</label>
             <input id="password" name="password" type="password" autocomplete="new-password" required
                 minlength=min.clone() autofocus=failed
                 aria-describedby=if failed { "password-hint form-error" } else { "password-hint" } />
             <p class="hint" id="password-hint">
-                {format!("At least {} characters, and not your email address.", domain::MIN_ADMIN_PASSWORD_CHARS)}
+                {tr_args("new-password-hint", &[("min", domain::MIN_ADMIN_PASSWORD_CHARS.into())])}
             </p>
         </div>
         <div class="field">
-            <label for="confirm">"Repeat the new password"</label>
+            <label for="confirm">{tr("new-password-repeat")}</label>
             <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength=min />
         </div>
     }
@@ -128,32 +130,31 @@ pub fn SetupPage() -> impl IntoView {
     let error = setup.value().get_untracked().and_then(Result::err);
     let failed = error.is_some();
     view! {
-        <AuthCard title="Create the first admin">
+        <AuthCard title=tr("setup-title")>
             {Suspend::new(async move {
             // Checked in the store: a link printed by any instance works on every one.
             if crate::api::setup_link_valid(token.clone()).await.unwrap_or(false) {
                 view! {
-                    <p class="muted">"This link works once. The account you create here can log in afterwards."</p>
+                    <p class="muted">{tr("setup-once")}</p>
                     <ActionForm action=setup attr:class="auth-form">
                         <input type="hidden" name="token" value=token />
                         <div class="field">
-                            <label for="email">"Email"</label>
+                            <label for="email">{tr("auth-email")}</label>
                             <input id="email" name="email" type="email" autocomplete="username" required />
                         </div>
                         <NewPasswordFields failed />
                         {error_line(error)}
-                        <button type="submit">"Create admin"</button>
+                        <button type="submit">{tr("setup-button")}</button>
                     </ActionForm>
                 }
                 .into_any()
             } else {
                 view! {
                     <p class="error" data-testid="setup-invalid">
-                        "This setup link is not valid: it was already used, or an admin already exists."
+                        {tr("setup-invalid")}
                     </p>
                     <p>
-                        "Use the link the server printed in its log when it started without an admin, \
-                         or run " <code>"mailroom admin create --email ADDRESS"</code> " on the server."
+                        {tr("setup-how-before")} <code>"mailroom admin create --email ADDRESS"</code> {tr("setup-how-after")}
                     </p>
                 }
                 .into_any()
@@ -175,16 +176,16 @@ pub fn ForgotPage() -> impl IntoView {
     let error = request.value().get_untracked().and_then(Result::err);
     let failed = error.is_some();
     view! {
-        <AuthCard title="Forgot password">
-            <p class="muted">"Enter your admin email address; Mailroom mails you a link to choose a new password."</p>
+        <AuthCard title=tr("forgot-title")>
+            <p class="muted">{tr("forgot-lead")}</p>
             <ActionForm action=request attr:class="auth-form">
                 <div class="field">
-                    <label for="email">"Email"</label>
+                    <label for="email">{tr("auth-email")}</label>
                     <input id="email" name="email" type="email" autocomplete="username" required
                         autofocus=failed aria-describedby=failed.then_some("form-error") />
                 </div>
                 {error_line(error)}
-                <button type="submit">"Send reset link"</button>
+                <button type="submit">{tr("forgot-button")}</button>
             </ActionForm>
             {sent.map(|sent| view! { <p class="ok" role="status">{sent}</p> })}
             {back_to_login()}
@@ -201,17 +202,16 @@ pub fn ResetPage() -> impl IntoView {
     let error = reset.value().get_untracked().and_then(Result::err);
     let failed = error.is_some();
     view! {
-        <AuthCard title="Choose a new password">
+        <AuthCard title=tr("reset-title")>
             {Suspend::new(async move {
                 // A dead link says so at once: no form to fill in for nothing.
                 let valid = reset_link_valid(token.clone()).await;
                 match valid {
                     Ok(false) => view! {
                         <p class="error" role="alert" id="link-dead">
-                            "This reset link has already been used or has expired (a link works once, for "
-                            {crate::api::RESET_LINK_MINUTES} " minutes)."
+                            {tr_args("reset-dead", &[("minutes", crate::api::RESET_LINK_MINUTES.into())])}
                         </p>
-                        <p class="links"><a href=routes::FORGOT>"Ask for a new link"</a></p>
+                        <p class="links"><a href=routes::FORGOT>{tr("reset-ask-again")}</a></p>
                     }
                     .into_any(),
                     _ => view! {
@@ -219,9 +219,9 @@ pub fn ResetPage() -> impl IntoView {
                             <input type="hidden" name="token" value=token />
                             <NewPasswordFields failed />
                             {error_line(error)}
-                            <button type="submit">"Set new password"</button>
+                            <button type="submit">{tr("reset-button")}</button>
                         </ActionForm>
-                        <p class="links"><a href=routes::FORGOT>"Ask for a new link"</a></p>
+                        <p class="links"><a href=routes::FORGOT>{tr("reset-ask-again")}</a></p>
                     }
                     .into_any(),
                 }

@@ -16,6 +16,7 @@ pub mod tokens;
 use auth::error_line;
 pub use time::Time;
 
+use crate::i18n::tr;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -27,8 +28,8 @@ pub fn NotFound() -> impl IntoView {
         resp.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Not found · Mailroom" />
-        <h1>"Page not found"</h1>
-        <p>"There is nothing at this address. Open " <a href=crate::routes::MAIL_SETTINGS>"Settings › Mail Server"</a> "."</p>
+        <Title text=format!("{} · Mailroom", tr("not-found-title")) />
+        <h1>{tr("not-found-heading")}</h1>
+        <p>{tr("not-found-before")} <a href=crate::routes::MAIL_SETTINGS>{tr("not-found-link")}</a> {tr("not-found-after")}</p>
     }
 }

@@ -9,6 +9,7 @@ use crate::api::templates::{mail_templates, Preview, PreviewTemplate, SaveTempla
 use crate::error::AppError;
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
+use crate::i18n::tr;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -19,18 +20,18 @@ pub fn MailTemplatesPage() -> impl IntoView {
     let params = use_query_map().get_untracked();
     let (mail, lang, saved) = (params.get("mail"), params.get("lang"), params.get("saved"));
     view! {
-        <Title text="Mail Templates · Settings · Mailroom" />
-        <h1>"Mail Templates"</h1>
+        <Title text=format!("{} · {} · Mailroom", tr("templates-title"), tr("menu-settings")) />
+        <h1>{tr("templates-title")}</h1>
         <p class="lead">
-            "What each mail Mailroom sends says, in each language. The values in "
+            {tr("templates-lead-before")}
             <code>"{{ braces }}"</code>
-            " are filled in when the mail is sent; the preview shows them with sample values. A template is checked before it is saved."
+            {tr("templates-lead-after")}
         </p>
         {Suspend::new(async move {
             match mail_templates(mail, lang).await {
                 Ok(view) => editor(view, saved.is_some(), error).into_any(),
                 Err(e) => view! {
-                    <p class="error" role="alert">"The templates could not be loaded: " {e.to_string()}</p>
+                    <p class="error" role="alert">{tr("templates-not-loaded")} {e.to_string()}</p>
                 }
                 .into_any(),
             }
@@ -61,52 +62,55 @@ fn editor(view: TemplatesView, saved: bool, error: Option<AppError>) -> impl Int
         })
         .collect_view();
     let status = saved.then(|| view! {
-        <p class="done" role="status" id="action-status" tabindex="-1" autofocus>"Template saved. The next mail of this kind uses it."</p>
+        <p class="done" role="status" id="action-status" tabindex="-1" autofocus>{tr("templates-saved")}</p>
     });
     let failed = error.is_some();
     let rows = variables
         .into_iter()
         .map(|v| view! {
-            <tr><th scope="row"><code>{format!("{{{{ {} }}}}", v.name)}</code></th><td>{v.about}</td><td>{v.sample}</td></tr>
+            <tr><th scope="row"><code>{format!("{{{{ {} }}}}", v.name)}</code></th><td>{tr(&v.about)}</td><td>{v.sample}</td></tr>
         })
         .collect_view();
-    let state = if is_default { "This is the default that ships with Mailroom." } else { "Saved by an admin; \u{201c}Reset to default\u{201d} brings the default back." };
+    let state = if is_default { tr("templates-is-default") } else { tr("templates-is-own") };
     view! {
-        <nav aria-label="Mails and languages" class="template-choices"><ul>{choices}</ul></nav>
+        <nav aria-label=tr("templates-choices") class="template-choices"><ul>{choices}</ul></nav>
         {status}
         <div class="template-editor-wrap">
-            <form method="post" action=SaveTemplate::url() class="settings-form template-editor" data-preview=PreviewTemplate::url()>
+            // The page script's words, in the page's language.
+            <form method="post" action=SaveTemplate::url() class="settings-form template-editor" data-preview=PreviewTemplate::url()
+                data-conflict=tr("templates-js-conflict") data-session-ended=tr("templates-js-session-ended")
+                data-refused=tr("templates-js-refused") data-unreachable=tr("templates-js-unreachable")>
                 <input type="hidden" name="mail" value=mail.clone() />
                 <input type="hidden" name="lang" value=lang.clone() />
                 <input type="hidden" name="version" value=version.to_string() />
                 <p class="hint">{state}</p>
                 <div class="field">
-                    <label for="template-subject">"Subject"</label>
+                    <label for="template-subject">{tr("templates-subject")}</label>
                     <input id="template-subject" name="form[subject]" type="text" required value=form.subject lang=lang.clone() autofocus=failed
                         aria-describedby=if failed { "form-error" } else { "" } />
                 </div>
                 <div class="field">
-                    <label for="template-text">"Plain-text body"</label>
+                    <label for="template-text">{tr("templates-text")}</label>
                     <textarea id="template-text" name="form[text]" rows="10" required lang=lang.clone()>{form.text}</textarea>
                 </div>
                 <div class="field">
-                    <label for="template-html">"HTML body"</label>
+                    <label for="template-html">{tr("templates-html")}</label>
                     <textarea id="template-html" name="form[html]" rows="6" lang=lang.clone() aria-describedby="template-html-hint">{form.html}</textarea>
-                    <p class="hint" id="template-html-hint">"Optional. Every value is escaped; leave it empty to send plain text only."</p>
+                    <p class="hint" id="template-html-hint">{tr("templates-html-hint")}</p>
                 </div>
                 {error_line(error)}
                 <div class="actions">
-                    <button type="submit">"Save"</button>
-                    <button type="submit" class="secondary" formaction=SendTemplatePreview::url()>"Send this preview to me"</button>
+                    <button type="submit">{tr("templates-save")}</button>
+                    <button type="submit" class="secondary" formaction=SendTemplatePreview::url()>{tr("templates-send-preview")}</button>
                     {(!is_default).then(|| view! {
-                        <button type="submit" class="secondary" name="reset" value="reset" formnovalidate>"Reset to default"</button>
+                        <button type="submit" class="secondary" name="reset" value="reset" formnovalidate>{tr("templates-reset")}</button>
                     })}
                 </div>
             </form>
             <aside aria-labelledby="variables-heading" class="template-variables">
-                <h2 id="variables-heading">"Variables"</h2>
+                <h2 id="variables-heading">{tr("templates-variables")}</h2>
                 <table>
-                    <thead><tr><th scope="col">"Write"</th><th scope="col">"What it is"</th><th scope="col">"Sample"</th></tr></thead>
+                    <thead><tr><th scope="col">{tr("templates-variables-write")}</th><th scope="col">{tr("templates-variables-what")}</th><th scope="col">{tr("templates-variables-sample")}</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </aside>
@@ -126,12 +130,12 @@ fn preview_view(preview: Preview, lang: &str) -> impl IntoView {
     });
     view! {
         <section aria-labelledby="preview-heading" class="template-preview" id="template-preview" aria-live="polite">
-            <h2 id="preview-heading">"Preview, with the sample values"</h2>
+            <h2 id="preview-heading">{tr("templates-preview")}</h2>
             {problems}
-            <p><strong>"Subject: "</strong><span class="preview-subject" lang=lang.to_string()>{subject}</span></p>
+            <p><strong>{tr("templates-preview-subject")}</strong><span class="preview-subject" lang=lang.to_string()>{subject}</span></p>
             <pre class="preview-text" lang=lang.to_string()>{text}</pre>
             // Sandboxed (no scripts, no forms, its own origin): the mail's HTML as a client shows it.
-            <iframe class="preview-html" title="HTML body" sandbox="" srcdoc=html.clone().unwrap_or_default() hidden=html.is_none()></iframe>
+            <iframe class="preview-html" title=tr("templates-preview-html") sandbox="" srcdoc=html.clone().unwrap_or_default() hidden=html.is_none()></iframe>
         </section>
     }
 }

@@ -6,6 +6,7 @@
 use super::{error_line, Time};
 use crate::api::tokens::{api_tokens, CreateApiToken, RevokeApiToken, TokensView};
 use crate::error::AppError;
+use crate::i18n::{tr, tr_args};
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::{hooks::use_query_map, params::ParamsMap};
@@ -20,18 +21,18 @@ pub fn ApiTokensPage() -> impl IntoView {
     let confirm: Option<u64> = params.get("revoke").and_then(|id| id.parse().ok());
     let revoked = params.get("revoked");
     view! {
-        <Title text="API Tokens · Settings · Mailroom" />
-        <h1>"API Tokens"</h1>
+        <Title text=format!("{} · {} · Mailroom", tr("tokens-title"), tr("menu-settings")) />
+        <h1>{tr("tokens-title")}</h1>
         <p class="lead">
-            "Other services of the system send mail and alert notifications through Mailroom's HTTP API ("
-            <a href="/api/v1/openapi.json">"its description"</a>
-            "), each with its own token. Name a token after the service that uses it; revoke it when that service no longer needs it."
+            {tr("tokens-lead-before")}
+            <a href="/api/v1/openapi.json">{tr("tokens-lead-link")}</a>
+            {tr("tokens-lead-after")}
         </p>
         {Suspend::new(async move {
             match api_tokens(revoked).await {
                 Ok(view) => tokens_view(view, confirm, create_error, revoke_error).into_any(),
                 Err(e) => view! {
-                    <p class="error" role="alert">"The tokens could not be loaded: " {e.to_string()}</p>
+                    <p class="error" role="alert">{tr("tokens-not-loaded")} {e.to_string()}</p>
                 }
                 .into_any(),
             }
@@ -60,14 +61,12 @@ fn tokens_view(
         let name = t.name.clone();
         view! {
             <section class="confirm" aria-labelledby="confirm-heading" id="confirm-revoke">
-                <h2 id="confirm-heading">{format!("Revoke the token \u{201c}{name}\u{201d}?")}</h2>
-                <p>{format!(
-                    "Services using \u{201c}{name}\u{201d} will get 401 from their next request: their mail and alerts are refused until they are given a new token. This cannot be undone."
-                )}</p>
-                <a class="button" href=crate::routes::API_TOKENS autofocus>"Keep the token"</a>
+                <h2 id="confirm-heading">{tr_args("tokens-revoke-question", &[("name", name.clone().into())])}</h2>
+                <p>{tr_args("tokens-revoke-consequence", &[("name", name.clone().into())])}</p>
+                <a class="button" href=crate::routes::API_TOKENS autofocus>{tr("tokens-keep")}</a>
                 <form method="post" action=revoke_url>
                     <input type="hidden" name="id" value=t.id.to_string() />
-                    <button type="submit" class="danger">{format!("Revoke \u{201c}{name}\u{201d}")}</button>
+                    <button type="submit" class="danger">{tr_args("tokens-revoke-named", &[("name", name.into())])}</button>
                 </form>
             </section>
         }
@@ -75,7 +74,7 @@ fn tokens_view(
     // After a revocation: what happened, where focus lands.
     let revoked = view.revoked.map(|name| view! {
         <p class="done" role="status" id="action-status" tabindex="-1" autofocus>
-            {format!("Token \u{201c}{name}\u{201d} revoked. Services using it now get 401.")}
+            {tr_args("tokens-revoked", &[("name", name.into())])}
         </p>
     });
     let created = view.created.map(|c| {
@@ -92,18 +91,19 @@ fn tokens_view(
         view! {
             <section class="created-token" aria-labelledby="created-heading">
                 <h2 id="created-heading" tabindex="-1" autofocus>
-                    {format!("Token \u{201c}{}\u{201d} created: copy it now", c.name)}
+                    {tr_args("tokens-created", &[("name", c.name.into())])}
                 </h2>
-                <p>"It is shown only this once; Mailroom keeps only a hash of it. If it is lost, revoke it and create another."</p>
+                <p>{tr("tokens-created-once")}</p>
                 <p class="token-line">
                     <code id="new-token" class="token">{c.token}</code>
                     // Shown by the page's script, which copies and says so in the status beside it.
-                    <button type="button" class="secondary copy" data-copy="new-token" hidden>"Copy"</button>
+                    <button type="button" class="secondary copy" data-copy="new-token" hidden
+                        data-copied=tr("tokens-copied") data-copy-failed=tr("tokens-copy-failed")>{tr("tokens-copy")}</button>
                     <span class="small" role="status" id="new-token-copied"></span>
                 </p>
-                <p class="small">"For example:"</p>
+                <p class="small">{tr("tokens-example")}</p>
                 <pre class="small">{example}</pre>
-                <p class="small">"For Alertmanager (alertmanager.yml), with the recipients in " <code>"to"</code> ":"</p>
+                <p class="small">{tr("tokens-alertmanager-before")} <code>"to"</code> {tr("tokens-alertmanager-after")}</p>
                 <pre class="small">{alertmanager}</pre>
             </section>
         }
@@ -113,18 +113,18 @@ fn tokens_view(
         .tokens
         .into_iter()
         .map(|t| {
-            let label = format!("Revoke {}", t.name);
+            let label = tr_args("tokens-revoke-label", &[("name", t.name.clone().into())]);
             view! {
                 <tr>
                     <th scope="row">{t.name}</th>
                     <td>{t.used_for}</td>
-                    <td><Time at=t.created_at /> " by " {t.created_by}</td>
+                    <td><Time at=t.created_at /> {tr("tokens-created-by")} {t.created_by}</td>
                     <td>{match t.last_used {
                         Some(at) => view! { <Time at /> }.into_any(),
-                        None => view! { <span class="muted">"never"</span> }.into_any(),
+                        None => view! { <span class="muted">{tr("tokens-never")}</span> }.into_any(),
                     }}</td>
                     <td>
-                        <a class="button secondary" href=format!("{}?revoke={}", crate::routes::API_TOKENS, t.id) aria-label=label>"Revoke\u{2026}"</a>
+                        <a class="button secondary" href=format!("{}?revoke={}", crate::routes::API_TOKENS, t.id) aria-label=label>{tr("tokens-revoke")}</a>
                     </td>
                 </tr>
             }
@@ -136,51 +136,50 @@ fn tokens_view(
         {created}
         <form method="post" action={<CreateApiToken as ServerFn>::url()} class="settings-form inline-form">
             <div class="field">
-                <label for="token-name">"Name"</label>
+                <label for="token-name">{tr("tokens-name")}</label>
                 <input id="token-name" name="name" type="text" required maxlength=crate::domain::MAX_TOKEN_NAME_CHARS.to_string()
-                    placeholder="e.g. grafana" autofocus=failed
+                    placeholder=tr("tokens-name-placeholder") autofocus=failed
                     aria-describedby=if failed { "token-name-hint form-error" } else { "token-name-hint" } />
-                <p class="hint" id="token-name-hint">"The service that will use the token."</p>
+                <p class="hint" id="token-name-hint">{tr("tokens-name-hint")}</p>
             </div>
             <div class="field">
-                <label for="token-scope">"For"</label>
+                <label for="token-scope">{tr("tokens-for")}</label>
                 <select id="token-scope" name="scope">
-                    {crate::domain::TokenUse::ALL.into_iter().map(|u| view! { <option value=u.as_str()>{u.label()}</option> }).collect_view()}
+                    {crate::domain::TokenUse::ALL.into_iter().map(|u| view! { <option value=u.as_str()>{crate::api::tokens::token_use_label(u)}</option> }).collect_view()}
                 </select>
             </div>
             {error_line(create_error)}
-            <button type="submit">"Create token"</button>
+            <button type="submit">{tr("tokens-create")}</button>
         </form>
-        <h2>"Tokens"</h2>
+        <h2>{tr("tokens-list")}</h2>
         {revoke_error.map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
         {if empty {
-            view! { <p class="muted">"No tokens yet."</p> }.into_any()
+            view! { <p class="muted">{tr("tokens-none")}</p> }.into_any()
         } else {
             view! {
                 <div class="table-wrap">
                     <table class="list">
-                        <thead><tr><th scope="col">"Name"</th><th scope="col">"For"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                        <thead><tr><th scope="col">{tr("tokens-name")}</th><th scope="col">{tr("tokens-for")}</th><th scope="col">{tr("tokens-created-column")}</th><th scope="col">{tr("tokens-last-used")}</th><th scope="col"><span class="visually-hidden">{tr("tokens-actions")}</span></th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
-                <p class="small muted">"Revoking takes effect at once: the service's next request is refused (401)."</p>
+                <p class="small muted">{tr("tokens-revoking-note")}</p>
             }
             .into_any()
         }}
         {(!view.smtp.is_empty()).then(|| view! {
-            <h2 id="smtp">"SMTP for programs that only speak SMTP"</h2>
-            <p>
-                "Point the program's SMTP settings here. User name: anything (the token's name, say); password: a token made for SMTP. Mail is sent with the Mail Server settings; the program's From becomes Reply-To."
-            </p>
+            <h2 id="smtp">{tr("tokens-smtp-title")}</h2>
+            <p>{tr("tokens-smtp-lead")}</p>
             <dl class="facts smtp-listeners">
                 {view.smtp.clone().into_iter().map(|(addr, security)| view! { <dt><code>{addr}</code></dt><dd>{security}</dd> }).collect_view()}
             </dl>
         })}
-        <h2 id="webhooks">"Webhook URLs for alerting tools"</h2>
+        <h2 id="webhooks">{tr("tokens-webhooks-title")}</h2>
         <p>
-            "Paste these into the tool, with your recipients in " <code>"to"</code>
-            " (repeat it, or separate addresses with commas), and a token as the "
-            <code>"Authorization: Bearer"</code> " header or as the basic-auth password. The README says what to set in each tool."
+            {tr("tokens-webhooks-before")} <code>"to"</code>
+            {tr("tokens-webhooks-middle")}
+            <code>"Authorization: Bearer"</code> {tr("tokens-webhooks-after")}
+            <code>"&language=zh-CN"</code> {tr("tokens-webhooks-language")}
         </p>
         <dl class="facts webhook-urls">
             {crate::outbox::Source::ALL

@@ -118,6 +118,7 @@ pub async fn set_admin_password(
         email: email.clone(),
         password_hash,
         created_at,
+        language: existing.as_ref().and_then(|a| a.language.clone()),
     }).await?;
     Ok(match existing {
         None => PasswordSet::Created,
@@ -400,6 +401,7 @@ mod tests {
                 email: "a@example.com".into(),
                 password_hash: "x".into(),
                 created_at: "t".into(),
+                language: None,
             }).await
             .unwrap();
         let id = start_session(&store, "a@example.com").await.unwrap();

@@ -16,3 +16,4 @@ pub mod ratelimit;
 pub mod secrets;
 pub mod store;
 pub mod templates;
+pub mod i18n;

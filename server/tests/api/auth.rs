@@ -57,6 +57,7 @@ fn session_calls() -> Vec<(&'static str, String)> {
             SendTemplatePreview::PATH,
             encode(&SendTemplatePreview { mail: "test_mail".into(), lang: "en".into(), form: template() }),
         ),
+        (app::api::SetLanguage::PATH, encode(&app::api::SetLanguage { lang: "zh-CN".into(), next: None })),
     ]
 }
 

@@ -25,7 +25,7 @@ use std::{net::SocketAddr, sync::Arc};
 pub const ADMIN: &str = "admin@example.com";
 
 /// Every server function's path.
-pub const SERVER_FUNCTIONS: [&str; 27] = [
+pub const SERVER_FUNCTIONS: [&str; 28] = [
     "/api/queue_test_mail",
     "/api/message_note",
     "/api/reset_link_valid",
@@ -53,6 +53,7 @@ pub const SERVER_FUNCTIONS: [&str; 27] = [
     "/api/preview_template",
     "/api/save_template",
     "/api/send_template_preview",
+    "/api/set_language",
 ];
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 

@@ -8,6 +8,7 @@ mod contract;
 mod foundation;
 mod helpers;
 mod instances;
+mod languages;
 mod mail_test;
 mod oauth_mailbox;
 mod outbox;

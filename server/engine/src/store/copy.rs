@@ -247,6 +247,7 @@ mod tests {
                 email: "Admin@Example.com".into(),
                 password_hash: "$argon2id$v=19$stand-in".into(),
                 created_at: "2026-12-01T00:00:00Z".into(),
+                language: Some("zh-CN".into()),
             })
             .await
             .unwrap();

@@ -30,7 +30,7 @@ pub mod templates;
 pub mod space;
 mod tokens;
 
-pub use admins::{AdminRecord, AdminStore};
+pub use admins::{admin_language, AdminRecord, AdminStore};
 pub use alerts::{AlertBatch, AlertFate, AlertMemory, AlertStore};
 pub use backoff::BackoffStore;
 pub use audit::{changes, AuditStore};

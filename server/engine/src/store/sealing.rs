@@ -424,6 +424,10 @@ impl<B: Store> AdminStore for Sealing<B> {
     async fn put_admin(&self, admin: AdminRecord) -> Result<(), StoreError> {
         self.backend.put_admin(admin).await
     }
+
+    async fn set_admin_language(&self, email: &str, language: Option<crate::templates::Lang>) -> Result<bool, StoreError> {
+        self.backend.set_admin_language(email, language).await
+    }
 }
 
 #[async_trait::async_trait]

@@ -75,43 +75,43 @@ impl Kind {
     /// check's).
     pub fn variables(self) -> &'static [Variable] {
         const SERVER: [Variable; 4] = [
-            text("host", "the mail server's Host Name", "smtp.example.com"),
-            text("port", "its Port", "587"),
-            text("encryption", "\"none\", \"starttls\" or \"ssl\"", "starttls"),
-            text("account", "the Email Account signed in with; empty without sign-in", "alerts@example.com"),
+            text("host", "var-host", "smtp.example.com"),
+            text("port", "var-port", "587"),
+            text("encryption", "var-encryption", "starttls"),
+            text("account", "var-account", "alerts@example.com"),
         ];
         const RESET: [Variable; 3] = [
-            text("email", "the admin's address", "admin@example.com"),
-            text("link", "the single-use link", "https://mailroom.example.com/reset?token=SAMPLE"),
-            text("valid_minutes", "how long the link works", "30"),
+            text("email", "var-email", "admin@example.com"),
+            text("link", "var-reset-link", "https://mailroom.example.com/reset?token=SAMPLE"),
+            text("valid_minutes", "var-valid-minutes", "30"),
         ];
         const ALERT: [Variable; 9] = [
-            text("firing", "true while the alert fires, false once it resolved", "true"),
-            text("title", "what fired, in the sender's words (one line)", "Disk almost full on db-1"),
-            text("severity", "\"critical\", \"warning\" or \"info\"", "critical"),
-            text("value", "the measured value; may be empty", "93.5"),
-            text("threshold", "the threshold it crossed; may be empty", "90"),
-            text("link", "an http(s) address with the details; may be empty", "https://grafana.example.com/d/disk?var-host=db-1"),
-            text("description", "what happened and what to do, in the sender's words; may be empty", "Clean up /var/log on db-1."),
-            worded("repeat", "how often a firing alert is mailed again, in words", "4 hours", "4 小时"),
-            text("key", "the alert's key (storm control)", "disk:db-1"),
+            text("firing", "var-firing", "true"),
+            text("title", "var-title", "Disk almost full on db-1"),
+            text("severity", "var-severity", "critical"),
+            text("value", "var-value", "93.5"),
+            text("threshold", "var-threshold", "90"),
+            text("link", "var-link", "https://grafana.example.com/d/disk?var-host=db-1"),
+            text("description", "var-description", "Clean up /var/log on db-1."),
+            worded("repeat", "var-repeat", "4 hours", "4 小时"),
+            text("key", "var-key", "disk:db-1"),
         ];
         const GROUP: [Variable; 10] = [
-            text("firing", "true while any alert of the group fires", "true"),
-            text("title", "the group: its labels' values, or the tool's title (one line)", "DiskAlmostFull (critical)"),
-            text("source", "the tool: Alertmanager, Grafana, Uptime Kuma or Zabbix", "Alertmanager"),
-            text("firing_count", "how many of its alerts fire", "2"),
-            text("resolved_count", "how many resolved", "0"),
-            text("message", "the tool's message for the whole notification; may be empty", ""),
+            text("firing", "var-group-firing", "true"),
+            text("title", "var-group-title", "DiskAlmostFull (critical)"),
+            text("source", "var-source", "Alertmanager"),
+            text("firing_count", "var-firing-count", "2"),
+            text("resolved_count", "var-resolved-count", "0"),
+            text("message", "var-message", ""),
             worded(
                 "alerts",
-                "the alerts, each with firing, name, summary, description, started, ended, values, labels (name, value) and links (label, url)",
+                "var-alerts",
                 r#"[{"firing": true, "name": "DiskAlmostFull", "summary": "Disk almost full on db-1", "description": "93 % used.\nClean up /var.", "started": "2026-12-04 18:00 UTC (12 minutes before this mail)", "ended": "", "values": "", "labels": [{"name": "alertname", "value": "DiskAlmostFull"}, {"name": "instance", "value": "db-1"}], "links": [{"label": "Source", "url": "http://prometheus.example.com:9090/graph?g0.expr=disk"}]}, {"firing": true, "name": "DiskAlmostFull", "summary": "Disk almost full on db-2", "description": "", "started": "2026-12-04 18:05 UTC (7 minutes before this mail)", "ended": "", "values": "", "labels": [{"name": "alertname", "value": "DiskAlmostFull"}, {"name": "instance", "value": "db-2"}], "links": []}]"#,
                 r#"[{"firing": true, "name": "DiskAlmostFull", "summary": "db-1 磁盘将满", "description": "已用 93 %。\n请清理 /var。", "started": "2026-12-04 18:00 UTC（本邮件发出前 12 分钟）", "ended": "", "values": "", "labels": [{"name": "alertname", "value": "DiskAlmostFull"}, {"name": "instance", "value": "db-1"}], "links": [{"label": "来源", "url": "http://prometheus.example.com:9090/graph?g0.expr=disk"}]}, {"firing": true, "name": "DiskAlmostFull", "summary": "db-2 磁盘将满", "description": "", "started": "2026-12-04 18:05 UTC（本邮件发出前 7 分钟）", "ended": "", "values": "", "labels": [{"name": "alertname", "value": "DiskAlmostFull"}, {"name": "instance", "value": "db-2"}], "links": []}]"#,
             ),
-            text("left_out", "how many alerts were left out of the mail (too many in one notification)", "0"),
-            text("external", "the tool's own address; may be empty", "http://alertmanager.example.com:9093"),
-            worded("repeat", "how often an unchanged group is mailed again, in words", "4 hours", "4 小时"),
+            text("left_out", "var-left-out", "0"),
+            text("external", "var-external", "http://alertmanager.example.com:9093"),
+            worded("repeat", "var-group-repeat", "4 hours", "4 小时"),
         ];
         match self {
             Kind::TestMail | Kind::QueueTest => &SERVER,
@@ -131,6 +131,7 @@ impl Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Variable {
     pub name: &'static str,
+    /// What it is: the id of its words in the catalogues ([`crate::i18n`]).
     pub about: &'static str,
     /// Text, or JSON for a flag, a number or a list.
     pub sample: &'static str,
@@ -518,6 +519,18 @@ mod tests {
         let include = Texts { subject: "s".into(), text: "{% include \"/etc/passwd\" %}".into(), html: None };
         let problems = check(Kind::TestMail, Lang::En, &include);
         assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn every_variable_is_explained_in_both_languages() {
+        for kind in Kind::ALL {
+            for v in kind.variables() {
+                for lang in Lang::ALL {
+                    let words = crate::i18n::text(lang, v.about);
+                    assert_ne!(words, v.about, "{kind:?} {}: no words for {} in {lang:?}", v.name, v.about);
+                }
+            }
+        }
     }
 
     #[test]

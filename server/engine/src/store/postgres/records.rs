@@ -217,6 +217,19 @@ impl AdminStore for Postgres {
             .await?;
         Ok(())
     }
+
+    async fn set_admin_language(&self, email: &str, language: Option<crate::templates::Lang>) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let tag = language.map(|l| l.tag().to_string());
+        // One statement: a password set meanwhile is kept.
+        let n = client
+            .run(
+                "UPDATE admins SET record = CASE WHEN $2::text IS NULL THEN record - 'language' ELSE jsonb_set(record, '{language}', to_jsonb($2::text)) END WHERE email = $1",
+                &[&email.to_lowercase(), &tag],
+            )
+            .await?;
+        Ok(n > 0)
+    }
 }
 
 fn session(row: &tokio_postgres::Row) -> SessionRecord {

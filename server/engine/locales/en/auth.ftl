@@ -1,0 +1,31 @@
+# The pages without a session: log in, the first admin, forgotten password, reset.
+
+auth-email = Email
+auth-password = Password
+auth-back-to-login = Back to log in
+
+login-title = Log in
+login-password-changed = Your password was changed. Log in with the new one.
+login-button = Log in
+login-forgot = Forgot password?
+login-failed = Wrong email or password.
+
+new-password = New password
+new-password-hint = At least { $min } characters, and not your email address.
+new-password-repeat = Repeat the new password
+
+setup-title = Create the first admin
+setup-once = This link works once. The account you create here can log in afterwards.
+setup-button = Create admin
+setup-invalid = This setup link is not valid: it was already used, or an admin already exists.
+setup-how-before = Use the link the server printed in its log when it started without an admin, or run{" "}
+setup-how-after = {" "}on the server.
+
+forgot-title = Forgot password
+forgot-lead = Enter your admin email address; Mailroom mails you a link to choose a new password.
+forgot-button = Send reset link
+
+reset-title = Choose a new password
+reset-dead = This reset link has already been used or has expired (a link works once, for { $minutes } minutes).
+reset-ask-again = Ask for a new link
+reset-button = Set new password

@@ -1,0 +1,31 @@
+# 无需登录的页面：登录、创建首个管理员、忘记密码、重置密码。
+
+auth-email = 邮箱
+auth-password = 密码
+auth-back-to-login = 返回登录
+
+login-title = 登录
+login-password-changed = 密码已修改，请用新密码登录。
+login-button = 登录
+login-forgot = 忘记密码？
+login-failed = 邮箱或密码错误。
+
+new-password = 新密码
+new-password-hint = 至少 { $min } 个字符，且不能与邮箱地址相同。
+new-password-repeat = 再次输入新密码
+
+setup-title = 创建首个管理员
+setup-once = 此链接只能使用一次。在这里创建的账号之后即可登录。
+setup-button = 创建管理员
+setup-invalid = 此初始化链接无效：已被使用过，或已存在管理员。
+setup-how-before = 请使用服务器在没有管理员的情况下启动时写入日志的链接，或在服务器上运行{" "}
+setup-how-after = 。
+
+forgot-title = 忘记密码
+forgot-lead = 输入管理员邮箱，Mailroom 会给你发送一个用于设置新密码的链接。
+forgot-button = 发送重置链接
+
+reset-title = 设置新密码
+reset-dead = 此重置链接已使用过或已过期（每个链接只能使用一次，有效期 { $minutes } 分钟）。
+reset-ask-again = 重新获取链接
+reset-button = 设置新密码

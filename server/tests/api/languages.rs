@@ -1,0 +1,59 @@
+//! The pages in English and Simplified Chinese: the browser's `Accept-Language` until the admin
+//! chooses with the header's switch, which is kept with the admin (every session, every
+//! instance), and the document's `lang` saying which.
+
+use crate::helpers::{spawn_app, ADMIN};
+use app::api::SetLanguage;
+use app::error::AppError;
+
+/// The login page (no session) as a browser asking for `accept_language` gets it.
+async fn login_page(url: &str, accept_language: &str) -> String {
+    let res = reqwest::Client::new()
+        .get(format!("{url}/login"))
+        .header("accept-language", accept_language)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_pages_speak_the_browsers_language_until_the_admin_chooses_one() {
+    let app = spawn_app().await;
+
+    let zh = login_page(&app.url, "zh-CN,zh;q=0.9,en;q=0.8").await;
+    assert!(zh.contains("<html lang=\"zh-CN\""), "{zh}");
+    assert!(zh.contains("<h1>登录</h1>") && zh.contains("忘记密码？"), "{zh}");
+    let en = login_page(&app.url, "en-GB,en;q=0.9").await;
+    assert!(en.contains("<html lang=\"en\"") && en.contains("<h1>Log in</h1>"), "{en}");
+    let other = login_page(&app.url, "fr-FR").await;
+    assert!(other.contains("<html lang=\"en\""), "a language Mailroom does not speak: English");
+
+    // The admin (whose browser sends no Accept-Language) sees English, and the switch offers 简体中文.
+    let page = app.page("/settings/templates").await;
+    assert!(page.contains("<html lang=\"en\"") && page.contains("<h1>Mail Templates</h1>"), "{page}");
+    assert!(page.contains("value=\"zh-CN\" lang=\"zh-CN\"") && page.contains(">简体中文</button>"), "{page}");
+
+    app.call(SetLanguage { lang: "zh-CN".into(), next: Some("/settings/templates".into()) }).await.unwrap();
+    let page = app.page("/settings/templates").await;
+    assert!(page.contains("<html lang=\"zh-CN\""), "{page}");
+    assert!(page.contains("<h1>邮件模板</h1>") && page.contains("退出登录") && page.contains("测试发信服务器"), "{page}");
+    assert!(page.contains("发信服务器的主机名"), "the variables are explained in Chinese: {page}");
+    assert!(page.contains(">English</button>"), "the switch offers English: {page}");
+    let admin = app.store.get_admin(ADMIN).await.unwrap().unwrap();
+    assert_eq!(app::store::admin_language(&admin), Some(app::templates::Lang::ZhCn));
+
+    // Kept with the admin: a new session gets it too.
+    app.logout().await.unwrap();
+    app.login(ADMIN, crate::helpers::ADMIN_PASSWORD).await.unwrap();
+    let page = app.page("/settings/templates").await;
+    assert!(page.contains("<html lang=\"zh-CN\""), "{page}");
+
+    let refused = app.call(SetLanguage { lang: "fr".into(), next: None }).await.unwrap_err();
+    assert!(matches!(&refused, AppError::BadRequest(m) if m.contains("zh-CN")), "{refused:?}");
+    // A next outside the site goes nowhere but the settings.
+    app.call(SetLanguage { lang: "en".into(), next: Some("https://evil.example.com/".into()) }).await.unwrap();
+    let page = app.page("/settings/templates").await;
+    assert!(page.contains("<html lang=\"en\"") && page.contains("<h1>Mail Templates</h1>"), "{page}");
+}
