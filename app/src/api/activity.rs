@@ -169,7 +169,7 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
             "Save the mail settings first: the queue sends with the saved settings.".into(),
         ));
     };
-    let lang = ssr::current()?.mail_language;
+    let lang = ssr::admin_mail_language(&session.admin).await?;
     let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::QueueTest, lang).await?;
     let mail = crate::mailer::bodies::queue_test_mail(&texts, lang, &saved.value.settings);
     let message = NewMessage {
@@ -203,7 +203,7 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::Health;
-    pub use crate::api::server::{current, session, store, ServerContext};
+    pub use crate::api::server::{admin_mail_language, current, session, store, ServerContext};
 
     /// The health of this request's moment, read by the server's guard before an admin page
     /// renders (the banner is drawn from it without a store call of its own).

@@ -167,20 +167,13 @@ impl ResetAnswer {
 }
 
 impl std::fmt::Display for ResetAnswer {
+    /// In the page's language (English outside a page).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ResetAnswer::OnItsWay => write!(
-                f,
-                "If an admin account exists for that address, a reset link is on its way to it. \
-                 It works once, for {} minutes.",
-                RESET_LINK_MINUTES
-            ),
-            ResetAnswer::NoMailServer => f.write_str(
-                "Password reset by email is not available yet: no mail server is configured. \
-                 Ask another admin to set one up under Settings › Mail Server, or create a new \
-                 admin on the server with `mailroom admin create`.",
-            ),
-        }
+        use crate::i18n::{tr, tr_args};
+        f.write_str(&match self {
+            ResetAnswer::OnItsWay => tr_args("forgot-sent", &[("minutes", RESET_LINK_MINUTES.into())]),
+            ResetAnswer::NoMailServer => tr("forgot-no-mail-server"),
+        })
     }
 }
 
@@ -230,7 +223,8 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         ctx.public_url.trim_end_matches('/'),
         crate::routes::RESET
     );
-    let lang = ctx.mail_language;
+    // In the admin's own language, if they chose one.
+    let lang = admin.as_ref().and_then(crate::store::admin_language).unwrap_or(ctx.mail_language);
     let texts = crate::store::templates::template(ctx.store.as_ref(), crate::templates::Kind::PasswordReset, lang).await?;
     let mail = mailer::bodies::password_reset(&texts, lang, &email, &link, minutes);
     // Through the outbox, first in line, sealed at rest, and of no use (so expired, not sent)

@@ -116,7 +116,7 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
         AppError::internal("testing the mail server failed", "password kept but none stored")
     })?;
     let ctx = ssr::current()?;
-    let lang = ctx.mail_language;
+    let lang = ssr::admin_mail_language(&session.admin).await?;
     let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::TestMail, lang).await?;
     let report = mailer::test_send(&server, &recipient, (&texts, lang), &ctx.outbox.tokens()).await;
     tracing::info!(
@@ -133,7 +133,7 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::MailSettingsView;
-    pub use crate::api::server::{current, session, store};
+    pub use crate::api::server::{admin_mail_language, current, session, store};
     use crate::domain::{MailServer, MailServerForm, MailServerSettings, ParsedForm};
     use crate::error::AppError;
     use crate::history::{AuditEntry, AuditLine, TestHistory};

@@ -168,6 +168,14 @@ pub async fn session() -> Result<Session, AppError> {
     Ok(Session { admin, key })
 }
 
+/// The language of mail the admin `email` asks for (a test, the queue's test): their own
+/// choice, else the configured default.
+pub async fn admin_mail_language(email: &str) -> Result<crate::templates::Lang, AppError> {
+    let ctx = current()?;
+    let admin = ctx.store.get_admin(email).await?;
+    Ok(admin.as_ref().and_then(crate::store::admin_language).unwrap_or(ctx.mail_language))
+}
+
 /// Adds a Set-Cookie header to the response.
 pub fn set_cookie(value: String) {
     if let (Some(resp), Ok(v)) = (

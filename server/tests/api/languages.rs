@@ -57,3 +57,25 @@ async fn the_pages_speak_the_browsers_language_until_the_admin_chooses_one() {
     let page = app.page("/settings/templates").await;
     assert!(page.contains("<html lang=\"en\"") && page.contains("<h1>Mail Templates</h1>"), "{page}");
 }
+
+#[tokio::test]
+async fn an_admins_own_mail_is_in_the_language_they_chose() {
+    use crate::helpers::{peer_form, received, save_settings};
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    let queued = app.call(app::api::activity::QueueTestMail {}).await.unwrap();
+    let (subject, _) = received(&app, queued).await;
+    assert_eq!(subject, "Mailroom test email (through the queue)", "not chosen: the configured default");
+
+    app.call(SetLanguage { lang: "zh-CN".into(), next: None }).await.unwrap();
+    let queued = app.call(app::api::activity::QueueTestMail {}).await.unwrap();
+    let (subject, bodies) = received(&app, queued).await;
+    assert_eq!(subject, "Mailroom 测试邮件（经发送队列）");
+    assert!(bodies[0].contains("发信服务器"), "{bodies:?}");
+
+    // The reset mail too: the page says so in Chinese, the mail is in Chinese.
+    app.request_password_reset(ADMIN).await.unwrap();
+    let reset = crate::helpers::newest_message(&app, |m| m.subject.contains("Mailroom") && m.subject != "Mailroom 测试邮件（经发送队列）").await;
+    let (subject, _) = received(&app, reset.id).await;
+    assert_eq!(subject, "重置您的 Mailroom 密码");
+}

@@ -29,3 +29,5 @@ reset-title = Choose a new password
 reset-dead = This reset link has already been used or has expired (a link works once, for { $minutes } minutes).
 reset-ask-again = Ask for a new link
 reset-button = Set new password
+forgot-sent = If an admin account exists for that address, a reset link is on its way to it. It works once, for { $minutes } minutes.
+forgot-no-mail-server = Password reset by email is not available yet: no mail server is configured. Ask another admin to set one up under Settings › Mail Server, or create a new admin on the server with `mailroom admin create`.

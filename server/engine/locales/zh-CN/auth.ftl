@@ -29,3 +29,5 @@ reset-title = 设置新密码
 reset-dead = 此重置链接已使用过或已过期（每个链接只能使用一次，有效期 { $minutes } 分钟）。
 reset-ask-again = 重新获取链接
 reset-button = 设置新密码
+forgot-sent = 如果该地址有对应的管理员账号，重置链接已发往该邮箱。链接只能使用一次，有效期 { $minutes } 分钟。
+forgot-no-mail-server = 暂时无法通过邮件重置密码：尚未配置发信服务器。请让其他管理员在 设置 › 发信服务器 中配置，或在服务器上用 `mailroom admin create` 创建新的管理员。
