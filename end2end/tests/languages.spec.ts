@@ -43,4 +43,17 @@ test("a Chinese browser gets Chinese pages, and the header's switch keeps the ad
   await page.getByRole("button", { name: "Language: 简体中文" }).click();
   await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");
   await expect(page.getByRole("button", { name: "退出登录" })).toBeVisible();
+
+  // The other translated pages, in Chinese, axe-clean.
+  await page.goto(`${fresh.url}/settings/tokens`);
+  await expect(page.getByRole("heading", { level: 1, name: "API 令牌" })).toBeVisible();
+  await page.getByLabel("名称").fill("grafana");
+  await page.getByRole("button", { name: "创建令牌" }).click();
+  await expect(page.getByRole("heading", { name: "令牌“grafana”已创建：请立即复制" })).toBeVisible();
+  await expectNoViolations(page, "API Tokens in Chinese, a token created");
+  await page.goto(`${fresh.url}/settings/activity`);
+  await expect(page.getByRole("heading", { level: 1, name: "邮件记录" })).toBeVisible();
+  await expect(page.locator("#activity-live")).toHaveText("列表每 5 秒更新一次。");
+  await expect(page.getByRole("navigation", { name: "按状态查看邮件" }).getByRole("link", { name: "全部（0）" })).toBeVisible();
+  await expectNoViolations(page, "Mail Activity in Chinese");
 });

@@ -6,6 +6,7 @@
 //! where the message went). A small island refreshes the list every few seconds.
 
 use super::Time;
+use crate::i18n::{tr, tr_args};
 use crate::api::activity::{
     mail_activity, message_note, ActivityQuery, ActivityView, CancelMessage, Health, NotedMessage, ResumeOutbox,
     RetryFailedMessages, RetryMessage,
@@ -45,16 +46,14 @@ pub fn MailActivityPage() -> impl IntoView {
     let options = use_context::<LeptosOptions>();
     let live_query = query.clone();
     view! {
-        <Title text="Mail Activity · Settings · Mailroom" />
-        <h1>"Mail Activity"</h1>
-        <p class="lead">
-            "Every message Mailroom was asked to send (alerts, forgotten-password emails, mail from other services) and what became of it."
-        </p>
+        <Title text=format!("{} · {} · Mailroom", tr("activity-title"), tr("menu-settings")) />
+        <h1>{tr("activity-title")}</h1>
+        <p class="lead">{tr("activity-lead")}</p>
         {error.map(|e| view! { <p class="error" role="alert" id="form-error">{e.to_string()}</p> })}
         {note.map(|(kind, id)| Suspend::new(async move {
             message_note(id).await.ok().flatten().map(|m| note_view(kind, m))
         }))}
-        <ActivityLive query=live_query />
+        <ActivityLive query=live_query said=tr_args("activity-live", &[("seconds", REFRESH_SECS.into())]) />
         {Suspend::new(async move {
             match mail_activity(query.clone()).await {
                 Ok(view) => view! {
@@ -62,7 +61,7 @@ pub fn MailActivityPage() -> impl IntoView {
                 }
                 .into_any(),
                 Err(e) => view! {
-                    <p class="error" role="alert">"The messages could not be loaded: " {e.to_string()}</p>
+                    <p class="error" role="alert">{tr("activity-not-loaded")} {e.to_string()}</p>
                 }
                 .into_any(),
             }
@@ -88,7 +87,21 @@ pub fn note_url(kind: &str, id: u64) -> String {
 
 /// "to … “subject”", as the notes name a message.
 fn named(m: &NotedMessage) -> String {
-    format!("to {} \u{201c}{}\u{201d}", m.to, m.subject)
+    tr_args("activity-named", &[("to", m.to.clone().into()), ("subject", m.subject.clone().into())])
+}
+
+/// A state's name in the page's language.
+pub fn state_label(state: State) -> String {
+    match state {
+        State::Queued => tr("state-queued"),
+        State::Sending => tr("state-sending"),
+        State::Sent => tr("state-sent"),
+        State::Deferred => tr("state-deferred"),
+        State::Failed => tr("state-failed"),
+        State::Uncertain => tr("state-uncertain"),
+        State::Expired => tr("state-expired"),
+        State::Cancelled => tr("state-cancelled"),
+    }
 }
 
 /// The confirmation before a cancel (focus on the safe choice), or what an action did, in a
@@ -99,29 +112,29 @@ fn note_view(kind: Note, m: NotedMessage) -> AnyView {
         // Sent (or failed) since the page was drawn: nothing to ask.
         Note::ConfirmCancel if !matches!(m.state, State::Queued | State::Deferred) => view! {
             <p class="done" role="status" id="action-status" tabindex="-1" autofocus>
-                {format!("Message {} is {} now: there is nothing to cancel.", named(&m), m.state.label().to_lowercase())}
+                {tr_args("activity-nothing-to-cancel", &[("message", named(&m).into()), ("state", state_label(m.state).to_lowercase().into())])}
             </p>
         }
         .into_any(),
         Note::ConfirmCancel => view! {
             <section class="confirm" aria-labelledby="confirm-heading" id="action-status">
-                <h2 id="confirm-heading">{format!("Cancel the message {}?", named(&m))}</h2>
-                <p>"It will not be sent. Until it expires it can be queued again from this page."</p>
-                <a class="button" href=format!("{}?open={id}#message-{id}", crate::routes::MAIL_ACTIVITY) autofocus>"Keep it queued"</a>
+                <h2 id="confirm-heading">{tr_args("activity-cancel-question", &[("message", named(&m).into())])}</h2>
+                <p>{tr("activity-cancel-consequence")}</p>
+                <a class="button" href=format!("{}?open={id}#message-{id}", crate::routes::MAIL_ACTIVITY) autofocus>{tr("activity-keep-queued")}</a>
                 <form method="post" action={<CancelMessage as ServerFn>::url()}>
                     <input type="hidden" name="id" value=id.clone() />
-                    <button type="submit" class="danger">"Cancel this message"</button>
+                    <button type="submit" class="danger">{tr("activity-cancel-this")}</button>
                 </form>
             </section>
         }
         .into_any(),
         Note::Cancelled => view! {
             <div class="done" role="status" id="action-status" tabindex="-1" autofocus>
-                <p>{format!("Message {} cancelled: it will not be sent.", named(&m))}</p>
+                <p>{tr_args("activity-cancelled", &[("message", named(&m).into())])}</p>
                 {m.undoable.then(|| view! {
                     <form method="post" action={<RetryMessage as ServerFn>::url()}>
                         <input type="hidden" name="id" value=id.clone() />
-                        <button type="submit" class="secondary">"Undo: queue it again"</button>
+                        <button type="submit" class="secondary">{tr("activity-undo")}</button>
                     </form>
                 })}
             </div>
@@ -133,9 +146,9 @@ fn note_view(kind: Note, m: NotedMessage) -> AnyView {
             view! {
                 <div class="done" role="status" id="action-status" tabindex="-1" autofocus>
                     <p>
-                        {format!("Message {} queued again; it is now under ", named(&m))}
-                        <a href=activity_url(Some(shown), "", None)>{shown.label()}</a>
-                        "."
+                        {tr_args("activity-retried-before", &[("message", named(&m).into())])}
+                        <a href=activity_url(Some(shown), "", None)>{state_label(shown)}</a>
+                        {tr("activity-retried-after")}
                     </p>
                 </div>
             }
@@ -186,11 +199,11 @@ pub fn ActivityList(view: ActivityView, query: ActivityQuery, open: Option<u64>)
         let current = (query.state == state).then_some("page");
         view! { <li><a href=activity_url(state, &query.q, None) aria-current=current>{label}</a></li> }
     };
-    let tabs = std::iter::once(tab(None, format!("All ({total})")))
+    let tabs = std::iter::once(tab(None, tr_args("activity-all", &[("count", total.into())])))
         .chain(
             counts
                 .iter()
-                .map(|(s, n)| tab(Some(*s), format!("{} ({n})", s.label()))),
+                .map(|(s, n)| tab(Some(*s), tr_args("activity-state-count", &[("state", state_label(*s).into()), ("count", (*n).into())]))),
         )
         .collect_view();
     let paused = matches!(health, Some(Health::Paused { .. }));
@@ -205,35 +218,35 @@ pub fn ActivityList(view: ActivityView, query: ActivityQuery, open: Option<u64>)
         .collect_view();
     let newest = query
         .before
-        .map(|_| view! { <a href=activity_url(query.state, &query.q, None)>"Newest messages"</a> });
+        .map(|_| view! { <a href=activity_url(query.state, &query.q, None)>{tr("activity-newest")}</a> });
     let older = page
         .older
-        .map(|b| view! { <a href=activity_url(query.state, &query.q, Some(&b))>"Older messages"</a> });
+        .map(|b| view! { <a href=activity_url(query.state, &query.q, Some(&b))>{tr("activity-older")}</a> });
     view! {
-        <nav aria-label="Messages by state"><ul class="tabs">{tabs}</ul></nav>
+        <nav aria-label=tr("activity-by-state")><ul class="tabs">{tabs}</ul></nav>
         <div class="activity-tools">
             <form method="get" action=crate::routes::MAIL_ACTIVITY role="search" class="search">
                 {query.state.map(|s| view! { <input type="hidden" name="state" value=s.name() /> })}
-                <label for="activity-q">"Find by recipient or subject"</label>
+                <label for="activity-q">{tr("activity-find")}</label>
                 <input id="activity-q" name="q" type="search" value=query.q.clone() maxlength="200" />
-                <button type="submit" class="secondary">"Search"</button>
+                <button type="submit" class="secondary">{tr("activity-search")}</button>
             </form>
             {(failed > 0).then(|| view! {
                 <form method="post" action={<RetryFailedMessages as ServerFn>::url()}>
-                    <button type="submit" class="secondary">{format!("Retry all failed ({failed})")}</button>
+                    <button type="submit" class="secondary">{tr_args("activity-retry-failed", &[("count", failed.into())])}</button>
                 </form>
             })}
             {paused.then(|| view! {
                 <form method="post" action={<ResumeOutbox as ServerFn>::url()}>
-                    <button type="submit">"Resume delivery"</button>
+                    <button type="submit">{tr("activity-resume")}</button>
                 </form>
             })}
         </div>
         {if empty {
-            let none = if query.q.is_empty() { "No messages here yet." } else { "No message matches this search." };
+            let none = if query.q.is_empty() { tr("activity-none") } else { tr("activity-no-match") };
             view! { <p class="muted" id="activity-empty">{none}</p> }.into_any()
         } else {
-            view! { <ol class="messages" aria-label="Messages, newest first">{rows}</ol> }.into_any()
+            view! { <ol class="messages" aria-label=tr("activity-list")>{rows}</ol> }.into_any()
         }}
         <p class="pager">{newest} " " {older}</p>
     }
@@ -288,8 +301,8 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                 .collect::<Vec<_>>()
                 .join("\n");
             view! {
-                <h3>"Transcript of the last attempt"</h3>
-                <p class="small muted">"C: Mailroom, S: the mail server. Passwords and the message itself are left out."</p>
+                <h3>{tr("activity-transcript")}</h3>
+                <p class="small muted">{tr("activity-transcript-note")}</p>
                 <pre class="transcript">{text}</pre>
             }
         });
@@ -298,7 +311,7 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
         <li class="message" id=format!("message-{id}")>
             <details open=open>
                 <summary>
-                    <span class=state_class>{m.state.label()}</span>
+                    <span class=state_class>{state_label(m.state)}</span>
                     " "
                     <span class="to">{m.to.clone()}</span>
                     " "
@@ -310,26 +323,26 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                     {summary_reply.map(|r| view! { <span class="reply-line">{r}</span> })}
                 </summary>
                 <dl class="facts">
-                    <dt>"Asked by"</dt><dd>{m.origin.describe()}</dd>
-                    <dt>"Source"</dt><dd class="source">{m.origin.source()}</dd>
-                    {m.origin.group().map(|g| view! { <dt>"Alert group"</dt><dd class="group">{g.to_string()}</dd> })}
-                    <dt>"Queued"</dt><dd><Time at=created /></dd>
-                    {next_try.map(|at| view! { <dt>"Next try"</dt><dd><Time at /></dd> })}
-                    <dt>"Message id"</dt><dd>{id.to_string()}</dd>
-                    {queue_id.map(|q| view! { <dt>"Server's queue id"</dt><dd class="queue-id">{q}</dd> })}
+                    <dt>{tr("activity-asked-by")}</dt><dd>{m.origin.describe()}</dd>
+                    <dt>{tr("activity-source")}</dt><dd class="source">{m.origin.source()}</dd>
+                    {m.origin.group().map(|g| view! { <dt>{tr("activity-group")}</dt><dd class="group">{g.to_string()}</dd> })}
+                    <dt>{tr("activity-queued")}</dt><dd><Time at=created /></dd>
+                    {next_try.map(|at| view! { <dt>{tr("activity-next-try")}</dt><dd><Time at /></dd> })}
+                    <dt>{tr("activity-message-id")}</dt><dd>{id.to_string()}</dd>
+                    {queue_id.map(|q| view! { <dt>{tr("activity-queue-id")}</dt><dd class="queue-id">{q}</dd> })}
                 </dl>
                 {if m.attempts.is_empty() {
-                    view! { <p class="muted">"Not tried yet."</p> }.into_any()
+                    view! { <p class="muted">{tr("activity-not-tried")}</p> }.into_any()
                 } else {
                     view! {
-                        <h3>"Attempts"</h3>
+                        <h3>{tr("activity-attempts")}</h3>
                         <div class="table-wrap">
                             <table class="list">
-                                <thead><tr><th scope="col">"When"</th><th scope="col">"Step"</th><th scope="col">"Code"</th><th scope="col">"The server said"</th></tr></thead>
+                                <thead><tr><th scope="col">{tr("activity-when")}</th><th scope="col">{tr("activity-step")}</th><th scope="col">{tr("activity-code")}</th><th scope="col">{tr("activity-server-said")}</th></tr></thead>
                                 <tbody>{attempts}</tbody>
                             </table>
                         </div>
-                        {explanation.map(|e| view! { <p class="explanation"><strong>"What this means: "</strong>{e}</p> })}
+                        {explanation.map(|e| view! { <p class="explanation"><strong>{tr("activity-means")}</strong>{e}</p> })}
                     }
                     .into_any()
                 }}
@@ -338,11 +351,11 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                     {retryable.then(|| view! {
                         <form method="post" action={<RetryMessage as ServerFn>::url()}>
                             <input type="hidden" name="id" value=id.to_string() />
-                            <button type="submit">"Retry now"</button>
+                            <button type="submit">{tr("activity-retry-now")}</button>
                         </form>
                     })}
                     {cancellable.then(|| view! {
-                        <a class="button secondary" href=format!("{}?cancel={id}", crate::routes::MAIL_ACTIVITY)>"Cancel sending\u{2026}"</a>
+                        <a class="button secondary" href=format!("{}?cancel={id}", crate::routes::MAIL_ACTIVITY)>{tr("activity-cancel-sending")}</a>
                     })}
                 </div>
             </details>
@@ -354,6 +367,18 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
 #[server(endpoint = "mail_activity_html", input = crate::api::codec::Json, output = crate::api::codec::Json)]
 pub async fn mail_activity_html(query: ActivityQuery) -> Result<String, AppError> {
     let view = mail_activity(query.clone()).await?;
+    // In the page's language: the admin's choice, else the browser's (its fetch says it).
+    #[cfg(feature = "ssr")]
+    {
+        let session = crate::api::server::session().await?;
+        let chosen = crate::api::server::current()?.store.get_admin(&session.admin).await?.as_ref().and_then(crate::store::admin_language);
+        let lang = match (chosen, use_context::<http::request::Parts>()) {
+            (Some(lang), _) => lang,
+            (None, Some(parts)) => crate::i18n::request_lang(&parts),
+            (None, None) => crate::i18n::Lang::default(),
+        };
+        provide_context(crate::i18n::PageLang(lang));
+    }
     Ok(view! { <ActivityList view query open=None /> }.to_html())
 }
 
@@ -363,7 +388,7 @@ use crate::error::AppError;
 /// and it replaces the old one, unless the admin is in it (focus inside, or a search being
 /// typed); open messages stay open.
 #[island]
-fn ActivityLive(query: ActivityQuery) -> impl IntoView {
+fn ActivityLive(query: ActivityQuery, said: String) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let query = StoredValue::new(query);
@@ -388,9 +413,7 @@ fn ActivityLive(query: ActivityQuery) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let _ = query;
     view! {
-        <p class="small muted" id="activity-live">
-            {format!("The list updates every {REFRESH_SECS} seconds.")}
-        </p>
+        <p class="small muted" id="activity-live">{said}</p>
     }
 }
 

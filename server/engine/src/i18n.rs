@@ -25,7 +25,7 @@ macro_rules! catalogues {
     };
 }
 
-catalogues!["shell", "auth", "templates", "tokens"];
+catalogues!["shell", "auth", "templates", "tokens", "activity"];
 
 /// One bundle per language, in [`Lang::ALL`]'s order.
 fn bundles() -> &'static [FluentBundle<FluentResource>; 2] {

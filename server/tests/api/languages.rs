@@ -79,3 +79,22 @@ async fn an_admins_own_mail_is_in_the_language_they_chose() {
     let (subject, _) = received(&app, reset.id).await;
     assert_eq!(subject, "重置您的 Mailroom 密码");
 }
+
+#[tokio::test]
+async fn mail_activity_and_its_refresh_are_in_the_admins_language() {
+    use crate::helpers::{peer_form, received, save_settings};
+    let app = spawn_app().await;
+    save_settings(&app, &peer_form("plain")).await;
+    let queued = app.call(app::api::activity::QueueTestMail {}).await.unwrap();
+    received(&app, queued).await;
+    app.call(SetLanguage { lang: "zh-CN".into(), next: None }).await.unwrap();
+    let page = app.page("/settings/activity").await;
+    assert!(page.contains("<h1>邮件记录</h1>") && page.contains("全部（1）") && page.contains("已发送（1）"), "{page}");
+    assert!(page.contains("列表每 5 秒更新一次。"), "{page}");
+    // The island's refresh renders the list again: in the same language.
+    let html = app
+        .call(app::pages::activity::MailActivityHtml { query: Default::default() })
+        .await
+        .unwrap();
+    assert!(html.contains("全部（1）") && html.contains("已发送") && !html.contains("All (1)"), "{html}");
+}

@@ -1,0 +1,57 @@
+# Settings › Mail Activity.
+
+activity-title = Mail Activity
+activity-lead = Every message Mailroom was asked to send (alerts, forgotten-password emails, mail from other services) and what became of it.
+activity-not-loaded = The messages could not be loaded:{" "}
+activity-live = The list updates every { $seconds } seconds.
+# How the notes name a message.
+activity-named = to { $to } “{ $subject }”
+activity-nothing-to-cancel = Message { $message } is { $state } now: there is nothing to cancel.
+activity-cancel-question = Cancel the message { $message }?
+activity-cancel-consequence = It will not be sent. Until it expires it can be queued again from this page.
+activity-keep-queued = Keep it queued
+activity-cancel-this = Cancel this message
+activity-cancelled = Message { $message } cancelled: it will not be sent.
+activity-undo = Undo: queue it again
+activity-retried-before = Message { $message } queued again; it is now under{" "}
+activity-retried-after = .
+activity-all = All ({ $count })
+activity-state-count = { $state } ({ $count })
+activity-newest = Newest messages
+activity-older = Older messages
+activity-by-state = Messages by state
+activity-find = Find by recipient or subject
+activity-search = Search
+activity-retry-failed = Retry all failed ({ $count })
+activity-resume = Resume delivery
+activity-none = No messages here yet.
+activity-no-match = No message matches this search.
+activity-list = Messages, newest first
+activity-transcript = Transcript of the last attempt
+activity-transcript-note = C: Mailroom, S: the mail server. Passwords and the message itself are left out.
+activity-asked-by = Asked by
+activity-source = Source
+activity-group = Alert group
+activity-queued = Queued
+activity-next-try = Next try
+activity-message-id = Message id
+activity-queue-id = Server's queue id
+activity-not-tried = Not tried yet.
+activity-attempts = Attempts
+activity-when = When
+activity-step = Step
+activity-code = Code
+activity-server-said = The server said
+activity-means = What this means:{" "}
+activity-retry-now = Retry now
+activity-cancel-sending = Cancel sending…
+
+# A message's state.
+state-queued = Queued
+state-sending = Sending
+state-sent = Sent
+state-deferred = Deferred
+state-failed = Failed
+state-uncertain = Uncertain
+state-expired = Expired
+state-cancelled = Cancelled
