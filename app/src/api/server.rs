@@ -168,6 +168,25 @@ pub async fn session() -> Result<Session, AppError> {
     Ok(Session { admin, key })
 }
 
+/// The language this request's words are in, provided for [`crate::i18n::tr`]: the page's
+/// when a page is rendering; for a server function called by a page's script, the admin's
+/// choice, else the browser's `Accept-Language`, else English.
+pub async fn speak() -> crate::templates::Lang {
+    use crate::i18n::PageLang;
+    if let Some(PageLang(lang)) = use_context::<PageLang>() {
+        return lang;
+    }
+    let chosen = match (session().await, current()) {
+        (Ok(session), Ok(ctx)) => ctx.store.get_admin(&session.admin).await.ok().flatten().as_ref().and_then(crate::store::admin_language),
+        _ => None,
+    };
+    let lang = chosen
+        .or_else(|| use_context::<http::request::Parts>().map(|parts| crate::i18n::request_lang(&parts)))
+        .unwrap_or_default();
+    leptos::prelude::provide_context(PageLang(lang));
+    lang
+}
+
 /// The language of mail the admin `email` asks for (a test, the queue's test): their own
 /// choice, else the configured default.
 pub async fn admin_mail_language(email: &str) -> Result<crate::templates::Lang, AppError> {

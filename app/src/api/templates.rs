@@ -97,13 +97,14 @@ mod ssr {
 
     /// `texts` checked, and rendered with the sample values when it passes.
     pub fn preview(kind: Kind, lang: Lang, texts: &Texts) -> Preview {
-        let problems: Vec<String> = crate::templates::check(kind, lang, texts).iter().map(ToString::to_string).collect();
+        let words = crate::i18n::page_lang();
+        let problems: Vec<String> = crate::templates::check(kind, lang, texts).iter().map(|p| p.said(words)).collect();
         if !problems.is_empty() {
             return Preview { problems, ..Preview::default() };
         }
         match crate::templates::render(texts, &kind.sample(lang)) {
             Ok(mail) => Preview { subject: mail.subject, text: mail.text, html: mail.html, problems },
-            Err(problem) => Preview { problems: vec![problem.to_string()], ..Preview::default() },
+            Err(problem) => Preview { problems: vec![problem.said(words)], ..Preview::default() },
         }
     }
 
@@ -113,8 +114,8 @@ mod ssr {
         if problems.is_empty() {
             return Ok(());
         }
-        let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        Err(AppError::Refused(format!("Nothing was saved: {}", said.join("; "))))
+        let said: Vec<String> = problems.iter().map(|p| p.said(crate::i18n::page_lang())).collect();
+        Err(AppError::Refused(format!("{}{}", crate::i18n::tr("templates-nothing-saved"), said.join("; "))))
     }
 }
 
@@ -159,6 +160,7 @@ pub async fn mail_templates(mail: Option<String>, lang: Option<String>) -> Resul
 #[server(endpoint = "preview_template", output = super::codec::Json)]
 pub async fn preview_template(mail: String, lang: Option<String>, form: TemplateForm) -> Result<Preview, AppError> {
     crate::api::server::session().await?;
+    crate::api::server::speak().await;
     let kind = ssr::kind(&mail)?;
     let lang = lang.as_deref().map(ssr::lang).transpose()?.unwrap_or_default();
     Ok(ssr::preview(kind, lang, &ssr::texts(&form)))
@@ -171,6 +173,7 @@ pub async fn preview_template(mail: String, lang: Option<String>, form: Template
 pub async fn save_template(mail: String, lang: String, version: u64, form: TemplateForm, reset: Option<String>) -> Result<u64, AppError> {
     use crate::store::StoreError;
     let session = crate::api::server::session().await?;
+    crate::api::server::speak().await;
     let (kind, lang) = (ssr::kind(&mail)?, ssr::lang(&lang)?);
     let texts = match reset {
         Some(_) => None,
@@ -199,10 +202,12 @@ pub async fn send_template_preview(mail: String, lang: String, form: TemplateFor
     use crate::outbox::{Origin, Priority};
     use crate::store::{MailBody, NewMessage};
     let session = crate::api::server::session().await?;
+    crate::api::server::speak().await;
     let (kind, lang) = (ssr::kind(&mail)?, ssr::lang(&lang)?);
     let texts = ssr::texts(&form);
     ssr::checked(kind, lang, &texts)?;
-    let rendered = crate::templates::render(&texts, &kind.sample(lang)).map_err(|p| AppError::Refused(format!("Nothing was sent: {p}")))?;
+    let rendered = crate::templates::render(&texts, &kind.sample(lang))
+        .map_err(|p| AppError::Refused(format!("{}{}", crate::i18n::tr("templates-nothing-sent"), p.said(crate::i18n::page_lang()))))?;
     let message = NewMessage {
         to: session.admin.clone(),
         subject: rendered.subject,

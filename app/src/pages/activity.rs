@@ -369,16 +369,7 @@ pub async fn mail_activity_html(query: ActivityQuery) -> Result<String, AppError
     let view = mail_activity(query.clone()).await?;
     // In the page's language: the admin's choice, else the browser's (its fetch says it).
     #[cfg(feature = "ssr")]
-    {
-        let session = crate::api::server::session().await?;
-        let chosen = crate::api::server::current()?.store.get_admin(&session.admin).await?.as_ref().and_then(crate::store::admin_language);
-        let lang = match (chosen, use_context::<http::request::Parts>()) {
-            (Some(lang), _) => lang,
-            (None, Some(parts)) => crate::i18n::request_lang(&parts),
-            (None, None) => crate::i18n::Lang::default(),
-        };
-        provide_context(crate::i18n::PageLang(lang));
-    }
+    crate::api::server::speak().await;
     Ok(view! { <ActivityList view query open=None /> }.to_html())
 }
 

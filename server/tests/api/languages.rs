@@ -98,3 +98,22 @@ async fn mail_activity_and_its_refresh_are_in_the_admins_language() {
         .unwrap();
     assert!(html.contains("全部（1）") && html.contains("已发送") && !html.contains("All (1)"), "{html}");
 }
+
+#[tokio::test]
+async fn a_templates_problems_are_told_in_the_admins_language_whatever_the_templates() {
+    use app::api::templates::{PreviewTemplate, SaveTemplate, TemplateForm};
+    let app = spawn_app().await;
+    let bad = TemplateForm { subject: "Hi".into(), text: "Hello\n{{ host | }}".into(), html: String::new() };
+    let english = app.call(PreviewTemplate { mail: "test_mail".into(), lang: Some("zh-CN".into()), form: bad.clone() }).await.unwrap();
+    assert!(english.problems[0].starts_with("Plain-text body, line 2: Syntax error"), "{english:?}");
+
+    app.call(SetLanguage { lang: "zh-CN".into(), next: None }).await.unwrap();
+    // An English template edited on Chinese pages: the problems in Chinese.
+    let chinese = app.call(PreviewTemplate { mail: "test_mail".into(), lang: Some("en".into()), form: bad.clone() }).await.unwrap();
+    assert!(chinese.problems[0].starts_with("纯文本正文第 2 行：语法错误"), "{chinese:?}");
+    let refused = app
+        .call(SaveTemplate { mail: "test_mail".into(), lang: "en".into(), version: 0, form: bad, reset: None })
+        .await
+        .unwrap_err();
+    assert!(matches!(&refused, AppError::Refused(m) if m.starts_with("未保存：纯文本正文第 2 行：语法错误")), "{refused:?}");
+}

@@ -64,3 +64,20 @@ templates-js-conflict = This template was saved elsewhere after you opened this 
 templates-js-session-ended = Your session has ended: log in again (copy your text first).
 templates-js-refused = Not saved: the server refused it. Your text is still here.
 templates-js-unreachable = The server could not be reached; your text is still here. Try again.
+
+# A template's problems, where they are: "Plain-text body, line 2: Syntax error (…)."
+problem-at-line = { $part }, line { $line }: { $problem }
+problem-in = { $part }: { $problem }
+problem-subject-lines = A subject is one line; remove the line break.
+problem-subject-empty = The subject is empty; write one.
+problem-text-empty = The plain-text body is empty; every mail has one.
+problem-too-long = Too long: at most { $kb } KB.
+problem-syntax = Syntax error{ $detail }.
+problem-unknown = Unknown variable{ $detail }: use one of those listed beside the editor.
+problem-work = It does too much work (a loop too long?); simplify it.
+problem-large = The mail would be larger than { $kb } KB; shorten it.
+problem-include = Other templates cannot be included; write the text here.
+problem-unavailable = Not available in mail templates{ $detail }.
+problem-not-text = The result is not text.
+templates-nothing-saved = Nothing was saved:{" "}
+templates-nothing-sent = Nothing was sent:{" "}

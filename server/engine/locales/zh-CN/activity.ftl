@@ -2,7 +2,7 @@
 
 activity-title = 邮件记录
 activity-lead = Mailroom 受托发送的每封邮件（告警、找回密码邮件、其他服务的邮件）及其结果。
-activity-not-loaded = 无法加载邮件记录：{" "}
+activity-not-loaded = 无法加载邮件记录：
 activity-live = 列表每 { $seconds } 秒更新一次。
 activity-named = 发往 { $to } 的“{ $subject }”
 activity-nothing-to-cancel = 邮件 { $message } 现在的状态是“{ $state }”：没有可取消的内容。
@@ -41,7 +41,7 @@ activity-when = 时间
 activity-step = 步骤
 activity-code = 代码
 activity-server-said = 服务器回复
-activity-means = 含义：{" "}
+activity-means = 含义：
 activity-retry-now = 立即重试
 activity-cancel-sending = 取消发送…
 

@@ -3,7 +3,7 @@
 templates-title = 邮件模板
 templates-lead-before = Mailroom 发出的每封邮件在各语言下的内容。{" "}
 templates-lead-after = {" "}中的值在发送时填入；预览用示例值显示。模板保存前会先检查。
-templates-not-loaded = 无法加载模板：{" "}
+templates-not-loaded = 无法加载模板：
 templates-choices = 邮件与语言
 templates-saved = 模板已保存，此类邮件的下一封将使用它。
 templates-is-default = 这是 Mailroom 自带的默认模板。
@@ -21,7 +21,7 @@ templates-variables-what = 含义
 templates-variables-sample = 示例
 templates-variables-list = （列表：见预览）
 templates-preview = 预览（使用示例值）
-templates-preview-subject = 主题：{" "}
+templates-preview-subject = 主题：
 templates-preview-html = HTML 正文
 
 # 各封邮件，按其 id。
@@ -64,3 +64,20 @@ templates-js-conflict = 你打开此页面后，这个模板已在别处被保�
 templates-js-session-ended = 登录已失效：请重新登录（请先复制你的内容）。
 templates-js-refused = 未保存：服务器拒绝了此次保存。你的内容仍在页面上。
 templates-js-unreachable = 无法连接服务器；你的内容仍在页面上，请重试。
+
+# 模板的问题及其位置：“纯文本正文第 2 行：语法错误（…）。”
+problem-at-line = { $part }第 { $line } 行：{ $problem }
+problem-in = { $part }：{ $problem }
+problem-subject-lines = 主题只能有一行，请删除换行。
+problem-subject-empty = 主题为空，请填写。
+problem-text-empty = 纯文本正文为空；每封邮件都必须有纯文本正文。
+problem-too-long = 太长：最多 { $kb } KB。
+problem-syntax = 语法错误{ $detail }。
+problem-unknown = 未知变量{ $detail }：请使用编辑框旁列出的变量。
+problem-work = 计算量过大（循环太长？），请简化。
+problem-large = 生成的邮件会超过 { $kb } KB，请缩短。
+problem-include = 不能引用其他模板，请直接在这里写内容。
+problem-unavailable = 邮件模板中不可用{ $detail }。
+problem-not-text = 结果不是文本。
+templates-nothing-saved = 未保存：
+templates-nothing-sent = 未发送：

@@ -196,11 +196,12 @@ pub enum Part {
 }
 
 impl Part {
-    pub fn label(self) -> &'static str {
+    /// Its name in the catalogues ([`crate::i18n`]).
+    fn words_id(self) -> &'static str {
         match self {
-            Part::Subject => "Subject",
-            Part::Text => "Plain-text body",
-            Part::Html => "HTML body",
+            Part::Subject => "templates-subject",
+            Part::Text => "templates-text",
+            Part::Html => "templates-html",
         }
     }
 
@@ -214,20 +215,67 @@ impl Part {
     }
 }
 
-/// What is wrong with a template: where (part and line, when known) and what to fix.
+/// What is wrong with a template: where (part and line, when known) and what to fix; said in
+/// an admin's language by [`Problem::said`] (its `Display` is English, for logs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub part: Part,
     pub line: Option<usize>,
-    pub message: String,
+    pub trouble: Trouble,
+}
+
+/// What kind of problem, with minijinja's own detail where it gave one (English).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trouble {
+    SubjectLines,
+    SubjectEmpty,
+    TextEmpty,
+    TooLong,
+    Syntax(Option<String>),
+    UnknownVariable(Option<String>),
+    TooMuchWork,
+    TooLarge,
+    NoInclude,
+    NotAvailable(Option<String>),
+    NotText,
+    Other(String, Option<String>),
+}
+
+impl Problem {
+    /// The problem in `lang`: "Plain-text body, line 2: Syntax error (…)".
+    pub fn said(&self, lang: Lang) -> String {
+        use crate::i18n::message;
+        let detail = |d: &Option<String>| match (d, lang) {
+            (None, _) => String::new(),
+            (Some(d), Lang::En) => format!(" ({d})"),
+            (Some(d), Lang::ZhCn) => format!("（{d}）"),
+        };
+        let kb = |n: usize| (n / 1024).to_string();
+        let what = match &self.trouble {
+            Trouble::SubjectLines => message(lang, "problem-subject-lines", &[]),
+            Trouble::SubjectEmpty => message(lang, "problem-subject-empty", &[]),
+            Trouble::TextEmpty => message(lang, "problem-text-empty", &[]),
+            Trouble::TooLong => message(lang, "problem-too-long", &[("kb", kb(MAX_SOURCE_BYTES).into())]),
+            Trouble::Syntax(d) => message(lang, "problem-syntax", &[("detail", detail(d).into())]),
+            Trouble::UnknownVariable(d) => message(lang, "problem-unknown", &[("detail", detail(d).into())]),
+            Trouble::TooMuchWork => message(lang, "problem-work", &[]),
+            Trouble::TooLarge => message(lang, "problem-large", &[("kb", kb(MAX_OUTPUT_BYTES).into())]),
+            Trouble::NoInclude => message(lang, "problem-include", &[]),
+            Trouble::NotAvailable(d) => message(lang, "problem-unavailable", &[("detail", detail(d).into())]),
+            Trouble::NotText => message(lang, "problem-not-text", &[]),
+            Trouble::Other(kind, d) => format!("{kind}{}", detail(d)),
+        };
+        let part = crate::i18n::text(lang, self.part.words_id());
+        match self.line {
+            Some(line) => message(lang, "problem-at-line", &[("part", part.into()), ("line", line.into()), ("problem", what.into())]),
+            None => message(lang, "problem-in", &[("part", part.into()), ("problem", what.into())]),
+        }
+    }
 }
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}, line {line}: {}", self.part.label(), self.message),
-            None => write!(f, "{}: {}", self.part.label(), self.message),
-        }
+        f.write_str(&self.said(Lang::En))
     }
 }
 
@@ -297,13 +345,13 @@ pub fn default(kind: Kind, lang: Lang) -> Texts {
 pub fn check(kind: Kind, lang: Lang, texts: &Texts) -> Vec<Problem> {
     let mut problems = Vec::new();
     if texts.subject.contains(['\r', '\n']) {
-        problems.push(Problem { part: Part::Subject, line: None, message: "A subject is one line; remove the line break.".into() });
+        problems.push(Problem { part: Part::Subject, line: None, trouble: Trouble::SubjectLines });
     }
     if texts.subject.trim().is_empty() {
-        problems.push(Problem { part: Part::Subject, line: None, message: "The subject is empty; write one.".into() });
+        problems.push(Problem { part: Part::Subject, line: None, trouble: Trouble::SubjectEmpty });
     }
     if texts.text.trim().is_empty() {
-        problems.push(Problem { part: Part::Text, line: None, message: "The plain-text body is empty; every mail has one.".into() });
+        problems.push(Problem { part: Part::Text, line: None, trouble: Trouble::TextEmpty });
     }
     let sample = kind.sample(lang);
     for (part, source) in parts(texts) {
@@ -354,9 +402,9 @@ fn parts(texts: &Texts) -> impl Iterator<Item = (Part, &str)> {
 
 /// One part rendered in a fresh, bounded environment. `strict`: an unknown variable is an error.
 fn render_part(part: Part, source: &str, values: &Values, strict: bool) -> Result<String, Problem> {
-    let problem = |line: Option<usize>, message: String| Problem { part, line, message };
+    let problem = |line: Option<usize>, trouble: Trouble| Problem { part, line, trouble };
     if source.len() > MAX_SOURCE_BYTES {
-        return Err(problem(None, format!("Too long: at most {} KB.", MAX_SOURCE_BYTES / 1024)));
+        return Err(problem(None, Trouble::TooLong));
     }
     let mut env = Environment::new();
     env.set_fuel(Some(FUEL));
@@ -378,22 +426,22 @@ fn render_part(part: Part, source: &str, values: &Values, strict: bool) -> Resul
     template
         .render_captured_to(minijinja::Value::from_object(values.0.clone()), &mut out)
         .map_err(|e| problem(e.line(), explain(&e)))?;
-    String::from_utf8(out.0).map_err(|_| problem(None, "The result is not text.".into()))
+    String::from_utf8(out.0).map_err(|_| problem(None, Trouble::NotText))
 }
 
-/// minijinja's error in words an admin acts on.
-fn explain(e: &minijinja::Error) -> String {
+/// minijinja's error as the trouble an admin acts on.
+fn explain(e: &minijinja::Error) -> Trouble {
     use minijinja::ErrorKind as K;
-    let detail = e.detail().map(|d| format!(" ({d})")).unwrap_or_default();
+    let detail = e.detail().map(str::to_string);
     match e.kind() {
-        K::SyntaxError => format!("Syntax error{detail}."),
-        K::UndefinedError => format!("Unknown variable{detail}: use one of those listed beside the editor."),
-        K::OutOfFuel => "It does too much work (a loop too long?); simplify it.".into(),
-        K::InvalidOperation if e.to_string().contains("too large") => format!("The mail would be larger than {} KB; shorten it.", MAX_OUTPUT_BYTES / 1024),
-        K::WriteFailure => format!("The mail would be larger than {} KB; shorten it.", MAX_OUTPUT_BYTES / 1024),
-        K::BadInclude | K::TemplateNotFound => "Other templates cannot be included; write the text here.".into(),
-        K::UnknownFunction | K::UnknownFilter | K::UnknownTest | K::UnknownMethod => format!("Not available in mail templates{detail}."),
-        _ => format!("{}{detail}.", e.kind()),
+        K::SyntaxError => Trouble::Syntax(detail),
+        K::UndefinedError => Trouble::UnknownVariable(detail),
+        K::OutOfFuel => Trouble::TooMuchWork,
+        K::InvalidOperation if e.to_string().contains("too large") => Trouble::TooLarge,
+        K::WriteFailure => Trouble::TooLarge,
+        K::BadInclude | K::TemplateNotFound => Trouble::NoInclude,
+        K::UnknownFunction | K::UnknownFilter | K::UnknownTest | K::UnknownMethod => Trouble::NotAvailable(detail),
+        kind => Trouble::Other(kind.to_string(), detail),
     }
 }
 
@@ -469,18 +517,20 @@ mod tests {
         let problems = check(Kind::TestMail, Lang::En, &texts);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!((problems[0].part, problems[0].line), (Part::Text, Some(2)), "{problems:?}");
-        assert!(problems[0].message.starts_with("Syntax error"), "{problems:?}");
+        assert!(problems[0].to_string().starts_with("Plain-text body, line 2: Syntax error"), "{problems:?}");
+        assert!(problems[0].said(Lang::ZhCn).starts_with("纯文本正文第 2 行：语法错误"), "{}", problems[0].said(Lang::ZhCn));
 
         let texts = Texts { subject: "Hello".into(), text: "one\ntwo\n{{ passwd }}".into(), html: None };
         let problems = check(Kind::TestMail, Lang::En, &texts);
         assert_eq!((problems[0].part, problems[0].line), (Part::Text, Some(3)), "{problems:?}");
-        assert!(problems[0].message.starts_with("Unknown variable"), "{problems:?}");
+        assert!(matches!(problems[0].trouble, Trouble::UnknownVariable(_)), "{problems:?}");
+        assert!(problems[0].to_string().contains("Unknown variable"), "{problems:?}");
     }
 
     #[test]
     fn a_subject_cannot_add_a_header_and_values_cannot_either() {
         let texts = Texts { subject: "Hi\r\nBcc: victim@example.com".into(), text: "x".into(), html: None };
-        assert!(check(Kind::TestMail, Lang::En, &texts).iter().any(|p| p.part == Part::Subject && p.message.contains("one line")));
+        assert!(check(Kind::TestMail, Lang::En, &texts).iter().any(|p| p.part == Part::Subject && p.trouble == Trouble::SubjectLines));
         // A value with a line break lands in the subject as one line.
         let texts = Texts { subject: "About {{ host }}".into(), text: "x".into(), html: None };
         let values = Values::new().set("host", "a\r\nBcc: victim@example.com");
@@ -506,15 +556,16 @@ mod tests {
     fn work_output_and_source_are_bounded_and_nothing_is_read_from_disk() {
         let loop_forever = Texts { subject: "s".into(), text: "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}".into(), html: None };
         let problems = check(Kind::TestMail, Lang::En, &loop_forever);
-        assert!(problems.iter().any(|p| p.message.contains("too much work") || p.message.contains("larger than")), "{problems:?}");
+        assert!(problems.iter().any(|p| matches!(p.trouble, Trouble::TooMuchWork | Trouble::TooLarge)), "{problems:?}");
 
         let huge = Texts { subject: "s".into(), text: "{% for i in range(15000) %}{{ host }}{{ host }}{{ host }}{% endfor %}".into(), html: None };
         let values = Values::new().set("host", "y".repeat(100));
         let err = render(&huge, &values).unwrap_err();
-        assert!(err.message.contains("larger than"), "{err:?}");
+        assert_eq!(err.trouble, Trouble::TooLarge, "{err:?}");
+        assert!(err.to_string().contains("larger than 4096 KB"), "{err}");
 
         let long = Texts { subject: "s".into(), text: "x".repeat(MAX_SOURCE_BYTES + 1), html: None };
-        assert!(check(Kind::TestMail, Lang::En, &long).iter().any(|p| p.message.starts_with("Too long")));
+        assert!(check(Kind::TestMail, Lang::En, &long).iter().any(|p| p.trouble == Trouble::TooLong));
 
         let include = Texts { subject: "s".into(), text: "{% include \"/etc/passwd\" %}".into(), html: None };
         let problems = check(Kind::TestMail, Lang::En, &include);
