@@ -76,6 +76,26 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The error in the page's language, for the pages rendered on the server (an island shows
+    /// `to_string()`, English, until its words travel with it).
+    pub fn said(&self) -> String {
+        use crate::i18n::{tr, tr_args};
+        match self {
+            AppError::Conflict { saved_at, .. } => tr_args("error-conflict", &[("saved_at", saved_at.clone().into())]),
+            AppError::Invalid { .. } => tr("error-invalid"),
+            AppError::NotAuthenticated => tr("error-session-ended"),
+            AppError::LoginFailed { .. } => tr("login-failed"),
+            AppError::TooManyAttempts { retry_after_secs } => tr_args("error-too-many-logins", &[("seconds", (*retry_after_secs).into())]),
+            AppError::RateLimited { limit, retry_after_secs } => {
+                tr_args("error-rate-limited", &[("limit", u64::from(*limit).into()), ("seconds", (*retry_after_secs).into())])
+            }
+            AppError::Overloaded { retry_after_secs } => tr_args("error-busy", &[("seconds", (*retry_after_secs).into())]),
+            AppError::BadRequest(m) => format!("{}{m}", tr("error-bad-request")),
+            AppError::TooLarge => tr("error-too-large"),
+            other => other.to_string(),
+        }
+    }
+
     /// Logs the real cause on the server and returns a message fit for the browser.
     #[cfg(feature = "ssr")]
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {

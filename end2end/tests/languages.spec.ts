@@ -12,6 +12,13 @@ test("a Chinese browser gets Chinese pages, and the header's switch keeps the ad
   await expect(page.getByRole("heading", { level: 1, name: "登录" })).toBeVisible();
   await expectNoViolations(page, "the login page in Chinese");
 
+  // A refusal in Chinese too.
+  await page.getByLabel("邮箱").fill(ADMIN_EMAIL);
+  await page.getByLabel("密码").fill("not-the-password");
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page.locator("#form-error")).toHaveText("邮箱或密码错误。");
+  await expectNoViolations(page, "the login page in Chinese, refused");
+
   await page.getByLabel("邮箱").fill(ADMIN_EMAIL);
   await page.getByLabel("密码").fill(ADMIN_PASSWORD);
   await page.getByRole("button", { name: "登录" }).click();

@@ -49,7 +49,7 @@ pub fn MailActivityPage() -> impl IntoView {
         <Title text=format!("{} · {} · Mailroom", tr("activity-title"), tr("menu-settings")) />
         <h1>{tr("activity-title")}</h1>
         <p class="lead">{tr("activity-lead")}</p>
-        {error.map(|e| view! { <p class="error" role="alert" id="form-error">{e.to_string()}</p> })}
+        {error.map(|e| view! { <p class="error" role="alert" id="form-error">{e.said()}</p> })}
         {note.map(|(kind, id)| Suspend::new(async move {
             message_note(id).await.ok().flatten().map(|m| note_view(kind, m))
         }))}
@@ -61,7 +61,7 @@ pub fn MailActivityPage() -> impl IntoView {
                 }
                 .into_any(),
                 Err(e) => view! {
-                    <p class="error" role="alert">{tr("activity-not-loaded")} {e.to_string()}</p>
+                    <p class="error" role="alert">{tr("activity-not-loaded")} {e.said()}</p>
                 }
                 .into_any(),
             }

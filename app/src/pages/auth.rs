@@ -37,14 +37,13 @@ pub(crate) fn Card(#[prop(into)] title: String, children: Children) -> impl Into
 /// The error of the last submit, in words (one line, however many fields it names).
 pub(super) fn error_text(e: AppError) -> String {
     match e {
-        AppError::LoginFailed { .. } => tr("login-failed"),
         AppError::Invalid { errors, .. } => errors
             .0
             .into_iter()
             .map(|(_, m)| m)
             .collect::<Vec<_>>()
             .join("; "),
-        other => other.to_string(),
+        other => other.said(),
     }
 }
 

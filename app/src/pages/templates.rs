@@ -31,7 +31,7 @@ pub fn MailTemplatesPage() -> impl IntoView {
             match mail_templates(mail, lang).await {
                 Ok(view) => editor(view, saved.is_some(), error).into_any(),
                 Err(e) => view! {
-                    <p class="error" role="alert">{tr("templates-not-loaded")} {e.to_string()}</p>
+                    <p class="error" role="alert">{tr("templates-not-loaded")} {e.said()}</p>
                 }
                 .into_any(),
             }

@@ -32,7 +32,7 @@ pub fn ApiTokensPage() -> impl IntoView {
             match api_tokens(revoked).await {
                 Ok(view) => tokens_view(view, confirm, create_error, revoke_error).into_any(),
                 Err(e) => view! {
-                    <p class="error" role="alert">{tr("tokens-not-loaded")} {e.to_string()}</p>
+                    <p class="error" role="alert">{tr("tokens-not-loaded")} {e.said()}</p>
                 }
                 .into_any(),
             }
@@ -152,7 +152,7 @@ fn tokens_view(
             <button type="submit">{tr("tokens-create")}</button>
         </form>
         <h2>{tr("tokens-list")}</h2>
-        {revoke_error.map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+        {revoke_error.map(|e| view! { <p class="error" role="alert">{e.said()}</p> })}
         {if empty {
             view! { <p class="muted">{tr("tokens-none")}</p> }.into_any()
         } else {

@@ -25,7 +25,7 @@ macro_rules! catalogues {
     };
 }
 
-catalogues!["shell", "auth", "templates", "tokens", "activity"];
+catalogues!["shell", "auth", "templates", "tokens", "activity", "mail", "errors"];
 
 /// One bundle per language, in [`Lang::ALL`]'s order.
 fn bundles() -> &'static [FluentBundle<FluentResource>; 2] {

@@ -16,6 +16,7 @@ use crate::api::{
 };
 use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm};
 use crate::error::AppError;
+use crate::i18n::tr;
 use crate::history::{AuditLine, TestOutcome};
 use crate::report::TestReport;
 use fields::{CaField, ChoiceField, EncryptionSwitches, PresetPicker, SkipVerifySwitch, TextField};
@@ -31,11 +32,9 @@ pub fn MailServerPage() -> impl IntoView {
     let save = ServerAction::<SaveMailSettingsForm>::new();
     let options = use_context::<LeptosOptions>();
     view! {
-        <Title text="Mail Server · Settings · Mailroom" />
-        <h1>"Mail Server"</h1>
-        <p class="lead">
-            "The SMTP server Mailroom uses to send alert notifications and forgotten-password emails."
-        </p>
+        <Title text=format!("{} · {} · Mailroom", tr("mail-title"), tr("menu-settings")) />
+        <h1>{tr("mail-title")}</h1>
+        <p class="lead">{tr("mail-lead")}</p>
         {Suspend::new(async move {
             match load_mail_settings().await {
                 Ok(current) => {
@@ -49,7 +48,7 @@ pub fn MailServerPage() -> impl IntoView {
                     view! { {managed} <MailForm current initial server_errors /> }.into_any()
                 }
                 Err(e) => view! {
-                    <p class="error" role="alert">"The settings could not be loaded: " {e.to_string()}</p>
+                    <p class="error" role="alert">{tr("mail-not-loaded")} {e.said()}</p>
                 }
                 .into_any(),
             }
@@ -65,13 +64,11 @@ pub fn MailServerPage() -> impl IntoView {
 fn ManagedNotice(sources: Vec<(Field, String)>) -> impl IntoView {
     view! {
         <section class="managed" aria-labelledby="managed-heading" data-testid="managed">
-            <h2 id="managed-heading">"Managed by configuration"</h2>
-            <p>
-                "These settings come from the server's configuration and cannot be changed here: change them where Mailroom is deployed, then restart it. Test Email Server still sends a test with them; the fields not listed keep their defaults."
-            </p>
+            <h2 id="managed-heading">{tr("mail-managed-title")}</h2>
+            <p>{tr("mail-managed-lead")}</p>
             <table class="managed-sources">
-                <caption class="visually-hidden">"What sets each field"</caption>
-                <thead><tr><th scope="col">"Field"</th><th scope="col">"Set by"</th></tr></thead>
+                <caption class="visually-hidden">{tr("mail-managed-caption")}</caption>
+                <thead><tr><th scope="col">{tr("mail-managed-field")}</th><th scope="col">{tr("mail-managed-set-by")}</th></tr></thead>
                 <tbody>
                     {sources.into_iter().map(|(field, source)| view! {
                         <tr><td>{field.label()}</td><td><code>{source}</code></td></tr>
@@ -91,13 +88,11 @@ fn QueueTest() -> impl IntoView {
     let error = queue.value().get_untracked().and_then(Result::err);
     view! {
         <section class="queue-test" aria-labelledby="queue-test-heading">
-            <h2 id="queue-test-heading">"Test the way real mail goes"</h2>
-            <p class="muted">
-                "Test Email Server sends at once with the values in the form. Alerts and forgotten-password emails go through the outbox with the saved settings: send a test that way to your own address, then follow it in Mail Activity."
-            </p>
-            {error.map(|e| view! { <p class="error" role="alert" id="queue-test-error">{e.to_string()}</p> })}
+            <h2 id="queue-test-heading">{tr("mail-queue-test-title")}</h2>
+            <p class="muted">{tr("mail-queue-test-lead")}</p>
+            {error.map(|e| view! { <p class="error" role="alert" id="queue-test-error">{e.said()}</p> })}
             <form method="post" action=QueueTestMail::url()>
-                <button type="submit" class="secondary">"Send a test through the queue"</button>
+                <button type="submit" class="secondary">{tr("mail-queue-test-button")}</button>
             </form>
         </section>
     }

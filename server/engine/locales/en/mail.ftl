@@ -1,0 +1,13 @@
+# Settings › Mail Server: the parts rendered on the server (the form itself is the island's).
+
+mail-title = Mail Server
+mail-lead = The SMTP server Mailroom uses to send alert notifications and forgotten-password emails.
+mail-not-loaded = The settings could not be loaded:{" "}
+mail-managed-title = Managed by configuration
+mail-managed-lead = These settings come from the server's configuration and cannot be changed here: change them where Mailroom is deployed, then restart it. Test Email Server still sends a test with them; the fields not listed keep their defaults.
+mail-managed-caption = What sets each field
+mail-managed-field = Field
+mail-managed-set-by = Set by
+mail-queue-test-title = Test the way real mail goes
+mail-queue-test-lead = Test Email Server sends at once with the values in the form. Alerts and forgotten-password emails go through the outbox with the saved settings: send a test that way to your own address, then follow it in Mail Activity.
+mail-queue-test-button = Send a test through the queue

@@ -1,0 +1,13 @@
+# 设置 › 发信服务器：由服务器渲染的部分（表单本身属于交互组件）。
+
+mail-title = 发信服务器
+mail-lead = Mailroom 用来发送告警通知和找回密码邮件的 SMTP 服务器。
+mail-not-loaded = 无法加载设置：
+mail-managed-title = 由配置管理
+mail-managed-lead = 这些设置来自服务器的配置，不能在此修改：请在部署 Mailroom 的地方修改后重启。“测试发信服务器”仍会用这些设置发送测试邮件；未列出的字段保持默认值。
+mail-managed-caption = 各字段的来源
+mail-managed-field = 字段
+mail-managed-set-by = 设置来源
+mail-queue-test-title = 按真实邮件的路径测试
+mail-queue-test-lead = “测试发信服务器”会立即用表单中的值发信。告警和找回密码邮件则经发送队列、用已保存的设置发出：用这种方式给自己的邮箱发一封测试邮件，然后在“邮件记录”中跟踪它。
+mail-queue-test-button = 通过发送队列发送测试邮件
