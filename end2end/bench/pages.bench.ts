@@ -11,7 +11,9 @@ const RUNS = 15;
 
 /** Loads `path` with the cache off, the given encoding and language; returns the bytes on the wire. */
 async function transferred(page: Page, cdp: CDPSession, url: string, encoding: string, language: string) {
-  await cdp.send("Network.setExtraHTTPHeaders", { headers: { "Accept-Encoding": encoding, "Accept-Language": language } });
+  // Chromium writes Accept-Language itself: the browser's own setting is overridden here.
+  await cdp.send("Emulation.setUserAgentOverride", { userAgent: await page.evaluate(() => navigator.userAgent), acceptLanguage: language });
+  await cdp.send("Network.setExtraHTTPHeaders", { headers: { "Accept-Encoding": encoding } });
   const sizes = new Map<string, number>();
   const encodings = new Set<string>();
   const onFinished = (e: { requestId: string; encodedDataLength: number }) => sizes.set(e.requestId, e.encodedDataLength);
@@ -24,6 +26,7 @@ async function transferred(page: Page, cdp: CDPSession, url: string, encoding: s
   await page.goto(url);
   if (url.includes("/settings/")) await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   await page.waitForLoadState("networkidle");
+  await expect(page.locator("html")).toHaveAttribute("lang", language);
   cdp.off("Network.loadingFinished", onFinished);
   cdp.off("Network.responseReceived", onResponse);
   const bytes = [...sizes.values()].reduce((a, b) => a + b, 0);
