@@ -307,7 +307,7 @@ mod tests {
             store.load_tests().await.unwrap(),
             store.load_templates().await.unwrap(),
             store.recent_audit(100).await.unwrap(),
-            store.get_admin("admin@example.com").await.unwrap().map(|a| (a.email, a.password_hash, a.created_at)),
+            store.get_admin("admin@example.com").await.unwrap().map(|a| (a.email, a.password_hash, a.created_at, a.language)),
             store.get_session("session-hash").await.unwrap(),
             store.get_reset("reset-hash").await.unwrap(),
             store.tokens().await.unwrap(),
