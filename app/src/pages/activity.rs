@@ -90,6 +90,30 @@ fn named(m: &NotedMessage) -> String {
     tr_args("activity-named", &[("to", m.to.clone().into()), ("subject", m.subject.clone().into())])
 }
 
+/// Who asked for a message, in the page's language.
+fn asked_by(origin: &crate::outbox::Origin) -> String {
+    use crate::outbox::Origin;
+    match origin {
+        Origin::Unknown => tr("origin-system"),
+        Origin::PasswordReset => tr("origin-password-reset"),
+        Origin::Token { name, .. } => tr_args("origin-token", &[("name", name.clone().into())]),
+        Origin::QueueTest { admin } => tr_args("origin-queue-test", &[("admin", admin.clone().into())]),
+        Origin::TemplatePreview { admin, mail } => {
+            tr_args("origin-template-preview", &[("mail", mail.clone().into()), ("admin", admin.clone().into())])
+        }
+        Origin::Webhook { source, name, .. } => {
+            tr_args("origin-webhook", &[("source", source.name().into()), ("name", name.clone().into())])
+        }
+        Origin::Smtp { name, client, message_id, .. } if message_id.is_empty() => {
+            tr_args("origin-smtp", &[("client", client.clone().into()), ("name", name.clone().into())])
+        }
+        Origin::Smtp { name, client, message_id, .. } => tr_args(
+            "origin-smtp-message-id",
+            &[("client", client.clone().into()), ("name", name.clone().into()), ("id", message_id.clone().into())],
+        ),
+    }
+}
+
 /// A state's name in the page's language.
 pub fn state_label(state: State) -> String {
     match state {
@@ -323,7 +347,7 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                     {summary_reply.map(|r| view! { <span class="reply-line">{r}</span> })}
                 </summary>
                 <dl class="facts">
-                    <dt>{tr("activity-asked-by")}</dt><dd>{m.origin.describe()}</dd>
+                    <dt>{tr("activity-asked-by")}</dt><dd>{asked_by(&m.origin)}</dd>
                     <dt>{tr("activity-source")}</dt><dd class="source">{m.origin.source()}</dd>
                     {m.origin.group().map(|g| view! { <dt>{tr("activity-group")}</dt><dd class="group">{g.to_string()}</dd> })}
                     <dt>{tr("activity-queued")}</dt><dd><Time at=created /></dd>

@@ -91,6 +91,7 @@ async fn mail_activity_and_its_refresh_are_in_the_admins_language() {
     let page = app.page("/settings/activity").await;
     assert!(page.contains("<h1>邮件记录</h1>") && page.contains("全部（1）") && page.contains("已发送（1）"), "{page}");
     assert!(page.contains("列表每 5 秒更新一次。"), "{page}");
+    assert!(page.contains("<dt>请求方</dt><dd>通过发送队列测试，由 admin@example.com 发起</dd>"), "{page}");
     // The island's refresh renders the list again: in the same language.
     let html = app
         .call(app::pages::activity::MailActivityHtml { query: Default::default() })

@@ -55,3 +55,13 @@ state-failed = Failed
 state-uncertain = Uncertain
 state-expired = Expired
 state-cancelled = Cancelled
+
+# Who asked for a message ("Asked by").
+origin-system = the system
+origin-password-reset = Forgot password
+origin-token = API token “{ $name }”
+origin-queue-test = Test through the queue, by { $admin }
+origin-template-preview = Preview of the template { $mail }, by { $admin }
+origin-webhook = { $source } webhook, API token “{ $name }”
+origin-smtp = SMTP from { $client }, API token “{ $name }”
+origin-smtp-message-id = SMTP from { $client }, API token “{ $name }”, Message-ID { $id }

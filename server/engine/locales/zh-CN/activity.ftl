@@ -53,3 +53,13 @@ state-failed = 失败
 state-uncertain = 结果不明
 state-expired = 已过期
 state-cancelled = 已取消
+
+# 邮件的请求方（“请求方”一栏）。
+origin-system = 系统
+origin-password-reset = 找回密码
+origin-token = API 令牌“{ $name }”
+origin-queue-test = 通过发送队列测试，由 { $admin } 发起
+origin-template-preview = 模板 { $mail } 的预览，由 { $admin } 发起
+origin-webhook = { $source } Webhook，API 令牌“{ $name }”
+origin-smtp = 来自 { $client } 的 SMTP，API 令牌“{ $name }”
+origin-smtp-message-id = 来自 { $client } 的 SMTP，API 令牌“{ $name }”，Message-ID { $id }
