@@ -27,7 +27,13 @@ pub fn public_routes() -> Router<AppState> {
     Router::new().route(routes::OAUTH_CALLBACK, get(callback))
 }
 
-fn page(state: &AppState, outcome: &Outcome) -> Response {
+/// The page in the browser's language (the callback carries no session to ask the admin's).
+fn page(state: &AppState, headers: &HeaderMap, outcome: &Outcome) -> Response {
+    let lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(engine::i18n::negotiate)
+        .unwrap_or_default();
     let status = match outcome {
         Outcome::Connected { .. } => StatusCode::OK,
         Outcome::Failed { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -39,7 +45,7 @@ fn page(state: &AppState, outcome: &Outcome) -> Response {
             (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        Html(sign_in_page(outcome, &css)),
+        Html(sign_in_page(outcome, &css, lang)),
     )
         .into_response()
 }
@@ -47,7 +53,7 @@ fn page(state: &AppState, outcome: &Outcome) -> Response {
 /// "Sign in with …": the guard let only a session through; a link from another site is
 /// refused too (SameSite=Strict already keeps the cookie from such a request).
 async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let failed = |status: u16, message: String| page(&state, &Outcome::Failed { status, message });
+    let failed = |status: u16, message: String| page(&state, &headers, &Outcome::Failed { status, message });
     if headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")
@@ -78,10 +84,10 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response 
 
 /// The provider's redirect back: `state` and `code`, or `error`. A query that cannot be read
 /// (a part twice, bytes that are not UTF-8) gets the same page as an unknown state.
-async fn callback(State(state): State<AppState>, query: Result<Query<Callback>, QueryRejection>) -> Response {
+async fn callback(State(state): State<AppState>, headers: HeaderMap, query: Result<Query<Callback>, QueryRejection>) -> Response {
     let outcome = match query {
         Ok(Query(query)) => finish(&state.server, query).await,
         Err(_) => finish(&state.server, Callback::default()).await,
     };
-    page(&state, &outcome)
+    page(&state, &headers, &outcome)
 }

@@ -3,44 +3,46 @@
 //! link back to the settings, which the browser follows with the session again. Server only.
 
 use crate::api::oauth::ssr::Outcome;
+use crate::i18n::tr;
 use leptos::prelude::*;
 
-/// The whole HTML document for `outcome`, styled by the stylesheet at `css`; every value is
-/// escaped by the view.
-pub fn sign_in_page(outcome: &Outcome, css: &str) -> String {
+/// The whole HTML document for `outcome` in `lang`, styled by the stylesheet at `css`; every
+/// value is escaped by the view.
+pub fn sign_in_page(outcome: &Outcome, css: &str, lang: crate::i18n::Lang) -> String {
+    let _owner = Owner::new();
+    _owner.set();
+    provide_context(crate::i18n::PageLang(lang));
     let (title, body) = match outcome {
         Outcome::Connected { account } => {
-            let named = if account.is_empty() {
-                "The mailbox".to_string()
-            } else {
-                account.clone()
-            };
+            let named = if account.is_empty() { tr("oauth-the-mailbox") } else { account.clone() };
             (
-                "Mailbox connected",
+                tr("oauth-connected-title"),
                 view! {
                     <p class="ok" role="status">
-                        <strong>{named}</strong> " is connected. Mailroom now sends with its sign-in; test it with Test Email Server."
+                        <strong>{named}</strong> {tr("oauth-connected")}
                     </p>
                 }
                 .into_any(),
             )
         }
         Outcome::Failed { message, .. } => (
-            "The mailbox was not connected",
+            tr("oauth-failed-title"),
             view! { <p class="error" role="alert">{message.clone()}</p> }.into_any(),
         ),
     };
     let css = css.to_string();
+    let head_title = format!("{title} · Mailroom");
+    let back = tr("oauth-back");
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag()>
             <crate::DocumentHead css>
-                <title>{format!("{title} · Mailroom")}</title>
+                <title>{head_title}</title>
             </crate::DocumentHead>
             <body>
                 <super::auth::Card title>
                     {body}
-                    <p><a href=crate::routes::MAIL_SETTINGS>"Back to Settings \u{203a} Mail Server"</a></p>
+                    <p><a href=crate::routes::MAIL_SETTINGS>{back}</a></p>
                 </super::auth::Card>
             </body>
         </html>

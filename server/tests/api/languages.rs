@@ -29,6 +29,15 @@ async fn the_pages_speak_the_browsers_language_until_the_admin_chooses_one() {
     assert!(en.contains("<html lang=\"en\"") && en.contains("<h1>Log in</h1>"), "{en}");
     let other = login_page(&app.url, "fr-FR").await;
     assert!(other.contains("<html lang=\"en\""), "a language Mailroom does not speak: English");
+    // The page a mailbox's sign-in ends on has no session: the browser's language.
+    let res = reqwest::Client::new()
+        .get(format!("{}{}?state=unknown&code=x", app.url, app::routes::OAUTH_CALLBACK))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap();
+    let callback = res.text().await.unwrap();
+    assert!(callback.contains("<html lang=\"zh-CN\"") && callback.contains("邮箱未能连接") && callback.contains("返回 设置 › 发信服务器"), "{callback}");
 
     // The admin (whose browser sends no Accept-Language) sees English, and the switch offers 简体中文.
     let page = app.page("/settings/templates").await;

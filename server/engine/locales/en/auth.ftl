@@ -31,3 +31,10 @@ reset-ask-again = Ask for a new link
 reset-button = Set new password
 forgot-sent = If an admin account exists for that address, a reset link is on its way to it. It works once, for { $minutes } minutes.
 forgot-no-mail-server = Password reset by email is not available yet: no mail server is configured. Ask another admin to set one up under Settings › Mail Server, or create a new admin on the server with `mailroom admin create`.
+
+# The page a mailbox's OAuth2 sign-in ends on.
+oauth-the-mailbox = The mailbox
+oauth-connected-title = Mailbox connected
+oauth-connected = {" "}is connected. Mailroom now sends with its sign-in; test it with Test Email Server.
+oauth-failed-title = The mailbox was not connected
+oauth-back = Back to Settings › Mail Server

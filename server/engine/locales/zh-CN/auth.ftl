@@ -31,3 +31,10 @@ reset-ask-again = 重新获取链接
 reset-button = 设置新密码
 forgot-sent = 如果该地址有对应的管理员账号，重置链接已发往该邮箱。链接只能使用一次，有效期 { $minutes } 分钟。
 forgot-no-mail-server = 暂时无法通过邮件重置密码：尚未配置发信服务器。请让其他管理员在 设置 › 发信服务器 中配置，或在服务器上用 `mailroom admin create` 创建新的管理员。
+
+# 邮箱 OAuth2 登录结束后显示的页面。
+oauth-the-mailbox = 该邮箱
+oauth-connected-title = 邮箱已连接
+oauth-connected = {" "}已连接。Mailroom 现在用它的登录授权发信；请用“测试发信服务器”测试。
+oauth-failed-title = 邮箱未能连接
+oauth-back = 返回 设置 › 发信服务器
