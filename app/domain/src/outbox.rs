@@ -223,30 +223,30 @@ impl Origin {
 }
 
 impl Attempt {
-    /// What a refusal means, in the admin's words, from its enhanced status code (RFC 3463) or,
-    /// without one, its reply code: `None` for an acceptance or a code with nothing to add.
+    /// What a refusal means, from its enhanced status code (RFC 3463) or, without one, its reply
+    /// code: the id of its words in the catalogues (`server/engine/locales/*/activity.ftl`), so
+    /// Mail Activity says it in the page's language; `None` for an acceptance or a code with
+    /// nothing to add.
     pub fn explanation(&self) -> Option<&'static str> {
         let enhanced = self.enhanced_status.as_deref().unwrap_or("");
         let detail = enhanced.split_once('.').map_or("", |(_, rest)| rest);
         let permanent = enhanced.starts_with('5') || self.code.is_some_and(|c| c / 100 == 5);
         Some(match (detail, self.code) {
-            ("1.1", _) => "The recipient\u{2019}s mailbox does not exist at that server: check the address for a typo. Sending it again will not help.",
-            ("1.2", _) => "The recipient\u{2019}s domain does not exist or takes no mail: check the part after the @.",
-            ("1.3", _) | (_, Some(501 | 553)) if self.step == "rcpt to" => "The server finds the recipient\u{2019}s address malformed: check it.",
-            ("1.0" | "1.3" | "1.7" | "1.8", _) | (_, Some(553)) if self.step == "mail from" => {
-                "The server refuses the sender: set Email \u{201c}From\u{201d} Address to the account\u{2019}s own address (or one it may send as)."
-            }
-            ("2.1", _) => "The recipient\u{2019}s mailbox is disabled or not accepting mail.",
-            ("2.2", _) => "The recipient\u{2019}s mailbox is full.",
-            ("2.3" | "3.4", _) | (_, Some(552)) => "The message is larger than the server accepts.",
-            ("7.139", _) => "SMTP sign-in (SMTP AUTH) is turned off for this mailbox or tenant: an administrator of the mail service has to turn it on, or use OAuth2.",
-            ("7.8" | "7.9", _) | (_, Some(535)) => "The mail server refused the login: check Email Account and Password (many providers want an app password or authorization code).",
-            ("7.0", _) | (_, Some(530)) if self.step == "mail from" => "The server wants a login before it takes mail: set Email Account and Password.",
-            ("7.1", _) if self.step == "rcpt to" => "The server refuses to pass the mail on (relaying denied): this account may not send to that recipient, or it needs to log in first.",
-            ("7.1", _) => "The server refuses the message by its policy (sender, recipient or content).",
-            ("7.26" | "7.27" | "7.25" | "7.23" | "7.7", _) => "The receiving side found the sender\u{2019}s domain unauthenticated (SPF, DKIM or DMARC): the From address\u{2019}s domain has to allow this server.",
-            ("4.1" | "4.2" | "4.6", _) | (_, Some(421)) if !permanent => "The server could not be reached or closed the connection: a temporary problem, Mailroom tries again.",
-            _ if self.code.is_some_and(|c| c / 100 == 4) || enhanced.starts_with('4') => "A temporary refusal: Mailroom tries again later by itself.",
+            ("1.1", _) => "meaning-no-mailbox",
+            ("1.2", _) => "meaning-no-domain",
+            ("1.3", _) | (_, Some(501 | 553)) if self.step == "rcpt to" => "meaning-bad-recipient",
+            ("1.0" | "1.3" | "1.7" | "1.8", _) | (_, Some(553)) if self.step == "mail from" => "meaning-bad-sender",
+            ("2.1", _) => "meaning-mailbox-disabled",
+            ("2.2", _) => "meaning-mailbox-full",
+            ("2.3" | "3.4", _) | (_, Some(552)) => "meaning-too-large",
+            ("7.139", _) => "meaning-smtp-auth-off",
+            ("7.8" | "7.9", _) | (_, Some(535)) => "meaning-login-refused",
+            ("7.0", _) | (_, Some(530)) if self.step == "mail from" => "meaning-login-needed",
+            ("7.1", _) if self.step == "rcpt to" => "meaning-relaying-denied",
+            ("7.1", _) => "meaning-policy",
+            ("7.26" | "7.27" | "7.25" | "7.23" | "7.7", _) => "meaning-unauthenticated-domain",
+            ("4.1" | "4.2" | "4.6", _) | (_, Some(421)) if !permanent => "meaning-unreachable",
+            _ if self.code.is_some_and(|c| c / 100 == 4) || enhanced.starts_with('4') => "meaning-temporary",
             _ => return None,
         })
     }
@@ -414,16 +414,14 @@ mod tests {
 
     #[test]
     fn refusals_are_explained_by_their_enhanced_code_then_their_reply_code() {
-        let unknown = refusal("rcpt to", 550, Some("5.1.1")).explanation().unwrap();
-        assert!(unknown.contains("does not exist"), "{unknown}");
-        let relay = refusal("rcpt to", 550, Some("5.7.1")).explanation().unwrap();
-        assert!(relay.contains("relaying denied"), "{relay}");
-        let login = refusal("login", 535, None).explanation().unwrap();
-        assert!(login.contains("Email Account and Password"), "{login}");
-        let sender = refusal("mail from", 553, None).explanation().unwrap();
-        assert!(sender.contains("From"), "{sender}");
-        let later = refusal("rcpt to", 451, Some("4.3.0")).explanation().unwrap();
-        assert!(later.contains("tries again"), "{later}");
+        assert_eq!(refusal("rcpt to", 550, Some("5.1.1")).explanation(), Some("meaning-no-mailbox"));
+        assert_eq!(refusal("rcpt to", 550, Some("5.7.1")).explanation(), Some("meaning-relaying-denied"));
+        assert_eq!(refusal("mail from", 550, Some("5.7.1")).explanation(), Some("meaning-policy"));
+        assert_eq!(refusal("login", 535, None).explanation(), Some("meaning-login-refused"));
+        assert_eq!(refusal("mail from", 553, None).explanation(), Some("meaning-bad-sender"));
+        assert_eq!(refusal("rcpt to", 553, None).explanation(), Some("meaning-bad-recipient"));
+        assert_eq!(refusal("rcpt to", 451, Some("4.3.0")).explanation(), Some("meaning-temporary"));
+        assert_eq!(refusal("rcpt to", 421, None).explanation(), Some("meaning-unreachable"));
         assert_eq!(refusal("sent", 250, Some("2.0.0")).explanation(), None);
         assert_eq!(refusal("data", 554, None).explanation(), None);
     }

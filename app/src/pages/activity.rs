@@ -366,7 +366,7 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
                                 <tbody>{attempts}</tbody>
                             </table>
                         </div>
-                        {explanation.map(|e| view! { <p class="explanation"><strong>{tr("activity-means")}</strong>{e}</p> })}
+                        {explanation.map(|id| view! { <p class="explanation"><strong>{tr("activity-means")}</strong>{tr(id)}</p> })}
                     }
                     .into_any()
                 }}

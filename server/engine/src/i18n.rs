@@ -173,6 +173,16 @@ mod tests {
                 }
             }
         }
+        // Ids handed over as values (a refusal's meaning, from the domain crate) by their prefix.
+        for (path, text) in &sources {
+            for (at, _) in text.match_indices("\"meaning-") {
+                let rest = &text[at + 1..];
+                let id = &rest[..rest.find('"').unwrap_or(0)];
+                if !defined.contains(id) {
+                    missing.push(format!("{}: {id}", path.display()));
+                }
+            }
+        }
         assert!(missing.is_empty(), "used but in no catalogue: {missing:?}");
     }
 

@@ -101,12 +101,26 @@ async fn mail_activity_and_its_refresh_are_in_the_admins_language() {
     assert!(page.contains("<h1>邮件记录</h1>") && page.contains("全部（1）") && page.contains("已发送（1）"), "{page}");
     assert!(page.contains("列表每 5 秒更新一次。"), "{page}");
     assert!(page.contains("<dt>请求方</dt><dd>通过发送队列测试，由 admin@example.com 发起</dd>"), "{page}");
+
+    // A refusal's meaning (550 5.1.1 from the peer), in Chinese.
+    let token = app.api_token("monitoring").await;
+    let reply = app
+        .api("POST", "/api/v1/messages", Some(&token), Some(serde_json::json!({"to": ["reject-rcpt@example.com"], "subject": "Disk", "text": "93 %"})))
+        .await;
+    let id = reply.json["messages"][0]["id"].as_u64().unwrap();
+    crate::helpers::until(&app.ctx.outbox, "the refusal", || async {
+        app.store.message(id).await.unwrap().filter(|m| m.state == app::outbox::State::Failed)
+    })
+    .await;
+    let page = app.page("/settings/activity").await;
+    assert!(page.contains("<strong>含义：</strong>该服务器上不存在收件人的邮箱"), "{page}");
+    assert!(page.contains("API 令牌“monitoring”"), "{page}");
     // The island's refresh renders the list again: in the same language.
     let html = app
         .call(app::pages::activity::MailActivityHtml { query: Default::default() })
         .await
         .unwrap();
-    assert!(html.contains("全部（1）") && html.contains("已发送") && !html.contains("All (1)"), "{html}");
+    assert!(html.contains("全部（2）") && html.contains("已发送") && !html.contains("All (2)"), "{html}");
 }
 
 #[tokio::test]

@@ -65,3 +65,20 @@ origin-template-preview = Preview of the template { $mail }, by { $admin }
 origin-webhook = { $source } webhook, API token “{ $name }”
 origin-smtp = SMTP from { $client }, API token “{ $name }”
 origin-smtp-message-id = SMTP from { $client }, API token “{ $name }”, Message-ID { $id }
+
+# What a refusal means ("What this means:"), by its enhanced status code or reply code.
+meaning-no-mailbox = The recipient’s mailbox does not exist at that server: check the address for a typo. Sending it again will not help.
+meaning-no-domain = The recipient’s domain does not exist or takes no mail: check the part after the @.
+meaning-bad-recipient = The server finds the recipient’s address malformed: check it.
+meaning-bad-sender = The server refuses the sender: set Email “From” Address to the account’s own address (or one it may send as).
+meaning-mailbox-disabled = The recipient’s mailbox is disabled or not accepting mail.
+meaning-mailbox-full = The recipient’s mailbox is full.
+meaning-too-large = The message is larger than the server accepts.
+meaning-smtp-auth-off = SMTP sign-in (SMTP AUTH) is turned off for this mailbox or tenant: an administrator of the mail service has to turn it on, or use OAuth2.
+meaning-login-refused = The mail server refused the login: check Email Account and Password (many providers want an app password or authorization code).
+meaning-login-needed = The server wants a login before it takes mail: set Email Account and Password.
+meaning-relaying-denied = The server refuses to pass the mail on (relaying denied): this account may not send to that recipient, or it needs to log in first.
+meaning-policy = The server refuses the message by its policy (sender, recipient or content).
+meaning-unauthenticated-domain = The receiving side found the sender’s domain unauthenticated (SPF, DKIM or DMARC): the From address’s domain has to allow this server.
+meaning-unreachable = The server could not be reached or closed the connection: a temporary problem, Mailroom tries again.
+meaning-temporary = A temporary refusal: Mailroom tries again later by itself.

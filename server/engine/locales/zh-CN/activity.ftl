@@ -63,3 +63,20 @@ origin-template-preview = 模板 { $mail } 的预览，由 { $admin } 发起
 origin-webhook = { $source } Webhook，API 令牌“{ $name }”
 origin-smtp = 来自 { $client } 的 SMTP，API 令牌“{ $name }”
 origin-smtp-message-id = 来自 { $client } 的 SMTP，API 令牌“{ $name }”，Message-ID { $id }
+
+# 拒绝原因的含义（“含义：”），依据增强状态码或回复码。
+meaning-no-mailbox = 该服务器上不存在收件人的邮箱：请检查地址是否有拼写错误。重新发送也不会成功。
+meaning-no-domain = 收件人的域名不存在或不接收邮件：请检查 @ 后面的部分。
+meaning-bad-recipient = 服务器认为收件人地址格式有误：请检查。
+meaning-bad-sender = 服务器拒绝了发件人：请把“发件人地址”设为该账号自己的地址（或允许它代发的地址）。
+meaning-mailbox-disabled = 收件人的邮箱已停用或不接收邮件。
+meaning-mailbox-full = 收件人的邮箱已满。
+meaning-too-large = 邮件超过了服务器接受的大小。
+meaning-smtp-auth-off = 该邮箱或租户关闭了 SMTP 登录（SMTP AUTH）：需要邮件服务的管理员开启，或改用 OAuth2。
+meaning-login-refused = 发信服务器拒绝了登录：请检查邮箱账号和密码（很多服务商要求使用应用专用密码或授权码）。
+meaning-login-needed = 服务器要求先登录才接收邮件：请填写邮箱账号和密码。
+meaning-relaying-denied = 服务器拒绝转发这封邮件（relaying denied）：该账号不能发给这个收件人，或需要先登录。
+meaning-policy = 服务器按其策略拒绝了这封邮件（发件人、收件人或内容）。
+meaning-unauthenticated-domain = 收件方认为发件人的域名未通过认证（SPF、DKIM 或 DMARC）：发件人地址所在的域名需要允许这台服务器发信。
+meaning-unreachable = 无法连接服务器，或服务器关闭了连接：这是临时问题，Mailroom 会自动重试。
+meaning-temporary = 临时拒绝：Mailroom 稍后会自动重试。
