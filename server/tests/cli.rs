@@ -290,6 +290,41 @@ async fn backup_and_restore_keep_every_record_and_need_the_key() {
     assert_eq!(after.recent_audit(10).await.unwrap(), before.recent_audit(10).await.unwrap());
 }
 
+/// A running server's backup can catch a message mid-send (claimed under a lease); the restore
+/// reads the files back as they lie before opening them as a store, whose open sends that
+/// message back to the queue.
+#[tokio::test]
+async fn a_backup_that_caught_a_message_mid_send_restores_and_the_message_goes_out_again() {
+    use app::store::{MailBody, MailSettingsStore, NewMessage, OutboxStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = prepared::prepare(dir.path(), 2525).await;
+    let message = NewMessage {
+        to: "ops@example.com".into(),
+        subject: "Being sent".into(),
+        body: MailBody { text: "x".into(), html: None, thread: None, raw: None },
+        priority: app::outbox::Priority::Normal,
+        expires_at: None,
+        origin: app::outbox::Origin::Unknown,
+    };
+    let id = store.enqueue(vec![message], None, 1_000).await.unwrap().ids()[0];
+    let settings_version = store.load_mail().await.unwrap().map_or(0, |m| m.version);
+    let lease = app::store::Lease { owner: 7, until: u64::MAX / 2 };
+    let request = app::store::ClaimRequest { settings_version, ..app::store::ClaimRequest::any(lease, 1_000, 1) };
+    assert_eq!(store.claim(request).await.unwrap().map(|c| c.len()), Some(1));
+    // As the running server makes it (`mailroom backup` through its control socket).
+    let file = dir.path().join("mid-send.backup");
+    app::store::backup::backup(&store, &file).await.unwrap();
+    drop(store);
+
+    let fresh = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("secret.key"), fresh.path().join("secret.key")).unwrap();
+    let restored = mailroom(&["restore", file.to_str().unwrap()], &on_dir(fresh.path()), "");
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    let copy = prepared::open(fresh.path());
+    let m = copy.message(id).await.unwrap().unwrap();
+    assert_eq!(m.state, app::outbox::State::Queued, "back in the queue: {m:?}");
+}
+
 /// While the server runs and takes mail, `backup` asks it for the copy (its control socket);
 /// the copy restores with the key, every record read back, and holds every message
 /// acknowledged before the backup began, each as the server had it.

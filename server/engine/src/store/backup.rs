@@ -193,18 +193,28 @@ pub fn import(path: &Path, db_dir: &Path) -> Result<(Counted, [u8; 32]), StoreEr
     Ok((counted, pairs))
 }
 
-/// Reads the whole restored database back: its pairs' digest must be `expected` and every
-/// record must decode (the snapshot `migrate` reads).
-pub async fn verify(store: &SledStore, expected: [u8; 32]) -> Result<Counted, StoreError> {
-    store
-        .backend()
-        .blocking(move |sled| {
-            let (counted, digest) = each_pair(&sled.db, |_| Ok(()))?;
-            if digest != expected {
-                return Err(StoreError::Corrupt("the restored database does not read back as the backup holds it".into()));
+/// Reads the restored database's files back as they lie, before anything opens them as a store
+/// (an open sends the messages a backup caught mid-send back to the queue, which rewrites
+/// them): its pairs' digest must be `expected` and its count `counted`. The import's own handle
+/// lets go of sled's lock a moment after it is dropped, so a held lock is waited for (bounded).
+pub fn read_back(db_dir: &Path, expected: [u8; 32], counted: &Counted) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let db = loop {
+        match sled::Config::new().path(db_dir).open() {
+            Err(sled::Error::Io(ref e)) if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
-            sled.snapshot()?;
-            Ok(counted)
-        })
-        .await
+            opened => break opened?,
+        }
+    };
+    let (read, digest) = each_pair(&db, |_| Ok(()))?;
+    if digest != expected || &read != counted {
+        return Err(StoreError::Corrupt("the restored database does not read back as the backup holds it".into()));
+    }
+    Ok(())
+}
+
+/// Every record of the restored store decodes (the snapshot `migrate` reads).
+pub async fn verify(store: &SledStore) -> Result<(), StoreError> {
+    store.backend().blocking(move |sled| sled.snapshot().map(|_| ())).await
 }
