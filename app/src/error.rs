@@ -3,7 +3,7 @@
 //! Variants are things the UI can act on. Internal causes are logged on the server and reach the
 //! browser only as a short message; no debug dump ever crosses the wire.
 
-use crate::domain::{Field, FieldErrors, MailServerForm};
+use crate::domain::{Field, FieldErrors, MailServerForm, Said};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -76,24 +76,32 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// The error in the page's language, for the pages rendered on the server (an island shows
-    /// `to_string()`, English, until its words travel with it).
-    pub fn said(&self) -> String {
-        use crate::i18n::{tr, tr_args};
-        match self {
-            AppError::Conflict { saved_at, .. } => tr_args("error-conflict", &[("saved_at", saved_at.clone().into())]),
-            AppError::Invalid { .. } => tr("error-invalid"),
-            AppError::NotAuthenticated => tr("error-session-ended"),
-            AppError::LoginFailed { .. } => tr("login-failed"),
-            AppError::TooManyAttempts { retry_after_secs } => tr_args("error-too-many-logins", &[("seconds", (*retry_after_secs).into())]),
+    /// The error as a catalogue message, where it has one (the others carry their words).
+    pub fn message(&self) -> Option<Said> {
+        Some(match self {
+            AppError::Conflict { saved_at, .. } => Said::new("error-conflict").with("saved_at", saved_at),
+            AppError::Invalid { .. } => Said::new("error-invalid"),
+            AppError::NotAuthenticated => Said::new("error-session-ended"),
+            AppError::LoginFailed { .. } => Said::new("login-failed"),
+            AppError::TooManyAttempts { retry_after_secs } => Said::new("error-too-many-logins").with("seconds", retry_after_secs),
             AppError::RateLimited { limit, retry_after_secs } => {
-                tr_args("error-rate-limited", &[("limit", u64::from(*limit).into()), ("seconds", (*retry_after_secs).into())])
+                Said::new("error-rate-limited").with("limit", limit).with("seconds", retry_after_secs)
             }
-            AppError::Overloaded { retry_after_secs } => tr_args("error-busy", &[("seconds", (*retry_after_secs).into())]),
-            AppError::BadRequest(m) => format!("{}{m}", tr("error-bad-request")),
-            AppError::TooLarge => tr("error-too-large"),
-            other => other.to_string(),
-        }
+            AppError::Overloaded { retry_after_secs } => Said::new("error-busy").with("seconds", retry_after_secs),
+            AppError::BadRequest(m) => Said::new("error-bad-request").with("reason", m),
+            AppError::TooLarge => Said::new("error-too-large"),
+            _ => return None,
+        })
+    }
+
+    /// The error in the page's language, for the pages rendered on the server.
+    pub fn said(&self) -> String {
+        self.message().map_or_else(|| self.to_string(), |m| crate::i18n::say(&m))
+    }
+
+    /// The error in `words` (an island's).
+    pub fn said_in(&self, words: &crate::domain::Words) -> String {
+        self.message().map_or_else(|| self.to_string(), |m| words.say(&m))
     }
 
     /// Logs the real cause on the server and returns a message fit for the browser.
@@ -106,7 +114,7 @@ impl AppError {
 
 impl AppError {
     /// One field's error, on a form that is not sent back (login, setup, reset).
-    pub fn invalid(field: Field, message: impl Into<String>) -> Self {
+    pub fn invalid(field: Field, message: Said) -> Self {
         AppError::Invalid {
             errors: FieldErrors::one(field, message),
             submitted: None,

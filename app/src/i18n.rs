@@ -93,3 +93,15 @@ pub fn tr_args(id: &str, args: &[(&str, Arg)]) -> String {
         id.to_string()
     }
 }
+
+/// What a rule said, in the page's language (an island says it with its own words).
+pub fn say(said: &crate::domain::Said) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        engine::i18n::said(page_lang(), said)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        said.to_string()
+    }
+}

@@ -3,6 +3,7 @@
 //! `restore` of the embedded database (`store::backup`; a running server's through its control
 //! socket, `control`).
 
+use engine::i18n::english;
 use crate::Config;
 use app::{
     auth::{self, PasswordSet},
@@ -203,14 +204,14 @@ async fn open_for(config: &Config, command: &str) -> Result<SharedStore, String>
 /// `mailroom token create --name NAME`: prints the new token alone on stdout.
 pub fn token_create(name: &str, scope: Option<&str>) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    domain::token_name(name).map_err(|m| format!("--name: {m}"))?;
+    domain::token_name(name).map_err(|m| format!("--name: {}", english(&m)))?;
     let scope = scope.map(domain::TokenUse::parse).transpose().map_err(|m| format!("--for: {m}"))?.unwrap_or_default();
     let (token, record) = run(async {
         let store = open_for(&config, "token create").await?;
         Ok::<_, String>(auth::create_api_token(store.as_ref(), name, scope, "command line").await)
     })??
         .map_err(|e| e.to_string())?
-        .map_err(|m| format!("--name: {m}"))?;
+        .map_err(|m| format!("--name: {}", english(&m)))?;
     eprintln!("Created API token \u{201c}{}\u{201d}; it is shown only now.", record.name);
     println!("{token}");
     Ok(())
@@ -220,7 +221,7 @@ pub fn token_create(name: &str, scope: Option<&str>) -> Result<(), String> {
 /// The password is hashed before the runtime of the store's call starts, so it blocks nothing.
 pub fn admin_create(email: &str) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let address = domain::EmailAddress::parse(email).map_err(|m| format!("--email: {m}"))?;
+    let address = domain::EmailAddress::parse(email).map_err(|m| format!("--email: {}", english(&m)))?;
     let (password, confirm) = if std::io::stdin().is_terminal() {
         let p = rpassword::prompt_password(format!("Password for {address}: ")).map_err(|e| e.to_string())?;
         let c = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
@@ -233,7 +234,7 @@ pub fn admin_create(email: &str) -> Result<(), String> {
         let p = line.trim_end_matches(['\r', '\n']).to_string();
         (p.clone(), p)
     };
-    domain::admin_password(&password, &confirm, address.as_str())?;
+    domain::admin_password(&password, &confirm, address.as_str()).map_err(|m| english(&m))?;
     let email = address.as_str().to_lowercase();
     let hash = auth::hash_password(&password);
     let set = run(async {

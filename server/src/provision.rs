@@ -7,6 +7,7 @@
 //! ([`Provisioned::apply`]), where every instance given the same configuration agrees: saved
 //! only when different, so a second instance (or a restart) changes nothing.
 
+use engine::i18n::english;
 use crate::config::{secret, ConfigError};
 use app::{
     domain::{self, Field, MailServer, MailServerForm, MailServerSettings, PasswordChoice},
@@ -201,7 +202,7 @@ fn check(form: &MailServerForm, sources: &[(Field, String)]) -> Result<(), Provi
             .map_or_else(|| format!("{} (not set)", field.variable()), |(_, s)| s.clone())
     };
     let parsed = MailServerSettings::parse(form, None).map_err(|errors| {
-        let lines: Vec<_> = errors.0.iter().map(|(field, message)| format!("{}: {message}", source(*field))).collect();
+        let lines: Vec<_> = errors.0.iter().map(|(field, message)| format!("{}: {}", source(*field), english(message))).collect();
         invalid(format!("the mail settings in the configuration are refused: {}", lines.join("; ")))
     })?;
     for (choice, field) in [(&parsed.password, Field::Password), (&parsed.client_secret, Field::OAuthClientSecret)] {
@@ -250,9 +251,9 @@ fn admin(var: &impl Fn(&str) -> Option<String>) -> Result<Option<Admin>, Provisi
         (Some(_), None) => return Err(invalid("MAILROOM_ADMIN_EMAIL needs MAILROOM_ADMIN_PASSWORD_FILE (or MAILROOM_ADMIN_PASSWORD)")),
         (None, Some(_)) => return Err(invalid("MAILROOM_ADMIN_PASSWORD_FILE (or MAILROOM_ADMIN_PASSWORD) needs MAILROOM_ADMIN_EMAIL")),
     };
-    let email = domain::EmailAddress::parse(email.trim()).map_err(|m| invalid(format!("MAILROOM_ADMIN_EMAIL: {m}")))?;
+    let email = domain::EmailAddress::parse(email.trim()).map_err(|m| invalid(format!("MAILROOM_ADMIN_EMAIL: {}", english(&m))))?;
     domain::admin_password(&password, &password, email.as_str())
-        .map_err(|m| invalid(format!("MAILROOM_ADMIN_PASSWORD: {m}")))?;
+        .map_err(|m| invalid(format!("MAILROOM_ADMIN_PASSWORD: {}", english(&m))))?;
     Ok(Some(Admin { email, password }))
 }
 
@@ -304,7 +305,7 @@ fn tokens(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<Token>, Provision
         let (name, hash) = rest.rsplit_once(':').ok_or_else(|| {
             invalid("MAILROOM_API_TOKENS: each token is NAME:SHA256[:both|api|smtp] (the hex SHA-256 of its value, as `printf %s TOKEN | sha256sum` prints it)")
         })?;
-        let name = domain::token_name(name).map_err(|m| invalid(format!("MAILROOM_API_TOKENS: {m}")))?;
+        let name = domain::token_name(name).map_err(|m| invalid(format!("MAILROOM_API_TOKENS: {}", english(&m))))?;
         let hash = hash.trim().to_ascii_lowercase();
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(invalid(format!(

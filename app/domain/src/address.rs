@@ -1,6 +1,7 @@
 //! Addresses and names: an email address, the "From" display name, the SMTP login.
 
 use super::MAX_DISPLAY_NAME_CHARS;
+use crate::Said;
 use serde::{Deserialize, Serialize};
 
 /// One email address (no display name, no angle brackets).
@@ -9,25 +10,18 @@ use serde::{Deserialize, Serialize};
 pub struct EmailAddress(String);
 
 impl EmailAddress {
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         let s = input.trim();
-        super::at_most(s, super::MAX_ADDRESS_CHARS, "An email address")?;
+        super::at_most(s, super::MAX_ADDRESS_CHARS)?;
         if s.contains('<') || s.contains('>') {
-            return Err(
-                "Enter only the address, e.g. alerts@example.com (the name has its own field)".into(),
-            );
+            return Err(Said::new("address-brackets"));
         }
         let options = email_address::Options::default()
             .without_display_text()
             .without_domain_literal();
         email_address::EmailAddress::parse_with_options(s, options)
             .map(|a| Self(a.email().to_string()))
-            .map_err(|_| {
-                format!(
-                    "\u{201c}{}\u{201d} is not an email address; it looks like name@example.com",
-                    super::quoted(s)
-                )
-            })
+            .map_err(|_| Said::new("address-invalid").with("input", super::quoted(s)))
     }
 
     pub fn domain(&self) -> &str {
@@ -42,19 +36,16 @@ impl EmailAddress {
 pub struct DisplayName(String);
 
 impl DisplayName {
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         // Checked before trimming: a line break anywhere is reported, never silently dropped.
         if input.chars().any(|c| c == '\r' || c == '\n') {
-            return Err("The name must be on one line".into());
+            return Err(Said::new("name-line-break"));
         }
         let s = input.trim();
         if s.chars().any(char::is_control) {
-            return Err("The name contains a control character; remove it".into());
+            return Err(Said::new("name-control"));
         }
-        let n = s.chars().count();
-        if n > MAX_DISPLAY_NAME_CHARS {
-            return Err(format!("At most {MAX_DISPLAY_NAME_CHARS} characters ({n} now)"));
-        }
+        super::at_most(s, MAX_DISPLAY_NAME_CHARS)?;
         Ok(Self(s.to_string()))
     }
 }
@@ -68,14 +59,14 @@ pub enum Account {
 }
 
 impl Account {
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         let s = input.trim();
         if s.is_empty() {
-            return Err("Enter the email account the server knows you by, e.g. alerts@example.com".into());
+            return Err(Said::new("account-empty"));
         }
-        super::at_most(s, super::MAX_ADDRESS_CHARS, "The account")?;
+        super::at_most(s, super::MAX_ADDRESS_CHARS)?;
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("The account has no spaces or line breaks".into());
+            return Err(Said::new("account-spaces"));
         }
         Ok(match EmailAddress::parse(s) {
             Ok(a) => Account::Address(a),
@@ -113,10 +104,10 @@ mod tests {
         );
         assert!(EmailAddress::parse("Alerts <a@example.com>")
             .unwrap_err()
-            .contains("only the address"));
+            .english().contains("only the address"));
         assert!(EmailAddress::parse("not-an-address")
             .unwrap_err()
-            .contains("not an email address"));
+            .english().contains("not an email address"));
         assert!(EmailAddress::parse("a@").is_err());
         assert!(EmailAddress::parse("a@[127.0.0.1]").is_err());
     }
@@ -125,13 +116,13 @@ mod tests {
     fn from_name_blocks_header_injection_and_length() {
         assert!(DisplayName::parse("Ops\r\nBcc: x@evil.example")
             .unwrap_err()
-            .contains("one line"));
+            .english().contains("one line"));
         assert!(DisplayName::parse("Ops\u{7}")
             .unwrap_err()
-            .contains("control character"));
+            .english().contains("control character"));
         assert!(DisplayName::parse(&"x".repeat(79))
             .unwrap_err()
-            .contains("(79 now)"));
+            .english().contains("(79 now)"));
         assert_eq!(
             DisplayName::parse(&"é".repeat(78))
                 .unwrap()

@@ -1,25 +1,25 @@
 //! The rules for an admin's own password (setup, reset, `mailroom admin create`) and for an API
 //! token's name (Settings › API Tokens, `mailroom token create`).
 
+use crate::Said;
+
 pub const MIN_ADMIN_PASSWORD_CHARS: usize = 10;
 
 /// How long a password-reset link works.
 pub const RESET_LINK_MINUTES: u64 = 30;
 
 /// At least [`MIN_ADMIN_PASSWORD_CHARS`] characters, not the email address, typed twice alike.
-pub fn admin_password(password: &str, confirm: &str, email: &str) -> Result<(), String> {
-    super::at_most(password, super::MAX_PASSWORD_CHARS, "The password")?;
+pub fn admin_password(password: &str, confirm: &str, email: &str) -> Result<(), Said> {
+    super::at_most(password, super::MAX_PASSWORD_CHARS)?;
     let n = password.chars().count();
     if n < MIN_ADMIN_PASSWORD_CHARS {
-        return Err(format!(
-            "Use at least {MIN_ADMIN_PASSWORD_CHARS} characters ({n} now)"
-        ));
+        return Err(Said::new("admin-password-short").with("min", MIN_ADMIN_PASSWORD_CHARS).with("now", n));
     }
     if password.trim().eq_ignore_ascii_case(email.trim()) {
-        return Err("The password must not be the email address".into());
+        return Err(Said::new("admin-password-is-email"));
     }
     if password != confirm {
-        return Err("The two passwords differ".into());
+        return Err(Said::new("admin-password-differ"));
     }
     Ok(())
 }
@@ -28,14 +28,14 @@ pub const MAX_TOKEN_NAME_CHARS: usize = 64;
 
 /// A token's name: what the service using it is called. 1 to [`MAX_TOKEN_NAME_CHARS`]
 /// characters, one line; trimmed.
-pub fn token_name(name: &str) -> Result<String, String> {
+pub fn token_name(name: &str) -> Result<String, Said> {
     let name = name.trim();
-    super::at_most(name, MAX_TOKEN_NAME_CHARS, "A token's name")?;
+    super::at_most(name, MAX_TOKEN_NAME_CHARS)?;
     if name.is_empty() {
-        return Err("Name the token after the service that will use it, e.g. \u{201c}grafana\u{201d}".into());
+        return Err(Said::new("token-name-empty"));
     }
     if name.chars().any(char::is_control) {
-        return Err("A token's name is one line, without control characters".into());
+        return Err(Said::new("token-name-control"));
     }
     Ok(name.to_string())
 }
@@ -47,20 +47,20 @@ mod tests {
     #[test]
     fn token_names_are_one_short_line() {
         assert_eq!(token_name("  grafana ").unwrap(), "grafana");
-        assert!(token_name("").unwrap_err().contains("Name the token"));
+        assert!(token_name("").unwrap_err().english().contains("Name the token"));
         assert!(token_name("a\nb").is_err());
-        assert!(token_name(&"x".repeat(65)).unwrap_err().contains("at most 64"));
+        assert!(token_name(&"x".repeat(65)).unwrap_err().english().contains("At most 64"));
     }
 
     #[test]
     fn admin_passwords_need_length_and_a_matching_confirmation() {
         assert!(admin_password("short", "short", "a@b.c")
             .unwrap_err()
-            .contains("at least 10"));
+            .english().contains("at least 10"));
         assert!(admin_password("a@example.com", "a@example.com", "A@example.com").is_err());
         assert!(admin_password("long enough pw", "long enough pX", "a@b.c")
             .unwrap_err()
-            .contains("differ"));
+            .english().contains("differ"));
         assert!(admin_password("long enough pw", "long enough pw", "a@b.c").is_ok());
     }
 }

@@ -92,31 +92,32 @@ impl Field {
         }
     }
 
-    /// The visible label, in the product's wording (the field names of the Mail Server page).
-    pub fn label(self) -> &'static str {
+    /// The visible label (a catalogue id, `field-…`): the product's wording, the field names of
+    /// the Mail Server page.
+    pub fn label_id(self) -> &'static str {
         match self {
-            Field::Host => "Host Name (SMTP)",
-            Field::Port => "Port",
-            Field::Authentication => "Authentication",
-            Field::Account => "Email Account",
-            Field::Password => "Password",
-            Field::OAuthGrant => "Sign in as",
-            Field::OAuthTokenUrl => "Token endpoint",
-            Field::OAuthAuthUrl => "Authorization endpoint",
-            Field::OAuthTenant => "Tenant",
-            Field::OAuthClientId => "Client ID",
-            Field::OAuthClientSecret => "Client secret",
-            Field::OAuthScopes => "Scopes",
-            Field::ServerType => "Server Type",
-            Field::FromAddress => "Email \u{201c}From\u{201d} Address",
-            Field::FromName => "Email \u{201c}From\u{201d} Name",
-            Field::Encryption => "Encryption",
-            Field::HeloName => "HELO name",
-            Field::Timeout => "Timeout (seconds)",
-            Field::ReplyTo => "Reply-To Address",
-            Field::CaPem => "Trusted CA certificate (PEM)",
-            Field::SkipVerify => "Skip certificate verification",
-            Field::SendTo => "Send test to",
+            Field::Host => "field-host",
+            Field::Port => "field-port",
+            Field::Authentication => "field-authentication",
+            Field::Account => "field-account",
+            Field::Password => "field-password",
+            Field::OAuthGrant => "field-oauth-grant",
+            Field::OAuthTokenUrl => "field-oauth-token-url",
+            Field::OAuthAuthUrl => "field-oauth-auth-url",
+            Field::OAuthTenant => "field-oauth-tenant",
+            Field::OAuthClientId => "field-oauth-client-id",
+            Field::OAuthClientSecret => "field-oauth-client-secret",
+            Field::OAuthScopes => "field-oauth-scopes",
+            Field::ServerType => "field-server-type",
+            Field::FromAddress => "field-from-address",
+            Field::FromName => "field-from-name",
+            Field::Encryption => "field-encryption",
+            Field::HeloName => "field-helo-name",
+            Field::Timeout => "field-timeout",
+            Field::ReplyTo => "field-reply-to",
+            Field::CaPem => "field-ca-pem",
+            Field::SkipVerify => "field-skip-verify",
+            Field::SendTo => "field-send-to",
         }
     }
 

@@ -1,7 +1,7 @@
 //! What the page shows of the past: the last tests and the change history. Stored as data
 //! (no sentences): the page words it.
 
-use crate::Field;
+use crate::{Field, Said};
 use crate::report::{Diagnosis, TestReport};
 use serde::{Deserialize, Serialize};
 
@@ -75,33 +75,30 @@ pub enum Change {
 }
 
 impl Change {
-    /// The change in words, with the page's field labels.
-    pub fn describe(&self) -> String {
-        match self {
-            Change::Created => "created the mail settings".to_string(),
-            Change::Set { field, from, to } => {
-                format!(
-                    "{}: \u{201c}{from}\u{201d} \u{2192} \u{201c}{to}\u{201d}",
-                    field.label()
-                )
-            }
-            Change::Replaced { field } => format!("{} changed", field.label()),
-            Change::Unchanged => "saved without changes".to_string(),
-            Change::TokenCreated { name } => format!("created the API token \u{201c}{name}\u{201d}"),
-            Change::TokenRevoked { name } => format!("revoked the API token \u{201c}{name}\u{201d}"),
-            Change::MailboxConnected { account } => format!("connected the mailbox \u{201c}{account}\u{201d} (OAuth2)"),
-            Change::MailboxDisconnected { account } => format!("disconnected the mailbox \u{201c}{account}\u{201d}"),
+    /// The change in words, with the page's field labels; `say` puts a message into the
+    /// reader's language.
+    pub fn describe(&self, say: &dyn Fn(&Said) -> String) -> String {
+        let label = |field: &Field| say(&Said::new(field.label_id()));
+        let said = match self {
+            Change::Created => Said::new("change-created"),
+            Change::Set { field, from, to } => Said::new("change-set").with("field", label(field)).with("from", from).with("to", to),
+            Change::Replaced { field } => Said::new("change-replaced").with("field", label(field)),
+            Change::Unchanged => Said::new("change-unchanged"),
+            Change::TokenCreated { name } => Said::new("change-token-created").with("name", name),
+            Change::TokenRevoked { name } => Said::new("change-token-revoked").with("name", name),
+            Change::MailboxConnected { account } => Said::new("change-mailbox-connected").with("account", account),
+            Change::MailboxDisconnected { account } => Said::new("change-mailbox-disconnected").with("account", account),
             Change::TemplateSaved { mail, lang, diff } if diff.is_empty() => {
-                format!("saved the mail template \u{201c}{mail}\u{201d} ({lang}) without changes")
+                Said::new("change-template-unchanged").with("mail", mail).with("lang", lang)
             }
-            Change::TemplateSaved { mail, lang, diff } => {
-                format!("changed the mail template \u{201c}{mail}\u{201d} ({lang}): {}", diff.join(" \u{2022} "))
-            }
-            Change::TemplateReset { mail, lang } => {
-                format!("put the mail template \u{201c}{mail}\u{201d} ({lang}) back to the default")
-            }
-            Change::Legacy(text) => text.clone(),
-        }
+            Change::TemplateSaved { mail, lang, diff } => Said::new("change-template-saved")
+                .with("mail", mail)
+                .with("lang", lang)
+                .with("diff", diff.join(" \u{2022} ")),
+            Change::TemplateReset { mail, lang } => Said::new("change-template-reset").with("mail", mail).with("lang", lang),
+            Change::Legacy(text) => return text.clone(),
+        };
+        say(&said)
     }
 }
 
@@ -124,10 +121,11 @@ pub struct AuditLine {
     pub changes: Vec<String>,
 }
 
-impl From<AuditEntry> for AuditLine {
-    fn from(e: AuditEntry) -> Self {
+impl AuditLine {
+    /// The entry in the reader's words (`say`, as [`Change::describe`]).
+    pub fn worded(e: AuditEntry, say: &dyn Fn(&Said) -> String) -> Self {
         Self {
-            changes: e.changes.iter().map(Change::describe).collect(),
+            changes: e.changes.iter().map(|c| c.describe(say)).collect(),
             who: e.who,
             at: e.at,
         }

@@ -1,5 +1,6 @@
 //! The SMTP server's host name rule (also used for the HELO name).
 
+use crate::Said;
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -11,34 +12,26 @@ pub struct SmtpHost(String);
 const HOST_EXAMPLE: &str = "smtp.example.com";
 
 impl SmtpHost {
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         let s = input.trim();
         if s.is_empty() {
-            return Err("Enter the SMTP server's host name, e.g. smtp.163.com".into());
+            return Err(Said::new("host-empty"));
         }
-        super::at_most(s, super::MAX_HOST_CHARS, "A host name")?;
+        super::at_most(s, super::MAX_HOST_CHARS)?;
         if let Some((scheme, _)) = s.split_once("://") {
             let suggestion = whatwg::url_host(s);
-            return Err(match suggestion {
-                Some(h) if !h.is_empty() => {
-                    format!("Enter only the host name, without \u{201c}{scheme}://\u{201d}: type {h}")
-                }
-                _ => format!(
-                    "Enter only the host name, without \u{201c}{scheme}://\u{201d}, e.g. {HOST_EXAMPLE}"
-                ),
-            });
+            let shown = suggestion.filter(|h| !h.is_empty()).unwrap_or_else(|| HOST_EXAMPLE.to_string());
+            return Err(Said::new("host-scheme").with("scheme", scheme).with("host", shown));
         }
         if s.chars().any(char::is_whitespace) {
-            return Err(format!("A host name has no spaces, e.g. {HOST_EXAMPLE}"));
+            return Err(Said::new("host-spaces").with("example", HOST_EXAMPLE));
         }
         if let Some((before, _)) = s.split_once('/') {
             let shown = if before.is_empty() { HOST_EXAMPLE } else { before };
-            return Err(format!("Enter only the host name, without a path: type {shown}"));
+            return Err(Said::new("host-path").with("host", shown));
         }
         if let Some((_, domain)) = s.split_once('@') {
-            return Err(format!(
-                "That is an email address; enter the SMTP server's host name instead, e.g. smtp.{domain}"
-            ));
+            return Err(Said::new("host-address").with("host", format!("smtp.{domain}")));
         }
         let unbracketed = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(s);
         if let Ok(ip) = unbracketed.parse::<Ipv6Addr>() {
@@ -46,37 +39,31 @@ impl SmtpHost {
         }
         // Characters a URL parser would read as delimiters, not as part of a host.
         if s.contains(['?', '#', '\\', '%', '<', '>', '[', ']', '^', '|']) {
-            return Err(format!(
-                "{s} is not a valid host name: use letters, digits, hyphens and dots, e.g. {HOST_EXAMPLE}"
-            ));
+            return Err(invalid_host(s));
         }
         if let Some((host, port)) = s.rsplit_once(':') {
             if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) {
-                return Err(format!(
-                    "Put the port ({port}) in the Port field and type only {host} here"
-                ));
+                return Err(Said::new("host-port").with("port", port).with("host", host));
             }
-            return Err(format!(
-                "A host name has no \u{201c}:\u{201d}, e.g. {HOST_EXAMPLE}"
-            ));
+            return Err(Said::new("host-colon").with("example", HOST_EXAMPLE));
         }
         let s = s.strip_suffix('.').unwrap_or(s);
         let last_label = s.rsplit('.').next().unwrap_or(s);
         if last_label.chars().all(|c| c.is_ascii_digit()) {
-            return s.parse::<Ipv4Addr>().map(|ip| Self(ip.to_string())).map_err(|_| {
-                format!("{s} is not a valid IPv4 address (four numbers 0\u{2013}255, e.g. 192.0.2.10)")
-            });
+            return s
+                .parse::<Ipv4Addr>()
+                .map(|ip| Self(ip.to_string()))
+                .map_err(|_| Said::new("host-ipv4").with("host", super::quoted(s)));
         }
-        let invalid = || {
-            format!(
-                "{s} is not a valid host name: use letters, digits, hyphens and dots, e.g. {HOST_EXAMPLE}"
-            )
-        };
         match whatwg::domain_to_ascii(s) {
             Some(ascii) if is_dns_name(&ascii) => Ok(Self(ascii)),
-            _ => Err(invalid()),
+            _ => Err(invalid_host(s)),
         }
     }
+}
+
+fn invalid_host(s: &str) -> Said {
+    Said::new("host-invalid").with("host", super::quoted(s)).with("example", HOST_EXAMPLE)
 }
 
 /// The WHATWG URL host parser (IDNA to ASCII): the browser's own in the wasm build, so no
@@ -170,7 +157,7 @@ mod tests {
         ];
         for (input, expected) in cases {
             let err = SmtpHost::parse(input).unwrap_err();
-            assert!(err.contains(expected), "{input:?}: {err}");
+            assert!(err.english().contains(expected), "{input:?}: {err}");
         }
     }
 

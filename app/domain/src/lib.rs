@@ -20,6 +20,7 @@ mod host;
 mod oauth;
 mod password;
 mod presets;
+mod said;
 mod settings;
 mod transport;
 mod warnings;
@@ -34,15 +35,16 @@ pub use host::SmtpHost;
 pub use oauth::{needs_tenant, Grant, Mailbox, OAuthField, OAuthSettings, OAuthWire, TENANT_SLOT};
 pub use password::{Password, PasswordChoice, SavedLogin};
 pub use presets::{Preset, ProviderOAuth, OAUTH_PROVIDERS, PRESETS, SES_REGIONS};
+pub use said::{Said, Words};
 pub use settings::{oauth_client, test_recipient, FieldErrors, MailServer, MailServerSettings, ParsedForm};
 pub use transport::{Authentication, CaCertificate, Encryption, Port, ServerType, Timeout};
 pub use warnings::{warnings, Fix, Warning};
 
 /// Refuses `input` longer than `max` characters, before any other rule looks at it: every
 /// field has a limit, so no message, key, log line or stored value grows with what is sent.
-pub(crate) fn at_most(input: &str, max: usize, what: &str) -> Result<(), String> {
+pub(crate) fn at_most(input: &str, max: usize) -> Result<(), Said> {
     match input.chars().count() {
-        n if n > max => Err(format!("{what} has at most {max} characters ({n} now)")),
+        n if n > max => Err(Said::new("too-long").with("max", max).with("now", n)),
         _ => Ok(()),
     }
 }
@@ -62,8 +64,8 @@ pub(crate) fn quoted(input: &str) -> String {
 macro_rules! wire_type {
     ($t:ident as $wire:ty, |$v:ident| $into:expr) => {
         impl TryFrom<$wire> for $t {
-            type Error = String;
-            fn try_from(w: $wire) -> Result<Self, String> {
+            type Error = $crate::Said;
+            fn try_from(w: $wire) -> Result<Self, $crate::Said> {
                 $t::parse(&w.to_string())
             }
         }

@@ -5,6 +5,7 @@
 //! secret is a secret like the password (sealed at rest, never sent back to the browser; a blank
 //! field keeps the saved one while the client id and endpoint are unchanged).
 
+use crate::Said;
 use super::Password;
 use serde::{Deserialize, Serialize};
 
@@ -50,21 +51,22 @@ impl Grant {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    /// Its name on the form (a catalogue id).
+    pub fn label_id(self) -> &'static str {
         match self {
-            Grant::App => "The app (client credentials, e.g. Microsoft 365 SMTP.SendAsApp)",
-            Grant::Mailbox => "A mailbox that signs in (Sign in with Microsoft or Google)",
+            Grant::App => "grant-app",
+            Grant::Mailbox => "grant-mailbox",
         }
     }
 
     /// A blank choice (records and forms from before it) is the app.
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         match input.trim() {
             "" => Ok(Grant::App),
             other => Self::ALL
                 .into_iter()
                 .find(|g| g.as_str() == other)
-                .ok_or_else(|| "Choose the app or a mailbox that signs in".into()),
+                .ok_or_else(|| Said::new("grant-unknown")),
         }
     }
 }
@@ -122,57 +124,45 @@ fn endpoint_ok(url: &str) -> bool {
 
 impl OAuthSettings {
     /// Checks the fields; one message per field at fault.
-    pub fn parse(w: &OAuthWire) -> Result<Self, Vec<(OAuthField, String)>> {
+    pub fn parse(w: &OAuthWire) -> Result<Self, Vec<(OAuthField, Said)>> {
         let mut errors = Vec::new();
         let grant = Grant::parse(&w.grant).map_err(|m| errors.push((OAuthField::Grant, m))).unwrap_or_default();
         let token_url = w.token_url.trim();
         if token_url.is_empty() {
-            errors.push((OAuthField::TokenUrl, "Enter the token endpoint (the provider preset fills it)".into()));
+            errors.push((OAuthField::TokenUrl, Said::new("oauth-token-url-empty")));
         } else if !endpoint_ok(token_url) {
-            errors.push((
-                OAuthField::TokenUrl,
-                "The token endpoint is an https:// address (http:// only on this machine)".into(),
-            ));
+            errors.push((OAuthField::TokenUrl, Said::new("oauth-token-url-https")));
         }
         // The authorization endpoint counts only for a mailbox (it is kept otherwise, unchecked
         // unless filled, so switching back and forth loses nothing).
         let auth_url = w.auth_url.trim();
         if auth_url.is_empty() && grant == Grant::Mailbox {
-            errors.push((OAuthField::AuthUrl, "Enter the authorization endpoint (the provider preset fills it)".into()));
+            errors.push((OAuthField::AuthUrl, Said::new("oauth-auth-url-empty")));
         } else if !auth_url.is_empty() && !endpoint_ok(auth_url) {
-            errors.push((
-                OAuthField::AuthUrl,
-                "The authorization endpoint is an https:// address (http:// only on this machine)".into(),
-            ));
+            errors.push((OAuthField::AuthUrl, Said::new("oauth-auth-url-https")));
         }
         let tenant = w.tenant.trim();
         if tenant.is_empty() && needs_tenant(grant, token_url, auth_url) {
-            errors.push((
-                OAuthField::Tenant,
-                "Enter the tenant (directory) ID or domain, e.g. contoso.onmicrosoft.com".into(),
-            ));
+            errors.push((OAuthField::Tenant, Said::new("oauth-tenant-empty")));
         } else if tenant.chars().count() > MAX_ID_CHARS
             || !tenant.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         {
-            errors.push((OAuthField::Tenant, "A tenant is an ID or a domain: letters, digits, dots and dashes".into()));
+            errors.push((OAuthField::Tenant, Said::new("oauth-tenant-invalid")));
         }
         let client_id = w.client_id.trim();
         if client_id.is_empty() {
-            errors.push((OAuthField::ClientId, "Enter the client (application) ID of the app registration".into()));
+            errors.push((OAuthField::ClientId, Said::new("oauth-client-id-empty")));
         } else if client_id.chars().count() > MAX_ID_CHARS || client_id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            errors.push((OAuthField::ClientId, "A client ID has no spaces and at most 200 characters".into()));
+            errors.push((OAuthField::ClientId, Said::new("oauth-client-id-invalid").with("max", MAX_ID_CHARS)));
         }
         // Optional (RFC 6749 leaves the scope to the provider), unless the provider is known to
         // need them: then it says which.
         let scopes = w.scopes.split_whitespace().collect::<Vec<_>>().join(" ");
         let needed = super::ProviderOAuth::by_token_url(token_url).and_then(|p| Some((p.brand, p.scopes(grant)?)));
         if let (true, Some((brand, needed))) = (scopes.is_empty(), needed) {
-            errors.push((
-                OAuthField::Scopes,
-                format!("{brand} needs the scopes \u{201c}{needed}\u{201d} for this sign-in (its preset fills them)"),
-            ));
+            errors.push((OAuthField::Scopes, Said::new("oauth-scopes-needed").with("brand", brand).with("scopes", needed)));
         } else if scopes.chars().count() > MAX_ID_CHARS * 5 || scopes.chars().any(char::is_control) {
-            errors.push((OAuthField::Scopes, "Scopes are one line, separated by spaces".into()));
+            errors.push((OAuthField::Scopes, Said::new("oauth-scopes-invalid")));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -226,9 +216,9 @@ impl OAuthSettings {
 }
 
 impl TryFrom<OAuthWire> for OAuthSettings {
-    type Error = String;
-    fn try_from(w: OAuthWire) -> Result<Self, String> {
-        Self::parse(&w).map_err(|e| e.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("; "))
+    type Error = Said;
+    fn try_from(w: OAuthWire) -> Result<Self, Said> {
+        Self::parse(&w).map_err(|e| e.into_iter().next().map(|(_, m)| m).unwrap_or_else(|| Said::new("oauth-invalid")))
     }
 }
 
@@ -321,7 +311,7 @@ mod tests {
         let m365 = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token";
         let e = OAuthSettings::parse(&blank(m365, "app")).unwrap_err();
         assert_eq!(e[0].0, OAuthField::Scopes);
-        assert!(e[0].1.contains("Microsoft needs the scopes") && e[0].1.contains(".default"), "{e:?}");
+        assert!(e[0].1.english().contains("Microsoft needs the scopes") && e[0].1.english().contains(".default"), "{e:?}");
     }
 
     #[test]

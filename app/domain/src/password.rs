@@ -47,21 +47,22 @@ impl PasswordChoice {
         host: Option<&SmtpHost>,
         account: Option<&Account>,
         saved: Option<&SavedLogin>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, crate::Said> {
+        use crate::Said;
         if !input.is_empty() {
-            super::at_most(input, super::MAX_PASSWORD_CHARS, "The password")?;
+            super::at_most(input, super::MAX_PASSWORD_CHARS)?;
             if input.chars().any(|c| c == '\r' || c == '\n') {
-                return Err("The password cannot contain a line break".into());
+                return Err(Said::new("password-line-break"));
             }
             return Ok(PasswordChoice::New(Password(input.to_string())));
         }
         match saved {
-            None => Err("Enter the password (some providers want an authorization code instead)".into()),
+            None => Err(Said::new("password-empty")),
             Some(saved) => {
                 if saved.same_login(host, account) {
                     Ok(PasswordChoice::KeepSaved)
                 } else {
-                    Err("The host or account changed: enter the password for this account again".into())
+                    Err(Said::new("password-login-changed"))
                 }
             }
         }

@@ -13,43 +13,41 @@ pub struct Preset {
     pub encryption: Encryption,
     /// Filled into Email Account when set (SendGrid's literal "apikey").
     pub account: Option<&'static str>,
+    /// What to know about it (a catalogue id, `preset-…`).
     pub hint: &'static str,
 }
 
-const AUTH_CODE_HINT: &str =
-    "needs an authorization code, not your login password: turn on SMTP in the mailbox settings and generate one there";
-
 pub static PRESETS: &[Preset] = &[
     Preset { id: "gmail", name: "Gmail", host: "smtp.gmail.com", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Gmail: sign in with Google as a mailbox (OAuth2: an OAuth client of type Web application in Google Cloud, with the redirect URI shown under Sign in as), or choose Password with an app password; Google refuses the normal password for third-party apps since May 2025." },
+        hint: "preset-gmail" },
     Preset { id: "outlook", name: "Outlook.com", host: "smtp-mail.outlook.com", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Outlook.com: use the full address as the account; with two-step verification, an app password." },
+        hint: "preset-outlook" },
     Preset { id: "m365", name: "Microsoft 365", host: "smtp.office365.com", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Microsoft 365: OAuth2 as an app (permission SMTP.SendAsApp, admin consent) or as a mailbox that signs in (delegated SMTP.Send); Microsoft turns off password sign-in (basic SMTP AUTH) for existing tenants after December 2026." },
+        hint: "preset-m365" },
     Preset { id: "yahoo", name: "Yahoo", host: "smtp.mail.yahoo.com", port: 465, encryption: Encryption::Ssl, account: None,
-        hint: "Yahoo needs an app password generated under Account security." },
+        hint: "preset-yahoo" },
     Preset { id: "163", name: "163.com", host: "smtp.163.com", port: 465, encryption: Encryption::Ssl, account: None,
-        hint: "163.com needs an authorization code (\u{6388}\u{6743}\u{7801}), not your login password: Settings \u{203a} POP3/SMTP/IMAP, turn on SMTP and add one. The From address must equal the account." },
+        hint: "preset-163" },
     Preset { id: "126", name: "126.com", host: "smtp.126.com", port: 465, encryption: Encryption::Ssl, account: None,
-        hint: "126.com needs an authorization code (\u{6388}\u{6743}\u{7801}), not your login password: Settings \u{203a} POP3/SMTP/IMAP, turn on SMTP and add one. The From address must equal the account." },
+        hint: "preset-126" },
     Preset { id: "qq", name: "QQ Mail", host: "smtp.qq.com", port: 465, encryption: Encryption::Ssl, account: None,
-        hint: "QQ Mail needs its 16-character authorization code (\u{6388}\u{6743}\u{7801}), not your QQ password: Settings \u{203a} Account, turn on the SMTP service and generate one. Port 465 with SSL, or 587 with STARTTLS; the From address must equal the account." },
+        hint: "preset-qq" },
     Preset { id: "sina", name: "Sina Mail", host: "smtp.sina.com", port: 465, encryption: Encryption::Ssl, account: None,
-        hint: AUTH_CODE_HINT },
+        hint: "preset-sina" },
     Preset { id: "exmail", name: "Tencent Exmail", host: "smtp.exmail.qq.com", port: 465, encryption: Encryption::Ssl, account: None,
-        hint: "Tencent Exmail: the full address is the account; with secure login on, use a client-specific password." },
+        hint: "preset-exmail" },
     Preset { id: "aliyun", name: "Aliyun enterprise mail", host: "smtp.qiye.aliyun.com", port: 465, encryption: Encryption::Ssl, account: None,
-        hint: "Aliyun enterprise mail: the full address is the account, and the password is a third-party client password. Third-party clients are off by default for new accounts: the mail administrator allows them, then you set the password in the web mail's settings." },
+        hint: "preset-aliyun" },
     Preset { id: "ses", name: "Amazon SES", host: "email-smtp.{region}.amazonaws.com", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Amazon SES: use SMTP credentials created in the SES console (not AWS access keys); the From address must be verified in SES, and the account is not an address, so test mails need a recipient." },
+        hint: "preset-ses" },
     Preset { id: "sendgrid", name: "SendGrid", host: "smtp.sendgrid.net", port: 587, encryption: Encryption::StartTls, account: Some("apikey"),
-        hint: "SendGrid: the Email Account is literally \u{201c}apikey\u{201d} and the password is your API key." },
+        hint: "preset-sendgrid" },
     Preset { id: "mailgun", name: "Mailgun", host: "smtp.mailgun.org", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Mailgun: use the SMTP credentials of your sending domain (EU region: smtp.eu.mailgun.org)." },
+        hint: "preset-mailgun" },
     Preset { id: "postmark", name: "Postmark", host: "smtp.postmarkapp.com", port: 587, encryption: Encryption::StartTls, account: None,
-        hint: "Postmark: the account and the password are both your Server API token." },
+        hint: "preset-postmark" },
     Preset { id: "zoho", name: "Zoho Mail", host: "smtp.zoho.com", port: 465, encryption: Encryption::Ssl, account: None,
-        hint: "Zoho: organisation accounts use smtppro.zoho.com; with two-factor authentication, an application-specific password." },
+        hint: "preset-zoho" },
 ];
 
 pub static SES_REGIONS: &[&str] = &[
@@ -246,7 +244,7 @@ mod tests {
         assert_eq!(form.authentication, "oauth2");
         assert_eq!(form.oauth_token_url, "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
         assert_eq!(form.oauth_scopes, "https://outlook.office365.com/.default");
-        assert!(m365.hint.contains("December 2026"));
+        assert!(crate::Said::new(m365.hint).english().contains("December 2026"));
         assert_eq!(form.oauth_grant, "app");
         assert_eq!(form.oauth_auth_url, "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize");
         // Switching to a mailbox swaps the preset's scopes, but never typed ones.

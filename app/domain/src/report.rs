@@ -41,32 +41,33 @@ pub enum Diagnosis {
 }
 
 impl Diagnosis {
-    pub fn title(self) -> &'static str {
+    /// Its title (a catalogue id, `diagnosis-…`).
+    pub fn title_id(self) -> &'static str {
         match self {
-            Diagnosis::DnsLookup => "DNS lookup failed",
-            Diagnosis::ConnectionRefused => "Connection refused",
-            Diagnosis::ConnectionTimedOut => "Connection timed out",
-            Diagnosis::SslOnPlainPort => "SSL is on, but this port does not speak SSL",
-            Diagnosis::PlainOnSslPort => "This port expects SSL (implicit TLS)",
-            Diagnosis::CertificateUntrusted => "Certificate not trusted",
-            Diagnosis::CertificateExpired => "Certificate expired",
-            Diagnosis::CertificateWrongName => "Certificate is for another name",
-            Diagnosis::TlsHandshake => "TLS handshake failed",
-            Diagnosis::Greeting => "No or refused greeting",
-            Diagnosis::Ehlo => "EHLO rejected",
-            Diagnosis::StartTlsNotOffered => "STARTTLS not offered",
-            Diagnosis::AuthNotOffered => "Login (AUTH) not offered",
-            Diagnosis::NoSupportedAuth => "No supported login method",
-            Diagnosis::AuthRejected => "Login rejected",
-            Diagnosis::AuthRequired => "The server asks for sign-in",
-            Diagnosis::TokenEndpoint => "Token endpoint unreachable",
-            Diagnosis::OAuthClientRejected => "App credentials rejected",
-            Diagnosis::OAuthRefused => "Token refused",
-            Diagnosis::MailboxSignIn => "Mailbox not signed in",
-            Diagnosis::SenderRejected => "Sender rejected",
-            Diagnosis::RecipientRejected => "Recipient rejected",
-            Diagnosis::MessageRejected => "Message rejected",
-            Diagnosis::ReplyTooLong => "Reply too long",
+            Diagnosis::DnsLookup => "diagnosis-dns-lookup",
+            Diagnosis::ConnectionRefused => "diagnosis-connection-refused",
+            Diagnosis::ConnectionTimedOut => "diagnosis-connection-timed-out",
+            Diagnosis::SslOnPlainPort => "diagnosis-ssl-on-plain-port",
+            Diagnosis::PlainOnSslPort => "diagnosis-plain-on-ssl-port",
+            Diagnosis::CertificateUntrusted => "diagnosis-certificate-untrusted",
+            Diagnosis::CertificateExpired => "diagnosis-certificate-expired",
+            Diagnosis::CertificateWrongName => "diagnosis-certificate-wrong-name",
+            Diagnosis::TlsHandshake => "diagnosis-tls-handshake",
+            Diagnosis::Greeting => "diagnosis-greeting",
+            Diagnosis::Ehlo => "diagnosis-ehlo",
+            Diagnosis::StartTlsNotOffered => "diagnosis-start-tls-not-offered",
+            Diagnosis::AuthNotOffered => "diagnosis-auth-not-offered",
+            Diagnosis::NoSupportedAuth => "diagnosis-no-supported-auth",
+            Diagnosis::AuthRejected => "diagnosis-auth-rejected",
+            Diagnosis::AuthRequired => "diagnosis-auth-required",
+            Diagnosis::TokenEndpoint => "diagnosis-token-endpoint",
+            Diagnosis::OAuthClientRejected => "diagnosis-oauth-client-rejected",
+            Diagnosis::OAuthRefused => "diagnosis-oauth-refused",
+            Diagnosis::MailboxSignIn => "diagnosis-mailbox-sign-in",
+            Diagnosis::SenderRejected => "diagnosis-sender-rejected",
+            Diagnosis::RecipientRejected => "diagnosis-recipient-rejected",
+            Diagnosis::MessageRejected => "diagnosis-message-rejected",
+            Diagnosis::ReplyTooLong => "diagnosis-reply-too-long",
         }
     }
 

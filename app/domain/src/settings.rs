@@ -3,7 +3,7 @@
 
 use super::{
     Account, Authentication, CaCertificate, Mailbox, OAuthField, OAuthSettings, OAuthWire, DisplayName, EmailAddress, Encryption, Field, MailServerForm, Password,
-    PasswordChoice, Port, SavedLogin, ServerType, SmtpHost, Timeout,
+    PasswordChoice, Port, Said, SavedLogin, ServerType, SmtpHost, Timeout,
 };
 use serde::{Deserialize, Serialize};
 
@@ -47,15 +47,15 @@ pub struct ParsedForm {
 
 /// One message per field at fault, in form order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldErrors(pub Vec<(Field, String)>);
+pub struct FieldErrors(pub Vec<(Field, Said)>);
 
 impl FieldErrors {
-    pub fn one(field: Field, message: impl Into<String>) -> Self {
-        Self(vec![(field, message.into())])
+    pub fn one(field: Field, message: Said) -> Self {
+        Self(vec![(field, message)])
     }
 
-    pub fn get(&self, field: Field) -> Option<&str> {
-        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    pub fn get(&self, field: Field) -> Option<&Said> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m)
     }
 
     pub fn first(&self) -> Option<Field> {
@@ -66,12 +66,12 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    fn push<T>(&mut self, field: Field, result: Result<T, String>) -> Option<T> {
+    fn push<T>(&mut self, field: Field, result: Result<T, Said>) -> Option<T> {
         result.map_err(|m| self.0.push((field, m))).ok()
     }
 }
 
-fn optional<T>(input: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, String> {
+fn optional<T>(input: &str, parse: impl Fn(&str) -> Result<T, Said>) -> Result<Option<T>, Said> {
     if input.trim().is_empty() {
         Ok(None)
     } else {
@@ -145,7 +145,7 @@ impl MailServerSettings {
         let from_address = errors.push(
             Field::FromAddress,
             if form.from_address.trim().is_empty() {
-                Err("Enter the address mail is sent from, usually the same as Email Account".into())
+                Err(Said::new("from-empty"))
             } else {
                 EmailAddress::parse(&form.from_address)
             },
@@ -156,7 +156,7 @@ impl MailServerSettings {
             Field::HeloName,
             optional(&form.helo_name, |s| {
                 SmtpHost::parse(s)
-                    .map_err(|_| "The HELO name is a host name such as mail.example.com, or blank".into())
+                    .map_err(|_| Said::new("helo-invalid"))
             }),
         );
         let timeout = errors.push(Field::Timeout, Timeout::parse(&form.timeout));
@@ -246,11 +246,11 @@ pub fn oauth_client(o: &OAuthSettings) -> String {
 }
 
 /// The client secret: typed, or the saved one while the app (client id and endpoint) is the same.
-fn client_secret_choice(input: &str, client: Option<&str>, saved: Option<&SavedLogin>) -> Result<PasswordChoice, String> {
+fn client_secret_choice(input: &str, client: Option<&str>, saved: Option<&SavedLogin>) -> Result<PasswordChoice, Said> {
     if !input.is_empty() {
-        super::at_most(input, super::MAX_PASSWORD_CHARS, "The client secret")?;
+        super::at_most(input, super::MAX_PASSWORD_CHARS)?;
         if input.chars().any(char::is_control) {
-            return Err("The client secret is one line".into());
+            return Err(Said::new("client-secret-line-break"));
         }
         return Ok(PasswordChoice::New(Password::new(input.to_string())));
     }
@@ -259,9 +259,9 @@ fn client_secret_choice(input: &str, client: Option<&str>, saved: Option<&SavedL
             Ok(PasswordChoice::KeepSaved)
         }
         Some(saved) if !saved.oauth_client.is_empty() => {
-            Err("The client ID or token endpoint changed: enter the client secret for this app".into())
+            Err(Said::new("client-secret-app-changed"))
         }
-        _ => Err("Enter the client secret (the value, not its ID) of the app registration".into()),
+        _ => Err(Said::new("client-secret-empty")),
     }
 }
 
@@ -305,14 +305,14 @@ impl MailServer {
 }
 
 /// Who receives a test mail: "Send test to" when given, else Email Account when it is an address.
-pub fn test_recipient(form: &MailServerForm, send_to: &str) -> Result<EmailAddress, String> {
+pub fn test_recipient(form: &MailServerForm, send_to: &str) -> Result<EmailAddress, Said> {
     if !send_to.trim().is_empty() {
         return EmailAddress::parse(send_to);
     }
     match Account::parse(&form.account) {
         Ok(Account::Address(a)) => Ok(a),
-        _ if form.account.trim().is_empty() => Err("Enter who should receive the test mail".into()),
-        _ => Err("Email Account is not an address: enter who should receive the test mail".into()),
+        _ if form.account.trim().is_empty() => Err(Said::new("send-to-empty")),
+        _ => Err(Said::new("send-to-account-not-address")),
     }
 }
 
@@ -328,7 +328,7 @@ mod tests {
             .expect_err("form should be invalid")
             .get(field)
             .unwrap_or_else(|| panic!("no error on {field:?}"))
-            .to_string()
+            .english()
     }
 
     #[test]
@@ -449,7 +449,7 @@ mod tests {
         let kept = MailServerSettings::parse(&blank, Some(&login)).unwrap();
         assert_eq!(MailServer::from_form(kept, Some(&server)).unwrap().client_secret.expose(), "s3cret");
         let other = MailServerForm { oauth_client_id: "app-2".into(), ..blank.clone() };
-        assert!(MailServerSettings::parse(&other, Some(&login)).unwrap_err().get(Field::OAuthClientSecret).unwrap().contains("changed"));
+        assert!(MailServerSettings::parse(&other, Some(&login)).unwrap_err().get(Field::OAuthClientSecret).unwrap().english().contains("changed"));
         assert!(MailServerSettings::parse(&blank, None).unwrap_err().get(Field::OAuthClientSecret).is_some());
 
         let missing = MailServerForm { oauth_tenant: String::new(), oauth_client_id: String::new(), account: String::new(), ..oauth_form() };
@@ -535,7 +535,7 @@ mod tests {
             assert!(err
                 .get(Field::Password)
                 .unwrap()
-                .contains("enter the password for this account again"));
+                .english().contains("enter the password for this account again"));
         }
     }
 
@@ -556,7 +556,7 @@ mod tests {
         };
         assert!(test_recipient(&apikey, "")
             .unwrap_err()
-            .contains("enter who should receive"));
+            .english().contains("enter who should receive"));
     }
 
     #[test]
@@ -608,7 +608,7 @@ mod tests {
             let message = errors
                 .get(field)
                 .unwrap_or_else(|| panic!("{field:?} accepted 100,000 characters"));
-            assert!(message.len() < 200, "{field:?}: {message}");
+            assert!(message.english().len() < 200, "{field:?}: {message}");
         }
         let name = MailServerForm {
             from_name: long,

@@ -1,6 +1,7 @@
 //! How Mailroom reaches the server: port, encryption, server type, timeout, a private CA.
 
 use super::{DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS};
+use crate::Said;
 use serde::{Deserialize, Serialize};
 
 /// A TCP port, 1–65535.
@@ -9,20 +10,17 @@ use serde::{Deserialize, Serialize};
 pub struct Port(u16);
 
 impl Port {
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         let s = input.trim();
         if s.is_empty() {
-            return Err("Enter the port: 587 (STARTTLS), 465 (SSL) or 25".into());
+            return Err(Said::new("port-empty"));
         }
         if !s.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!(
-                "The port is a whole number such as 587, not \u{201c}{}\u{201d}",
-                super::quoted(s)
-            ));
+            return Err(Said::new("port-not-number").with("input", super::quoted(s)));
         }
         match s.parse::<u32>() {
             Ok(n @ 1..=65535) => Ok(Self(n as u16)),
-            _ => Err("Ports run from 1 to 65535; common ones are 25, 465 and 587".into()),
+            _ => Err(Said::new("port-range")),
         }
     }
 
@@ -56,19 +54,20 @@ impl Authentication {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    /// Its name on the form (a catalogue id).
+    pub fn label_id(self) -> &'static str {
         match self {
-            Authentication::Password => "Password",
-            Authentication::OAuth2 => "OAuth2 (Microsoft 365, Google or another provider)",
-            Authentication::None => "None (a relay that accepts this server without sign-in)",
+            Authentication::Password => "authentication-password",
+            Authentication::OAuth2 => "authentication-oauth2",
+            Authentication::None => "authentication-none",
         }
     }
 
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         Self::ALL
             .into_iter()
             .find(|a| a.as_str() == input.trim())
-            .ok_or_else(|| "Choose Password, OAuth2, or None for a relay without sign-in".into())
+            .ok_or_else(|| Said::new("authentication-unknown"))
     }
 
     /// Whether Mailroom signs in at all (with a password or a token).
@@ -93,11 +92,9 @@ pub enum Encryption {
 }
 
 impl Encryption {
-    pub fn parse(starttls: bool, ssl: bool) -> Result<Self, String> {
+    pub fn parse(starttls: bool, ssl: bool) -> Result<Self, Said> {
         match (starttls, ssl) {
-            (true, true) => {
-                Err("Choose one: STARTTLS (usually port 587) or SSL (usually port 465), not both".into())
-            }
+            (true, true) => Err(Said::new("encryption-both")),
             (true, false) => Ok(Encryption::StartTls),
             (false, true) => Ok(Encryption::Ssl),
             (false, false) => Ok(Encryption::None),
@@ -117,11 +114,12 @@ impl Encryption {
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    /// Its name in words (a catalogue id).
+    pub fn describe_id(self) -> &'static str {
         match self {
-            Encryption::None => "no encryption",
-            Encryption::StartTls => "STARTTLS",
-            Encryption::Ssl => "SSL (implicit TLS)",
+            Encryption::None => "encryption-none",
+            Encryption::StartTls => "encryption-starttls",
+            Encryption::Ssl => "encryption-ssl",
         }
     }
 
@@ -142,13 +140,10 @@ pub enum ServerType {
 }
 
 impl ServerType {
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         match input.trim() {
             "SMTP" | "" => Ok(ServerType::Smtp),
-            other => Err(format!(
-                "\u{201c}{}\u{201d} is not supported; select SMTP",
-                super::quoted(other)
-            )),
+            other => Err(Said::new("server-type-unsupported").with("input", super::quoted(other))),
         }
     }
 
@@ -163,16 +158,14 @@ impl ServerType {
 pub struct Timeout(u32);
 
 impl Timeout {
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         let s = input.trim();
         if s.is_empty() {
             return Ok(Self(DEFAULT_TIMEOUT_SECS));
         }
         match s.parse::<u32>() {
             Ok(n @ 1..=MAX_TIMEOUT_SECS) => Ok(Self(n)),
-            _ => Err(format!(
-                "A whole number of seconds from 1 to {MAX_TIMEOUT_SECS} (default {DEFAULT_TIMEOUT_SECS})"
-            )),
+            _ => Err(Said::new("timeout-range").with("max", MAX_TIMEOUT_SECS).with("default", DEFAULT_TIMEOUT_SECS)),
         }
     }
 
@@ -187,14 +180,14 @@ impl Timeout {
 pub struct CaCertificate(String);
 
 impl CaCertificate {
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, Said> {
         let s = input.trim();
-        super::at_most(s, super::MAX_CA_PEM_CHARS, "The certificate")?;
+        super::at_most(s, super::MAX_CA_PEM_CHARS)?;
         let begin = s.find("-----BEGIN CERTIFICATE-----");
         let end = s.find("-----END CERTIFICATE-----");
         match (begin, end) {
             (Some(b), Some(e)) if b < e => Ok(Self(s.to_string())),
-            _ => Err("Paste the CA certificate in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----".into()),
+            _ => Err(Said::new("ca-not-pem")),
         }
     }
 }
@@ -214,12 +207,12 @@ mod tests {
     fn ports_are_whole_numbers_from_1_to_65535() {
         assert_eq!(Port::parse(" 587 ").unwrap().get(), 587);
         assert_eq!(Port::parse("65535").unwrap().get(), 65535);
-        assert!(Port::parse("").unwrap_err().contains("Enter the port"));
-        assert!(Port::parse("0").unwrap_err().contains("1 to 65535"));
-        assert!(Port::parse("65536").unwrap_err().contains("1 to 65535"));
-        assert!(Port::parse("99999999999").unwrap_err().contains("1 to 65535"));
-        assert!(Port::parse("58x").unwrap_err().contains("whole number"));
-        assert!(Port::parse("-1").unwrap_err().contains("whole number"));
+        assert!(Port::parse("").unwrap_err().english().contains("Enter the port"));
+        assert!(Port::parse("0").unwrap_err().english().contains("1 to 65535"));
+        assert!(Port::parse("65536").unwrap_err().english().contains("1 to 65535"));
+        assert!(Port::parse("99999999999").unwrap_err().english().contains("1 to 65535"));
+        assert!(Port::parse("58x").unwrap_err().english().contains("whole number"));
+        assert!(Port::parse("-1").unwrap_err().english().contains("whole number"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! They never block saving.
 
 use super::{Account, Authentication, EmailAddress, Encryption, Field, MailServerForm, Port, SmtpHost};
+use crate::Said;
 use serde::{Deserialize, Serialize};
 
 /// A one-click change that resolves a warning.
@@ -13,11 +14,12 @@ pub enum Fix {
 }
 
 impl Fix {
-    pub fn label(self) -> &'static str {
+    /// Its button's words (a catalogue id).
+    pub fn label_id(self) -> &'static str {
         match self {
-            Fix::UseSsl => "Use SSL",
-            Fix::UseStartTls => "Use STARTTLS",
-            Fix::FromEqualsAccount => "Use the account as From address",
+            Fix::UseSsl => "fix-use-ssl",
+            Fix::UseStartTls => "fix-use-starttls",
+            Fix::FromEqualsAccount => "fix-from-equals-account",
         }
     }
 
@@ -37,7 +39,7 @@ impl Fix {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     pub field: Field,
-    pub message: String,
+    pub message: Said,
     pub fix: Option<Fix>,
 }
 
@@ -56,9 +58,7 @@ pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
     if let (false, Some(p @ (587 | 465))) = (signs_in, port) {
         out.push(Warning {
             field: Field::Authentication,
-            message: format!(
-                "Port {p} is a submission port: servers there almost always ask for sign-in. Relays that accept servers without sign-in usually listen on port 25"
-            ),
+            message: Said::new("warn-submission-port-without-sign-in").with("port", p),
             fix: None,
         });
     }
@@ -66,12 +66,12 @@ pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
     match (port, encryption) {
         (Some(465), Some(e)) if e != Encryption::Ssl => out.push(Warning {
             field: Field::Encryption,
-            message: "Port 465 expects SSL (implicit TLS); without it the connection will fail".into(),
+            message: Said::new("warn-465-needs-ssl"),
             fix: Some(Fix::UseSsl),
         }),
         (Some(p @ (587 | 25)), Some(Encryption::Ssl)) => out.push(Warning {
             field: Field::Encryption,
-            message: format!("Port {p} normally starts unencrypted and upgrades with STARTTLS, not SSL"),
+            message: Said::new("warn-port-expects-starttls").with("port", p),
             fix: Some(Fix::UseStartTls),
         }),
         _ => {}
@@ -79,18 +79,18 @@ pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
     if encryption == Some(Encryption::None) && password_present {
         out.push(Warning {
             field: Field::Encryption,
-            message: if form.authentication == Authentication::OAuth2.as_str() {
-                "Neither STARTTLS nor SSL is on: the access token would travel unencrypted".into()
+            message: Said::new(if form.authentication == Authentication::OAuth2.as_str() {
+                "warn-token-unencrypted"
             } else {
-                "Neither STARTTLS nor SSL is on: the password would travel unencrypted".into()
-            },
+                "warn-password-unencrypted"
+            }),
             fix: Some(Fix::UseStartTls),
         });
     }
     if form.skip_verify {
         out.push(Warning {
             field: Field::SkipVerify,
-            message: "Certificates are not checked: anyone between Mailroom and the server could read the password. Use only to diagnose.".into(),
+            message: Said::new("warn-skip-verify"),
             fix: None,
         });
     }
@@ -100,9 +100,7 @@ pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
     if let Ok(Account::Username(name)) = Account::parse(&form.account) {
         out.push(Warning {
             field: Field::Account,
-            message: format!(
-                "\u{201c}{name}\u{201d} is not an email address (like SendGrid\u{2019}s \u{201c}apikey\u{201d}): test mails will need a recipient"
-            ),
+            message: Said::new("warn-account-not-address").with("account", crate::quoted(&name)),
             fix: None,
         });
     }
@@ -116,9 +114,7 @@ pub fn warnings(form: &MailServerForm, password_present: bool) -> Vec<Warning> {
         {
             out.push(Warning {
                 field: Field::FromAddress,
-                message: format!(
-                    "{host} rejects mail whose From address differs from the account ({account})"
-                ),
+                message: Said::new("warn-from-must-equal-account").with("host", &host).with("account", &account),
                 fix: Some(Fix::FromEqualsAccount),
             });
         }
@@ -144,8 +140,8 @@ mod tests {
         ));
         assert!(Account::parse(" ")
             .unwrap_err()
-            .contains("Enter the email account"));
-        assert!(Account::parse("a b").unwrap_err().contains("no spaces"));
+            .english().contains("Enter the email account"));
+        assert!(Account::parse("a b").unwrap_err().english().contains("no spaces"));
         let form = MailServerForm {
             account: "apikey".into(),
             ..valid_form()
@@ -153,7 +149,7 @@ mod tests {
         let w = warnings(&form, true);
         assert!(
             w.iter()
-                .any(|w| w.field == Field::Account && w.message.contains("need a recipient")),
+                .any(|w| w.field == Field::Account && w.message.english().contains("need a recipient")),
             "{w:?}"
         );
     }
@@ -186,7 +182,7 @@ mod tests {
         };
         let w = warnings(&plain, true);
         assert!(
-            w.iter().any(|w| w.message.contains("travel unencrypted")),
+            w.iter().any(|w| w.message.english().contains("travel unencrypted")),
             "{w:?}"
         );
         assert!(warnings(&plain, false).is_empty(), "no password, no warning");
@@ -194,7 +190,7 @@ mod tests {
             authentication: "oauth2".into(),
             ..plain
         };
-        assert!(warnings(&token, true).iter().any(|w| w.message.contains("access token would travel")));
+        assert!(warnings(&token, true).iter().any(|w| w.message.english().contains("access token would travel")));
     }
 
     #[test]
@@ -209,7 +205,7 @@ mod tests {
         assert!(warnings(&Fix::FromEqualsAccount.apply(&form), true).is_empty());
         let qq = MailServerForm { host: "smtp.qq.com".into(), account: "12345@qq.com".into(), ..form };
         let w = warnings(&qq, true);
-        assert!(w.iter().any(|w| w.fix == Some(Fix::FromEqualsAccount) && w.message.contains("smtp.qq.com")), "{w:?}");
+        assert!(w.iter().any(|w| w.fix == Some(Fix::FromEqualsAccount) && w.message.english().contains("smtp.qq.com")), "{w:?}");
     }
 
     #[test]
@@ -230,7 +226,7 @@ mod tests {
         let w = warnings(&submission, false);
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].field, Field::Authentication);
-        assert!(w[0].message.contains("submission port"));
+        assert!(w[0].message.english().contains("submission port"));
     }
 
     #[test]

@@ -106,7 +106,11 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
     let parsed = ssr::parse(&form, current.as_ref())?;
     let invalid = |field, message| AppError::invalid_form(FieldErrors::one(field, message), &form);
     let recipient = test_recipient(&form, &send_to)
-        .and_then(|a| a.as_str().parse::<lettre::Address>().map_err(|e| e.to_string()))
+        .and_then(|a| {
+            a.as_str()
+                .parse::<lettre::Address>()
+                .map_err(|_| crate::domain::Said::new("address-invalid").with("input", a.as_str()))
+        })
         .map_err(|m| invalid(Field::SendTo, m))?;
     if let Some(ca) = &parsed.settings.ca_pem {
         mailer::check_ca_pem(ca.as_str()).map_err(|m| invalid(Field::CaPem, m))?;
@@ -147,6 +151,8 @@ mod ssr {
     /// A refused save carries the version stored now, so the page can show who changed what.
     pub async fn save(version: u64, form: MailServerForm) -> Result<MailSettingsView, AppError> {
         let session = session().await?;
+        // The change history comes back worded in the admin's language.
+        crate::api::server::speak().await;
         let admin = session.admin.clone();
         match try_save(session, version, form).await {
             Err(AppError::Conflict {
@@ -210,7 +216,7 @@ mod ssr {
         tests: TestHistory,
         audit: Vec<AuditEntry>,
     ) -> MailSettingsView {
-        let audit = audit.into_iter().map(AuditLine::from).collect();
+        let audit = audit.into_iter().map(|e| AuditLine::worded(e, &crate::i18n::say)).collect();
         let mut view = MailSettingsView {
             tests,
             audit,

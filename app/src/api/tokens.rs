@@ -111,9 +111,10 @@ pub async fn create_api_token(name: String, scope: Option<String>) -> Result<(),
         .unwrap_or_default();
     let store = store()?;
     let until = crate::clock::now_unix() + SHOW_WITHIN_SECS;
+    crate::api::server::speak().await;
     let (token, record) = crate::auth::create_api_token(store.as_ref(), &name, scope, &session.admin)
         .await?
-        .map_err(AppError::Refused)?;
+        .map_err(|refusal| AppError::Refused(crate::i18n::say(&refusal)))?;
     // One waiting token per session: a second creation replaces the first on the page (both
     // exist; the first can be revoked).
     let shown = serde_json::to_string(&CreatedToken {

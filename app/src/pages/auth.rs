@@ -40,7 +40,7 @@ pub(super) fn error_text(e: AppError) -> String {
         AppError::Invalid { errors, .. } => errors
             .0
             .into_iter()
-            .map(|(_, m)| m)
+            .map(|(_, m)| crate::i18n::say(&m))
             .collect::<Vec<_>>()
             .join("; "),
         other => other.said(),

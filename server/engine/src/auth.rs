@@ -165,7 +165,7 @@ pub async fn create_api_token(
     name: &str,
     scope: crate::domain::TokenUse,
     who: &str,
-) -> Result<Result<(String, crate::store::TokenRecord), String>, StoreError> {
+) -> Result<Result<(String, crate::store::TokenRecord), crate::domain::Said>, StoreError> {
     let name = match crate::domain::token_name(name) {
         Ok(name) => name,
         Err(e) => return Ok(Err(e)),
@@ -174,13 +174,10 @@ pub async fn create_api_token(
     Ok(
         match store.create_token_for(&token_hash(&token), &name, scope, who, crate::clock::now_unix()).await? {
             Ok(record) => Ok((token, record)),
-            Err(crate::store::TokenRefusal::NameTaken) => Err(format!(
-                "A token named \u{201c}{name}\u{201d} exists; revoke it first or choose another name"
-            )),
-            Err(crate::store::TokenRefusal::TooMany) => Err(format!(
-                "There are {} tokens already, the most there may be; revoke unused ones first",
-                crate::store::MAX_TOKENS
-            )),
+            Err(crate::store::TokenRefusal::NameTaken) => Err(crate::domain::Said::new("token-name-taken").with("name", name)),
+            Err(crate::store::TokenRefusal::TooMany) => {
+                Err(crate::domain::Said::new("token-too-many").with("max", crate::store::MAX_TOKENS))
+            }
         },
     )
 }

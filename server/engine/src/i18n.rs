@@ -7,6 +7,7 @@
 //! Which language a request gets: the admin's own choice (the header's switch, kept with the
 //! admin), else the browser's `Accept-Language` ([`negotiate`]), else English.
 
+use crate::domain::{Said, Words};
 use crate::templates::Lang;
 pub use fluent_bundle::FluentValue;
 use fluent_bundle::{concurrent::FluentBundle, FluentArgs, FluentResource};
@@ -25,7 +26,10 @@ macro_rules! catalogues {
     };
 }
 
-catalogues!["shell", "auth", "templates", "tokens", "activity", "mail", "errors"];
+catalogues!["shell", "auth", "templates", "tokens", "activity", "mail", "errors", "form"];
+
+/// The files whose messages the settings form's island carries ([`form_words`]).
+const ISLAND_AREAS: [&str; 2] = ["form", "errors"];
 
 /// One bundle per language, in [`Lang::ALL`]'s order.
 fn bundles() -> &'static [FluentBundle<FluentResource>; 2] {
@@ -79,6 +83,62 @@ pub fn message(lang: Lang, id: &str, args: &[(&str, FluentValue<'_>)]) -> String
 /// The message `id` in `lang`, without arguments.
 pub fn text(lang: Lang, id: &str) -> String {
     message(lang, id, &[])
+}
+
+/// What a rule said ([`Said`]: an id and its values) in `lang`.
+pub fn said(lang: Lang, said: &Said) -> String {
+    let args: Vec<(&str, FluentValue)> = said.args.iter().map(|(n, v)| (n.as_str(), FluentValue::from(v.as_str()))).collect();
+    message(lang, &said.id, &args)
+}
+
+/// What a rule said, in English: for logs, the command line, the configuration's checks and
+/// the HTTP API's answers.
+pub fn english(message: &Said) -> String {
+    said(Lang::En, message)
+}
+
+/// The settings form's messages in `lang`, for its island: every message of the form's and
+/// the errors' catalogue files as plain text with `{$name}` where a value goes (the browser
+/// fills them in with [`Words::say`], no Fluent in the wasm). Those files hold only text,
+/// values and string literals (a test checks it).
+pub fn form_words(lang: Lang) -> Words {
+    static WORDS: OnceLock<[Words; 2]> = OnceLock::new();
+    WORDS.get_or_init(|| Lang::ALL.map(|lang| island_words(lang).0))[lang as usize].clone()
+}
+
+/// The island's words in `lang`, and the ids of messages too rich for it (a selector, a
+/// function): `form_words` leaves those out.
+fn island_words(lang: Lang) -> (Words, Vec<String>) {
+    use fluent_syntax::ast::{Entry, Expression, InlineExpression, PatternElement};
+    let mut words = Words::default();
+    let mut rich = Vec::new();
+    for (area, source) in files(lang).into_iter().filter(|(area, _)| ISLAND_AREAS.contains(area)) {
+        let resource = fluent_syntax::parser::parse(source).unwrap_or_else(|(partial, _)| partial);
+        for entry in resource.body {
+            let Entry::Message(message) = entry else { continue };
+            let Some(pattern) = message.value else { continue };
+            let mut text = String::new();
+            let mut plain = true;
+            for element in pattern.elements {
+                match element {
+                    PatternElement::TextElement { value } => text.push_str(value),
+                    PatternElement::Placeable { expression: Expression::Inline(InlineExpression::VariableReference { id }) } => {
+                        text.push_str(&format!("{{${}}}", id.name));
+                    }
+                    PatternElement::Placeable { expression: Expression::Inline(InlineExpression::StringLiteral { value }) } => {
+                        text.push_str(value);
+                    }
+                    _ => plain = false,
+                }
+            }
+            if plain {
+                words.0.insert(message.id.name.to_string(), text);
+            } else {
+                rich.push(format!("{area}.ftl: {}", message.id.name));
+            }
+        }
+    }
+    (words, rich)
 }
 
 /// The language an `Accept-Language` header asks for among those the product speaks; English
@@ -184,6 +244,26 @@ mod tests {
             }
         }
         assert!(missing.is_empty(), "used but in no catalogue: {missing:?}");
+    }
+
+    #[test]
+    fn the_islands_words_are_plain_and_say_what_fluent_says() {
+        for lang in Lang::ALL {
+            let (words, rich) = island_words(lang);
+            assert!(rich.is_empty(), "too rich for the island (a selector or a function): {rich:?}");
+            assert!(words.0.len() > 150, "{}: only {} messages", lang.tag(), words.0.len());
+            for (id, text) in &words.0 {
+                // Each value named in the message, filled in by the island and by Fluent alike.
+                let mut message = Said::new(id);
+                for part in text.split("{$").skip(1) {
+                    let name = &part[..part.find('}').unwrap()];
+                    message = message.with(name, format!("<{name}>"));
+                }
+                assert_eq!(words.say(&message), said(lang, &message), "{} {id}", lang.tag());
+            }
+        }
+        let port = Said::new("form-port-note").with("port", 465).with("encryption", "SSL");
+        assert!(form_words(Lang::ZhCn).say(&port).starts_with("465 端口通常使用 SSL"));
     }
 
     #[test]

@@ -178,7 +178,7 @@ impl Check {
                         out.push(a);
                     }
                 }
-                Err(e) => self.fail(format!("{field}[{i}]"), e),
+                Err(e) => self.fail(format!("{field}[{i}]"), engine::i18n::english(&e)),
             }
         }
         out

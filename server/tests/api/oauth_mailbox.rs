@@ -138,7 +138,7 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
         ("alerts@example.com", crate::helpers::ADMIN)
     );
     assert_eq!(view.version, 2, "connecting is a version of its own");
-    let history = app.store.recent_audit(1).await.unwrap()[0].changes[0].describe();
+    let history = app.store.recent_audit(1).await.unwrap()[0].changes[0].describe(&engine::i18n::english);
     assert_eq!(
         history,
         "connected the mailbox \u{201c}alerts@example.com\u{201d} (OAuth2)"
@@ -188,7 +188,7 @@ async fn a_mailbox_signs_in_in_the_browser_and_sends_with_its_refresh_token() {
     app.call(DisconnectMailbox {}).await.unwrap();
     let view = app.load().await.unwrap();
     assert_eq!(view.mailbox.unwrap().connected, None);
-    let history = app.store.recent_audit(1).await.unwrap()[0].changes[0].describe();
+    let history = app.store.recent_audit(1).await.unwrap()[0].changes[0].describe(&engine::i18n::english);
     assert_eq!(
         history,
         "disconnected the mailbox \u{201c}alerts@example.com\u{201d}"

@@ -43,7 +43,7 @@ async fn a_new_token_is_shown_once_to_its_session_and_revoking_it_is_audited() {
         .recent_audit(5).await
         .unwrap()
         .into_iter()
-        .flat_map(|e| e.changes.into_iter().map(|c| c.describe()))
+        .flat_map(|e| e.changes.into_iter().map(|c| c.describe(&engine::i18n::english)))
         .collect();
     assert_eq!(history, ["revoked the API token “grafana”", "created the API token “grafana”"]);
 }

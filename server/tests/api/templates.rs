@@ -78,7 +78,7 @@ async fn a_saved_template_is_what_the_mail_says_and_a_reset_brings_the_default_b
         .unwrap_err();
     assert!(matches!(stale, AppError::Conflict { current: 1, .. }), "{stale:?}");
     let history = app.store.recent_audit(1).await.unwrap();
-    let said = history[0].changes[0].describe();
+    let said = history[0].changes[0].describe(&engine::i18n::english);
     assert!(said.contains("changed the mail template \u{201c}password_reset\u{201d} (en)") && said.contains("subject + Mailroom: new password for {{ email }}"), "{said}");
 
     app.call(SaveTemplate { mail: "password_reset".into(), lang: "en".into(), version: 1, form: TemplateForm::default(), reset: Some("reset".into()) })

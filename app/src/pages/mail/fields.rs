@@ -13,7 +13,7 @@ use leptos::prelude::*;
 pub fn ChoiceField(
     state: FormState,
     field: Field,
-    /// (value, label) pairs.
+    /// (value, label's catalogue id) pairs.
     options: Vec<(&'static str, &'static str)>,
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] on_change: Option<Callback<String>>,
@@ -22,7 +22,7 @@ pub fn ChoiceField(
     let current = state.form.read_untracked().text(field).unwrap_or_default().to_string();
     let options = options
         .into_iter()
-        .map(|(value, label)| view! { <option value=value selected=current == value>{label}</option> })
+        .map(|(value, label)| view! { <option value=value selected=current == value>{state.w(label)}</option> })
         .collect_view();
     let warnings = move || {
         domain::warnings(&state.form.read(), state.password_present())
@@ -35,7 +35,7 @@ pub fn ChoiceField(
     let hint_id = format!("{id}-hint");
     view! {
         <div class="field">
-            <label for=id>{field.label()}</label>
+            <label for=id>{state.label(field)}</label>
             <select id=id name=format!("form[{id}]") aria-describedby=format!("{message_id} {hint_id}")
                 prop:value=move || state.form.read().text(field).unwrap_or_default().to_string()
                 on:change=move |ev| {
@@ -48,7 +48,7 @@ pub fn ChoiceField(
                 {options}
             </select>
             <p class="warning" id=message_id>
-                {move || warnings().into_iter().next().map(|m| format!("Warning: {m}"))}
+                {move || warnings().into_iter().next().map(|m| format!("{}{}", state.w("form-warning"), state.say(&m)))}
             </p>
             <p class="hint" id=hint_id>{hint}</p>
         </div>
@@ -60,9 +60,13 @@ pub fn TextField(
     state: FormState,
     field: Field,
     #[prop(optional)] kind: Option<&'static str>,
+    /// An example value, shown as "e.g. …" in the page's language.
+    #[prop(optional)] example: &'static str,
+    /// A placeholder's catalogue id (instead of an example).
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] inputmode: Option<&'static str>,
+    /// The hint's catalogue id.
     #[prop(optional, into)] hint: Option<Signal<&'static str>>,
     #[prop(optional)] on_change: Option<Callback<()>>,
     /// What the form changed by itself because of this field, said beside it.
@@ -96,12 +100,19 @@ pub fn TextField(
         format!("{message_id} {hint_id}")
     };
     let at_fault = move || state.fault.get() == Some(field);
+    let placeholder = if !example.is_empty() {
+        state.say(&crate::domain::Said::new("form-eg").with("example", example))
+    } else if !placeholder.is_empty() {
+        state.w(placeholder)
+    } else {
+        String::new()
+    };
     view! {
         <div class="field" class:at-fault=at_fault>
             <div class="label-row">
-                <label for=id>{field.label()}</label>
+                <label for=id>{state.label(field)}</label>
                 <Show when=move || required.is_some_and(|r| r.get())>
-                    <span class="required" aria-hidden="true">"required"</span>
+                    <span class="required" aria-hidden="true">{state.w("form-required")}</span>
                 </Show>
             </div>
             <input
@@ -127,11 +138,11 @@ pub fn TextField(
             />
             <p class="message" id=message_id>{move || message.get()}</p>
             <Show when=at_fault>
-                <p class="fault-note">"The last test points here."</p>
+                <p class="fault-note">{state.w("form-fault-note")}</p>
             </Show>
             {note.map(|note| view! { <p class="note" id=note_id aria-live="polite">{move || note.get()}</p> })}
             <WarningList warnings=Signal::derive(warnings) state />
-            <p class="hint" id=hint_id>{move || hint.map(|h| h.get())}</p>
+            <p class="hint" id=hint_id>{move || hint.map(|h| state.w(h.get()))}</p>
         </div>
     }
 }
@@ -160,13 +171,13 @@ pub fn WarningList(warnings: Signal<Vec<domain::Warning>>, state: FormState) -> 
         // algorithm and a hash map to the wasm for lists of one or two).
         {move || warnings.get().into_iter().map(|w| view! {
             <p class="warning">
-                <strong>"Warning: "</strong>
-                {w.message.clone()}
+                <strong>{state.w("form-warning")}</strong>
+                {state.say(&w.message)}
                 {w.fix.map(|fix| {
                     view! {
                         " "
                         <button type="button" class="link" on:click=move |_| apply_fix(state, fix)>
-                            {fix.label()}
+                            {state.w(fix.label_id())}
                         </button>
                     }
                 })}
@@ -202,31 +213,31 @@ pub fn EncryptionSwitches(state: FormState, initial: (bool, bool)) -> impl IntoV
         state.port_note.set(None);
         state.auto_note.set((on && other_was_on).then(|| {
             let turned_off = if which == "starttls" { "SSL" } else { "STARTTLS" };
-            format!("STARTTLS and SSL cannot both be on, so {turned_off} is now off.")
+            state.say(&crate::domain::Said::new("form-switch-note").with("off", turned_off))
         }));
     };
     view! {
         <fieldset class="field switches" id="encryption" aria-describedby="encryption-message"
             class:at-fault=move || state.fault.get() == Some(Field::Encryption)>
-            <legend>"Encryption (optional)"</legend>
+            <legend>{state.w("form-encryption-legend")}</legend>
             <label class="switch">
                 <input type="checkbox" role="switch" id="starttls" name="form[starttls]" value="true"
                     checked=initial.0 prop:checked=move || state.form.read().starttls
                     aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
                     on:change=move |ev| toggle("starttls", event_target_checked(&ev)) />
-                "Use STARTTLS"
+                {state.w("form-use-starttls")}
             </label>
             <label class="switch">
                 <input type="checkbox" role="switch" id="ssl" name="form[ssl]" value="true"
                     checked=initial.1 prop:checked=move || state.form.read().ssl
                     aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
                     on:change=move |ev| toggle("ssl", event_target_checked(&ev)) />
-                "Use SSL"
+                {state.w("form-use-ssl")}
             </label>
             <p class="message" id="encryption-message">{move || message.get()}</p>
             <p class="note" aria-live="polite">{move || state.auto_note.get()}</p>
             <Show when=move || state.fault.get() == Some(Field::Encryption)>
-                <p class="fault-note">"The last test points here."</p>
+                <p class="fault-note">{state.w("form-fault-note")}</p>
             </Show>
             <WarningList warnings=Signal::derive(warnings) state />
         </fieldset>
@@ -256,9 +267,9 @@ pub fn PresetPicker(state: FormState) -> impl IntoView {
     view! {
         <div class="presets">
             <div class="field">
-                <label for="preset">"Provider"</label>
+                <label for="preset">{state.w("form-provider")}</label>
                 <select id="preset" prop:value=selected on:change=move |ev| apply(&event_target_value(&ev))>
-                    <option value="custom" selected=initial == "custom">"Custom"</option>
+                    <option value="custom" selected=initial == "custom">{state.w("form-custom")}</option>
                     {PRESETS
                         .iter()
                         .map(|p| view! { <option value=p.id selected=initial == p.id>{p.name}</option> })
@@ -267,7 +278,7 @@ pub fn PresetPicker(state: FormState) -> impl IntoView {
             </div>
             <Show when=move || selected() == "ses">
                 <div class="field">
-                    <label for="ses_region">"Region"</label>
+                    <label for="ses_region">{state.w("form-region")}</label>
                     <select id="ses_region" prop:value=move || region.get() on:change=move |ev| {
                         let r = event_target_value(&ev);
                         region.set(SES_REGIONS.iter().find(|x| **x == r).copied().unwrap_or(SES_REGIONS[0]));
@@ -277,7 +288,7 @@ pub fn PresetPicker(state: FormState) -> impl IntoView {
                     </select>
                 </div>
             </Show>
-            <p class="hint" id="preset-hint">{move || matched().map(|(p, _)| p.hint)}</p>
+            <p class="hint" id="preset-hint">{move || matched().map(|(p, _)| state.w(p.hint))}</p>
         </div>
     }
 }
@@ -288,7 +299,7 @@ pub fn CaField(state: FormState, initial: String) -> impl IntoView {
     let message = Memo::new(move |_| state.message(field));
     view! {
         <div class="field">
-            <label for="ca_pem">{field.label()}</label>
+            <label for="ca_pem">{state.label(field)}</label>
             <textarea
                 id="ca_pem"
                 name="form[ca_pem]"
@@ -306,9 +317,7 @@ pub fn CaField(state: FormState, initial: String) -> impl IntoView {
                 {initial}
             </textarea>
             <p class="message" id="ca_pem-message">{move || message.get()}</p>
-            <p class="hint" id="ca_pem-hint">
-                "For a server whose certificate comes from a private CA. Used for tests and real mail."
-            </p>
+            <p class="hint" id="ca_pem-hint">{state.w("form-ca-hint")}</p>
         </div>
     }
 }
@@ -337,7 +346,7 @@ pub fn SkipVerifySwitch(state: FormState, initial: bool) -> impl IntoView {
                         state.edit(Field::SkipVerify, |f| f.skip_verify = on);
                     }
                 />
-                {Field::SkipVerify.label()}
+                {state.label(Field::SkipVerify)}
             </label>
             <WarningList warnings=Signal::derive(warnings) state />
         </div>

@@ -14,7 +14,7 @@ mod state;
 use crate::api::{
     activity::QueueTestMail, mail::load_mail_settings, MailSettingsView, SaveMailSettings, SaveMailSettingsForm, TestMailServer,
 };
-use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm};
+use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm, Said, Words};
 use crate::error::AppError;
 use crate::i18n::tr;
 use crate::history::{AuditLine, TestOutcome};
@@ -45,7 +45,8 @@ pub fn MailServerPage() -> impl IntoView {
                         _ => (current.form.clone(), FieldErrors::default()),
                     };
                     let managed = (!current.managed.is_empty()).then(|| view! { <ManagedNotice sources=current.managed.clone() /> });
-                    view! { {managed} <MailForm current initial server_errors /> }.into_any()
+                    let words = form_words();
+                    view! { {managed} <MailForm current initial server_errors words /> }.into_any()
                 }
                 Err(e) => view! {
                     <p class="error" role="alert">{tr("mail-not-loaded")} {e.said()}</p>
@@ -55,6 +56,18 @@ pub fn MailServerPage() -> impl IntoView {
         })}
         <QueueTest />
         {options.map(|options| view! { <HydrationScripts options islands=true /> })}
+    }
+}
+
+/// The form's messages in the page's language, for the island.
+fn form_words() -> Words {
+    #[cfg(feature = "ssr")]
+    {
+        engine::i18n::form_words(crate::i18n::page_lang())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Words::default()
     }
 }
 
@@ -71,7 +84,7 @@ fn ManagedNotice(sources: Vec<(Field, String)>) -> impl IntoView {
                 <thead><tr><th scope="col">{tr("mail-managed-field")}</th><th scope="col">{tr("mail-managed-set-by")}</th></tr></thead>
                 <tbody>
                     {sources.into_iter().map(|(field, source)| view! {
-                        <tr><td>{field.label()}</td><td><code>{source}</code></td></tr>
+                        <tr><td>{tr(field.label_id())}</td><td><code>{source}</code></td></tr>
                     }).collect_view()}
                 </tbody>
             </table>
@@ -100,8 +113,8 @@ fn QueueTest() -> impl IntoView {
 
 /// The settings form: an island.
 #[island]
-fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: FieldErrors) -> impl IntoView {
-    let state = FormState::new(&current, initial.clone(), server_errors);
+fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: FieldErrors, words: Words) -> impl IntoView {
+    let state = FormState::new(&current, initial.clone(), server_errors, words);
     // Read before hydration (which sets the inputs from the server's values), applied right
     // after it: hydration must start from the state the server rendered.
     let typed = StoredValue::new(Some(browser::typed_over(initial.clone())));
@@ -281,14 +294,14 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
     let saving = move || {
         save.pending()
             .get()
-            .then(|| view! { <p class="muted">"Saving…"</p> })
+            .then(|| view! { <p class="muted">{state.w("form-saving")}</p> })
     };
     let answer = move || (!save.pending().get()).then(|| save.value().get()).flatten();
     let noted = move || note.get().map(|n| view! { <p class="note">{n}</p> });
     let saved = move || {
         answer().and_then(Result::ok).filter(|_| !state.dirty()).map(|view| {
-            let version = format!(" (version {}).", view.version);
-            view! { <p class="ok">"Saved at " <Time at=view.saved_at.unwrap_or_default() /> {version}</p> }
+            let (before, after) = state.around(&Said::new("form-saved").with("version", view.version), "at");
+            view! { <p class="ok">{before} <Time at=view.saved_at.unwrap_or_default() /> {after}</p> }
         })
     };
     // "Last saved" below says it only while the status above does not.
@@ -307,14 +320,14 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
         answer()
             .and_then(Result::err)
             .filter(|e| !matches!(e, AppError::Conflict { .. }))
-            .map(error_view)
+            .map(|e| error_view(state, e))
     };
 
     let password_hint = move || {
         if state.password_saved.get() && !state.login_changed() {
-            "A password is saved. Leave blank to keep it."
+            "form-password-saved-hint"
         } else {
-            "Some providers (163, 126, QQ, Sina) want an authorization code here, Gmail an app password."
+            "form-password-hint"
         }
     };
     let busy = |b: bool| if b { "true" } else { "false" };
@@ -335,28 +348,28 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             <input type="hidden" name="version" value=current.version.to_string() prop:value=move || version.get().to_string() />
             // Managed by configuration: shown, not edited (Test Email Server still sends with them).
             <fieldset class="managed-wrap" disabled=managed>
-            <legend class="visually-hidden">"Settings"</legend>
+            <legend class="visually-hidden">{state.w("form-legend-settings")}</legend>
             <fieldset class="section">
-                <legend>"Server"</legend>
+                <legend>{state.w("form-section-server")}</legend>
                 <PresetPicker state />
-                <TextField state field=Field::Host placeholder="e.g. smtp.example.com" autocomplete="off" required=true />
-                <TextField state field=Field::Port placeholder="e.g. 587" autocomplete="off" inputmode="numeric" required=true
+                <TextField state field=Field::Host example="smtp.example.com" autocomplete="off" required=true />
+                <TextField state field=Field::Port example="587" autocomplete="off" inputmode="numeric" required=true
                     on_change=Callback::new(move |()| port_changed(state)) note=state.port_note />
                 <div class="field">
-                    <label for="server_type">{Field::ServerType.label()}</label>
+                    <label for="server_type">{state.label(Field::ServerType)}</label>
                     <select id="server_type" name="form[server_type]">
                         <option value="SMTP" selected>"SMTP"</option>
                     </select>
                 </div>
             </fieldset>
             <fieldset class="section">
-                <legend>"Authentication"</legend>
+                <legend>{state.w("form-section-authentication")}</legend>
                 <ChoiceField state field=Field::Authentication
-                    options=domain::Authentication::ALL.iter().map(|a| (a.as_str(), a.label())).collect() />
+                    options=domain::Authentication::ALL.iter().map(|a| (a.as_str(), a.label_id())).collect() />
                 // Which of these apply follows Authentication, in the stylesheet (`:has()`), so
                 // it works without JavaScript too.
                 <div class="account-field">
-                    <TextField state field=Field::Account placeholder="e.g. alerts@example.com" autocomplete="off"
+                    <TextField state field=Field::Account example="alerts@example.com" autocomplete="off"
                         required=Signal::derive(move || state.signs_in()) />
                 </div>
                 <div class="password-field">
@@ -366,70 +379,68 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                 </div>
                 <div class="oauth-fields">
                     <ChoiceField state field=Field::OAuthGrant
-                        options=domain::Grant::ALL.iter().map(|g| (g.as_str(), g.label())).collect()
+                        options=domain::Grant::ALL.iter().map(|g| (g.as_str(), g.label_id())).collect()
                         on_change=Callback::new(move |grant: String| grant_changed(state, &grant)) />
                     // Which of these apply follows Sign in as, in the stylesheet (works without script).
-                    <p class="hint app-only">
-                        "The app gets its tokens itself, with its client ID and secret (client credentials): nobody signs in in the browser."
-                    </p>
+                    <p class="hint app-only">{state.w("form-grant-app-hint")}</p>
                     <p class="hint mailbox-only">
-                        "A mailbox signs in once in the browser. Register this redirect URI with the app, save, then use Sign in under Connected mailbox: "
+                        {state.w("form-grant-mailbox-hint")}
                         <code id="redirect-uri">{current.redirect_uri.clone()}</code>
                     </p>
                     // Only where an endpoint in use has {tenant} in it (Microsoft's).
                     <div class="tenant-field" hidden=move || !state.needs_tenant()>
-                        <TextField state field=Field::OAuthTenant placeholder="e.g. contoso.onmicrosoft.com" autocomplete="off"
+                        <TextField state field=Field::OAuthTenant example="contoso.onmicrosoft.com" autocomplete="off"
                             required=Signal::derive(move || state.uses_oauth() && state.needs_tenant())
-                            hint=Signal::stored("The directory (tenant) ID or domain; it goes where the endpoint says {tenant}.") />
+                            hint=Signal::stored("form-tenant-hint") />
                     </div>
-                    <TextField state field=Field::OAuthClientId placeholder="e.g. 0b1c2d3e-…" autocomplete="off"
+                    <TextField state field=Field::OAuthClientId example="0b1c2d3e-…" autocomplete="off"
                         required=Signal::derive(move || state.uses_oauth()) />
                     <TextField state field=Field::OAuthClientSecret kind="password" autocomplete="new-password"
                         required=Signal::derive(move || state.uses_oauth() && !state.client_secret_saved.get())
                         hint=Signal::derive(move || if state.client_secret_saved.get() {
-                            "A client secret is saved. Leave blank to keep it."
+                            "form-client-secret-saved-hint"
                         } else {
-                            "The secret's value (shown once when it was created), not its ID."
+                            "form-client-secret-hint"
                         }) />
                     <TextField state field=Field::OAuthTokenUrl autocomplete="off"
-                        placeholder="e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+                        example="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
                         required=Signal::derive(move || state.uses_oauth()) />
                     <div class="mailbox-only">
                         <TextField state field=Field::OAuthAuthUrl autocomplete="off"
-                            placeholder="e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize"
+                            example="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize"
                             required=Signal::derive(move || state.uses_oauth() && state.form.read().oauth_grant == domain::Grant::Mailbox.as_str()) />
                         <ConnectedMailbox state />
                     </div>
                     <TextField state field=Field::OAuthScopes autocomplete="off"
-                        placeholder="e.g. https://outlook.office365.com/.default"
+                        example="https://outlook.office365.com/.default"
                         required=Signal::derive(move || state.uses_oauth() && state.scopes_needed().is_some())
                         hint=Signal::derive(move || if state.scopes_needed().is_some() {
-                            "This provider needs the scopes its preset fills in."
+                            "form-scopes-needed-hint"
                         } else {
-                            "Optional: blank asks for the provider's default."
+                            "form-scopes-optional-hint"
                         }) />
                 </div>
             </fieldset>
             <fieldset class="section">
-                <legend>"Sender"</legend>
-                <TextField state field=Field::FromAddress placeholder="e.g. alerts@example.com" autocomplete="off" required=true
-                    hint=Signal::stored("Usually the same as Email Account.") />
-                <TextField state field=Field::FromName placeholder="e.g. Mailroom Alerts" autocomplete="off" />
+                <legend>{state.w("form-section-sender")}</legend>
+                <TextField state field=Field::FromAddress example="alerts@example.com" autocomplete="off" required=true
+                    hint=Signal::stored("form-from-hint") />
+                <TextField state field=Field::FromName example="Mailroom Alerts" autocomplete="off" />
             </fieldset>
             <EncryptionSwitches state initial=(initial.starttls, initial.ssl) />
             <details class="advanced section" node_ref=advanced open=advanced_has_error()>
-                <summary>"Advanced"</summary>
-                <TextField state field=Field::HeloName placeholder="e.g. mail.example.com" autocomplete="off"
-                    hint=Signal::stored("Blank: this machine's host name.") />
-                <TextField state field=Field::Timeout placeholder="e.g. 15" autocomplete="off" inputmode="numeric" />
-                <TextField state field=Field::ReplyTo placeholder="e.g. support@example.com" autocomplete="off" />
+                <summary>{state.w("form-advanced")}</summary>
+                <TextField state field=Field::HeloName example="mail.example.com" autocomplete="off"
+                    hint=Signal::stored("form-helo-hint") />
+                <TextField state field=Field::Timeout example="15" autocomplete="off" inputmode="numeric" />
+                <TextField state field=Field::ReplyTo example="support@example.com" autocomplete="off" />
                 <CaField state initial=initial.ca_pem.clone() />
                 <SkipVerifySwitch state initial=initial.skip_verify />
             </details>
             </fieldset>
             <div class="field send-to">
-                <label for="send_to">{Field::SendTo.label()}</label>
-                <input id="send_to" type="email" autocomplete="off" placeholder="Blank: the Email Account"
+                <label for="send_to">{state.label(Field::SendTo)}</label>
+                <input id="send_to" type="email" autocomplete="off" placeholder=state.w("form-send-to-placeholder")
                     prop:value=move || state.send_to.get()
                     aria-invalid=move || busy(state.message(Field::SendTo).is_some())
                     aria-describedby="send_to-message"
@@ -450,25 +461,23 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                     aria-disabled=move || busy(test_unavailable())
                     aria-busy=move || busy(test.pending().get())>
                     {move || match (test.pending().get(), wait_secs.get()) {
-                        (true, _) => "Testing…".to_string(),
-                        (false, 0) => "Test Email Server".to_string(),
-                        (false, n) => format!("Test again in {n} s"),
+                        (true, _) => state.w("form-testing"),
+                        (false, 0) => state.w("form-test"),
+                        (false, n) => state.say(&Said::new("form-test-again").with("seconds", n)),
                     }}
                 </button>
                 {(!managed).then(|| view! {
-                    <button type="submit" id="save" aria-disabled=move || busy(save.pending().get())>"Save"</button>
+                    <button type="submit" id="save" aria-disabled=move || busy(save.pending().get())>{state.w("form-save")}</button>
                 })}
                 <Show when=move || state.dirty()>
-                    <span class="badge" data-testid="unsaved">"Unsaved changes"</span>
+                    <span class="badge" data-testid="unsaved">{state.w("form-unsaved")}</span>
                 </Show>
             </div>
             <Show when=move || confirm.get()>
                 <div class="confirm" role="group" aria-labelledby="confirm-text">
-                    <p id="confirm-text">
-                        "These values have not passed a test: alert and password-reset mail may fail with them."
-                    </p>
-                    <button type="button" class="secondary" id="confirm-test" on:click=move |_| run_test()>"Test Email Server first"</button>
-                    <button type="button" id="confirm-save" on:click=move |_| save_now()>"Save without testing"</button>
+                    <p id="confirm-text">{state.w("form-confirm-text")}</p>
+                    <button type="button" class="secondary" id="confirm-test" on:click=move |_| run_test()>{state.w("form-confirm-test")}</button>
+                    <button type="button" id="confirm-save" on:click=move |_| save_now()>{state.w("form-confirm-save")}</button>
                 </div>
             </Show>
             // Live regions that exist before anything is said in them, so screen readers announce
@@ -480,13 +489,14 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             <p class="visually-hidden" aria-live="polite">{move || state.announcement.get()}</p>
             <TestedStatus state history shown_report=Signal::derive(move || last_report.read().is_some()) />
             <p class="muted">
-                {move || saved_at.get().filter(|_| !just_saved()).map(|t| view! {
-                    "Last saved " <Time at=t /> {format!(" (version {}).", version.get())}
+                {move || saved_at.get().filter(|_| !just_saved()).map(|t| {
+                    let (before, after) = state.around(&Said::new("form-last-saved").with("version", version.get()), "at");
+                    view! { {before} <Time at=t /> {after} }
                 })}
             </p>
         </form>
-        <p class="muted small">"Signed in as " {current.admin.clone()}</p>
-        <AuditLog audit />
+        <p class="muted small">{state.say(&Said::new("form-signed-in-as").with("admin", &current.admin))}</p>
+        <AuditLog audit state />
     }
 }
 
@@ -509,14 +519,8 @@ fn ConflictNotice(
         saved_at.set(view.saved_at.clone());
         audit.set(view.audit.clone());
         save.value().set(None);
-        note.set(Some(if keep_edits {
-            format!(
-                "Your edits now apply on top of version {}. Check them, then save.",
-                view.version
-            )
-        } else {
-            format!("The form now shows version {}.", view.version)
-        }));
+        let id = if keep_edits { "form-note-kept" } else { "form-note-taken" };
+        note.set(Some(state.say(&Said::new(id).with("version", view.version))));
         browser::focus(if keep_edits { "#save" } else { "#host" });
     };
     let view = newer;
@@ -529,10 +533,10 @@ fn ConflictNotice(
         .cloned()
         .collect();
     let who = unseen.first().map_or_else(
-        || "Someone".to_string(),
+        || state.w("form-conflict-someone"),
         |l| {
             if admin.get_value() == l.who {
-                "You (in another tab or window)".to_string()
+                state.w("form-conflict-you")
             } else {
                 l.who.clone()
             }
@@ -545,19 +549,21 @@ fn ConflictNotice(
         .join("; ");
     let at = view.saved_at.clone().unwrap_or_default();
     let (keep, take_theirs) = (view.clone(), view);
+    let (before, after) = state.around(&Said::new("form-conflict-who").with("who", who), "at");
+    let changes = if changes.is_empty() { state.w("form-conflict-no-field") } else { changes };
     view! {
         <div class="conflict" data-testid="conflict">
             <p class="error">
-                <strong>"Not saved. "</strong>
-                {who} " saved these settings at " <Time at /> " after you opened this page."
+                <strong>{state.w("form-conflict-not-saved")}</strong>
+                {before} <Time at /> {after}
             </p>
-            <p>"What changed: " {if changes.is_empty() { "no field".to_string() } else { changes }} "."</p>
+            <p>{state.say(&Said::new("form-conflict-changes").with("changes", changes))}</p>
             <p class="actions">
                 <button type="button" on:click=move |_| take(keep.clone(), true)>
-                    "Keep my edits on top of that version"
+                    {state.w("form-conflict-keep")}
                 </button>
                 <button type="button" class="secondary" on:click=move |_| take(take_theirs.clone(), false)>
-                    "Discard my edits"
+                    {state.w("form-conflict-discard")}
                 </button>
             </p>
         </div>
@@ -582,11 +588,8 @@ fn port_changed(state: FormState) {
     if current != Some(usual) {
         state.set_encryption(usual);
         state.auto_note.set(None);
-        state.port_note.set(Some(format!(
-            "Port {} usually means {}, so it is now on under Encryption. Change it there if your server differs.",
-            port.get(),
-            usual.describe()
-        )));
+        let encryption = state.w(usual.describe_id());
+        state.port_note.set(Some(state.say(&Said::new("form-port-note").with("port", port.get()).with("encryption", encryption))));
     }
 }
 
@@ -598,20 +601,17 @@ fn ConnectedMailbox(state: FormState) -> impl IntoView {
     use crate::api::oauth::DisconnectMailbox;
     // One optional part each (no type-erased branches: they cost the wasm most).
     let mailbox = move || state.mailbox.get();
-    let unsaved = move || {
-        mailbox()
-            .is_none()
-            .then_some("Save the settings with Sign in as a mailbox, then sign in here.")
-    };
+    let unsaved = move || mailbox().is_none().then(|| state.w("form-mailbox-unsaved"));
     let connected = move || {
         mailbox().and_then(|m| m.connected).map(|(account, at, by)| {
-            let account = if account.is_empty() { "a mailbox (the provider did not name it)".to_string() } else { account };
+            let account = if account.is_empty() { state.w("form-mailbox-unnamed") } else { account };
+            let (before, after) = state.around(&Said::new("form-mailbox-connected-by").with("by", by), "at");
             view! {
                 <p class="ok" data-testid="connected-mailbox">
-                    "Connected: " <strong>{account}</strong> ", by " {by} " " <Time at />
+                    {state.w("form-mailbox-connected")} <strong>{account}</strong> {before} <Time at /> {after}
                 </p>
                 <button type="submit" class="secondary" formaction=DisconnectMailbox::url() formmethod="post" formnovalidate>
-                    "Disconnect"
+                    {state.w("form-disconnect")}
                 </button>
             }
         })
@@ -620,27 +620,25 @@ fn ConnectedMailbox(state: FormState) -> impl IntoView {
     let mismatch = move || {
         let (connected, ..) = mailbox()?.connected?;
         let differs = !connected.is_empty() && !state.form.read().account.trim().eq_ignore_ascii_case(&connected);
-        differs.then(|| format!(
-            "Warning: Email Account differs from the connected mailbox {connected}: the server refuses a token for another account. Use {connected}, or sign in as the Email Account."
-        ))
+        differs.then(|| state.say(&Said::new("form-mailbox-mismatch").with("mailbox", connected)))
     };
     let none = move || {
         mailbox()
             .is_some_and(|m| m.connected.is_none())
-            .then_some("No mailbox connected: Mailroom cannot send until one signs in.")
+            .then(|| state.w("form-mailbox-none"))
     };
     let sign_in = move || {
         mailbox().map(|m| {
-            let brand = if m.provider.is_empty() { "the provider".to_string() } else { m.provider };
+            let brand = if m.provider.is_empty() { state.w("form-the-provider") } else { m.provider };
             view! {
-                <a class="button" id="mailbox-sign-in" href=crate::routes::OAUTH_START>{format!("Sign in with {brand}")}</a>
+                <a class="button" id="mailbox-sign-in" href=crate::routes::OAUTH_START>{state.say(&Said::new("form-sign-in-with").with("brand", brand))}</a>
             }
         })
     };
-    let dirty = move || (mailbox().is_some() && state.dirty()).then_some("The sign-in uses the saved settings: save your changes first.");
+    let dirty = move || (mailbox().is_some() && state.dirty()).then(|| state.w("form-mailbox-dirty"));
     view! {
         <div class="connected-mailbox" role="group" aria-labelledby="mailbox-heading">
-            <h3 id="mailbox-heading">"Connected mailbox"</h3>
+            <h3 id="mailbox-heading">{state.w("form-mailbox-heading")}</h3>
             <p class="muted">{unsaved}</p>
             {connected}
             <p class="warning" data-testid="mailbox-mismatch">{mismatch}</p>
@@ -662,11 +660,11 @@ fn grant_changed(state: FormState, grant: &str) {
 
 /// The latest saves: who, when, which fields.
 #[component]
-fn AuditLog(audit: RwSignal<Vec<AuditLine>>) -> impl IntoView {
+fn AuditLog(audit: RwSignal<Vec<AuditLine>>, state: FormState) -> impl IntoView {
     view! {
         <section class="audit" aria-labelledby="audit-heading">
-            <h2 id="audit-heading">"Change history"</h2>
-            <Show when=move || !audit.read().is_empty() fallback=|| view! { <p class="muted">"No saves yet."</p> }>
+            <h2 id="audit-heading">{state.w("form-history-title")}</h2>
+            <Show when=move || !audit.read().is_empty() fallback=move || view! { <p class="muted">{state.w("form-history-none")}</p> }>
                 <ol class="audit-list">
                     {move || {
                         audit

@@ -6,21 +6,21 @@ use crate::pages::Time;
 use super::fields::apply_fix;
 use super::state::FormState;
 use crate::api::TestMailServer;
-use crate::domain::{self, Field, MailServerForm};
+use crate::domain::{self, Field, MailServerForm, Said};
 use crate::error::AppError;
 use crate::history::TestHistory;
 use crate::report::TestReport;
 use leptos::prelude::*;
 
 /// An error of a save or a test, in words; an ended session offers the way back in.
-pub fn error_view(e: AppError) -> impl IntoView {
+pub fn error_view(state: FormState, e: AppError) -> impl IntoView {
     let login = (e == AppError::NotAuthenticated).then(|| {
         let href = format!("{}?next=%2Fsettings%2Fmail", crate::routes::LOGIN);
-        view! { " " <a href=href>"Log in again"</a> }
+        view! { " " <a href=href>{state.w("form-log-in-again")}</a> }
     });
     let text = match e {
-        AppError::Invalid { .. } => "Not done: correct the fields marked above.".to_string(),
-        other => other.to_string(),
+        AppError::Invalid { .. } => state.w("form-not-done"),
+        other => state.words.with_value(|w| other.said_in(w)),
     };
     view! { <p class="error">{text} {login}</p> }
 }
@@ -32,16 +32,12 @@ pub fn error_view(e: AppError) -> impl IntoView {
 pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>, shown_report: Signal<bool>) -> impl IntoView {
     // One view whatever the case (no type-erased branches: each costs the wasm several KB).
     let this_page = move || {
-        let (class, before, at, after) = match (state.tested.get(), state.tested_now()) {
-            (Some(t), true) => ("ok", "\u{2713} These values passed a test at ", Some(t.at), "."),
-            (Some(t), false) => (
-                "warning",
-                "These values changed since they passed a test at ",
-                Some(t.at),
-                ": test again before saving.",
-            ),
-            (None, _) => ("", "", None, ""),
+        let (class, id, at) = match (state.tested.get(), state.tested_now()) {
+            (Some(t), true) => ("ok", "form-tested-ok", Some(t.at)),
+            (Some(t), false) => ("warning", "form-tested-changed", Some(t.at)),
+            (None, _) => ("", "", None),
         };
+        let (before, after) = if id.is_empty() { Default::default() } else { state.around(&Said::new(id), "at") };
         view! { <span class=class>{before} {at.map(|at| view! { <Time at /> })} {after}</span> }
     };
     let stored = move || {
@@ -51,15 +47,17 @@ pub fn TestedStatus(state: FormState, history: RwSignal<TestHistory>, shown_repo
         let h = history.get();
         let failed = h.last.clone().filter(|_| !shown_report.get()).and_then(|t| {
             let d = t.diagnosis?;
-            Some(view! { {format!("Last test failed: {} (", d.title())} <Time at=t.finished_at /> ")." })
+            let (before, after) = state.around(&Said::new("form-last-failed").with("title", state.w(d.title_id())), "at");
+            Some(view! { {before} <Time at=t.finished_at /> {after} })
         });
         let success = h.last_success.clone().map(|t| {
-            let before = if failed.is_some() { " Last successful test: " } else { "Last successful test: " };
-            view! { {before} <Time at=t.finished_at /> {format!(" ({}).", t.server)} }
+            let (before, after) = state.around(&Said::new("form-last-success").with("server", &t.server), "at");
+            let before = if failed.is_some() { format!(" {before}") } else { before };
+            view! { {before} <Time at=t.finished_at /> {after} }
         });
         let tried = h.last.is_some();
-        let none = (!tried).then_some("Not tested yet.");
-        let no_success = (success.is_none() && tried).then_some(" No test has succeeded yet.");
+        let none = (!tried).then(|| state.w("form-not-tested"));
+        let no_success = (success.is_none() && tried).then(|| format!(" {}", state.w("form-no-success")));
         Some(view! { {none} {failed} {no_success} {success} })
     };
     view! { <p class="muted" data-testid="tested-status">{this_page} {stored}</p> }
@@ -85,7 +83,7 @@ pub fn TestResult(
             };
             view! {
                 <p class="muted">
-                    {format!("Sending a test mail through {server}\u{2026} (at most {secs} s)")}
+                    {state.say(&Said::new("form-sending").with("server", server).with("seconds", secs))}
                 </p>
             }
         })
@@ -102,23 +100,23 @@ pub fn TestResult(
     };
     view! {
         {progress}
-        {move || refused().map(error_view)}
+        {move || refused().map(|e| error_view(state, e))}
         {report}
     }
 }
 
 /// The fields whose values differ from `then`, with the values they had (secrets named only):
 /// "Port 1, Password".
-fn changed_since(then: &MailServerForm, now: &MailServerForm) -> String {
+fn changed_since(state: FormState, then: &MailServerForm, now: &MailServerForm) -> String {
     Field::SETTINGS
         .into_iter()
         .filter(|f| then.value(*f) != now.value(*f))
         .map(|f| {
             let old = then.value(f);
             if f.is_secret() || old.is_empty() {
-                f.label().to_string()
+                state.label(f)
             } else {
-                format!("{} {old}", f.label())
+                format!("{} {old}", state.label(f))
             }
         })
         .collect::<Vec<_>>()
@@ -130,15 +128,16 @@ fn ReportView(report: TestReport, tested: MailServerForm, state: FormState) -> i
     // Once the form holds other values: an old result, for the values it names.
     let finished = report.finished_at.clone();
     let old = Memo::new(move |_| {
-        let changed = changed_since(&tested, &state.form.read());
+        let changed = changed_since(state, &tested, &state.form.read());
         (!changed.is_empty()).then_some(changed)
     });
     let stale = move || {
         old.get().map(|changed| {
+            let (before, after) = state.around(&Said::new("form-stale-text").with("changed", changed), "at");
             view! {
                 <p class="stale-note" data-testid="stale-result">
-                    <strong>"Old result: "</strong>
-                    "for the values at " <Time at=finished.clone() /> {format!(" ({changed}). The form holds other values now: test again.")}
+                    <strong>{state.w("form-stale")}</strong>
+                    {before} <Time at=finished.clone() /> {after}
                 </p>
             }
         })
@@ -154,8 +153,8 @@ fn ReportView(report: TestReport, tested: MailServerForm, state: FormState) -> i
         "test-result failed"
     };
     let heading = match report.diagnosis {
-        None => "Test email accepted".to_string(),
-        Some(d) => format!("Test failed: {}", d.title()),
+        None => state.w("form-test-accepted"),
+        Some(d) => state.say(&Said::new("form-test-failed").with("title", state.w(d.title_id()))),
     };
     let at_fault = report.field();
     let success = report.success();
@@ -174,12 +173,12 @@ fn ReportView(report: TestReport, tested: MailServerForm, state: FormState) -> i
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let details = format!(
-        "{} with {}, to {}, in {} ms.",
-        report.server,
-        report.encryption.describe(),
-        report.recipient,
-        report.elapsed_ms
+    let details = state.say(
+        &Said::new("form-details")
+            .with("server", &report.server)
+            .with("encryption", state.w(report.encryption.describe_id()))
+            .with("recipient", &report.recipient)
+            .with("ms", report.elapsed_ms),
     );
     let advice = report.advice.clone();
     view! {
@@ -187,25 +186,25 @@ fn ReportView(report: TestReport, tested: MailServerForm, state: FormState) -> i
             <h2 id="test-result-heading" tabindex="-1">{heading}</h2>
             {stale}
             <p>{report.summary.clone()}</p>
-            {reply.map(|r| view! { <p class="reply">"Server reply: " <code>{r}</code></p> })}
+            {reply.map(|r| view! { <p class="reply">{state.w("form-server-reply")} <code>{r}</code></p> })}
             {at_fault.map(|f| view! {
                 <p>
-                    "Most likely at fault: "
+                    {state.w("form-at-fault")}
                     <button type="button" class="link" on:click=move |_| {
                         browser::focus(browser::field_selector(f))
-                    }>{f.label()}</button>
+                    }>{state.label(f)}</button>
                 </p>
             })}
             {move || fix().map(|fix| view! {
                 <p>
                     <button type="button" class="secondary" on:click=move |_| apply_fix(state, fix)>
-                        {fix.label()}
+                        {state.w(fix.label_id())}
                     </button>
-                    " then test again."
+                    {state.w("form-then-test-again")}
                 </p>
             })}
             {move || (success && old.get().is_none()).then(|| view! {
-                <p><button type="submit">"Save these settings"</button></p>
+                <p><button type="submit">{state.w("form-save-these")}</button></p>
             })}
             {(!advice.is_empty())
                 .then(|| {
@@ -217,7 +216,7 @@ fn ReportView(report: TestReport, tested: MailServerForm, state: FormState) -> i
                 })}
             <p class="muted">{details}</p>
             <details class="transcript">
-                <summary>"SMTP transcript"</summary>
+                <summary>{state.w("form-transcript")}</summary>
                 <pre>{transcript}</pre>
             </details>
         </section>

@@ -1,7 +1,7 @@
 //! The settings form's state, shared by its parts. Every member is a signal, so it is `Copy`.
 
 use crate::api::{MailSettingsView, MailboxView};
-use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm, MailServerSettings};
+use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm, MailServerSettings, Said, Words};
 use leptos::prelude::*;
 
 /// A set of fields as bits (a hash set would add its own code to the wasm).
@@ -65,10 +65,12 @@ pub struct FormState {
     pub tested: RwSignal<Option<Tested>>,
     /// Said once by a polite live region: a field's error when the admin leaves the field.
     pub announcement: RwSignal<String>,
+    /// The form's messages in the page's language, from the server.
+    pub words: StoredValue<Words>,
 }
 
 impl FormState {
-    pub fn new(current: &MailSettingsView, initial: MailServerForm, server_errors: FieldErrors) -> Self {
+    pub fn new(current: &MailSettingsView, initial: MailServerForm, server_errors: FieldErrors, words: Words) -> Self {
         let form = RwSignal::new(initial);
         let saved_login = RwSignal::new(current.saved_login.clone());
         let submitted = !server_errors.is_empty();
@@ -95,7 +97,33 @@ impl FormState {
             fault: RwSignal::new(None),
             tested: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
+            words: StoredValue::new(words),
         }
+    }
+
+    /// A message without values, in the page's language.
+    pub fn w(self, id: &str) -> String {
+        self.words.with_value(|w| w.word(id))
+    }
+
+    /// A message with its values, in the page's language.
+    pub fn say(self, said: &Said) -> String {
+        self.words.with_value(|w| w.say(said))
+    }
+
+    /// A message whose `{$slot}` is shown by an element (a time): the words before and after it.
+    pub fn around(self, said: &Said, slot: &str) -> (String, String) {
+        let text = self.say(said);
+        let marker = format!("{{${slot}}}");
+        match text.split_once(&marker) {
+            Some((before, after)) => (before.to_string(), after.to_string()),
+            None => (text, String::new()),
+        }
+    }
+
+    /// A field's label.
+    pub fn label(self, field: Field) -> String {
+        self.w(field.label_id())
     }
 
     /// Takes over what the server stored (after a save, or a newer version after a conflict):
@@ -140,7 +168,9 @@ impl FormState {
         self.touched.update(|t| {
             t.insert(field);
         });
-        let said = self.message(field).map(|m| format!("{}: {m}", field.label()));
+        let said = self
+            .message(field)
+            .map(|m| self.say(&Said::new("form-field-said").with("field", self.label(field)).with("message", m)));
         self.announcement.set(said.unwrap_or_default());
     }
 
@@ -201,7 +231,7 @@ impl FormState {
     pub fn message(self, field: Field) -> Option<String> {
         if field == Field::SendTo {
             let shown = self.test_tried.get() || self.touched.get().contains(field);
-            let error = domain::test_recipient(&self.form.read(), &self.send_to.read()).err();
+            let error = domain::test_recipient(&self.form.read(), &self.send_to.read()).err().map(|m| self.say(&m));
             return shown
                 .then_some(error)
                 .flatten()
@@ -216,12 +246,12 @@ impl FormState {
         self.errors
             .read()
             .get(field)
-            .map(str::to_string)
+            .map(|m| self.say(m))
             .or_else(|| self.server_error(field))
     }
 
     fn server_error(self, field: Field) -> Option<String> {
-        self.server_errors.read().get(field).map(str::to_string)
+        self.server_errors.read().get(field).map(|m| self.say(m))
     }
 
     /// The first field that keeps a test from running, if any.

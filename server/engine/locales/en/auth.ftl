@@ -38,3 +38,8 @@ oauth-connected-title = Mailbox connected
 oauth-connected = {" "}is connected. Mailroom now sends with its sign-in; test it with Test Email Server.
 oauth-failed-title = The mailbox was not connected
 oauth-back = Back to Settings › Mail Server
+
+# An admin's own password, as the rules say it.
+admin-password-short = Use at least { $min } characters ({ $now } now)
+admin-password-is-email = The password must not be the email address
+admin-password-differ = The two passwords differ

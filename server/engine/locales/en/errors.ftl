@@ -6,5 +6,5 @@ error-session-ended = Your session has ended: log in again.
 error-too-many-logins = Too many failed logins: wait { $seconds } seconds, then try again.
 error-rate-limited = At most { $limit } of these per minute: wait { $seconds } seconds, then try again.
 error-busy = The server is busy: try again in { $seconds } seconds.
-error-bad-request = The request could not be read:{" "}
+error-bad-request = The request could not be read: { $reason }
 error-too-large = The request is too large.

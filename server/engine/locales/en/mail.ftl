@@ -11,3 +11,16 @@ mail-managed-set-by = Set by
 mail-queue-test-title = Test the way real mail goes
 mail-queue-test-lead = Test Email Server sends at once with the values in the form. Alerts and forgotten-password emails go through the outbox with the saved settings: send a test that way to your own address, then follow it in Mail Activity.
 mail-queue-test-button = Send a test through the queue
+
+# The change history's lines (worded on the server). { $field } is the field's label.
+change-created = created the mail settings
+change-set = { $field }: “{ $from }” → “{ $to }”
+change-replaced = { $field } changed
+change-unchanged = saved without changes
+change-token-created = created the API token “{ $name }”
+change-token-revoked = revoked the API token “{ $name }”
+change-mailbox-connected = connected the mailbox “{ $account }” (OAuth2)
+change-mailbox-disconnected = disconnected the mailbox “{ $account }”
+change-template-unchanged = saved the mail template “{ $mail }” ({ $lang }) without changes
+change-template-saved = changed the mail template “{ $mail }” ({ $lang }): { $diff }
+change-template-reset = put the mail template “{ $mail }” ({ $lang }) back to the default

@@ -43,3 +43,9 @@ token-use-api = HTTP API only
 token-use-smtp = SMTP only
 tokens-copied = Copied.
 tokens-copy-failed = The browser did not allow copying: select the token and copy it.
+
+# A token's name, as the rules say it.
+token-name-empty = Name the token after the service that will use it, e.g. “grafana”
+token-name-control = A token's name is one line, without control characters
+token-name-taken = A token named “{ $name }” exists; revoke it first or choose another name
+token-too-many = There are { $max } tokens already, the most there may be; revoke unused ones first

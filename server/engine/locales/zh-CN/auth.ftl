@@ -38,3 +38,8 @@ oauth-connected-title = 邮箱已连接
 oauth-connected = {" "}已连接。Mailroom 现在用它的登录授权发信；请用“测试发信服务器”测试。
 oauth-failed-title = 邮箱未能连接
 oauth-back = 返回 设置 › 发信服务器
+
+# 管理员自己的密码规则。
+admin-password-short = 至少 { $min } 个字符（当前 { $now } 个）
+admin-password-is-email = 密码不能与邮箱地址相同
+admin-password-differ = 两次输入的密码不一致

@@ -6,5 +6,5 @@ error-session-ended = 登录已失效，请重新登录。
 error-too-many-logins = 登录失败次数过多：请等待 { $seconds } 秒后再试。
 error-rate-limited = 此操作每分钟最多 { $limit } 次：请等待 { $seconds } 秒后再试。
 error-busy = 服务器繁忙：请 { $seconds } 秒后再试。
-error-bad-request = 无法读取请求：
+error-bad-request = 无法读取请求：{ $reason }
 error-too-large = 请求太大。

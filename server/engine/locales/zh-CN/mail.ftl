@@ -11,3 +11,16 @@ mail-managed-set-by = 设置来源
 mail-queue-test-title = 按真实邮件的路径测试
 mail-queue-test-lead = “测试发信服务器”会立即用表单中的值发信。告警和找回密码邮件则经发送队列、用已保存的设置发出：用这种方式给自己的邮箱发一封测试邮件，然后在“邮件记录”中跟踪它。
 mail-queue-test-button = 通过发送队列发送测试邮件
+
+# 修改记录中的一行（由服务器生成）。{ $field } 是字段名称。
+change-created = 创建了发信设置
+change-set = { $field }：“{ $from }” → “{ $to }”
+change-replaced = 修改了{ $field }
+change-unchanged = 保存（无修改）
+change-token-created = 创建了 API 令牌“{ $name }”
+change-token-revoked = 吊销了 API 令牌“{ $name }”
+change-mailbox-connected = 连接了邮箱“{ $account }”（OAuth2）
+change-mailbox-disconnected = 断开了邮箱“{ $account }”
+change-template-unchanged = 保存了邮件模板“{ $mail }”（{ $lang }），无修改
+change-template-saved = 修改了邮件模板“{ $mail }”（{ $lang }）：{ $diff }
+change-template-reset = 将邮件模板“{ $mail }”（{ $lang }）恢复为默认

@@ -250,10 +250,10 @@ pub async fn test_send(
 }
 
 /// Checks a pasted CA certificate the way a send will read it.
-pub fn check_ca_pem(pem: &str) -> Result<(), String> {
+pub fn check_ca_pem(pem: &str) -> Result<(), crate::domain::Said> {
     lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes())
         .map(drop)
-        .map_err(|e| format!("This certificate could not be read ({e}); paste the whole PEM block"))
+        .map_err(|e| crate::domain::Said::new("ca-unreadable").with("reason", e))
 }
 
 struct Run {
