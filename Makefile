@@ -35,6 +35,8 @@ server:
 # app and server together: app's server-side code is compiled with `ssr` only (never `hydrate`).
 # Then the store's conformance suite and the whole integration suite again on PostgreSQL
 # (each test binary starts a cluster of its own: server/testpg).
+# The tests serve pages on their own threads: the same stack as the server's (memory.rs).
+test-rust: export RUST_MIN_STACK = 8388608
 test-rust:
 	cargo test -p domain -p engine -p app -p server -p testpg
 	MAILROOM_TEST_STORE=postgres cargo test -p engine --lib

@@ -46,7 +46,7 @@ async fn main() {
     let mut ours = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let start = Instant::now();
-        let report = test_send(&target, &to, &texts, &app::mailer::Tokens::unkept()).await;
+        let report = test_send(&target, &to, (&texts, app::templates::Lang::En), app::templates::Lang::En, &app::mailer::Tokens::unkept()).await;
         ours.push(start.elapsed());
         assert!(report.success(), "test send failed: {}", report.summary);
     }
@@ -94,7 +94,7 @@ async fn main() {
     let mut ours_ssl = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let start = Instant::now();
-        let report = test_send(&ssl_target, &to, &texts, &app::mailer::Tokens::unkept()).await;
+        let report = test_send(&ssl_target, &to, (&texts, app::templates::Lang::En), app::templates::Lang::En, &app::mailer::Tokens::unkept()).await;
         ours_ssl.push(start.elapsed());
         assert!(report.success(), "ssl test send failed: {}", report.summary);
     }

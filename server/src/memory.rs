@@ -23,10 +23,17 @@ pub fn limit_malloc_arenas() {
 /// default, 99 MB with 8 threads).
 pub const BLOCKING_THREADS: usize = 32;
 
+/// Each runtime thread's stack. A page renders on the thread that serves it, and the settings
+/// page's island is one deep view: a debug build needs between 2 and 4 MiB to render it
+/// (`RUST_MIN_STACK` in the Makefile gives the tests' threads the same), a release build far
+/// less. Only the pages touched are resident: the reserve costs address space, not memory.
+pub const THREAD_STACK_BYTES: usize = 8 << 20;
+
 /// The async runtime the server runs on: every core, the blocking pool bounded.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
+        .thread_stack_size(THREAD_STACK_BYTES)
         .build()
 }

@@ -122,7 +122,7 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
     let ctx = ssr::current()?;
     let lang = ssr::admin_mail_language(&session.admin).await?;
     let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::TestMail, lang).await?;
-    let report = mailer::test_send(&server, &recipient, (&texts, lang), &ctx.outbox.tokens()).await;
+    let report = mailer::test_send(&server, &recipient, (&texts, lang), crate::api::server::speak().await, &ctx.outbox.tokens()).await;
     tracing::info!(
         server = %report.server,
         diagnosis = ?report.diagnosis,

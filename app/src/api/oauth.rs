@@ -172,7 +172,7 @@ pub mod ssr {
             Ok(c) => c,
             Err(f) => {
                 tracing::warn!(diagnosis = ?f.diagnosis, "mailbox sign-in: the token endpoint refused the code");
-                return failed(502, format!("{} {}", engine::i18n::text(crate::templates::Lang::En, f.diagnosis.title_id()), f.summary));
+                return failed(502, format!("{} {}", engine::i18n::text(crate::templates::Lang::En, f.diagnosis.title_id()), f.summary_en()));
             }
         };
         let mailbox = Mailbox {

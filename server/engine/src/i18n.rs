@@ -26,7 +26,7 @@ macro_rules! catalogues {
     };
 }
 
-catalogues!["shell", "auth", "templates", "tokens", "activity", "mail", "errors", "form"];
+catalogues!["shell", "auth", "templates", "tokens", "activity", "mail", "errors", "form", "advice"];
 
 /// The files whose messages the settings form's island carries ([`form_words`]).
 const ISLAND_AREAS: [&str; 2] = ["form", "errors"];

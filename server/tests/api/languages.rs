@@ -141,3 +141,54 @@ async fn a_templates_problems_are_told_in_the_admins_language_whatever_the_templ
         .unwrap_err();
     assert!(matches!(&refused, AppError::Refused(m) if m.starts_with("未保存：纯文本正文第 2 行：语法错误")), "{refused:?}");
 }
+
+/// Settings › Mail Server in Chinese: the form's island is rendered with its words in Chinese
+/// (and carries those alone), a refused save says what to fix in Chinese, and a failed test's
+/// summary and advice come back in Chinese, from a real SMTP server refusing the login.
+#[tokio::test]
+async fn the_mail_server_settings_and_a_failed_test_speak_chinese() {
+    use app::api::SaveMailSettings;
+    use app::domain::{Field, MailServerForm};
+    let app = spawn_app().await;
+    app.call(SetLanguage { lang: "zh-CN".into(), next: None }).await.unwrap();
+
+    let page = app.page("/settings/mail").await;
+    assert!(page.contains("<html lang=\"zh-CN\""), "{page}");
+    for words in ["SMTP 服务器地址", "邮箱账号", "发件人地址", "加密方式（可选）", "测试发信服务器", "服务商", "修改记录"] {
+        assert!(page.contains(words), "{words} is not on the page: {page}");
+    }
+    // The island's words travel with it, for this language only.
+    assert!(page.contains("请输入端口：587（STARTTLS）、465（SSL）或 25"), "the form's messages are in its props");
+    assert!(!page.contains("Enter the port: 587"), "no English words travel with a Chinese page");
+
+    // A refused save: each field's reason in Chinese, as the island and the page show it.
+    let refused = app
+        .call(SaveMailSettings { version: 0, form: MailServerForm { port: "58x".into(), host: "smtp.example.com:587".into(), ..crate::helpers::valid_form() } })
+        .await
+        .unwrap_err();
+    let AppError::Invalid { errors, .. } = refused else { panic!("{refused:?}") };
+    let zh = engine::i18n::said(app::templates::Lang::ZhCn, errors.get(Field::Port).unwrap());
+    assert_eq!(zh, "端口是整数，例如 587，而不是“58x”");
+    let zh = engine::i18n::said(app::templates::Lang::ZhCn, errors.get(Field::Host).unwrap());
+    assert_eq!(zh, "请把端口（587）填到“端口”一栏，这里只填 smtp.example.com");
+
+    // A test refused by a real server: the summary and the advice in the admin's language.
+    let report = app
+        .test_mail(&MailServerForm { password: "wrong-password".into(), ..crate::helpers::peer_form("plain") }, "")
+        .await
+        .unwrap();
+    assert_eq!(report.diagnosis, Some(app::report::Diagnosis::AuthRejected), "{report:#?}");
+    assert!(report.summary.starts_with("登录被拒绝，服务器回复：535"), "{}", report.summary);
+    assert_eq!(report.advice.first().map(String::as_str), Some("请确认 SMTP 服务器地址、端口、账号和密码是否正确。"), "{report:#?}");
+    assert!(report.advice.iter().any(|a| a.contains("授权码")), "{report:#?}");
+
+    // The outbox and the logs keep English: the same failure's record in Mail Activity is not
+    // this page's business, but the next admin reading English gets English.
+    app.call(SetLanguage { lang: "en".into(), next: None }).await.unwrap();
+    let report = app
+        .test_mail(&MailServerForm { password: "wrong-password".into(), ..crate::helpers::peer_form("plain") }, "")
+        .await
+        .unwrap();
+    assert!(report.summary.starts_with("The login was rejected: the server answered 535"), "{}", report.summary);
+    assert_eq!(report.advice.first().map(String::as_str), Some("Verify that the SMTP address, port, account, and password are correct."));
+}

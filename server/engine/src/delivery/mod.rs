@@ -490,7 +490,7 @@ async fn send(
         Err(e) => {
             let failure = mailer::SendFailure::new(
                 crate::report::Diagnosis::RecipientRejected,
-                format!("The address {} cannot be used: {e}", c.message.to),
+                crate::domain::Said::new("summary-address-unusable").with("address", &c.message.to).with("reason", e),
             );
             return (Err((failure, Step::RcptTo)), Vec::new());
         }
@@ -557,7 +557,7 @@ fn judge(
         }
         Err(failed) => failed,
     };
-    let text = failure.reply.clone().unwrap_or_else(|| failure.summary.clone());
+    let text = failure.reply.clone().unwrap_or_else(|| failure.summary_en());
     let attempt = Attempt {
         at,
         step: step_name(step).into(),
@@ -593,10 +593,11 @@ fn judge(
         }
         Verdict::PauseOutbox => {
             // The summary names the reply when there was one: said once.
-            let reason = if failure.summary.contains(attempt.text.trim()) {
-                failure.summary.clone()
+            let summary = failure.summary_en();
+            let reason = if summary.contains(attempt.text.trim()) {
+                summary
             } else {
-                format!("{} ({})", failure.summary, attempt.text)
+                format!("{summary} ({})", attempt.text)
             };
             tracing::error!(%reason, "outbox: paused until the mail settings change or an admin resumes it");
             events.push(ControlEvent::Paused(Pause {

@@ -92,7 +92,8 @@ pub const PROVIDER_RULES: &[ProviderRule] = &[
 
 /// The verdict on a failed attempt that ended in `step`.
 pub fn classify(failure: &SendFailure, step: Step) -> Verdict {
-    let text = failure.reply.as_deref().unwrap_or(&failure.summary);
+    let summary = failure.summary_en();
+    let text = failure.reply.as_deref().unwrap_or(&summary);
     if let Some(code) = failure.code {
         let lower = text.to_ascii_lowercase();
         if let Some(rule) = PROVIDER_RULES
@@ -201,12 +202,12 @@ mod tests {
         SendFailure {
             code: Some(code),
             reply: Some(text.into()),
-            ..SendFailure::new(diagnosis, "refused")
+            ..SendFailure::new(diagnosis, crate::domain::Said::new("summary-message-rejected").with("answer", text))
         }
     }
 
     fn broken(diagnosis: Diagnosis) -> SendFailure {
-        SendFailure::new(diagnosis, "connection lost")
+        SendFailure::new(diagnosis, crate::domain::Said::new("summary-greeting-closed").with("reason", "connection lost"))
     }
 
     const RETRY: Verdict = Verdict::Retry { after_secs: None };
@@ -331,7 +332,7 @@ mod tests {
                 classify(&failure, step),
                 verdict,
                 "{:?} at {step:?}",
-                failure.reply.or(Some(failure.summary))
+                failure.reply.clone().or_else(|| Some(failure.summary_en()))
             );
         }
     }

@@ -1,14 +1,16 @@
 //! Turning lettre's and rustls' errors into a [`Diagnosis`] with the server's reply.
 
+use crate::domain::Said;
 use crate::report::Diagnosis;
 use lettre::transport::smtp::Error as SmtpError;
 use std::error::Error as StdError;
 
-/// Why a send failed: the diagnosis, what the server said, and one sentence.
+/// Why a send failed: the diagnosis, what the server said, and one sentence (a catalogue
+/// message: a test's report says it in the page's language, the outbox in English).
 #[derive(Debug, Clone)]
 pub struct SendFailure {
     pub diagnosis: Diagnosis,
-    pub summary: String,
+    pub summary: Said,
     pub code: Option<u16>,
     pub reply: Option<String>,
     /// AUTH mechanisms the server offered (for [`Diagnosis::NoSupportedAuth`]).
@@ -16,24 +18,41 @@ pub struct SendFailure {
 }
 
 impl SendFailure {
-    pub fn new(diagnosis: Diagnosis, summary: impl Into<String>) -> Self {
+    pub fn new(diagnosis: Diagnosis, summary: Said) -> Self {
         Self {
             diagnosis,
-            summary: summary.into(),
+            summary,
             code: None,
             reply: None,
             offered: Vec::new(),
         }
     }
 
-    /// A failure whose cause is an SMTP reply (or its absence).
-    pub fn smtp(diagnosis: Diagnosis, what: &str, e: &SmtpError) -> Self {
+    /// The sentence in `lang` (what Mailroom was doing, `{ $doing }`, a message of its own).
+    pub fn summary_in(&self, lang: crate::templates::Lang) -> String {
+        let mut said = self.summary.clone();
+        for (name, value) in &mut said.args {
+            if name == "doing" {
+                *value = crate::i18n::text(lang, value);
+            }
+        }
+        crate::i18n::said(lang, &said)
+    }
+
+    /// The sentence in English, as the outbox keeps it.
+    pub fn summary_en(&self) -> String {
+        self.summary_in(crate::templates::Lang::En)
+    }
+
+    /// A failure whose cause is an SMTP reply (or its absence). `what` is a message with an
+    /// `{ $answer }`: the server's reply, or what went wrong instead.
+    pub fn smtp(diagnosis: Diagnosis, what: Said, e: &SmtpError) -> Self {
         let code = e.status().map(u16::from);
         let reply = e.source().map(|s| s.to_string()).filter(|s| !s.is_empty());
         let summary = match (code, &reply) {
-            (Some(c), Some(r)) => format!("{what}: the server answered {c} {r}"),
-            (Some(c), None) => format!("{what}: the server answered {c}"),
-            _ => format!("{what}: {e}"),
+            (Some(c), Some(r)) => what.with("answer", format!("{c} {r}")),
+            (Some(c), None) => what.with("answer", c),
+            _ => what.with("answer", e),
         };
         Self {
             diagnosis,
@@ -52,39 +71,36 @@ pub(super) fn classify_connect_error(e: &SmtpError, port: u16, wrote: bool) -> S
         return match tls {
             R::InvalidMessage(_) | R::InappropriateMessage { .. } | R::InappropriateHandshakeMessage { .. } => SendFailure::new(
                 Diagnosis::SslOnPlainPort,
-                format!("SSL is on, but port {port} answered without encryption (it expects STARTTLS or plain SMTP)."),
+                Said::new("summary-ssl-on-plain-port").with("port", port),
             ),
             R::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
-                SendFailure::new(Diagnosis::CertificateExpired, "The server's certificate has expired.")
+                SendFailure::new(Diagnosis::CertificateExpired, Said::new("summary-certificate-expired"))
             }
             R::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
-                SendFailure::new(Diagnosis::CertificateWrongName, "The server's certificate is for a different host name.")
+                SendFailure::new(Diagnosis::CertificateWrongName, Said::new("summary-certificate-wrong-name"))
             }
             R::InvalidCertificate(C::UnknownIssuer | C::BadSignature | C::NotValidYet | C::NotValidYetContext { .. }) => {
-                SendFailure::new(Diagnosis::CertificateUntrusted, format!("The server's certificate is not trusted ({tls})."))
+                SendFailure::new(Diagnosis::CertificateUntrusted, Said::new("summary-certificate-untrusted").with("reason", tls))
             }
             R::InvalidCertificate(other) => {
-                SendFailure::new(Diagnosis::CertificateUntrusted, format!("The server's certificate was refused ({other:?})."))
+                SendFailure::new(Diagnosis::CertificateUntrusted, Said::new("summary-certificate-untrusted").with("reason", format!("{other:?}")))
             }
-            other => SendFailure::new(Diagnosis::TlsHandshake, format!("The TLS handshake failed: {other}.")),
+            other => SendFailure::new(Diagnosis::TlsHandshake, Said::new("summary-tls-handshake").with("reason", other)),
         };
     }
     if e.is_timeout() {
-        return SendFailure::new(Diagnosis::Greeting, "The server did not greet in time.");
+        return SendFailure::new(Diagnosis::Greeting, Said::new("summary-no-greeting"));
     }
     if e.status().is_some() {
         // lettre reads the greeting, then sends EHLO: a refusal before Mailroom wrote anything
         // is the greeting's, after that EHLO's (or STARTTLS's).
         return if wrote {
-            SendFailure::smtp(Diagnosis::Ehlo, "EHLO was rejected", e)
+            SendFailure::smtp(Diagnosis::Ehlo, Said::new("summary-ehlo-rejected"), e)
         } else {
-            SendFailure::smtp(Diagnosis::Greeting, "The server refused the connection", e)
+            SendFailure::smtp(Diagnosis::Greeting, Said::new("summary-greeting-refused"), e)
         };
     }
-    SendFailure::new(
-        Diagnosis::Greeting,
-        format!("The server closed the connection without a proper greeting ({e})."),
-    )
+    SendFailure::new(Diagnosis::Greeting, Said::new("summary-greeting-closed").with("reason", e))
 }
 
 /// rustls errors hide inside io::Errors, whose `source()` skips the wrapped error itself.

@@ -3,6 +3,7 @@
 //! DNS and the TCP connection are made here (tokio) so those failures are told apart; everything
 //! from TLS on is lettre's. The TLS mode comes from the settings, never from the port.
 
+use crate::domain::Said;
 use super::{
     classify::{classify_connect_error, SendFailure},
     probe::tls_probe,
@@ -73,14 +74,14 @@ pub(super) async fn open(
         .map_err(|e| {
             SendFailure::new(
                 Diagnosis::DnsLookup,
-                format!("The host name {host} could not be resolved ({e})."),
+                Said::new("summary-dns-failed").with("host", host).with("reason", e),
             )
         })?
         .collect();
     if addrs.is_empty() {
         return Err(SendFailure::new(
             Diagnosis::DnsLookup,
-            format!("The host name {host} has no address."),
+            Said::new("summary-dns-no-address").with("host", host),
         ));
     }
 
@@ -111,9 +112,7 @@ pub(super) async fn open(
             tokio::select! {
                 res = connect => res.map_err(|e| classify_connect_error(&e, port, collector.wrote()))?,
                 () = tls_probe(addr, host, collector.limit()) => {
-                    return Err(SendFailure::new(Diagnosis::PlainOnSslPort, format!(
-                        "Port {port} expects SSL (implicit TLS): it waits for encryption and never greets a plain connection."
-                    )));
+                    return Err(SendFailure::new(Diagnosis::PlainOnSslPort, Said::new("summary-plain-on-ssl-port").with("port", port)));
                 }
             }
         }
@@ -124,7 +123,7 @@ pub(super) async fn open(
             let _ = conn.quit().await;
             return Err(SendFailure::new(
                 Diagnosis::StartTlsNotOffered,
-                "STARTTLS is on, but the server does not offer STARTTLS on this port.",
+                Said::new("summary-starttls-not-offered"),
             ));
         }
         at(Step::StartTls);
@@ -149,27 +148,24 @@ pub(super) async fn open(
         return Err(if offered.is_empty() {
             SendFailure::new(
                 Diagnosis::AuthNotOffered,
-                if conn.is_encrypted() || s.encryption != Encryption::None {
-                    "The server does not offer login (AUTH) on this connection.".to_string()
+                Said::new(if conn.is_encrypted() || s.encryption != Encryption::None {
+                    "summary-auth-not-offered"
                 } else {
-                    "The server does not offer login (AUTH) before encryption.".to_string()
-                },
+                    "summary-auth-not-offered-plain"
+                }),
             )
         } else {
             SendFailure {
                 offered: offered.clone(),
                 ..SendFailure::new(
                     Diagnosis::NoSupportedAuth,
-                    format!(
-                        "The server offers only {} for login; Mailroom {}.",
-                        offered.join(", "),
-                        if token.is_some() { "signs in with OAuth2 by XOAUTH2" } else { "supports PLAIN and LOGIN" }
-                    ),
+                    Said::new(if token.is_some() { "summary-no-xoauth2" } else { "summary-no-plain-login" })
+                        .with("offered", offered.join(", ")),
                 )
             }
         });
     }
-    let rejected = |e: &lettre::transport::smtp::Error| SendFailure::smtp(Diagnosis::AuthRejected, "The login was rejected", e);
+    let rejected = |e: &lettre::transport::smtp::Error| SendFailure::smtp(Diagnosis::AuthRejected, Said::new("summary-login-rejected"), e);
     let Some(token) = token else {
         let credentials = Credentials::new(s.account_str().to_string(), server.password.expose().to_string());
         conn.auth(supported, &credentials).await.map_err(|e| rejected(&e))?;
@@ -207,7 +203,7 @@ pub(super) async fn transact(
     let from: Address = s.from_address.as_str().parse().map_err(|e| {
         SendFailure::new(
             Diagnosis::SenderRejected,
-            format!("The From address cannot be used: {e}"),
+            Said::new("summary-from-unusable").with("reason", e),
         )
     })?;
     conn.command(MailFrom::new(Some(from), vec![]))
@@ -219,9 +215,9 @@ pub(super) async fn transact(
                 && (e.status().is_some_and(|c| u16::from(c) == 530)
                     || e.to_string().to_ascii_lowercase().contains("authentication required"));
             if asks_for_sign_in {
-                SendFailure::smtp(Diagnosis::AuthRequired, "The server asks for sign-in", &e)
+                SendFailure::smtp(Diagnosis::AuthRequired, Said::new("summary-sign-in-required"), &e)
             } else {
-                SendFailure::smtp(Diagnosis::SenderRejected, "The sender was rejected", &e)
+                SendFailure::smtp(Diagnosis::SenderRejected, Said::new("summary-sender-rejected"), &e)
             }
         })?;
     at(Step::RcptTo);
@@ -230,7 +226,7 @@ pub(super) async fn transact(
         .map_err(|e| {
             SendFailure::smtp(
                 Diagnosis::RecipientRejected,
-                &format!("The recipient {recipient} was rejected"),
+                Said::new("summary-recipient-rejected").with("recipient", recipient),
                 &e,
             )
         })?;
@@ -238,12 +234,12 @@ pub(super) async fn transact(
     let body = match &mail.raw {
         Some(raw) => raw.clone(),
         None => build_message(s, recipient, mail)
-            .map_err(|e| SendFailure::new(Diagnosis::MessageRejected, format!("The test message could not be built: {e}")))?
+            .map_err(|e| SendFailure::new(Diagnosis::MessageRejected, Said::new("summary-message-unbuilt").with("reason", e)))?
             .formatted(),
     };
     conn.command(Data)
         .await
-        .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e))?;
+        .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, Said::new("summary-message-rejected"), &e))?;
     at(Step::Body);
     // lettre's events are off while the body goes out: it would escape and log the whole
     // message, only for the transcript to drop it. Its size and the answer are noted instead.
@@ -252,7 +248,7 @@ pub(super) async fn transact(
         .message(&body)
         .with_subscriber(tracing::Dispatch::none())
         .await
-        .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, "The message was rejected", &e));
+        .map_err(|e| SendFailure::smtp(Diagnosis::MessageRejected, Said::new("summary-message-rejected"), &e));
     match answer {
         Ok(reply) => {
             let delivered = Delivered {
@@ -288,15 +284,15 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<(TcpStream, SocketAddr), Se
     Err(match e.kind() {
         std::io::ErrorKind::ConnectionRefused => SendFailure::new(
             Diagnosis::ConnectionRefused,
-            format!("{addr} refused the connection: no mail server listens on that port."),
+            Said::new("summary-connection-refused").with("address", addr),
         ),
         std::io::ErrorKind::TimedOut => SendFailure::new(
             Diagnosis::ConnectionTimedOut,
-            format!("Connecting to {addr} timed out."),
+            Said::new("summary-connect-timed-out").with("address", addr),
         ),
         _ => SendFailure::new(
             Diagnosis::ConnectionRefused,
-            format!("Could not connect to {addr}: {e}."),
+            Said::new("summary-connect-failed").with("address", addr).with("reason", e),
         ),
     })
 }
@@ -307,7 +303,7 @@ fn tls_parameters(s: &MailServerSettings) -> Result<TlsParameters, SendFailure> 
         let cert = Certificate::from_pem(pem.as_str().as_bytes()).map_err(|e| {
             SendFailure::new(
                 Diagnosis::CertificateUntrusted,
-                format!("The trusted CA certificate could not be read: {e}"),
+                Said::new("summary-ca-unreadable").with("reason", e),
             )
         })?;
         builder = builder.add_root_certificate(cert);
@@ -319,7 +315,7 @@ fn tls_parameters(s: &MailServerSettings) -> Result<TlsParameters, SendFailure> 
     }
     builder
         .build_rustls()
-        .map_err(|e| SendFailure::new(Diagnosis::TlsHandshake, format!("TLS could not be set up: {e}")))
+        .map_err(|e| SendFailure::new(Diagnosis::TlsHandshake, Said::new("summary-tls-setup").with("reason", e)))
 }
 
 fn build_message(s: &MailServerSettings, to: &Address, mail: &Mail) -> Result<Message, String> {

@@ -193,21 +193,19 @@ fn step_of(progress: &Mutex<Step>) -> Step {
 fn timed_out(server: &MailServer, step: Step) -> (SendFailure, Step) {
     let failure = SendFailure::new(
         step.diagnosis_on_timeout(),
-        format!(
-            "No answer within {} seconds while {}.",
-            deadline(server).as_secs(),
-            advice::doing(step)
-        ),
+        crate::domain::Said::new("summary-no-answer").with("seconds", deadline(server).as_secs()).with("doing", advice::doing(step)),
     );
     (failure, step)
 }
 
 /// Sends the test mail to `to` and reports what happened, with advice and the transcript.
-/// `texts`: the test mail's template in force in `lang`.
+/// `texts`: the test mail's template in force in `lang`; `shown`: the language of the page the
+/// report goes to.
 pub async fn test_send(
     server: &MailServer,
     to: &Address,
     (texts, lang): (&crate::templates::Texts, crate::templates::Lang),
+    shown: crate::templates::Lang,
     tokens: &Tokens,
 ) -> TestReport {
     let s = &server.settings;
@@ -228,9 +226,11 @@ pub async fn test_send(
     };
     match run.result {
         Ok(delivered) => TestReport {
-            summary: format!(
-                "Accepted by the server in {:.1} s; check the inbox and spam folder of {to}.",
-                run.elapsed_ms as f64 / 1000.0
+            summary: crate::i18n::said(
+                shown,
+                &crate::domain::Said::new("summary-accepted")
+                    .with("seconds", format!("{:.1}", run.elapsed_ms as f64 / 1000.0))
+                    .with("recipient", to),
             ),
             code: Some(delivered.code),
             enhanced_status: enhanced_status(&delivered.reply),
@@ -239,9 +239,12 @@ pub async fn test_send(
         },
         Err(f) => TestReport {
             diagnosis: Some(f.diagnosis),
-            advice: advice::advice(f.diagnosis, s, &f.offered, f.reply.as_deref()),
+            advice: advice::advice(f.diagnosis, s, &f.offered, f.reply.as_deref())
+                .iter()
+                .map(|a| crate::i18n::said(shown, a))
+                .collect(),
             enhanced_status: f.reply.as_deref().and_then(enhanced_status),
-            summary: f.summary,
+            summary: f.summary_in(shown),
             code: f.code,
             server_reply: f.reply,
             ..base
@@ -280,27 +283,22 @@ async fn run(server: &MailServer, to: &Address, mail: &Mail, tokens: &Tokens) ->
             }
             Err(SendFailure::new(
                 step.diagnosis_on_timeout(),
-                format!(
-                    "No answer within {} seconds while {}.",
-                    deadline.as_secs(),
-                    advice::doing(step)
-                ),
+                crate::domain::Said::new("summary-no-answer").with("seconds", deadline.as_secs()).with("doing", advice::doing(step)),
             ))
         }
     };
     // Whatever step it broke, a reply over the limits is its own diagnosis (lettre's own limits
     // on a line and on a reply say so in their message).
     let result = result.map_err(|f| {
-        let lettre_limit = f.summary.contains("response line too long") || f.summary.contains("response too large");
+        let said = f.summary_in(crate::templates::Lang::En);
+        let lettre_limit = said.contains("response line too long") || said.contains("response too large");
         if collector.limit().tripped() || lettre_limit {
             SendFailure::new(
                 Diagnosis::ReplyTooLong,
-                format!(
-                    "The server's reply was longer than any mail server's (over {} KiB, {} lines, or a line over 1000 bytes) while {}.",
-                    stream::MAX_REPLY_BYTES / 1024,
-                    stream::MAX_REPLY_LINES,
-                    advice::doing(*progress.lock().unwrap_or_else(|p| p.into_inner())),
-                ),
+                crate::domain::Said::new("summary-reply-too-long")
+                    .with("kib", stream::MAX_REPLY_BYTES / 1024)
+                    .with("lines", stream::MAX_REPLY_LINES)
+                    .with("doing", advice::doing(*progress.lock().unwrap_or_else(|p| p.into_inner()))),
             )
         } else {
             f

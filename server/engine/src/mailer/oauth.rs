@@ -3,6 +3,7 @@
 //! expire; and the mailbox's sign-in (the authorization-code grant with PKCE). A token the mail
 //! server refuses is fetched again once ([`access_token`] with `fresh`).
 
+use crate::domain::Said;
 use super::SendFailure;
 use crate::domain::{Grant, MailServer, OAuthSettings, Password};
 use crate::report::Diagnosis;
@@ -159,18 +160,18 @@ fn http_client(timeout: Duration) -> Result<reqwest::Client, SendFailure> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .build()
-        .map_err(|e| endpoint_failure(format!("No HTTP client for the token endpoint: {e}.")))
+        .map_err(|e| endpoint_failure(Said::new("summary-no-http-client").with("reason", e)))
 }
 
 /// A failure to reach or even address the token endpoint (retried by the outbox).
-fn endpoint_failure(what: String) -> SendFailure {
+fn endpoint_failure(what: Said) -> SendFailure {
     SendFailure::new(Diagnosis::TokenEndpoint, what)
 }
 
 fn client(o: &OAuthSettings, secret: &Password) -> Result<Client<EndpointNotSet, EndpointSet>, SendFailure> {
     let endpoint = o.token_endpoint();
     let token_url = TokenUrl::new(endpoint.clone())
-        .map_err(|e| endpoint_failure(format!("The token endpoint {endpoint} is not a URL: {e}.")))?;
+        .map_err(|e| endpoint_failure(Said::new("summary-token-url-invalid").with("endpoint", &endpoint).with("reason", e)))?;
     Ok(Client::new(ClientId::new(o.client_id().to_string()))
         .set_client_secret(ClientSecret::new(secret.expose().to_string()))
         .set_auth_type(AuthType::RequestBody)
@@ -199,20 +200,17 @@ fn refused(
                 reply: Some(format!("{}{described}", r.error())),
                 ..SendFailure::new(
                     diagnosis,
-                    format!(
-                        "The token endpoint refused the request: {}{described}.",
-                        r.error()
-                    ),
+                    Said::new("summary-token-refused").with("reason", format!("{}{described}", r.error())),
                 )
             }
         }
-        RequestTokenError::Request(e) => endpoint_failure(format!(
-            "The token endpoint {endpoint} could not be reached: {e}."
-        )),
-        RequestTokenError::Parse(e, _) => endpoint_failure(format!(
-            "The token endpoint {endpoint} did not answer with a token: {e}."
-        )),
-        RequestTokenError::Other(e) => endpoint_failure(format!("The token endpoint {endpoint} failed: {e}.")),
+        RequestTokenError::Request(e) => {
+            endpoint_failure(Said::new("summary-token-unreachable").with("endpoint", endpoint).with("reason", e))
+        }
+        RequestTokenError::Parse(e, _) => {
+            endpoint_failure(Said::new("summary-token-no-token").with("endpoint", endpoint).with("reason", e))
+        }
+        RequestTokenError::Other(e) => endpoint_failure(Said::new("summary-token-failed").with("endpoint", endpoint).with("reason", e)),
     }
 }
 
@@ -238,7 +236,7 @@ pub async fn access_token(server: &MailServer, fresh: bool, tokens: &Tokens) -> 
     let Some(o) = server.settings.oauth.as_ref() else {
         return Err(SendFailure::new(
             Diagnosis::OAuthRefused,
-            "OAuth2 is chosen but not set up.",
+            Said::new("summary-oauth-not-set-up"),
         ));
     };
     let key = cache_key(server, o);
@@ -273,7 +271,7 @@ pub async fn access_token(server: &MailServer, fresh: bool, tokens: &Tokens) -> 
             let Some(stored) = tokens.refresh_token(server).await else {
                 return Err(SendFailure::new(
                     Diagnosis::MailboxSignIn,
-                    "No mailbox is connected: sign in with the provider first (Connected mailbox, under the form).",
+                    Said::new("summary-no-mailbox"),
                 ));
             };
             let current = RefreshToken::new(stored.expose().to_string());
@@ -387,7 +385,7 @@ pub async fn finish_sign_in(
 ) -> Result<Connected, SendFailure> {
     let endpoint = o.token_endpoint();
     let redirect = RedirectUrl::new(redirect_uri.to_string())
-        .map_err(|e| endpoint_failure(format!("The redirect URI is not a URL: {e}.")))?;
+        .map_err(|e| endpoint_failure(Said::new("summary-redirect-invalid").with("reason", e)))?;
     let client = client(o, secret)?.set_redirect_uri(redirect);
     let answer = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
@@ -398,7 +396,7 @@ pub async fn finish_sign_in(
     let Some(refresh) = answer.refresh_token() else {
         return Err(SendFailure::new(
             Diagnosis::OAuthRefused,
-            "The provider signed in but sent no refresh token: Mailroom could not send later. Check that the scopes allow offline access.",
+            Said::new("summary-no-refresh-token"),
         ));
     };
     // The id token came straight from the token endpoint over TLS, which OpenID Connect
