@@ -64,3 +64,44 @@ test("a Chinese browser gets Chinese pages, and the header's switch keeps the ad
   await expect(page.getByRole("navigation", { name: "按状态查看邮件" }).getByRole("link", { name: "全部（0）" })).toBeVisible();
   await expectNoViolations(page, "Mail Activity in Chinese");
 });
+
+test("Settings › Mail Server in Chinese: labels, messages as you type, a warning's fix and a failed test, axe-clean", async ({ page, fresh, peer }) => {
+  await page.goto(`${fresh.url}/settings/mail`);
+  await page.getByLabel("邮箱").fill(ADMIN_EMAIL);
+  await page.getByLabel("密码").fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL(/\/settings\/mail$/);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");
+  await expect(page.getByRole("heading", { level: 1, name: "发信服务器" })).toBeVisible();
+  await expectNoViolations(page, "the mail server settings in Chinese");
+
+  // The island's own words: a message as the admin leaves a field, in Chinese.
+  const port = page.getByLabel("端口");
+  await port.fill("58x");
+  await port.blur();
+  await expect(page.locator("#port-message")).toHaveText("端口是整数，例如 587，而不是“58x”");
+  // A preset's note, and a warning with its one-click fix.
+  await page.getByLabel("服务商").selectOption({ label: "163.com" });
+  await expect(page.locator("#preset-hint")).toContainText("163 邮箱需要使用授权码");
+  await page.getByRole("switch", { name: "使用 STARTTLS" }).check();
+  await expect(page.locator("#encryption")).toContainText("465 端口要求 SSL（隐式 TLS）");
+  await page.locator("#encryption").getByRole("button", { name: "使用 SSL" }).click();
+  await expect(page.getByRole("switch", { name: "使用 SSL" })).toBeChecked();
+  await expectNoViolations(page, "the settings in Chinese with a preset applied");
+
+  // A test against the real SMTP peer that refuses the password: the result in Chinese.
+  await page.getByLabel("SMTP 服务器地址").fill("localhost");
+  await port.fill(String(peer.ports.plain));
+  await page.getByRole("switch", { name: "使用 SSL" }).uncheck();
+  await page.getByLabel("邮箱账号").fill("alerts@example.com");
+  await page.getByLabel("密码").fill("wrong-password");
+  await page.getByLabel("发件人地址").fill("alerts@example.com");
+  await page.getByRole("button", { name: "测试发信服务器" }).click();
+  const result = page.getByTestId("test-result");
+  await expect(result.getByRole("heading")).toHaveText("测试失败：登录被拒绝");
+  await expect(result).toContainText("登录被拒绝，服务器回复：535");
+  await expect(result).toContainText("请确认 SMTP 服务器地址、端口、账号和密码是否正确。");
+  await expect(result).toContainText("最可能出错的字段：密码");
+  await expectNoViolations(page, "a failed test in Chinese");
+});
