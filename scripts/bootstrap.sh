@@ -7,8 +7,9 @@
 #   scripts/bootstrap.sh --bench  also what `make bench` / `make size` need (twiggy, postfix's
 #                                 smtp-sink and smtp-source)
 #
-# Writes target/bootstrap.env, sourced by the Makefile before the front-end build: empty on the
-# normal rustup route, the Debian rustc-web settings on the fallback route.
+# Writes target/bootstrap.env, sourced by the Makefile before the front-end build (and only
+# there): the wasm's standard library rebuilt for size with panics that abort at once (README,
+# "The front end's size"), and on the fallback route the Debian rustc-web settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,23 +36,44 @@ mkdir -p target
 env_file=target/bootstrap.env
 : > "$env_file.tmp"
 
+# The front end's standard library, rebuilt with it (-Zbuild-std): panics abort at once, without
+# the formatting machinery a panic message needs (about 15 KB brotli of the wasm). Nightly flags
+# on the stable compiler (RUSTC_BOOTSTRAP), for the wasm build alone.
+build_std_env() {
+  cat <<'ENV'
+export RUSTC_BOOTSTRAP=1
+export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
+ENV
+}
+
 # 1. The wasm32 target: rustup first, Debian's rustc-web as the fallback.
-if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  :
-elif have rustup && rustup target add wasm32-unknown-unknown; then
-  log "added the wasm32-unknown-unknown target"
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+  || { have rustup && rustup target add wasm32-unknown-unknown && log "added the wasm32-unknown-unknown target"; }; then
+  # The standard library's sources, for -Zbuild-std; without them the wasm is built as it
+  # comes (larger, the same behaviour).
+  if rustup component list --installed 2>/dev/null | grep -q '^rust-src' \
+    || { rustup component add rust-src && log "added the rust-src component"; }; then
+    build_std_env > "$env_file.tmp"
+  else
+    log "rustup cannot add rust-src: the wasm is built without -Zbuild-std (about 15 KB larger)"
+  fi
 else
   log "rustup cannot add wasm32-unknown-unknown: using Debian's rustc-web with build-std"
   dpkg -s rustc-web cargo-web rust-web-src lld-22 >/dev/null 2>&1 || apt_install rustc-web cargo-web rust-web-src lld-22
   cat > "$env_file.tmp" <<'ENV'
 export PATH=/usr/bin:$PATH
 export RUSTC=/usr/bin/rustc
-export RUSTC_BOOTSTRAP=1
-export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/lib/llvm-22/bin/wasm-ld
 ENV
+  build_std_env >> "$env_file.tmp"
 fi
 mv "$env_file.tmp" "$env_file"
+# The standard library's own dependencies, fetched once (Trunk builds offline).
+if grep -q CARGO_UNSTABLE_BUILD_STD "$env_file"; then
+  (source "$env_file" && cargo fetch --target wasm32-unknown-unknown --manifest-path frontend/Cargo.toml >/dev/null 2>&1) \
+    || log "cargo could not fetch the standard library's dependencies; the front-end build will say which"
+fi
 
 # 2. wasm-bindgen-cli at exactly the version Cargo.lock resolves.
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
