@@ -82,7 +82,7 @@ test("Settings › Mail Server in Chinese: labels, messages as you type, a warni
   await port.blur();
   await expect(page.locator("#port-message")).toHaveText("端口是整数，例如 587，而不是“58x”");
   // A preset's note, and a warning with its one-click fix.
-  await page.getByLabel("服务商").selectOption({ label: "163.com" });
+  await page.getByLabel("服务商").selectOption({ label: "网易 163 邮箱" });
   await expect(page.locator("#preset-hint")).toContainText("163 邮箱需要使用授权码");
   await page.getByRole("switch", { name: "使用 STARTTLS" }).check();
   await expect(page.locator("#encryption")).toContainText("465 端口要求 SSL（隐式 TLS）");

@@ -6,6 +6,7 @@ use super::{Encryption, Grant, MailServerForm};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Preset {
     pub id: &'static str,
+    /// Its name in the list (a catalogue id, `preset-name-…`).
     pub name: &'static str,
     /// `{region}` stands for the chosen region where the provider has regions.
     pub host: &'static str,
@@ -18,35 +19,35 @@ pub struct Preset {
 }
 
 pub static PRESETS: &[Preset] = &[
-    Preset { id: "gmail", name: "Gmail", host: "smtp.gmail.com", port: 587, encryption: Encryption::StartTls, account: None,
+    Preset { id: "gmail", name: "preset-name-gmail", host: "smtp.gmail.com", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "preset-gmail" },
-    Preset { id: "outlook", name: "Outlook.com", host: "smtp-mail.outlook.com", port: 587, encryption: Encryption::StartTls, account: None,
+    Preset { id: "outlook", name: "preset-name-outlook", host: "smtp-mail.outlook.com", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "preset-outlook" },
-    Preset { id: "m365", name: "Microsoft 365", host: "smtp.office365.com", port: 587, encryption: Encryption::StartTls, account: None,
+    Preset { id: "m365", name: "preset-name-m365", host: "smtp.office365.com", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "preset-m365" },
-    Preset { id: "yahoo", name: "Yahoo", host: "smtp.mail.yahoo.com", port: 465, encryption: Encryption::Ssl, account: None,
+    Preset { id: "yahoo", name: "preset-name-yahoo", host: "smtp.mail.yahoo.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "preset-yahoo" },
-    Preset { id: "163", name: "163.com", host: "smtp.163.com", port: 465, encryption: Encryption::Ssl, account: None,
+    Preset { id: "163", name: "preset-name-163", host: "smtp.163.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "preset-163" },
-    Preset { id: "126", name: "126.com", host: "smtp.126.com", port: 465, encryption: Encryption::Ssl, account: None,
+    Preset { id: "126", name: "preset-name-126", host: "smtp.126.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "preset-126" },
-    Preset { id: "qq", name: "QQ Mail", host: "smtp.qq.com", port: 465, encryption: Encryption::Ssl, account: None,
+    Preset { id: "qq", name: "preset-name-qq", host: "smtp.qq.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "preset-qq" },
-    Preset { id: "sina", name: "Sina Mail", host: "smtp.sina.com", port: 465, encryption: Encryption::Ssl, account: None,
+    Preset { id: "sina", name: "preset-name-sina", host: "smtp.sina.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "preset-sina" },
-    Preset { id: "exmail", name: "Tencent Exmail", host: "smtp.exmail.qq.com", port: 465, encryption: Encryption::Ssl, account: None,
+    Preset { id: "exmail", name: "preset-name-exmail", host: "smtp.exmail.qq.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "preset-exmail" },
-    Preset { id: "aliyun", name: "Aliyun enterprise mail", host: "smtp.qiye.aliyun.com", port: 465, encryption: Encryption::Ssl, account: None,
+    Preset { id: "aliyun", name: "preset-name-aliyun", host: "smtp.qiye.aliyun.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "preset-aliyun" },
-    Preset { id: "ses", name: "Amazon SES", host: "email-smtp.{region}.amazonaws.com", port: 587, encryption: Encryption::StartTls, account: None,
+    Preset { id: "ses", name: "preset-name-ses", host: "email-smtp.{region}.amazonaws.com", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "preset-ses" },
-    Preset { id: "sendgrid", name: "SendGrid", host: "smtp.sendgrid.net", port: 587, encryption: Encryption::StartTls, account: Some("apikey"),
+    Preset { id: "sendgrid", name: "preset-name-sendgrid", host: "smtp.sendgrid.net", port: 587, encryption: Encryption::StartTls, account: Some("apikey"),
         hint: "preset-sendgrid" },
-    Preset { id: "mailgun", name: "Mailgun", host: "smtp.mailgun.org", port: 587, encryption: Encryption::StartTls, account: None,
+    Preset { id: "mailgun", name: "preset-name-mailgun", host: "smtp.mailgun.org", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "preset-mailgun" },
-    Preset { id: "postmark", name: "Postmark", host: "smtp.postmarkapp.com", port: 587, encryption: Encryption::StartTls, account: None,
+    Preset { id: "postmark", name: "preset-name-postmark", host: "smtp.postmarkapp.com", port: 587, encryption: Encryption::StartTls, account: None,
         hint: "preset-postmark" },
-    Preset { id: "zoho", name: "Zoho Mail", host: "smtp.zoho.com", port: 465, encryption: Encryption::Ssl, account: None,
+    Preset { id: "zoho", name: "preset-name-zoho", host: "smtp.zoho.com", port: 465, encryption: Encryption::Ssl, account: None,
         hint: "preset-zoho" },
 ];
 

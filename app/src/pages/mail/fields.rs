@@ -272,7 +272,7 @@ pub fn PresetPicker(state: FormState) -> impl IntoView {
                     <option value="custom" selected=initial == "custom">{state.w("form-custom")}</option>
                     {PRESETS
                         .iter()
-                        .map(|p| view! { <option value=p.id selected=initial == p.id>{p.name}</option> })
+                        .map(|p| view! { <option value=p.id selected=initial == p.id>{state.w(p.name)}</option> })
                         .collect_view()}
                 </select>
             </div>

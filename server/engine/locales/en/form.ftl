@@ -127,6 +127,22 @@ diagnosis-recipient-rejected = Recipient rejected
 diagnosis-message-rejected = Message rejected
 diagnosis-reply-too-long = Reply too long
 
+preset-name-gmail = Gmail
+preset-name-outlook = Outlook.com
+preset-name-m365 = Microsoft 365
+preset-name-yahoo = Yahoo
+preset-name-163 = 163.com
+preset-name-126 = 126.com
+preset-name-qq = QQ Mail
+preset-name-sina = Sina Mail
+preset-name-exmail = Tencent Exmail
+preset-name-aliyun = Aliyun enterprise mail
+preset-name-ses = Amazon SES
+preset-name-sendgrid = SendGrid
+preset-name-mailgun = Mailgun
+preset-name-postmark = Postmark
+preset-name-zoho = Zoho Mail
+
 ## The providers' notes (shown when a preset matches the host)
 
 preset-gmail = Gmail: sign in with Google as a mailbox (OAuth2: an OAuth client of type Web application in Google Cloud, with the redirect URI shown under Sign in as), or choose Password with an app password; Google refuses the normal password for third-party apps since May 2025.

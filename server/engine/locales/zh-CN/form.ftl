@@ -127,6 +127,22 @@ diagnosis-recipient-rejected = 收件人被拒绝
 diagnosis-message-rejected = 邮件被拒收
 diagnosis-reply-too-long = 服务器回复过长
 
+preset-name-gmail = Gmail
+preset-name-outlook = Outlook.com
+preset-name-m365 = Microsoft 365
+preset-name-yahoo = Yahoo
+preset-name-163 = 网易 163 邮箱
+preset-name-126 = 网易 126 邮箱
+preset-name-qq = QQ 邮箱
+preset-name-sina = 新浪邮箱
+preset-name-exmail = 腾讯企业邮箱
+preset-name-aliyun = 阿里云企业邮箱
+preset-name-ses = Amazon SES
+preset-name-sendgrid = SendGrid
+preset-name-mailgun = Mailgun
+preset-name-postmark = Postmark
+preset-name-zoho = Zoho Mail
+
 ## 服务商说明（服务器地址与预设匹配时显示）
 
 preset-gmail = Gmail：以邮箱身份用 Google 账号登录（OAuth2：在 Google Cloud 中创建类型为“Web 应用”的 OAuth 客户端，重定向 URI 见“登录身份”下方），或选择“密码”并使用应用专用密码；自 2025 年 5 月起，Google 不再接受第三方应用使用普通密码。
