@@ -101,8 +101,11 @@ pub async fn message_note(id: u64) -> Result<Option<NotedMessage>, AppError> {
 /// it went.
 #[server(endpoint = "retry_message", output = super::codec::Json)]
 pub async fn retry_message(id: u64) -> Result<(), AppError> {
+    use crate::i18n::{tr_args, Arg};
     use crate::outbox::Retry;
     let session = ssr::session().await?;
+    crate::api::server::speak().await;
+    let id_arg = || [("id", Arg::from(id))];
     let now = crate::clock::now_unix();
     match ssr::current()?.outbox.retry(id, now).await? {
         Retry::Queued => {
@@ -110,31 +113,26 @@ pub async fn retry_message(id: u64) -> Result<(), AppError> {
             leptos_axum::redirect(&crate::pages::activity::note_url("retried", id));
             Ok(())
         }
-        Retry::Expired => Err(AppError::Refused(format!(
-            "Message {id} has expired: it is too late to send it, so it stays cancelled."
-        ))),
-        Retry::NotRetryable(state) => Err(AppError::Refused(format!(
-            "Message {id} is {} and cannot be retried now.",
-            state.name()
-        ))),
-        Retry::NoBody => Err(AppError::Refused(format!(
-            "The text of message {id} was removed after the retention period; it cannot be sent again."
-        ))),
-        Retry::NotFound => Err(AppError::NotFound(format!("There is no message {id}."))),
+        Retry::Expired => Err(AppError::Refused(tr_args("activity-refused-expired", &id_arg()))),
+        Retry::NotRetryable(state) => {
+            let state = crate::pages::activity::state_label(state);
+            Err(AppError::Refused(tr_args("activity-refused-not-retryable", &[("id", Arg::from(id)), ("state", Arg::from(state))])))
+        }
+        Retry::NoBody => Err(AppError::Refused(tr_args("activity-refused-no-body", &id_arg()))),
+        Retry::NotFound => Err(AppError::NotFound(tr_args("activity-no-such-message", &id_arg()))),
     }
 }
 
 #[server(endpoint = "cancel_message", output = super::codec::Json)]
 pub async fn cancel_message(id: u64) -> Result<(), AppError> {
     let session = ssr::session().await?;
+    crate::api::server::speak().await;
     if ssr::current()?.outbox.cancel(id).await? {
         tracing::info!(admin = ?session.admin, message = id, "message cancelled by an admin");
         leptos_axum::redirect(&crate::pages::activity::note_url("cancelled", id));
         Ok(())
     } else {
-        Err(AppError::Refused(format!(
-            "Message {id} is not waiting to be sent, so there is nothing to cancel."
-        )))
+        Err(AppError::Refused(crate::i18n::tr_args("activity-refused-not-waiting", &[("id", id.into())])))
     }
 }
 
@@ -165,9 +163,8 @@ pub async fn queue_test_mail() -> Result<u64, AppError> {
     let session = ssr::session().await?;
     let store = ssr::store()?;
     let Some(saved) = store.load_mail().await? else {
-        return Err(AppError::Refused(
-            "Save the mail settings first: the queue sends with the saved settings.".into(),
-        ));
+        crate::api::server::speak().await;
+        return Err(AppError::Refused(crate::i18n::tr("mail-queue-test-save-first")));
     };
     let lang = ssr::admin_mail_language(&session.admin).await?;
     let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::QueueTest, lang).await?;

@@ -107,9 +107,8 @@ pub async fn setup_admin(
     use crate::{auth, domain::Field};
     let ctx = ssr::current()?;
     if !setup_link_valid(token).await? {
-        return Err(AppError::Forbidden(
-            "This setup link is not valid (an admin may already exist). Log in instead.".into(),
-        ));
+        crate::api::server::speak().await;
+        return Err(AppError::Forbidden(crate::i18n::tr("setup-link-invalid")));
     }
     let address =
         crate::domain::EmailAddress::parse(&email).map_err(|m| AppError::invalid(Field::Account, m))?;
@@ -123,9 +122,8 @@ pub async fn setup_admin(
         true
     };
     if !created {
-        return Err(AppError::Forbidden(
-            "An admin already exists. Log in instead.".into(),
-        ));
+        crate::api::server::speak().await;
+        return Err(AppError::Forbidden(crate::i18n::tr("setup-admin-exists")));
     }
     // Every setup link goes (one per start without an admin).
     ctx.store.clear_once(crate::store::Once::SetupLink).await?;
@@ -286,9 +284,8 @@ pub async fn reset_password(token: String, password: String, confirm: String) ->
     let hash = auth::token_hash(token.trim());
     let store = ssr::store()?;
     let taken = store.take_reset(&hash).await?;
-    let invalid = || {
-        AppError::Forbidden("This reset link is invalid, expired or already used: ask for a new one.".into())
-    };
+    crate::api::server::speak().await;
+    let invalid = || AppError::Forbidden(crate::i18n::tr("reset-link-invalid"));
     let reset = taken
         .filter(|r| r.expires_at > clock::now_unix())
         .ok_or_else(invalid)?;

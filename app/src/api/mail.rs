@@ -176,9 +176,7 @@ mod ssr {
     ) -> Result<MailSettingsView, AppError> {
         let managed = current()?.managed;
         if let Some((_, source)) = managed.first() {
-            return Err(AppError::Forbidden(format!(
-                "These settings are managed by configuration ({source} and the others shown): change them there and restart Mailroom."
-            )));
+            return Err(AppError::Forbidden(crate::i18n::tr_args("mail-managed-refused", &[("source", source.as_str().into())])));
         }
         let store = store()?;
         let current = store.load_mail().await?;

@@ -36,14 +36,11 @@ pub mod ssr {
     /// send the browser to.
     pub async fn start(ctx: &ServerContext, admin: &str) -> Result<String, AppError> {
         let saved = ctx.store.load_mail().await?;
-        let refused = |m: &str| AppError::Refused(m.into());
-        let saved =
-            saved.ok_or_else(|| refused("Save the mail settings first: the sign-in uses the saved app."))?;
+        let refused = |id: &str| AppError::Refused(crate::i18n::tr(id));
+        let saved = saved.ok_or_else(|| refused("mail-sign-in-save-first"))?;
         let (Some(app), Some(oauth)) = (saved.value.mailbox_app(), saved.value.settings.oauth.as_ref())
         else {
-            return Err(refused(
-                "The saved settings do not sign in as a mailbox: choose Authentication OAuth2 and Sign in as a mailbox, save, then sign in.",
-            ));
+            return Err(refused("mail-sign-in-not-mailbox"));
         };
         let sign_in =
             crate::mailer::oauth::sign_in(oauth, &redirect_uri(ctx), saved.value.settings.account_str())

@@ -132,6 +132,7 @@ pub async fn create_api_token(name: String, scope: Option<String>) -> Result<(),
 pub async fn revoke_api_token(id: u64) -> Result<(), AppError> {
     use crate::api::server::{session, store};
     let session = session().await?;
+    crate::api::server::speak().await;
     let revoked = store()?.revoke_token(id, &session.admin).await?;
     match revoked {
         Some(t) => {
@@ -139,7 +140,7 @@ pub async fn revoke_api_token(id: u64) -> Result<(), AppError> {
             leptos_axum::redirect(&crate::pages::tokens::revoked_url(&t.name));
             Ok(())
         }
-        None => Err(AppError::NotFound("That token does not exist (any more).".into())),
+        None => Err(AppError::NotFound(crate::i18n::tr("token-not-found"))),
     }
 }
 

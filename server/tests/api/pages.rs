@@ -76,7 +76,7 @@ async fn the_reset_mail_is_listed_without_its_link_and_the_actions_follow_the_ru
 
     // A sent message cannot be retried or cancelled; the answer says why.
     let refused = app.call(RetryMessage { id: sent.id }).await.unwrap_err();
-    assert!(matches!(refused, AppError::Refused(ref m) if m.contains("is sent")), "{refused:?}");
+    assert!(matches!(refused, AppError::Refused(ref m) if m.contains("is “Sent”")), "{refused:?}");
     assert_eq!(app.call(CancelMessage { id: sent.id }).await.unwrap_err().status(), 400);
     assert_eq!(app.call(RetryMessage { id: 424242 }).await.unwrap_err().status(), 404);
 

@@ -82,3 +82,10 @@ meaning-policy = The server refuses the message by its policy (sender, recipient
 meaning-unauthenticated-domain = The receiving side found the sender’s domain unauthenticated (SPF, DKIM or DMARC): the From address’s domain has to allow this server.
 meaning-unreachable = The server could not be reached or closed the connection: a temporary problem, Mailroom tries again.
 meaning-temporary = A temporary refusal: Mailroom tries again later by itself.
+
+# Refusals of Mail Activity's actions.
+activity-refused-expired = Message { $id } has expired: it is too late to send it, so it stays cancelled.
+activity-refused-not-retryable = Message { $id } is “{ $state }” and cannot be retried now.
+activity-refused-no-body = The text of message { $id } was removed after the retention period; it cannot be sent again.
+activity-no-such-message = There is no message { $id }.
+activity-refused-not-waiting = Message { $id } is not waiting to be sent, so there is nothing to cancel.

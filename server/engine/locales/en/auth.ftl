@@ -43,3 +43,6 @@ oauth-back = Back to Settings › Mail Server
 admin-password-short = Use at least { $min } characters ({ $now } now)
 admin-password-is-email = The password must not be the email address
 admin-password-differ = The two passwords differ
+setup-link-invalid = This setup link is not valid (an admin may already exist). Log in instead.
+setup-admin-exists = An admin already exists. Log in instead.
+reset-link-invalid = This reset link is invalid, expired or already used: ask for a new one.

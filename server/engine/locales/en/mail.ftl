@@ -24,3 +24,9 @@ change-mailbox-disconnected = disconnected the mailbox “{ $account }”
 change-template-unchanged = saved the mail template “{ $mail }” ({ $lang }) without changes
 change-template-saved = changed the mail template “{ $mail }” ({ $lang }): { $diff }
 change-template-reset = put the mail template “{ $mail }” ({ $lang }) back to the default
+
+# Refusals of the page's actions.
+mail-managed-refused = These settings are managed by configuration ({ $source } and the others shown): change them there and restart Mailroom.
+mail-queue-test-save-first = Save the mail settings first: the queue sends with the saved settings.
+mail-sign-in-save-first = Save the mail settings first: the sign-in uses the saved app.
+mail-sign-in-not-mailbox = The saved settings do not sign in as a mailbox: choose Authentication OAuth2 and Sign in as a mailbox, save, then sign in.

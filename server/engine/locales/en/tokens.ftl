@@ -49,3 +49,4 @@ token-name-empty = Name the token after the service that will use it, e.g. “gr
 token-name-control = A token's name is one line, without control characters
 token-name-taken = A token named “{ $name }” exists; revoke it first or choose another name
 token-too-many = There are { $max } tokens already, the most there may be; revoke unused ones first
+token-not-found = That token does not exist (any more).

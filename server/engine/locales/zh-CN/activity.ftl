@@ -80,3 +80,10 @@ meaning-policy = 服务器按其策略拒绝了这封邮件（发件人、收件
 meaning-unauthenticated-domain = 收件方认为发件人的域名未通过认证（SPF、DKIM 或 DMARC）：发件人地址所在的域名需要允许这台服务器发信。
 meaning-unreachable = 无法连接服务器，或服务器关闭了连接：这是临时问题，Mailroom 会自动重试。
 meaning-temporary = 临时拒绝：Mailroom 稍后会自动重试。
+
+# 邮件记录中操作的拒绝原因。
+activity-refused-expired = 邮件 { $id } 已过期：现在发送已经太晚，它将保持取消状态。
+activity-refused-not-retryable = 邮件 { $id } 当前状态为“{ $state }”，现在不能重试。
+activity-refused-no-body = 邮件 { $id } 的正文已在保留期后删除，不能再次发送。
+activity-no-such-message = 没有编号为 { $id } 的邮件。
+activity-refused-not-waiting = 邮件 { $id } 不在等待发送，没有可取消的内容。

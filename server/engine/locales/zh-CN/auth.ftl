@@ -43,3 +43,6 @@ oauth-back = 返回 设置 › 发信服务器
 admin-password-short = 至少 { $min } 个字符（当前 { $now } 个）
 admin-password-is-email = 密码不能与邮箱地址相同
 admin-password-differ = 两次输入的密码不一致
+setup-link-invalid = 此设置链接无效（可能已有管理员）。请直接登录。
+setup-admin-exists = 已有管理员。请直接登录。
+reset-link-invalid = 此重置链接无效、已过期或已使用：请重新申请。

@@ -24,3 +24,9 @@ change-mailbox-disconnected = 断开了邮箱“{ $account }”
 change-template-unchanged = 保存了邮件模板“{ $mail }”（{ $lang }），无修改
 change-template-saved = 修改了邮件模板“{ $mail }”（{ $lang }）：{ $diff }
 change-template-reset = 将邮件模板“{ $mail }”（{ $lang }）恢复为默认
+
+# 本页操作的拒绝原因。
+mail-managed-refused = 这些设置由配置管理（{ $source } 及页面上列出的其他项）：请在配置中修改后重启 Mailroom。
+mail-queue-test-save-first = 请先保存发信设置：发送队列使用已保存的设置发信。
+mail-sign-in-save-first = 请先保存发信设置：登录使用已保存的应用。
+mail-sign-in-not-mailbox = 已保存的设置不是以邮箱身份登录：请将身份验证选为 OAuth2、登录身份选为登录的邮箱，保存后再登录。

@@ -49,3 +49,4 @@ token-name-empty = 请用将使用此令牌的服务来命名，例如“grafana
 token-name-control = 令牌名称必须在一行内，且不含控制字符
 token-name-taken = 已有名为“{ $name }”的令牌；请先吊销它，或换一个名称
 token-too-many = 令牌已达上限 { $max } 个；请先吊销不用的令牌
+token-not-found = 该令牌不存在（或已被删除）。
