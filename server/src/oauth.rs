@@ -27,13 +27,19 @@ pub fn public_routes() -> Router<AppState> {
     Router::new().route(routes::OAUTH_CALLBACK, get(callback))
 }
 
-/// The page in the browser's language (the callback carries no session to ask the admin's).
-fn page(state: &AppState, headers: &HeaderMap, outcome: &Outcome) -> Response {
-    let lang = headers
+/// The browser's language: the callback carries no session to ask the admin's, and the start's
+/// answer is the same page.
+fn browser_lang(headers: &HeaderMap) -> engine::templates::Lang {
+    headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map(engine::i18n::negotiate)
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The page in the browser's language.
+fn page(state: &AppState, headers: &HeaderMap, outcome: &Outcome) -> Response {
+    let lang = browser_lang(headers);
     let status = match outcome {
         Outcome::Connected { .. } => StatusCode::OK,
         Outcome::Failed { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -58,10 +64,7 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response 
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")
     {
-        return failed(
-            403,
-            "A sign-in starts from Settings \u{203a} Mail Server on this site.".into(),
-        );
+        return failed(403, engine::i18n::text(browser_lang(&headers), "oauth-cross-site"));
     }
     let admin = match app::auth::session_id_from_headers(&headers) {
         Some(id) => state.server.session_admin(id).await,
@@ -70,7 +73,7 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response 
     let Some(admin) = admin else {
         return Redirect::to(routes::LOGIN).into_response();
     };
-    match start(&state.server, &admin).await {
+    match start(&state.server, &admin, browser_lang(&headers)).await {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(e) => {
             let mut response = failed(e.status(), e.to_string());
@@ -86,8 +89,8 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response 
 /// (a part twice, bytes that are not UTF-8) gets the same page as an unknown state.
 async fn callback(State(state): State<AppState>, headers: HeaderMap, query: Result<Query<Callback>, QueryRejection>) -> Response {
     let outcome = match query {
-        Ok(Query(query)) => finish(&state.server, query).await,
-        Err(_) => finish(&state.server, Callback::default()).await,
+        Ok(Query(query)) => finish(&state.server, query, browser_lang(&headers)).await,
+        Err(_) => finish(&state.server, Callback::default(), browser_lang(&headers)).await,
     };
     page(&state, &headers, &outcome)
 }

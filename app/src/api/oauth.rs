@@ -31,12 +31,14 @@ pub mod ssr {
     use crate::domain::Mailbox;
     use crate::error::AppError;
     use crate::store::{SignInRecord, MAX_PENDING_SIGN_INS};
+    use crate::templates::Lang;
+    use engine::i18n::text;
 
     /// Starts a sign-in for `admin` with the saved settings' mailbox: the provider's URL to
     /// send the browser to.
-    pub async fn start(ctx: &ServerContext, admin: &str) -> Result<String, AppError> {
+    pub async fn start(ctx: &ServerContext, admin: &str, lang: Lang) -> Result<String, AppError> {
         let saved = ctx.store.load_mail().await?;
-        let refused = |id: &str| AppError::Refused(crate::i18n::tr(id));
+        let refused = |id: &str| AppError::Refused(text(lang, id));
         let saved = saved.ok_or_else(|| refused("mail-sign-in-save-first"))?;
         let (Some(app), Some(oauth)) = (saved.value.mailbox_app(), saved.value.settings.oauth.as_ref())
         else {
@@ -87,7 +89,8 @@ pub mod ssr {
     pub enum Outcome {
         /// The mailbox is connected (its account as the provider named it, maybe "").
         Connected { account: String },
-        /// Not connected: the HTTP status, and what happened and what to do, in words.
+        /// Not connected: the HTTP status, and what happened and what to do, in words (the
+        /// browser's language).
         Failed { status: u16, message: String },
     }
 
@@ -101,23 +104,25 @@ pub mod ssr {
     /// Finishes a sign-in: checks `state`, exchanges the code for a refresh token and connects
     /// the mailbox to the saved settings (a new version, in the change history, for the admin
     /// who started it). Never needs the session.
-    pub async fn finish(ctx: &ServerContext, callback: Callback) -> Outcome {
+    pub async fn finish(ctx: &ServerContext, callback: Callback, lang: Lang) -> Outcome {
+        let failed = |status: u16, id: &str| failed(status, text(lang, id));
+        let refusal = |e: AppError| {
+            let message = e.message().map_or_else(|| e.to_string(), |m| engine::i18n::said(lang, &m));
+            Outcome::Failed { status: e.status(), message }
+        };
         let pending = match callback.state.as_deref() {
             Some(state) => {
                 let hash = crate::auth::token_hash(state);
                 let now = crate::clock::now_unix();
                 match ctx.store.take_sign_in(&hash, now).await.map_err(AppError::from) {
                     Ok(found) => found,
-                    Err(e) => return failed(e.status(), e.to_string()),
+                    Err(e) => return refusal(e),
                 }
             }
             None => None,
         };
         let Some(pending) = pending else {
-            return failed(
-                400,
-                "This sign-in is unknown, was already used, or took longer than 10 minutes. Start it again from Settings \u{203a} Mail Server.",
-            );
+            return failed(400, "oauth-unknown-sign-in");
         };
         if let Some(error) = callback.error.as_deref() {
             let described = callback
@@ -125,31 +130,21 @@ pub mod ssr {
                 .as_deref()
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default();
-            let advice = if error == "access_denied" {
-                "The sign-in was cancelled or consent was refused: sign in again and accept the permissions Mailroom asks for, or ask an administrator to consent for the organisation."
-            } else {
-                "Check the app registration: the redirect URI shown on the settings page must be registered, and the app must be allowed to ask for the scopes."
-            };
-            return failed(
-                403,
-                format!("The provider did not connect the mailbox: {error}{described}. {advice}"),
+            let advice = text(lang, if error == "access_denied" { "oauth-access-denied" } else { "oauth-check-registration" });
+            let message = engine::i18n::message(
+                lang,
+                "oauth-provider-refused",
+                &[("error", format!("{error}{described}").into()), ("advice", advice.into())],
             );
+            return Outcome::Failed { status: 403, message };
         }
         let Some(code) = callback.code.filter(|c| !c.is_empty()) else {
-            return failed(
-                400,
-                "The provider sent neither a code nor an error. Start the sign-in again.",
-            );
+            return failed(400, "oauth-no-code");
         };
-        let changed = || {
-            failed(
-                409,
-                "The mail settings changed while signing in (another app, or no longer a mailbox). Sign in again from Settings \u{203a} Mail Server.",
-            )
-        };
+        let changed = || failed(409, "oauth-settings-changed");
         let saved = match ctx.store.load_mail().await.map_err(AppError::from) {
             Ok(saved) => saved,
-            Err(e) => return failed(e.status(), e.to_string()),
+            Err(e) => return refusal(e),
         };
         let Some((saved, oauth)) = saved.as_ref().and_then(|saved| {
             let oauth = saved.value.settings.oauth.as_ref()?;
@@ -169,7 +164,8 @@ pub mod ssr {
             Ok(c) => c,
             Err(f) => {
                 tracing::warn!(diagnosis = ?f.diagnosis, "mailbox sign-in: the token endpoint refused the code");
-                return failed(502, format!("{} {}", engine::i18n::text(crate::templates::Lang::En, f.diagnosis.title_id()), f.summary_en()));
+                let message = format!("{} {}", text(lang, f.diagnosis.title_id()), f.summary_in(lang));
+                return Outcome::Failed { status: 502, message };
             }
         };
         let mailbox = Mailbox {
@@ -183,7 +179,7 @@ pub mod ssr {
         match ctx.store.connect_mailbox(mailbox, &pending.admin).await.map_err(AppError::from) {
             Ok(_) => {}
             Err(AppError::Conflict { .. }) => return changed(),
-            Err(e) => return failed(e.status(), e.to_string()),
+            Err(e) => return refusal(e),
         }
         tracing::info!(admin = ?pending.admin, account = ?account, "mailbox connected");
         // (A paused outbox tries again with the new version: the store wakes it.)

@@ -38,6 +38,7 @@ async fn the_pages_speak_the_browsers_language_until_the_admin_chooses_one() {
         .unwrap();
     let callback = res.text().await.unwrap();
     assert!(callback.contains("<html lang=\"zh-CN\"") && callback.contains("邮箱未能连接") && callback.contains("返回 设置 › 发信服务器"), "{callback}");
+    assert!(callback.contains("此次登录未知、已被使用，或超过了 10 分钟"), "why, in Chinese too: {callback}");
 
     // The admin (whose browser sends no Accept-Language) sees English, and the switch offers 简体中文.
     let page = app.page("/settings/templates").await;

@@ -46,3 +46,12 @@ admin-password-differ = The two passwords differ
 setup-link-invalid = This setup link is not valid (an admin may already exist). Log in instead.
 setup-admin-exists = An admin already exists. Log in instead.
 reset-link-invalid = This reset link is invalid, expired or already used: ask for a new one.
+
+# Why a mailbox's sign-in did not connect (the page it ends on, in the browser's language).
+oauth-cross-site = A sign-in starts from Settings › Mail Server on this site.
+oauth-unknown-sign-in = This sign-in is unknown, was already used, or took longer than 10 minutes. Start it again from Settings › Mail Server.
+oauth-provider-refused = The provider did not connect the mailbox: { $error }. { $advice }
+oauth-access-denied = The sign-in was cancelled or consent was refused: sign in again and accept the permissions Mailroom asks for, or ask an administrator to consent for the organisation.
+oauth-check-registration = Check the app registration: the redirect URI shown on the settings page must be registered, and the app must be allowed to ask for the scopes.
+oauth-no-code = The provider sent neither a code nor an error. Start the sign-in again.
+oauth-settings-changed = The mail settings changed while signing in (another app, or no longer a mailbox). Sign in again from Settings › Mail Server.

@@ -46,3 +46,12 @@ admin-password-differ = 两次输入的密码不一致
 setup-link-invalid = 此设置链接无效（可能已有管理员）。请直接登录。
 setup-admin-exists = 已有管理员。请直接登录。
 reset-link-invalid = 此重置链接无效、已过期或已使用：请重新申请。
+
+# 邮箱登录未能连接的原因（登录结束页，使用浏览器的语言）。
+oauth-cross-site = 登录必须从本站的“设置 › 发信服务器”开始。
+oauth-unknown-sign-in = 此次登录未知、已被使用，或超过了 10 分钟。请从“设置 › 发信服务器”重新开始。
+oauth-provider-refused = 服务商没有连接该邮箱：{ $error }。{ $advice }
+oauth-access-denied = 登录已取消或授权被拒绝：请重新登录并接受 Mailroom 申请的权限，或请管理员代表组织同意授权。
+oauth-check-registration = 请检查应用注册：设置页面上显示的重定向 URI 必须已登记，且应用必须被允许申请这些权限范围。
+oauth-no-code = 服务商既没有返回授权码，也没有返回错误。请重新登录。
+oauth-settings-changed = 登录期间发信设置已更改（换了应用，或不再以邮箱身份登录）。请从“设置 › 发信服务器”重新登录。
