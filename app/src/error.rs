@@ -198,7 +198,7 @@ mod tests {
             .status(),
             409
         );
-        assert_eq!(AppError::invalid(Field::Host, "x").status(), 400);
+        assert_eq!(AppError::invalid(Field::Host, Said::new("host-empty")).status(), 400);
         let limited = AppError::RateLimited {
             limit: 5,
             retry_after_secs: 7,
