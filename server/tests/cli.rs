@@ -207,22 +207,27 @@ fn wait_for_the_lock(command: impl Fn() -> Output) -> Output {
     }
 }
 
+/// A plain-text message to ops@example.com, as the outbox takes it.
+fn plain_message(subject: &str, text: &str) -> app::store::NewMessage {
+    app::store::NewMessage {
+        to: "ops@example.com".into(),
+        subject: subject.into(),
+        body: app::store::MailBody { text: text.into(), html: None, thread: None, raw: None },
+        priority: app::outbox::Priority::Normal,
+        expires_at: None,
+        origin: app::outbox::Origin::Unknown,
+    }
+}
+
 /// `backup` copies every record into a new file; `restore` puts it into an empty directory
 /// only with the backup's key, reads every record back, and keeps nothing when the file is
 /// damaged or the key is another.
 #[tokio::test]
 async fn backup_and_restore_keep_every_record_and_need_the_key() {
-    use app::store::{AuditStore, MailBody, MailSettingsStore, NewMessage, OutboxStore};
+    use app::store::{AuditStore, MailSettingsStore, OutboxStore};
     let dir = tempfile::tempdir().unwrap();
     let store = prepared::prepare(dir.path(), 2525).await;
-    let message = NewMessage {
-        to: "ops@example.com".into(),
-        subject: "Nightly backup finished".into(),
-        body: MailBody { text: "All 42 databases.".into(), html: None, thread: None, raw: None },
-        priority: app::outbox::Priority::Normal,
-        expires_at: None,
-        origin: app::outbox::Origin::Unknown,
-    };
+    let message = plain_message("Nightly backup finished", "All 42 databases.");
     store.enqueue(vec![message], Some("key-1"), 1_000).await.unwrap();
     drop(store);
     let token = String::from_utf8(token_create(dir.path(), "cron").stdout).unwrap().trim().to_string();
@@ -295,17 +300,10 @@ async fn backup_and_restore_keep_every_record_and_need_the_key() {
 /// message back to the queue.
 #[tokio::test]
 async fn a_backup_that_caught_a_message_mid_send_restores_and_the_message_goes_out_again() {
-    use app::store::{MailBody, MailSettingsStore, NewMessage, OutboxStore};
+    use app::store::{MailSettingsStore, OutboxStore};
     let dir = tempfile::tempdir().unwrap();
     let store = prepared::prepare(dir.path(), 2525).await;
-    let message = NewMessage {
-        to: "ops@example.com".into(),
-        subject: "Being sent".into(),
-        body: MailBody { text: "x".into(), html: None, thread: None, raw: None },
-        priority: app::outbox::Priority::Normal,
-        expires_at: None,
-        origin: app::outbox::Origin::Unknown,
-    };
+    let message = plain_message("Being sent", "x");
     let id = store.enqueue(vec![message], None, 1_000).await.unwrap().ids()[0];
     let settings_version = store.load_mail().await.unwrap().map_or(0, |m| m.version);
     let lease = app::store::Lease { owner: 7, until: u64::MAX / 2 };
