@@ -6,8 +6,9 @@
 //! on a free loopback port and a unix socket in its directory, with `trust` authentication for
 //! the loopback only.
 //!
-//! [`Cluster::shared`] is one cluster per process (a test binary), stopped when the process
-//! ends however it ends: a watchdog shell waits on a pipe only this process holds open.
+//! [`Cluster::shared`] is one cluster per process (a test binary), stopped and its directory
+//! removed when the process ends however it ends: a watchdog shell waits on a pipe only this
+//! process holds open.
 //! [`Cluster::start`] is one of its own, stopped on drop (a test that restarts PostgreSQL).
 //! [`Cluster::database`] gives each test a new, empty database.
 
@@ -121,13 +122,18 @@ impl Cluster {
         static SHARED: OnceLock<Cluster> = OnceLock::new();
         SHARED.get_or_init(|| {
             let cluster = Self::start();
+            // A static is never dropped: the watchdog, not the `TempDir`, removes the directory.
+            // It runs as this user (who made the directory) and ignores the terminal's signals,
+            // so an interrupted test run cleans up too.
+            let as_postgres = if is_root() { "runuser -u postgres -- " } else { "" };
             let stop = format!(
-                "cat >/dev/null; exec {} -D {} stop -m immediate >/dev/null 2>&1",
+                "trap '' INT HUP TERM; cat >/dev/null; {as_postgres}'{}' -D '{}' stop -m immediate >/dev/null 2>&1; \
+                 exec rm -rf '{}'",
                 cluster.bin.join("pg_ctl").display(),
-                cluster.data_dir().display()
+                cluster.data_dir().display(),
+                cluster.dir.path().display()
             );
-            let mut child = cluster
-                .command("sh")
+            let mut child = Command::new("sh")
                 .args(["-c", &stop])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())
@@ -299,5 +305,38 @@ mod tests {
         let data = cluster.data_dir();
         drop(cluster);
         assert!(!data.exists(), "its directory went with it");
+    }
+
+    /// The shared cluster is a static, never dropped: its directory (a gigabyte once a test
+    /// binary has used it) must still go when the process ends. This test runs itself again
+    /// as a child that starts the shared cluster and exits.
+    #[test]
+    fn the_shared_cluster_is_stopped_and_removed_when_the_process_ends() {
+        const CHILD: &str = "MAILROOM_TESTPG_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let cluster = Cluster::shared();
+            assert_eq!(cluster.sql("SELECT 1"), "1");
+            println!("cluster-dir={}", cluster.dir.path().display());
+            return;
+        }
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "tests::the_shared_cluster_is_stopped_and_removed_when_the_process_ends"])
+            .args(["--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .expect("the test binary again");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "the child: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        let dir = PathBuf::from(
+            stdout
+                .split_once("cluster-dir=")
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .unwrap_or_else(|| panic!("the child names its cluster's directory: {stdout}")),
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while dir.exists() {
+            assert!(std::time::Instant::now() < deadline, "{} is still there a minute later", dir.display());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }
