@@ -303,7 +303,7 @@ async fn hostile_smtp(server: &Server) {
     )
     .await;
     let elapsed = started.elapsed();
-    let report: app::report::TestReport = res.json().await.unwrap();
+    let report = res.json::<app::api::mail::TestAnswer>().await.unwrap().report;
     let after = server.memory();
     println!(
         "  {:?} after {:.0} ms; RSS {} -> {} MiB (+{} MiB)",

@@ -2,7 +2,11 @@
 
 use crate::domain::{MailServerForm, SavedLogin};
 use crate::error::AppError;
-use crate::history::{AuditLine, TestHistory};
+use crate::history::AuditLine;
+#[cfg(feature = "ssr")]
+use crate::history::TestHistory;
+use crate::report::Diagnosis;
+#[cfg(feature = "ssr")]
 use crate::report::TestReport;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -22,9 +26,17 @@ pub struct MailSettingsView {
     pub client_secret_saved: bool,
     /// The login the saved password belongs to: a blank password keeps it only for this login.
     pub saved_login: Option<SavedLogin>,
+    /// The stored test history. Server-side only: the browser shows `tests_shown`.
+    #[cfg(feature = "ssr")]
     pub tests: TestHistory,
+    /// The stored test history as the page shows it, worded and rendered on the server.
+    #[serde(default)]
+    pub tests_shown: String,
     /// The latest saves, newest first.
     pub audit: Vec<AuditLine>,
+    /// The change history as the page shows it (rendered on the server, like `tests_shown`).
+    #[serde(default)]
+    pub audit_shown: String,
     /// The admin viewing the page.
     pub admin: String,
     /// While the saved settings sign in as a mailbox (OAuth2): its sign-in.
@@ -38,6 +50,29 @@ pub struct MailSettingsView {
     /// shows them read-only). Empty: the page edits them.
     #[serde(default)]
     pub managed: Vec<(crate::domain::Field, String)>,
+}
+
+/// What "Test Email Server" answers.
+///
+/// The browser only shows a report, so the server renders it, in the page's language, and the
+/// island (which never needs the report's own fields) reads only what it acts on. That keeps
+/// the report's types, their deserializers and their views out of the wasm (issue 25); the
+/// HTTP clients and the tests read `report`, which exists in the server's build only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestAnswer {
+    /// `None`: the server accepted the test mail.
+    pub diagnosis: Option<Diagnosis>,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+    /// The report card's HTML in three parts, around the island's own lines: the heading;
+    /// the summary, the server's reply and the field at fault; the advice, the details and
+    /// the transcript.
+    pub card: [String; 3],
+    /// The stored test history after this test, as `MailSettingsView::tests_shown` (without
+    /// the failure whose card is in view).
+    pub tests_shown: String,
+    #[cfg(feature = "ssr")]
+    pub report: TestReport,
 }
 
 /// A mailbox's OAuth2 sign-in, as the page shows it (never its tokens).
@@ -87,7 +122,7 @@ pub async fn save_mail_settings_form(
 /// "Test Email Server": sends a real test mail with the values now in the form (not saved).
 /// A blank password uses the saved one while host, port and account are unchanged.
 #[server(endpoint = "test_mail_server", input = super::codec::Json, output = super::codec::Json)]
-pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<TestReport, AppError> {
+pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<TestAnswer, AppError> {
     use crate::domain::{test_recipient, Field, FieldErrors, MailServer};
     use crate::{history::TestOutcome, mailer};
 
@@ -121,8 +156,16 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
     })?;
     let ctx = ssr::current()?;
     let lang = ssr::admin_mail_language(&session.admin).await?;
-    let texts = crate::store::templates::template(store.as_ref(), crate::templates::Kind::TestMail, lang).await?;
-    let report = mailer::test_send(&server, &recipient, (&texts, lang), crate::api::server::speak().await, &ctx.outbox.tokens()).await;
+    let texts =
+        crate::store::templates::template(store.as_ref(), crate::templates::Kind::TestMail, lang).await?;
+    let report = mailer::test_send(
+        &server,
+        &recipient,
+        (&texts, lang),
+        crate::api::server::speak().await,
+        &ctx.outbox.tokens(),
+    )
+    .await;
     tracing::info!(
         server = %report.server,
         diagnosis = ?report.diagnosis,
@@ -131,7 +174,14 @@ pub async fn test_mail_server(form: MailServerForm, send_to: String) -> Result<T
     );
     let outcome = TestOutcome::from(&report);
     store.record_test(outcome).await?;
-    Ok(report)
+    let tests = store.load_tests().await?;
+    Ok(TestAnswer {
+        diagnosis: report.diagnosis,
+        finished_at: report.finished_at.clone(),
+        card: crate::pages::mail::report_card(&report),
+        tests_shown: crate::pages::mail::tests_shown(&tests, true),
+        report,
+    })
 }
 
 #[cfg(feature = "ssr")]
@@ -176,7 +226,10 @@ mod ssr {
     ) -> Result<MailSettingsView, AppError> {
         let managed = current()?.managed;
         if let Some((_, source)) = managed.first() {
-            return Err(AppError::Forbidden(crate::i18n::tr_args("mail-managed-refused", &[("source", source.as_str().into())])));
+            return Err(AppError::Forbidden(crate::i18n::tr_args(
+                "mail-managed-refused",
+                &[("source", source.as_str().into())],
+            )));
         }
         let store = store()?;
         let current = store.load_mail().await?;
@@ -202,9 +255,14 @@ mod ssr {
 
     /// What the page shows from the store: the settings (if any), the test history and the
     /// latest saves.
-    pub async fn page_records() -> Result<(Option<Versioned<MailServer>>, TestHistory, Vec<AuditEntry>), AppError> {
+    pub async fn page_records(
+    ) -> Result<(Option<Versioned<MailServer>>, TestHistory, Vec<AuditEntry>), AppError> {
         let store = store()?;
-        Ok((store.load_mail().await?, store.load_tests().await?, store.recent_audit(AUDIT_SHOWN).await?))
+        Ok((
+            store.load_mail().await?,
+            store.load_tests().await?,
+            store.recent_audit(AUDIT_SHOWN).await?,
+        ))
     }
 
     /// The page's view of the stored settings (if any), test history and latest saves.
@@ -214,9 +272,14 @@ mod ssr {
         tests: TestHistory,
         audit: Vec<AuditEntry>,
     ) -> MailSettingsView {
-        let audit = audit.into_iter().map(|e| AuditLine::worded(e, &crate::i18n::say)).collect();
+        let audit: Vec<AuditLine> = audit
+            .into_iter()
+            .map(|e| AuditLine::worded(e, &crate::i18n::say))
+            .collect();
         let mut view = MailSettingsView {
+            tests_shown: crate::pages::mail::tests_shown(&tests, false),
             tests,
+            audit_shown: crate::pages::mail::audit_shown(&audit),
             audit,
             admin,
             redirect_uri: current()

@@ -378,11 +378,13 @@ impl TestApp {
 
     /// "Test Email Server" with `form`, to `send_to` (blank: the account).
     pub async fn test_mail(&self, form: &MailServerForm, send_to: &str) -> Result<TestReport, AppError> {
-        self.call(TestMailServer {
-            form: form.clone(),
-            send_to: send_to.into(),
-        })
-        .await
+        let answer = self
+            .call(TestMailServer {
+                form: form.clone(),
+                send_to: send_to.into(),
+            })
+            .await?;
+        Ok(answer.report)
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<(), AppError> {

@@ -17,12 +17,14 @@ pub fn mark_hydrated() {
 
 /// Focuses the element `selector` finds, once the current update is on the page. A control
 /// inside a closed `<details>` ("Advanced") opens it first.
-pub fn focus(selector: &'static str) {
+pub fn focus(selector: &str) {
+    #[cfg(feature = "hydrate")]
+    let selector = selector.to_owned();
     #[cfg(feature = "hydrate")]
     request_animation_frame(move || {
         use leptos::wasm_bindgen::JsCast;
         let el = document()
-            .query_selector(selector)
+            .query_selector(&selector)
             .ok()
             .flatten()
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
@@ -35,6 +37,22 @@ pub fn focus(selector: &'static str) {
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = selector;
+}
+
+/// The selector a click asks to focus: the `data-focus` of the button clicked (in HTML the
+/// server rendered, such as a test report's field at fault).
+pub fn data_focus(ev: &leptos::ev::MouseEvent) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+        target.closest("[data-focus]").ok()??.get_attribute("data-focus")
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        None
+    }
 }
 
 /// Whether a submit went to a button's own `formaction` (Sign in, Disconnect): the browser

@@ -11,18 +11,21 @@ mod fields;
 mod result;
 mod state;
 
+use crate::api::mail::TestAnswer;
 use crate::api::{
-    activity::QueueTestMail, mail::load_mail_settings, MailSettingsView, SaveMailSettings, SaveMailSettingsForm, TestMailServer,
+    activity::QueueTestMail, mail::load_mail_settings, MailSettingsView, SaveMailSettings,
+    SaveMailSettingsForm, TestMailServer,
 };
 use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm, Said, Words};
 use crate::error::AppError;
+use crate::history::AuditLine;
 use crate::i18n::tr;
-use crate::history::{AuditLine, TestOutcome};
-use crate::report::TestReport;
 use fields::{CaField, ChoiceField, EncryptionSwitches, PresetPicker, SkipVerifySwitch, TextField};
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use result::{error_view, TestResult, TestedStatus};
+#[cfg(feature = "ssr")]
+pub use result::{report_card, tests_shown};
 use state::{FormState, Tested};
 
 #[component]
@@ -113,7 +116,12 @@ fn QueueTest() -> impl IntoView {
 
 /// The settings form: an island.
 #[island]
-fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: FieldErrors, words: Words) -> impl IntoView {
+fn MailForm(
+    current: MailSettingsView,
+    initial: MailServerForm,
+    server_errors: FieldErrors,
+    words: Words,
+) -> impl IntoView {
     let state = FormState::new(&current, initial.clone(), server_errors, words);
     // Read before hydration (which sets the inputs from the server's values), applied right
     // after it: hydration must start from the state the server rendered.
@@ -136,7 +144,8 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
     let version = RwSignal::new(current.version);
     let saved_at = RwSignal::new(current.saved_at.clone());
     let audit = RwSignal::new(current.audit.clone());
-    let history = RwSignal::new(current.tests.clone());
+    let audit_shown = RwSignal::new(current.audit_shown.clone());
+    let tests_shown = RwSignal::new(current.tests_shown.clone());
     let admin = StoredValue::new(current.admin.clone());
     // Values dispatched to a test, and whether a save carries tested values.
     let testing = StoredValue::new(None::<MailServerForm>);
@@ -146,7 +155,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
     let note = RwSignal::new(None::<String>);
     // The last report stays in view when the next test is refused by the rate limit, and the
     // button counts down until tests are allowed again.
-    let last_report = RwSignal::new(None::<(TestReport, MailServerForm)>);
+    let last_report = RwSignal::new(None::<(TestAnswer, MailServerForm)>);
     let wait_secs = RwSignal::new(0u64);
 
     // The first field at fault gets focus (opening "Advanced" if it is there).
@@ -172,6 +181,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             version.set(view.version);
             saved_at.set(view.saved_at.clone());
             audit.set(view.audit.clone());
+            audit_shown.set(view.audit_shown.clone());
         }
         Some(Err(AppError::Invalid { errors, .. })) => {
             let first = errors.first();
@@ -186,17 +196,19 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
     });
 
     Effect::new(move |_| match test.value().get() {
-        Some(Ok(report)) => {
-            state.fault.set(report.field());
-            history.update(|h| h.record(TestOutcome::from(&report)));
+        Some(Ok(answer)) => {
+            state
+                .fault
+                .set(answer.diagnosis.and_then(crate::report::Diagnosis::field));
+            tests_shown.set(answer.tests_shown.clone());
             let form = testing.get_value().unwrap_or_else(|| state.form.get_untracked());
-            if report.success() {
+            if answer.diagnosis.is_none() {
                 state.tested.set(Some(Tested {
                     form: form.clone(),
-                    at: report.finished_at.clone(),
+                    at: answer.finished_at.clone(),
                 }));
             }
-            last_report.set(Some((report, form)));
+            last_report.set(Some((answer, form)));
             browser::focus("#test-result-heading");
         }
         Some(Err(AppError::RateLimited { retry_after_secs, .. })) => {
@@ -299,10 +311,14 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
     let answer = move || (!save.pending().get()).then(|| save.value().get()).flatten();
     let noted = move || note.get().map(|n| view! { <p class="note">{n}</p> });
     let saved = move || {
-        answer().and_then(Result::ok).filter(|_| !state.dirty()).map(|view| {
-            let (before, after) = state.around(&Said::new("form-saved").with("version", view.version), "at");
-            view! { <p class="ok">{before} <Time at=view.saved_at.unwrap_or_default() /> {after}</p> }
-        })
+        answer()
+            .and_then(Result::ok)
+            .filter(|_| !state.dirty())
+            .map(|view| {
+                let (before, after) =
+                    state.around(&Said::new("form-saved").with("version", view.version), "at");
+                view! { <p class="ok">{before} <Time at=view.saved_at.unwrap_or_default() /> {after}</p> }
+            })
     };
     // "Last saved" below says it only while the status above does not.
     let just_saved = move || !state.dirty() && matches!(answer(), Some(Ok(_)));
@@ -314,7 +330,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
                 }) => Some(*newer),
                 _ => None,
             })
-            .map(|newer| view! { <ConflictNotice state newer save version saved_at audit admin note /> })
+            .map(|newer| view! { <ConflictNotice state newer save version saved_at audit audit_shown admin note /> })
     };
     let failed = move || {
         answer()
@@ -487,7 +503,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             </div>
             <div class="live" aria-live="polite"><TestResult test state last_report /></div>
             <p class="visually-hidden" aria-live="polite">{move || state.announcement.get()}</p>
-            <TestedStatus state history shown_report=Signal::derive(move || last_report.read().is_some()) />
+            <TestedStatus state tests_shown />
             <p class="muted">
                 {move || saved_at.get().filter(|_| !just_saved()).map(|t| {
                     let (before, after) = state.around(&Said::new("form-last-saved").with("version", version.get()), "at");
@@ -496,7 +512,7 @@ fn MailForm(current: MailSettingsView, initial: MailServerForm, server_errors: F
             </p>
         </form>
         <p class="muted small">{state.say(&Said::new("form-signed-in-as").with("admin", &current.admin))}</p>
-        <AuditLog audit state />
+        <section class="audit" aria-labelledby="audit-heading" inner_html=move || audit_shown.get()></section>
     }
 }
 
@@ -510,6 +526,7 @@ fn ConflictNotice(
     version: RwSignal<u64>,
     saved_at: RwSignal<Option<String>>,
     audit: RwSignal<Vec<AuditLine>>,
+    audit_shown: RwSignal<String>,
     admin: StoredValue<String>,
     note: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -518,8 +535,13 @@ fn ConflictNotice(
         version.set(view.version);
         saved_at.set(view.saved_at.clone());
         audit.set(view.audit.clone());
+        audit_shown.set(view.audit_shown.clone());
         save.value().set(None);
-        let id = if keep_edits { "form-note-kept" } else { "form-note-taken" };
+        let id = if keep_edits {
+            "form-note-kept"
+        } else {
+            "form-note-taken"
+        };
         note.set(Some(state.say(&Said::new(id).with("version", view.version))));
         browser::focus(if keep_edits { "#save" } else { "#host" });
     };
@@ -550,7 +572,11 @@ fn ConflictNotice(
     let at = view.saved_at.clone().unwrap_or_default();
     let (keep, take_theirs) = (view.clone(), view);
     let (before, after) = state.around(&Said::new("form-conflict-who").with("who", who), "at");
-    let changes = if changes.is_empty() { state.w("form-conflict-no-field") } else { changes };
+    let changes = if changes.is_empty() {
+        state.w("form-conflict-no-field")
+    } else {
+        changes
+    };
     view! {
         <div class="conflict" data-testid="conflict">
             <p class="error">
@@ -589,7 +615,13 @@ fn port_changed(state: FormState) {
         state.set_encryption(usual);
         state.auto_note.set(None);
         let encryption = state.w(usual.describe_id());
-        state.port_note.set(Some(state.say(&Said::new("form-port-note").with("port", port.get()).with("encryption", encryption))));
+        state.port_note.set(Some(
+            state.say(
+                &Said::new("form-port-note")
+                    .with("port", port.get())
+                    .with("encryption", encryption),
+            ),
+        ));
     }
 }
 
@@ -619,7 +651,8 @@ fn ConnectedMailbox(state: FormState) -> impl IntoView {
     // XOAUTH2 signs in as Email Account: another account than the one connected fails.
     let mismatch = move || {
         let (connected, ..) = mailbox()?.connected?;
-        let differs = !connected.is_empty() && !state.form.read().account.trim().eq_ignore_ascii_case(&connected);
+        let differs =
+            !connected.is_empty() && !state.form.read().account.trim().eq_ignore_ascii_case(&connected);
         differs.then(|| state.say(&Said::new("form-mailbox-mismatch").with("mailbox", connected)))
     };
     let none = move || {
@@ -651,40 +684,35 @@ fn ConnectedMailbox(state: FormState) -> impl IntoView {
 
 /// OAuth2's "Sign in as" changed: the provider's scopes for it, unless scopes were typed.
 fn grant_changed(state: FormState, grant: &str) {
-    let Ok(grant) = domain::Grant::parse(grant) else { return };
+    let Ok(grant) = domain::Grant::parse(grant) else {
+        return;
+    };
     let scopes = domain::ProviderOAuth::switched_scopes(&state.form.read_untracked(), grant);
     if let Some(scopes) = scopes {
         state.edit(Field::OAuthScopes, |f| f.oauth_scopes = scopes.to_string());
     }
 }
 
-/// The latest saves: who, when, which fields.
-#[component]
-fn AuditLog(audit: RwSignal<Vec<AuditLine>>, state: FormState) -> impl IntoView {
+/// The latest saves: who, when, which fields (the change history's section, rendered on the
+/// server: `MailSettingsView::audit_shown`).
+#[cfg(feature = "ssr")]
+pub fn audit_shown(audit: &[AuditLine]) -> String {
     view! {
-        <section class="audit" aria-labelledby="audit-heading">
-            <h2 id="audit-heading">{state.w("form-history-title")}</h2>
-            <Show when=move || !audit.read().is_empty() fallback=move || view! { <p class="muted">{state.w("form-history-none")}</p> }>
-                <ol class="audit-list">
-                    {move || {
-                        audit
-                            .get()
-                            .into_iter()
-                            .map(|e| {
-                                view! {
-                                    <li>
-                                        <strong><Time at=e.at.clone() /></strong>
-                                        " \u{2014} "
-                                        {e.who.clone()}
-                                        ": "
-                                        {e.changes.join("; ")}
-                                    </li>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </ol>
-            </Show>
-        </section>
+        <h2 id="audit-heading">{tr("form-history-title")}</h2>
+        {audit.is_empty().then(|| view! { <p class="muted">{tr("form-history-none")}</p> })}
+        {(!audit.is_empty()).then(|| view! {
+            <ol class="audit-list">
+                {audit.iter().map(|e| view! {
+                    <li>
+                        <strong><Time at=e.at.clone() /></strong>
+                        " \u{2014} "
+                        {e.who.clone()}
+                        ": "
+                        {e.changes.join("; ")}
+                    </li>
+                }).collect_view()}
+            </ol>
+        })}
     }
+    .to_html()
 }
