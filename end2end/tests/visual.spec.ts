@@ -171,3 +171,27 @@ test("controls are at least 24 × 24 px, Advanced included", async ({ page, fres
   const advanced = await page.getByText("Advanced", { exact: true }).boundingBox();
   expect(advanced!.height).toBeGreaterThanOrEqual(24);
 });
+
+test("at 1280 × 800 the common path is one screen: provider, host, port, account, password, from, test, save", async ({ page, fresh }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await openHydrated(page, `${fresh.url}/settings/mail`);
+  const mail = new MailSettingsPage(page, fresh.url);
+  const controls = [
+    page.getByLabel("Provider"),
+    mail.field("Host Name (SMTP)"),
+    mail.field("Port"),
+    mail.field("Email Account"),
+    mail.field("Password"),
+    mail.field("Email “From” Address"),
+    mail.testButton,
+    mail.saveButton,
+  ];
+  for (const control of controls) {
+    await expect(control).toBeInViewport({ ratio: 1 });
+  }
+  // Nothing scrolled: the page opened at the top.
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  // Every feature kept: Advanced is there (closed), and opens below.
+  await page.getByText("Advanced", { exact: true }).click();
+  await expect(mail.field("HELO name")).toBeVisible();
+});
