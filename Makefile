@@ -58,9 +58,10 @@ bench: bootstrap-bench build
 	$(MAKE) --no-print-directory twiggy
 
 # Each page's bytes on the wire (brotli and gzip, cold cache), time to interactive on an
-# emulated slow link, and the twiggy top 20 of the wasm before wasm-opt.
+# emulated slow link, the settings page's length at 1280 × 800, keystroke to message, each
+# beside its goal (issue 25); then the twiggy top 20 of the wasm before wasm-opt.
 size: bootstrap-bench build
-	cd end2end && npx playwright test --config playwright.bench.config.ts bench/pages.bench.ts
+	cd end2end && npx playwright test --config playwright.bench.config.ts bench/pages.bench.ts bench/keystroke.bench.ts
 	$(MAKE) --no-print-directory twiggy
 
 # wasm-bindgen's output of the release wasm (names kept, before wasm-opt), ranked by twiggy.

@@ -35,6 +35,6 @@ test("keystroke to validation message", async ({ page, server }) => {
   timings.sort((a, b) => a - b);
   const pct = (p: number) => timings[Math.max(0, Math.ceil(timings.length * p) - 1)].toFixed(2);
   console.log(
-    `keystroke to validation message over ${ROUNDS} inputs: p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms`,
+    `keystroke to validation message over ${ROUNDS} inputs: p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, p99 ${pct(0.99)} ms (goal ≤ 16 ms), max ${pct(1)} ms`,
   );
 });
