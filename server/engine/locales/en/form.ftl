@@ -100,32 +100,7 @@ fix-use-ssl = Use SSL
 fix-use-starttls = Use STARTTLS
 fix-from-equals-account = Use the account as From address
 
-## Why a test failed
-
-diagnosis-dns-lookup = DNS lookup failed
-diagnosis-connection-refused = Connection refused
-diagnosis-connection-timed-out = Connection timed out
-diagnosis-ssl-on-plain-port = SSL is on, but this port does not speak SSL
-diagnosis-plain-on-ssl-port = This port expects SSL (implicit TLS)
-diagnosis-certificate-untrusted = Certificate not trusted
-diagnosis-certificate-expired = Certificate expired
-diagnosis-certificate-wrong-name = Certificate is for another name
-diagnosis-tls-handshake = TLS handshake failed
-diagnosis-greeting = No or refused greeting
-diagnosis-ehlo = EHLO rejected
-diagnosis-start-tls-not-offered = STARTTLS not offered
-diagnosis-auth-not-offered = Login (AUTH) not offered
-diagnosis-no-supported-auth = No supported login method
-diagnosis-auth-rejected = Login rejected
-diagnosis-auth-required = The server asks for sign-in
-diagnosis-token-endpoint = Token endpoint unreachable
-diagnosis-oauth-client-rejected = App credentials rejected
-diagnosis-oauth-refused = Token refused
-diagnosis-mailbox-sign-in = Mailbox not signed in
-diagnosis-sender-rejected = Sender rejected
-diagnosis-recipient-rejected = Recipient rejected
-diagnosis-message-rejected = Message rejected
-diagnosis-reply-too-long = Reply too long
+## The providers' names
 
 preset-name-gmail = Gmail
 preset-name-outlook = Outlook.com
@@ -229,22 +204,10 @@ form-mailbox-none = No mailbox connected: Mailroom cannot send until one signs i
 form-sign-in-with = Sign in with { $brand }
 form-the-provider = the provider
 form-mailbox-dirty = The sign-in uses the saved settings: save your changes first.
-form-history-title = Change history
-form-history-none = No saves yet.
 form-tested-ok = ✓ These values passed a test at { $at }.
 form-tested-changed = These values changed since they passed a test at { $at }: test again before saving.
-form-last-failed = Last test failed: { $title } ({ $at }).
-form-last-success = Last successful test: { $at } ({ $server }).
-form-not-tested = Not tested yet.
-form-no-success = No test has succeeded yet.
 form-sending = Sending a test mail through { $server }… (at most { $seconds } s)
 form-stale = Old result:{" "}
 form-stale-text = for the values at { $at } ({ $changed }). The form holds other values now: test again.
-form-test-accepted = Test email accepted
-form-test-failed = Test failed: { $title }
-form-server-reply = Server reply:{" "}
-form-at-fault = Most likely at fault:{" "}
 form-then-test-again = {" "}then test again.
 form-save-these = Save these settings
-form-details = { $server } with { $encryption }, to { $recipient }, in { $ms } ms.
-form-transcript = SMTP transcript

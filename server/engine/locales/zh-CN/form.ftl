@@ -100,32 +100,7 @@ fix-use-ssl = 使用 SSL
 fix-use-starttls = 使用 STARTTLS
 fix-from-equals-account = 以账号作为发件人地址
 
-## 测试失败的原因
-
-diagnosis-dns-lookup = 域名解析失败
-diagnosis-connection-refused = 连接被拒绝
-diagnosis-connection-timed-out = 连接超时
-diagnosis-ssl-on-plain-port = 已开启 SSL，但此端口不支持 SSL
-diagnosis-plain-on-ssl-port = 此端口要求 SSL（隐式 TLS）
-diagnosis-certificate-untrusted = 证书不受信任
-diagnosis-certificate-expired = 证书已过期
-diagnosis-certificate-wrong-name = 证书不属于此主机名
-diagnosis-tls-handshake = TLS 握手失败
-diagnosis-greeting = 服务器无欢迎信息或拒绝连接
-diagnosis-ehlo = EHLO 被拒绝
-diagnosis-start-tls-not-offered = 服务器不支持 STARTTLS
-diagnosis-auth-not-offered = 服务器不提供登录（AUTH）
-diagnosis-no-supported-auth = 没有支持的登录方式
-diagnosis-auth-rejected = 登录被拒绝
-diagnosis-auth-required = 服务器要求登录
-diagnosis-token-endpoint = 无法访问令牌端点
-diagnosis-oauth-client-rejected = 应用凭据被拒绝
-diagnosis-oauth-refused = 令牌申请被拒绝
-diagnosis-mailbox-sign-in = 邮箱尚未登录
-diagnosis-sender-rejected = 发件人被拒绝
-diagnosis-recipient-rejected = 收件人被拒绝
-diagnosis-message-rejected = 邮件被拒收
-diagnosis-reply-too-long = 服务器回复过长
+## 服务商名称
 
 preset-name-gmail = Gmail
 preset-name-outlook = Outlook.com
@@ -229,22 +204,10 @@ form-mailbox-none = 未连接邮箱：在有邮箱登录之前，Mailroom 无法
 form-sign-in-with = 使用 { $brand } 登录
 form-the-provider = 服务商
 form-mailbox-dirty = 登录使用的是已保存的设置：请先保存你的修改。
-form-history-title = 修改记录
-form-history-none = 尚未保存过。
 form-tested-ok = ✓ 这些设置已于 { $at } 通过测试。
 form-tested-changed = 这些设置在 { $at } 通过测试后又被修改：保存前请再测试一次。
-form-last-failed = 上次测试失败：{ $title }（{ $at }）。
-form-last-success = 上次成功测试：{ $at }（{ $server }）。
-form-not-tested = 尚未测试。
-form-no-success = 还没有成功的测试。
 form-sending = 正在通过 { $server } 发送测试邮件…（最多 { $seconds } 秒）
 form-stale = 旧结果：
 form-stale-text = 对应 { $at } 时的设置（{ $changed }）。表单中的值已改变：请再测试一次。
-form-test-accepted = 测试邮件已被接收
-form-test-failed = 测试失败：{ $title }
-form-server-reply = 服务器回复：
-form-at-fault = 最可能出错的字段：
 form-then-test-again = ，然后再测试一次。
 form-save-these = 保存这些设置
-form-details = { $server }，{ $encryption }，收件人 { $recipient }，用时 { $ms } 毫秒。
-form-transcript = SMTP 会话记录
