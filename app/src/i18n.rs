@@ -94,6 +94,17 @@ pub fn tr_args(id: &str, args: &[(&str, Arg)]) -> String {
     }
 }
 
+/// The message `id` around its `{ $at }` (a time the page shows as `<Time>`): the text before
+/// it and after it, in the page's language.
+#[cfg(feature = "ssr")]
+pub fn tr_around(id: &str, args: &[(&str, Arg)]) -> (String, String) {
+    // Said with a marker (a private-use character) for the time, split at it.
+    const AT: &str = "\u{E000}";
+    let text = tr_args(id, &[args, &[("at", AT.into())]].concat());
+    let (before, after) = text.split_once(AT).unwrap_or((&text, ""));
+    (before.to_string(), after.to_string())
+}
+
 /// What a rule said, in the page's language (an island says it with its own words).
 pub fn say(said: &crate::domain::Said) -> String {
     #[cfg(feature = "ssr")]

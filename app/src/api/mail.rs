@@ -82,6 +82,10 @@ pub struct MailboxView {
     pub provider: String,
     /// The connected mailbox: account (as the provider named it), when and by whom.
     pub connected: Option<(String, String, String)>,
+    /// What the page shows of it, rendered on the server: the connected mailbox with
+    /// Disconnect, or that none is, and "Sign in with …".
+    #[serde(default)]
+    pub shown: String,
 }
 
 #[server(endpoint = "load_mail_settings", input = super::codec::Json, output = super::codec::Json)]
@@ -295,7 +299,8 @@ mod ssr {
             view.password_saved = !saved.value.password.is_empty();
             view.client_secret_saved = !saved.value.client_secret.is_empty();
             view.saved_login = Some(saved.value.settings.login());
-            view.mailbox = saved.value.mailbox_app().map(|_| super::MailboxView {
+            view.mailbox = saved.value.mailbox_app().map(|_| {
+                let mut mailbox = super::MailboxView {
                 provider: saved
                     .value
                     .settings
@@ -310,6 +315,10 @@ mod ssr {
                     .mailbox
                     .as_ref()
                     .map(|m| (m.account.clone(), m.connected_at.clone(), m.connected_by.clone())),
+                shown: String::new(),
+                };
+                mailbox.shown = crate::pages::mail::mailbox_shown(&mailbox);
+                mailbox
             });
         }
         view

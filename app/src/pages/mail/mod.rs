@@ -627,59 +627,57 @@ fn port_changed(state: FormState) {
 
 /// OAuth2 as a mailbox: which mailbox is connected, "Sign in with …" (a link: the provider's
 /// pages, then back) and Disconnect (posts the form to its own server function, `formaction`).
-/// The sign-in uses the saved settings.
+/// The sign-in uses the saved settings. What only changes with a save is the server's HTML
+/// (`MailboxView::shown`); the island adds what follows the form as it is edited.
 #[component]
 fn ConnectedMailbox(state: FormState) -> impl IntoView {
-    use crate::api::oauth::DisconnectMailbox;
-    // One optional part each (no type-erased branches: they cost the wasm most).
     let mailbox = move || state.mailbox.get();
     let unsaved = move || mailbox().is_none().then(|| state.w("form-mailbox-unsaved"));
-    let connected = move || {
-        mailbox().and_then(|m| m.connected).map(|(account, at, by)| {
-            let account = if account.is_empty() { state.w("form-mailbox-unnamed") } else { account };
-            let (before, after) = state.around(&Said::new("form-mailbox-connected-by").with("by", by), "at");
-            view! {
-                <p class="ok" data-testid="connected-mailbox">
-                    {state.w("form-mailbox-connected")} <strong>{account}</strong> {before} <Time at /> {after}
-                </p>
-                <button type="submit" class="secondary" formaction=DisconnectMailbox::url() formmethod="post" formnovalidate>
-                    {state.w("form-disconnect")}
-                </button>
-            }
-        })
-    };
+    let shown = move || mailbox().map(|m| m.shown).unwrap_or_default();
     // XOAUTH2 signs in as Email Account: another account than the one connected fails.
     let mismatch = move || {
         let (connected, ..) = mailbox()?.connected?;
-        let differs =
-            !connected.is_empty() && !state.form.read().account.trim().eq_ignore_ascii_case(&connected);
+        let differs = !connected.is_empty() && !state.form.read().account.trim().eq_ignore_ascii_case(&connected);
         differs.then(|| state.say(&Said::new("form-mailbox-mismatch").with("mailbox", connected)))
-    };
-    let none = move || {
-        mailbox()
-            .is_some_and(|m| m.connected.is_none())
-            .then(|| state.w("form-mailbox-none"))
-    };
-    let sign_in = move || {
-        mailbox().map(|m| {
-            let brand = if m.provider.is_empty() { state.w("form-the-provider") } else { m.provider };
-            view! {
-                <a class="button" id="mailbox-sign-in" href=crate::routes::OAUTH_START>{state.say(&Said::new("form-sign-in-with").with("brand", brand))}</a>
-            }
-        })
     };
     let dirty = move || (mailbox().is_some() && state.dirty()).then(|| state.w("form-mailbox-dirty"));
     view! {
         <div class="connected-mailbox" role="group" aria-labelledby="mailbox-heading">
             <h3 id="mailbox-heading">{state.w("form-mailbox-heading")}</h3>
             <p class="muted">{unsaved}</p>
-            {connected}
+            <div inner_html=shown></div>
             <p class="warning" data-testid="mailbox-mismatch">{mismatch}</p>
-            <p class="warning" data-testid="no-mailbox">{none}</p>
-            {sign_in}
             <p class="muted">{dirty}</p>
         </div>
     }
+}
+
+/// The connected mailbox's part that changes only with a save (server-side, in the page's
+/// language): the mailbox with Disconnect, or that none is connected; and "Sign in with …".
+#[cfg(feature = "ssr")]
+pub fn mailbox_shown(mailbox: &crate::api::MailboxView) -> String {
+    use crate::api::oauth::DisconnectMailbox;
+    use crate::i18n::tr_args;
+    let connected = mailbox.connected.clone().map(|(account, at, by)| {
+        let account = if account.is_empty() { tr("form-mailbox-unnamed") } else { account };
+        let (before, after) = crate::i18n::tr_around("form-mailbox-connected-by", &[("by", by.into())]);
+        view! {
+            <p class="ok" data-testid="connected-mailbox">
+                {tr("form-mailbox-connected")} <strong>{account}</strong> {before} <Time at /> {after}
+            </p>
+            <button type="submit" class="secondary" formaction=DisconnectMailbox::url() formmethod="post" formnovalidate>
+                {tr("form-disconnect")}
+            </button>
+        }
+    });
+    let none = mailbox.connected.is_none().then(|| view! { <p class="warning" data-testid="no-mailbox">{tr("form-mailbox-none")}</p> });
+    let brand = if mailbox.provider.is_empty() { tr("form-the-provider") } else { mailbox.provider.clone() };
+    view! {
+        {connected}
+        {none}
+        <a class="button" id="mailbox-sign-in" href=crate::routes::OAUTH_START>{tr_args("form-sign-in-with", &[("brand", brand.into())])}</a>
+    }
+    .to_html()
 }
 
 /// OAuth2's "Sign in as" changed: the provider's scopes for it, unless scopes were typed.

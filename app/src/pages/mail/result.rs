@@ -58,21 +58,14 @@ pub fn TestedStatus(state: FormState, tests_shown: RwSignal<String>) -> impl Int
 /// out while its card is in view: `brief`), whether any test succeeded and when the last did.
 #[cfg(feature = "ssr")]
 pub fn tests_shown(history: &crate::history::TestHistory, brief: bool) -> String {
-    use crate::i18n::{tr, tr_args};
-    // The message around its time: said with a marker for `at`, split at it.
-    const AT: &str = "\u{E000}";
-    let around = |id: &str, args: &[(&str, crate::i18n::Arg)]| {
-        let text = tr_args(id, &[args, &[("at", AT.into())]].concat());
-        let (before, after) = text.split_once(AT).unwrap_or((&text, ""));
-        (before.to_string(), after.to_string())
-    };
+    use crate::i18n::{tr, tr_around};
     let failed = history.last.as_ref().filter(|_| !brief).and_then(|t| {
         let d = t.diagnosis?;
-        let (before, after) = around("form-last-failed", &[("title", tr(d.title_id()).into())]);
+        let (before, after) = tr_around("form-last-failed", &[("title", tr(d.title_id()).into())]);
         Some(view! { {before} <Time at=t.finished_at.clone() /> {after} })
     });
     let success = history.last_success.as_ref().map(|t| {
-        let (before, after) = around("form-last-success", &[("server", t.server.clone().into())]);
+        let (before, after) = tr_around("form-last-success", &[("server", t.server.clone().into())]);
         let before = if failed.is_some() {
             format!(" {before}")
         } else {
