@@ -378,13 +378,16 @@ impl TestApp {
 
     /// "Test Email Server" with `form`, to `send_to` (blank: the account).
     pub async fn test_mail(&self, form: &MailServerForm, send_to: &str) -> Result<TestReport, AppError> {
-        let answer = self
-            .call(TestMailServer {
-                form: form.clone(),
-                send_to: send_to.into(),
-            })
-            .await?;
-        Ok(answer.report)
+        Ok(self.test_answer(form, send_to).await?.report)
+    }
+
+    /// "Test Email Server" as the page gets it: the report with its card and history rendered.
+    pub async fn test_answer(&self, form: &MailServerForm, send_to: &str) -> Result<app::api::mail::TestAnswer, AppError> {
+        self.call(TestMailServer {
+            form: form.clone(),
+            send_to: send_to.into(),
+        })
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<(), AppError> {

@@ -174,10 +174,22 @@ async fn the_mail_server_settings_and_a_failed_test_speak_chinese() {
     assert_eq!(zh, "请把端口（587）填到“端口”一栏，这里只填 smtp.example.com");
 
     // A test refused by a real server: the summary and the advice in the admin's language.
-    let report = app
-        .test_mail(&MailServerForm { password: "wrong-password".into(), ..crate::helpers::peer_form("plain") }, "")
+    let answer = app
+        .test_answer(&MailServerForm { password: "wrong-password".into(), ..crate::helpers::peer_form("plain") }, "")
         .await
         .unwrap();
+    // The card the page shows is rendered on the server in the page's language: its heading,
+    // the field at fault as a button the island focuses from, the advice, the transcript.
+    let [heading, body, more] = &answer.card;
+    assert!(heading.contains("测试失败：登录被拒绝") && heading.contains("id=\"test-result-heading\""), "{heading}");
+    assert!(body.contains("最可能出错的字段：") && body.contains("data-focus=\"#password\""), "{body}");
+    assert!(body.contains("登录被拒绝，服务器回复：535"), "{body}");
+    assert!(more.contains("授权码") && more.contains("SMTP 会话记录"), "{more}");
+    assert!(!more.contains("wrong-password"), "the transcript's password is redacted: {more}");
+    // The stored history under the form: without the failure whose card is in view.
+    assert_eq!(answer.tests_shown.replace("<!>", "").trim(), "还没有成功的测试。", "{}", answer.tests_shown);
+    assert_eq!(answer.diagnosis, Some(app::report::Diagnosis::AuthRejected));
+    let report = answer.report;
     assert_eq!(report.diagnosis, Some(app::report::Diagnosis::AuthRejected), "{report:#?}");
     assert!(report.summary.starts_with("登录被拒绝，服务器回复：535"), "{}", report.summary);
     assert_eq!(report.advice.first().map(String::as_str), Some("请确认 SMTP 服务器地址、端口、账号和密码是否正确。"), "{report:#?}");
