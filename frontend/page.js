@@ -1,9 +1,9 @@
 // The small script every admin page loads beside the server's HTML (the islands are in the
 // wasm): it shows each <time class="local"> in the browser's language and time zone (the UTC
 // time stays on hover), also in HTML that arrives later (Mail Activity's refresh, a test's
-// result), makes each <button data-copy="ID"> copy the text of element ID, and on Settings ›
+// result), makes each <button data-copy="ID"> copy the text of element ID, on Settings ›
 // Mail Templates renders the preview again as the admin types and keeps the text on the page
-// when a save is refused.
+// when a save is refused, and keeps Mail Activity's list current.
 const style = { dateStyle: "medium", timeStyle: "long" };
 
 function localize(root) {
@@ -125,10 +125,46 @@ function templateEditors(root) {
   }
 }
 
+// Mail Activity's list refreshes itself every few seconds while the tab is visible: the
+// server renders it again (the `data-refresh` server function, with the page's query) and it
+// replaces the old one, unless the admin is in it (focus inside); open messages stay open.
+function activityLive(root) {
+  const live = root.querySelector?.("#activity-live[data-refresh]");
+  if (!live || live.dataset.ready) return;
+  live.dataset.ready = "1";
+  const body = JSON.stringify({ query: JSON.parse(live.dataset.query) });
+  let busy = false;
+  setInterval(async () => {
+    if (busy || document.hidden) return;
+    busy = true;
+    try {
+      const answer = await fetch(live.dataset.refresh, {
+        method: "POST",
+        body,
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+      });
+      if (answer.ok) replaceList(await answer.json());
+    } catch {
+      // The next round asks again.
+    } finally {
+      busy = false;
+    }
+  }, Number(live.dataset.seconds) * 1000);
+}
+
+function replaceList(html) {
+  const list = document.getElementById("activity");
+  if (typeof html !== "string" || !list || list.contains(document.activeElement) || list.innerHTML === html) return;
+  const open = [...list.querySelectorAll("li.message details[open]")].map((d) => d.parentElement?.id).filter(Boolean);
+  list.innerHTML = html;
+  for (const id of open) list.querySelector(`#${CSS.escape(id)} details`)?.setAttribute("open", "");
+}
+
 function enhance(root) {
   localize(root);
   copyButtons(root);
   templateEditors(root);
+  activityLive(root);
 }
 
 enhance(document);

@@ -43,8 +43,11 @@ pub fn MailActivityPage() -> impl IntoView {
         ServerAction::<RetryFailedMessages>::new().value().get_untracked().and_then(Result::err),
     ];
     let error = errors.into_iter().flatten().next();
-    let options = use_context::<LeptosOptions>();
-    let live_query = query.clone();
+    // The list refreshes itself (frontend/page.js, no wasm): every few seconds while the tab is
+    // visible, the server renders it again (`mail_activity_html`) and it replaces the old one,
+    // unless the admin is in it (focus inside); open messages stay open.
+    let refresh_url = <MailActivityHtml as ServerFn>::url();
+    let live_query = leptos::serde_json::to_string(&query).unwrap_or_default();
     view! {
         <Title text=format!("{} · {} · Mailroom", tr("activity-title"), tr("menu-settings")) />
         <h1>{tr("activity-title")}</h1>
@@ -53,7 +56,9 @@ pub fn MailActivityPage() -> impl IntoView {
         {note.map(|(kind, id)| Suspend::new(async move {
             message_note(id).await.ok().flatten().map(|m| note_view(kind, m))
         }))}
-        <ActivityLive query=live_query said=tr_args("activity-live", &[("seconds", REFRESH_SECS.into())]) />
+        <p class="small muted" id="activity-live" data-refresh=refresh_url data-query=live_query data-seconds=REFRESH_SECS>
+            {tr_args("activity-live", &[("seconds", REFRESH_SECS.into())])}
+        </p>
         {Suspend::new(async move {
             match mail_activity(query.clone()).await {
                 Ok(view) => view! {
@@ -66,7 +71,6 @@ pub fn MailActivityPage() -> impl IntoView {
                 .into_any(),
             }
         })}
-        {options.map(|options| view! { <HydrationScripts options islands=true /> })}
     }
 }
 
@@ -387,7 +391,7 @@ fn MessageItem(m: Message, open: bool) -> impl IntoView {
     }
 }
 
-/// The list as HTML, for the island's refresh.
+/// The list as HTML, for the page's refresh (`frontend/page.js`).
 #[server(endpoint = "mail_activity_html", input = crate::api::codec::Json, output = crate::api::codec::Json)]
 pub async fn mail_activity_html(query: ActivityQuery) -> Result<String, AppError> {
     let view = mail_activity(query.clone()).await?;
@@ -398,71 +402,3 @@ pub async fn mail_activity_html(query: ActivityQuery) -> Result<String, AppError
 }
 
 use crate::error::AppError;
-
-/// Refreshes the list every few seconds while the tab is visible: the server renders it again
-/// and it replaces the old one, unless the admin is in it (focus inside, or a search being
-/// typed); open messages stay open.
-#[island]
-fn ActivityLive(query: ActivityQuery, said: String) -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    {
-        let query = StoredValue::new(query);
-        let busy = StoredValue::new(false);
-        set_interval(
-            move || {
-                // Nothing to refresh for while the tab is not looked at, or a refresh is under way.
-                if busy.get_value() || document().hidden() {
-                    return;
-                }
-                busy.set_value(true);
-                leptos::task::spawn_local(async move {
-                    if let Ok(html) = mail_activity_html(query.get_value()).await {
-                        replace_list(&html);
-                    }
-                    busy.set_value(false);
-                });
-            },
-            std::time::Duration::from_secs(REFRESH_SECS),
-        );
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = query;
-    view! {
-        <p class="small muted" id="activity-live">{said}</p>
-    }
-}
-
-/// Puts the server's new rendering of the list in place, keeping open messages open; does
-/// nothing while focus is inside the list.
-#[cfg(feature = "hydrate")]
-fn replace_list(html: &str) {
-    let Some(list) = document().get_element_by_id("activity") else {
-        return;
-    };
-    if let Some(active) = document().active_element() {
-        if list.contains(Some(&active)) {
-            return;
-        }
-    }
-    if list.inner_html() == html {
-        return;
-    }
-    let mut open = Vec::new();
-    if let Ok(nodes) = list.query_selector_all("li.message details[open]") {
-        for i in 0..nodes.length() {
-            if let Some(id) = nodes
-                .item(i)
-                .and_then(|n| n.parent_element())
-                .map(|li| li.id())
-            {
-                open.push(id);
-            }
-        }
-    }
-    list.set_inner_html(html);
-    for id in open {
-        if let Ok(Some(details)) = list.query_selector(&format!("#{id} details")) {
-            let _ = details.set_attribute("open", "");
-        }
-    }
-}
