@@ -75,6 +75,15 @@ pub enum Change {
 }
 
 impl Change {
+    /// Whether it is a change of the mail server settings (a save, a mailbox connected or
+    /// disconnected: each of those is one version of them), not of a token or a template.
+    pub fn is_mail_settings(&self) -> bool {
+        !matches!(
+            self,
+            Change::TokenCreated { .. } | Change::TokenRevoked { .. } | Change::TemplateSaved { .. } | Change::TemplateReset { .. }
+        )
+    }
+
     /// The change in words, with the page's field labels; `say` puts a message into the
     /// reader's language.
     pub fn describe(&self, say: &dyn Fn(&Said) -> String) -> String {

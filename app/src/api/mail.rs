@@ -2,9 +2,8 @@
 
 use crate::domain::{MailServerForm, SavedLogin};
 use crate::error::AppError;
-use crate::history::AuditLine;
 #[cfg(feature = "ssr")]
-use crate::history::TestHistory;
+use crate::history::{AuditLine, TestHistory};
 use crate::report::Diagnosis;
 #[cfg(feature = "ssr")]
 use crate::report::TestReport;
@@ -32,11 +31,16 @@ pub struct MailSettingsView {
     /// The stored test history as the page shows it, worded and rendered on the server.
     #[serde(default)]
     pub tests_shown: String,
-    /// The latest saves, newest first.
+    /// The latest saves, newest first. Server-side only: the browser shows `audit_shown`.
+    #[cfg(feature = "ssr")]
     pub audit: Vec<AuditLine>,
     /// The change history as the page shows it (rendered on the server, like `tests_shown`).
     #[serde(default)]
     pub audit_shown: String,
+    /// Only in a refused save's newer version: who saved it since the page's version, when,
+    /// and what changed (rendered on the server).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub conflict_shown: String,
     /// The admin viewing the page.
     pub admin: String,
     /// While the saved settings sign in as a mailbox (OAuth2): its sign-in.
@@ -213,10 +217,19 @@ mod ssr {
                 current, saved_at, ..
             }) => {
                 let (saved, tests, audit) = page_records().await?;
+                // The saves since the page's version, newest first: each is one version.
+                let unseen: Vec<AuditLine> = audit
+                    .iter()
+                    .filter(|e| e.changes.iter().all(crate::history::Change::is_mail_settings))
+                    .take(usize::try_from(current.saturating_sub(version)).unwrap_or(usize::MAX))
+                    .map(|e| AuditLine::worded(e.clone(), &crate::i18n::say))
+                    .collect();
+                let mut newer = view(admin.clone(), saved, tests, audit);
+                newer.conflict_shown = crate::pages::mail::conflict_shown(&unseen, &admin, &saved_at);
                 Err(AppError::Conflict {
                     current,
                     saved_at,
-                    newer: Some(Box::new(view(admin, saved, tests, audit))),
+                    newer: Some(Box::new(newer)),
                 })
             }
             other => other,

@@ -212,6 +212,10 @@ async fn a_save_over_a_newer_version_is_a_conflict() {
         "{:?}",
         newer.audit
     );
+    // What the page says of it, worded on the server: this admin saved it elsewhere, and the
+    // one save since the refused form's version changed From Name to "Second".
+    assert!(newer.conflict_shown.contains("You (in another tab or window) saved these settings at"), "{}", newer.conflict_shown);
+    assert!(newer.conflict_shown.contains("Second") && !newer.conflict_shown.contains("created the mail settings"), "{}", newer.conflict_shown);
     assert!(!serde_json::to_string(&newer).unwrap().contains(PASSWORD));
     assert_eq!(
         app.store

@@ -18,6 +18,7 @@ use crate::api::{
 };
 use crate::domain::{self, Encryption, Field, FieldErrors, MailServerForm, Said, Words};
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
 use crate::history::AuditLine;
 use crate::i18n::tr;
 use fields::{CaField, ChoiceField, EncryptionSwitches, PresetPicker, SkipVerifySwitch, TextField};
@@ -143,10 +144,8 @@ fn MailForm(
     let managed = !current.managed.is_empty();
     let version = RwSignal::new(current.version);
     let saved_at = RwSignal::new(current.saved_at.clone());
-    let audit = RwSignal::new(current.audit.clone());
     let audit_shown = RwSignal::new(current.audit_shown.clone());
     let tests_shown = RwSignal::new(current.tests_shown.clone());
-    let admin = StoredValue::new(current.admin.clone());
     // Values dispatched to a test, and whether a save carries tested values.
     let testing = StoredValue::new(None::<MailServerForm>);
     let saving_tested = StoredValue::new(false);
@@ -180,7 +179,6 @@ fn MailForm(
             state.adopt(&view, false);
             version.set(view.version);
             saved_at.set(view.saved_at.clone());
-            audit.set(view.audit.clone());
             audit_shown.set(view.audit_shown.clone());
         }
         Some(Err(AppError::Invalid { errors, .. })) => {
@@ -330,7 +328,7 @@ fn MailForm(
                 }) => Some(*newer),
                 _ => None,
             })
-            .map(|newer| view! { <ConflictNotice state newer save version saved_at audit audit_shown admin note /> })
+            .map(|newer| view! { <ConflictNotice state newer save version saved_at audit_shown note /> })
     };
     let failed = move || {
         answer()
@@ -517,7 +515,8 @@ fn MailForm(
 }
 
 /// A save refused because the settings were saved elsewhere since the page loaded: who saved,
-/// what changed, and the choice to keep these edits on top of that version or to take it.
+/// what changed (the server's words: `MailSettingsView::conflict_shown`), and the choice to
+/// keep these edits on top of that version or to take it.
 #[component]
 fn ConflictNotice(
     state: FormState,
@@ -525,65 +524,24 @@ fn ConflictNotice(
     save: ServerAction<SaveMailSettings>,
     version: RwSignal<u64>,
     saved_at: RwSignal<Option<String>>,
-    audit: RwSignal<Vec<AuditLine>>,
     audit_shown: RwSignal<String>,
-    admin: StoredValue<String>,
     note: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let take = move |view: MailSettingsView, keep_edits: bool| {
         state.adopt(&view, keep_edits);
         version.set(view.version);
         saved_at.set(view.saved_at.clone());
-        audit.set(view.audit.clone());
         audit_shown.set(view.audit_shown.clone());
         save.value().set(None);
-        let id = if keep_edits {
-            "form-note-kept"
-        } else {
-            "form-note-taken"
-        };
+        let id = if keep_edits { "form-note-kept" } else { "form-note-taken" };
         note.set(Some(state.say(&Said::new(id).with("version", view.version))));
         browser::focus(if keep_edits { "#save" } else { "#host" });
     };
-    let view = newer;
-
-    // The saves this page has not seen yet, newest first.
-    let unseen: Vec<AuditLine> = view
-        .audit
-        .iter()
-        .filter(|l| !audit.read_untracked().contains(l))
-        .cloned()
-        .collect();
-    let who = unseen.first().map_or_else(
-        || state.w("form-conflict-someone"),
-        |l| {
-            if admin.get_value() == l.who {
-                state.w("form-conflict-you")
-            } else {
-                l.who.clone()
-            }
-        },
-    );
-    let changes = unseen
-        .iter()
-        .flat_map(|l| l.changes.iter().cloned())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let at = view.saved_at.clone().unwrap_or_default();
-    let (keep, take_theirs) = (view.clone(), view);
-    let (before, after) = state.around(&Said::new("form-conflict-who").with("who", who), "at");
-    let changes = if changes.is_empty() {
-        state.w("form-conflict-no-field")
-    } else {
-        changes
-    };
+    let shown = newer.conflict_shown.clone();
+    let (keep, take_theirs) = (newer.clone(), newer);
     view! {
         <div class="conflict" data-testid="conflict">
-            <p class="error">
-                <strong>{state.w("form-conflict-not-saved")}</strong>
-                {before} <Time at /> {after}
-            </p>
-            <p>{state.say(&Said::new("form-conflict-changes").with("changes", changes))}</p>
+            <div inner_html=shown></div>
             <p class="actions">
                 <button type="button" on:click=move |_| take(keep.clone(), true)>
                     {state.w("form-conflict-keep")}
@@ -594,6 +552,29 @@ fn ConflictNotice(
             </p>
         </div>
     }
+}
+
+/// What a refused save says (server-side, in the page's language): who saved since the page's
+/// version (`unseen`, newest first; "you" when it was this admin elsewhere), when, and what
+/// changed.
+#[cfg(feature = "ssr")]
+pub fn conflict_shown(unseen: &[AuditLine], admin: &str, at: &str) -> String {
+    use crate::i18n::{tr_around, tr_args};
+    let who = unseen.first().map_or_else(
+        || tr("form-conflict-someone"),
+        |l| if l.who == admin { tr("form-conflict-you") } else { l.who.clone() },
+    );
+    let changes = unseen.iter().flat_map(|l| l.changes.iter().cloned()).collect::<Vec<_>>().join("; ");
+    let changes = if changes.is_empty() { tr("form-conflict-no-field") } else { changes };
+    let (before, after) = tr_around("form-conflict-who", &[("who", who.into())]);
+    view! {
+        <p class="error">
+            <strong>{tr("form-conflict-not-saved")}</strong>
+            {before} <Time at=at.to_string() /> {after}
+        </p>
+        <p>{tr_args("form-conflict-changes", &[("changes", changes.into())])}</p>
+    }
+    .to_html()
 }
 
 /// The port changed: if the admin never touched the switches, set the encryption the port

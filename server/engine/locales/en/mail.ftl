@@ -31,7 +31,7 @@ mail-queue-test-save-first = Save the mail settings first: the queue sends with 
 mail-sign-in-save-first = Save the mail settings first: the sign-in uses the saved app.
 mail-sign-in-not-mailbox = The saved settings do not sign in as a mailbox: choose Authentication OAuth2 and Sign in as a mailbox, save, then sign in.
 
-## Test Email Server's report, the test history and the change history: rendered on the server
+## Test Email Server's report, the test history, the change history and a refused save's notice: rendered on the server
 
 diagnosis-dns-lookup = DNS lookup failed
 diagnosis-connection-refused = Connection refused
@@ -69,3 +69,9 @@ form-server-reply = Server reply:{" "}
 form-at-fault = Most likely at fault:{" "}
 form-details = { $server } with { $encryption }, to { $recipient }, in { $ms } ms.
 form-transcript = SMTP transcript
+form-conflict-not-saved = Not saved.{" "}
+form-conflict-who = { $who } saved these settings at { $at } after you opened this page.
+form-conflict-someone = Someone
+form-conflict-you = You (in another tab or window)
+form-conflict-changes = What changed: { $changes }.
+form-conflict-no-field = no field

@@ -31,7 +31,7 @@ mail-queue-test-save-first = 请先保存发信设置：发送队列使用已保
 mail-sign-in-save-first = 请先保存发信设置：登录使用已保存的应用。
 mail-sign-in-not-mailbox = 已保存的设置不是以邮箱身份登录：请将身份验证选为 OAuth2、登录身份选为登录的邮箱，保存后再登录。
 
-## 测试报告、测试记录与变更记录（在服务器上呈现）
+## 测试报告、测试记录、变更记录与保存冲突提示（在服务器上呈现）
 
 diagnosis-dns-lookup = 域名解析失败
 diagnosis-connection-refused = 连接被拒绝
@@ -69,3 +69,9 @@ form-server-reply = 服务器回复：
 form-at-fault = 最可能出错的字段：
 form-details = { $server }，{ $encryption }，收件人 { $recipient }，用时 { $ms } 毫秒。
 form-transcript = SMTP 会话记录
+form-conflict-not-saved = 未保存。
+form-conflict-who = { $who }在你打开此页面后，于 { $at } 保存了这些设置。
+form-conflict-someone = 有人
+form-conflict-you = 你（在另一个标签页或窗口中）
+form-conflict-changes = 修改内容：{ $changes }。
+form-conflict-no-field = 无字段变化
