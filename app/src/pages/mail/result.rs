@@ -84,7 +84,7 @@ pub fn tests_shown(history: &crate::history::TestHistory, brief: bool) -> String
 /// holds other values it says so.
 #[component]
 pub fn TestResult(
-    test: ServerAction<TestMailServer>,
+    test: super::Call<TestMailServer>,
     state: FormState,
     last_report: RwSignal<Option<(TestAnswer, MailServerForm)>>,
 ) -> impl IntoView {
